@@ -1,0 +1,37 @@
+/**
+ * Domain constants. Sources: Pulumi docs "Configuring OpenID Connect for AWS"
+ * (https://www.pulumi.com/docs/esc/guides/configuring-oidc/aws/ and
+ * https://www.pulumi.com/docs/pulumi-cloud/deployments/oidc/aws/), AWS IAM User Guide
+ * ("IAM JSON policy elements: Condition operators").
+ */
+
+/** Pulumi Cloud's OIDC issuer for `fn::open::aws-login` and Deployments. */
+export const PULUMI_ISSUER = "api.pulumi.com/oidc";
+/** The issuer of `fn::open::oidc` (author-chosen audiences, ID-based subjects). */
+export const PULUMI_ISSUER_V2 = "api.pulumi.com/oidc/v2";
+export const DEFAULT_ISSUERS: readonly string[] = [PULUMI_ISSUER, PULUMI_ISSUER_V2];
+
+export const WEB_IDENTITY_ACTION = "sts:AssumeRoleWithWebIdentity";
+
+/** Sentinels the Pulumi engine uses for values unknown at preview (@pulumi/policy proxy.js; pulumi/pulumi sdk/go/common/resource/plugin/rpc.go). */
+export const UNKNOWN_SENTINELS: readonly string[] = [
+    "04da6b54-80e4-46f7-96ec-b56ff0331ba9", // string
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7", // boolean
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421", // number
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2", // array
+    "030794c1-ac77-496b-92df-f27374a8bd58", // asset
+    "e48ece36-62e2-4504-bad9-02848725956a", // archive
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff", // object
+];
+
+export const DOCS_URL = "https://www.pulumi.com/docs/esc/guides/configuring-oidc/aws/";
+export const DEPLOYMENTS_DOCS_URL = "https://www.pulumi.com/docs/pulumi-cloud/deployments/oidc/aws/";
+export const IAM_CONDITIONS_URL =
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html";
+
+/** Resource type tokens the pack and the CLI match on. */
+export const ROLE_TYPES = {
+    "aws:iam/role:Role": "assumeRolePolicy",
+    "aws-native:iam:Role": "assumeRolePolicyDocument",
+} as const satisfies Record<string, string>;
+export const PROVIDER_TYPES = ["aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws-native:iam:OidcProvider"] as const;

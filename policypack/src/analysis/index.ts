@@ -1,0 +1,9 @@
+/** The analysis core's public surface. Pure TypeScript: no @pulumi/* imports anywhere under analysis/. */
+export * from "./types.js";
+export * from "./constants.js";
+export * from "./rules.js";
+export { analyzeTrustPolicy, PolicyDocumentError } from "./trust-policy.js";
+export { parseProviderArn, issuerMatches, normalizeIssuer, type ProviderArn } from "./principal.js";
+export { findUnknowns } from "./unknowns.js";
+export { analyzeOidcProvider, type ProviderInput, type ProviderAnalysis } from "./provider.js";
+export { analyzeStackAudiences, type StackRoleInput, type StackProviderInput, type StackAudienceFinding } from "./stack.js";

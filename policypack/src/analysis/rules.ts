@@ -1,0 +1,98 @@
+/**
+ * The rule catalog: one source of truth for ids, titles, severities, remediation and doc URLs.
+ * The pack's policies, the CLI's findings and the reports all read their metadata from here.
+ */
+import type { Severity } from "./types.js";
+import { DOCS_URL, IAM_CONDITIONS_URL } from "./constants.js";
+
+export interface RuleMeta {
+    id: string;
+    /** The pack policy that reports this rule. */
+    policy: string;
+    title: string;
+    description: string;
+    severity: Severity;
+    remediation: string;
+    url: string;
+    tags: string[];
+}
+
+const RULE_LIST = [
+    {
+        id: "oidc-trust-aud-pinned",
+        policy: "pulumi-oidc-role-trust-pinned",
+        title: "Trust policy pins the Pulumi audience",
+        description:
+            "Every Pulumi token a role admits must carry an allowed audience (`<org>` or `aws:<org>`), matched with StringEquals.",
+        severity: "critical",
+        remediation:
+            'Add `"StringEquals": {"api.pulumi.com/oidc:aud": "aws:<org>"}` (or `<org>` for Deployments and the legacy `default` project) to every Allow statement that trusts the Pulumi provider.',
+        url: DOCS_URL,
+        tags: ["iam", "oidc", "pulumi", "trust-policy"],
+    },
+    {
+        id: "oidc-trust-sub-pinned",
+        policy: "pulumi-oidc-role-trust-pinned",
+        title: "Trust policy pins the Pulumi subject",
+        description:
+            "Every Pulumi token a role admits must carry a subject inside the allowed scope: exact ESC environments or Deployments stacks, or a wildcard confined to the last segment under a literal organization and project (or stack).",
+        severity: "high",
+        remediation:
+            'Add `"StringEquals": {"api.pulumi.com/oidc:sub": "pulumi:environments:org:<org>:env:<project>/<environment>"}` (or the Deployments form `pulumi:deploy:org:<org>:project:<project>:stack:<stack>:operation:<op>:scope:write`) to every Allow statement that trusts the Pulumi provider.',
+        url: DOCS_URL,
+        tags: ["iam", "oidc", "pulumi", "trust-policy"],
+    },
+    {
+        id: "oidc-trust-document-valid",
+        policy: "pulumi-oidc-role-trust-pinned",
+        title: "Trust policy is a well-formed IAM policy",
+        description:
+            "A trust policy the analysis cannot read unambiguously (invalid JSON, unknown condition operator, a key repeated in different case, wrong types) fails closed.",
+        severity: "high",
+        remediation: "Fix the document so that it is valid IAM policy grammar.",
+        url: IAM_CONDITIONS_URL,
+        tags: ["iam", "trust-policy"],
+    },
+    {
+        id: "oidc-trust-unknown-at-preview",
+        policy: "pulumi-oidc-role-trust-pinned",
+        title: "Trust policy cannot be verified during preview",
+        description: "Values unknown at preview are reported, never passed; the policy is enforced at update.",
+        severity: "medium",
+        remediation: "Nothing to do now: the trust policy is checked when `pulumi up` knows its value.",
+        url: DOCS_URL,
+        tags: ["preview"],
+    },
+    {
+        id: "oidc-provider-config",
+        policy: "pulumi-oidc-provider-config",
+        title: "Pulumi OIDC provider uses https and allowed client IDs only",
+        description:
+            "An IAM OIDC provider for a Pulumi issuer must use an https URL and list only the allowed audiences as client IDs.",
+        severity: "high",
+        remediation:
+            "Set `url` to `https://api.pulumi.com/oidc` and `clientIdLists` to the organization's audiences (`aws:<org>`, and `<org>` for Deployments).",
+        url: DOCS_URL,
+        tags: ["iam", "oidc", "pulumi", "provider"],
+    },
+    {
+        id: "oidc-provider-audiences-match",
+        policy: "pulumi-oidc-role-provider-audiences",
+        title: "Roles admit only audiences their provider lists",
+        description:
+            "For a role whose OIDC provider is in the same stack, every audience the role admits must be among the provider's client IDs; a role trusting a provider outside the stack is reported as advisory.",
+        severity: "medium",
+        remediation: "Add the audience to the provider's client ID list, or remove it from the role's trust policy.",
+        url: DOCS_URL,
+        tags: ["iam", "oidc", "pulumi", "stack"],
+    },
+] as const satisfies readonly RuleMeta[];
+
+export type RuleId = (typeof RULE_LIST)[number]["id"];
+export const RULES: readonly RuleMeta[] = RULE_LIST;
+
+export function rule(id: RuleId): RuleMeta {
+    const found = RULES.find((r) => r.id === id);
+    if (!found) throw new Error(`unknown rule ${id}`);
+    return found;
+}

@@ -1,0 +1,33 @@
+/** What a command needs from the process, injectable so tests can run commands in-process. */
+export interface CliIO {
+    stdout: { write(chunk: string): unknown; isTTY?: boolean };
+    stderr: { write(chunk: string): unknown; isTTY?: boolean };
+    env: NodeJS.ProcessEnv;
+    cwd: string;
+}
+
+/** Exit codes shared by every command. */
+export const EXIT = {
+    ok: 0,
+    /** check: a violation or an undecidable target; verify: verification failed. */
+    failed: 1,
+    /** Usage or configuration error, unreadable or unparseable input. */
+    usage: 2,
+    /** verify: could not verify (network, timeout, 401/403, 404, 429/5xx after retries). */
+    couldNotVerify: 3,
+} as const;
+
+/** An error whose message is fit to show a user as is; `exitCode` says how the process ends. */
+export class CliError extends Error {
+    constructor(
+        message: string,
+        readonly exitCode: number = EXIT.usage,
+    ) {
+        super(message);
+        this.name = "CliError";
+    }
+}
+
+export function processIO(): CliIO {
+    return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
