@@ -1,0 +1,470 @@
+/**
+ * A reference evaluator for IAM trust policies, written independently of the analysis core to act as its oracle.
+ *
+ * It decides ONE concrete web-identity token at a time, by the plain rules of IAM policy evaluation
+ * (AWS IAM User Guide, "Policy evaluation logic" and "IAM JSON policy elements: Condition operators"):
+ * an explicit Deny wins; otherwise the token is allowed when some Allow statement matches it; a statement matches
+ * when its principal, its action and every one of its conditions hold for the token. Nothing here is clever:
+ * glob matching is a dynamic program over characters, every operator is spelled out.
+ *
+ * Approximations, identical to the ones the analysis promises (see fixtures/README.md):
+ * - request context the token does not determine (`aws:*`, `sts:*`, and the issuer's own `amr`/`email`/`oaud`
+ *   claims) and non-string operators on `aud`/`sub` are "unknown": an Allow condition on them is taken as true,
+ *   and a Deny statement with such a condition is assumed not to apply;
+ * - a policy variable `${...}` other than `${*}`, `${?}`, `${$}` stands for any string in an Allow and for no
+ *   string at all in a Deny (over- and under-approximation respectively).
+ *
+ * Not shipped with the pack (policypack/tsconfig.json excludes src/testing).
+ */
+import { DEFAULT_ISSUERS } from "../analysis/constants.js";
+import type { AnalysisOptions, PulumiToken } from "../analysis/types.js";
+
+/** The decision IAM reaches for one token. */
+export type Decision = "allow" | "deny";
+
+/** The document is not valid IAM policy grammar; `path` points at the offending element. */
+export class ReferenceDocumentError extends Error {
+    constructor(
+        message: string,
+        readonly path: string,
+    ) {
+        super(`${path || "document"}: ${message}`);
+        this.name = "ReferenceDocumentError";
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Glob matching
+
+/** One element of a parsed condition value. `any` is `*` (any run, also empty), `one` is `?`. */
+type PatternElement = { kind: "char"; c: string } | { kind: "any" } | { kind: "one" };
+
+/**
+ * Does `pattern` match the whole of `text`? Dynamic programming over (pattern position, text position);
+ * `any` matches any run of characters, `one` exactly one, `char` itself.
+ */
+export function matchPattern(pattern: readonly PatternElement[], text: string): boolean {
+    const chars = Array.from(text);
+    const n = chars.length;
+    // row[j]: pattern[0..i) matches text[0..j)
+    let row: boolean[] = new Array<boolean>(n + 1).fill(false);
+    row[0] = true;
+    for (const el of pattern) {
+        const next: boolean[] = new Array<boolean>(n + 1).fill(false);
+        if (el.kind === "any") {
+            let seen = false;
+            for (let j = 0; j <= n; j++) {
+                seen = seen || row[j] === true;
+                next[j] = seen;
+            }
+        } else {
+            for (let j = 1; j <= n; j++) {
+                if (row[j - 1] !== true) continue;
+                next[j] = el.kind === "one" || el.c === chars[j - 1];
+            }
+        }
+        row = next;
+    }
+    return row[n] === true;
+}
+
+/** StringLike syntax (`*`, `?`, no variables): does `glob` match `text`? */
+export function globMatch(glob: string, text: string): boolean {
+    const pattern: PatternElement[] = Array.from(glob).map((c) =>
+        c === "*" ? { kind: "any" } : c === "?" ? { kind: "one" } : { kind: "char", c },
+    );
+    return matchPattern(pattern, text);
+}
+
+/**
+ * A condition value parsed into pattern elements. `*`/`?` are wildcards only when `like`; `${*}`, `${?}`, `${$}`
+ * are always the literal character; any other `${...}` is an unknown variable, reported in `hasVariable` and
+ * parsed as `any` (its over-approximation).
+ */
+function parseValue(value: string, like: boolean): { pattern: PatternElement[]; hasVariable: boolean } {
+    const pattern: PatternElement[] = [];
+    let hasVariable = false;
+    const chars = Array.from(value);
+    let i = 0;
+    while (i < chars.length) {
+        const c = chars[i]!;
+        if (c === "$" && chars[i + 1] === "{") {
+            const close = chars.indexOf("}", i + 2);
+            if (close >= 0) {
+                const name = chars.slice(i + 2, close).join("");
+                if (name === "*" || name === "?" || name === "$") {
+                    pattern.push({ kind: "char", c: name });
+                } else {
+                    hasVariable = true;
+                    pattern.push({ kind: "any" });
+                }
+                i = close + 1;
+                continue;
+            }
+        }
+        if (like && c === "*") pattern.push({ kind: "any" });
+        else if (like && c === "?") pattern.push({ kind: "one" });
+        else pattern.push({ kind: "char", c });
+        i++;
+    }
+    return { pattern, hasVariable };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Operators
+
+const STRING_OPERATORS = [
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+] as const;
+const OTHER_OPERATORS = [
+    "NumericEquals",
+    "NumericNotEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+    "DateEquals",
+    "DateNotEquals",
+    "DateLessThan",
+    "DateLessThanEquals",
+    "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "Bool",
+    "BinaryEquals",
+    "IpAddress",
+    "NotIpAddress",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+] as const;
+/** Operators that hold when the key's value is NOT among the listed ones (and therefore when the key is absent). */
+const NEGATED = new Set<string>([
+    "StringNotEquals",
+    "StringNotEqualsIgnoreCase",
+    "StringNotLike",
+    "NumericNotEquals",
+    "DateNotEquals",
+    "NotIpAddress",
+    "ArnNotEquals",
+    "ArnNotLike",
+]);
+
+/** A condition operator split into its parts, e.g. `ForAnyValue:StringLikeIfExists`. */
+export interface ParsedOperator {
+    qualifier: "ForAllValues" | "ForAnyValue" | null;
+    base: string;
+    ifExists: boolean;
+}
+
+/** Parses a condition operator name; null when IAM does not know it. Operator names are case-sensitive. */
+export function parseOperator(op: string): ParsedOperator | null {
+    let rest = op;
+    let qualifier: ParsedOperator["qualifier"] = null;
+    for (const q of ["ForAllValues", "ForAnyValue"] as const) {
+        if (rest.startsWith(`${q}:`)) {
+            qualifier = q;
+            rest = rest.slice(q.length + 1);
+            break;
+        }
+    }
+    if (rest === "Null") return qualifier === null ? { qualifier, base: "Null", ifExists: false } : null;
+    let ifExists = false;
+    if (rest.endsWith("IfExists")) {
+        ifExists = true;
+        rest = rest.slice(0, -"IfExists".length);
+    }
+    const known: readonly string[] = [...STRING_OPERATORS, ...OTHER_OPERATORS];
+    return known.includes(rest) ? { qualifier, base: rest, ifExists } : null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Document grammar
+
+interface Condition {
+    operator: ParsedOperator;
+    key: string;
+    values: string[];
+}
+
+interface Statement {
+    effect: "Allow" | "Deny";
+    principal: { kind: "Principal" | "NotPrincipal"; value: "*" | Record<string, string[]> } | null;
+    action: { kind: "Action" | "NotAction"; patterns: string[] } | null;
+    conditions: Condition[];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function stringList(v: unknown, path: string): string[] {
+    if (typeof v === "string") return [v];
+    if (Array.isArray(v) && v.every((x): x is string => typeof x === "string")) return v;
+    throw new ReferenceDocumentError("must be a string or an array of strings", path);
+}
+
+function parsePrincipal(v: unknown, path: string): "*" | Record<string, string[]> {
+    if (v === "*") return "*";
+    if (!isObject(v)) throw new ReferenceDocumentError('must be "*" or an object', path);
+    const out: Record<string, string[]> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = stringList(x, `${path}.${k}`);
+    return out;
+}
+
+function parseConditions(v: unknown, path: string): Condition[] {
+    if (v === undefined) return [];
+    if (!isObject(v)) throw new ReferenceDocumentError("must be an object", path);
+    const out: Condition[] = [];
+    for (const [op, block] of Object.entries(v)) {
+        const operator = parseOperator(op);
+        if (!operator) throw new ReferenceDocumentError(`unknown condition operator ${op}`, path);
+        if (!isObject(block)) throw new ReferenceDocumentError("must be an object", `${path}.${op}`);
+        const seen = new Set<string>();
+        for (const [key, raw] of Object.entries(block)) {
+            const where = `${path}.${op}["${key}"]`;
+            // Keys are case-insensitive: two spellings of one key in one block are ambiguous.
+            if (seen.has(key.toLowerCase())) throw new ReferenceDocumentError("condition key repeated", where);
+            seen.add(key.toLowerCase());
+            const list: unknown[] = Array.isArray(raw) ? raw : [raw];
+            if (list.length === 0) throw new ReferenceDocumentError("empty value list", where);
+            const values = list.map((x) => {
+                if (typeof x === "string") return x;
+                if (typeof x === "number" || typeof x === "boolean") return String(x);
+                throw new ReferenceDocumentError("values must be strings, numbers or booleans", where);
+            });
+            if (operator.base === "Null" && values.some((x) => x !== "true" && x !== "false")) {
+                throw new ReferenceDocumentError('Null takes "true" or "false"', where);
+            }
+            out.push({ operator, key, values });
+        }
+    }
+    return out;
+}
+
+function parseStatement(v: unknown, path: string): Statement {
+    if (!isObject(v)) throw new ReferenceDocumentError("statement must be an object", path);
+    const effect = v.Effect;
+    if (effect !== "Allow" && effect !== "Deny") throw new ReferenceDocumentError('Effect must be "Allow" or "Deny"', `${path}.Effect`);
+    if ("Principal" in v && "NotPrincipal" in v) throw new ReferenceDocumentError("both Principal and NotPrincipal", path);
+    if ("Action" in v && "NotAction" in v) throw new ReferenceDocumentError("both Action and NotAction", path);
+    const pk = "Principal" in v ? "Principal" : "NotPrincipal" in v ? "NotPrincipal" : null;
+    const ak = "Action" in v ? "Action" : "NotAction" in v ? "NotAction" : null;
+    return {
+        effect,
+        principal: pk ? { kind: pk, value: parsePrincipal(v[pk], `${path}.${pk}`) } : null,
+        action: ak ? { kind: ak, patterns: stringList(v[ak], `${path}.${ak}`) } : null,
+        conditions: parseConditions(v.Condition, `${path}.Condition`),
+    };
+}
+
+/**
+ * Parses a trust policy (an object, or a JSON string holding one) into statements.
+ * Throws ReferenceDocumentError for anything that is not valid policy grammar.
+ */
+export function parseDocument(doc: unknown): Statement[] {
+    let d = doc;
+    if (typeof d === "string") {
+        try {
+            d = JSON.parse(d) as unknown;
+        } catch {
+            throw new ReferenceDocumentError("not valid JSON", "");
+        }
+    }
+    if (!isObject(d)) throw new ReferenceDocumentError("must be an object", "");
+    const s = d.Statement;
+    if (Array.isArray(s)) return s.map((x, i) => parseStatement(x, `Statement[${i}]`));
+    if (isObject(s)) return [parseStatement(s, "Statement[0]")];
+    throw new ReferenceDocumentError("Statement must be an object or an array", "Statement");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Matching one token
+
+/** True when `issuer` is a `fn::open::oidc` issuer (`.../oidc/v2`): author-chosen audiences, ID-based subjects. */
+export function isV2Issuer(issuer: string): boolean {
+    return /\/oidc\/v2$/i.test(issuer);
+}
+
+/** `api.pulumi.com/oidc` and `API.Pulumi.com/oidc` are one issuer (host case-insensitive, path case-sensitive). */
+function sameIssuer(a: string, b: string): boolean {
+    const split = (s: string): [string, string] => {
+        const i = s.indexOf("/");
+        return i < 0 ? [s.toLowerCase(), ""] : [s.slice(0, i).toLowerCase(), s.slice(i)];
+    };
+    const [ha, pa] = split(a);
+    const [hb, pb] = split(b);
+    return ha === hb && pa === pb;
+}
+
+/** Is `arn` the IAM OIDC provider of `issuer`, in any partition and account? */
+export function isProviderArnOf(arn: string, issuer: string): boolean {
+    const parts = arn.split(":");
+    if (parts.length < 6 || parts[0] !== "arn" || parts[1] === "" || parts[2] !== "iam" || parts[3] !== "") return false;
+    const resource = parts.slice(5).join(":");
+    if (!resource.startsWith("oidc-provider/")) return false;
+    return sameIssuer(resource.slice("oidc-provider/".length), issuer);
+}
+
+/** Does this principal element name a web identity of `issuer` (for Allow: also the `*` forms)? */
+function principalNames(value: "*" | Record<string, string[]>, issuer: string): boolean {
+    if (value === "*") return true;
+    if (value.AWS?.includes("*")) return true;
+    const fed = value.Federated ?? [];
+    return fed.some((f) => f === "*" || isProviderArnOf(f, issuer));
+}
+
+function principalMatches(st: Statement, issuer: string): boolean {
+    if (!st.principal) return false;
+    if (st.effect === "Deny") {
+        // A Deny counts only where it certainly applies: Principal "*" or the issuer's own provider.
+        if (st.principal.kind !== "Principal") return false;
+        const v = st.principal.value;
+        return v === "*" || (v.Federated ?? []).some((f) => isProviderArnOf(f, issuer));
+    }
+    const named = principalNames(st.principal.value, issuer);
+    return st.principal.kind === "Principal" ? named : !named;
+}
+
+const WEB_IDENTITY = "sts:assumerolewithwebidentity";
+
+function actionMatches(st: Statement): boolean {
+    if (!st.action) return false;
+    const hit = st.action.patterns.some((p) => globMatch(p.toLowerCase(), WEB_IDENTITY));
+    return st.action.kind === "Action" ? hit : !hit;
+}
+
+/** What a condition key means for a token of `issuer`. */
+type KeyValue = { kind: "present"; value: string } | { kind: "absent" } | { kind: "unknown" };
+
+function classifyKey(key: string, token: PulumiToken): KeyValue {
+    const k = key.toLowerCase();
+    const prefix = token.issuer.toLowerCase() + ":";
+    if (k === prefix + "aud") return { kind: "present", value: token.aud };
+    if (k === prefix + "sub") return { kind: "present", value: token.sub };
+    if (k === prefix + "amr" || k === prefix + "email" || k === prefix + "oaud") return { kind: "unknown" };
+    const colon = k.lastIndexOf(":");
+    // `<issuer path>:<claim>` of any other issuer, or a misspelt claim of this one: the token never carries it.
+    if (colon >= 0 && k.slice(0, colon).includes(".")) return { kind: "absent" };
+    return { kind: "unknown" };
+}
+
+type Approx = "over" | "under";
+
+/** Does one listed value match `v`? A value with a variable matches anything (over) or nothing (under). */
+function valueMatches(base: string, listed: string, v: string, approx: Approx): boolean {
+    const like = base === "StringLike" || base === "StringNotLike";
+    const ignoreCase = base === "StringEqualsIgnoreCase" || base === "StringNotEqualsIgnoreCase";
+    const parsed = parseValue(ignoreCase ? listed.toLowerCase() : listed, like);
+    if (parsed.hasVariable && approx === "under") return false;
+    return matchPattern(parsed.pattern, ignoreCase ? v.toLowerCase() : v);
+}
+
+/** true / false, or "unknown" when the token does not decide the condition. */
+function conditionHolds(c: Condition, token: PulumiToken, approx: Approx): boolean | "unknown" {
+    const kv = classifyKey(c.key, token);
+    if (kv.kind === "unknown") return "unknown";
+    const { qualifier, base, ifExists } = c.operator;
+    if (base === "Null") {
+        const absent = kv.kind === "absent";
+        return c.values.some((x) => (x === "true" ? absent : !absent));
+    }
+    if (kv.kind === "absent") {
+        if (qualifier === "ForAllValues") return true;
+        if (qualifier === "ForAnyValue") return false;
+        if (ifExists) return true;
+        return NEGATED.has(base);
+    }
+    // Present and single-valued: ForAllValues/ForAnyValue/IfExists behave like the plain operator.
+    if (!(STRING_OPERATORS as readonly string[]).includes(base)) return "unknown";
+    if (NEGATED.has(base)) {
+        // A negated match holds when no listed value matches; approximating the listed values the other way round.
+        const inner: Approx = approx === "over" ? "under" : "over";
+        return !c.values.some((x) => valueMatches(base, x, kv.value, inner));
+    }
+    return c.values.some((x) => valueMatches(base, x, kv.value, approx));
+}
+
+function statementMatches(st: Statement, token: PulumiToken): boolean {
+    if (!principalMatches(st, token.issuer) || !actionMatches(st)) return false;
+    const approx: Approx = st.effect === "Allow" ? "over" : "under";
+    for (const c of st.conditions) {
+        const r = conditionHolds(c, token, approx);
+        if (r === "unknown") {
+            if (st.effect === "Deny") return false; // a Deny that depends on request context may not apply
+            continue; // an Allow is assumed to be satisfiable in that context
+        }
+        if (!r) return false;
+    }
+    return true;
+}
+
+/**
+ * The decision for one token issued by `token.issuer` (one of `issuers`, default the two Pulumi issuers).
+ * Throws ReferenceDocumentError when the document is not valid policy grammar, and RangeError when the token's
+ * issuer is not among `issuers`.
+ */
+export function evaluate(doc: unknown, token: PulumiToken, issuers: readonly string[] = DEFAULT_ISSUERS): Decision {
+    if (!issuers.some((i) => sameIssuer(i, token.issuer))) {
+        throw new RangeError(`token issuer ${token.issuer} is not among ${issuers.join(", ")}`);
+    }
+    const statements = parseDocument(doc);
+    if (statements.some((st) => st.effect === "Deny" && statementMatches(st, token))) return "deny";
+    return statements.some((st) => st.effect === "Allow" && statementMatches(st, token)) ? "allow" : "deny";
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The token universe and the per-token pin predicate
+
+const NAME = "[A-Za-z0-9_.-]+";
+const V1_AUD = new RegExp(`^(aws:)?${NAME}$`);
+const V1_SUBS = [
+    new RegExp(`^pulumi:environments:org:${NAME}:env:${NAME}/${NAME}$`),
+    new RegExp(`^pulumi:environments:org:${NAME}:env:${NAME}$`),
+    new RegExp(`^pulumi:environments:org:${NAME}:env:<yaml>$`),
+    new RegExp(`^pulumi:deploy:org:${NAME}:project:${NAME}:stack:${NAME}:operation:(preview|update|refresh|destroy):scope:write$`),
+    new RegExp(`^pulumi:environments:pulumi\\.organization\\.login:${NAME}(:[A-Za-z0-9_.]+:[A-Za-z0-9_.@/-]+)*$`),
+];
+const V2_SUB = new RegExp(`^pulumi:org:${NAME}:env:${NAME}$`);
+
+/** Could Pulumi issue this token (issuer among `issuers`, aud and sub of the issuer's forms)? */
+export function inUniverse(token: PulumiToken, issuers: readonly string[] = DEFAULT_ISSUERS): boolean {
+    if (!issuers.some((i) => sameIssuer(i, token.issuer))) return false;
+    if (isV2Issuer(token.issuer)) return token.aud.length > 0 && V2_SUB.test(token.sub);
+    return V1_AUD.test(token.aud) && V1_SUBS.some((re) => re.test(token.sub));
+}
+
+/** The audiences `options` allow: `audiences`, else `<org>` and `aws:<org>` per organization, else null (unset). */
+export function allowedAudiences(options: AnalysisOptions): string[] | null {
+    if (options.audiences && options.audiences.length > 0) return [...options.audiences];
+    if (options.organizations && options.organizations.length > 0) {
+        return options.organizations.flatMap((o) => [o, `aws:${o}`]);
+    }
+    return null;
+}
+
+/** The audience pin for one token: true when unset, for v2 issuers (their audiences prove nothing), or allowed. */
+export function audienceInScope(token: PulumiToken, options: AnalysisOptions): boolean {
+    const auds = allowedAudiences(options);
+    return auds === null || isV2Issuer(token.issuer) || auds.includes(token.aud);
+}
+
+/** The subject pin for one token: true when `allowedSubjects` is unset, else the sub matches one of its globs. */
+export function subjectInScope(token: PulumiToken, options: AnalysisOptions): boolean {
+    const globs = options.allowedSubjects;
+    return globs === undefined || globs.some((g) => globMatch(g, token.sub));
+}
+
+/**
+ * The pin predicate where it is decidable token by token: the audience is allowed (when `organizations` or
+ * `audiences` is configured) and the subject matches an `allowedSubjects` glob (when configured). The default
+ * subject scope ("confined" patterns) is a property of the admitted set, not of one token, and is not checked here.
+ */
+export function inScope(token: PulumiToken, options: AnalysisOptions): boolean {
+    return audienceInScope(token, options) && subjectInScope(token, options);
+}
