@@ -1,0 +1,361 @@
+/**
+ * The work of `oidc-guard check`: read each input once, find its roles and providers, analyse each distinct trust
+ * policy once, and turn everything into {@link CheckResult}s. Nothing here prints; the command renders the report.
+ */
+import { readFileSync } from "node:fs";
+import {
+    analyzeOidcProvider,
+    analyzeStackAudiences,
+    analyzeTrustPolicy,
+    rule,
+    type AnalysisOptions,
+    type Finding,
+    type StackProviderInput,
+    type StackRoleInput,
+    type TrustAnalysis,
+    type Verdict,
+} from "oidc-guard-policypack/analysis";
+import type { CheckResult, CheckTarget } from "../results.js";
+import type { InputFile } from "./files.js";
+import { extractInput, type InputKind, type ProviderItem, type RoleItem } from "./inputs.js";
+import { describeJsonProblem, parseJson } from "./json.js";
+import { errnoMessage } from "./options.js";
+import { revealValue, type Unreadable } from "./values.js";
+
+/** A file that could not be read or parsed as JSON: the command exits 2 for it. */
+export interface FileProblem {
+    file: string;
+    message: string;
+}
+
+export interface CheckRun {
+    results: CheckResult[];
+    /** Files that could not be read or parsed (each also has a result with verdict `error`). */
+    fileProblems: FileProblem[];
+    /** Files and the kind each was detected as (check-result files are listed but produce no results). */
+    files: { file: string; kind: InputKind | "unreadable" | "invalid-json" }[];
+    /** How many trust policies were analysed, and how many of those came from the cache. */
+    stats: { roles: number; providers: number; analyses: number };
+}
+
+const VERDICT_RANK: Record<Verdict, number> = { pass: 0, unknown: 1, fail: 2, error: 3 };
+
+/** The more severe of two verdicts: error > fail > unknown > pass (a definite violation outranks an undecided part). */
+export function worse(a: Verdict, b: Verdict): Verdict {
+    return VERDICT_RANK[b] > VERDICT_RANK[a] ? b : a;
+}
+
+/** Joins a property name and a path from the analysis: `assumeRolePolicy` + `Statement[0]` → `assumeRolePolicy.Statement[0]`. */
+export function prefixPath(property: string, path: string): string {
+    if (property === "") return path;
+    if (path === "") return property;
+    return path.startsWith("[") ? `${property}${path}` : `${property}.${path}`;
+}
+
+function documentFinding(message: string, remediation: string, path = ""): Finding {
+    const meta = rule("oidc-trust-document-valid");
+    return { ruleId: meta.id, severity: meta.severity, message, path, location: {}, remediation, counterexample: null };
+}
+
+function unknownFinding(message: string, remediation: string, path: string): Finding {
+    const meta = rule("oidc-trust-unknown-at-preview");
+    return { ruleId: meta.id, severity: meta.severity, message, path, location: {}, remediation, counterexample: null };
+}
+
+/** Canonical JSON (keys sorted) so that equal documents written differently share one analysis. */
+function canonical(v: unknown): string {
+    if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+    if (v !== null && typeof v === "object") {
+        const keys = Object.keys(v).sort();
+        return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}`;
+    }
+    return JSON.stringify(v) ?? "undefined";
+}
+
+/** Internal failures of the analysis are reported as verdict `error` on the target, never as a pass. */
+function internalError(what: string, e: unknown): { verdict: Verdict; findings: Finding[]; notes: string[] } {
+    const message = e instanceof Error ? e.message : String(e);
+    return { verdict: "error", findings: [], notes: [`internal error while analysing ${what}: ${message}`] };
+}
+
+/** Explains parts of a value that cannot be read (ciphertext, redacted secret, display-form unknown). */
+function unreadableFindings(items: Unreadable[], property: string, what: string): Finding[] {
+    return items.map((u) => {
+        const path = prefixPath(property, u.path);
+        switch (u.reason) {
+            case "ciphertext":
+                return unknownFinding(
+                    `The ${what} is stored as an encrypted secret (ciphertext), so it cannot be checked.`,
+                    "Export the stack with `pulumi stack export --show-secrets` (and keep that file private), or check the role in AWS with `aws iam get-role`.",
+                    path,
+                );
+            case "redacted-secret":
+                return unknownFinding(
+                    `The ${what} is a secret, which \`pulumi preview --json\` prints as "[secret]", so it cannot be checked.`,
+                    "Check the stack export (`pulumi stack export --show-secrets`) after `pulumi up`, or run the policy pack during `pulumi up`.",
+                    path,
+                );
+            case "display-unknown":
+                return unknownFinding(
+                    `The ${what} is not known yet (shown as an unknown placeholder): it depends on a value computed during the update.`,
+                    rule("oidc-trust-unknown-at-preview").remediation,
+                    path,
+                );
+            default:
+                return u.reason satisfies never;
+        }
+    });
+}
+
+/**
+ * Checks the given files. `options` are passed to the analysis unchanged. Each distinct trust policy (by its text,
+ * or by canonical JSON for objects) is analysed once; results are in file order, then resource order.
+ */
+export function runCheck(files: readonly InputFile[], options: AnalysisOptions): CheckRun {
+    const run: CheckRun = { results: [], fileProblems: [], files: [], stats: { roles: 0, providers: 0, analyses: 0 } };
+    const cache = new Map<string, TrustAnalysis | { thrown: unknown }>();
+
+    const analyze = (doc: unknown): TrustAnalysis | { thrown: unknown } => {
+        const key = typeof doc === "string" ? `s${doc}` : `j${canonical(doc)}`;
+        let hit = cache.get(key);
+        if (hit === undefined) {
+            run.stats.analyses++;
+            try {
+                hit = analyzeTrustPolicy(doc, options);
+            } catch (e) {
+                hit = { thrown: e };
+            }
+            cache.set(key, hit);
+        }
+        return hit;
+    };
+
+    for (const f of files) {
+        let text: string;
+        try {
+            text = readFileSync(f.path, "utf8");
+        } catch (e) {
+            const message = `cannot read: ${errnoMessage(e)}`;
+            run.fileProblems.push({ file: f.shown, message });
+            run.files.push({ file: f.shown, kind: "unreadable" });
+            run.results.push({
+                target: { file: f.shown },
+                verdict: "error",
+                findings: [documentFinding(`${f.shown}: ${message}.`, "Make the file readable, or leave it out.")],
+            });
+            continue;
+        }
+        const parsed = parseJson(text);
+        if (!parsed.ok) {
+            const message = `not valid JSON: ${describeJsonProblem(parsed.problem)}`;
+            run.fileProblems.push({ file: f.shown, message });
+            run.files.push({ file: f.shown, kind: "invalid-json" });
+            run.results.push({
+                target: { file: f.shown },
+                verdict: "error",
+                findings: [
+                    documentFinding(
+                        `${f.shown} is ${message}.`,
+                        "Fix the JSON syntax at that position (inputs must be JSON: a trust policy, `pulumi stack export`, `pulumi preview --json` or AWS CLI `--output json`).",
+                    ),
+                ],
+            });
+            continue;
+        }
+        const input = extractInput(f.shown, parsed.value);
+        run.files.push({ file: f.shown, kind: input.kind });
+        if (input.kind === "check-result") {
+            if (f.explicit) {
+                run.results.push({
+                    target: { file: f.shown },
+                    verdict: "error",
+                    findings: [
+                        documentFinding(
+                            `${f.shown} is an oidc-guard check result, not an input to check.`,
+                            "Pass the trust policies, stack exports, previews or AWS listings that were checked; use `oidc-guard report` to render a result file.",
+                        ),
+                    ],
+                });
+            }
+            continue; // found by walking a directory: an earlier run's --output; skip it silently
+        }
+        if (input.kind === "unrecognized") {
+            run.results.push({
+                target: { file: f.shown },
+                verdict: "error",
+                findings: [
+                    documentFinding(
+                        `${f.shown} is JSON but not an input oidc-guard check understands: ${input.problem ?? ""}.`,
+                        "Pass one of the supported inputs (see `oidc-guard check --help`), or leave this file out.",
+                    ),
+                ],
+            });
+            continue;
+        }
+
+        const fileResults: CheckResult[] = [];
+        const byUrn = new Map<string, CheckResult>();
+        const stackRoles: StackRoleInput[] = [];
+        const stackProviders: StackProviderInput[] = [];
+
+        for (const role of input.roles) {
+            run.stats.roles++;
+            const { result, revealed } = checkRole(role, analyze);
+            fileResults.push(result);
+            if (role.target.resource) byUrn.set(role.target.resource.urn, result);
+            if (input.stackScoped && revealed !== undefined) {
+                stackRoles.push({ urn: role.target.resource?.urn ?? "", trustPolicy: revealed });
+            }
+        }
+        for (const provider of input.providers) {
+            run.stats.providers++;
+            const { result, url, clientIds } = checkProvider(provider, options);
+            fileResults.push(result);
+            if (provider.target.resource) byUrn.set(provider.target.resource.urn, result);
+            if (input.stackScoped) {
+                const arn = revealValue(provider.arn).value;
+                stackProviders.push({
+                    urn: provider.target.resource?.urn ?? "",
+                    arn: typeof arn === "string" ? arn : null,
+                    url,
+                    clientIds,
+                });
+            }
+        }
+
+        if (input.stackScoped && stackRoles.length > 0) {
+            try {
+                for (const sf of analyzeStackAudiences(stackRoles, stackProviders, options)) {
+                    const target = byUrn.get(sf.urn);
+                    if (!target) continue;
+                    const { urn: _urn, level, ...finding } = sf;
+                    if (level === "mandatory") {
+                        target.findings.push(finding);
+                        target.verdict = worse(target.verdict, "fail");
+                    } else {
+                        // Advisory (provider outside this stack): information, not a violation.
+                        (target.notes ??= []).push(`advisory (${finding.ruleId}): ${finding.message}`);
+                    }
+                }
+            } catch (e) {
+                const message = e instanceof Error ? e.message : String(e);
+                for (const r of fileResults) {
+                    (r.notes ??= []).push(`internal error in the stack audience check: ${message}`);
+                    r.verdict = worse(r.verdict, "error");
+                }
+            }
+        }
+
+        if (fileResults.length === 0) {
+            const what =
+                input.kind === "preview" ? "steps" : input.kind.startsWith("aws-") ? "entries" : "resources";
+            fileResults.push({
+                target: { file: f.shown },
+                verdict: "pass",
+                findings: [],
+                notes: [`no IAM roles or OIDC providers in this input (${input.kind}, ${input.entries} ${what})`],
+            });
+        }
+        run.results.push(...fileResults);
+    }
+    return run;
+}
+
+function describeTarget(target: CheckTarget): string {
+    return target.resource ? `trust policy of ${target.resource.name}` : "trust policy";
+}
+
+/** One role: reveal secrets, then analyse (cached) or explain why it cannot be. */
+function checkRole(
+    role: RoleItem,
+    analyze: (doc: unknown) => TrustAnalysis | { thrown: unknown },
+): { result: CheckResult; revealed: unknown } {
+    const target = role.target;
+    const what = describeTarget(target);
+    if (role.trustPolicy === undefined) {
+        return {
+            result: {
+                target,
+                verdict: "error",
+                findings: [
+                    documentFinding(
+                        `The role has no ${role.property || "trust policy"}: there is nothing to check.`,
+                        "Check that the input is complete (a stack export or AWS listing that records the role's trust policy).",
+                        role.property,
+                    ),
+                ],
+            },
+            revealed: undefined,
+        };
+    }
+    const { value, unreadable, hadSecret } = revealValue(role.trustPolicy);
+    if (unreadable.length > 0) {
+        return {
+            result: {
+                target,
+                verdict: "unknown",
+                findings: unreadableFindings(unreadable, role.property, what),
+            },
+            revealed: undefined,
+        };
+    }
+    const analysis = analyze(value);
+    let result: CheckResult;
+    if ("thrown" in analysis) {
+        result = { target, ...internalError(what, analysis.thrown) };
+    } else {
+        result = {
+            target,
+            verdict: analysis.verdict,
+            findings: analysis.findings.map((fd) => ({ ...fd, path: prefixPath(role.property, fd.path) })),
+            admitted: analysis.admitted,
+            notes: [...analysis.notes],
+        };
+        if (analysis.verdict === "unknown" && analysis.findings.length === 0 && analysis.unknownPaths?.length) {
+            result.notes!.push(
+                `unknown at preview: ${analysis.unknownPaths.map((p) => prefixPath(role.property, p) || "(the whole value)").join(", ")}`,
+            );
+        }
+    }
+    if (hadSecret) {
+        (result.notes ??= []).push(
+            "the trust policy is stored as a secret; the findings quote only the conditions they are about",
+        );
+    }
+    if (result.notes?.length === 0) delete result.notes;
+    return { result, revealed: value };
+}
+
+/** One OIDC provider: reveal secrets, then analyse. */
+function checkProvider(
+    provider: ProviderItem,
+    options: AnalysisOptions,
+): { result: CheckResult; url: unknown; clientIds: unknown } {
+    const target = provider.target;
+    const url = revealValue(provider.url);
+    const clientIds = revealValue(provider.clientIds);
+    const unreadable = [
+        ...url.unreadable.map((u) => ({ ...u, path: prefixPath("url", u.path) })),
+        ...clientIds.unreadable.map((u) => ({ ...u, path: prefixPath("clientIds", u.path) })),
+    ];
+    if (unreadable.length > 0) {
+        return {
+            result: { target, verdict: "unknown", findings: unreadableFindings(unreadable, "", "provider setting") },
+            url: url.value,
+            clientIds: clientIds.value,
+        };
+    }
+    let result: CheckResult;
+    try {
+        const analysis = analyzeOidcProvider({ url: url.value, clientIds: clientIds.value }, options);
+        result = { target, verdict: analysis.verdict, findings: [...analysis.findings] };
+        if (!analysis.isPulumiIssuer) {
+            result.notes = [
+                `not a Pulumi issuer${analysis.issuer ? ` (${analysis.issuer})` : ""}: out of scope`,
+            ];
+        }
+    } catch (e) {
+        result = { target, ...internalError("the OIDC provider", e) };
+    }
+    return { result, url: url.value, clientIds: clientIds.value };
+}

@@ -1,0 +1,80 @@
+/** Turns the command's path arguments into the list of files to read. */
+import { readdirSync, statSync } from "node:fs";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { CliError, EXIT } from "../io.js";
+import { errnoMessage } from "./options.js";
+
+/** A file to read: `path` is absolute, `shown` is what targets and messages print. */
+export interface InputFile {
+    path: string;
+    shown: string;
+    /** True when the file was named on the command line (not found by walking a directory). */
+    explicit: boolean;
+}
+
+/** `x/y.json` below `cwd` is shown relative to it; anything else absolute. Separators are always `/`. */
+export function showPath(abs: string, cwd: string): string {
+    const rel = relative(cwd, abs);
+    const shown = rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : abs;
+    return sep === "/" ? shown : shown.split(sep).join("/");
+}
+
+/** Files a directory walk leaves out: expected-result files that sit beside fixtures. */
+function skippedByName(name: string): boolean {
+    return name.endsWith(".expected.json");
+}
+
+/**
+ * Expands the arguments: a file is taken as is (any extension); a directory is walked recursively for `*.json`
+ * files, sorted by path, leaving out `*.expected.json`, `node_modules`, dot-directories and symbolic links, and
+ * the file in `exclude` (the `--output` file). Throws {@link CliError} (exit 2) for a path that does not exist.
+ */
+export function expandPaths(args: readonly string[], cwd: string, exclude?: string): InputFile[] {
+    const out: InputFile[] = [];
+    const seen = new Set<string>();
+    const add = (abs: string, explicit: boolean): void => {
+        if (seen.has(abs) || abs === exclude) return;
+        seen.add(abs);
+        out.push({ path: abs, shown: showPath(abs, cwd), explicit });
+    };
+    for (const arg of args) {
+        const abs = resolve(cwd, arg);
+        let isDir: boolean;
+        try {
+            isDir = statSync(abs).isDirectory();
+        } catch (e) {
+            throw new CliError(`${arg}: ${errnoMessage(e)}`, EXIT.usage);
+        }
+        if (!isDir) {
+            add(abs, true);
+            continue;
+        }
+        const found = walk(abs, arg);
+        if (found.length === 0) {
+            throw new CliError(`${arg}: no *.json files in this directory`, EXIT.usage);
+        }
+        for (const f of found) add(f, false);
+    }
+    return out;
+}
+
+function walk(dir: string, shownArg: string): string[] {
+    let entries;
+    try {
+        entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+        throw new CliError(`${shownArg}: cannot list directory ${dir}: ${errnoMessage(e)}`, EXIT.usage);
+    }
+    const files: string[] = [];
+    for (const e of entries) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) {
+            if (e.name.startsWith(".") || e.name === "node_modules") continue;
+            files.push(...walk(p, shownArg));
+        } else if (e.isFile() && e.name.endsWith(".json") && !skippedByName(e.name)) {
+            files.push(p);
+        }
+    }
+    // Code-point order, so the result does not depend on the locale.
+    return files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}

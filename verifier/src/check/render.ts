@@ -1,0 +1,102 @@
+/** Text and JSON renderings of a {@link CheckReport}. */
+import type { PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
+import type { CheckReport, CheckResult } from "../results.js";
+
+/** Whether to colour: only for a TTY, and never when `NO_COLOR` is set to a non-empty value (no-color.org). */
+export function useColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+    return stream.isTTY === true && !(env.NO_COLOR !== undefined && env.NO_COLOR !== "");
+}
+
+const VERDICT_COLOUR: Record<Verdict, string> = { pass: "32", fail: "31", unknown: "33", error: "35" };
+
+type Paint = (code: string, s: string) => string;
+
+/** `aud=aws:acme sub=pulumi:…` (issuer left out: the details say it). */
+export function formatToken(t: PulumiToken | null): string {
+    return t ? `aud=${t.aud} sub=${t.sub}` : "-";
+}
+
+/** `file › name` for resources, `file` for bare documents. */
+export function targetLabel(r: CheckResult): string {
+    return r.target.resource ? `${r.target.file} › ${r.target.resource.name}` : r.target.file;
+}
+
+function clipEnd(s: string, max: number): string {
+    return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/** Keeps the end of a target label (the resource name matters more than the directory). */
+function clipStart(s: string, max: number): string {
+    return s.length <= max ? s : `…${s.slice(s.length - max + 1)}`;
+}
+
+/** Summary counts as `3 pass, 1 fail, 0 unknown, 0 error`. */
+export function summaryText(summary: Record<Verdict, number>): string {
+    return `${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.error} error`;
+}
+
+/**
+ * The text report: a table (target, verdict, finding, a token that gets in), then the details of every target
+ * that did not pass (message, path, fix, notes), then one summary line.
+ */
+export function renderText(report: CheckReport, colour: boolean, fileCount: number): string {
+    const paint: Paint = colour ? (code, s) => `\u001b[${code}m${s}\u001b[0m` : (_code, s) => s;
+    const rows: [string, Verdict, string, string][] = [];
+    for (const r of report.results) {
+        const label = clipStart(targetLabel(r), 64);
+        if (r.findings.length === 0) {
+            rows.push([label, r.verdict, "-", "-"]);
+            continue;
+        }
+        r.findings.forEach((f, i) => {
+            rows.push([i === 0 ? label : "", r.verdict, f.ruleId, clipEnd(formatToken(f.counterexample), 90)]);
+        });
+    }
+    const head: [string, string, string, string] = ["TARGET", "VERDICT", "FINDING", "TOKEN THAT GETS IN"];
+    const w0 = Math.max(head[0].length, ...rows.map((r) => r[0].length));
+    const w1 = Math.max(head[1].length, 7);
+    const w2 = Math.max(head[2].length, ...rows.map((r) => r[2].length));
+    const lines: string[] = [];
+    lines.push(paint("1", `${head[0].padEnd(w0)}  ${head[1].padEnd(w1)}  ${head[2].padEnd(w2)}  ${head[3]}`));
+    rows.forEach(([t, v, f, c], i) => {
+        // Repeat the verdict only on a target's first row.
+        const firstOfTarget = i === 0 || t !== "";
+        const verdict = firstOfTarget ? paint(VERDICT_COLOUR[v], v.padEnd(w1)) : "".padEnd(w1);
+        lines.push(`${t.padEnd(w0)}  ${verdict}  ${f.padEnd(w2)}  ${c}`.trimEnd());
+    });
+
+    const details = report.results.filter((r) => r.verdict !== "pass");
+    if (details.length > 0) {
+        lines.push("", paint("1", "Details"));
+        for (const r of details) {
+            lines.push("");
+            const res = r.target.resource;
+            lines.push(
+                `${paint(VERDICT_COLOUR[r.verdict], r.verdict.toUpperCase())} ${targetLabel(r)}` +
+                    (res ? ` (${res.type})` : ""),
+            );
+            if (res && res.urn !== res.name) lines.push(`  id:    ${res.urn}`);
+            for (const f of r.findings) {
+                lines.push(`  ${paint("1", f.ruleId)} [${f.severity}] ${f.message}`);
+                if (f.path !== "") lines.push(`    where: ${f.path}`);
+                if (f.counterexample) {
+                    const t = f.counterexample;
+                    lines.push(`    token that gets in: issuer=${t.issuer} aud=${t.aud} sub=${t.sub}`);
+                }
+                lines.push(`    fix:   ${f.remediation}`);
+            }
+            for (const n of r.notes ?? []) lines.push(`  note: ${n}`);
+        }
+    }
+    const total = report.results.length;
+    lines.push(
+        "",
+        `${total} target${total === 1 ? "" : "s"} in ${fileCount} file${fileCount === 1 ? "" : "s"}: ${summaryText(report.summary)}`,
+    );
+    return `${lines.join("\n")}\n`;
+}
+
+/** The JSON report: one object, two-space indented, newline-terminated. */
+export function renderJson(report: CheckReport): string {
+    return `${JSON.stringify(report, null, 2)}\n`;
+}
