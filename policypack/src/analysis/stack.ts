@@ -1,5 +1,15 @@
-/** Stack-level check: audiences a role admits must be among its provider's client IDs. (Contract; implementation pending.) */
-import type { AnalysisOptions, Finding } from "./types.js";
+/**
+ * Stack-level check: the audiences a role admits must be among its provider's client IDs. STS accepts a web
+ * identity token only when its `aud` is in the provider's client ID list, so a role pinned to an audience the
+ * provider does not list is unusable, and a role without an `aud` pin admits whatever the list holds.
+ * Pure: no @pulumi imports. AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html
+ */
+import { parseProviderArn, normalizeIssuer, type ProviderArn } from "./principal.js";
+import { isPulumiIssuer } from "./provider.js";
+import { rule } from "./rules.js";
+import { analyzeTrustPolicy } from "./trust-policy.js";
+import type { AdmittedSet, AnalysisOptions, Finding, PulumiToken } from "./types.js";
+import { findUnknowns } from "./unknowns.js";
 
 export interface StackRoleInput {
     urn: string;
@@ -18,14 +28,221 @@ export interface StackProviderInput {
 export interface StackAudienceFinding extends Finding {
     /** URN of the role the finding is about. */
     urn: string;
-    /** "advisory" when the role trusts a provider outside the stack; "mandatory" for an audience the provider does not list. */
+    /**
+     * "advisory" when the role trusts a provider outside the stack, or when the check cannot be made during
+     * preview (ruleId `oidc-trust-unknown-at-preview`); "mandatory" for an audience the provider does not list.
+     */
     level: "advisory" | "mandatory";
 }
 
+interface PreparedProvider {
+    urn: string;
+    issuer: string;
+    arn: ProviderArn | null;
+    /** The client IDs; "unknown" at preview; "invalid" when not a list of strings (the provider policy reports it). */
+    clientIds: string[] | "unknown" | "invalid";
+}
+
+/**
+ * For each role that admits Pulumi tokens through a `Federated` provider ARN: when the provider is in `providers`
+ * (matched by its ARN when known, else by its URL), every admitted audience must be among its client IDs
+ * (level `mandatory`); when it is not, an `advisory` finding says so. Values unknown at preview give `advisory`
+ * findings with ruleId `oidc-trust-unknown-at-preview`, never a pass. Roles whose trust policy is malformed are
+ * skipped here: `analyzeTrustPolicy` fails them closed on its own.
+ */
 export function analyzeStackAudiences(
-    _roles: readonly StackRoleInput[],
-    _providers: readonly StackProviderInput[],
-    _options: AnalysisOptions = {},
+    roles: readonly StackRoleInput[],
+    providers: readonly StackProviderInput[],
+    options: AnalysisOptions = {},
 ): StackAudienceFinding[] {
-    throw new Error("not implemented");
+    const meta = rule("oidc-provider-audiences-match");
+    const unknownMeta = rule("oidc-trust-unknown-at-preview");
+    const prepared: PreparedProvider[] = [];
+    // Providers whose URL is unknown at preview might be the one a role trusts.
+    let unresolvedProviders = 0;
+    for (const p of providers) {
+        if (findUnknowns(p.url).length > 0) {
+            unresolvedProviders++;
+            continue;
+        }
+        if (typeof p.url !== "string" || !isPulumiIssuer(p.url, options)) continue;
+        const arn = p.arn !== null && findUnknowns(p.arn).length === 0 ? parseProviderArn(p.arn) : null;
+        const ids = p.clientIds ?? [];
+        const clientIds =
+            findUnknowns(ids).length > 0
+                ? "unknown"
+                : Array.isArray(ids) && ids.every((v): v is string => typeof v === "string")
+                  ? ids
+                  : "invalid";
+        prepared.push({ urn: p.urn, issuer: normalizeIssuer(p.url), arn, clientIds });
+    }
+
+    const findings: StackAudienceFinding[] = [];
+    const unknown = (urn: string, message: string, path = ""): StackAudienceFinding => ({
+        ruleId: unknownMeta.id,
+        severity: unknownMeta.severity,
+        message,
+        path,
+        location: {},
+        remediation: unknownMeta.remediation,
+        counterexample: null,
+        urn,
+        level: "advisory",
+    });
+
+    for (const role of roles) {
+        const unknownPaths = findUnknowns(role.trustPolicy);
+        if (unknownPaths.length > 0) {
+            findings.push(
+                unknown(
+                    role.urn,
+                    `The role's trust policy is unknown during preview (${unknownPaths.map((p) => p || "the whole value").join(", ")}); its audiences are checked against the provider at update.`,
+                ),
+            );
+            continue;
+        }
+        const analysis = analyzeTrustPolicy(role.trustPolicy, options);
+        if (analysis.verdict === "unknown") {
+            findings.push(unknown(role.urn, "The role's trust policy is unknown during preview; checked at update."));
+            continue;
+        }
+        if (analysis.verdict === "error") continue;
+        const statements = statementsOf(role.trustPolicy);
+        if (!statements) continue;
+
+        for (const set of analysis.admitted) {
+            for (const { arn, text, statementIndex } of federatedArns(statements, set)) {
+                const path = `Statement[${statementIndex}].Principal.Federated`;
+                const provider = matchProvider(prepared, arn);
+                const base = {
+                    ruleId: meta.id,
+                    severity: meta.severity,
+                    path,
+                    location: { statementIndex },
+                    urn: role.urn,
+                };
+                if (!provider) {
+                    if (unresolvedProviders > 0) {
+                        findings.push(
+                            unknown(
+                                role.urn,
+                                `The role trusts provider ${text}; a provider in this stack has a URL unknown during preview, so whether it is that provider is decided at update.`,
+                                path,
+                            ),
+                        );
+                        continue;
+                    }
+                    findings.push({
+                        ...base,
+                        message: `The role trusts Pulumi OIDC provider ${text}, which is not managed in this stack, so the pack cannot check that its client IDs include the audiences the role admits (${describeAudiences(set.audiences)}). Check it with 'aws iam get-open-id-connect-provider --open-id-connect-provider-arn ${text}', or manage the provider in this stack.`,
+                        remediation: `Confirm that provider ${text} lists the role's audiences as client IDs, or manage it in this stack.`,
+                        counterexample: null,
+                        level: "advisory",
+                    });
+                    continue;
+                }
+                if (provider.clientIds === "unknown") {
+                    findings.push(
+                        unknown(
+                            role.urn,
+                            `The client IDs of provider ${provider.urn} are unknown during preview; the role's audiences are checked against them at update.`,
+                            path,
+                        ),
+                    );
+                    continue;
+                }
+                // A malformed client ID list is the provider policy's finding; nothing can be compared here.
+                if (provider.clientIds === "invalid") continue;
+                const listed = provider.clientIds;
+                if (set.audiences === null) {
+                    findings.push({
+                        ...base,
+                        message: `The role trusts provider ${text} (${provider.urn}) without pinning aud, so it admits every audience the provider lists (${listed.map((a) => `'${a}'`).join(", ") || "none"}). Pin 'api.pulumi.com/oidc:aud' with StringEquals to the one audience the role is for.`,
+                        remediation: meta.remediation,
+                        counterexample: listed.length > 0 ? tokenFor(set, listed[0]!) : null,
+                        level: "mandatory",
+                    });
+                    continue;
+                }
+                const missing = set.audiences.filter((a) => !listed.includes(a));
+                if (missing.length > 0) {
+                    findings.push({
+                        ...base,
+                        message: `The role admits aud ${missing.map((a) => `'${a}'`).join(", ")} from provider ${text} (${provider.urn}), but the provider's client IDs are ${listed.map((a) => `'${a}'`).join(", ") || "empty"}: STS rejects such tokens, so the role's pin and the provider disagree. Add ${missing.map((a) => `'${a}'`).join(", ")} to the provider's client IDs, or change the role's aud condition to a listed audience.`,
+                        remediation: meta.remediation,
+                        counterexample: null,
+                        level: "mandatory",
+                    });
+                }
+            }
+        }
+    }
+    return findings;
+}
+
+function describeAudiences(audiences: string[] | null): string {
+    return audiences === null ? "any audience: aud is not pinned" : audiences.map((a) => `'${a}'`).join(", ");
+}
+
+/** A token the role and provider both let in: the first listed audience with the first admitted subject. */
+function tokenFor(set: AdmittedSet, aud: string): PulumiToken {
+    const sub = set.subjects[0] ?? "*";
+    // Globs stand for any run of characters; show a concrete subject.
+    return { issuer: set.issuer, aud, sub: sub.replace(/\*/g, "any").replace(/\?/g, "x") };
+}
+
+/** The `Statement` list of a trust policy given as JSON text or an object; null when it cannot be read. */
+function statementsOf(doc: unknown): unknown[] | null {
+    let value = doc;
+    if (typeof value === "string") {
+        try {
+            value = JSON.parse(value) as unknown;
+        } catch {
+            return null;
+        }
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
+    const statement = (value as Record<string, unknown>)["Statement"];
+    if (Array.isArray(statement)) return statement as unknown[];
+    return statement !== null && typeof statement === "object" ? [statement] : null;
+}
+
+/** The `Federated` provider ARNs of the statements that admit `set`, for its issuer. */
+function federatedArns(
+    statements: unknown[],
+    set: AdmittedSet,
+): { arn: ProviderArn; text: string; statementIndex: number }[] {
+    const issuer = normalizeIssuer(set.issuer);
+    const seen = new Set<string>();
+    const out: { arn: ProviderArn; text: string; statementIndex: number }[] = [];
+    for (const statementIndex of set.statements) {
+        const statement = statements[statementIndex];
+        if (statement === null || typeof statement !== "object") continue;
+        const principal = (statement as Record<string, unknown>)["Principal"];
+        if (principal === null || typeof principal !== "object") continue;
+        // Principal keys are case-sensitive in IAM (`Federated`), but be lenient about the key's case.
+        const entry = Object.entries(principal).find(([k]) => k.toLowerCase() === "federated");
+        const values: unknown[] = entry ? (Array.isArray(entry[1]) ? (entry[1] as unknown[]) : [entry[1]]) : [];
+        for (const v of values) {
+            if (typeof v !== "string") continue;
+            const arn = parseProviderArn(v);
+            if (!arn || normalizeIssuer(arn.issuer) !== issuer || seen.has(v)) continue;
+            seen.add(v);
+            out.push({ arn, text: v, statementIndex });
+        }
+    }
+    return out;
+}
+
+/** The stack's provider for a role's ARN: by ARN when the provider's is known, else by issuer URL. */
+function matchProvider(providers: PreparedProvider[], arn: ProviderArn): PreparedProvider | undefined {
+    const byArn = providers.find(
+        (p) =>
+            p.arn !== null &&
+            p.arn.issuer === arn.issuer &&
+            p.arn.partition === arn.partition &&
+            (p.arn.account === arn.account || arn.account === "*"),
+    );
+    if (byArn) return byArn;
+    return providers.find((p) => p.arn === null && p.issuer === arn.issuer);
 }

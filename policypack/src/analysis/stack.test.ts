@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { UNKNOWN_SENTINELS } from "./constants.js";
+import { analyzeStackAudiences, type StackProviderInput, type StackRoleInput } from "./stack.js";
+
+const UNKNOWN = UNKNOWN_SENTINELS[0]!;
+const ACCOUNT = "123456789012";
+const PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/api.pulumi.com/oidc`;
+const ROLE_URN = "urn:pulumi:dev::infra::aws:iam/role:Role::esc";
+const PROVIDER_URN = "urn:pulumi:dev::infra::aws:iam/openIdConnectProvider:OpenIdConnectProvider::pulumi";
+const options = { organizations: ["acme"] };
+
+function trust(condition: Record<string, Record<string, string>>, federated: string | string[] = PROVIDER_ARN): unknown {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Federated: federated },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: condition,
+            },
+        ],
+    };
+}
+
+const pinned = trust({
+    StringEquals: {
+        "api.pulumi.com/oidc:aud": "aws:acme",
+        "api.pulumi.com/oidc:sub": "pulumi:environments:org:acme:env:infra/dev",
+    },
+});
+const audOnly = trust({ StringEquals: { "api.pulumi.com/oidc:sub": "pulumi:environments:org:acme:env:infra/dev" } });
+
+function role(trustPolicy: unknown, urn = ROLE_URN): StackRoleInput {
+    return { urn, trustPolicy };
+}
+function provider(over: Partial<StackProviderInput> = {}): StackProviderInput {
+    return { urn: PROVIDER_URN, arn: PROVIDER_ARN, url: "https://api.pulumi.com/oidc", clientIds: ["aws:acme"], ...over };
+}
+function project(findings: ReturnType<typeof analyzeStackAudiences>) {
+    return findings.map((f) => ({ ruleId: f.ruleId, level: f.level, urn: f.urn, path: f.path }));
+}
+
+describe("analyzeStackAudiences", () => {
+    it("passes a pinned role whose audience the in-stack provider lists", () => {
+        assert.deepEqual(analyzeStackAudiences([role(pinned)], [provider()], options), []);
+    });
+
+    it("accepts the JSON-string form of the trust policy", () => {
+        assert.deepEqual(analyzeStackAudiences([role(JSON.stringify(pinned))], [provider()], options), []);
+    });
+
+    it("flags an admitted audience the provider does not list (mandatory), naming both", () => {
+        const findings = analyzeStackAudiences([role(pinned)], [provider({ clientIds: ["acme"] })], options);
+        assert.deepEqual(project(findings), [
+            {
+                ruleId: "oidc-provider-audiences-match",
+                level: "mandatory",
+                urn: ROLE_URN,
+                path: "Statement[0].Principal.Federated",
+            },
+        ]);
+        assert.match(findings[0]!.message, /admits aud 'aws:acme'/);
+        assert.match(findings[0]!.message, /client IDs are 'acme'/);
+        assert.match(findings[0]!.message, new RegExp(PROVIDER_URN.replace(/[/:]/g, ".")));
+        assert.equal(findings[0]!.location.statementIndex, 0);
+    });
+
+    it("matches the provider by URL when its ARN is not known yet", () => {
+        const findings = analyzeStackAudiences([role(pinned)], [provider({ arn: null, clientIds: ["acme"] })], options);
+        assert.deepEqual(project(findings).map((f) => f.level), ["mandatory"]);
+        assert.deepEqual(analyzeStackAudiences([role(pinned)], [provider({ arn: UNKNOWN })], options), []);
+    });
+
+    it("a role without an aud pin admits every listed audience: mandatory, with a token that gets in", () => {
+        const findings = analyzeStackAudiences([role(audOnly)], [provider({ clientIds: ["aws:acme", "acme"] })], options);
+        assert.deepEqual(project(findings).map((f) => f.level), ["mandatory"]);
+        assert.match(findings[0]!.message, /without pinning aud/);
+        assert.equal(findings[0]!.counterexample?.aud, "aws:acme");
+        assert.equal(findings[0]!.counterexample?.issuer, "api.pulumi.com/oidc");
+    });
+
+    it("reports a role trusting a provider outside the stack as advisory, with the ARN", () => {
+        for (const providers of [[], [provider({ arn: `arn:aws:iam::999999999999:oidc-provider/api.pulumi.com/oidc` })]]) {
+            const findings = analyzeStackAudiences([role(pinned)], providers, options);
+            assert.deepEqual(project(findings), [
+                {
+                    ruleId: "oidc-provider-audiences-match",
+                    level: "advisory",
+                    urn: ROLE_URN,
+                    path: "Statement[0].Principal.Federated",
+                },
+            ]);
+            assert.match(findings[0]!.message, /not managed in this stack/);
+            assert.ok(findings[0]!.message.includes(PROVIDER_ARN));
+        }
+    });
+
+    it("ignores providers and roles of other issuers", () => {
+        const github = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+        const ghRole = trust({ StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" } }, github);
+        const ghProvider = provider({ arn: github, url: "https://token.actions.githubusercontent.com", clientIds: ["sts.amazonaws.com"] });
+        assert.deepEqual(analyzeStackAudiences([role(ghRole)], [ghProvider], options), []);
+    });
+
+    it("never passes what is unknown at preview: advisory unknown-at-preview findings", () => {
+        const unknownRole = analyzeStackAudiences([role(UNKNOWN)], [provider()], options);
+        assert.deepEqual(project(unknownRole), [
+            { ruleId: "oidc-trust-unknown-at-preview", level: "advisory", urn: ROLE_URN, path: "" },
+        ]);
+        const nested = trust({ StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme" } }, UNKNOWN);
+        assert.match(analyzeStackAudiences([role(nested)], [provider()], options)[0]!.message, /Statement\[0\]\.Principal\.Federated/);
+
+        const unknownUrl = analyzeStackAudiences([role(pinned)], [provider({ url: UNKNOWN, arn: null })], options);
+        assert.deepEqual(project(unknownUrl).map((f) => [f.ruleId, f.level]), [["oidc-trust-unknown-at-preview", "advisory"]]);
+
+        const unknownIds = analyzeStackAudiences([role(pinned)], [provider({ clientIds: UNKNOWN_SENTINELS[3] })], options);
+        assert.deepEqual(project(unknownIds).map((f) => [f.ruleId, f.level]), [["oidc-trust-unknown-at-preview", "advisory"]]);
+    });
+
+    it("checks each role separately and reports them by URN", () => {
+        const other = "urn:pulumi:dev::infra::aws:iam/role:Role::deploy";
+        const findings = analyzeStackAudiences([role(pinned), role(pinned, other)], [provider({ clientIds: ["acme"] })], options);
+        assert.deepEqual(findings.map((f) => f.urn), [ROLE_URN, other]);
+    });
+
+    it("skips roles no Pulumi token can use and malformed trust policies (the trust policy check fails those)", () => {
+        const service = { Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
+        assert.deepEqual(analyzeStackAudiences([role(service), role("{not json")], [provider({ clientIds: [] })], options), []);
+    });
+});
