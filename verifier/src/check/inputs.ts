@@ -179,7 +179,8 @@ export function extractInput(file: string, doc: unknown): ExtractedInput {
                             file,
                             resource: { urn: doc.Url, type: AWS_OIDC_PROVIDER_TYPE, name: doc.Url },
                         },
-                        url: doc.Url,
+                        // IAM stores and returns the URL without its scheme, which is always https.
+                        url: /^[a-z][a-z0-9+.-]*:\/\//i.test(doc.Url) ? doc.Url : `https://${doc.Url}`,
                         clientIds: doc.ClientIDList,
                         arn: null,
                     },
@@ -234,8 +235,10 @@ function pick(bags: readonly (Rec | undefined)[], name: string): unknown {
 interface ResourceLike {
     urn: string;
     type: string;
-    /** Property bags in order of preference. */
-    bags: (Rec | undefined)[];
+    inputs: Rec | undefined;
+    outputs: Rec | undefined;
+    /** Read trust policies from outputs first (stack state) rather than inputs first (preview). */
+    outputsFirst: boolean;
 }
 
 function collect(file: string, kind: InputKind, resources: ResourceLike[]): ExtractedInput {
@@ -245,13 +248,17 @@ function collect(file: string, kind: InputKind, resources: ResourceLike[]): Extr
         const target: CheckTarget = { file, resource: { urn: r.urn, type: r.type, name: nameFromUrn(r.urn) } };
         const property = ROLE_PROPERTY[r.type];
         if (property !== undefined) {
-            roles.push({ target, trustPolicy: pick(r.bags, property), property });
+            const bags = r.outputsFirst ? [r.outputs, r.inputs] : [r.inputs, r.outputs];
+            roles.push({ target, trustPolicy: pick(bags, property), property });
         } else if (PROVIDER_TYPE_SET.has(r.type)) {
-            const arn = pick(r.bags, "arn");
+            // The configured URL and client IDs (state outputs hold the URL as AWS returns it, without https://);
+            // the ARN only exists in outputs.
+            const configured = [r.inputs, r.outputs];
+            const arn = pick([r.outputs, r.inputs], "arn");
             providers.push({
                 target,
-                url: pick(r.bags, "url"),
-                clientIds: pick(r.bags, r.type.startsWith("aws-native:") ? "clientIdList" : "clientIdLists"),
+                url: pick(configured, "url"),
+                clientIds: pick(configured, r.type.startsWith("aws-native:") ? "clientIdList" : "clientIdLists"),
                 arn: typeof arn === "string" && !UNKNOWN_SENTINELS.includes(arn) ? arn : null,
             });
         }
@@ -269,7 +276,7 @@ function fromStackResources(file: string, kind: InputKind, resources: unknown): 
     for (const r of list) {
         if (!isRecord(r) || typeof r.urn !== "string") continue;
         const type = typeof r.type === "string" ? r.type : typeFromUrn(r.urn);
-        out.push({ urn: r.urn, type, bags: [asRecord(r.outputs), asRecord(r.inputs)] });
+        out.push({ urn: r.urn, type, inputs: asRecord(r.inputs), outputs: asRecord(r.outputs), outputsFirst: true });
     }
     const result = collect(file, kind, out);
     result.entries = list.length;
@@ -296,7 +303,7 @@ function fromPreview(file: string, steps: unknown[]): ExtractedInput {
         if (urn === undefined || seen.has(urn)) continue;
         seen.add(urn);
         const type = typeof state.type === "string" ? state.type : typeFromUrn(urn);
-        out.push({ urn, type, bags: [asRecord(state.inputs), asRecord(state.outputs)] });
+        out.push({ urn, type, inputs: asRecord(state.inputs), outputs: asRecord(state.outputs), outputsFirst: false });
     }
     const result = collect(file, "preview", out);
     result.entries = steps.length;
