@@ -1,0 +1,729 @@
+/**
+ * Exact decisions over glob languages: emptiness (with a shortest witness), finiteness and inclusion,
+ * by lazily determinized automata and their products.
+ *
+ * Alphabet. Strings are read as code points. Symbols 0..94 are printable ASCII (U+0020..U+007E), symbol 95 (OTHER)
+ * stands for every character no automaton in play names explicitly, and symbols 96.. are characters a document
+ * names that are not printable ASCII (registered in an `Alphabet`). An automaton built over fewer symbols than
+ * the alphabet in use reads every symbol it does not know as OTHER; that is exact, because it names none of them.
+ * OTHER stands for infinitely many characters, so a language with a useful OTHER edge is infinite.
+ */
+
+export const ASCII_SYMBOLS = 95;
+export const OTHER = 95;
+export const BASE_WIDTH = 96;
+
+/** Raised when a decision would explore more automaton states than the budget allows: callers fail closed. */
+export class ComplexityError extends Error {
+    constructor(readonly limit: number) {
+        super(`the document is too complex to decide within ${limit} automaton states`);
+        this.name = "ComplexityError";
+    }
+}
+
+/** A shared state budget for one analysis. */
+export class Budget {
+    used = 0;
+    constructor(readonly limit: number) {}
+    take(n = 1): void {
+        this.used += n;
+        if (this.used > this.limit) throw new ComplexityError(this.limit);
+    }
+}
+
+/** Characters beyond printable ASCII that the current document names. */
+export class Alphabet {
+    private readonly extra: string[] = [];
+    private readonly index = new Map<string, number>();
+    private frozen = false;
+
+    /** The symbol of one code point without registering it (OTHER when unnamed). */
+    lookup(ch: string): number {
+        const cp = ch.codePointAt(0) ?? 0;
+        if (cp >= 0x20 && cp <= 0x7e) return cp - 0x20;
+        return this.index.get(ch) ?? OTHER;
+    }
+
+    /** Registers (unless frozen) and returns the symbol of one code point. */
+    symbol(ch: string): number {
+        const cp = ch.codePointAt(0) ?? 0;
+        if (cp >= 0x20 && cp <= 0x7e) return cp - 0x20;
+        const known = this.index.get(ch);
+        if (known !== undefined) return known;
+        if (this.frozen) return OTHER;
+        const sym = BASE_WIDTH + this.extra.length;
+        this.extra.push(ch);
+        this.index.set(ch, sym);
+        return sym;
+    }
+
+    freeze(): void {
+        this.frozen = true;
+    }
+
+    get width(): number {
+        return BASE_WIDTH + this.extra.length;
+    }
+
+    /** A concrete character for a symbol; for OTHER one that no automaton names. */
+    char(sym: number): string {
+        if (sym < ASCII_SYMBOLS) return String.fromCharCode(sym + 0x20);
+        if (sym === OTHER) {
+            for (const c of ["\u00a4", "\u00a7", "\u00b6", "\u2042", "\u2603"]) {
+                if (!this.index.has(c)) return c;
+            }
+            return "\u{1F47E}";
+        }
+        return this.extra[sym - BASE_WIDTH] ?? "\u00a4";
+    }
+
+    /** The symbols of a string (code points). */
+    symbols(s: string): number[] {
+        return Array.from(s, (c) => this.symbol(c));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Regular expressions over symbols, compiled to NFAs (Thompson construction).
+
+/** A set of symbols: everything (OTHER included), an explicit set, or everything except an explicit set. */
+export type SymSet =
+    | { kind: "any" }
+    | { kind: "set"; syms: ReadonlySet<number> }
+    | { kind: "except"; syms: ReadonlySet<number> };
+
+export type Rx =
+    | { t: "eps" }
+    | { t: "sym"; set: SymSet }
+    | { t: "seq"; xs: Rx[] }
+    | { t: "alt"; xs: Rx[] }
+    | { t: "star"; x: Rx };
+
+export const rx = {
+    eps: { t: "eps" } as Rx,
+    any: { t: "sym", set: { kind: "any" } } as Rx,
+    set(syms: Iterable<number>): Rx {
+        return { t: "sym", set: { kind: "set", syms: new Set(syms) } };
+    },
+    except(syms: Iterable<number>): Rx {
+        return { t: "sym", set: { kind: "except", syms: new Set(syms) } };
+    },
+    seq(...xs: Rx[]): Rx {
+        return { t: "seq", xs };
+    },
+    alt(...xs: Rx[]): Rx {
+        return { t: "alt", xs };
+    },
+    star(x: Rx): Rx {
+        return { t: "star", x };
+    },
+    plus(x: Rx): Rx {
+        return { t: "seq", xs: [x, { t: "star", x }] };
+    },
+    /** A literal string; with `ignoreCase`, each letter also matches its other case. */
+    lit(s: string, alphabet: Alphabet, ignoreCase = false): Rx {
+        const xs: Rx[] = Array.from(s, (c) => {
+            if (!ignoreCase) return rx.set([alphabet.symbol(c)]);
+            const variants = new Set([c, c.toLowerCase(), c.toUpperCase()].filter((v) => Array.from(v).length === 1));
+            return rx.set([...variants].map((v) => alphabet.symbol(v)));
+        });
+        return { t: "seq", xs };
+    },
+};
+
+/** ASCII characters as a symbol set (for grammar classes such as `[A-Za-z0-9_.-]`). */
+export function asciiClass(chars: string): Set<number> {
+    return new Set(Array.from(chars, (c) => c.charCodeAt(0) - 0x20));
+}
+
+interface Nfa {
+    eps: number[][];
+    edges: Array<Array<{ set: SymSet; to: number }>>;
+    start: number;
+    accept: number;
+}
+
+function compile(r: Rx): Nfa {
+    const eps: number[][] = [];
+    const edges: Array<Array<{ set: SymSet; to: number }>> = [];
+    const node = (): number => {
+        eps.push([]);
+        edges.push([]);
+        return eps.length - 1;
+    };
+    const build = (x: Rx): [number, number] => {
+        switch (x.t) {
+            case "eps": {
+                const s = node();
+                return [s, s];
+            }
+            case "sym": {
+                const s = node();
+                const e = node();
+                edges[s]!.push({ set: x.set, to: e });
+                return [s, e];
+            }
+            case "seq": {
+                if (x.xs.length === 0) return build(rx.eps);
+                const parts = x.xs.map(build);
+                for (let i = 0; i + 1 < parts.length; i++) eps[parts[i]![1]]!.push(parts[i + 1]![0]);
+                return [parts[0]![0], parts[parts.length - 1]![1]];
+            }
+            case "alt": {
+                const s = node();
+                const e = node();
+                for (const p of x.xs.map(build)) {
+                    eps[s]!.push(p[0]);
+                    eps[p[1]]!.push(e);
+                }
+                return [s, e];
+            }
+            case "star": {
+                const s = node();
+                const [is, ie] = build(x.x);
+                eps[s]!.push(is);
+                eps[ie]!.push(s);
+                return [s, s];
+            }
+        }
+    };
+    const [start, accept] = build(r);
+    return { eps, edges, start, accept };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Automata: anything with a start state, a step function and accepting states.
+
+export interface Automaton {
+    readonly start: number;
+    step(state: number, sym: number): number;
+    accepting(state: number): boolean;
+    /** "dead": no member is reachable any more; "universal": every continuation is a member; null: neither or unknown. */
+    sink?(state: number): Sink;
+}
+
+export type Sink = "dead" | "universal" | null;
+
+/** A DFA determinized on demand from an NFA. `width` is the number of symbols it distinguishes. */
+export class LazyDfa implements Automaton {
+    readonly start = 0;
+    private readonly nfa: Nfa;
+    private readonly keys = new Map<string, number>();
+    private readonly sets: Int32Array[] = [];
+    private readonly table: Int32Array[] = [];
+    private readonly acc: boolean[] = [];
+    /** Budget charged for new states: set per use, since a cached DFA outlives one analysis. */
+    budget: Budget | null = null;
+
+    constructor(
+        r: Rx,
+        readonly width: number,
+    ) {
+        this.nfa = compile(r);
+        this.intern(this.closure([this.nfa.start]));
+    }
+
+    private closure(seed: number[]): Int32Array {
+        const seen = new Set<number>(seed);
+        const stack = [...seed];
+        while (stack.length > 0) {
+            const s = stack.pop()!;
+            for (const t of this.nfa.eps[s]!) {
+                if (!seen.has(t)) {
+                    seen.add(t);
+                    stack.push(t);
+                }
+            }
+        }
+        return Int32Array.from([...seen].sort((a, b) => a - b));
+    }
+
+    private intern(set: Int32Array): number {
+        const key = set.join(",");
+        const known = this.keys.get(key);
+        if (known !== undefined) return known;
+        this.budget?.take();
+        const id = this.sets.length;
+        this.keys.set(key, id);
+        this.sets.push(set);
+        this.table.push(new Int32Array(this.width).fill(-1));
+        this.acc.push(set.includes(this.nfa.accept));
+        return id;
+    }
+
+    step(state: number, sym: number): number {
+        const s = sym < this.width ? sym : OTHER;
+        const row = this.table[state]!;
+        const cached = row[s]!;
+        if (cached >= 0) return cached;
+        const next: number[] = [];
+        for (const n of this.sets[state]!) {
+            for (const e of this.nfa.edges[n]!) {
+                const set = e.set;
+                if (set.kind === "any" || (set.kind === "set" ? set.syms.has(s) : !set.syms.has(s))) next.push(e.to);
+            }
+        }
+        const id = this.intern(this.closure(next));
+        row[s] = id;
+        return id;
+    }
+
+    accepting(state: number): boolean {
+        return this.acc[state]!;
+    }
+
+    private readonly sinks: Array<Sink | undefined> = [];
+
+    sink(state: number): Sink {
+        const known = this.sinks[state];
+        if (known !== undefined) return known;
+        let result: Sink = null;
+        if (this.sets[state]!.length === 0) {
+            result = "dead";
+        } else if (this.acc[state]) {
+            result = "universal";
+            for (let sym = 0; sym < this.width; sym++) {
+                if (this.step(state, sym) !== state) {
+                    result = null;
+                    break;
+                }
+            }
+        }
+        this.sinks[state] = result;
+        return result;
+    }
+
+    /** Whether the whole string is in the language. */
+    matches(symbols: readonly number[]): boolean {
+        let s = this.start;
+        for (const c of symbols) s = this.step(s, c);
+        return this.accepting(s);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Boolean combinations of languages, decided on the product automaton.
+
+export type Lang =
+    | { k: "all" }
+    | { k: "none" }
+    | { k: "leaf"; a: Automaton }
+    | { k: "and"; xs: Lang[] }
+    | { k: "or"; xs: Lang[] }
+    | { k: "not"; x: Lang };
+
+export const ALL: Lang = { k: "all" };
+export const NONE: Lang = { k: "none" };
+
+export function leaf(a: Automaton): Lang {
+    return { k: "leaf", a };
+}
+
+export function and(...xs: Lang[]): Lang {
+    const parts: Lang[] = [];
+    for (const x of xs) {
+        if (x.k === "none") return NONE;
+        if (x.k === "all") continue;
+        if (x.k === "and") parts.push(...x.xs);
+        else parts.push(x);
+    }
+    if (parts.length === 0) return ALL;
+    if (parts.length === 1) return parts[0]!;
+    return { k: "and", xs: parts };
+}
+
+export function or(...xs: Lang[]): Lang {
+    const parts: Lang[] = [];
+    for (const x of xs) {
+        if (x.k === "all") return ALL;
+        if (x.k === "none") continue;
+        if (x.k === "or") parts.push(...x.xs);
+        else parts.push(x);
+    }
+    if (parts.length === 0) return NONE;
+    if (parts.length === 1) return parts[0]!;
+    return { k: "or", xs: parts };
+}
+
+export function not(x: Lang): Lang {
+    if (x.k === "all") return NONE;
+    if (x.k === "none") return ALL;
+    if (x.k === "not") return x.x;
+    return { k: "not", x };
+}
+
+/** Preferred order of symbols when searching a witness: readable characters first. */
+function symbolOrder(width: number): number[] {
+    const pref = "abcdefghijklmnopqrstuvwxyz0123456789-/:._ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const order: number[] = Array.from(pref, (c) => c.charCodeAt(0) - 0x20);
+    const seen = new Set(order);
+    for (let s = 0; s < width; s++) if (!seen.has(s)) order.push(s);
+    return order;
+}
+
+/** The explored product of the leaves of a Lang. States are tuples of leaf states. */
+export class Product implements Automaton {
+    readonly start = 0;
+    private readonly leaves: Automaton[] = [];
+    private readonly test: (flags: boolean[]) => boolean;
+    /** Three-valued: 0 false forever, 1 true forever, 2 undecided; by the leaves' sink states. */
+    private readonly fate: (sinks: Sink[]) => 0 | 1 | 2;
+    private deadState = -1;
+    private readonly keys = new Map<string, number>();
+    private readonly tuples: Int32Array[] = [];
+    private readonly acc: boolean[] = [];
+    private readonly table: Int32Array[] = [];
+    /** BFS parent pointers, for witnesses. */
+    private readonly parent: Array<[number, number]> = [];
+    private readonly order: number[];
+    private explored = false;
+    private liveSet: Uint8Array | null = null;
+    private readonly width: number;
+
+    constructor(
+        lang: Lang,
+        private readonly alphabet: Alphabet,
+        private readonly budget: Budget,
+    ) {
+        this.test = this.compileLang(lang);
+        this.fate = this.compileFate(lang);
+        for (const l of this.leaves) if (l instanceof LazyDfa) l.budget = budget;
+        this.width = alphabet.width;
+        this.order = symbolOrder(this.width);
+        this.intern(Int32Array.from(this.leaves, (l) => l.start), -1, -1);
+    }
+
+    private compileLang(l: Lang): (flags: boolean[]) => boolean {
+        switch (l.k) {
+            case "all":
+                return () => true;
+            case "none":
+                return () => false;
+            case "leaf": {
+                let i = this.leaves.indexOf(l.a);
+                if (i < 0) {
+                    i = this.leaves.length;
+                    this.leaves.push(l.a);
+                }
+                const idx = i;
+                return (f) => f[idx]!;
+            }
+            case "and": {
+                const fs = l.xs.map((x) => this.compileLang(x));
+                return (f) => fs.every((g) => g(f));
+            }
+            case "or": {
+                const fs = l.xs.map((x) => this.compileLang(x));
+                return (f) => fs.some((g) => g(f));
+            }
+            case "not": {
+                const g = this.compileLang(l.x);
+                return (f) => !g(f);
+            }
+        }
+    }
+
+    private compileFate(l: Lang): (sinks: Sink[]) => 0 | 1 | 2 {
+        switch (l.k) {
+            case "all":
+                return () => 1;
+            case "none":
+                return () => 0;
+            case "leaf": {
+                const idx = this.leaves.indexOf(l.a);
+                return (k) => (k[idx] === "dead" ? 0 : k[idx] === "universal" ? 1 : 2);
+            }
+            case "and": {
+                const fs = l.xs.map((x) => this.compileFate(x));
+                return (k) => {
+                    let all = true;
+                    for (const g of fs) {
+                        const v = g(k);
+                        if (v === 0) return 0;
+                        if (v !== 1) all = false;
+                    }
+                    return all ? 1 : 2;
+                };
+            }
+            case "or": {
+                const fs = l.xs.map((x) => this.compileFate(x));
+                return (k) => {
+                    let none = true;
+                    for (const g of fs) {
+                        const v = g(k);
+                        if (v === 1) return 1;
+                        if (v !== 0) none = false;
+                    }
+                    return none ? 0 : 2;
+                };
+            }
+            case "not": {
+                const g = this.compileFate(l.x);
+                return (k) => {
+                    const v = g(k);
+                    return v === 2 ? 2 : v === 1 ? 0 : 1;
+                };
+            }
+        }
+    }
+
+    private intern(tuple: Int32Array, from: number, sym: number): number {
+        const key = tuple.join(",");
+        const known = this.keys.get(key);
+        if (known !== undefined) return known;
+        // A tuple from which no member is reachable is folded into one dead state.
+        if (this.deadState >= 0 || this.tuples.length > 0) {
+            const sinks = Array.from(tuple, (st, i) => this.leaves[i]!.sink?.(st) ?? null);
+            if (this.fate(sinks) === 0) {
+                if (this.deadState < 0) {
+                    this.deadState = this.newState(tuple, from, sym, false);
+                    this.table[this.deadState]!.fill(this.deadState);
+                }
+                this.keys.set(key, this.deadState);
+                return this.deadState;
+            }
+        }
+        return this.newState(tuple, from, sym, undefined);
+    }
+
+    private newState(tuple: Int32Array, from: number, sym: number, accepting: boolean | undefined): number {
+        const key = tuple.join(",");
+        this.budget.take();
+        const id = this.tuples.length;
+        this.keys.set(key, id);
+        this.tuples.push(tuple);
+        this.acc.push(accepting ?? this.test(Array.from(tuple, (s, i) => this.leaves[i]!.accepting(s))));
+        this.table.push(new Int32Array(this.width).fill(-1));
+        this.parent.push([from, sym]);
+        return id;
+    }
+
+    step(state: number, symbol: number): number {
+        const sym = symbol < this.width ? symbol : OTHER;
+        const row = this.table[state]!;
+        const cached = row[sym]!;
+        if (cached >= 0) return cached;
+        const tuple = this.tuples[state]!;
+        const next = Int32Array.from(this.leaves, (l, i) => l.step(tuple[i]!, sym));
+        const id = this.intern(next, state, sym);
+        row[sym] = id;
+        return id;
+    }
+
+    accepting(state: number): boolean {
+        return this.acc[state]!;
+    }
+
+    private pathTo(state: number): string {
+        const syms: number[] = [];
+        let s = state;
+        while (s > 0) {
+            const [p, sym] = this.parent[s]!;
+            syms.push(sym);
+            s = p;
+        }
+        return syms
+            .reverse()
+            .map((c) => this.alphabet.char(c))
+            .join("");
+    }
+
+    /** A shortest member (readable characters preferred), or null when the language is empty. */
+    witness(): string | null {
+        if (this.acc[0]) return "";
+        const queue = [0];
+        const seen = new Set<number>([0]);
+        for (let qi = 0; qi < queue.length; qi++) {
+            const s = queue[qi]!;
+            for (const sym of this.order) {
+                const t = this.step(s, sym);
+                if (seen.has(t)) continue;
+                seen.add(t);
+                if (this.acc[t]) return this.pathTo(t);
+                queue.push(t);
+            }
+        }
+        this.explored = true;
+        return null;
+    }
+
+    isEmpty(): boolean {
+        return this.witness() === null;
+    }
+
+    /** Explores every reachable state. */
+    private exploreAll(): void {
+        if (this.explored) return;
+        const queue = [0];
+        const seen = new Set<number>([0]);
+        for (let qi = 0; qi < queue.length; qi++) {
+            const s = queue[qi]!;
+            for (let sym = 0; sym < this.width; sym++) {
+                const t = this.step(s, sym);
+                if (!seen.has(t)) {
+                    seen.add(t);
+                    queue.push(t);
+                }
+            }
+        }
+        this.explored = true;
+    }
+
+    /** States from which an accepting state is reachable. */
+    live(): Uint8Array {
+        if (this.liveSet) return this.liveSet;
+        this.exploreAll();
+        const n = this.tuples.length;
+        const rev: number[][] = Array.from({ length: n }, () => []);
+        for (let s = 0; s < n; s++) {
+            const row = this.table[s]!;
+            for (let sym = 0; sym < row.length; sym++) rev[row[sym]!]!.push(s);
+        }
+        const live = new Uint8Array(n);
+        const stack: number[] = [];
+        for (let s = 0; s < n; s++) {
+            if (this.acc[s]) {
+                live[s] = 1;
+                stack.push(s);
+            }
+        }
+        while (stack.length > 0) {
+            const s = stack.pop()!;
+            for (const p of rev[s]!) {
+                if (!live[p]) {
+                    live[p] = 1;
+                    stack.push(p);
+                }
+            }
+        }
+        this.liveSet = live;
+        return live;
+    }
+
+    /** Whether the language has infinitely many members (over the infinite character set). */
+    isInfinite(): boolean {
+        const live = this.live();
+        if (!live[0]) return false;
+        const n = this.tuples.length;
+        // A live OTHER edge stands for infinitely many strings; a cycle through live states too.
+        const color = new Uint8Array(n); // 0 white, 1 on stack, 2 done
+        const stack: Array<[number, number]> = [[0, 0]];
+        color[0] = 1;
+        while (stack.length > 0) {
+            const top = stack[stack.length - 1]!;
+            const [s, i] = top;
+            const row = this.table[s]!;
+            if (i >= row.length) {
+                color[s] = 2;
+                stack.pop();
+                continue;
+            }
+            top[1] = i + 1;
+            const t = row[i]!;
+            if (!live[t]) continue;
+            if (i === OTHER) return true;
+            if (color[t] === 1) return true;
+            if (color[t] === 0) {
+                color[t] = 1;
+                stack.push([t, 0]);
+            }
+        }
+        return false;
+    }
+
+    /**
+     * All members when the language is finite and has at most `cap` of them, in a stable order
+     * (shorter first, readable characters first); null otherwise.
+     */
+    enumerate(cap: number): string[] | null {
+        if (this.isInfinite()) return null;
+        const live = this.live();
+        if (!live[0]) return [];
+        const out: string[] = [];
+        let level: Array<[number, string]> = [[0, ""]];
+        while (level.length > 0) {
+            const nextLevel: Array<[number, string]> = [];
+            for (const [s, w] of level) {
+                if (this.acc[s]) {
+                    out.push(w);
+                    if (out.length > cap) return null;
+                }
+                for (const sym of this.order) {
+                    const t = this.table[s]![sym]!;
+                    if (t >= 0 && live[t]) nextLevel.push([t, w + this.alphabet.char(sym)]);
+                }
+                if (nextLevel.length > cap * 64) return null;
+            }
+            level = nextLevel;
+        }
+        return out;
+    }
+
+    /** A view of this (explored) product whose accepting states are its live states: the prefixes of its members. */
+    prefixes(): Automaton {
+        const live = this.live();
+        return {
+            start: 0,
+            step: (s, sym) => this.step(s, sym),
+            accepting: (s) => live[s] === 1,
+            sink: (s) => (live[s] === 1 ? null : "dead"),
+        };
+    }
+
+    get size(): number {
+        return this.tuples.length;
+    }
+}
+
+/** Convenience: decide a Lang. */
+export class Decider {
+    constructor(
+        readonly alphabet: Alphabet,
+        readonly budget: Budget,
+    ) {}
+
+    product(l: Lang): Product {
+        return new Product(l, this.alphabet, this.budget);
+    }
+
+    witness(l: Lang): string | null {
+        if (l.k === "none") return null;
+        return this.product(l).witness();
+    }
+
+    isEmpty(l: Lang): boolean {
+        return l.k === "none" || this.witness(l) === null;
+    }
+
+    /** Whether a concrete string is in the language. */
+    contains(l: Lang, s: string): boolean {
+        const syms = Array.from(s, (c) => this.alphabet.lookup(c));
+        const evalLang = (x: Lang): boolean => {
+            switch (x.k) {
+                case "all":
+                    return true;
+                case "none":
+                    return false;
+                case "leaf": {
+                    let st = x.a.start;
+                    for (const c of syms) st = x.a.step(st, c);
+                    return x.a.accepting(st);
+                }
+                case "and":
+                    return x.xs.every(evalLang);
+                case "or":
+                    return x.xs.some(evalLang);
+                case "not":
+                    return !evalLang(x.x);
+            }
+        };
+        return evalLang(l);
+    }
+
+    /** The first candidate in the language, else a shortest member, else null. */
+    pick(l: Lang, candidates: readonly string[]): string | null {
+        if (l.k === "none") return null;
+        for (const c of candidates) if (this.contains(l, c)) return c;
+        return this.witness(l);
+    }
+}

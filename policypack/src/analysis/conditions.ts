@@ -1,0 +1,149 @@
+/**
+ * From a statement's conditions to the set of tokens it covers, per issuer: a box `aud-language × sub-language`
+ * (several keys AND, several values OR, keys case-insensitive). Conditions the analysis cannot see through
+ * (request context, claims it does not model, non-string operators on claims) are approximated soundly:
+ * over for Allow (ignored), under for Deny (the Deny is assumed not to apply).
+ */
+import { ALL, Alphabet, LazyDfa, NONE, and, leaf, not, rx, type Lang, type Rx } from "./automata.js";
+import type { Clause, Statement } from "./document.js";
+
+export type Mode = "over" | "under";
+
+/** How a condition key relates to the tokens of one issuer. */
+export type KeyKind = "aud" | "sub" | "context" | "absent";
+
+/** Claims of a Pulumi issuer that AWS exposes but the analysis does not model (their values are unknown). */
+const UNMODELLED_CLAIMS = new Set(["amr", "email", "oaud"]);
+
+export function classifyKey(key: string, issuer: string): KeyKind {
+    const lower = key.toLowerCase();
+    const colon = lower.lastIndexOf(":");
+    if (colon < 0) return "context";
+    const prefix = lower.slice(0, colon);
+    const claim = lower.slice(colon + 1);
+    if (prefix === issuer.toLowerCase()) {
+        if (claim === "aud") return "aud";
+        if (claim === "sub") return "sub";
+        return UNMODELLED_CLAIMS.has(claim) ? "context" : "absent";
+    }
+    // Keys of web identity providers are `<host>[/<path>]:<claim>`; global and service keys have no dot in the prefix.
+    return prefix.includes(".") ? "absent" : "context";
+}
+
+export interface Box {
+    aud: Lang;
+    sub: Lang;
+    /** False when some condition is certainly false for every token of the issuer. */
+    possible: boolean;
+    audClauses: Clause[];
+    subClauses: Clause[];
+}
+
+/** Parses one condition value into a regular expression, or null when it must be dropped (under-approximation). */
+function valueRx(value: string, like: boolean, ignoreCase: boolean, mode: Mode, alphabet: Alphabet): Rx | null {
+    const parts: Rx[] = [];
+    let literal = "";
+    const flush = (): void => {
+        if (literal) parts.push(rx.lit(literal, alphabet, ignoreCase));
+        literal = "";
+    };
+    const chars = Array.from(value);
+    for (let i = 0; i < chars.length; i++) {
+        const c = chars[i]!;
+        if (c === "$" && chars[i + 1] === "{") {
+            const close = chars.indexOf("}", i + 2);
+            if (close > 0) {
+                const inner = chars.slice(i + 2, close).join("");
+                i = close;
+                if (inner === "*" || inner === "?" || inner === "$") {
+                    literal += inner;
+                    continue;
+                }
+                // A policy variable: its value is not known to the analysis.
+                if (mode === "under") return null;
+                flush();
+                parts.push(rx.star(rx.any));
+                continue;
+            }
+        }
+        if (like && c === "*") {
+            flush();
+            parts.push(rx.star(rx.any));
+        } else if (like && c === "?") {
+            flush();
+            parts.push(rx.any);
+        } else {
+            literal += c;
+        }
+    }
+    flush();
+    return rx.seq(...parts);
+}
+
+/** The language of a clause's values (their union), approximated per `mode`. */
+export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet): Lang {
+    const op = clause.operator.stringOp!;
+    const like = op === "StringLike" || op === "StringNotLike";
+    const ignoreCase = op.endsWith("IgnoreCase");
+    const alts = clause.values
+        .map((v) => valueRx(v, like, ignoreCase, mode, alphabet))
+        .filter((r): r is Rx => r !== null);
+    if (alts.length === 0) return NONE;
+    const r = rx.alt(...alts);
+    return leaf(new LazyDfa(r, alphabet.width));
+}
+
+/** Evaluates a clause on a key that Pulumi's tokens never carry. */
+function onAbsentKey(clause: Clause): boolean {
+    const op = clause.operator;
+    if (op.family === "null") return clause.values.some((v) => v.toLowerCase() === "true");
+    if (op.ifExists) return true;
+    if (op.set === "ForAllValues") return true;
+    if (op.set === "ForAnyValue") return false;
+    return op.negated;
+}
+
+const cache = new WeakMap<Statement, Map<string, Box>>();
+
+/** The box of tokens of `issuer` that satisfy the statement's conditions, approximated per `mode`. */
+export function conditionBox(statement: Statement, issuer: string, mode: Mode, alphabet: Alphabet): Box {
+    const cacheKey = `${issuer}\u0000${mode}`;
+    let perStatement = cache.get(statement);
+    const known = perStatement?.get(cacheKey);
+    if (known) return known;
+    const box: Box = { aud: ALL, sub: ALL, possible: true, audClauses: [], subClauses: [] };
+    for (const clause of statement.clauses) {
+        const kind = classifyKey(clause.key, issuer);
+        const op = clause.operator;
+        if (kind === "context") {
+            if (mode === "under") box.possible = false;
+            continue;
+        }
+        if (kind === "absent") {
+            if (!onAbsentKey(clause)) box.possible = false;
+            continue;
+        }
+        (kind === "aud" ? box.audClauses : box.subClauses).push(clause);
+        let constraint: Lang;
+        if (op.family === "null") {
+            // aud and sub are always present: "false" (key present) holds, "true" does not.
+            constraint = clause.values.some((v) => v.toLowerCase() === "false") ? ALL : NONE;
+        } else if (op.family === "other") {
+            if (mode === "under") box.possible = false;
+            continue;
+        } else if (op.negated) {
+            constraint = not(valuesLang(clause, mode === "over" ? "under" : "over", alphabet));
+        } else {
+            constraint = valuesLang(clause, mode, alphabet);
+        }
+        if (kind === "aud") box.aud = and(box.aud, constraint);
+        else box.sub = and(box.sub, constraint);
+    }
+    if (box.aud.k === "none" || box.sub.k === "none") box.possible = false;
+    if (!perStatement) {
+        perStatement = new Map();
+        cache.set(statement, perStatement);
+    }
+    perStatement.set(cacheKey, box);
+    return box;
+}
