@@ -6,6 +6,7 @@ import type { AnalysisOptions, PulumiToken } from "../analysis/types.js";
 import {
     ReferenceDocumentError,
     evaluate,
+    candidateTokens,
     globMatch,
     inScope,
     inUniverse,
@@ -376,4 +377,29 @@ describe("inScope", () => {
     for (const [name, t, o, expected] of rows) {
         it(`${name} → ${expected}`, () => assert.equal(inScope(t, o), expected));
     }
+});
+
+describe("candidateTokens", () => {
+    const doc = allowDoc({ StringLike: { [SUB]: "pulumi:environments:org:acme:env:pay*", [AUD]: "aws:acme${aws:username}" } });
+    const tokens = candidateTokens(doc);
+
+    it("returns only tokens of the universe, for both default issuers", () => {
+        assert.ok(tokens.length > 100);
+        for (const t of tokens) assert.ok(inUniverse(t), JSON.stringify(t));
+        assert.ok(tokens.some((t) => t.issuer === V2));
+    });
+
+    it("fills the document's wildcards and mutates its names", () => {
+        const subs = new Set(tokens.map((t) => t.sub));
+        const auds = new Set(tokens.map((t) => t.aud));
+        assert.ok(subs.has("pulumi:environments:org:acme:env:payments/prod"));
+        assert.ok(subs.has("pulumi:environments:org:acme-evil:env:payments/prod"));
+        assert.ok(auds.has("aws:acme-evil"));
+        assert.ok(auds.has("aws:acmeevil"), "variable filled like a wildcard");
+    });
+
+    it("lets the evaluator find tokens the document admits beyond the pattern's intent", () => {
+        const evaluateDoc = (t: PulumiToken) => evaluate(doc, t);
+        assert.ok(tokens.some((t) => t.issuer === V1 && t.sub === "pulumi:environments:org:acme:env:payroll/prod" && evaluateDoc(t) === "allow"));
+    });
 });

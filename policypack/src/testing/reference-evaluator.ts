@@ -16,8 +16,9 @@
  *
  * Not shipped with the pack (policypack/tsconfig.json excludes src/testing).
  */
+import assert from "node:assert/strict";
 import { DEFAULT_ISSUERS } from "../analysis/constants.js";
-import type { AnalysisOptions, PulumiToken } from "../analysis/types.js";
+import type { AnalysisOptions, Finding, PulumiToken, TrustAnalysis } from "../analysis/types.js";
 
 /** The decision IAM reaches for one token. */
 export type Decision = "allow" | "deny";
@@ -410,12 +411,19 @@ function statementMatches(st: Statement, token: PulumiToken): boolean {
  * issuer is not among `issuers`.
  */
 export function evaluate(doc: unknown, token: PulumiToken, issuers: readonly string[] = DEFAULT_ISSUERS): Decision {
-    if (!issuers.some((i) => sameIssuer(i, token.issuer))) {
-        throw new RangeError(`token issuer ${token.issuer} is not among ${issuers.join(", ")}`);
-    }
+    return compileEvaluator(doc, issuers)(token);
+}
+
+/** `evaluate` with the document parsed once, for deciding many tokens against one document. */
+export function compileEvaluator(doc: unknown, issuers: readonly string[] = DEFAULT_ISSUERS): (token: PulumiToken) => Decision {
     const statements = parseDocument(doc);
-    if (statements.some((st) => st.effect === "Deny" && statementMatches(st, token))) return "deny";
-    return statements.some((st) => st.effect === "Allow" && statementMatches(st, token)) ? "allow" : "deny";
+    return (token) => {
+        if (!issuers.some((i) => sameIssuer(i, token.issuer))) {
+            throw new RangeError(`token issuer ${token.issuer} is not among ${issuers.join(", ")}`);
+        }
+        if (statements.some((st) => st.effect === "Deny" && statementMatches(st, token))) return "deny";
+        return statements.some((st) => st.effect === "Allow" && statementMatches(st, token)) ? "allow" : "deny";
+    };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -467,4 +475,166 @@ export function subjectInScope(token: PulumiToken, options: AnalysisOptions): bo
  */
 export function inScope(token: PulumiToken, options: AnalysisOptions): boolean {
     return audienceInScope(token, options) && subjectInScope(token, options);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Candidate tokens
+
+const BASE_AUDIENCES = ["acme", "aws:acme", "acme-evil", "aws:acme-evil", "aws:acmx", "globex", "aws:globex", "Acme", "aws:ACME"];
+const BASE_SUBJECTS = [
+    "pulumi:environments:org:acme:env:payments/prod",
+    "pulumi:environments:org:acme:env:payments/dev",
+    "pulumi:environments:org:acme:env:payments/prod-eu",
+    "pulumi:environments:org:acme:env:payroll/prod",
+    "pulumi:environments:org:acme:env:pay/prod",
+    "pulumi:environments:org:acme:env:PAYMENTS/prod",
+    "pulumi:environments:org:ACME:env:payments/prod",
+    "pulumi:environments:org:acme:env:prod",
+    "pulumi:environments:org:acme:env:<yaml>",
+    "pulumi:environments:org:acme-evil:env:payments/prod",
+    "pulumi:environments:org:globex:env:payments/prod",
+    "pulumi:deploy:org:acme:project:infra:stack:prod:operation:update:scope:write",
+    "pulumi:deploy:org:acme:project:infra:stack:prod:operation:destroy:scope:write",
+    "pulumi:deploy:org:acme:project:infra:stack:dev:operation:update:scope:write",
+    "pulumi:deploy:org:acme:project:payments:stack:prod:operation:preview:scope:write",
+    "pulumi:deploy:org:globex:project:infra:stack:prod:operation:update:scope:write",
+    "pulumi:environments:pulumi.organization.login:acme",
+    "pulumi:environments:pulumi.organization.login:acme:currentEnvironment.name:payments/prod",
+    "pulumi:environments:pulumi.organization.login:acme:currentEnvironment.name:payroll/prod",
+    "pulumi:environments:pulumi.organization.login:evil:org:acme:env:payments/prod",
+    "pulumi:environments:pulumi.organization.login:evil:currentEnvironment.name:payments/prod",
+];
+const V2_SUBJECTS = ["pulumi:org:o1:env:e1", "pulumi:org:o1:env:e2", "pulumi:org:o2:env:e1"];
+const STAR_FILLS = ["", "x", "prod", "evil", "-evil", "payments/prod", "prod:operation:update:scope:write", "acme:env:payments/prod"];
+const RENAMES: [string, string][] = [
+    ["acme", "acme-evil"],
+    ["acme", "ACME"],
+    ["acme", "globex"],
+    ["payments", "payroll"],
+    ["payments", "PAYMENTS"],
+    ["prod", "dev"],
+    ["prod", "prodx"],
+    ["infra", "infra2"],
+    ["o1", "o9"],
+];
+
+function collectStrings(v: unknown, out: Set<string>): void {
+    if (typeof v === "string") out.add(v);
+    else if (Array.isArray(v)) v.forEach((x) => collectStrings(x, out));
+    else if (isObject(v)) Object.values(v).forEach((x) => collectStrings(x, out));
+}
+
+/** Concrete strings a condition value stands for: wildcards and variables filled in, names mutated. */
+function instantiate(value: string): string[] {
+    const literalised = value.replace(/\$\{[*?$]\}/g, (m) => m.slice(2, 3)).replace(/\$\{[^}]*\}/g, "*");
+    const out = new Set<string>([value]);
+    for (const fill of STAR_FILLS) out.add(literalised.replace(/\*/g, fill).replace(/\?/g, "x"));
+    for (const s of [...out]) for (const [a, b] of RENAMES) if (s.includes(a)) out.add(s.split(a).join(b));
+    return [...out];
+}
+
+/**
+ * Tokens of the universe worth trying against `doc`: a fixed set of realistic and near-miss tokens, plus every
+ * string of the document with its wildcards filled in and its names mutated, for each issuer in `issuers`.
+ * Every token returned satisfies `inUniverse`.
+ */
+export function candidateTokens(doc: unknown, issuers: readonly string[] = DEFAULT_ISSUERS): PulumiToken[] {
+    const strings = new Set<string>();
+    let d = doc;
+    if (typeof d === "string") {
+        try {
+            d = JSON.parse(d) as unknown;
+        } catch {
+            d = null;
+        }
+    }
+    collectStrings(d, strings);
+    const derived = [...strings].flatMap(instantiate);
+    const auds = new Set([...BASE_AUDIENCES, ...derived.filter((s) => V1_AUD.test(s))]);
+    const subs = new Set([...BASE_SUBJECTS, ...derived.filter((s) => V1_SUBS.some((re) => re.test(s)))]);
+    const v2subs = new Set([...V2_SUBJECTS, ...derived.filter((s) => V2_SUB.test(s))]);
+    const out: PulumiToken[] = [];
+    for (const issuer of issuers) {
+        if (isV2Issuer(issuer)) {
+            for (const aud of new Set(["sts.amazonaws.com", "aws:acme", ...derived.filter((s) => s.length > 0).slice(0, 20)])) {
+                for (const sub of v2subs) out.push({ issuer, aud, sub });
+            }
+        } else {
+            for (const aud of auds) for (const sub of subs) out.push({ issuer, aud, sub });
+        }
+    }
+    return out.filter((t) => inUniverse(t, issuers));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Oracle checks on an analysis result (used by the fixture, operator-table and property tests)
+
+const PIN_RULES = new Set(["oidc-trust-aud-pinned", "oidc-trust-sub-pinned"]);
+
+export function describeFinding(f: Finding): string {
+    return JSON.stringify({ ruleId: f.ruleId, location: f.location, counterexample: f.counterexample });
+}
+
+/** The same document reduced to one Allow statement (plus every Deny), to check a finding's statementIndex. */
+function onlyStatement(doc: unknown, index: number): unknown {
+    const d = (typeof doc === "string" ? JSON.parse(doc) : doc) as { Statement: unknown };
+    const list = (Array.isArray(d.Statement) ? d.Statement : [d.Statement]) as { Effect?: unknown }[];
+    return { ...d, Statement: list.filter((s, i) => i === index || s.Effect === "Deny") };
+}
+
+function statementEffect(doc: unknown, index: number): unknown {
+    const d = (typeof doc === "string" ? JSON.parse(doc) : doc) as { Statement: unknown };
+    const list = (Array.isArray(d.Statement) ? d.Statement : [d.Statement]) as { Effect?: unknown }[];
+    return list[index]?.Effect;
+}
+
+/**
+ * Checks every fail finding against the reference evaluator: the counterexample exists, is a token Pulumi can
+ * issue, is admitted by the document and by the statement the finding names, and breaks the pin where the pin is
+ * decidable token by token. Shared with the operator table and property tests.
+ */
+export function checkCounterexamples(doc: unknown, options: AnalysisOptions, result: TrustAnalysis): void {
+    const issuers = options.issuers ?? DEFAULT_ISSUERS;
+    for (const f of result.findings) {
+        if (!PIN_RULES.has(f.ruleId)) continue;
+        const where = describeFinding(f);
+        const cx = f.counterexample;
+        assert.ok(cx, `fail finding without a counterexample: ${where}`);
+        assert.ok(inUniverse(cx, issuers), `counterexample is not a token Pulumi can issue: ${where}`);
+        assert.equal(compileEvaluator(doc, issuers)(cx), "allow", `reference evaluator denies the counterexample: ${where}`);
+        const si = f.location.statementIndex;
+        assert.equal(typeof si, "number", `fail finding without a statement index: ${where}`);
+        assert.equal(statementEffect(doc, si!), "Allow", `statement ${si} is not an Allow statement: ${where}`);
+        assert.equal(
+            compileEvaluator(onlyStatement(doc, si!), issuers)(cx),
+            "allow",
+            `statement ${si} alone does not admit the counterexample: ${where}`,
+        );
+        if (f.ruleId === "oidc-trust-aud-pinned") {
+            assert.ok(!isV2Issuer(cx.issuer), `aud rule applied to a v2 token: ${where}`);
+            if (allowedAudiences(options)) assert.ok(!audienceInScope(cx, options), `counterexample aud is allowed: ${where}`);
+        }
+        if (f.ruleId === "oidc-trust-sub-pinned" && options.allowedSubjects) {
+            assert.ok(!subjectInScope(cx, options), `counterexample sub is allowed: ${where}`);
+        }
+    }
+}
+
+/**
+ * Replays candidate tokens through the reference evaluator: a document that admits one is usable from Pulumi,
+ * and, when the options make the pin decidable token by token, a `pass` admits none outside it.
+ */
+export function checkAgainstCandidates(doc: unknown, options: AnalysisOptions, result: TrustAnalysis): void {
+    if (result.verdict !== "pass" && result.verdict !== "fail") return;
+    const issuers = options.issuers ?? DEFAULT_ISSUERS;
+    const decide = compileEvaluator(doc, issuers);
+    const admitted = candidateTokens(doc, issuers).filter((t) => decide(t) === "allow");
+    if (admitted.length > 0) {
+        assert.equal(result.usableFromPulumi, true, `usableFromPulumi is false but ${JSON.stringify(admitted[0])} gets in`);
+    }
+    const decidable = allowedAudiences(options) !== null && options.allowedSubjects !== undefined;
+    if (decidable && result.verdict === "pass") {
+        const escaped = admitted.find((t) => !inScope(t, options));
+        assert.equal(escaped, undefined, `verdict pass, but the document admits ${JSON.stringify(escaped)} outside the pin`);
+    }
 }
