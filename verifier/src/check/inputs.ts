@@ -141,7 +141,9 @@ export function extractInput(file: string, doc: unknown): ExtractedInput {
         } catch {
             inner = undefined;
         }
-        if (isPolicyDocument(inner)) {
+        // A string holding an object's text is taken as a policy, so that a broken one is reported by the
+        // analysis (with where the JSON breaks) rather than as an unrecognized input.
+        if (isPolicyDocument(inner) || (inner === undefined && doc.trimStart().startsWith("{"))) {
             return {
                 ...empty("trust-policy", { entries: 1 }),
                 roles: [{ target: { file }, trustPolicy: doc, property: "" }],
