@@ -214,6 +214,8 @@ export class LazyDfa implements Automaton {
     private readonly acc: boolean[] = [];
     /** Budget charged for new states: set per use, since a cached DFA outlives one analysis. */
     budget: Budget | null = null;
+    /** Set for process-wide automata (the token grammar): decisions over them alone are cached. */
+    sharedId: number | null = null;
 
     constructor(
         r: Rx,
@@ -307,6 +309,8 @@ export class LazyDfa implements Automaton {
 export type Lang =
     | { k: "all" }
     | { k: "none" }
+    /** An explicit finite set of strings: decided by membership tests instead of products. */
+    | { k: "finite"; items: readonly string[] }
     | { k: "leaf"; a: Automaton }
     | { k: "and"; xs: Lang[] }
     | { k: "or"; xs: Lang[] }
@@ -317,6 +321,11 @@ export const NONE: Lang = { k: "none" };
 
 export function leaf(a: Automaton): Lang {
     return { k: "leaf", a };
+}
+
+export function finite(items: Iterable<string>): Lang {
+    const unique = [...new Set(items)];
+    return unique.length === 0 ? NONE : { k: "finite", items: unique };
 }
 
 export function and(...xs: Lang[]): Lang {
@@ -395,6 +404,8 @@ export class Product implements Automaton {
 
     private compileLang(l: Lang): (flags: boolean[]) => boolean {
         switch (l.k) {
+            case "finite":
+                throw new Error("internal: finite languages are converted to automata before products");
             case "all":
                 return () => true;
             case "none":
@@ -425,6 +436,8 @@ export class Product implements Automaton {
 
     private compileFate(l: Lang): (sinks: Sink[]) => 0 | 1 | 2 {
         switch (l.k) {
+            case "finite":
+                throw new Error("internal: finite languages are converted to automata before products");
             case "all":
                 return () => 1;
             case "none":
@@ -675,24 +688,168 @@ export class Product implements Automaton {
     }
 }
 
-/** Convenience: decide a Lang. */
+let nextSharedId = 0;
+
+/** Marks an automaton as process-wide, so boolean decisions over such automata alone are memoized. */
+export function shareDfa(d: LazyDfa): LazyDfa {
+    d.sharedId = nextSharedId++;
+    return d;
+}
+
+/** A structural key for a Lang whose leaves are all shared automata; null otherwise. */
+function sharedKey(l: Lang): string | null {
+    switch (l.k) {
+        case "all":
+            return "A";
+        case "none":
+            return "N";
+        case "finite":
+            return null;
+        case "leaf":
+            return l.a instanceof LazyDfa && l.a.sharedId !== null ? `#${l.a.sharedId}` : null;
+        case "not": {
+            const k = sharedKey(l.x);
+            return k === null ? null : `!${k}`;
+        }
+        case "and":
+        case "or": {
+            const ks = l.xs.map(sharedKey);
+            return ks.some((k) => k === null) ? null : `${l.k}(${ks.join(",")})`;
+        }
+    }
+}
+
+const sharedDecisions = new Map<string, boolean>();
+
+function memo(kind: string, keys: Array<string | null>, decide: () => boolean): boolean {
+    if (keys.some((k) => k === null)) return decide();
+    const key = `${kind}:${keys.join("|")}`;
+    const known = sharedDecisions.get(key);
+    if (known !== undefined) return known;
+    const v = decide();
+    sharedDecisions.set(key, v);
+    return v;
+}
+
+/** Readable order of strings: shorter first, then by the witness symbol order. */
+function readableCompare(alphabet: Alphabet): (a: string, b: string) => number {
+    const rank = new Map<number, number>();
+    symbolOrder(alphabet.width).forEach((sym, i) => rank.set(sym, i));
+    return (a, b) => {
+        const x = Array.from(a, (c) => rank.get(alphabet.lookup(c)) ?? 0);
+        const y = Array.from(b, (c) => rank.get(alphabet.lookup(c)) ?? 0);
+        if (x.length !== y.length) return x.length - y.length;
+        for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+        return 0;
+    };
+}
+
+/**
+ * Decides Langs. Finite sets are kept explicit as long as possible (an intersection with a finite set is
+ * the set filtered by membership), so literal-only policies never build a product automaton.
+ */
 export class Decider {
+    private readonly finiteDfas = new Map<readonly string[], LazyDfa>();
+    private readonly compare: (a: string, b: string) => number;
+
     constructor(
         readonly alphabet: Alphabet,
         readonly budget: Budget,
-    ) {}
+    ) {
+        this.compare = readableCompare(alphabet);
+    }
+
+    /** Folds finite sets through `and`/`or`; the result is `finite` whenever that is easy to see. */
+    simplify(l: Lang): Lang {
+        switch (l.k) {
+            case "and": {
+                const xs = l.xs.map((x) => this.simplify(x));
+                const f = xs.find((x) => x.k === "finite");
+                if (!f || f.k !== "finite") return and(...xs);
+                const others = xs.filter((x) => x !== f);
+                return finite(f.items.filter((item) => others.every((o) => this.contains(o, item))));
+            }
+            case "or": {
+                const xs = l.xs.map((x) => this.simplify(x));
+                if (xs.every((x) => x.k === "finite" || x.k === "none")) {
+                    return finite(xs.flatMap((x) => (x.k === "finite" ? x.items : [])));
+                }
+                return or(...xs);
+            }
+            case "not":
+                return not(this.simplify(l.x));
+            default:
+                return l;
+        }
+    }
+
+    /** Replaces finite sets by automata so the Lang can be run as a product. */
+    private automatize(l: Lang): Lang {
+        switch (l.k) {
+            case "finite": {
+                let d = this.finiteDfas.get(l.items);
+                if (!d) {
+                    d = new LazyDfa(rx.alt(...l.items.map((i) => rx.lit(i, this.alphabet))), this.alphabet.width);
+                    this.finiteDfas.set(l.items, d);
+                }
+                return leaf(d);
+            }
+            case "and":
+                return and(...l.xs.map((x) => this.automatize(x)));
+            case "or":
+                return or(...l.xs.map((x) => this.automatize(x)));
+            case "not":
+                return not(this.automatize(l.x));
+            default:
+                return l;
+        }
+    }
 
     product(l: Lang): Product {
-        return new Product(l, this.alphabet, this.budget);
+        return new Product(this.automatize(l), this.alphabet, this.budget);
     }
 
     witness(l: Lang): string | null {
-        if (l.k === "none") return null;
-        return this.product(l).witness();
+        const s = this.simplify(l);
+        if (s.k === "none") return null;
+        if (s.k === "finite") return [...s.items].sort(this.compare)[0] ?? null;
+        return this.product(s).witness();
     }
 
     isEmpty(l: Lang): boolean {
-        return l.k === "none" || this.witness(l) === null;
+        const s = this.simplify(l);
+        if (s.k === "none") return true;
+        if (s.k === "finite") return s.items.length === 0;
+        return memo("empty", [sharedKey(s)], () => this.product(s).witness() === null);
+    }
+
+    isInfinite(l: Lang): boolean {
+        const s = this.simplify(l);
+        if (s.k === "none" || s.k === "finite") return false;
+        return memo("inf", [sharedKey(s)], () => this.product(s).isInfinite());
+    }
+
+    /** All members in readable order when finitely many (at most `cap`); null otherwise. */
+    enumerate(l: Lang, cap: number): string[] | null {
+        const s = this.simplify(l);
+        if (s.k === "none") return [];
+        if (s.k === "finite") return s.items.length > cap ? null : [...s.items].sort(this.compare);
+        if (this.isInfinite(s)) return null;
+        return this.product(s).enumerate(cap);
+    }
+
+    /**
+     * Whether the members' keys are infinitely many, where a member's key is its prefix in the language `key`
+     * (e.g. `pulumi:environments:org:<org>:env:<project>/`).
+     */
+    keysInfinite(members: Lang, key: Lang): boolean {
+        const s = this.simplify(members);
+        if (s.k === "none" || s.k === "finite") return false;
+        return memo("keys", [sharedKey(s), sharedKey(key)], () => {
+            const p = this.product(s);
+            if (p.isEmpty()) return false;
+            return new Product(and(leaf(p.prefixes()), this.automatize(key)), this.alphabet, this.budget).isInfinite();
+        });
     }
 
     /** Whether a concrete string is in the language. */
@@ -704,6 +861,8 @@ export class Decider {
                     return true;
                 case "none":
                     return false;
+                case "finite":
+                    return x.items.includes(s);
                 case "leaf": {
                     let st = x.a.start;
                     for (const c of syms) st = x.a.step(st, c);
@@ -720,10 +879,11 @@ export class Decider {
         return evalLang(l);
     }
 
-    /** The first candidate in the language, else a shortest member, else null. */
+    /** The first candidate in the language, else a shortest readable member, else null. */
     pick(l: Lang, candidates: readonly string[]): string | null {
-        if (l.k === "none") return null;
-        for (const c of candidates) if (this.contains(l, c)) return c;
-        return this.witness(l);
+        const s = this.simplify(l);
+        if (s.k === "none") return null;
+        for (const c of candidates) if (this.contains(s, c)) return c;
+        return this.witness(s);
     }
 }

@@ -4,7 +4,7 @@
  * (request context, claims it does not model, non-string operators on claims) are approximated soundly:
  * over for Allow (ignored), under for Deny (the Deny is assumed not to apply).
  */
-import { ALL, Alphabet, LazyDfa, NONE, and, leaf, not, rx, type Lang, type Rx } from "./automata.js";
+import { ALL, Alphabet, LazyDfa, NONE, and, finite, leaf, not, rx, type Lang, type Rx } from "./automata.js";
 import type { Clause, Statement } from "./document.js";
 
 export type Mode = "over" | "under";
@@ -85,6 +85,12 @@ export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet): Lang
     const op = clause.operator.stringOp!;
     const like = op === "StringLike" || op === "StringNotLike";
     const ignoreCase = op.endsWith("IgnoreCase");
+    // Literal values (no wildcard under StringLike, no policy variable, case-sensitive) stay an explicit set.
+    const special = like ? /[*?]|\$\{/ : /\$\{/;
+    if (!ignoreCase && clause.values.every((v) => !special.test(v))) {
+        for (const v of clause.values) for (const c of v) alphabet.symbol(c);
+        return finite(clause.values);
+    }
     const alts = clause.values
         .map((v) => valueRx(v, like, ignoreCase, mode, alphabet))
         .filter((r): r is Rx => r !== null);

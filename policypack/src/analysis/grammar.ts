@@ -2,7 +2,7 @@
  * The tokens Pulumi can issue, as regular languages (DOMAIN.md §5), and the default subject scope.
  * Grammar automata use printable ASCII only, so they are built once per process and shared by every analysis.
  */
-import { Alphabet, BASE_WIDTH, LazyDfa, asciiClass, leaf, rx, type Lang, type Rx } from "./automata.js";
+import { Alphabet, BASE_WIDTH, LazyDfa, asciiClass, leaf, rx, shareDfa, type Lang, type Rx } from "./automata.js";
 
 /**
  * Names of organizations, projects, environments and stacks. Pulumi restricts them to `[A-Za-z0-9_.-]`, but the
@@ -60,7 +60,7 @@ const cache = new Map<string, LazyDfa>();
 function dfa(key: string, build: () => Rx): Lang {
     let d = cache.get(key);
     if (!d) {
-        d = new LazyDfa(build(), BASE_WIDTH);
+        d = shareDfa(new LazyDfa(build(), BASE_WIDTH));
         cache.set(key, d);
     }
     return leaf(d);

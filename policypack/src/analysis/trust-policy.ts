@@ -7,7 +7,7 @@
  * outside the allowed ones admitted, are the subjects confined) is then an emptiness or finiteness question on
  * products of automata, decided exactly. See README "How the analysis decides".
  */
-import { Alphabet, Budget, ComplexityError, Decider, LazyDfa, and, leaf, not, or, rx, type Lang } from "./automata.js";
+import { Alphabet, Budget, ComplexityError, Decider, LazyDfa, and, finite, leaf, not, or, rx, type Lang } from "./automata.js";
 import { classifyKey, conditionBox, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
 import { PolicyDocumentError, actionMatches, parseDocument, type Clause, type Statement } from "./document.js";
@@ -201,9 +201,7 @@ class Analysis {
         maxStates: number,
     ) {
         this.decider = new Decider(this.alphabet, new Budget(maxStates));
-        this.allowedAudLang = config.allowedAudiences
-            ? leaf(new LazyDfa(rx.alt(...config.allowedAudiences.map((a) => rx.lit(a, this.alphabet))), this.alphabet.width))
-            : null;
+        this.allowedAudLang = config.allowedAudiences ? finite(config.allowedAudiences) : null;
         this.allowedSubLang = config.allowedSubjects
             ? leaf(
                   new LazyDfa(
@@ -321,14 +319,14 @@ class Analysis {
         }
         entry.stmts.add(st.index);
         for (const cell of cells) {
-            const auds = this.decider.product(cell.aud).enumerate(AUDIENCE_ENUMERATION_CAP);
+            const auds = this.decider.enumerate(cell.aud, AUDIENCE_ENUMERATION_CAP);
             if (auds === null) entry.unbounded = true;
             else auds.forEach((a) => entry.auds.add(a));
         }
         // Subjects: the exact set when it is small and finite (e.g. pinned by a Deny), else the patterns as written.
         const exact: string[] = [];
         for (const cell of cells) {
-            const subs = this.decider.product(cell.sub).enumerate(SUBJECT_LISTING_CAP);
+            const subs = this.decider.enumerate(cell.sub, SUBJECT_LISTING_CAP);
             if (subs === null || exact.length + subs.length > SUBJECT_LISTING_CAP) {
                 exact.length = 0;
                 break;
@@ -380,8 +378,7 @@ class Analysis {
             this.report(ruleId, st, box.audClauses, token, `${this.where(st)} lets in a token with aud "${aud}": ${why}`);
             return;
         }
-        const product = this.decider.product(cell.aud);
-        if (!product.isInfinite()) return;
+        if (!this.decider.isInfinite(cell.aud)) return;
         const aud = this.decider.pick(cell.aud, this.audCandidates()) ?? "";
         const token = this.token(unit, aud, this.pickSubject(cell.sub, orgOfAudience(aud)));
         const why =
@@ -444,7 +441,7 @@ class Analysis {
             return;
         }
         if (unit.kind === "v2") {
-            if (this.decider.product(cell.sub).isInfinite()) {
+            if (this.decider.isInfinite(cell.sub)) {
                 const sub = this.pickSubject(cell.sub, null);
                 fail(audFor(null), sub, `${key} must be pinned to exact subjects (fn::open::oidc audiences are chosen by the environment author, so only sub identifies the caller)`);
             }
@@ -454,7 +451,7 @@ class Analysis {
         // Organizations the subjects must name, by the admitted audiences of this cell.
         let orgGroups: Array<string | null>;
         const allowedAuds = this.allowedAudLang ? and(cell.aud, this.allowedAudLang) : cell.aud;
-        const auds = this.decider.product(allowedAuds).enumerate(AUDIENCE_ENUMERATION_CAP);
+        const auds = this.decider.enumerate(allowedAuds, AUDIENCE_ENUMERATION_CAP);
         if (auds === null || auds.length === 0) {
             orgGroups = [null];
         } else {
@@ -467,16 +464,13 @@ class Analysis {
             const forms = keyedForms();
             for (const f of forms) {
                 const members = and(scoped, f.form);
-                const product = this.decider.product(members);
-                if (product.isEmpty()) continue;
-                const keys = this.decider.product(and(leaf(product.prefixes()), f.key));
-                if (keys.isInfinite()) {
+                if (this.decider.keysInfinite(members, f.key)) {
                     const sub = this.decider.pick(members, this.subCandidates(org)) ?? "";
                     return fail(aud, sub, `its wildcard is not confined to the last segment under ${f.description}: it spans names, so other environments or stacks match too`);
                 }
             }
             const rest = and(scoped, not(or(...forms.map((f) => f.form))));
-            if (this.decider.product(rest).isInfinite()) {
+            if (this.decider.isInfinite(rest)) {
                 const sub = this.decider.pick(rest, this.subCandidates(org)) ?? "";
                 return fail(aud, sub, "it admits unboundedly many subjects that are not under a literal organization and project or stack");
             }
