@@ -217,9 +217,14 @@ export class LazyDfa implements Automaton {
     /** Set for process-wide automata (the token grammar): decisions over them alone are cached. */
     sharedId: number | null = null;
 
+    /**
+     * @param width the symbols this automaton tells apart; symbols at or above it read as `extrasAs`
+     * @param extrasAs OTHER by default (exact when the automaton names none of those characters)
+     */
     constructor(
         r: Rx,
         readonly width: number,
+        private readonly extrasAs: number = OTHER,
     ) {
         this.nfa = compile(r);
         this.intern(this.closure([this.nfa.start]));
@@ -254,7 +259,7 @@ export class LazyDfa implements Automaton {
     }
 
     step(state: number, sym: number): number {
-        const s = sym < this.width ? sym : OTHER;
+        const s = sym < this.width ? sym : this.extrasAs;
         const row = this.table[state]!;
         const cached = row[s]!;
         if (cached >= 0) return cached;

@@ -2,24 +2,30 @@
  * The tokens Pulumi can issue, as regular languages (DOMAIN.md §5), and the default subject scope.
  * Grammar automata use printable ASCII only, so they are built once per process and shared by every analysis.
  */
-import { Alphabet, BASE_WIDTH, LazyDfa, asciiClass, leaf, rx, shareDfa, type Lang, type Rx } from "./automata.js";
+import { Alphabet, BASE_WIDTH, LazyDfa, OTHER, asciiClass, leaf, rx, shareDfa, type Lang, type Rx } from "./automata.js";
 
 /**
- * Names of organizations, projects, environments and stacks. Pulumi restricts them to `[A-Za-z0-9_.-]`, but the
- * analysis reads a name as any run of characters other than `:` and `/`: a `?` or `*` inside a name then stands
- * for unboundedly many names, so "is the set of organizations/projects finite" means "is it spelled literally".
+ * A name (organization, project, environment, stack) is a run of Pulumi's name characters `[A-Za-z0-9_.-]` or of
+ * OTHER, the symbol for characters no pattern in play names. Counting OTHER in makes a `?` or `*` inside a name
+ * stand for unboundedly many names, so "are the organizations/projects finitely many" means "are they spelled
+ * literally" (`pr?j/*` names projects by pattern, not only the 65 ASCII ones that fit). Characters a document does
+ * name literally (`*` under StringEquals, `é`) are not name characters: such values match no token.
  */
-const SEPARATORS = ":/";
-const ATTR_NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.";
 export const DEPLOY_OPERATIONS = ["preview", "update", "refresh", "destroy"] as const;
 /** The subject ESC reported for environments defined inline in stack config (pulumi/pulumi#14509). */
 export const SHARED_YAML_ENV = "<yaml>";
 
-const ascii = new Alphabet(); // frozen: grammar literals are ASCII, anything else reads as OTHER
+const NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+const ATTR_NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.";
+/** Grammar automata read every named non-ASCII character as this symbol, which no class contains. */
+const NAMED_EXTRA = BASE_WIDTH;
+
+const ascii = new Alphabet(); // frozen: grammar literals are ASCII
 ascii.freeze();
-const name: Rx = rx.plus(rx.except(asciiClass(SEPARATORS)));
 const lit = (s: string): Rx => rx.lit(s, ascii);
 const anyRun: Rx = rx.star(rx.any);
+const cls = (chars: string): Rx => rx.set([...asciiClass(chars), OTHER]);
+const name: Rx = rx.plus(cls(NAME_CHARS));
 
 const ESC: Rx = rx.seq(lit("pulumi:environments:org:"), name, lit(":env:"), name, lit("/"), name);
 const ESC_LEGACY: Rx = rx.seq(lit("pulumi:environments:org:"), name, lit(":env:"), name);
@@ -38,14 +44,7 @@ const DEPLOY: Rx = rx.seq(
 const ATTR: Rx = rx.seq(
     lit("pulumi:environments:pulumi.organization.login:"),
     name,
-    rx.star(
-        rx.seq(
-            lit(":"),
-            rx.plus(rx.set(asciiClass(ATTR_NAME_CHARS))),
-            lit(":"),
-            rx.plus(rx.except(asciiClass(":"))),
-        ),
-    ),
+    rx.star(rx.seq(lit(":"), rx.plus(cls(ATTR_NAME_CHARS)), lit(":"), rx.plus(cls(NAME_CHARS + "@/")))),
 );
 const ATTR_KEYED: Rx = rx.seq(
     lit("pulumi:environments:pulumi.organization.login:"),
@@ -60,7 +59,7 @@ const cache = new Map<string, LazyDfa>();
 function dfa(key: string, build: () => Rx): Lang {
     let d = cache.get(key);
     if (!d) {
-        d = shareDfa(new LazyDfa(build(), BASE_WIDTH));
+        d = shareDfa(new LazyDfa(build(), BASE_WIDTH + 1, NAMED_EXTRA));
         cache.set(key, d);
     }
     return leaf(d);
@@ -89,7 +88,7 @@ export function subjectUniverse(kind: IssuerKind): Lang {
 
 /**
  * The forms of the default scope whose wildcards may be confined under a literal key, each with its key shape:
- * the member's key is the shortest prefix in the key shape.
+ * a member's key is its prefix in the key shape.
  */
 export interface KeyedForm {
     id: "esc" | "deploy" | "attr";

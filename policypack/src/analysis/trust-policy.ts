@@ -168,8 +168,10 @@ function principalCovers(st: Statement, unit: Unit): boolean {
         // A Deny naming this issuer's provider covers the wildcard unit only if it is certainly that provider.
         return unit.arn !== null && listsUnit;
     }
-    // NotPrincipal: everyone except the listed principals.
-    if (st.effect === "Allow") return !(unit.arn !== null && listsUnit);
+    // NotPrincipal: everyone except the listed principals. An account has one provider per issuer URL, so
+    // naming a provider of this issuer excludes the issuer's tokens.
+    const listsIssuer = p.federated.some((f) => issuerOfArn(f) === unit.issuer);
+    if (st.effect === "Allow") return !listsIssuer && !anyFederated;
     return !listsUnit && !anyFederated;
 }
 
