@@ -1,0 +1,223 @@
+/**
+ * Compliance reports: the API `check`, `verify` and `report` share.
+ *
+ * ```ts
+ * import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports } from "./report/index.js";
+ *
+ * // 1. Add the flags to the command's parseArgs options:
+ * const { values } = parseArgs({ args: argv, options: { ...REPORT_FLAG_OPTIONS, ...ownOptions }, allowPositionals: true });
+ * // 2. Turn them into outputs (throws CliError, exit 2, on a bad value). `otherFormats` are formats the command
+ * //    renders itself (e.g. "text"): they come back in `other` instead of raising an error.
+ * const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"] });
+ * // 3. After the run, write every requested report (stdout for "-"); throws CliError (exit 2) when a file cannot be written.
+ * await writeReports(flags.outputs, { checks: [checkReport], sources }, io);
+ * ```
+ *
+ * - `renderReport(format, input)` renders one format to a string. `input` holds any number of `CheckReport`s and
+ *   `VerifyReport`s, plus optionally the texts of the checked files (`sources`, keyed by `CheckTarget.file`) so that
+ *   SARIF and the other formats can give line numbers and quote the offending statement.
+ * - Formats: `json` (the check/verify result shapes), `sarif` (2.1.0), `junit` (XML), `markdown` (GitHub), `html`
+ *   (one self-contained page). Every string from the inputs is redacted before rendering (redact.ts).
+ * - `loadResultFiles(paths, io)` reads result files for `oidc-guard report` (check, verify or merged, by shape).
+ */
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { CliError, EXIT, type CliIO } from "../io.js";
+import type { CheckReport, VerifyReport } from "../results.js";
+import { renderHtml } from "./html.js";
+import { ResultShapeError, parseResultDocument } from "./input.js";
+import { renderJson } from "./json.js";
+import { renderJunit } from "./junit.js";
+import { renderMarkdown } from "./markdown.js";
+import { buildModel, type ReportInput, type ReportModel } from "./model.js";
+import { renderSarif } from "./sarif.js";
+
+export { buildModel, type ReportInput, type ReportModel, type ReportEntry, type ReportFinding, type EntryStatus } from "./model.js";
+export { redactText, redactDeep } from "./redact.js";
+export { parseResultDocument, ResultShapeError, type ParsedResult } from "./input.js";
+export type { MergedReport } from "./json.js";
+
+export type ReportFormat = "json" | "sarif" | "junit" | "markdown" | "html";
+export const REPORT_FORMATS: readonly ReportFormat[] = ["json", "sarif", "junit", "markdown", "html"];
+
+const RENDERERS: Record<ReportFormat, (model: ReportModel) => string> = {
+    json: renderJson,
+    sarif: renderSarif,
+    junit: renderJunit,
+    markdown: (m) => renderMarkdown(m),
+    html: renderHtml,
+};
+
+/** Renders `input` in `format`. Pure apart from reading the clock when `input.generatedAt` is absent. */
+export function renderReport(format: ReportFormat, input: ReportInput | ReportModel): string {
+    return RENDERERS[format]("entries" in input ? input : buildModel(input));
+}
+
+/** `node:util` parseArgs options for the report flags. */
+export const REPORT_FLAG_OPTIONS = {
+    format: { type: "string", short: "f" },
+    output: { type: "string", short: "o" },
+    json: { type: "string" },
+    sarif: { type: "string" },
+    junit: { type: "string" },
+    markdown: { type: "string" },
+    html: { type: "string" },
+} as const;
+
+/** One report to write: `path` is a file (relative to the working directory) or `-` for stdout. */
+export interface ReportOutput {
+    format: ReportFormat;
+    path: string;
+}
+
+export interface ParsedReportFlags {
+    /** Every report to write: the `--format`/`--output` pair first, then `--json`, `--sarif`, ... in that order. */
+    outputs: ReportOutput[];
+    /** Set when `--format` (or the default) is one of `otherFormats`: the command renders it itself to `path`. */
+    other?: { format: string; path: string };
+}
+
+/**
+ * Turns parsed flag values into outputs. `--format` defaults to `defaultFormat` (default `json`) and goes to
+ * `--output` or stdout; `--<format> <file>` adds a report in that format; `-` as a file means stdout.
+ * @throws CliError (exit 2) for an unknown format, an empty file name, `--output` given twice for the same file,
+ *   or more than one report on stdout.
+ */
+export function parseReportFlags(
+    values: Partial<Record<keyof typeof REPORT_FLAG_OPTIONS, string | boolean | undefined>>,
+    options: { defaultFormat?: string; otherFormats?: readonly string[] } = {},
+): ParsedReportFlags {
+    const other = options.otherFormats ?? [];
+    const text = (name: string, v: string | boolean | undefined): string | undefined => {
+        if (v === undefined) return undefined;
+        if (typeof v !== "string" || v.trim() === "") {
+            throw new CliError(`--${name} needs a file name (or '-' for stdout)`, EXIT.usage);
+        }
+        return v;
+    };
+    const format = text("format", values.format) ?? options.defaultFormat ?? "json";
+    const outputPath = text("output", values.output) ?? "-";
+    const result: ParsedReportFlags = { outputs: [] };
+    if ((REPORT_FORMATS as readonly string[]).includes(format)) {
+        // `--format` alone, or with --output: only when another flag did not already ask for files without it.
+        const explicit = values.format !== undefined || values.output !== undefined;
+        const anyFile = REPORT_FORMATS.some((f) => values[f] !== undefined);
+        if (explicit || !anyFile) result.outputs.push({ format: format as ReportFormat, path: outputPath });
+    } else if (other.includes(format)) {
+        result.other = { format, path: outputPath };
+    } else {
+        throw new CliError(`unknown --format '${format}': expected one of ${[...REPORT_FORMATS, ...other].join(", ")}`, EXIT.usage);
+    }
+    for (const f of REPORT_FORMATS) {
+        const path = text(f, values[f]);
+        if (path !== undefined) result.outputs.push({ format: f, path });
+    }
+    const paths = [...result.outputs.map((o) => o.path), ...(result.other ? [result.other.path] : [])];
+    if (paths.filter((p) => p === "-").length > 1) {
+        throw new CliError("more than one report would go to stdout: give all but one of them a file name", EXIT.usage);
+    }
+    const files = paths.filter((p) => p !== "-").map((p) => resolve(p));
+    const dup = files.find((p, i) => files.indexOf(p) !== i);
+    if (dup !== undefined) throw new CliError(`two reports would be written to the same file '${dup}'`, EXIT.usage);
+    return result;
+}
+
+/** Node's error code, for messages that say why without a stack trace. */
+function reason(e: unknown): string {
+    const code = (e as { code?: unknown }).code;
+    return typeof code === "string" ? code : e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Renders and writes every output (the model is built once). Files are written whole (to a temporary name, then
+ * renamed), their directories created as needed; `-` goes to `io.stdout`.
+ * @throws CliError (exit 2) naming the file when it cannot be written.
+ */
+export async function writeReports(outputs: readonly ReportOutput[], input: ReportInput | ReportModel, io: CliIO): Promise<void> {
+    const model = "entries" in input ? input : buildModel(input);
+    for (const out of outputs) {
+        const text = renderReport(out.format, model);
+        if (out.path === "-") {
+            io.stdout.write(text);
+            continue;
+        }
+        const target = resolve(io.cwd, out.path);
+        const tmp = `${target}.${process.pid}.tmp`;
+        try {
+            mkdirSync(dirname(target), { recursive: true });
+            writeFileSync(tmp, text, "utf8");
+            renameSync(tmp, target);
+        } catch (e) {
+            throw new CliError(`cannot write the ${out.format} report to '${out.path}': ${reason(e)}`, EXIT.usage);
+        }
+    }
+    await Promise.resolve();
+}
+
+/** Result files larger than this are refused (a result file is a few MB even for thousands of roles). */
+const MAX_RESULT_BYTES = 256 * 1024 * 1024;
+/** Source files larger than this are not read for line numbers (locations then fall back to line 1). */
+const MAX_SOURCE_BYTES = 64 * 1024 * 1024;
+
+/** What `loadResultFiles` returns: a `ReportInput` plus notes for stderr. */
+export interface LoadedResults {
+    input: Required<Pick<ReportInput, "checks" | "verifications" | "sources" | "origins">>;
+    /** Human-readable notes (e.g. a checked file that could not be read for line numbers). */
+    notes: string[];
+}
+
+/**
+ * Reads result files (check, verify or merged reports, detected by shape) and the files the checks read (relative to
+ * `sourceRoot`, default the working directory) for line numbers.
+ * @throws CliError (exit 2) naming the file: unreadable, not JSON, or neither a check nor a verify result.
+ */
+export function loadResultFiles(paths: readonly string[], io: CliIO, sourceRoot = io.cwd): LoadedResults {
+    const checks: CheckReport[] = [];
+    const verifications: VerifyReport[] = [];
+    const origins = new Map<CheckReport | VerifyReport, string>();
+    for (const p of paths) {
+        const full = resolve(io.cwd, p);
+        let text: string;
+        try {
+            if (statSync(full).size > MAX_RESULT_BYTES) throw new CliError(`result file '${p}' is larger than 256 MiB`, EXIT.usage);
+            text = readFileSync(full, "utf8");
+        } catch (e) {
+            if (e instanceof CliError) throw e;
+            throw new CliError(`cannot read result file '${p}': ${reason(e)}`, EXIT.usage);
+        }
+        let doc: unknown;
+        try {
+            doc = JSON.parse(text.replace(/^\uFEFF/, ""));
+        } catch (e) {
+            throw new CliError(`result file '${p}' is not JSON: ${e instanceof Error ? e.message : String(e)}`, EXIT.usage);
+        }
+        let parsed;
+        try {
+            parsed = parseResultDocument(doc);
+        } catch (e) {
+            if (e instanceof ResultShapeError) throw new CliError(`result file '${p}': ${e.message}`, EXIT.usage);
+            throw e;
+        }
+        for (const r of parsed) {
+            if (r.kind === "check") checks.push(r.report);
+            else verifications.push(r.report);
+            origins.set(r.report, p);
+        }
+    }
+    const sources = new Map<string, string>();
+    const notes: string[] = [];
+    const wanted = new Set(checks.flatMap((c) => c.results.map((r) => r.target.file)));
+    for (const file of wanted) {
+        const full = resolve(sourceRoot, file);
+        try {
+            if (statSync(full).size > MAX_SOURCE_BYTES) {
+                notes.push(`'${file}' is larger than 64 MiB: its locations fall back to line 1`);
+                continue;
+            }
+            sources.set(file, readFileSync(full, "utf8"));
+        } catch (e) {
+            notes.push(`cannot read checked file '${file}' (${reason(e)}): its locations fall back to line 1`);
+        }
+    }
+    return { input: { checks, verifications, sources, origins }, notes };
+}

@@ -1,0 +1,164 @@
+/**
+ * Reading result files back: detect whether a JSON document is a check result, a verify result or a merged report
+ * (by shape), and check every field the reports use, so a wrong file fails with a message that names the field.
+ */
+import type { Severity, Verdict } from "oidc-guard-policypack/analysis";
+import type { CheckReport, CheckResult, VerifyReport } from "../results.js";
+
+/** A result document that does not have the expected shape; `path` locates the field (`results[2].verdict`). */
+export class ResultShapeError extends Error {
+    constructor(
+        readonly path: string,
+        message: string,
+    ) {
+        super(path ? `${path}: ${message}` : message);
+        this.name = "ResultShapeError";
+    }
+}
+
+export type ParsedResult = { kind: "check"; report: CheckReport } | { kind: "verify"; report: VerifyReport };
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function obj(v: unknown, path: string): Obj {
+    if (!isObj(v)) throw new ResultShapeError(path, "expected an object");
+    return v;
+}
+
+function arr(v: unknown, path: string): unknown[] {
+    if (!Array.isArray(v)) throw new ResultShapeError(path, "expected an array");
+    return v;
+}
+
+function str(v: unknown, path: string): string {
+    if (typeof v !== "string") throw new ResultShapeError(path, "expected a string");
+    return v;
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], path: string): T {
+    if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
+        throw new ResultShapeError(path, `expected one of ${allowed.join(", ")}`);
+    }
+    return v as T;
+}
+
+function optional<T>(v: unknown, read: (v: unknown) => T): T | undefined {
+    return v === undefined ? undefined : read(v);
+}
+
+const VERDICTS: readonly Verdict[] = ["pass", "fail", "unknown", "error"];
+const SEVERITIES: readonly Severity[] = ["critical", "high", "medium", "low"];
+
+function tool(v: unknown, path: string): void {
+    const o = obj(v, path);
+    str(o.name, `${path}.name`);
+    str(o.version, `${path}.version`);
+}
+
+function finding(v: unknown, path: string): void {
+    const o = obj(v, path);
+    str(o.ruleId, `${path}.ruleId`);
+    oneOf(o.severity, SEVERITIES, `${path}.severity`);
+    str(o.message, `${path}.message`);
+    str(o.path, `${path}.path`);
+    str(o.remediation, `${path}.remediation`);
+    const loc = obj(o.location, `${path}.location`);
+    const si = loc.statementIndex;
+    if (si !== undefined && (typeof si !== "number" || !Number.isInteger(si) || si < 0)) {
+        throw new ResultShapeError(`${path}.location.statementIndex`, "expected a non-negative integer");
+    }
+    optional(loc.operator, (x) => str(x, `${path}.location.operator`));
+    optional(loc.conditionKey, (x) => str(x, `${path}.location.conditionKey`));
+    if (o.counterexample !== null) {
+        const c = obj(o.counterexample, `${path}.counterexample`);
+        for (const k of ["issuer", "aud", "sub"]) str(c[k], `${path}.counterexample.${k}`);
+    }
+}
+
+function admitted(v: unknown, path: string): void {
+    const o = obj(v, path);
+    str(o.issuer, `${path}.issuer`);
+    if (o.audiences !== null) arr(o.audiences, `${path}.audiences`).forEach((a, i) => str(a, `${path}.audiences[${i}]`));
+    arr(o.subjects, `${path}.subjects`).forEach((s, i) => str(s, `${path}.subjects[${i}]`));
+    arr(o.statements, `${path}.statements`).forEach((s, i) => {
+        if (typeof s !== "number") throw new ResultShapeError(`${path}.statements[${i}]`, "expected a number");
+    });
+}
+
+function checkResult(v: unknown, path: string): CheckResult {
+    const o = obj(v, path);
+    const t = obj(o.target, `${path}.target`);
+    str(t.file, `${path}.target.file`);
+    if (t.resource !== undefined) {
+        const r = obj(t.resource, `${path}.target.resource`);
+        for (const k of ["urn", "type", "name"]) str(r[k], `${path}.target.resource.${k}`);
+    }
+    oneOf(o.verdict, VERDICTS, `${path}.verdict`);
+    arr(o.findings, `${path}.findings`).forEach((f, i) => finding(f, `${path}.findings[${i}]`));
+    optional(o.admitted, (x) => arr(x, `${path}.admitted`).forEach((a, i) => admitted(a, `${path}.admitted[${i}]`)));
+    optional(o.notes, (x) => arr(x, `${path}.notes`).forEach((n, i) => str(n, `${path}.notes[${i}]`)));
+    return o as unknown as CheckResult;
+}
+
+/**
+ * Validates a check result document (`oidc-guard check --format json`) and returns it, with `summary` recounted
+ * from the verdicts rather than trusted. Fields the reports do not read are kept as they are.
+ */
+export function readCheckReport(v: unknown, path = ""): CheckReport {
+    const o = obj(v, path || "(document)");
+    const p = (k: string): string => (path ? `${path}.${k}` : k);
+    tool(o.tool, p("tool"));
+    const results = arr(o.results, p("results")).map((r, i) => checkResult(r, `${p("results")}[${i}]`));
+    const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
+    for (const r of results) summary[r.verdict]++;
+    return { ...(o as unknown as CheckReport), results, summary };
+}
+
+/** Validates a verify result document (`oidc-guard verify --format json`) and returns it. */
+export function readVerifyReport(v: unknown, path = ""): VerifyReport {
+    const o = obj(v, path || "(document)");
+    const p = (k: string): string => (path ? `${path}.${k}` : k);
+    tool(o.tool, p("tool"));
+    str(o.environment, p("environment"));
+    oneOf(o.verdict, ["verified", "failed", "error"] as const, p("verdict"));
+    arr(o.checks, p("checks")).forEach((c, i) => {
+        const co = obj(c, `${p("checks")}[${i}]`);
+        str(co.id, `${p("checks")}[${i}].id`);
+        oneOf(co.status, ["pass", "fail", "skip"] as const, `${p("checks")}[${i}].status`);
+        str(co.detail, `${p("checks")}[${i}].detail`);
+    });
+    if (o.callerIdentity !== null) {
+        const ci = obj(o.callerIdentity, p("callerIdentity"));
+        str(ci.account, p("callerIdentity.account"));
+        str(ci.arn, p("callerIdentity.arn"));
+    }
+    return o as unknown as VerifyReport;
+}
+
+/**
+ * Detects the kind of a parsed result document and validates it. A merged report (this module's JSON output for
+ * mixed inputs) yields its parts, so `oidc-guard report` can merge its own output again.
+ * @throws ResultShapeError when the document is none of them, or a field is wrong.
+ */
+export function parseResultDocument(doc: unknown): ParsedResult[] {
+    if (!isObj(doc)) throw new ResultShapeError("", "expected a JSON object (a check or verify result)");
+    if ("results" in doc) return [{ kind: "check", report: readCheckReport(doc) }];
+    if ("environment" in doc && "checks" in doc) return [{ kind: "verify", report: readVerifyReport(doc) }];
+    if ("verifications" in doc && "checks" in doc) {
+        return [
+            { kind: "check", report: readCheckReport(doc.checks, "checks") },
+            ...arr(doc.verifications, "verifications").map((v, i): ParsedResult => ({
+                kind: "verify",
+                report: readVerifyReport(v, `verifications[${i}]`),
+            })),
+        ];
+    }
+    throw new ResultShapeError(
+        "",
+        "neither a check result (`oidc-guard check --format json`: has `results`) nor a verify result (`oidc-guard verify --format json`: has `environment` and `checks`)",
+    );
+}

@@ -1,0 +1,107 @@
+/**
+ * JUnit XML in the common Ant/Jenkins dialect that Jenkins, GitLab and GitHub test reporters read: one
+ * `<testsuite>` per input (the checked file, or the ESC environment), one `<testcase>` per role, provider or
+ * environment. `fail` → `<failure>`, `error` → `<error>`, `unknown` (preview) → `<failure type="unknown">`: an
+ * undecided role is never shown green. Positive evidence goes to `<system-out>`.
+ */
+import { formatAdmitted, formatToken, whereText, worstSeverity, type ReportEntry, type ReportModel } from "./model.js";
+
+/** Removes characters XML 1.0 cannot hold, then escapes markup. */
+export function xmlEscape(value: string): string {
+    return value
+        .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, "\uFFFD")
+        .replace(/&/g, "&amp;")
+        .replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;")
+        .replace(/"/g, "&quot;")
+        .replace(/'/g, "&apos;")
+        .replace(/\r/g, "&#13;")
+        .replace(/\n/g, "&#10;")
+        .replace(/\t/g, "&#9;");
+}
+
+/** Escapes element text (newlines kept as they are, for readability). */
+function text(value: string): string {
+    return xmlEscape(value).replace(/&#10;/g, "\n").replace(/&#9;/g, "\t");
+}
+
+function attrs(values: Record<string, string | number | undefined>): string {
+    return Object.entries(values)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => ` ${k}="${xmlEscape(String(v))}"`)
+        .join("");
+}
+
+function details(entry: ReportEntry): string {
+    return entry.findings
+        .map((f) => {
+            const lines = [`[${f.severity}] ${f.rule.id}: ${f.rule.title}`, `  ${f.message}`, `  where: ${whereText(entry, f)}${f.path ? ` ${f.path}` : ""}`];
+            if (f.counterexample) lines.push(`  a token that gets in: ${formatToken(f.counterexample)}`);
+            lines.push(`  fix: ${f.remediation}`, `  see: ${f.rule.url}`);
+            return lines.join("\n");
+        })
+        .join("\n\n");
+}
+
+function evidence(entry: ReportEntry): string {
+    const lines: string[] = [];
+    for (const set of entry.admitted) {
+        const a = formatAdmitted(set);
+        lines.push(`admits from ${a.issuer}: audiences ${a.audiences}; subjects ${a.subjects}`);
+    }
+    for (const c of entry.checks) lines.push(`${c.status.padEnd(4)} ${c.id}: ${c.detail}`);
+    if (entry.callerIdentity) lines.push(`caller identity: ${entry.callerIdentity.arn} (account ${entry.callerIdentity.account})`);
+    lines.push(...entry.notes.map((n) => `note: ${n}`));
+    return lines.join("\n");
+}
+
+function testcase(entry: ReportEntry, classname: string): string {
+    const name = entry.urn ? `${entry.name} (${entry.urn})` : entry.name;
+    const head = `    <testcase${attrs({ classname, name, file: entry.file, line: entry.position?.line, time: 0 })}`;
+    const body: string[] = [];
+    const first = entry.findings[0];
+    const summary = first ? `${first.message}${entry.findings.length > 1 ? ` (+${entry.findings.length - 1} more)` : ""}` : entry.verdict;
+    if (entry.status === "fail") {
+        body.push(`      <failure${attrs({ message: summary, type: worstSeverity(entry.findings) ?? "fail" })}>${text(details(entry))}</failure>`);
+    } else if (entry.status === "unknown") {
+        body.push(`      <failure${attrs({ message: `unknown at preview: ${summary}`, type: "unknown" })}>${text(details(entry))}</failure>`);
+    } else if (entry.status === "error") {
+        body.push(`      <error${attrs({ message: summary, type: "error" })}>${text(details(entry))}</error>`);
+    }
+    const out = evidence(entry);
+    if (out) body.push(`      <system-out>${text(out)}</system-out>`);
+    return body.length === 0 ? `${head}/>` : `${head}>\n${body.join("\n")}\n    </testcase>`;
+}
+
+function counts(entries: readonly ReportEntry[]): { tests: number; failures: number; errors: number; skipped: number } {
+    return {
+        tests: entries.length,
+        failures: entries.filter((e) => e.status === "fail" || e.status === "unknown").length,
+        errors: entries.filter((e) => e.status === "error").length,
+        skipped: 0,
+    };
+}
+
+/** Renders the model as JUnit XML. */
+export function renderJunit(model: ReportModel): string {
+    const suites = new Map<string, ReportEntry[]>();
+    for (const e of model.entries) {
+        const key = `${e.source}: ${e.suite}`;
+        const list = suites.get(key) ?? [];
+        list.push(e);
+        suites.set(key, list);
+    }
+    const out = [`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites${attrs({ name: model.tool.name, ...counts(model.entries), time: 0 })}>`];
+    let id = 0;
+    for (const [name, entries] of suites) {
+        const classname = `${model.tool.name}.${name.startsWith("verify") ? "verify" : "check"}`;
+        out.push(
+            `  <testsuite${attrs({ name, id: id++, ...counts(entries), time: 0, timestamp: model.generatedAt.replace(/\.\d+Z$/, ""), hostname: "localhost" })}>`,
+            `    <properties>${`<property${attrs({ name: "tool", value: `${model.tool.name} ${model.tool.version}` })}/>`}</properties>`,
+            ...entries.map((e) => testcase(e, classname)),
+            "  </testsuite>",
+        );
+    }
+    out.push("</testsuites>", "");
+    return out.join("\n");
+}

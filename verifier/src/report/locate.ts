@@ -1,0 +1,319 @@
+/**
+ * Source positions for findings: given the text of the file a check read, find the line of the offending statement
+ * or condition key so SARIF (and the other formats) can point at it.
+ *
+ * Soundness over reach: a line is claimed only when the way to it is unambiguous (the JSON path exists, or the
+ * searched text occurs exactly once). Anything else falls back to the resource's line (stack inputs) or to line 1,
+ * with `exact: false`.
+ */
+import type { FindingLocation } from "oidc-guard-policypack/analysis";
+
+/** A 1-based line and column (columns in UTF-16 code units, SARIF's default `columnKind`). */
+export interface SourcePosition {
+    line: number;
+    column: number;
+    /** True when the position is that of the statement or condition key itself, not a fallback. */
+    exact: boolean;
+}
+
+/** What to look for: the resource (stack inputs) and the finding's location inside its trust policy. */
+export interface LocateQuery {
+    urn?: string;
+    location?: FindingLocation;
+}
+
+type JsonNode =
+    | { kind: "object"; start: number; end: number; entries: { key: string; keyStart: number; value: JsonNode }[] }
+    | { kind: "array"; start: number; end: number; items: JsonNode[] }
+    | { kind: "string"; start: number; end: number; value: string }
+    | { kind: "scalar"; start: number; end: number };
+
+const MAX_DEPTH = 256;
+
+class JsonSyntaxError extends Error {}
+
+/** A small JSON parser that keeps the offset of every value and key. Returns null on any syntax error. */
+export function parseJsonWithPositions(text: string): JsonNode | null {
+    let i = 0;
+    const ws = (): void => {
+        while (i < text.length && (text[i] === " " || text[i] === "\n" || text[i] === "\r" || text[i] === "\t")) i++;
+    };
+    const fail = (): never => {
+        throw new JsonSyntaxError();
+    };
+    const str = (): { value: string; start: number; end: number } => {
+        const start = i;
+        if (text[i] !== '"') fail();
+        i++;
+        while (i < text.length && text[i] !== '"') {
+            if (text[i] === "\\") i++;
+            i++;
+        }
+        if (i >= text.length) fail();
+        i++;
+        // JSON.parse on the slice handles every escape exactly as JSON does.
+        return { value: JSON.parse(text.slice(start, i)) as string, start, end: i };
+    };
+    const value = (depth: number): JsonNode => {
+        if (depth > MAX_DEPTH) fail();
+        ws();
+        const start = i;
+        const c = text[i];
+        if (c === "{") {
+            i++;
+            const entries: { key: string; keyStart: number; value: JsonNode }[] = [];
+            ws();
+            if (text[i] === "}") {
+                i++;
+                return { kind: "object", start, end: i, entries };
+            }
+            for (;;) {
+                ws();
+                const key = str();
+                ws();
+                if (text[i] !== ":") fail();
+                i++;
+                entries.push({ key: key.value, keyStart: key.start, value: value(depth + 1) });
+                ws();
+                if (text[i] === ",") {
+                    i++;
+                    continue;
+                }
+                if (text[i] === "}") {
+                    i++;
+                    return { kind: "object", start, end: i, entries };
+                }
+                fail();
+            }
+        }
+        if (c === "[") {
+            i++;
+            const items: JsonNode[] = [];
+            ws();
+            if (text[i] === "]") {
+                i++;
+                return { kind: "array", start, end: i, items };
+            }
+            for (;;) {
+                items.push(value(depth + 1));
+                ws();
+                if (text[i] === ",") {
+                    i++;
+                    continue;
+                }
+                if (text[i] === "]") {
+                    i++;
+                    return { kind: "array", start, end: i, items };
+                }
+                fail();
+            }
+        }
+        if (c === '"') {
+            const s = str();
+            return { kind: "string", start: s.start, end: s.end, value: s.value };
+        }
+        const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 64));
+        if (!m) fail();
+        i += m![0].length;
+        return { kind: "scalar", start, end: i };
+    };
+    try {
+        const root = value(0);
+        ws();
+        // A byte-order mark or trailing garbage makes the file something other than plain JSON.
+        return i === text.length ? root : null;
+    } catch (e) {
+        if (e instanceof JsonSyntaxError || e instanceof SyntaxError) return null;
+        throw e;
+    }
+}
+
+/** Maps string offsets to 1-based line/column. */
+class LineIndex {
+    private readonly starts: number[] = [0];
+    constructor(text: string) {
+        for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+    }
+    at(offset: number, exact: boolean): SourcePosition {
+        let lo = 0;
+        let hi = this.starts.length - 1;
+        while (lo < hi) {
+            const mid = (lo + hi + 1) >> 1;
+            if ((this.starts[mid] ?? 0) <= offset) lo = mid;
+            else hi = mid - 1;
+        }
+        return { line: lo + 1, column: offset - (this.starts[lo] ?? 0) + 1, exact };
+    }
+}
+
+function entry(node: JsonNode, key: string): { keyStart: number; value: JsonNode } | undefined {
+    if (node.kind !== "object") return undefined;
+    return node.entries.find((e) => e.key === key) ?? node.entries.find((e) => e.key.toLowerCase() === key.toLowerCase());
+}
+
+/** The smallest object that has a property whose value is exactly `urn`, and the offset of that property. */
+function findResource(node: JsonNode, urn: string): { node: JsonNode; at: number } | undefined {
+    if (node.kind === "object") {
+        const own = node.entries.find((e) => e.value.kind === "string" && e.value.value === urn);
+        for (const e of node.entries) {
+            const inner = findResource(e.value, urn);
+            if (inner) return inner;
+        }
+        if (own) return { node, at: own.keyStart };
+    } else if (node.kind === "array") {
+        for (const item of node.items) {
+            const inner = findResource(item, urn);
+            if (inner) return inner;
+        }
+    }
+    return undefined;
+}
+
+/** A trust policy document found in the file: an object with `Statement`, or a JSON string holding one. */
+interface PolicyCandidate {
+    doc: JsonNode;
+    /** Set when the document is embedded as a JSON string: positions inside it are reported at the string. */
+    embeddedAt?: number;
+}
+
+function findPolicies(node: JsonNode, out: PolicyCandidate[], limit: number): void {
+    if (out.length > limit) return;
+    if (node.kind === "object") {
+        if (node.entries.some((e) => e.key === "Statement")) {
+            out.push({ doc: node });
+            return;
+        }
+        for (const e of node.entries) findPolicies(e.value, out, limit);
+    } else if (node.kind === "array") {
+        for (const item of node.items) findPolicies(item, out, limit);
+    } else if (node.kind === "string" && node.value.includes('"Statement"')) {
+        const inner = parseJsonWithPositions(node.value);
+        if (inner?.kind === "object" && inner.entries.some((e) => e.key === "Statement")) {
+            out.push({ doc: inner, embeddedAt: node.start });
+        }
+    }
+}
+
+/** The statement node at `index` (`Statement` may be a single object, which is index 0). */
+function statementNode(doc: JsonNode, index: number): JsonNode | undefined {
+    const st = entry(doc, "Statement")?.value;
+    if (!st) return undefined;
+    if (st.kind === "array") return st.items[index];
+    return index === 0 ? st : undefined;
+}
+
+/** Offset of the deepest part of `location` that exists in `doc` (statement, operator, condition key). */
+function offsetIn(doc: JsonNode, location: FindingLocation): { offset: number; exact: boolean } {
+    if (location.statementIndex === undefined) return { offset: doc.start, exact: false };
+    const st = statementNode(doc, location.statementIndex);
+    if (!st) return { offset: doc.start, exact: false };
+    if (location.operator === undefined && location.conditionKey === undefined) return { offset: st.start, exact: true };
+    const cond = entry(st, "Condition");
+    if (!cond || cond.value.kind !== "object") return { offset: st.start, exact: false };
+    let ops = cond.value.entries;
+    if (location.operator !== undefined) {
+        const op = entry(cond.value, location.operator);
+        if (!op) return { offset: cond.keyStart, exact: false };
+        if (location.conditionKey === undefined) return { offset: op.keyStart, exact: true };
+        ops = [{ key: location.operator, keyStart: op.keyStart, value: op.value }];
+    }
+    const key = location.conditionKey ?? "";
+    const hits = ops.map((o) => entry(o.value, key)).filter((e) => e !== undefined);
+    if (hits.length === 1 && hits[0]) return { offset: hits[0].keyStart, exact: true };
+    return { offset: ops.length === 1 && ops[0] ? ops[0].keyStart : cond.keyStart, exact: false };
+}
+
+/** Line of the only occurrence of `needle` in `text`, or undefined when it occurs zero or several times. */
+function uniqueLine(text: string, needle: string, lines: LineIndex): SourcePosition | undefined {
+    if (needle === "") return undefined;
+    const hay = text.toLowerCase();
+    const n = needle.toLowerCase();
+    const first = hay.indexOf(n);
+    if (first < 0 || hay.indexOf(n, first + 1) >= 0) return undefined;
+    return lines.at(first, false);
+}
+
+/** A parsed source file, reusable for many findings. */
+export class SourceFile {
+    private readonly root: JsonNode | null;
+    private readonly lines: LineIndex;
+    constructor(readonly text: string) {
+        this.root = parseJsonWithPositions(text);
+        this.lines = new LineIndex(text);
+    }
+
+    /** The position of a finding (or of the resource, when `location` is absent). Never throws. */
+    locate(query: LocateQuery): SourcePosition {
+        const fallback: SourcePosition = { line: 1, column: 1, exact: false };
+        if (!this.root) return this.locateText(query) ?? fallback;
+        let scope: JsonNode = this.root;
+        let anchor = fallback;
+        if (query.urn !== undefined) {
+            const res = findResource(this.root, query.urn);
+            if (!res) return fallback;
+            scope = res.node;
+            anchor = this.lines.at(res.at, false);
+        }
+        if (!query.location) return query.urn !== undefined ? { ...anchor, exact: true } : fallback;
+        const policy = this.policyIn(scope);
+        if (!policy) return anchor;
+        const { offset, exact } = offsetIn(policy.doc, query.location);
+        if (policy.embeddedAt !== undefined) return this.lines.at(policy.embeddedAt, false);
+        return this.lines.at(offset, exact);
+    }
+
+    /** The statement at `index` of the (only) trust policy in scope, pretty-printed; undefined when not found. */
+    statement(query: { urn?: string; statementIndex: number }): string | undefined {
+        if (!this.root) return undefined;
+        let scope: JsonNode = this.root;
+        if (query.urn !== undefined) {
+            const res = findResource(this.root, query.urn);
+            if (!res) return undefined;
+            scope = res.node;
+        }
+        const policy = this.policyIn(scope);
+        if (!policy) return undefined;
+        const st = statementNode(policy.doc, query.statementIndex);
+        if (!st) return undefined;
+        const source = policy.embeddedAt !== undefined ? this.embeddedText(policy) : this.text;
+        try {
+            return JSON.stringify(JSON.parse(source.slice(st.start, st.end)), null, 2);
+        } catch {
+            return undefined;
+        }
+    }
+
+    private embeddedText(policy: PolicyCandidate): string {
+        const at = policy.embeddedAt ?? 0;
+        const node = this.root ? stringAt(this.root, at) : undefined;
+        return node ?? "";
+    }
+
+    /**
+     * The trust policy inside `scope` when there is exactly one. A stack export holds it twice (inputs and outputs):
+     * copies with the same text count once, and the first (inputs) is used.
+     */
+    private policyIn(scope: JsonNode): PolicyCandidate | undefined {
+        const found: PolicyCandidate[] = [];
+        findPolicies(scope, found, 8);
+        if (found.length === 0 || found.length > 8) return undefined;
+        const texts = new Set(found.map((c) => (c.embeddedAt !== undefined ? this.embeddedText(c) : this.text.slice(c.doc.start, c.doc.end))));
+        return texts.size === 1 ? found[0] : undefined;
+    }
+
+    private locateText(query: LocateQuery): SourcePosition | undefined {
+        // Without a parse tree a condition key is only trusted when no resource scope is needed.
+        if (query.urn !== undefined) return uniqueLine(this.text, query.urn, this.lines);
+        const key = query.location?.conditionKey;
+        return key ? uniqueLine(this.text, key, this.lines) : undefined;
+    }
+}
+
+function stringAt(node: JsonNode, start: number): string | undefined {
+    if (node.kind === "string") return node.start === start ? node.value : undefined;
+    const children = node.kind === "object" ? node.entries.map((e) => e.value) : node.kind === "array" ? node.items : [];
+    for (const c of children) {
+        if (c.start <= start && start < c.end) return stringAt(c, start);
+    }
+    return undefined;
+}

@@ -1,0 +1,167 @@
+/**
+ * GitHub-flavoured Markdown for `$GITHUB_STEP_SUMMARY` and pull-request comments: the counts first, then one table
+ * row per role/environment, then the compliant roles with what they admit, then the findings folded in
+ * `<details>`. Every value is escaped, so names cannot inject markup or break the table.
+ */
+import type { Severity } from "oidc-guard-policypack/analysis";
+import {
+    SEVERITIES,
+    formatAdmitted,
+    formatToken,
+    splitCode,
+    whereText,
+    worstSeverity,
+    type EntryStatus,
+    type ReportEntry,
+    type ReportModel,
+} from "./model.js";
+
+/** GitHub rejects step summaries over 1 MiB; stay below with room for other steps. */
+export const MARKDOWN_BUDGET = 900 * 1024;
+
+export const STATUS_ICON: Record<EntryStatus, string> = { pass: "✅", fail: "❌", unknown: "❔", error: "⚠️" };
+const STATUS_LABEL: Record<EntryStatus, string> = { pass: "pass", fail: "fail", unknown: "unknown (preview)", error: "error" };
+
+/** Escapes text for Markdown (inline) and for the HTML GitHub allows inside it. */
+export function mdText(value: string): string {
+    return value
+        .replace(/\r?\n/g, " ")
+        .replace(/&/g, "&amp;")
+        .replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;")
+        .replace(/([\\`*_[\]|~])/g, "\\$1");
+}
+
+/**
+ * Text whose `backtick` spans are code, as the rule catalog and the analysis write their messages: the code spans
+ * stay code (escaped as such), the rest is escaped text.
+ */
+export function mdInline(value: string): string {
+    return splitCode(value)
+        .map((part, i) => (i % 2 === 1 ? mdCode(part) : mdText(part)))
+        .join("");
+}
+
+
+/** An inline code span that survives any backticks inside the value. */
+export function mdCode(value: string): string {
+    const v = value.replace(/\r?\n/g, " ");
+    const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((m) => m.length));
+    const fence = "`".repeat(longest + 1);
+    const pad = v.startsWith("`") || v.endsWith("`") ? " " : "";
+    return `${fence}${pad}${v}${pad}${fence}`;
+}
+
+/** A table cell: a pipe ends a cell even inside a code span in GFM tables, so escape every pipe. */
+function cell(value: string): string {
+    return value.replace(/\|/g, "\\|");
+}
+
+/** A fenced block that survives any backtick runs in the content. */
+function fenced(content: string, lang: string): string {
+    const longest = Math.max(2, ...(content.match(/`+/g) ?? []).map((m) => m.length));
+    const fence = "`".repeat(longest + 1);
+    return `${fence}${lang}\n${content}\n${fence}`;
+}
+
+function admitsCell(entry: ReportEntry): string {
+    if (entry.source === "verify") {
+        return entry.callerIdentity ? `assumed ${mdCode(entry.callerIdentity.arn)}` : "";
+    }
+    return entry.admitted
+        .map((set) => {
+            const a = formatAdmitted(set);
+            return `aud ${set.audiences === null ? mdText(a.audiences) : (set.audiences.map(mdCode).join(", ") || "none")}; sub ${set.subjects.length === 0 ? mdText(a.subjects) : set.subjects.map(mdCode).join(", ")}`;
+        })
+        .join("<br>");
+}
+
+function findingsCell(entry: ReportEntry): string {
+    const worst = worstSeverity(entry.findings);
+    return entry.findings.length === 0 ? "0" : `${entry.findings.length} (${worst ?? ""})`;
+}
+
+function detailsBlock(entry: ReportEntry): string {
+    const summary = `${STATUS_ICON[entry.status]} ${entry.kind} ${mdText(entry.name)}: ${entry.findings.length} finding${entry.findings.length === 1 ? "" : "s"}`;
+    const parts: string[] = [`<details><summary>${summary}</summary>`, ""];
+    if (entry.urn) parts.push(`Resource ${mdCode(entry.urn)} in ${mdCode(entry.file ?? "")}`, "");
+    for (const f of entry.findings) {
+        parts.push(`**${f.severity}** · ${mdCode(f.rule.id)} · ${mdInline(f.rule.title)}`, "");
+        parts.push(`- What: ${mdInline(f.message)}`);
+        parts.push(`- Where: ${mdCode(whereText(entry, f))}${f.path ? ` at ${mdCode(f.path)}` : ""}`);
+        if (f.counterexample) parts.push(`- A token that gets in: ${mdCode(formatToken(f.counterexample))}`);
+        parts.push(`- Fix: ${mdInline(f.remediation)}`);
+        parts.push(`- Docs: ${mdText(f.rule.url)}`, "");
+        if (f.statement) parts.push(fenced(f.statement, "json"), "");
+    }
+    if (entry.checks.length > 0) {
+        parts.push("| Check | Status | Detail |", "|---|---|---|");
+        for (const c of entry.checks) parts.push(`| ${cell(mdCode(c.id))} | ${c.status} | ${cell(mdInline(c.detail))} |`);
+        parts.push("");
+    }
+    parts.push("</details>", "");
+    return parts.join("\n");
+}
+
+/** Renders the model as Markdown. Details are dropped (with a note) when the text would exceed `budget`. */
+export function renderMarkdown(model: ReportModel, budget = MARKDOWN_BUDGET): string {
+    const { status, severity } = model.counts;
+    const total = model.entries.length;
+    const headline =
+        total === 0
+            ? "⚠️ **Nothing was checked**: the inputs hold no role and no environment."
+            : model.passed
+              ? `✅ **All ${total} passed**`
+              : `❌ **${total - status.pass} of ${total} did not pass**`;
+    const head: string[] = [
+        "## oidc-guard compliance report",
+        "",
+        `${headline} · ${model.counts.checked} checked resource(s), ${model.counts.verified} verified environment(s) · ${mdText(model.tool.name)} ${mdText(model.tool.version)} · ${mdText(model.generatedAt)}`,
+        "",
+        "| Verdict | Count |",
+        "|---|---:|",
+        ...(["pass", "fail", "unknown", "error"] as const).map((s) => `| ${STATUS_ICON[s]} ${STATUS_LABEL[s]} | ${status[s]} |`),
+        "",
+        `Findings by severity: ${SEVERITIES.map((s: Severity) => `${s} **${severity[s]}**`).join(" · ")}`,
+        "",
+    ];
+    if (total > 0) {
+        head.push("| | Target | Kind | Input | Verdict | Findings | Admits / identity |", "|---|---|---|---|---|---|---|");
+        for (const e of model.entries) {
+            const target = e.urn ? `${mdText(e.name)}<br>${mdCode(e.urn)}` : mdCode(e.name);
+            const input = e.source === "verify" ? "verify" : mdCode(e.file ?? "");
+            head.push(
+                `| ${STATUS_ICON[e.status]} | ${cell(target)} | ${e.kind} | ${cell(input)} | ${e.verdict} | ${findingsCell(e)} | ${cell(admitsCell(e))} |`,
+            );
+        }
+        head.push("");
+    }
+    const compliant = model.entries.filter((e) => e.status === "pass" && e.source === "check");
+    if (compliant.length > 0) {
+        head.push("### Compliant, and what they admit", "");
+        for (const e of compliant) {
+            const sets = e.admitted.map((set) => {
+                const a = formatAdmitted(set);
+                return `from ${mdCode(a.issuer)}: audiences ${set.audiences ? set.audiences.map(mdCode).join(", ") || "none" : mdText(a.audiences)}; subjects ${set.subjects.map(mdCode).join(", ") || mdText(a.subjects)}`;
+            });
+            const admits =
+                sets.length > 0
+                    ? sets.join("; ")
+                    : e.kind === "role"
+                      ? "no Pulumi token can assume it"
+                      : e.notes.map(mdInline).join(" ") || "passed";
+            head.push(`- ${STATUS_ICON.pass} ${mdText(e.name)} (${mdCode(whereText(e))}): ${admits}`);
+        }
+        head.push("");
+    }
+    const withFindings = model.entries.filter((e) => e.findings.length > 0);
+    let body = "";
+    if (withFindings.length > 0) {
+        body = ["### Findings", "", ...withFindings.map(detailsBlock)].join("\n");
+    }
+    const top = head.join("\n");
+    if (Buffer.byteLength(top) + Buffer.byteLength(body) > budget) {
+        body = `### Findings\n\n_Details left out: they would exceed ${Math.round(budget / 1024)} KiB. Write the HTML or SARIF report for them._\n`;
+    }
+    return `${top}\n${body}`.replace(/\n{3,}/g, "\n\n");
+}

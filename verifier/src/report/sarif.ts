@@ -1,0 +1,153 @@
+/**
+ * SARIF 2.1.0 (OASIS), for code-scanning dashboards such as GitHub's. One run; the driver lists every rule with
+ * help text and URL; each finding is a result with a physical location (GitHub rejects a whole upload when any
+ * result lacks one): the checked file and the line of the statement or condition key, plus the resource URN as a
+ * logical location for stack inputs, or the ESC environment for verify results.
+ */
+import { createHash } from "node:crypto";
+import type { RuleMeta, Severity } from "oidc-guard-policypack/analysis";
+import { formatAdmitted, formatToken, type ReportEntry, type ReportFinding, type ReportModel } from "./model.js";
+
+export const SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+type SarifLevel = "error" | "warning" | "note";
+
+const LEVEL: Record<Severity, SarifLevel> = { critical: "error", high: "error", medium: "warning", low: "note" };
+/** GitHub reads `security-severity` (0.1–10) to rank alerts: ≥9 critical, ≥7 high, ≥4 medium, else low. */
+const SECURITY_SEVERITY: Record<Severity, string> = { critical: "9.5", high: "8.0", medium: "5.5", low: "3.0" };
+
+function ruleName(id: string): string {
+    return id
+        .split(/[^A-Za-z0-9]+/)
+        .filter(Boolean)
+        .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+        .join("");
+}
+
+function descriptor(rule: RuleMeta): Record<string, unknown> {
+    return {
+        id: rule.id,
+        name: ruleName(rule.id),
+        shortDescription: { text: rule.title },
+        fullDescription: { text: rule.description },
+        helpUri: rule.url,
+        help: {
+            text: `${rule.description}\n\nFix: ${rule.remediation}\n\nSee ${rule.url}`,
+            markdown: `${rule.description}\n\n**Fix:** ${rule.remediation}\n\nSee [the documentation](${rule.url}).`,
+        },
+        defaultConfiguration: { level: LEVEL[rule.severity] },
+        properties: {
+            tags: ["security", ...rule.tags.filter((t) => t !== "security")],
+            precision: "very-high",
+            "security-severity": SECURITY_SEVERITY[rule.severity],
+            policy: rule.policy,
+        },
+    };
+}
+
+/** A relative path as a URI reference (each segment percent-encoded); absolute paths become `file://` URIs. */
+export function fileUri(path: string): { uri: string; uriBaseId?: string } {
+    const posix = path.replace(/\\/g, "/");
+    const encoded = posix
+        .split("/")
+        .map((s) => encodeURIComponent(s))
+        .join("/");
+    if (/^[A-Za-z]:\//.test(posix)) return { uri: `file:///${encoded.replace("%3A", ":")}` };
+    if (posix.startsWith("/")) return { uri: `file://${encoded}` };
+    return { uri: encoded, uriBaseId: "%SRCROOT%" };
+}
+
+function location(entry: ReportEntry, finding: ReportFinding): Record<string, unknown> {
+    if (entry.source === "verify") {
+        const env = entry.environment ?? entry.name;
+        // No file holds an ESC environment; anchor on the result file when known, else on the environment's path.
+        return {
+            physicalLocation: {
+                artifactLocation: fileUri(entry.origin ?? `pulumi-esc/${env}`),
+                region: { startLine: 1 },
+            },
+            logicalLocations: [{ name: env, fullyQualifiedName: env, kind: "resource" }],
+        };
+    }
+    const pos = finding.position ?? { line: 1, column: 1 };
+    const loc: Record<string, unknown> = {
+        physicalLocation: {
+            artifactLocation: fileUri(entry.file ?? entry.suite),
+            region: { startLine: pos.line, startColumn: pos.column },
+        },
+    };
+    if (entry.urn) {
+        loc.logicalLocations = [{ name: entry.name, fullyQualifiedName: entry.urn, kind: "resource" }];
+    }
+    return loc;
+}
+
+function messageText(entry: ReportEntry, f: ReportFinding): string {
+    const parts = [entry.urn ? `${entry.name}: ${f.message}` : f.message];
+    if (f.path) parts.push(`At ${f.path}.`);
+    if (f.counterexample) parts.push(`A token that gets in: ${formatToken(f.counterexample)}.`);
+    parts.push(`Fix: ${f.remediation}`);
+    return parts.join(" ");
+}
+
+function fingerprint(entry: ReportEntry, f: ReportFinding): string {
+    return createHash("sha256")
+        .update([f.ruleId, entry.source, entry.file ?? "", entry.urn ?? "", entry.environment ?? "", f.path].join("\u0000"))
+        .digest("hex");
+}
+
+/** Renders the model as a SARIF 2.1.0 log (pretty-printed JSON). */
+export function renderSarif(model: ReportModel): string {
+    const ruleIndex = new Map(model.rules.map((r, i) => [r.id, i]));
+    const results = model.entries.flatMap((entry) =>
+        entry.findings.map((f) => {
+            const result: Record<string, unknown> = {
+                ruleId: f.rule.id,
+                ruleIndex: ruleIndex.get(f.rule.id) ?? 0,
+                level: LEVEL[f.severity],
+                message: { text: messageText(entry, f) },
+                locations: [location(entry, f)],
+                partialFingerprints: { "oidcGuardFinding/v1": fingerprint(entry, f) },
+                properties: {
+                    severity: f.severity,
+                    verdict: entry.verdict,
+                    ...(f.path ? { path: f.path } : {}),
+                    ...(f.counterexample ? { counterexample: f.counterexample } : {}),
+                    ...(f.statement ? { statement: f.statement } : {}),
+                },
+            };
+            return result;
+        }),
+    );
+    const compliant = model.entries
+        .filter((e) => e.status === "pass")
+        .map((e) => ({
+            target: e.urn ?? e.environment ?? e.file ?? e.name,
+            ...(e.source === "check" ? { admits: e.admitted.map(formatAdmitted) } : { verified: e.environment }),
+        }));
+    const log = {
+        $schema: SARIF_SCHEMA_URI,
+        version: "2.1.0",
+        runs: [
+            {
+                tool: {
+                    driver: {
+                        name: model.tool.name,
+                        version: model.tool.version,
+                        ...(/^\d+\.\d+\.\d+/.test(model.tool.version) ? { semanticVersion: model.tool.version } : {}),
+                        rules: model.rules.map(descriptor),
+                    },
+                },
+                invocations: [{ executionSuccessful: true, endTimeUtc: model.generatedAt }],
+                columnKind: "utf16CodeUnits",
+                results,
+                properties: {
+                    counts: model.counts,
+                    // Positive evidence: what each compliant role admits (SARIF results carry only problems).
+                    compliant,
+                },
+            },
+        ],
+    };
+    return `${JSON.stringify(log, null, 2)}\n`;
+}
