@@ -1,0 +1,563 @@
+/**
+ * `oidc-guard check` in-process: `run(["check", ...], io)` (the dispatcher, so usage errors are printed as a user
+ * sees them) with a captured io, over the bundled fixtures and small files written to a temporary directory.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Verdict } from "oidc-guard-policypack/analysis";
+import { run } from "../cli.js";
+import type { CliIO } from "../io.js";
+import type { CheckReport, CheckResult } from "../results.js";
+import { demo } from "../check/demo.js";
+
+const ROOT = join(__dirname, "..", "..", "..");
+const ACCOUNT = "123456789012";
+const PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/api.pulumi.com/oidc`;
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const SIG = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" };
+
+interface Captured {
+    io: CliIO;
+    out: () => string;
+    err: () => string;
+}
+
+function capture(opts: { cwd?: string; env?: NodeJS.ProcessEnv; tty?: boolean } = {}): Captured {
+    let out = "";
+    let err = "";
+    return {
+        io: {
+            stdout: { write: (s: string) => (out += s), isTTY: opts.tty ?? false },
+            stderr: { write: (s: string) => (err += s), isTTY: false },
+            env: opts.env ?? {},
+            cwd: opts.cwd ?? ROOT,
+        },
+        out: () => out,
+        err: () => err,
+    };
+}
+
+async function check(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; tty?: boolean } = {}) {
+    const c = capture(opts);
+    const code = await run(["check", ...args], c.io);
+    return { code, out: c.out(), err: c.err() };
+}
+
+async function checkJson(args: string[], opts: { cwd?: string } = {}) {
+    const r = await check([...args, "--format", "json"], opts);
+    return { ...r, report: JSON.parse(r.out) as CheckReport };
+}
+
+function pinnedPolicy(sub = "pulumi:environments:org:acme:env:infra/prod", aud = "aws:acme") {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Federated: PROVIDER_ARN },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: { StringEquals: { "api.pulumi.com/oidc:aud": aud, "api.pulumi.com/oidc:sub": sub } },
+            },
+        ],
+    };
+}
+
+function audOnlyPolicy() {
+    const p = pinnedPolicy();
+    p.Statement[0]!.Condition = { StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme" } } as never;
+    return p;
+}
+
+function byName(report: CheckReport): Map<string, CheckResult> {
+    return new Map(report.results.map((r) => [r.target.resource?.name ?? r.target.file, r]));
+}
+
+function verdictsOf(report: CheckReport, file: string): Record<string, Verdict> {
+    return Object.fromEntries(
+        report.results.filter((r) => r.target.file === file).map((r) => [r.target.resource?.name ?? "", r.verdict]),
+    );
+}
+
+/** The exit code a report implies (for runs where every file was readable). */
+function impliedCode(report: CheckReport): number {
+    return report.results.every((r) => r.verdict === "pass") ? 0 : 1;
+}
+
+let tmp: string;
+const file = (name: string, content: unknown): string => {
+    const p = join(tmp, name);
+    mkdirSync(join(p, ".."), { recursive: true });
+    writeFileSync(p, typeof content === "string" ? content : JSON.stringify(content, null, 2));
+    return p;
+};
+
+before(() => {
+    tmp = mkdtempSync(join(tmpdir(), "oidc-guard-check-"));
+});
+after(() => {
+    rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("oidc-guard check: usage", () => {
+    it("--help prints usage with every flag and exits 0", async () => {
+        const r = await check(["--help"]);
+        assert.equal(r.code, 0);
+        for (const flag of ["--org", "--issuer", "--allow-subject", "--audience", "--config", "--format", "--output"]) {
+            assert.ok(r.out.includes(flag), flag);
+        }
+        assert.match(r.out, /Exit codes:/);
+    });
+
+    it("an unknown flag exits 2 with a one-line error and a hint", async () => {
+        const r = await check(["fixtures/aws", "--bogus"]);
+        assert.equal(r.code, 2);
+        assert.equal(r.out, "");
+        assert.match(r.err, /^oidc-guard check: unknown option '--bogus'\nhint: run 'oidc-guard check --help'/);
+    });
+
+    it("a flag without its value, a bad --format and no paths exit 2", async () => {
+        const noValue = await check(["fixtures/aws", "--org"]);
+        assert.equal(noValue.code, 2);
+        assert.match(noValue.err, /option '--org <value>' needs a value|--org/);
+        const badFormat = await check(["fixtures/aws", "--format", "xml"]);
+        assert.equal(badFormat.code, 2);
+        assert.match(badFormat.err, /--format must be 'text' or 'json', not 'xml'/);
+        const none = await check([]);
+        assert.equal(none.code, 2);
+        assert.match(none.err, /no input paths given/);
+        const badOrg = await check(["fixtures/aws", "--org", "acme:evil"]);
+        assert.equal(badOrg.code, 2);
+        assert.match(badOrg.err, /--org: 'acme:evil' is not a Pulumi organization name/);
+    });
+
+    it("a missing file exits 2 naming it, before anything is printed", async () => {
+        const r = await check(["fixtures/aws", "fixtures/does-not-exist.json", "--format", "json"]);
+        assert.equal(r.code, 2);
+        assert.equal(r.out, "");
+        assert.equal(r.err, "oidc-guard check: fixtures/does-not-exist.json: no such file or directory\n");
+    });
+});
+
+describe("oidc-guard check: input kinds", () => {
+    it("a bare trust policy: pinned passes (exit 0), aud-only fails on sub with a counterexample (exit 1)", async () => {
+        const good = await checkJson([file("raw/pinned.json", pinnedPolicy()), "--org", "acme"]);
+        assert.equal(good.code, 0, good.out);
+        assert.deepEqual(good.report.summary, { pass: 1, fail: 0, unknown: 0, error: 0 });
+        assert.equal(good.report.results[0]!.target.resource, undefined);
+
+        const bad = await checkJson([file("raw/aud-only.json", audOnlyPolicy()), "--org", "acme"]);
+        assert.equal(bad.code, 1);
+        const [result] = bad.report.results;
+        assert.equal(result!.verdict, "fail");
+        const sub = result!.findings.find((f) => f.ruleId === "oidc-trust-sub-pinned");
+        assert.ok(sub, JSON.stringify(result!.findings));
+        assert.ok(sub.path.startsWith("Statement[0]"), sub.path);
+        assert.equal(sub.counterexample?.aud, "aws:acme");
+        assert.notEqual(sub.counterexample?.sub, undefined);
+        assert.ok(sub.remediation.length > 0);
+    });
+
+    it("a JSON string holding a trust policy is read as one", async () => {
+        const r = await checkJson([file("raw/string.json", JSON.stringify(JSON.stringify(audOnlyPolicy()))), "--org", "acme"]);
+        assert.equal(r.report.results[0]!.verdict, "fail");
+        assert.ok(r.report.results[0]!.findings.some((f) => f.ruleId === "oidc-trust-sub-pinned"));
+    });
+
+    it("a stack export: each role and provider is a target; aud-only fails, GitHub is out of scope, ciphertext is unknown", async () => {
+        const f = "fixtures/stacks/oidc-roles-prod.stack.json";
+        const r = await checkJson([f, "--org", "acme"]);
+        assert.equal(r.code, 1);
+        assert.deepEqual(verdictsOf(r.report, f), {
+            "esc-infra-prod": "pass",
+            "esc-aud-only": "fail",
+            "github-actions-deploy": "pass",
+            "esc-legacy-secret": "unknown",
+            "deployments-prod": "pass",
+            "pulumi-oidc": "pass",
+            "github-oidc": "pass",
+        });
+        const results = byName(r.report);
+        assert.deepEqual(results.get("esc-aud-only")!.target.resource, {
+            urn: "urn:pulumi:prod::oidc-roles::aws:iam/role:Role::esc-aud-only",
+            type: "aws:iam/role:Role",
+            name: "esc-aud-only",
+        });
+        const audOnly = results.get("esc-aud-only")!.findings.map((x) => [x.ruleId, x.path.split(".")[0]]);
+        assert.deepEqual(audOnly, [["oidc-trust-sub-pinned", "assumeRolePolicy"]]);
+        assert.equal(results.get("deployments-prod")!.target.resource?.type, "aws-native:iam:Role");
+        assert.ok((results.get("github-actions-deploy")!.notes ?? []).length > 0, "out-of-scope role carries a note");
+        assert.match((results.get("github-oidc")!.notes ?? []).join(" "), /not a Pulumi issuer/);
+        const secret = results.get("esc-legacy-secret")!;
+        assert.equal(secret.findings.length, 1);
+        assert.match(secret.findings[0]!.message, /encrypted secret \(ciphertext\), so it cannot be checked/);
+        assert.match(secret.findings[0]!.remediation, /--show-secrets/);
+        // Nothing encrypted, and no unrelated state, reaches the output.
+        assert.ok(!r.out.includes("v1:"), "ciphertext printed");
+        assert.ok(!r.out.includes("AdministratorAccess"));
+    });
+
+    it("a --show-secrets stack export: the plaintext trust policy is checked, other secrets never printed", async () => {
+        const f = "fixtures/stacks/oidc-roles-dev.show-secrets.stack.json";
+        for (const format of ["text", "json"]) {
+            const r = await check([f, "--org", "acme", "--format", format]);
+            assert.equal(r.code, 1);
+            assert.ok(!r.out.includes("FIXTURE-ONLY-not-a-real-password"), `secret stack output printed (${format})`);
+            assert.ok(!r.err.includes("FIXTURE-ONLY"), "secret in stderr");
+        }
+        const r = await checkJson([f, "--org", "acme"]);
+        const role = byName(r.report).get("esc-infra-dev")!;
+        assert.equal(role.verdict, "fail");
+        assert.deepEqual(
+            role.findings.map((x) => x.ruleId),
+            ["oidc-trust-sub-pinned"],
+        );
+        assert.match(role.findings[0]!.path, /^assumeRolePolicy\.Statement\[0\]\.Condition\.StringLike/);
+        assert.match((role.notes ?? []).join(" "), /stored as a secret/);
+    });
+
+    it("a preview whose trust policy uses a new provider's ARN is unknown, never pass (exit 1)", async () => {
+        const f = "fixtures/preview/new-provider.preview.json";
+        const r = await checkJson([f, "--org", "acme"]);
+        assert.equal(r.code, 1);
+        assert.deepEqual(verdictsOf(r.report, f), { "pulumi-esc": "unknown", "pulumi-oidc": "pass" });
+        const role = byName(r.report).get("pulumi-esc")!;
+        assert.ok(role.findings.some((x) => x.ruleId === "oidc-trust-unknown-at-preview"));
+    });
+
+    it("a preview with display-form unknowns or [secret] is unknown too", async () => {
+        const urn = (n: string) => `urn:pulumi:dev::p::aws:iam/role:Role::${n}`;
+        const withFederated = (federated: string) =>
+            JSON.stringify({ ...pinnedPolicy(), Statement: [{ ...pinnedPolicy().Statement[0], Principal: { Federated: federated } }] });
+        const steps = [
+            { op: "create", urn: urn("display"), newState: { type: "aws:iam/role:Role", inputs: { assumeRolePolicy: "output<string>" } } },
+            { op: "update", urn: urn("secret"), newState: { type: "aws:iam/role:Role", inputs: { assumeRolePolicy: "[secret]" } } },
+            { op: "create", urn: urn("inside"), newState: { type: "aws:iam/role:Role", inputs: { assumeRolePolicy: withFederated("[unknown]") } } },
+            { op: "create", urn: urn("sentinel"), newState: { type: "aws:iam/role:Role", inputs: { assumeRolePolicy: withFederated(`arn:aws:iam::${ACCOUNT}:oidc-provider/${UNKNOWN}`) } } },
+        ];
+        const r = await checkJson([file("pv/display.json", { steps, changeSummary: { create: 3, update: 1 } }), "--org", "acme"]);
+        assert.equal(r.code, 1);
+        assert.deepEqual(
+            r.report.results.map((x) => [x.target.resource?.name, x.verdict]),
+            [
+                ["display", "unknown"],
+                ["secret", "unknown"],
+                ["inside", "unknown"],
+                ["sentinel", "unknown"],
+            ],
+        );
+        assert.match(byName(r.report).get("secret")!.findings[0]!.message, /"\[secret\]"/);
+    });
+
+    it("aws iam get-role output, decoded or URL-encoded; targets are ARN + AWS::IAM::Role", async () => {
+        const r = await checkJson(["fixtures/aws/get-role.json", "fixtures/aws/get-role.urlencoded.json", "--org", "acme"]);
+        assert.equal(r.code, 1);
+        const [plain, encoded] = r.report.results;
+        assert.equal(plain!.verdict, "fail");
+        assert.deepEqual(plain!.target.resource, {
+            urn: `arn:aws:iam::${ACCOUNT}:role/pulumi-environments-oidc`,
+            type: "AWS::IAM::Role",
+            name: "pulumi-environments-oidc",
+        });
+        assert.ok(plain!.findings[0]!.path.startsWith("AssumeRolePolicyDocument.Statement[0]"));
+        assert.equal(encoded!.verdict, "pass", JSON.stringify(encoded));
+        assert.equal(encoded!.target.resource?.name, "pulumi-esc-infra-staging");
+    });
+
+    it("aws iam get-account-authorization-details: one target per role", async () => {
+        const f = "fixtures/aws/account-authorization-details.json";
+        const r = await checkJson([f, "--org", "acme"]);
+        assert.deepEqual(verdictsOf(r.report, f), {
+            "pulumi-esc-infra-prod": "pass",
+            "pulumi-environments-oidc": "fail",
+            "pulumi-aud-prefix": "fail",
+            "pulumi-deploy-any-project": "fail",
+            "github-actions-deploy": "pass",
+            "ec2-app-instance": "pass",
+        });
+        const audPrefix = byName(r.report).get("pulumi-aud-prefix")!;
+        assert.ok(audPrefix.findings.some((x) => x.ruleId === "oidc-trust-aud-pinned" && x.counterexample !== null));
+    });
+
+    it("aws iam get-open-id-connect-provider output is a provider target", async () => {
+        const r = await checkJson(["fixtures/aws/get-open-id-connect-provider.json", "--org", "acme"]);
+        assert.equal(r.code, 0, r.out);
+        assert.equal(r.report.results[0]!.target.resource?.type, "AWS::IAM::OIDCProvider");
+    });
+
+    it("JSON that matches no known shape is verdict error (exit 1) saying what was expected", async () => {
+        const r = await checkJson([file("odd/esc.json", { environmentVariables: { AWS_REGION: "us-east-1" } })]);
+        assert.equal(r.code, 1);
+        const [result] = r.report.results;
+        assert.equal(result!.verdict, "error");
+        assert.equal(result!.findings[0]!.ruleId, "oidc-trust-document-valid");
+        assert.match(result!.findings[0]!.message, /expected an IAM trust policy.*found an object with keys "environmentVariables"/);
+    });
+
+    it("a malformed trust policy is verdict error, and so is a role without one", async () => {
+        const r = await checkJson([file("odd/no-statement.json", { Version: "2012-10-17" })]);
+        assert.equal(r.report.results[0]!.verdict, "error");
+        const stack = {
+            version: 3,
+            deployment: { resources: [{ urn: "urn:pulumi:s::p::aws:iam/role:Role::bare", type: "aws:iam/role:Role", inputs: {} }] },
+        };
+        const s = await checkJson([file("odd/bare-role.json", stack)]);
+        assert.equal(s.code, 1);
+        assert.equal(s.report.results[0]!.verdict, "error");
+        assert.match(s.report.results[0]!.findings[0]!.message, /no assumeRolePolicy/);
+    });
+
+    it("a secret nested inside an aws-native trust policy object: ciphertext is unknown, plaintext is read", async () => {
+        const condition = { StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme" } };
+        const role = (name: string, secret: Record<string, string>) => {
+            const doc = audOnlyPolicy();
+            (doc.Statement[0] as Record<string, unknown>).Condition = { ...SIG, ...secret };
+            return { urn: `urn:pulumi:s::p::aws-native:iam:Role::${name}`, type: "aws-native:iam:Role", outputs: { assumeRolePolicyDocument: doc } };
+        };
+        const stack = {
+            version: 3,
+            deployment: {
+                resources: [
+                    role("cipher", { ciphertext: "v1:AAAA:QkJCQg==" }),
+                    role("plain", { plaintext: JSON.stringify(condition) }),
+                ],
+            },
+        };
+        const r = await checkJson([file("nested/stack.json", stack), "--org", "acme"]);
+        const results = byName(r.report);
+        assert.equal(results.get("cipher")!.verdict, "unknown");
+        assert.equal(results.get("cipher")!.findings[0]!.path, "assumeRolePolicyDocument.Statement[0].Condition");
+        assert.equal(results.get("plain")!.verdict, "fail");
+        assert.ok(!r.out.includes("QkJCQg"));
+    });
+
+    it("a stack export without roles or providers is one passing target with a note", async () => {
+        const r = await checkJson([file("odd/empty-stack.json", { version: 3, deployment: { resources: [] } })]);
+        assert.equal(r.code, 0);
+        assert.match((r.report.results[0]!.notes ?? []).join(""), /no IAM roles or OIDC providers/);
+    });
+});
+
+describe("oidc-guard check: stack audiences", () => {
+    it("a role admitting an audience its in-stack provider does not list fails", async () => {
+        const urn = (t: string, n: string) => `urn:pulumi:prod::p::${t}::${n}`;
+        const stack = {
+            version: 3,
+            deployment: {
+                resources: [
+                    {
+                        urn: urn("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "oidc"),
+                        type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+                        inputs: { url: "https://api.pulumi.com/oidc", clientIdLists: ["aws:acme"] },
+                        outputs: { arn: PROVIDER_ARN, url: "api.pulumi.com/oidc", clientIdLists: ["aws:acme"] },
+                    },
+                    {
+                        urn: urn("aws:iam/role:Role", "deploy"),
+                        type: "aws:iam/role:Role",
+                        outputs: {
+                            assumeRolePolicy: JSON.stringify(
+                                pinnedPolicy("pulumi:deploy:org:acme:project:p:stack:prod:operation:update:scope:write", "acme"),
+                            ),
+                        },
+                    },
+                ],
+            },
+        };
+        const r = await checkJson([file("aud/stack.json", stack), "--org", "acme"]);
+        const role = byName(r.report).get("deploy")!;
+        assert.equal(role.verdict, "fail", JSON.stringify(role));
+        assert.ok(role.findings.some((x) => x.ruleId === "oidc-provider-audiences-match"));
+        assert.equal(r.code, 1);
+    });
+});
+
+describe("oidc-guard check: files and directories", () => {
+    it("invalid JSON exits 2 naming the file and position, without quoting its content; the rest is still checked", async () => {
+        const bad = file("broken/bad.json", '{\n  "Version": "2012-10-17",\n    } "hunter2-secret"\n');
+        const good = file("broken/good.json", pinnedPolicy());
+        const r = await checkJson([bad, good, "--org", "acme"], { cwd: tmp });
+        assert.equal(r.code, 2);
+        assert.equal(
+            r.err,
+            "oidc-guard check: broken/bad.json: not valid JSON: Expected a property name but found token } at line 3 column 5\n",
+        );
+        assert.ok(!r.out.includes("hunter2") && !r.err.includes("hunter2"));
+        assert.deepEqual(
+            r.report.results.map((x) => [x.target.file, x.verdict]),
+            [
+                ["broken/bad.json", "error"],
+                ["broken/good.json", "pass"],
+            ],
+        );
+    });
+
+    it("an empty file exits 2", async () => {
+        const r = await check([file("empty/e.json", "")], { cwd: tmp });
+        assert.equal(r.code, 2);
+        assert.match(r.err, /empty\/e\.json: not valid JSON: Empty input/);
+    });
+
+    it("a directory is walked recursively in sorted order: *.json only, *.expected.json and check results skipped", async () => {
+        const dir = join(tmp, "walk");
+        file("walk/b.json", pinnedPolicy());
+        file("walk/a/z.json", audOnlyPolicy());
+        file("walk/a/z.expected.json", { verdict: "fail" });
+        file("walk/notes.txt", "not json");
+        file("walk/.hidden/x.json", "{ broken");
+        file("walk/node_modules/m.json", "{ broken");
+        file("walk/old-result.json", { tool: { name: "oidc-guard", version: "0" }, results: [], summary: {} });
+        const r = await checkJson([dir, "--org", "acme"], { cwd: tmp });
+        assert.equal(r.code, 1);
+        assert.deepEqual(
+            r.report.results.map((x) => [x.target.file, x.verdict]),
+            [
+                ["walk/a/z.json", "fail"],
+                ["walk/b.json", "pass"],
+            ],
+        );
+    });
+
+    it("a check result named explicitly is an error, a directory without JSON a usage error", async () => {
+        const res = file("explicit/result.json", { tool: { name: "oidc-guard", version: "0" }, results: [] });
+        const r = await checkJson([res], { cwd: tmp });
+        assert.equal(r.report.results[0]!.verdict, "error");
+        assert.match(r.report.results[0]!.findings[0]!.message, /is an oidc-guard check result/);
+        mkdirSync(join(tmp, "nojson"), { recursive: true });
+        file("nojson/readme.txt", "x");
+        const e = await check([join(tmp, "nojson")], { cwd: tmp });
+        assert.equal(e.code, 2);
+        assert.match(e.err, /no \*\.json files in this directory/);
+    });
+
+    it("--output writes the report to a file (not stdout) and a later run over the directory skips it", async () => {
+        const dir = join(tmp, "out");
+        file("out/role.json", audOnlyPolicy());
+        const r = await check([dir, "--org", "acme", "--format", "json", "--output", join(dir, "result.json")], { cwd: tmp });
+        assert.equal(r.code, 1);
+        assert.equal(r.out, "");
+        assert.match(r.err, /wrote out\/result\.json \(1 results: 0 pass, 1 fail/);
+        const written = JSON.parse(readFileSync(join(dir, "result.json"), "utf8")) as CheckReport;
+        assert.equal(written.results[0]!.verdict, "fail");
+        const again = await checkJson([dir, "--org", "acme"], { cwd: tmp });
+        assert.equal(again.report.results.length, 1);
+
+        const text = await check([dir, "--org", "acme", "--output", join(tmp, "report.txt")], { cwd: tmp, tty: true });
+        assert.equal(text.out, "");
+        const txt = readFileSync(join(tmp, "report.txt"), "utf8");
+        assert.match(txt, /^TARGET\s+VERDICT\s+FINDING/);
+        assert.ok(!txt.includes("\u001b["), "no colour in a file");
+
+        const unwritable = await check([dir, "--output", join(tmp, "no-such-dir", "x.json")], { cwd: tmp });
+        assert.equal(unwritable.code, 2);
+        assert.match(unwritable.err, /--output .*: cannot write: no such file or directory/);
+    });
+});
+
+describe("oidc-guard check: text output", () => {
+    it("prints a table, details with message, path and fix, and a summary line", async () => {
+        const r = await check(["fixtures/aws/get-role.json", "--org", "acme"]);
+        assert.equal(r.code, 1);
+        const lines = r.out.split("\n");
+        assert.match(lines[0]!, /^TARGET\s+VERDICT\s+FINDING\s+TOKEN THAT GETS IN$/);
+        assert.match(lines[1]!, /^fixtures\/aws\/get-role\.json › pulumi-environments-oidc\s+fail\s+oidc-trust-sub-pinned\s+aud=aws:acme sub=\S+/);
+        assert.match(r.out, /\nFAIL fixtures\/aws\/get-role\.json › pulumi-environments-oidc \(AWS::IAM::Role\)\n/);
+        assert.match(r.out, /\n {4}where: AssumeRolePolicyDocument\.Statement\[0\]/);
+        assert.match(r.out, /\n {4}token that gets in: issuer=api\.pulumi\.com\/oidc aud=aws:acme sub=/);
+        assert.match(r.out, /\n {4}fix: {3}\S/);
+        assert.match(r.out, /\n1 target in 1 file: 0 pass, 1 fail, 0 unknown, 0 error\n$/);
+    });
+
+    it("colours only a TTY, and not when NO_COLOR is set", async () => {
+        const args = ["fixtures/aws/get-role.json", "--org", "acme"];
+        assert.ok((await check(args, { tty: true })).out.includes("\u001b[31mfail"));
+        assert.ok(!(await check(args, { tty: false })).out.includes("\u001b["));
+        assert.ok(!(await check(args, { tty: true, env: { NO_COLOR: "1" } })).out.includes("\u001b["));
+    });
+});
+
+describe("oidc-guard check: --config and flags", () => {
+    it("reads organizations from a policy pack config file; --org adds to them", async () => {
+        const policy = file("cfg/pinned.json", pinnedPolicy());
+        const other = file("cfg/other.config.json", {
+            all: "mandatory",
+            "pulumi-oidc-role-trust-pinned": { enforcementLevel: "mandatory", organizations: ["globex"] },
+        });
+        const onlyOther = await checkJson([policy, "--config", other]);
+        assert.equal(onlyOther.report.results[0]!.verdict, "fail", "aws:acme is not an audience of globex");
+        assert.ok(onlyOther.report.results[0]!.findings.some((x) => x.ruleId === "oidc-trust-aud-pinned"));
+        const plusAcme = await checkJson([policy, "--config", other, "--org", "acme"]);
+        assert.equal(plusAcme.report.results[0]!.verdict, "pass");
+    });
+
+    it("allowedSubjects from the config narrow the subject scope", async () => {
+        const policy = file("cfg/prod.json", pinnedPolicy());
+        const cfg = file("cfg/subjects.config.json", {
+            "pulumi-oidc-role-trust-pinned": { organizations: ["acme"], allowedSubjects: ["pulumi:environments:org:acme:env:infra/staging"] },
+        });
+        const r = await checkJson([policy, "--config", cfg]);
+        assert.equal(r.report.results[0]!.verdict, "fail");
+        const flag = await checkJson([policy, "--org", "acme", "--allow-subject", "pulumi:environments:org:acme:env:infra/*"]);
+        assert.equal(flag.report.results[0]!.verdict, "pass");
+    });
+
+    it("--issuer replaces the default issuers (a self-hosted issuer)", async () => {
+        const selfHosted = pinnedPolicy();
+        selfHosted.Statement[0]!.Principal.Federated = `arn:aws:iam::${ACCOUNT}:oidc-provider/pulumi.example.com/oidc`;
+        selfHosted.Statement[0]!.Condition = { StringEquals: { "pulumi.example.com/oidc:aud": "aws:acme" } } as never;
+        const p = file("cfg/self-hosted.json", selfHosted);
+        const defaults = await checkJson([p, "--org", "acme"]);
+        assert.equal(defaults.report.results[0]!.verdict, "pass", "not a Pulumi Cloud issuer: out of scope");
+        const withIssuer = await checkJson([p, "--org", "acme", "--issuer", "https://pulumi.example.com/oidc"]);
+        assert.equal(withIssuer.report.results[0]!.verdict, "fail");
+    });
+
+    it("config file errors exit 2 naming the file; unknown entries are warnings", async () => {
+        const policy = file("cfg/p.json", pinnedPolicy());
+        file("cfg/bad.config.json", { "pulumi-oidc-role-trust-pinned": { organizations: "acme" } });
+        const r = await check([policy, "--config", "cfg/bad.config.json"], { cwd: tmp });
+        assert.equal(r.code, 2);
+        assert.match(r.err, /--config cfg\/bad\.config\.json: "pulumi-oidc-role-trust-pinned\.organizations" must be an array of non-empty strings/);
+        file("cfg/broken.config.json", "{ nope");
+        const broken = await check([policy, "--config", "cfg/broken.config.json"], { cwd: tmp });
+        assert.equal(broken.code, 2);
+        assert.match(broken.err, /--config cfg\/broken\.config\.json: not valid JSON: .* at line 1 column 3/);
+        const missing = await check([policy, "--config", "cfg/none.json"], { cwd: tmp });
+        assert.equal(missing.code, 2);
+        assert.match(missing.err, /--config cfg\/none\.json: cannot read: no such file or directory/);
+        const extra = file("cfg/extra.config.json", {
+            "some-other-policy": { x: 1 },
+            "pulumi-oidc-role-trust-pinned": { organizations: ["acme"], organisations: ["typo"] },
+        });
+        const w = await check([policy, "--config", extra], { cwd: tmp });
+        assert.equal(w.code, 0);
+        assert.match(w.err, /warning: .*ignoring "some-other-policy": not a policy of this pack/);
+        assert.match(w.err, /warning: .*ignoring unknown setting "pulumi-oidc-role-trust-pinned\.organisations"/);
+    });
+});
+
+describe("oidc-guard check: JSON report", () => {
+    it("summary counts the results and agrees with the exit code", async () => {
+        for (const args of [["fixtures/aws/get-role.urlencoded.json"], ["fixtures/stacks", "fixtures/preview", "fixtures/aws"]]) {
+            const r = await checkJson([...args, "--org", "acme"]);
+            const counts = { pass: 0, fail: 0, unknown: 0, error: 0 };
+            for (const x of r.report.results) counts[x.verdict]++;
+            assert.deepEqual(r.report.summary, counts);
+            assert.equal(r.code, impliedCode(r.report));
+            assert.equal(r.report.tool.name, "oidc-guard");
+        }
+    });
+});
+
+describe("npm start demo", () => {
+    it("checks the bundled fixtures, explains exit 1 and ends with 0", async () => {
+        const c = capture();
+        const code = await demo(c.io, ROOT);
+        assert.equal(code, 0, c.err());
+        assert.match(c.out(), /^\$ oidc-guard check fixtures\/trust-policies fixtures\/stacks fixtures\/preview fixtures\/aws --org acme\n/);
+        assert.match(c.out(), /TARGET\s+VERDICT/);
+        assert.match(c.out(), /oidc-guard check exited 1: some roles fail or cannot be decided/);
+        assert.match(c.out(), /demo finished: exit status 0/);
+    });
+});
