@@ -1,0 +1,84 @@
+/**
+ * pulumi-oidc-role-trust-pinned: an IAM role whose trust policy lets in Pulumi Cloud's OIDC tokens must pin both
+ * `api.pulumi.com/oidc:aud` and `api.pulumi.com/oidc:sub`. https://www.pulumi.com/docs/esc/guides/configuring-oidc/aws/
+ */
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { analyzeTrustPolicy, ROLE_TYPES, type TrustAnalysis } from "../analysis/index.js";
+import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
+import { formatFinding } from "./support/messages.js";
+import { metadataFromRules, rulesOfPolicy } from "./support/metadata.js";
+import { readDeep, throwUnknown } from "./support/sdk.js";
+
+const NAME = "pulumi-oidc-role-trust-pinned";
+
+/** The property holding the trust policy, by resource type token; undefined for other types. */
+export function trustPolicyProperty(type: string): string | undefined {
+    return Object.prototype.hasOwnProperty.call(ROLE_TYPES, type) ? ROLE_TYPES[type as keyof typeof ROLE_TYPES] : undefined;
+}
+
+export const roleTrustPinned: ResourceValidationPolicy = {
+    name: NAME,
+    ...metadataFromRules(rulesOfPolicy(NAME), "IAM roles trusting Pulumi OIDC pin aud and sub"),
+    enforcementLevel: "mandatory",
+    configSchema: CONFIG_SCHEMA,
+    validateResource: (args, reportViolation) => {
+        const property = trustPolicyProperty(args.type);
+        if (property === undefined) {
+            return args.notApplicable(
+                `Policy only applies to resources of type ${Object.keys(ROLE_TYPES).map((t) => `'${t}'`).join(" or ")}`,
+            );
+        }
+        const options = analysisOptions(NAME, args.getConfig<Record<string, unknown>>());
+
+        // Read the whole document through the SDK's proxy: an unknown anywhere (a new provider's ARN, an
+        // interpolated string) means the document cannot be judged now. It is never passed: the SDK reports an
+        // advisory "can't run policy ... during preview" and the policy is enforced at update.
+        const read = readDeep(args.props, property);
+        if (read.unknownPaths.length > 0) {
+            throwUnknown(
+                `${property} cannot be verified during preview; enforced at update (unknown: ${read.unknownPaths.join(", ")})`,
+                read.sentinel,
+                [property],
+            );
+        }
+        if (read.value === undefined || read.value === null) {
+            reportViolation(
+                `${property}: the role has no trust policy, so the pack cannot tell who may assume it; failing closed.\nFix: set ${property} to the role's trust policy document.`,
+            );
+            return;
+        }
+
+        let analysis: TrustAnalysis;
+        try {
+            analysis = analyzeTrustPolicy(read.value, options);
+        } catch (e) {
+            // A defect in the analysis must not let the role through, nor crash the whole deployment.
+            reportViolation(
+                `${property}: the trust policy could not be analyzed (${e instanceof Error ? e.message : String(e)}); failing closed.\nFix: report this with the trust policy document to the pack's maintainers.`,
+            );
+            return;
+        }
+        switch (analysis.verdict) {
+            case "pass":
+                return;
+            case "unknown":
+                return throwUnknown(
+                    `${property} cannot be verified during preview; enforced at update (unknown: ${(analysis.unknownPaths ?? [""]).map((p) => (p ? `${property}.${p}` : property)).join(", ")})`,
+                    read.sentinel,
+                    [property],
+                );
+            case "fail":
+            case "error":
+                if (analysis.findings.length === 0) {
+                    reportViolation(
+                        `${property}: the analysis returned verdict '${analysis.verdict}' without a finding; failing closed.\nFix: report this with the trust policy document to the pack's maintainers.`,
+                    );
+                }
+                for (const finding of analysis.findings) reportViolation(formatFinding(finding, property));
+                return;
+            default:
+                analysis.verdict satisfies never;
+                reportViolation(`${property}: unexpected verdict '${String(analysis.verdict)}'; failing closed.`);
+        }
+    },
+};

@@ -1,0 +1,18 @@
+/** How findings of the analysis become violation messages in `pulumi preview`/`up` output. */
+import type { Finding } from "../../analysis/index.js";
+
+/**
+ * One violation message: where (the property path), what is wrong, a token that gets in (unless the analysis
+ * already wrote it into the message), and the fix. The SDK prints the policy description on the line above.
+ */
+export function formatFinding(finding: Finding, property: string): string {
+    const where = [property, finding.path].filter((s) => s !== "").join(".") || "(document)";
+    const lines = [`${where}: ${finding.message}`];
+    const token = finding.counterexample;
+    if (token && !finding.message.includes(token.sub)) {
+        lines.push(`A token that gets in: issuer ${token.issuer}, aud "${token.aud}", sub "${token.sub}".`);
+    }
+    lines.push(`Fix: ${finding.remediation}`);
+    lines.push(`(${finding.ruleId}, severity ${finding.severity})`);
+    return lines.join("\n");
+}
