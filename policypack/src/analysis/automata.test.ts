@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Alphabet, Budget, ComplexityError, Decider, LazyDfa, and, finite, leaf, not, or, rx, type Lang } from "./automata.js";
+
+function glob(alphabet: Alphabet, ...patterns: string[]): Lang {
+    const alts = patterns.map((p) =>
+        rx.seq(...Array.from(p, (c) => (c === "*" ? rx.star(rx.any) : c === "?" ? rx.any : rx.lit(c, alphabet)))),
+    );
+    return leaf(new LazyDfa(rx.alt(...alts), alphabet.width));
+}
+
+function decider(limit = 100_000): { a: Alphabet; d: Decider } {
+    const a = new Alphabet();
+    return { a, d: new Decider(a, new Budget(limit)) };
+}
+
+describe("automata", () => {
+    it("decides membership of globs: * spans separators, ? is one character", () => {
+        const { a, d } = decider();
+        const g = glob(a, "pulumi:*:env:p?/x");
+        assert.equal(d.contains(g, "pulumi:a:b:env:pq/x"), true);
+        assert.equal(d.contains(g, "pulumi::env:pq/x"), true);
+        assert.equal(d.contains(g, "pulumi:a:env:p/x"), false);
+        assert.equal(d.contains(g, "pulumi:a:env:pqq/x"), false);
+    });
+
+    it("finds a shortest readable witness of a difference, or none for inclusion", () => {
+        const { a, d } = decider();
+        const wide = glob(a, "acme*");
+        const narrow = glob(a, "acme", "acme-*");
+        assert.equal(d.witness(and(wide, not(narrow))), "acmea");
+        assert.equal(d.witness(and(narrow, not(wide))), null);
+        assert.equal(d.isEmpty(and(glob(a, "a*b"), glob(a, "*c"))), true);
+    });
+
+    it("keeps literal sets explicit and filters them by membership", () => {
+        const { a, d } = decider();
+        const s = d.simplify(and(finite(["acme", "aws:acme", "other"]), glob(a, "*acme")));
+        assert.deepEqual(s, { k: "finite", items: ["acme", "aws:acme"] });
+        assert.deepEqual(d.enumerate(or(finite(["b"]), finite(["a", "b"])), 10), ["a", "b"]);
+    });
+
+    it("tells finite from infinite languages, counting unnamed characters as infinitely many", () => {
+        const { a, d } = decider();
+        assert.equal(d.isInfinite(glob(a, "x?")), true); // ? matches unboundedly many characters
+        assert.equal(d.isInfinite(finite(["x", "y"])), false);
+        const ascii = leaf(new LazyDfa(rx.seq(rx.lit("x", a), rx.set([0x61 - 0x20, 0x62 - 0x20])), a.width));
+        assert.equal(d.isInfinite(ascii), false);
+        assert.deepEqual(d.enumerate(ascii, 5), ["xa", "xb"]);
+        assert.equal(d.enumerate(glob(a, "x*"), 5), null);
+    });
+
+    it("decides whether members have finitely many keys (prefixes in a key shape)", () => {
+        const { a, d } = decider();
+        const key = glob(a, "k:?/"); // keys: k:<one char>/
+        assert.equal(d.keysInfinite(glob(a, "k:a/*"), key), false);
+        assert.equal(d.keysInfinite(glob(a, "k:?/*"), key), true);
+        assert.equal(d.keysInfinite(finite(["k:a/x", "k:b/y"]), key), false);
+    });
+
+    it("handles characters beyond ASCII as their own symbols", () => {
+        const { a, d } = decider();
+        const g = glob(a, "é*");
+        assert.equal(d.contains(g, "éa"), true);
+        assert.equal(d.contains(g, "ea"), false);
+        const w = d.witness(and(glob(a, "?"), not(finite(["é"]))));
+        assert.ok(w !== null && w !== "é" && Array.from(w).length === 1);
+    });
+
+    it("fails closed with ComplexityError when the state budget runs out", () => {
+        const { a, d } = decider(50);
+        const many = glob(a, ...Array.from({ length: 40 }, (_, i) => `*a${"?".repeat(i % 7)}b*`));
+        assert.throws(() => d.isInfinite(and(many, not(glob(a, "*c*")))), ComplexityError);
+    });
+});

@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { UNKNOWN_SENTINELS } from "./constants.js";
+import { analyzeTrustPolicy } from "./trust-policy.js";
+import type { AnalysisOptions, TrustAnalysis } from "./types.js";
+
+const PROVIDER = "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc";
+const AUD = "api.pulumi.com/oidc:aud";
+const SUB = "api.pulumi.com/oidc:sub";
+const ACME = { organizations: ["acme"] } satisfies AnalysisOptions;
+
+function allow(condition?: Record<string, Record<string, unknown>>, principal: unknown = { Federated: PROVIDER }): object {
+    return {
+        Effect: "Allow",
+        Principal: principal,
+        Action: "sts:AssumeRoleWithWebIdentity",
+        ...(condition ? { Condition: condition } : {}),
+    };
+}
+const doc = (...statements: object[]): object => ({ Version: "2012-10-17", Statement: statements });
+
+function only(result: TrustAnalysis): TrustAnalysis["findings"][number] {
+    assert.equal(result.findings.length, 1, JSON.stringify(result.findings, null, 1));
+    return result.findings[0]!;
+}
+
+describe("analyzeTrustPolicy", () => {
+    it("passes the DOMAIN.md pinned role and lists what it admits", () => {
+        const r = analyzeTrustPolicy(
+            JSON.stringify(doc(allow({ StringEquals: { [AUD]: "aws:acme", [SUB]: "pulumi:environments:org:acme:env:proj/prod" } }))),
+            ACME,
+        );
+        assert.equal(r.verdict, "pass");
+        assert.equal(r.usableFromPulumi, true);
+        assert.deepEqual(r.admitted, [
+            {
+                issuer: "api.pulumi.com/oidc",
+                audiences: ["aws:acme"],
+                subjects: ["pulumi:environments:org:acme:env:proj/prod"],
+                statements: [0],
+            },
+        ]);
+    });
+
+    it("fails the public example (aud only) with a same-organization counterexample", () => {
+        const f = only(analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: "aws:acme" } })), ACME));
+        assert.equal(f.ruleId, "oidc-trust-sub-pinned");
+        assert.equal(f.severity, "high");
+        assert.deepEqual(f.location, { statementIndex: 0 });
+        assert.equal(f.path, "Statement[0]");
+        assert.deepEqual(f.counterexample, {
+            issuer: "api.pulumi.com/oidc",
+            aud: "aws:acme",
+            sub: "pulumi:environments:org:acme:env:other/prod",
+        });
+        assert.match(f.message, /Statement\[0\].*no condition on api\.pulumi\.com\/oidc:sub/);
+        assert.match(f.remediation, /StringEquals/);
+    });
+
+    it("blames the loose condition: StringLike aws:acme* admits aws:acme-evil", () => {
+        const r = analyzeTrustPolicy(
+            doc(allow({ StringLike: { [AUD]: "aws:acme*" }, StringEquals: { [SUB]: "pulumi:environments:org:acme:env:p/e" } })),
+            ACME,
+        );
+        const f = only(r);
+        assert.equal(f.ruleId, "oidc-trust-aud-pinned");
+        assert.equal(f.counterexample?.aud, "aws:acme-evil");
+        assert.deepEqual(f.location, { statementIndex: 0, operator: "StringLike", conditionKey: AUD });
+        assert.equal(f.path, `Statement[0].Condition.StringLike["${AUD}"]`);
+        assert.equal(r.admitted[0]!.audiences, null);
+    });
+
+    it("judges every Allow statement on its own", () => {
+        const pinned = allow({ StringEquals: { [AUD]: "aws:acme", [SUB]: "pulumi:environments:org:acme:env:p/e" } });
+        const loose = allow({ StringEquals: { [AUD]: "aws:acme" }, StringLike: { [SUB]: "pulumi:environments:org:acme:*" } });
+        const f = only(analyzeTrustPolicy(doc(pinned, loose), ACME));
+        assert.equal(f.location.statementIndex, 1);
+        assert.equal(f.location.conditionKey, SUB);
+    });
+
+    it("accepts a Deny that pins sub, and reports exactly what gets in", () => {
+        const r = analyzeTrustPolicy(
+            doc(allow({ StringEquals: { [AUD]: "aws:acme" } }), {
+                Effect: "Deny",
+                Principal: "*",
+                Action: "sts:*",
+                Condition: { StringNotEquals: { [SUB]: "pulumi:environments:org:acme:env:p/e" } },
+            }),
+            ACME,
+        );
+        assert.equal(r.verdict, "pass");
+        assert.deepEqual(r.admitted[0]!.subjects, ["pulumi:environments:org:acme:env:p/e"]);
+    });
+
+    const subjects: Array<[string, string, RegExp]> = [
+        ["a project prefix", "pulumi:environments:org:acme:env:pay*", /payroll\/prod/],
+        ["a ? in the project name", "pulumi:environments:org:acme:env:pr?j/*", /prxj\//],
+        ["the whole organization", "pulumi:environments:org:acme:env:*", /org:acme:env:/],
+        ["any organization", "pulumi:environments:org:*", /^pulumi:environments:org:[a-z-]+:env:/],
+        ["a stack prefix in Deployments", "pulumi:deploy:org:acme:project:infra:stack:prod*", /stack:prod/],
+        ["any legacy environment", "pulumi:environments:org:acme:env:dev-?", /env:dev-/],
+    ];
+    for (const [what, pattern, counter] of subjects) {
+        it(`fails a subject wildcard spanning ${what}`, () => {
+            const f = only(analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: "aws:acme" }, StringLike: { [SUB]: pattern } })), ACME));
+            assert.equal(f.ruleId, "oidc-trust-sub-pinned");
+            assert.match(f.counterexample!.sub, counter);
+            assert.notEqual(f.counterexample!.sub, pattern);
+        });
+    }
+
+    const confined = [
+        "pulumi:environments:org:acme:env:proj/*",
+        "pulumi:environments:org:acme:env:proj/prod-*",
+        "pulumi:deploy:org:acme:project:infra:stack:prod:*",
+        "pulumi:deploy:org:acme:project:infra:stack:prod:operation:*:scope:write",
+        "pulumi:environments:pulumi.organization.login:acme:currentEnvironment.name:proj/*",
+    ];
+    for (const pattern of confined) {
+        it(`passes a wildcard confined to the last segment: ${pattern}`, () => {
+            const r = analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: ["acme", "aws:acme"] }, StringLike: { [SUB]: pattern } })), ACME);
+            assert.equal(r.verdict, "pass", JSON.stringify(r.findings));
+        });
+    }
+
+    it("fails the shared inline-environment subject", () => {
+        const f = only(
+            analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: "aws:acme", [SUB]: "pulumi:environments:org:acme:env:<yaml>" } })), ACME),
+        );
+        assert.match(f.message, /pulumi\/pulumi#14509/);
+    });
+
+    it("without organizations, pins aud to literals and subjects to the audience's organization", () => {
+        const ok = analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: "aws:acme", [SUB]: "pulumi:environments:org:acme:env:p/e" } })));
+        assert.equal(ok.verdict, "pass");
+        const other = only(
+            analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: "aws:acme", [SUB]: "pulumi:environments:org:beta:env:p/e" } }))),
+        );
+        assert.match(other.message, /outside organization acme/);
+        const glob = analyzeTrustPolicy(doc(allow({ StringLike: { [AUD]: "aws:acm?" }, StringEquals: { [SUB]: "pulumi:environments:org:acme:env:p/e" } })));
+        assert.deepEqual(
+            glob.findings.map((f) => f.ruleId),
+            ["oidc-trust-aud-pinned"],
+        );
+    });
+
+    it("honours allowedSubjects as language inclusion", () => {
+        const options = { ...ACME, allowedSubjects: ["pulumi:environments:org:acme:env:proj/*"] };
+        const inside = allow({ StringEquals: { [AUD]: "aws:acme" }, StringLike: { [SUB]: "pulumi:environments:org:acme:env:proj/prod-*" } });
+        assert.equal(analyzeTrustPolicy(doc(inside), options).verdict, "pass");
+        const outside = allow({ StringEquals: { [AUD]: "aws:acme" }, StringLike: { [SUB]: "pulumi:environments:org:acme:env:pro*" } });
+        const f = only(analyzeTrustPolicy(doc(outside), options));
+        assert.ok(!f.counterexample!.sub.startsWith("pulumi:environments:org:acme:env:proj/"));
+    });
+
+    it("requires exact subjects for the fn::open::oidc (v2) issuer but not its audience", () => {
+        const v2 = "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc/v2";
+        const exact = allow({ StringEquals: { "api.pulumi.com/oidc/v2:sub": "pulumi:org:o-1:env:e-1" } }, { Federated: v2 });
+        assert.equal(analyzeTrustPolicy(doc(exact), ACME).verdict, "pass");
+        const wild = allow({ StringLike: { "api.pulumi.com/oidc/v2:sub": "pulumi:org:o-1:env:*" } }, { Federated: v2 });
+        assert.equal(only(analyzeTrustPolicy(doc(wild), ACME)).counterexample?.issuer, "api.pulumi.com/oidc/v2");
+    });
+
+    it("treats IfExists on another issuer's key as no constraint for Pulumi tokens", () => {
+        const shared = allow(
+            {
+                StringEquals: { [AUD]: "aws:acme" },
+                StringEqualsIfExists: { "token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/main" },
+            },
+            { Federated: [PROVIDER, "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"] },
+        );
+        assert.equal(only(analyzeTrustPolicy(doc(shared), ACME)).ruleId, "oidc-trust-sub-pinned");
+    });
+
+    it("passes roles no Pulumi token can use, with a note", () => {
+        const typo = analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: "aws:acme", "api.pulumi.com/oidc:sbu": "x" } })), ACME);
+        assert.equal(typo.verdict, "pass");
+        assert.equal(typo.usableFromPulumi, false);
+        assert.match(typo.notes.join(" "), /cannot be assumed from Pulumi/);
+        const github = analyzeTrustPolicy(
+            doc(allow({}, { Federated: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" })),
+            ACME,
+        );
+        assert.equal(github.verdict, "pass");
+        assert.match(github.notes.join(" "), /out of scope/);
+    });
+
+    it("knows self-hosted issuers when configured", () => {
+        const selfHosted = "arn:aws:iam::123456789012:oidc-provider/pulumi.example.com/oidc";
+        const d = doc(allow({ StringEquals: { "pulumi.example.com/oidc:aud": "aws:acme" } }, { Federated: selfHosted }));
+        assert.equal(analyzeTrustPolicy(d, ACME).verdict, "pass");
+        assert.equal(analyzeTrustPolicy(d, { ...ACME, issuers: ["https://pulumi.example.com/oidc"] }).verdict, "fail");
+    });
+
+    it("reports values unknown at preview instead of passing them", () => {
+        const r = analyzeTrustPolicy(doc(allow(undefined, { Federated: UNKNOWN_SENTINELS[0] })));
+        assert.equal(r.verdict, "unknown");
+        assert.deepEqual(r.unknownPaths, ["Statement[0].Principal.Federated"]);
+        assert.match(only(r).message, /cannot be verified during preview; enforced at update/);
+    });
+
+    it("fails closed on invalid JSON and on documents too complex for the budget", () => {
+        const bad = analyzeTrustPolicy('{"Statement": [');
+        assert.equal(bad.verdict, "error");
+        assert.match(only(bad).message, /not valid JSON/);
+        const patterns = Array.from({ length: 30 }, (_, i) => `pulumi:*${"?".repeat(i % 5)}:env:*${i}*`);
+        const heavy = analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: "aws:acme" }, StringLike: { [SUB]: patterns } })), {
+            ...ACME,
+            maxStates: 200,
+        });
+        assert.equal(heavy.verdict, "error");
+        assert.match(only(heavy).message, /too complex to decide within 200 automaton states/);
+    });
+});
