@@ -1,0 +1,33 @@
+/**
+ * pulumi-oidc-role-provider-outside-stack (stack, advisory): a role trusting a Pulumi OIDC provider that this stack
+ * does not manage, whose client IDs the pack therefore cannot compare with the role's audiences. A separate policy
+ * because a stack policy reports at one enforcement level: this one stays advisory while the audience check is
+ * mandatory, and each can be configured on its own. https://www.pulumi.com/docs/esc/guides/configuring-oidc/aws/
+ */
+import type { StackValidationPolicy } from "@pulumi/policy";
+import { analyzeStackAudiences, rule } from "../analysis/index.js";
+import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
+import { metadataFromRules } from "./support/metadata.js";
+import { reportStackFindings, stackInputs } from "./support/stack-inputs.js";
+
+const NAME = "pulumi-oidc-role-provider-outside-stack";
+
+export const roleProviderOutsideStack: StackValidationPolicy = {
+    name: NAME,
+    // Same catalog rule as pulumi-oidc-role-provider-audiences (its advisory half); the catalog has no entry of its own.
+    ...metadataFromRules([rule("oidc-provider-audiences-match")], "Roles trust an OIDC provider managed in another stack"),
+    enforcementLevel: "advisory",
+    configSchema: CONFIG_SCHEMA,
+    validateStack: (args, reportViolation) => {
+        const inputs = stackInputs(args.resources);
+        if (inputs.roles.length === 0) return args.notApplicable("The stack has no IAM roles");
+        const options = analysisOptions(NAME, args.getConfig<Record<string, unknown>>());
+        const findings = analyzeStackAudiences(inputs.roles, inputs.providers, options);
+        reportStackFindings(
+            findings,
+            inputs,
+            (f) => f.level === "advisory" && f.ruleId === "oidc-provider-audiences-match",
+            reportViolation,
+        );
+    },
+};
