@@ -1,0 +1,70 @@
+/**
+ * The two ways `verifyEnvironment` can end without a verdict of its own making:
+ * a configuration problem (bad options, missing token: exit 2) and a failure to reach or use a service
+ * (network, timeout, 401/403, 404, 429/5xx after retries: exit 3). Messages are built from known-safe parts only:
+ * never from an SDK error object, whose request config carries the Pulumi token.
+ */
+
+/** Bad options or environment: nothing was sent anywhere. The CLI exits 2. */
+export class VerifyConfigError extends Error {
+    constructor(
+        message: string,
+        /** How to fix it, one line. */
+        readonly hint?: string,
+    ) {
+        super(message);
+        this.name = "VerifyConfigError";
+    }
+}
+
+/** Why a service could not be used. */
+export type ServiceErrorKind =
+    | "unauthorized" // 401
+    | "forbidden" // 403
+    | "not-found" // 404
+    | "rate-limited" // 429 after retries
+    | "server" // 5xx after retries
+    | "http" // any other unexpected status
+    | "timeout" // a request or the overall deadline ran out
+    | "unreachable" // connection refused, DNS failure, reset
+    | "bad-response"; // a 200 whose body is not what the API describes
+
+/** A service could not be used, so nothing could be concluded. The CLI exits 3. */
+export class ServiceError extends Error {
+    constructor(
+        readonly kind: ServiceErrorKind,
+        message: string,
+        /** HTTP status when there was a response. */
+        readonly status?: number,
+        /** How to fix it, one line. */
+        readonly hint?: string,
+    ) {
+        super(message);
+        this.name = "ServiceError";
+    }
+}
+
+/** A hint for the common statuses of the Pulumi Cloud API. */
+export function hintForStatus(kind: ServiceErrorKind): string | undefined {
+    switch (kind) {
+        case "unauthorized":
+            return "PULUMI_ACCESS_TOKEN is missing, expired or revoked: create a new token in Pulumi Cloud (Personal access tokens) and set it in the environment";
+        case "forbidden":
+            return "the token's user or team may not open this environment: grant it 'open' permission on the environment";
+        case "not-found":
+            return "check the organization, project and environment names (and PULUMI_BACKEND_URL for self-hosted Pulumi Cloud)";
+        case "rate-limited":
+            return "Pulumi Cloud is rate-limiting this token: retry later or lower --concurrency";
+        case "server":
+            return "Pulumi Cloud returned server errors after retries: retry later";
+        case "timeout":
+            return "raise --timeout, or check the network path to the service";
+        case "unreachable":
+            return "check PULUMI_BACKEND_URL / AWS_ENDPOINT_URL_STS and the network (proxy, firewall, DNS)";
+        case "http":
+        case "bad-response":
+            return undefined;
+        default:
+            return kind satisfies never;
+    }
+}

@@ -1,0 +1,333 @@
+/**
+ * The only importer of @pulumi/esc-sdk. Wraps the SDK's generated client with what it lacks (DOMAIN.md §4):
+ * an explicit Configuration (never the ~/.pulumi fallback), the base path re-set after construction (the EscApi
+ * constructor drops port and path), `duration` on open (through the raw API), a timeout on every request, retries
+ * with backoff for GETs and for 429 (honouring Retry-After; open is never blindly re-POSTed), one overall deadline,
+ * and errors rebuilt from status and code only, since the SDK's axios errors carry the token in `config.headers`.
+ */
+import { Configuration, EscApi, type EscRawApi } from "@pulumi/esc-sdk";
+import { parse as parseYaml } from "yaml";
+import type { EscConnection } from "./config.js";
+import { backoffMs, DEFAULT_RETRY, parseRetryAfter, sleep, type Deadline, type RetryPolicy } from "./deadline.js";
+import { hintForStatus, ServiceError, type ServiceErrorKind } from "./errors.js";
+import type { EscDiagnostic, EscEnvironment, EscListedEnvironment } from "./esc-types.js";
+import { formatEnvRef, type EnvRef } from "./ref.js";
+import { oneLine } from "./redact.js";
+
+/** Per-request options the raw API accepts (axios request config). */
+type RequestOptions = NonNullable<Parameters<EscRawApi["readOpenEnvironment"]>[4]>;
+
+/** The part of an axios response used here. */
+interface RawResponse {
+    status: number;
+    data: unknown;
+    headers: unknown;
+}
+
+/** Result of opening an environment: a session id, or the 400 with diagnostics that a failed provider produces. */
+export type OpenOutcome =
+    | { kind: "opened"; id: string }
+    | { kind: "rejected"; status: number; message: string; diagnostics: EscDiagnostic[] };
+
+export interface EscClientOptions {
+    /** Timeout of each request (default 15 s), further bounded by the deadline. */
+    requestTimeoutMs?: number;
+    retry?: Partial<RetryPolicy>;
+}
+
+/** Largest number of list pages followed: a bound, not an expectation. */
+const MAX_LIST_PAGES = 1000;
+
+/** An ESC API client for one backend and token. */
+export class EscClient {
+    private readonly api: EscApi;
+    private readonly requestTimeoutMs: number;
+    private readonly retry: RetryPolicy;
+    private readonly where: string;
+
+    constructor(connection: EscConnection, options: EscClientOptions = {}) {
+        const config = new Configuration({ accessToken: connection.token, basePath: connection.basePath });
+        this.api = new EscApi(config);
+        // The constructor rewrote basePath to <protocol>//<hostname>/api/esc; requests read config.basePath, so
+        // setting it again restores the port and the path prefix.
+        this.api.config.basePath = connection.basePath;
+        this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+        this.retry = { ...DEFAULT_RETRY, ...options.retry };
+        this.where = connection.basePath;
+    }
+
+    /** The base path requests go to (for messages; holds no secret). */
+    get basePath(): string {
+        return this.where;
+    }
+
+    /**
+     * `POST .../open?duration=`: opens a session. A 400 (a provider such as aws-login failed) is returned with its
+     * diagnostics; other failures throw ServiceError. Retried only on 429 and refused connections, which the server
+     * never processed.
+     */
+    async open(ref: EnvRef, duration: string | undefined, deadline: Deadline): Promise<OpenOutcome> {
+        const what = `opening ${formatEnvRef(ref)}`;
+        const resp = await this.send(what, "POST", deadline, (o) =>
+            this.api.rawApi.openEnvironment(ref.org, ref.project, ref.name, duration, o),
+        );
+        if (resp.status === 200) {
+            const body = parseJsonObject(resp.data, what);
+            const id = body.id;
+            if (typeof id !== "string" || id === "") {
+                throw new ServiceError("bad-response", `${what}: the response has no session id`, 200);
+            }
+            return { kind: "opened", id };
+        }
+        if (resp.status === 400) {
+            const body = tryParseJsonObject(resp.data) ?? {};
+            return {
+                kind: "rejected",
+                status: 400,
+                message: apiMessage(body) ?? "bad request",
+                diagnostics: readDiagnostics(body),
+            };
+        }
+        throw statusError(what, resp);
+    }
+
+    /** `GET .../open/{id}`: the evaluated environment. Reads `properties` (never the SDK's lossy `values`). */
+    async read(ref: EnvRef, sessionId: string, deadline: Deadline): Promise<EscEnvironment> {
+        const what = `reading ${formatEnvRef(ref)}`;
+        const resp = await this.send(what, "GET", deadline, (o) =>
+            this.api.rawApi.readOpenEnvironment(ref.org, ref.project, ref.name, sessionId, o),
+        );
+        if (resp.status !== 200) throw statusError(what, resp);
+        const body = parseJsonObject(resp.data, what);
+        if (body.properties !== undefined && !isRecord(body.properties)) {
+            throw new ServiceError("bad-response", `${what}: 'properties' is not an object`, 200);
+        }
+        return body;
+    }
+
+    /** `GET /environments/{org}` with pagination: every environment of the organization the token can see. */
+    async list(org: string, deadline: Deadline): Promise<EscListedEnvironment[]> {
+        const what = `listing environments of ${org}`;
+        const out: EscListedEnvironment[] = [];
+        let token: string | undefined;
+        for (let page = 0; page < MAX_LIST_PAGES; page++) {
+            const continuation = token;
+            const resp = await this.send(what, "GET", deadline, (o) =>
+                this.api.rawApi.listEnvironments(org, continuation, o),
+            );
+            if (resp.status !== 200) throw statusError(what, resp);
+            const body = parseJsonObject(resp.data, what);
+            const envs = body.environments ?? [];
+            if (!Array.isArray(envs)) {
+                throw new ServiceError("bad-response", `${what}: 'environments' is not an array`, 200);
+            }
+            for (const e of envs as unknown[]) {
+                if (isRecord(e) && typeof e.project === "string" && typeof e.name === "string") {
+                    out.push({
+                        organization: typeof e.organization === "string" ? e.organization : org,
+                        project: e.project,
+                        name: e.name,
+                    });
+                }
+            }
+            token = typeof body.nextToken === "string" && body.nextToken !== "" ? body.nextToken : undefined;
+            if (token === undefined) return out;
+        }
+        throw new ServiceError("bad-response", `${what}: more than ${MAX_LIST_PAGES} pages`, 200);
+    }
+
+    /** `GET .../{env}`: the definition (YAML; static secrets stay ciphertext), parsed. */
+    async getDefinition(ref: EnvRef, deadline: Deadline): Promise<unknown> {
+        const what = `reading the definition of ${formatEnvRef(ref)}`;
+        const resp = await this.send(what, "GET", deadline, (o) =>
+            this.api.rawApi.getEnvironment(ref.org, ref.project, ref.name, o),
+        );
+        if (resp.status !== 200) throw statusError(what, resp);
+        if (typeof resp.data !== "string") {
+            throw new ServiceError("bad-response", `${what}: the response is not YAML text`, 200);
+        }
+        try {
+            return parseYaml(resp.data) as unknown;
+        } catch {
+            throw new ServiceError("bad-response", `${what}: the definition is not valid YAML`, 200);
+        }
+    }
+
+    /**
+     * Sends one logical request with retries. `call` issues it through the SDK with the given axios options.
+     * Idempotent (GET) requests are retried on 429, 5xx and transport failures; POST only on 429 and refused
+     * connections. Every wait and every request is bounded by `deadline`.
+     */
+    private async send(
+        what: string,
+        method: "GET" | "POST",
+        deadline: Deadline,
+        call: (options: RequestOptions) => Promise<RawResponse>,
+    ): Promise<RawResponse> {
+        const idempotent = method === "GET";
+        for (let attempt = 1; ; attempt++) {
+            if (deadline.expired()) throw deadline.error(what);
+            const req = deadline.requestSignal(this.requestTimeoutMs);
+            let resp: RawResponse;
+            try {
+                resp = await call({
+                    signal: req.signal,
+                    timeout: req.timeoutMs,
+                    // Statuses are judged here, not thrown as axios errors (which would carry the token).
+                    validateStatus: () => true,
+                    maxRedirects: 0,
+                    responseType: "text",
+                    transformResponse: [(data: unknown) => data],
+                });
+            } catch (e) {
+                const { error, refused } = transportError(e, what, this.where, deadline, req.timedOut());
+                const retryable = error.kind !== "timeout" || !deadline.expired();
+                if (retryable && (idempotent || refused) && attempt < this.retry.maxAttempts && !deadline.expired()) {
+                    await sleep(backoffMs(this.retry, attempt), deadline, what);
+                    continue;
+                }
+                throw error;
+            }
+            const s = resp.status;
+            const retryableStatus = s === 429 || (idempotent && s >= 500 && s <= 599);
+            if (retryableStatus && attempt < this.retry.maxAttempts) {
+                const after = parseRetryAfter(headerOf(resp.headers, "retry-after"));
+                const wait = after ?? backoffMs(this.retry, attempt);
+                if (wait > this.retry.maxDelayMs) {
+                    throw new ServiceError(
+                        s === 429 ? "rate-limited" : "server",
+                        `${what}: HTTP ${s}, and Retry-After asks for ${Math.ceil(wait / 1000)} s`,
+                        s,
+                        hintForStatus(s === 429 ? "rate-limited" : "server"),
+                    );
+                }
+                await sleep(wait, deadline, what);
+                continue;
+            }
+            return resp;
+        }
+    }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function tryParseJsonObject(data: unknown): Record<string, unknown> | undefined {
+    if (isRecord(data)) return data;
+    if (typeof data !== "string") return undefined;
+    try {
+        const v: unknown = JSON.parse(data);
+        return isRecord(v) ? v : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+function parseJsonObject(data: unknown, what: string): Record<string, unknown> {
+    const v = tryParseJsonObject(data);
+    if (!v) throw new ServiceError("bad-response", `${what}: the response is not a JSON object`, 200);
+    return v;
+}
+
+/** The API's `message`, one line, bounded, without control characters. */
+function apiMessage(body: Record<string, unknown>): string | undefined {
+    const m = body.message;
+    if (typeof m !== "string" || m.trim() === "") return undefined;
+    return oneLine(m, 300);
+}
+
+function readDiagnostics(body: Record<string, unknown>): EscDiagnostic[] {
+    const raw = body.diagnostics;
+    if (!Array.isArray(raw)) return [];
+    const out: EscDiagnostic[] = [];
+    for (const d of raw as unknown[]) {
+        if (!isRecord(d) || typeof d.summary !== "string") continue;
+        const diag: EscDiagnostic = { summary: d.summary };
+        if (typeof d.path === "string") diag.path = d.path;
+        const r = d.range;
+        if (isRecord(r) && isRecord(r.begin) && typeof r.begin.line === "number" && typeof r.begin.column === "number") {
+            const end = isRecord(r.end) && typeof r.end.line === "number" && typeof r.end.column === "number" ? r.end : r.begin;
+            diag.range = {
+                environment: typeof r.environment === "string" ? r.environment : undefined,
+                begin: { line: r.begin.line, column: r.begin.column },
+                end: { line: end.line as number, column: end.column as number },
+            };
+        }
+        out.push(diag);
+    }
+    return out;
+}
+
+function headerOf(headers: unknown, name: string): string | undefined {
+    if (!headers || typeof headers !== "object") return undefined;
+    const h = headers as { get?: (n: string) => unknown } & Record<string, unknown>;
+    const v = typeof h.get === "function" ? h.get(name) : h[name];
+    return typeof v === "string" ? v : Array.isArray(v) && typeof v[0] === "string" ? v[0] : undefined;
+}
+
+function kindForStatus(status: number): ServiceErrorKind {
+    if (status === 401) return "unauthorized";
+    if (status === 403) return "forbidden";
+    if (status === 404) return "not-found";
+    if (status === 429) return "rate-limited";
+    if (status >= 500 && status <= 599) return "server";
+    return "http";
+}
+
+function statusError(what: string, resp: RawResponse): ServiceError {
+    const kind = kindForStatus(resp.status);
+    const body = tryParseJsonObject(resp.data);
+    const message = (body && apiMessage(body)) ?? "";
+    const retried = kind === "rate-limited" || kind === "server" ? " (after retries)" : "";
+    return new ServiceError(
+        kind,
+        `${what}: HTTP ${resp.status}${message ? ` ${message}` : ""}${retried}`,
+        resp.status,
+        hintForStatus(kind),
+    );
+}
+
+/**
+ * Rebuilds a transport failure from the error's `code` alone. The SDK's error object is never kept, printed or
+ * chained: its `config.headers.Authorization` holds the token.
+ */
+function transportError(
+    e: unknown,
+    what: string,
+    where: string,
+    deadline: Deadline,
+    requestTimedOut: boolean,
+): { error: ServiceError; refused: boolean } {
+    const code = isRecord(e) && typeof e.code === "string" ? e.code : undefined;
+    const host = safeHost(where);
+    if (deadline.expired()) return { error: deadline.error(what), refused: false };
+    if (requestTimedOut || code === "ECONNABORTED" || code === "ETIMEDOUT" || code === "ERR_CANCELED") {
+        return {
+            error: new ServiceError("timeout", `${what}: no response from ${host} in time`, undefined, hintForStatus("timeout")),
+            refused: false,
+        };
+    }
+    const reason =
+        code === "ECONNREFUSED"
+            ? "connection refused"
+            : code === "ENOTFOUND" || code === "EAI_AGAIN"
+              ? "host name not found"
+              : code === "ECONNRESET" || code === "EPIPE"
+                ? "connection reset"
+                : code?.startsWith("ERR_TLS") || code?.includes("CERT")
+                  ? `TLS failure (${code})`
+                  : `request failed${code ? ` (${code})` : ""}`;
+    return {
+        error: new ServiceError("unreachable", `${what}: ${reason} at ${host}`, undefined, hintForStatus("unreachable")),
+        refused: code === "ECONNREFUSED",
+    };
+}
+
+function safeHost(url: string): string {
+    try {
+        return new URL(url).host;
+    } catch {
+        return "the backend";
+    }
+}

@@ -1,0 +1,143 @@
+/**
+ * STS GetCallerIdentity signed with exactly the credentials the environment returned: credentials are passed to
+ * the client explicitly, so the default chain (the runner's own identity) is never consulted. The endpoint honours
+ * AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL as the AWS SDK does. Errors are rebuilt from name and status only.
+ */
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import type { StsConnection } from "./config.js";
+import type { Deadline } from "./deadline.js";
+import { hintForStatus, ServiceError } from "./errors.js";
+import { oneLine } from "./redact.js";
+
+/** AWS credentials, as the environment returned them. Secret: never formatted into any message. */
+export interface AwsCredentials {
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken?: string;
+}
+
+export interface CallerIdentity {
+    account: string;
+    arn: string;
+    userId: string;
+}
+
+/** The credentials reached STS and were refused (they do not work). Not a transport problem. */
+export interface StsRejection {
+    code: string;
+    status: number;
+    message: string;
+}
+
+export type StsOutcome = { kind: "identity"; identity: CallerIdentity } | { kind: "rejected"; rejection: StsRejection };
+
+// Error codes with which STS refuses the caller's credentials (as opposed to failing itself).
+const CREDENTIAL_ERRORS = new Set([
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "IncompleteSignature",
+    "InvalidAccessKeyId",
+    "AuthFailure",
+]);
+
+/** Calls GetCallerIdentity with `credentials`; bounded by `deadline` and `requestTimeoutMs`. */
+export async function getCallerIdentity(
+    credentials: AwsCredentials,
+    connection: StsConnection,
+    deadline: Deadline,
+    requestTimeoutMs = 15_000,
+): Promise<StsOutcome> {
+    const what = "calling STS GetCallerIdentity";
+    if (deadline.expired()) throw deadline.error(what);
+    const timeout = Math.max(1, Math.min(requestTimeoutMs, deadline.remainingMs()));
+    const client = new STSClient({
+        region: connection.region,
+        ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
+        credentials: {
+            accessKeyId: credentials.accessKeyId,
+            secretAccessKey: credentials.secretAccessKey,
+            ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
+        },
+        maxAttempts: 3,
+        requestHandler: { requestTimeout: timeout, connectionTimeout: timeout },
+    });
+    try {
+        const out = await client.send(new GetCallerIdentityCommand({}), { abortSignal: deadline.signal });
+        if (!out.Arn || !out.Account) {
+            throw new ServiceError("bad-response", `${what}: the response has no Arn or Account`, 200);
+        }
+        return { kind: "identity", identity: { arn: out.Arn, account: out.Account, userId: out.UserId ?? "" } };
+    } catch (e) {
+        if (e instanceof ServiceError) throw e;
+        return classify(e, what, connection, deadline);
+    } finally {
+        client.destroy();
+    }
+}
+
+function classify(e: unknown, what: string, connection: StsConnection, deadline: Deadline): StsOutcome {
+    const err = (typeof e === "object" && e !== null ? e : {}) as {
+        name?: unknown;
+        code?: unknown;
+        message?: unknown;
+        $metadata?: { httpStatusCode?: unknown };
+    };
+    const name = typeof err.name === "string" ? err.name : "";
+    const code = typeof err.code === "string" ? err.code : "";
+    const status = typeof err.$metadata?.httpStatusCode === "number" ? err.$metadata.httpStatusCode : undefined;
+    const host = connection.endpoint ? safeHost(connection.endpoint) : `sts.${connection.region}.amazonaws.com`;
+    if (deadline.expired()) throw deadline.error(what);
+    if (CREDENTIAL_ERRORS.has(name) || (status !== undefined && (status === 401 || status === 403))) {
+        return {
+            kind: "rejected",
+            rejection: { code: name || `HTTP ${status}`, status: status ?? 403, message: awsMessage(err.message) },
+        };
+    }
+    if (name === "TimeoutError" || name === "AbortError" || code === "ETIMEDOUT" || code === "ECONNABORTED") {
+        throw new ServiceError("timeout", `${what}: no response from ${host} in time`, undefined, hintForStatus("timeout"));
+    }
+    if (status !== undefined) {
+        const kind = status === 429 || name === "Throttling" ? "rate-limited" : status >= 500 ? "server" : "http";
+        throw new ServiceError(kind, `${what}: HTTP ${status} ${name}`.trim(), status, hintForStatus(kind));
+    }
+    const reason =
+        code === "ECONNREFUSED"
+            ? "connection refused"
+            : code === "ENOTFOUND" || code === "EAI_AGAIN"
+              ? "host name not found"
+              : `request failed${code || name ? ` (${code || name})` : ""}`;
+    throw new ServiceError("unreachable", `${what}: ${reason} at ${host}`, undefined, hintForStatus("unreachable"));
+}
+
+/** AWS's error message: one line, bounded. AWS messages name the problem, never the secret. */
+function awsMessage(m: unknown): string {
+    if (typeof m !== "string") return "";
+    return oneLine(m, 200);
+}
+
+function safeHost(url: string): string {
+    try {
+        return new URL(url).host;
+    } catch {
+        return "STS";
+    }
+}
+
+/** `arn:<partition>:sts::<account>:assumed-role/<role-name>/<session>` parsed; undefined when not that form. */
+export function parseAssumedRoleArn(arn: string): { partition: string; account: string; roleName: string; session: string } | undefined {
+    const m = /^arn:([a-z0-9-]+):sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/.exec(arn);
+    if (!m) return undefined;
+    return { partition: m[1] as string, account: m[2] as string, roleName: m[3] as string, session: m[4] as string };
+}
+
+/** `arn:<partition>:iam::<account>:role/<path/><role-name>` parsed; undefined when not that form. */
+export function parseRoleArn(arn: string): { partition: string; account: string; roleName: string; path: string } | undefined {
+    const m = /^arn:([a-z0-9-]+):iam::(\d{12}):role\/((?:[^/]+\/)*)([\w+=,.@-]{1,64})$/.exec(arn);
+    if (!m) return undefined;
+    return { partition: m[1] as string, account: m[2] as string, path: `/${m[3] as string}`, roleName: m[4] as string };
+}
