@@ -200,6 +200,9 @@ export interface Automaton {
     accepting(state: number): boolean;
     /** "dead": no member is reachable any more; "universal": every continuation is a member; null: neither or unknown. */
     sink?(state: number): Sink;
+    /** Symbols with the same class behave alike; `stepClass` steps on a class. Both or neither. */
+    symbolClass?(sym: number): number;
+    stepClass?(state: number, cls: number): number;
 }
 
 export type Sink = "dead" | "universal" | null;
@@ -212,6 +215,11 @@ export class LazyDfa implements Automaton {
     private readonly sets: Int32Array[] = [];
     private readonly table: Int32Array[] = [];
     private readonly acc: boolean[] = [];
+    private readonly sinks: Array<Sink | undefined> = [];
+    /** Symbols no edge of the NFA tells apart share a class; transitions are stored per class. */
+    readonly classOf: Int32Array;
+    /** One symbol of each class. */
+    private readonly representative: number[] = [];
     /** Budget charged for new states: set per use, since a cached DFA outlives one analysis. */
     budget: Budget | null = null;
     /** Set for process-wide automata (the token grammar): decisions over them alone are cached. */
@@ -227,7 +235,43 @@ export class LazyDfa implements Automaton {
         private readonly extrasAs: number = OTHER,
     ) {
         this.nfa = compile(r);
+        this.classOf = this.computeClasses();
         this.intern(this.closure([this.nfa.start]));
+    }
+
+    private computeClasses(): Int32Array {
+        // Distinct symbol sets on the NFA's edges; a symbol's signature is which of them contain it.
+        const distinct = new Map<string, SymSet>();
+        for (const edges of this.nfa.edges) {
+            for (const e of edges) {
+                if (e.set.kind === "any") continue;
+                const key = `${e.set.kind}:${[...e.set.syms].sort((x, y) => x - y).join(",")}`;
+                if (!distinct.has(key)) distinct.set(key, e.set);
+            }
+        }
+        const sets = [...distinct.values()];
+        const classOf = new Int32Array(this.width);
+        const ids = new Map<string, number>();
+        for (let sym = 0; sym < this.width; sym++) {
+            let sig = "";
+            for (let i = 0; i < sets.length; i++) {
+                const set = sets[i]!;
+                const has = set.kind === "set" ? set.syms.has(sym) : set.kind === "except" ? !set.syms.has(sym) : true;
+                if (has) sig += `${i},`;
+            }
+            let id = ids.get(sig);
+            if (id === undefined) {
+                id = ids.size;
+                ids.set(sig, id);
+                this.representative.push(sym);
+            }
+            classOf[sym] = id;
+        }
+        return classOf;
+    }
+
+    get classCount(): number {
+        return this.representative.length;
     }
 
     private closure(seed: number[]): Int32Array {
@@ -253,16 +297,25 @@ export class LazyDfa implements Automaton {
         const id = this.sets.length;
         this.keys.set(key, id);
         this.sets.push(set);
-        this.table.push(new Int32Array(this.width).fill(-1));
+        this.table.push(new Int32Array(this.representative.length).fill(-1));
         this.acc.push(set.includes(this.nfa.accept));
         return id;
     }
 
+    /** The class of any symbol of the alphabet in use. */
+    symbolClass(sym: number): number {
+        return this.classOf[sym < this.width ? sym : this.extrasAs]!;
+    }
+
     step(state: number, sym: number): number {
-        const s = sym < this.width ? sym : this.extrasAs;
+        return this.stepClass(state, this.symbolClass(sym));
+    }
+
+    stepClass(state: number, cls: number): number {
         const row = this.table[state]!;
-        const cached = row[s]!;
+        const cached = row[cls]!;
         if (cached >= 0) return cached;
+        const s = this.representative[cls]!;
         const next: number[] = [];
         for (const n of this.sets[state]!) {
             for (const e of this.nfa.edges[n]!) {
@@ -271,15 +324,13 @@ export class LazyDfa implements Automaton {
             }
         }
         const id = this.intern(this.closure(next));
-        row[s] = id;
+        row[cls] = id;
         return id;
     }
 
     accepting(state: number): boolean {
         return this.acc[state]!;
     }
-
-    private readonly sinks: Array<Sink | undefined> = [];
 
     sink(state: number): Sink {
         const known = this.sinks[state];
@@ -289,8 +340,8 @@ export class LazyDfa implements Automaton {
             result = "dead";
         } else if (this.acc[state]) {
             result = "universal";
-            for (let sym = 0; sym < this.width; sym++) {
-                if (this.step(state, sym) !== state) {
+            for (let c = 0; c < this.representative.length; c++) {
+                if (this.stepClass(state, c) !== state) {
                     result = null;
                     break;
                 }
@@ -375,24 +426,36 @@ function symbolOrder(width: number): number[] {
     return order;
 }
 
-/** The explored product of the leaves of a Lang. States are tuples of leaf states. */
+/**
+ * The explored product of the leaves of a Lang. States are tuples of leaf states. Symbols that no leaf tells
+ * apart form one class and are explored once; tuples from which no member is reachable fold into one dead state.
+ */
 export class Product implements Automaton {
     readonly start = 0;
     private readonly leaves: Automaton[] = [];
     private readonly test: (flags: boolean[]) => boolean;
     /** Three-valued: 0 false forever, 1 true forever, 2 undecided; by the leaves' sink states. */
     private readonly fate: (sinks: Sink[]) => 0 | 1 | 2;
+    /** Leaves that are top-level conjuncts: when one of them dies, the tuple is dead without looking further. */
+    private readonly required: number[] = [];
     private deadState = -1;
-    private readonly keys = new Map<string, number>();
+    private readonly buckets = new Map<number, number[]>();
     private readonly tuples: Int32Array[] = [];
     private readonly acc: boolean[] = [];
     private readonly table: Int32Array[] = [];
-    /** BFS parent pointers, for witnesses. */
+    /** BFS parent pointers (state, class), for witnesses. */
     private readonly parent: Array<[number, number]> = [];
-    private readonly order: number[];
     private explored = false;
     private liveSet: Uint8Array | null = null;
     private readonly width: number;
+    /** Joint symbol classes: classOf[sym], the symbols of each class in preference order. */
+    private readonly classOf: Int32Array;
+    private readonly members: number[][] = [];
+    /** Per leaf, its class of each joint class's representative (LazyDfa) or the representative symbol. */
+    private readonly leafInput: Int32Array[];
+    /** Classes in witness preference order. */
+    private readonly classOrder: number[];
+    private readonly otherClass: number;
 
     constructor(
         lang: Lang,
@@ -401,9 +464,31 @@ export class Product implements Automaton {
     ) {
         this.test = this.compileLang(lang);
         this.fate = this.compileFate(lang);
+        if (lang.k === "leaf") this.required.push(0);
+        if (lang.k === "and") {
+            for (const x of lang.xs) if (x.k === "leaf") this.required.push(this.leaves.indexOf(x.a));
+        }
         for (const l of this.leaves) if (l instanceof LazyDfa) l.budget = budget;
         this.width = alphabet.width;
-        this.order = symbolOrder(this.width);
+        // Joint classes, numbered in symbol preference order so that class order is witness order.
+        this.classOf = new Int32Array(this.width);
+        const ids = new Map<string, number>();
+        for (const sym of symbolOrder(this.width)) {
+            const sig = this.leaves.map((l) => (l.symbolClass ? l.symbolClass(sym) : `s${sym}`)).join(",");
+            let id = ids.get(sig);
+            if (id === undefined) {
+                id = ids.size;
+                ids.set(sig, id);
+                this.members.push([]);
+            }
+            this.classOf[sym] = id;
+            this.members[id]!.push(sym);
+        }
+        this.classOrder = this.members.map((_, i) => i);
+        this.otherClass = this.classOf[OTHER]!;
+        this.leafInput = this.leaves.map((l) =>
+            Int32Array.from(this.members, (m) => (l.symbolClass ? l.symbolClass(m[0]!) : m[0]!)),
+        );
         this.intern(Int32Array.from(this.leaves, (l) => l.start), -1, -1);
     }
 
@@ -485,46 +570,90 @@ export class Product implements Automaton {
         }
     }
 
-    private intern(tuple: Int32Array, from: number, sym: number): number {
-        const key = tuple.join(",");
-        const known = this.keys.get(key);
-        if (known !== undefined) return known;
-        // A tuple from which no member is reachable is folded into one dead state.
-        if (this.deadState >= 0 || this.tuples.length > 0) {
-            const sinks = Array.from(tuple, (st, i) => this.leaves[i]!.sink?.(st) ?? null);
-            if (this.fate(sinks) === 0) {
-                if (this.deadState < 0) {
-                    this.deadState = this.newState(tuple, from, sym, false);
-                    this.table[this.deadState]!.fill(this.deadState);
-                }
-                this.keys.set(key, this.deadState);
-                return this.deadState;
-            }
-        }
-        return this.newState(tuple, from, sym, undefined);
+    private hash(tuple: Int32Array): number {
+        let h = 0x811c9dc5;
+        for (let i = 0; i < tuple.length; i++) h = Math.imul(h ^ tuple[i]!, 0x01000193);
+        return h;
     }
 
-    private newState(tuple: Int32Array, from: number, sym: number, accepting: boolean | undefined): number {
-        const key = tuple.join(",");
+    private lookup(tuple: Int32Array, h: number): number {
+        const bucket = this.buckets.get(h);
+        if (!bucket) return -1;
+        outer: for (const id of bucket) {
+            const t = this.tuples[id]!;
+            for (let i = 0; i < t.length; i++) if (t[i] !== tuple[i]) continue outer;
+            return id;
+        }
+        return -1;
+    }
+
+    private dead(from: number, cls: number): number {
+        if (this.deadState < 0) {
+            this.deadState = this.add(Int32Array.from(this.leaves, () => -1), -1, from, cls, false);
+            this.table[this.deadState]!.fill(this.deadState);
+        }
+        return this.deadState;
+    }
+
+    private add(tuple: Int32Array, h: number, from: number, cls: number, accepting: boolean | undefined): number {
         this.budget.take();
         const id = this.tuples.length;
-        this.keys.set(key, id);
+        if (h !== -1 || id === 0) {
+            const bucket = this.buckets.get(h);
+            if (bucket) bucket.push(id);
+            else this.buckets.set(h, [id]);
+        }
         this.tuples.push(tuple);
         this.acc.push(accepting ?? this.test(Array.from(tuple, (s, i) => this.leaves[i]!.accepting(s))));
-        this.table.push(new Int32Array(this.width).fill(-1));
-        this.parent.push([from, sym]);
+        this.table.push(new Int32Array(this.members.length).fill(-1));
+        this.parent.push([from, cls]);
         return id;
     }
 
+    private intern(tuple: Int32Array, from: number, cls: number): number {
+        const h = this.hash(tuple);
+        const known = this.lookup(tuple, h);
+        if (known >= 0) return known;
+        if (this.tuples.length > 0) {
+            const sinks = Array.from(tuple, (st, i) => this.leaves[i]!.sink?.(st) ?? null);
+            if (this.fate(sinks) === 0) return this.dead(from, cls);
+        }
+        return this.add(tuple, h, from, cls, undefined);
+    }
+
     step(state: number, symbol: number): number {
-        const sym = symbol < this.width ? symbol : OTHER;
+        return this.stepClass(state, this.classOf[symbol < this.width ? symbol : OTHER]!);
+    }
+
+    symbolClass(symbol: number): number {
+        return this.classOf[symbol < this.width ? symbol : OTHER]!;
+    }
+
+    stepClass(state: number, cls: number): number {
         const row = this.table[state]!;
-        const cached = row[sym]!;
+        const cached = row[cls]!;
         if (cached >= 0) return cached;
         const tuple = this.tuples[state]!;
-        const next = Int32Array.from(this.leaves, (l, i) => l.step(tuple[i]!, sym));
-        const id = this.intern(next, state, sym);
-        row[sym] = id;
+        const next = new Int32Array(tuple.length);
+        let id = -1;
+        for (const i of this.required) {
+            const l = this.leaves[i]!;
+            const t = l.stepClass ? l.stepClass(tuple[i]!, this.leafInput[i]![cls]!) : l.step(tuple[i]!, this.leafInput[i]![cls]!);
+            if (l.sink?.(t) === "dead") {
+                id = this.dead(state, cls);
+                break;
+            }
+            next[i] = t;
+        }
+        if (id < 0) {
+            for (let i = 0; i < tuple.length; i++) {
+                if (this.required.includes(i)) continue;
+                const l = this.leaves[i]!;
+                next[i] = l.stepClass ? l.stepClass(tuple[i]!, this.leafInput[i]![cls]!) : l.step(tuple[i]!, this.leafInput[i]![cls]!);
+            }
+            id = this.intern(next, state, cls);
+        }
+        row[cls] = id;
         return id;
     }
 
@@ -536,8 +665,8 @@ export class Product implements Automaton {
         const syms: number[] = [];
         let s = state;
         while (s > 0) {
-            const [p, sym] = this.parent[s]!;
-            syms.push(sym);
+            const [p, cls] = this.parent[s]!;
+            syms.push(this.members[cls]![0]!);
             s = p;
         }
         return syms
@@ -553,8 +682,8 @@ export class Product implements Automaton {
         const seen = new Set<number>([0]);
         for (let qi = 0; qi < queue.length; qi++) {
             const s = queue[qi]!;
-            for (const sym of this.order) {
-                const t = this.step(s, sym);
+            for (const cls of this.classOrder) {
+                const t = this.stepClass(s, cls);
                 if (seen.has(t)) continue;
                 seen.add(t);
                 if (this.acc[t]) return this.pathTo(t);
@@ -576,8 +705,8 @@ export class Product implements Automaton {
         const seen = new Set<number>([0]);
         for (let qi = 0; qi < queue.length; qi++) {
             const s = queue[qi]!;
-            for (let sym = 0; sym < this.width; sym++) {
-                const t = this.step(s, sym);
+            for (let cls = 0; cls < this.members.length; cls++) {
+                const t = this.stepClass(s, cls);
                 if (!seen.has(t)) {
                     seen.add(t);
                     queue.push(t);
@@ -595,7 +724,7 @@ export class Product implements Automaton {
         const rev: number[][] = Array.from({ length: n }, () => []);
         for (let s = 0; s < n; s++) {
             const row = this.table[s]!;
-            for (let sym = 0; sym < row.length; sym++) rev[row[sym]!]!.push(s);
+            for (let c = 0; c < row.length; c++) if (row[c]! >= 0) rev[row[c]!]!.push(s);
         }
         const live = new Uint8Array(n);
         const stack: number[] = [];
@@ -623,7 +752,7 @@ export class Product implements Automaton {
         const live = this.live();
         if (!live[0]) return false;
         const n = this.tuples.length;
-        // A live OTHER edge stands for infinitely many strings; a cycle through live states too.
+        // A live edge on OTHER stands for infinitely many strings; so does a cycle through live states.
         const color = new Uint8Array(n); // 0 white, 1 on stack, 2 done
         const stack: Array<[number, number]> = [[0, 0]];
         color[0] = 1;
@@ -638,8 +767,8 @@ export class Product implements Automaton {
             }
             top[1] = i + 1;
             const t = row[i]!;
-            if (!live[t]) continue;
-            if (i === OTHER) return true;
+            if (t < 0 || !live[t]) continue;
+            if (i === this.otherClass) return true;
             if (color[t] === 1) return true;
             if (color[t] === 0) {
                 color[t] = 1;
@@ -666,9 +795,10 @@ export class Product implements Automaton {
                     out.push(w);
                     if (out.length > cap) return null;
                 }
-                for (const sym of this.order) {
-                    const t = this.table[s]![sym]!;
-                    if (t >= 0 && live[t]) nextLevel.push([t, w + this.alphabet.char(sym)]);
+                for (let cls = 0; cls < this.members.length; cls++) {
+                    const t = this.table[s]![cls]!;
+                    if (t < 0 || !live[t]) continue;
+                    for (const sym of this.members[cls]!) nextLevel.push([t, w + this.alphabet.char(sym)]);
                 }
                 if (nextLevel.length > cap * 64) return null;
             }
@@ -685,6 +815,8 @@ export class Product implements Automaton {
             step: (s, sym) => this.step(s, sym),
             accepting: (s) => live[s] === 1,
             sink: (s) => (live[s] === 1 ? null : "dead"),
+            symbolClass: (sym) => this.symbolClass(sym),
+            stepClass: (s, cls) => this.stepClass(s, cls),
         };
     }
 
@@ -764,8 +896,19 @@ export class Decider {
         this.compare = readableCompare(alphabet);
     }
 
+    private readonly simplified = new WeakMap<Lang, Lang>();
+
     /** Folds finite sets through `and`/`or`; the result is `finite` whenever that is easy to see. */
     simplify(l: Lang): Lang {
+        if (l.k === "all" || l.k === "none" || l.k === "leaf" || l.k === "finite") return l;
+        const known = this.simplified.get(l);
+        if (known) return known;
+        const result = this.simplifyOnce(l);
+        this.simplified.set(l, result);
+        return result;
+    }
+
+    private simplifyOnce(l: Lang): Lang {
         switch (l.k) {
             case "and": {
                 const xs = l.xs.map((x) => this.simplify(x));

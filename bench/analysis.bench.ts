@@ -1,0 +1,91 @@
+/**
+ * In-process analysis speed: a typical pinned role, the public example's aud-only role, and worst-case 64 KiB
+ * documents with hundreds of wildcard patterns (every decision then needs product automata).
+ */
+import { analyzeTrustPolicy, type AnalysisOptions } from "../policypack/src/analysis/index.js";
+import type { BenchResult } from "./index.js";
+
+const PROVIDER = "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc";
+const AUD = "api.pulumi.com/oidc:aud";
+const SUB = "api.pulumi.com/oidc:sub";
+const OPTIONS: AnalysisOptions = { organizations: ["acme"] };
+
+function statement(condition: object, effect = "Allow"): object {
+    return { Effect: effect, Principal: { Federated: PROVIDER }, Action: "sts:AssumeRoleWithWebIdentity", Condition: condition };
+}
+
+const typical = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [statement({ StringEquals: { [AUD]: "aws:acme", [SUB]: "pulumi:environments:org:acme:env:payments/prod" } })],
+});
+const audOnly = JSON.stringify({ Version: "2012-10-17", Statement: [statement({ StringEquals: { [AUD]: "aws:acme" } })] });
+
+/** Fills ~64 KiB with wildcard patterns: confined ones (the analysis must prove every one) plus Deny carve-outs. */
+function worstCase(loose: boolean): string {
+    const statements: object[] = [];
+    let i = 0;
+    const size = (): number => JSON.stringify({ Version: "2012-10-17", Statement: statements }).length;
+    while (size() < 60 * 1024) {
+        const subs = Array.from({ length: 40 }, (_, k) => {
+            const n = i * 40 + k;
+            return n % 3 === 0
+                ? `pulumi:environments:org:acme:env:project-${n}/*-${n % 7}-*`
+                : n % 3 === 1
+                  ? `pulumi:deploy:org:acme:project:svc-${n}:stack:prod-${n}:operation:*:scope:write`
+                  : `pulumi:environments:org:acme:env:team-${n}/env-??-${n}`;
+        });
+        if (loose && i === 3) subs.push("pulumi:environments:org:acme:env:project-1*");
+        statements.push(statement({ StringEquals: { [AUD]: ["aws:acme", "acme"] }, StringLike: { [SUB]: subs } }));
+        if (i % 4 === 3) {
+            statements.push(
+                statement({ StringLike: { [SUB]: [`pulumi:environments:org:acme:env:project-${i}*/*`, `*:stack:prod-${i}?:*`] } }, "Deny"),
+            );
+        }
+        i++;
+    }
+    return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
+
+function perDoc(doc: string, minMs: number): { ms: number; verdict: string } {
+    let verdict = analyzeTrustPolicy(doc, OPTIONS).verdict; // warm-up
+    for (let w = 0; w < 50; w++) analyzeTrustPolicy(doc, OPTIONS);
+    const samples: number[] = [];
+    const start = performance.now();
+    while (performance.now() - start < minMs || samples.length < 5) {
+        const t = performance.now();
+        let n = 0;
+        do {
+            verdict = analyzeTrustPolicy(doc, OPTIONS).verdict;
+            n++;
+        } while (performance.now() - t < 20);
+        samples.push((performance.now() - t) / n);
+    }
+    samples.sort((a, b) => a - b);
+    return { ms: samples[Math.floor(samples.length / 2)]!, verdict };
+}
+
+function once(doc: string): { ms: number; verdict: string; bytes: number } {
+    const t = performance.now();
+    const r = analyzeTrustPolicy(doc, OPTIONS);
+    return { ms: performance.now() - t, verdict: r.verdict, bytes: doc.length };
+}
+
+export async function run(): Promise<BenchResult[]> {
+    await Promise.resolve();
+    const t = perDoc(typical, 1000);
+    const a = perDoc(audOnly, 1000);
+    const results: BenchResult[] = [
+        { name: "typical pinned role", value: `${t.ms.toFixed(4)} ms/role (${t.verdict})`, goal: "< 0.1 ms", met: t.ms < 0.1 },
+        { name: "public example (aud only)", value: `${a.ms.toFixed(4)} ms/role (${a.verdict})`, goal: "< 0.1 ms", met: a.ms < 0.1 },
+    ];
+    for (const loose of [false, true]) {
+        const w = once(worstCase(loose));
+        results.push({
+            name: `worst case, ${(w.bytes / 1024).toFixed(0)} KiB, ${loose ? "one loose pattern" : "all confined"}`,
+            value: `${w.ms.toFixed(0)} ms first run (${w.verdict})`,
+            goal: "< 2000 ms (state budget 250k bounds it)",
+            met: w.ms < 2000,
+        });
+    }
+    return results;
+}
