@@ -75,7 +75,7 @@ h3 { font-size: 1.1em; margin: 24px 0 8px; } h4 { font-size: 1em; margin: 0 0 8p
 figure { margin: 0; flex: 1 1 420px; } figcaption { color: var(--muted); font-size: 0.9em; }
 svg text { font: 12px system-ui, "DejaVu Sans", sans-serif; fill: #1f2328; }
 table { border-collapse: collapse; width: 100%; font-size: 0.95em; }
-th, td { border: 1px solid var(--line); padding: 6px 8px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid var(--line); padding: 6px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 thead th { background: var(--bg-alt); }
 th button { font: inherit; font-weight: 600; background: none; border: 0; padding: 0; cursor: pointer; color: inherit; }
 th button::after { content: " ↕"; color: var(--muted); }
@@ -100,7 +100,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 0.85em; }
 @media print {
   body { font-size: 10pt; max-width: none; padding: 0; }
   .banner, .badge, .card, tbody tr:nth-child(even) { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  th button::after { content: ""; }
+  th button::after, th[aria-sort] button::after { content: none; }
   th button { cursor: default; }
   a { color: inherit; text-decoration: none; }
   pre { white-space: pre-wrap; overflow: visible; }
@@ -196,7 +196,8 @@ function anchor(entry: ReportEntry, index: number): string {
 
 function tableRow(entry: ReportEntry, index: number): string {
     const worst = worstSeverity(entry.findings);
-    const target = entry.findings.length > 0 || entry.checks.length > 0 ? `<a href="#${anchor(entry, index)}">${h(entry.name)}</a>` : h(entry.name);
+    const name = `<span class="name">${h(entry.name)}</span>`;
+    const target = entry.findings.length > 0 || entry.checks.length > 0 ? `<a href="#${anchor(entry, index)}">${name}</a>` : name;
     const input = entry.source === "verify" ? "verify" : h(whereText(entry).replace(/ \(.*\)$/, ""));
     return [
         `<tr data-index="${index}" data-status="${entry.status}">`,

@@ -13,7 +13,7 @@ const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 /** Long base64 runs (session tokens are hundreds of characters). */
 const LONG_BLOB = /[A-Za-z0-9+/]{100,}={0,2}/g;
 /** Exactly 40 base64 characters standing alone: the shape of an AWS secret access key. */
-const SECRET_KEY = /(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])/g;
+const SECRET_KEY = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])/g;
 
 /**
  * Whether a 40-character run looks random rather than like a name: it mixes upper case, lower case and digits,

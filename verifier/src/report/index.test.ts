@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { CliError, EXIT, type CliIO } from "../io.js";
+import { loadResultFiles, parseReportFlags, renderReport, writeReports } from "./index.js";
+import { FIXTURES, ROOT, sampleInput } from "./testdata/load.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "oidc-guard-report-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function io(cwd = tmp): CliIO & { out: string[]; err: string[] } {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { out, err, cwd, env: {}, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } };
+}
+
+function usageError(fn: () => unknown, message: RegExp): void {
+    assert.throws(fn, (e: unknown) => e instanceof CliError && e.exitCode === EXIT.usage && message.test(e.message));
+}
+
+describe("parseReportFlags", () => {
+    it("maps --format/--output and the per-format flags to outputs", () => {
+        assert.deepEqual(parseReportFlags({}), { outputs: [{ format: "json", path: "-" }] });
+        assert.deepEqual(parseReportFlags({ format: "sarif", output: "o.sarif", junit: "o.xml", markdown: "-", html: "r.html", json: "r.json" }).outputs, [
+            { format: "sarif", path: "o.sarif" },
+            { format: "json", path: "r.json" },
+            { format: "junit", path: "o.xml" },
+            { format: "markdown", path: "-" },
+            { format: "html", path: "r.html" },
+        ]);
+        // Only per-format flags: nothing extra on stdout.
+        assert.deepEqual(parseReportFlags({ sarif: "o.sarif" }, { defaultFormat: "markdown" }).outputs, [{ format: "sarif", path: "o.sarif" }]);
+    });
+
+    it("hands formats the command renders itself back to it", () => {
+        assert.deepEqual(parseReportFlags({ sarif: "o.sarif" }, { defaultFormat: "text", otherFormats: ["text"] }), {
+            outputs: [{ format: "sarif", path: "o.sarif" }],
+            other: { format: "text", path: "-" },
+        });
+        assert.deepEqual(parseReportFlags({ format: "text", output: "t.txt" }, { otherFormats: ["text"] }).other, { format: "text", path: "t.txt" });
+    });
+
+    it("rejects unknown formats, empty names, two reports on stdout and two on one file", () => {
+        usageError(() => parseReportFlags({ format: "pdf" }), /unknown --format 'pdf': expected one of json, sarif, junit, markdown, html/);
+        usageError(() => parseReportFlags({ sarif: "" }), /--sarif needs a file name/);
+        usageError(() => parseReportFlags({ html: true }), /--html needs a file name/);
+        usageError(() => parseReportFlags({ format: "json", sarif: "-" }), /more than one report would go to stdout/);
+        usageError(() => parseReportFlags({ sarif: "a.out", junit: "./a.out" }), /same file/);
+    });
+});
+
+describe("writeReports", () => {
+    it("writes every format to its file (creating directories) and one to stdout", async () => {
+        const cli = io();
+        await writeReports(
+            [
+                { format: "markdown", path: "-" },
+                { format: "sarif", path: "out/deep/r.sarif" },
+                { format: "junit", path: "out/r.xml" },
+                { format: "html", path: "out/r.html" },
+                { format: "json", path: "out/r.json" },
+            ],
+            sampleInput(),
+            cli,
+        );
+        assert.match(cli.out.join(""), /^## oidc-guard compliance report/);
+        const input = sampleInput();
+        for (const [file, format] of [["out/deep/r.sarif", "sarif"], ["out/r.xml", "junit"], ["out/r.html", "html"], ["out/r.json", "json"]] as const) {
+            assert.equal(readFileSync(join(tmp, file), "utf8"), renderReport(format, input), file);
+        }
+    });
+
+    it("fails with exit 2 naming the file it cannot write", async () => {
+        writeFileSync(join(tmp, "blocker"), "");
+        await assert.rejects(
+            writeReports([{ format: "sarif", path: "blocker/r.sarif" }], sampleInput(), io()),
+            (e: unknown) => e instanceof CliError && e.exitCode === EXIT.usage && /cannot write the sarif report to 'blocker\/r\.sarif': (ENOTDIR|EEXIST)/.test(e.message),
+        );
+    });
+});
+
+describe("loadResultFiles", () => {
+    it("reads check and verify results by shape, and the checked files for line numbers", () => {
+        const { input, notes } = loadResultFiles(["fixtures/reports/check-files.json", "fixtures/reports/verify-failed.json"], io(ROOT));
+        assert.equal(input.checks.length, 1);
+        assert.equal(input.verifications.length, 1);
+        assert.deepEqual([...input.sources.keys()].sort(), ["fixtures/reports/sources/trust-policy-pinned.json", "fixtures/reports/sources/trust-policy-sub-wildcard.json"]);
+        assert.equal(input.origins.get(input.verifications[0]!), "fixtures/reports/verify-failed.json");
+        assert.deepEqual(notes, []);
+    });
+
+    it("notes checked files it cannot read (their locations fall back to line 1)", () => {
+        const { notes } = loadResultFiles([join(FIXTURES, "check-files.json")], io(tmp));
+        assert.equal(notes.length, 2);
+        assert.match(notes[0] ?? "", /cannot read checked file 'fixtures\/reports\/sources\/trust-policy-sub-wildcard\.json' \(ENOENT\): its locations fall back to line 1/);
+    });
+
+    it("reads its own merged JSON output back", () => {
+        mkdirSync(join(tmp, "merged"), { recursive: true });
+        writeFileSync(join(tmp, "merged", "all.json"), renderReport("json", sampleInput()));
+        const { input } = loadResultFiles(["merged/all.json"], io(tmp), ROOT);
+        assert.equal(input.checks[0]?.results.length, 6);
+        assert.equal(input.verifications.length, 2);
+    });
+
+    it("names the file and the problem for unreadable, non-JSON and wrongly shaped files", () => {
+        writeFileSync(join(tmp, "notjson.json"), "{ nope");
+        writeFileSync(join(tmp, "other.json"), JSON.stringify({ hello: "world" }));
+        writeFileSync(join(tmp, "badverdict.json"), JSON.stringify({ tool: { name: "oidc-guard", version: "1" }, results: [{ target: { file: "x" }, verdict: "ok", findings: [] }], summary: {} }));
+        writeFileSync(join(tmp, "badcheck.json"), JSON.stringify({ tool: { name: "oidc-guard", version: "1" }, environment: "a/b/c", verdict: "verified", checks: [{ id: 1 }], callerIdentity: null }));
+        usageError(() => loadResultFiles(["missing.json"], io()), /cannot read result file 'missing\.json': ENOENT/);
+        usageError(() => loadResultFiles(["notjson.json"], io()), /result file 'notjson\.json' is not JSON: /);
+        usageError(() => loadResultFiles(["other.json"], io()), /result file 'other\.json': neither a check result .* nor a verify result/);
+        usageError(() => loadResultFiles(["badverdict.json"], io()), /result file 'badverdict\.json': results\[0\]\.verdict: expected one of pass, fail, unknown, error/);
+        usageError(() => loadResultFiles(["badcheck.json"], io()), /result file 'badcheck\.json': checks\[0\]\.id: expected a string/);
+        usageError(() => loadResultFiles(["."], io()), /cannot read result file '\.': EISDIR/);
+    });
+});

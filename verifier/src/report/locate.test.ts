@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { SourceFile, parseJsonWithPositions } from "./locate.js";
+import { FIXTURES, lineOf } from "./testdata/load.js";
+
+const wildcard = readFileSync(join(FIXTURES, "sources", "trust-policy-sub-wildcard.json"), "utf8");
+const pinned = readFileSync(join(FIXTURES, "sources", "trust-policy-pinned.json"), "utf8");
+const stack = readFileSync(join(FIXTURES, "sources", "stack-export.json"), "utf8");
+const SUB = "api.pulumi.com/oidc:sub";
+
+describe("parseJsonWithPositions", () => {
+    it("accepts what JSON.parse accepts and records offsets", () => {
+        const text = '{ "a": [1, "x\\"y", {"b": null}], "c": -1.5e3 }';
+        const root = parseJsonWithPositions(text);
+        assert.ok(root && root.kind === "object");
+        assert.deepEqual(
+            root.entries.map((e) => [e.key, text.slice(e.value.start, e.value.end)]),
+            [
+                ["a", '[1, "x\\"y", {"b": null}]'],
+                ["c", "-1.5e3"],
+            ],
+        );
+    });
+
+    it("returns null for invalid or absurdly deep JSON instead of throwing", () => {
+        for (const bad of ["", "{", '{"a": }', "[1,]", "{} x", "'a'", "[".repeat(10_000) + "]".repeat(10_000)]) {
+            assert.equal(parseJsonWithPositions(bad), null, bad.slice(0, 20));
+        }
+    });
+});
+
+describe("SourceFile.locate", () => {
+    it("points at the condition key of the offending statement", () => {
+        const pos = new SourceFile(wildcard).locate({
+            location: { statementIndex: 1, operator: "StringLike", conditionKey: SUB },
+        });
+        // The second occurrence of the sub key is the one under StringLike in Statement[1].
+        const line = lineOf(wildcard, `"${SUB}"`, 1);
+        const column = (wildcard.split("\n")[line - 1] ?? "").indexOf(`"${SUB}"`) + 1;
+        assert.deepEqual(pos, { line, column, exact: true });
+    });
+
+    it("matches operator and key case-insensitively, as IAM does for keys", () => {
+        const pos = new SourceFile(wildcard).locate({
+            location: { statementIndex: 1, operator: "StringLike", conditionKey: SUB.toUpperCase() },
+        });
+        assert.equal(pos.line, lineOf(wildcard, `"${SUB}"`, 1));
+        assert.equal(pos.exact, true);
+    });
+
+    it("points at the statement when the finding has no condition key, and handles a single-object Statement", () => {
+        assert.equal(new SourceFile(wildcard).locate({ location: { statementIndex: 1 } }).line, lineOf(wildcard, '"Sid": "AnyAcme') - 1);
+        const single = new SourceFile(pinned).locate({ location: { statementIndex: 0, conditionKey: SUB } });
+        assert.deepEqual([single.line, single.exact], [lineOf(pinned, `"${SUB}"`), true]);
+        // Statement is one object: there is no statement 1.
+        assert.deepEqual(new SourceFile(pinned).locate({ location: { statementIndex: 1 } }), { line: 1, column: 1, exact: false });
+    });
+
+    it("falls back to the statement when the key is absent, to line 1 for a document-level finding", () => {
+        const src = new SourceFile(wildcard);
+        const missing = src.locate({ location: { statementIndex: 0, operator: "StringEquals", conditionKey: "api.pulumi.com/oidc:amr" } });
+        assert.equal(missing.exact, false);
+        assert.equal(missing.line, lineOf(wildcard, '"StringEquals"'));
+        assert.deepEqual(src.locate({ location: {} }), { line: 1, column: 1, exact: false });
+    });
+
+    it("finds a resource by URN in a stack export and the line of its (string) trust policy", () => {
+        const src = new SourceFile(stack);
+        const urn = "urn:pulumi:prod::aws-oidc::aws:iam/role:Role::deployments-role";
+        const resource = src.locate({ urn });
+        assert.deepEqual([resource.line, resource.exact], [lineOf(stack, `"${urn}"`), true]);
+        // The policy is a JSON string, held twice (inputs and outputs): the finding points at the inputs' copy.
+        const finding = src.locate({ urn, location: { statementIndex: 0 } });
+        const inputsLine = lineOf(stack, '"assumeRolePolicy"', 0);
+        assert.equal(finding.line, inputsLine);
+        assert.ok(finding.line > resource.line);
+        assert.deepEqual(src.locate({ urn: "urn:pulumi:prod::aws-oidc::aws:iam/role:Role::absent" }), { line: 1, column: 1, exact: false });
+    });
+
+    it("claims a line in non-JSON text only when the searched text occurs once", () => {
+        const yaml = "roles:\n  a:\n    urn: urn:a\n    key: api.pulumi.com/oidc:sub\n  b:\n    urn: urn:b\n    key: api.pulumi.com/oidc:sub\n";
+        const src = new SourceFile(yaml);
+        assert.deepEqual(src.locate({ urn: "urn:b" }), { line: 6, column: 10, exact: false });
+        assert.deepEqual(src.locate({ location: { conditionKey: SUB } }), { line: 1, column: 1, exact: false });
+        assert.equal(new SourceFile("x: 1\nk: api.pulumi.com/oidc:sub\n").locate({ location: { conditionKey: SUB } }).line, 2);
+    });
+});
+
+describe("SourceFile.statement", () => {
+    it("extracts the statement, pretty-printed, from a file and from a policy embedded as a string", () => {
+        const st = new SourceFile(wildcard).statement({ statementIndex: 1 });
+        assert.equal((JSON.parse(st ?? "null") as { Sid: string }).Sid, "AnyAcmeEnvironment");
+        const emb = new SourceFile(stack).statement({ urn: "urn:pulumi:prod::aws-oidc::aws:iam/role:Role::deployments-role", statementIndex: 0 });
+        assert.deepEqual(JSON.parse(emb ?? "null"), {
+            Effect: "Allow",
+            Principal: { Federated: "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc" },
+            Action: "sts:AssumeRoleWithWebIdentity",
+            Condition: { StringEquals: { "api.pulumi.com/oidc:aud": "acme" } },
+        });
+        assert.equal(new SourceFile(wildcard).statement({ statementIndex: 5 }), undefined);
+    });
+});

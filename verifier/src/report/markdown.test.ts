@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { CheckReport } from "../results.js";
+import { renderMarkdown, mdCode, mdInline, mdText } from "./markdown.js";
+import { buildModel } from "./model.js";
+import { sampleInput } from "./testdata/load.js";
+
+const md = renderMarkdown(buildModel(sampleInput()));
+const lines = md.split("\n");
+
+/** The data rows of the first Markdown table whose header row starts with `header`. */
+function table(header: string): string[][] {
+    const start = lines.findIndex((l) => l.startsWith(header));
+    assert.ok(start >= 0, header);
+    const rows: string[][] = [];
+    for (let i = start + 2; i < lines.length && lines[i]?.startsWith("|"); i++) {
+        // Split on unescaped pipes only, as GitHub does.
+        rows.push((lines[i] ?? "").slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
+    }
+    return rows;
+}
+
+describe("Markdown", () => {
+    it("starts with the summary counts, before any table of targets", () => {
+        assert.match(lines[0] ?? "", /^## oidc-guard compliance report$/);
+        assert.match(lines[2] ?? "", /^❌ \*\*4 of 8 did not pass\*\* · 6 checked resource\(s\), 2 verified environment\(s\)/);
+        assert.deepEqual(table("| Verdict | Count |"), [
+            ["✅ pass", "4"],
+            ["❌ fail", "3"],
+            ["❔ unknown (preview)", "1"],
+            ["⚠️ error", "0"],
+        ]);
+        assert.ok(md.indexOf("| Verdict | Count |") < md.indexOf("| | Target |"));
+        assert.match(md, /Findings by severity: critical \*\*0\*\* · high \*\*3\*\* · medium \*\*1\*\* · low \*\*0\*\*/);
+    });
+
+    it("has one table row per role or environment, worst first", () => {
+        const rows = table("| | Target |");
+        assert.equal(rows.length, 8);
+        assert.deepEqual(rows.map((r) => r[0]), ["❌", "❌", "❌", "❔", "✅", "✅", "✅", "✅"]);
+        assert.ok(rows.every((r) => r.length === 7), "every row has 7 cells");
+        const deploy = rows.find((r) => r[1]?.startsWith("deployments-role"));
+        assert.deepEqual(deploy?.slice(2, 6), ["role", "`fixtures/reports/sources/stack-export.json`", "fail", "1 (high)"]);
+    });
+
+    it("lists compliant roles with the audiences and subjects they admit", () => {
+        const section = md.slice(md.indexOf("### Compliant, and what they admit"), md.indexOf("### Findings"));
+        assert.match(section, /esc-networking-prod .*audiences `aws:acme`; subjects `pulumi:environments:org:acme:env:networking\/prod`/);
+        assert.match(section, /trust-policy-pinned\.json .*subjects `pulumi:environments:org:acme:env:payments\/prod`, `pulumi:environments:org:acme:env:payments\/staging`/);
+        assert.match(section, /pulumi-oidc .*Provider for api\.pulumi\.com\/oidc lists client IDs/);
+    });
+
+    it("folds the details of each finding: what, where, the token that gets in, the fix and the statement", () => {
+        const opens = md.match(/<details><summary>/g) ?? [];
+        assert.equal(opens.length, 4);
+        assert.equal((md.match(/<\/details>/g) ?? []).length, 4);
+        const block = md.slice(md.indexOf("<details><summary>❌ role fixtures/reports/sources/trust-policy-sub-wildcard.json"));
+        const first = block.slice(0, block.indexOf("</details>"));
+        assert.match(first, /- Where: `fixtures\/reports\/sources\/trust-policy-sub-wildcard\.json:23` at `Statement\[1\]\.Condition\.StringLike\["api\.pulumi\.com\/oidc:sub"\]`/);
+        assert.match(first, /- A token that gets in: `iss=api\.pulumi\.com\/oidc aud=aws:acme sub=pulumi:environments:org:acme:env:sandbox\/scratch`/);
+        assert.match(first, /- Fix: Add `"StringEquals": \{"api\.pulumi\.com\/oidc:sub": /);
+        assert.match(first, /```json\n\{\n {2}"Sid": "AnyAcmeEnvironment"/);
+    });
+
+    it("escapes names so they cannot break the table or inject HTML", () => {
+        const report: CheckReport = {
+            tool: { name: "oidc-guard", version: "0.1.0" },
+            results: [
+                {
+                    target: { file: "a|b.json", resource: { urn: "urn:a|b", type: "aws:iam/role:Role", name: "<img src=x onerror=alert(1)>|`x`" } },
+                    verdict: "fail",
+                    findings: [{ ruleId: "oidc-trust-aud-pinned", severity: "critical", message: "<script>bad()</script>", path: "", location: {}, remediation: "fix `a|b`", counterexample: null }],
+                },
+            ],
+            summary: { pass: 0, fail: 1, unknown: 0, error: 0 },
+        };
+        const out = renderMarkdown(buildModel({ checks: [report] }));
+        assert.ok(!out.includes("<img"), out);
+        assert.ok(!out.includes("<script>"));
+        const rows = out.split("\n").filter((l) => l.startsWith("| ❌ | "));
+        assert.equal(rows.length, 1);
+        assert.equal((rows[0] ?? "").slice(1, -1).split(/(?<!\\)\|/).length, 7);
+    });
+
+    it("escapes inline text and code spans", () => {
+        assert.equal(mdText("a*b_c [x] <y> & |"), "a\\*b\\_c \\[x\\] &lt;y&gt; &amp; \\|");
+        assert.equal(mdCode("a`b"), "``a`b``");
+        assert.equal(mdCode("`x"), "`` `x ``");
+        assert.equal(mdInline("use `a*b` then *c*"), "use `a*b` then \\*c\\*");
+    });
+
+    it("drops the details, saying so, rather than exceed the step-summary budget", () => {
+        const out = renderMarkdown(buildModel(sampleInput()), 3000);
+        assert.ok(!out.includes("<details>"));
+        assert.match(out, /Details left out/);
+        assert.match(out, /\| ❌ \| deployments-role/);
+    });
+
+    it("says so when nothing was checked", () => {
+        assert.match(renderMarkdown(buildModel({})), /Nothing was checked/);
+    });
+});
