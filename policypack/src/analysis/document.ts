@@ -45,8 +45,10 @@ export interface Clause {
 export interface PrincipalSpec {
     /** `Principal` or `NotPrincipal`. */
     kind: "Principal" | "NotPrincipal";
-    /** `"*"` or `{"AWS": "*"}`. */
-    wildcard: boolean;
+    /** The element is the string `"*"`. */
+    star: boolean;
+    /** `{"AWS": "*"}` (or a list holding `"*"`). */
+    awsStar: boolean;
     /** Values of `Federated` (may include `"*"`). */
     federated: string[];
 }
@@ -152,15 +154,15 @@ function stringList(v: unknown, path: string, index: number, what: string): stri
 }
 
 function parsePrincipal(kind: "Principal" | "NotPrincipal", v: unknown, path: string, index: number): PrincipalSpec {
-    if (v === "*") return { kind, wildcard: true, federated: [] };
+    if (v === "*") return { kind, star: true, awsStar: false, federated: [] };
     if (!isRecord(v)) {
         throw new PolicyDocumentError(`${kind} must be "*" or an object, found ${describe(v)}`, path, index);
     }
-    const spec: PrincipalSpec = { kind, wildcard: false, federated: [] };
+    const spec: PrincipalSpec = { kind, star: false, awsStar: false, federated: [] };
     for (const [k, val] of Object.entries(v)) {
         const values = stringList(val, `${path}.${k}`, index, `${kind}.${k}`);
         if (k === "Federated") spec.federated.push(...values);
-        else if (k === "AWS" && values.includes("*")) spec.wildcard = true;
+        else if (k === "AWS" && values.includes("*")) spec.awsStar = true;
         else if (!["AWS", "Service", "CanonicalUser"].includes(k)) {
             throw new PolicyDocumentError(`unknown principal type "${k}" in ${kind}`, `${path}.${k}`, index);
         }

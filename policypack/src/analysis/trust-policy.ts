@@ -135,11 +135,13 @@ export function analyzeTrustPolicy(doc: unknown, options: AnalysisOptions = {}):
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/**
+ * The tokens of one issuer. An account has one IAM OIDC provider per issuer URL and a role can only use its own
+ * account's, so every provider ARN of the issuer that a trust policy names is read as that one provider.
+ */
 interface Unit {
     issuer: string;
     kind: IssuerKind;
-    /** Normalized provider ARN, or null for "any provider of this issuer" (wildcard principals). */
-    arn: string | null;
 }
 
 interface Cell {
@@ -147,32 +149,22 @@ interface Cell {
     sub: Lang;
 }
 
-function arnKey(arn: string): string | null {
-    const p = parseProviderArn(arn);
-    return p ? `${p.partition}:${p.account}:${p.issuer}` : null;
+function namesIssuer(federated: readonly string[], issuer: string): boolean {
+    return federated.some((f) => parseProviderArn(f)?.issuer === issuer);
 }
 
-function issuerOfArn(arn: string): string | null {
-    return parseProviderArn(arn)?.issuer ?? null;
-}
-
-/** Does the statement's principal cover tokens of `unit`? Allow over-approximates, Deny under-approximates. */
+/**
+ * Does the statement's principal cover the issuer's tokens? Allow over-approximates (`"*"`, `{"AWS": "*"}`,
+ * `{"Federated": "*"}` count); Deny under-approximates: it counts only as `Principal: "*"` or naming the
+ * issuer's provider, and never through NotPrincipal.
+ */
 function principalCovers(st: Statement, unit: Unit): boolean {
     const p = st.principal;
-    const anyFederated = p.wildcard || p.federated.includes("*");
-    const listsUnit = p.federated.some((f) =>
-        unit.arn === null ? issuerOfArn(f) === unit.issuer : arnKey(f) === unit.arn,
-    );
-    if (p.kind === "Principal") {
-        if (anyFederated) return true;
-        // A Deny naming this issuer's provider covers the wildcard unit only if it is certainly that provider.
-        return unit.arn !== null && listsUnit;
+    if (st.effect === "Deny") {
+        return p.kind === "Principal" && (p.star || namesIssuer(p.federated, unit.issuer));
     }
-    // NotPrincipal: everyone except the listed principals. An account has one provider per issuer URL, so
-    // naming a provider of this issuer excludes the issuer's tokens.
-    const listsIssuer = p.federated.some((f) => issuerOfArn(f) === unit.issuer);
-    if (st.effect === "Allow") return !listsIssuer && !anyFederated;
-    return !listsUnit && !anyFederated;
+    const named = p.star || p.awsStar || p.federated.includes("*") || namesIssuer(p.federated, unit.issuer);
+    return p.kind === "Principal" ? named : !named;
 }
 
 function actionCovers(st: Statement): boolean {
@@ -233,18 +225,15 @@ class Analysis {
                     if (k === "sub") this.subPatterns.push(...c.values);
                 }
             }
-            for (const unit of this.units(issuer, kind)) {
-                const allows = this.statements.filter(
-                    (s) => s.effect === "Allow" && principalCovers(s, unit) && actionCovers(s),
-                );
-                if (allows.length === 0) continue;
-                inScope = true;
-                const denies = this.statements
-                    .filter((s) => s.effect === "Deny" && principalCovers(s, unit) && actionCovers(s))
-                    .map((s) => conditionBox(s, issuer, "under", this.alphabet))
-                    .filter((b) => b.possible);
-                for (const st of allows) this.checkStatement(st, unit, denies);
-            }
+            const unit: Unit = { issuer, kind };
+            const allows = this.statements.filter((s) => s.effect === "Allow" && principalCovers(s, unit) && actionCovers(s));
+            if (allows.length === 0) continue;
+            inScope = true;
+            const denies = this.statements
+                .filter((s) => s.effect === "Deny" && principalCovers(s, unit) && actionCovers(s))
+                .map((s) => conditionBox(s, issuer, "under", this.alphabet))
+                .filter((b) => b.possible);
+            for (const st of allows) this.checkStatement(st, unit, denies);
         }
         if (!inScope) {
             this.notes.push("No Allow statement lets a Pulumi OIDC issuer assume this role: out of scope.");
@@ -266,23 +255,6 @@ class Analysis {
             })),
             usableFromPulumi: this.usable,
         };
-    }
-
-    /** The provider ARNs of this issuer named by Allow statements, plus a wildcard unit when some principal is a wildcard. */
-    private units(issuer: string, kind: IssuerKind): Unit[] {
-        const arns = new Set<string>();
-        let wildcard = false;
-        for (const st of this.statements) {
-            if (st.effect !== "Allow") continue;
-            const p = st.principal;
-            if (p.kind === "NotPrincipal" || p.wildcard || p.federated.includes("*")) wildcard = true;
-            for (const f of p.federated) {
-                if (issuerOfArn(f) === issuer) arns.add(arnKey(f)!);
-            }
-        }
-        const units: Unit[] = [...arns].map((arn) => ({ issuer, kind, arn }));
-        if (wildcard) units.push({ issuer, kind, arn: null });
-        return units;
     }
 
     /** Splits a box into disjoint cells by how its tokens escape each Deny; empty cells are dropped. */
