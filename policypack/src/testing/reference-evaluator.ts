@@ -47,26 +47,31 @@ type PatternElement = { kind: "char"; c: string } | { kind: "any" } | { kind: "o
 export function matchPattern(pattern: readonly PatternElement[], text: string): boolean {
     const chars = Array.from(text);
     const n = chars.length;
-    // row[j]: pattern[0..i) matches text[0..j)
-    let row: boolean[] = new Array<boolean>(n + 1).fill(false);
-    row[0] = true;
+    // row[j] = 1: pattern[0..i) matches text[0..j)
+    let row = new Uint8Array(n + 1);
+    row[0] = 1;
     for (const el of pattern) {
-        const next: boolean[] = new Array<boolean>(n + 1).fill(false);
+        const next = new Uint8Array(n + 1);
+        let any = 0;
         if (el.kind === "any") {
-            let seen = false;
+            let seen = 0;
             for (let j = 0; j <= n; j++) {
-                seen = seen || row[j] === true;
+                seen |= row[j]!;
                 next[j] = seen;
             }
+            any = seen;
         } else {
             for (let j = 1; j <= n; j++) {
-                if (row[j - 1] !== true) continue;
-                next[j] = el.kind === "one" || el.c === chars[j - 1];
+                if (row[j - 1] === 1 && (el.kind === "one" || el.c === chars[j - 1])) {
+                    next[j] = 1;
+                    any = 1;
+                }
             }
         }
+        if (!any) return false;
         row = next;
     }
-    return row[n] === true;
+    return row[n] === 1;
 }
 
 /** StringLike syntax (`*`, `?`, no variables): does `glob` match `text`? */
@@ -358,10 +363,18 @@ function classifyKey(key: string, token: PulumiToken): KeyValue {
 type Approx = "over" | "under";
 
 /** Does one listed value match `v`? A value with a variable matches anything (over) or nothing (under). */
+const parsedValues = new Map<string, { pattern: PatternElement[]; hasVariable: boolean }>();
+
 function valueMatches(base: string, listed: string, v: string, approx: Approx): boolean {
     const like = base === "StringLike" || base === "StringNotLike";
     const ignoreCase = base === "StringEqualsIgnoreCase" || base === "StringNotEqualsIgnoreCase";
-    const parsed = parseValue(ignoreCase ? listed.toLowerCase() : listed, like);
+    const cacheKey = `${like ? "L" : "E"}${ignoreCase ? "i" : "c"}${listed}`;
+    let parsed = parsedValues.get(cacheKey);
+    if (!parsed) {
+        parsed = parseValue(ignoreCase ? listed.toLowerCase() : listed, like);
+        if (parsedValues.size > 10_000) parsedValues.clear();
+        parsedValues.set(cacheKey, parsed);
+    }
     if (parsed.hasVariable && approx === "under") return false;
     return matchPattern(parsed.pattern, ignoreCase ? v.toLowerCase() : v);
 }
@@ -550,8 +563,9 @@ export function candidateTokens(doc: unknown, issuers: readonly string[] = DEFAU
     }
     collectStrings(d, strings);
     const derived = [...strings].flatMap(instantiate);
-    const auds = new Set([...BASE_AUDIENCES, ...derived.filter((s) => V1_AUD.test(s))]);
-    const subs = new Set([...BASE_SUBJECTS, ...derived.filter((s) => V1_SUBS.some((re) => re.test(s)))]);
+    // The document's own values first, then the fixed near misses; capped to keep the product small.
+    const auds = [...new Set([...derived.filter((s) => V1_AUD.test(s)), ...BASE_AUDIENCES])].slice(0, 24);
+    const subs = [...new Set([...derived.filter((s) => V1_SUBS.some((re) => re.test(s))), ...BASE_SUBJECTS])].slice(0, 90);
     const v2subs = new Set([...V2_SUBJECTS, ...derived.filter((s) => V2_SUB.test(s))]);
     const out: PulumiToken[] = [];
     for (const issuer of issuers) {
