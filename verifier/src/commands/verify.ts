@@ -1,7 +1,247 @@
+/**
+ * `oidc-guard verify`: the post-deploy proof that an ESC environment yields working temporary AWS credentials for
+ * the expected role, and that environments which must not get in are refused. Argument parsing, output and exit
+ * codes only; the work is in ../verify/. Exit codes: 0 verified, 1 verification failed, 2 usage or configuration
+ * error, 3 could not verify.
+ */
+import { parseArgs } from "node:util";
 import { CliError, EXIT, type CliIO } from "../io.js";
+import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, verifyEnvironments } from "../verify/batch.js";
+import { VerifyConfigError } from "../verify/errors.js";
+import { looksLikePulumiToken, parseEnvRef } from "../verify/ref.js";
+import { Redactor, redactingSink, type Sink } from "../verify/redact.js";
+import { OUTPUT_FORMATS, render, type OutputFormat } from "../verify/render.js";
+import {
+    DEFAULT_ENVIRONMENT_OUTPUT,
+    DEFAULT_ROLE_ARN_OUTPUT,
+    readStackOutputs,
+} from "../verify/stack-outputs.js";
+import type { BatchVerificationResult, VerificationResult, VerifyOptions } from "../verify/types.js";
+import { createContext, DEFAULT_TIMEOUT_SECONDS, verifyWithContext } from "../verify/verify-environment.js";
+import { Deadline } from "../verify/deadline.js";
 
-/** `oidc-guard verify`: not built yet. */
-export async function main(_argv: string[], _io: CliIO): Promise<number> {
-    await Promise.resolve();
-    throw new CliError("'verify' is not implemented yet", EXIT.usage);
+/** Default deadline when several environments are verified. */
+const DEFAULT_BATCH_TIMEOUT_SECONDS = 300;
+
+export const HELP = `Usage: oidc-guard verify <org>/<project>/<env>... [options]
+       oidc-guard verify --all <org> [options]
+       oidc-guard verify --stack-outputs <file> [options]
+
+Open ESC environments and prove, without printing any secret, that each returns temporary AWS
+credentials (ASIA... with a session token) that work (STS GetCallerIdentity) and belong to the expected
+role, and that --expect-denied environments get no credentials.
+
+Options:
+  --role-arn <arn>              Role the credentials must belong to (default: the environment's
+                                literal oidc.roleArn, when readable).
+  --expect-denied <ref>         An environment that must NOT get credentials (repeatable): the runtime
+                                proof that the role's trust policy pins sub.
+  --no-sts                      Do not call STS; the result says so and skips the identity checks.
+  --duration <go-duration>      Open duration, e.g. 15m or 1h (ESC default 1h); also bounds the expiry.
+  --timeout <seconds>           Overall deadline (default ${DEFAULT_TIMEOUT_SECONDS}; ${DEFAULT_BATCH_TIMEOUT_SECONDS} with several environments).
+  --format text|json|junit      Output format on stdout (default text).
+  --stack-outputs <file>        Read the role ARN and environment(s) from \`pulumi stack output --json\`.
+  --role-arn-output <key>       Output holding the role ARN (default ${DEFAULT_ROLE_ARN_OUTPUT}).
+  --environment-output <key>    Output holding <org>/<project>/<env> or a list of them (default ${DEFAULT_ENVIRONMENT_OUTPUT}).
+  --all <org>                   Verify every environment of <org> whose definition opens aws-login.
+  --concurrency <n>             Environments verified at once with several (default ${DEFAULT_CONCURRENCY}, max ${MAX_CONCURRENCY}).
+  -h, --help                    Show this help.
+
+Environment:
+  PULUMI_ACCESS_TOKEN           Required. Never pass a token as an argument.
+  PULUMI_BACKEND_URL            Pulumi Cloud API (default https://api.pulumi.com; ports and paths work).
+  AWS_ENDPOINT_URL_STS, AWS_REGION   Where STS is called (AWS SDK semantics; region default us-east-1).
+  GITHUB_ACTIONS=true           Also emit ::add-mask:: for each access key id obtained.
+
+Exit codes:
+  0 verified   1 verification failed   2 usage or configuration error   3 could not verify
+
+Examples:
+  oidc-guard verify acme/platform/aws-prod --role-arn arn:aws:iam::123456789012:role/esc-prod
+  oidc-guard verify acme/platform/aws-prod --expect-denied acme/platform/aws-dev --format junit > verify.xml
+  pulumi stack output --json > outputs.json && oidc-guard verify --stack-outputs outputs.json
+  oidc-guard verify --all acme --concurrency 16 --format json
+`;
+
+function usage(message: string, hint?: string): CliError {
+    return new CliError(`${message}${hint ? `\nhint: ${hint}` : ""}`, EXIT.usage);
+}
+
+interface Parsed {
+    refs: string[];
+    all?: string;
+    format: OutputFormat;
+    concurrency?: number;
+    options: VerifyOptions;
+    stackOutputs?: { file: string; roleKey?: string; envKey?: string };
+}
+
+function parse(argv: string[]): Parsed | "help" {
+    // A token must never come from argv, and must not be echoed back in an error about it either.
+    if (argv.some(looksLikePulumiToken)) {
+        throw usage(
+            "an argument looks like a Pulumi access token",
+            "tokens are read from PULUMI_ACCESS_TOKEN only; revoke a token that was passed on a command line",
+        );
+    }
+    let values;
+    let positionals: string[];
+    try {
+        ({ values, positionals } = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            strict: true,
+            options: {
+                "role-arn": { type: "string" },
+                "expect-denied": { type: "string", multiple: true },
+                "no-sts": { type: "boolean" },
+                duration: { type: "string" },
+                timeout: { type: "string" },
+                format: { type: "string" },
+                "stack-outputs": { type: "string" },
+                "role-arn-output": { type: "string" },
+                "environment-output": { type: "string" },
+                all: { type: "string" },
+                concurrency: { type: "string" },
+                help: { type: "boolean", short: "h" },
+            },
+        }));
+    } catch (e) {
+        const msg = e instanceof Error ? e.message.split("\n")[0] : "invalid arguments";
+        throw usage(msg ?? "invalid arguments", "run 'oidc-guard verify --help'");
+    }
+    if (values.help) return "help";
+    const format = (values.format ?? "text") as OutputFormat;
+    if (!OUTPUT_FORMATS.includes(format)) {
+        throw usage(`--format '${values.format ?? ""}' is not one of ${OUTPUT_FORMATS.join(", ")}`);
+    }
+    let timeoutSeconds: number | undefined;
+    if (values.timeout !== undefined) {
+        timeoutSeconds = Number(values.timeout);
+        if (!/^\d+(\.\d+)?$/.test(values.timeout) || !(timeoutSeconds > 0)) {
+            throw usage(`--timeout '${values.timeout}' is not a positive number of seconds`);
+        }
+    }
+    let concurrency: number | undefined;
+    if (values.concurrency !== undefined) {
+        concurrency = Number(values.concurrency);
+        if (!/^\d+$/.test(values.concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+            throw usage(`--concurrency '${values.concurrency}' must be an integer from 1 to ${MAX_CONCURRENCY}`);
+        }
+    }
+    if (values.all !== undefined && positionals.length > 0) {
+        throw usage("give either --all <org> or environment references, not both");
+    }
+    if ((values["role-arn-output"] !== undefined || values["environment-output"] !== undefined) && values["stack-outputs"] === undefined) {
+        throw usage("--role-arn-output and --environment-output name keys in --stack-outputs <file>, which is missing");
+    }
+    return {
+        refs: positionals,
+        all: values.all,
+        format,
+        concurrency,
+        options: {
+            roleArn: values["role-arn"],
+            expectDenied: values["expect-denied"] ?? [],
+            sts: !values["no-sts"],
+            duration: values.duration,
+            timeoutSeconds,
+        },
+        stackOutputs:
+            values["stack-outputs"] !== undefined
+                ? { file: values["stack-outputs"], roleKey: values["role-arn-output"], envKey: values["environment-output"] }
+                : undefined,
+    };
+}
+
+/** Exit code of a verdict. */
+export function exitCodeFor(verdict: VerificationResult["verdict"]): number {
+    return verdict === "verified" ? EXIT.ok : verdict === "failed" ? EXIT.failed : EXIT.couldNotVerify;
+}
+
+/** `oidc-guard verify`: returns the exit code; throws CliError for usage and configuration errors. */
+export async function main(argv: string[], io: CliIO): Promise<number> {
+    const parsed = parse(argv);
+    if (parsed === "help") {
+        io.stdout.write(HELP);
+        return EXIT.ok;
+    }
+    // Everything written goes through the redactor: the token now, credentials as they are seen.
+    const redactor = new Redactor();
+    redactor.add(io.env.PULUMI_ACCESS_TOKEN?.trim());
+    const stdout = redactingSink(io.stdout, redactor);
+    const stderr = redactingSink(io.stderr, redactor);
+    const inGitHubActions = io.env.GITHUB_ACTIONS === "true";
+    const masked = new Set<string>();
+    const onAccessKeyId = (id: string): void => {
+        // Workflow commands go to the raw stream: the value would otherwise be scrubbed. Only key ids, never secrets.
+        if (!inGitHubActions || masked.has(id) || !/^[A-Z0-9]{16,128}$/.test(id)) return;
+        masked.add(id);
+        io.stderr.write(`::add-mask::${id}\n`);
+    };
+
+    try {
+        let refs = parsed.refs;
+        const options: VerifyOptions & { redactor: Redactor; onAccessKeyId: (id: string) => void } = {
+            ...parsed.options,
+            env: io.env,
+            redactor,
+            onAccessKeyId,
+        };
+        if (parsed.stackOutputs) {
+            const so = parsed.stackOutputs;
+            const values = readStackOutputs(so.file, io.cwd, {
+                roleArn: so.roleKey ?? DEFAULT_ROLE_ARN_OUTPUT,
+                roleArnExplicit: so.roleKey !== undefined,
+                environment: so.envKey ?? DEFAULT_ENVIRONMENT_OUTPUT,
+                environmentExplicit: so.envKey !== undefined,
+            });
+            if (options.roleArn === undefined && values.roleArn !== undefined) {
+                options.roleArn = values.roleArn;
+                options.roleArnSource = "stack-outputs";
+            }
+            if (refs.length === 0 && parsed.all === undefined) {
+                if (!values.environments) {
+                    throw new VerifyConfigError(
+                        `--stack-outputs ${so.file}: no output '${so.envKey ?? DEFAULT_ENVIRONMENT_OUTPUT}' to take the environment from`,
+                        "give <org>/<project>/<env>, or name the output with --environment-output",
+                    );
+                }
+                refs = values.environments;
+            }
+        }
+        if (refs.length === 0 && parsed.all === undefined) {
+            throw usage("no environment given", "oidc-guard verify <org>/<project>/<env> (or --all <org>, or --stack-outputs <file>); see --help");
+        }
+
+        let result: VerificationResult | BatchVerificationResult;
+        if (parsed.all === undefined && refs.length === 1) {
+            const ref = parseEnvRef(refs[0] as string);
+            const ctx = createContext(options);
+            result = await verifyWithContext(ctx, ref, new Deadline(ctx.timeoutMs));
+        } else {
+            const progress = io.stderr.isTTY === true && parsed.format === "text";
+            result = await verifyEnvironments(parsed.all !== undefined ? { all: parsed.all } : { refs }, {
+                ...options,
+                timeoutSeconds: options.timeoutSeconds ?? DEFAULT_BATCH_TIMEOUT_SECONDS,
+                concurrency: parsed.concurrency,
+                onProgress: progress ? progressWriter(stderr) : undefined,
+            });
+            if (progress) stderr.write("\r\u001b[K");
+        }
+        stdout.write(render(result, parsed.format));
+        return exitCodeFor(result.verdict);
+    } catch (e) {
+        if (e instanceof VerifyConfigError) throw usage(e.message, e.hint);
+        throw e;
+    }
+}
+
+/** Progress on a TTY: one line rewritten in place. */
+function progressWriter(sink: Sink): (done: number, total: number, last: VerificationResult) => void {
+    const tallies = { verified: 0, failed: 0, error: 0 };
+    return (done, total, last) => {
+        tallies[last.verdict]++;
+        sink.write(`\r\u001b[K[${done}/${total}] ${tallies.verified} verified, ${tallies.failed} failed, ${tallies.error} could not be verified  ${last.environment}`);
+    };
 }

@@ -68,3 +68,11 @@ export function hintForStatus(kind: ServiceErrorKind): string | undefined {
             return kind satisfies never;
     }
 }
+
+/** The prefix of a failed check's detail when the check could not be completed (a service error, not a finding). */
+export const COULD_NOT_VERIFY = "could not verify: ";
+
+/** The detail of a check that a service error stopped. */
+export function couldNotVerifyDetail(e: ServiceError): string {
+    return `${COULD_NOT_VERIFY}${e.message}${e.hint ? ` (hint: ${e.hint})` : ""}`;
+}

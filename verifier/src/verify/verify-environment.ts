@@ -10,7 +10,7 @@ import { analyzeCredentials, findAwsLogins, type AwsLoginCall } from "./credenti
 import { Deadline } from "./deadline.js";
 import { classifyDiagnostic, showDiagnostic } from "./diagnostics.js";
 import { EscClient } from "./esc.js";
-import { ServiceError, VerifyConfigError } from "./errors.js";
+import { couldNotVerifyDetail, ServiceError, VerifyConfigError } from "./errors.js";
 import { envNameInOrg, formatEnvRef, parseEnvRef, parseGoDuration, type EnvRef } from "./ref.js";
 import { Redactor, shortenKeyId } from "./redact.js";
 import { getCallerIdentity, parseAssumedRoleArn, parseRoleArn, type StsOutcome } from "./sts.js";
@@ -34,11 +34,14 @@ export interface VerifyContext {
     signal?: AbortSignal;
     /** Collects every secret value seen, so output can be scrubbed as a last line of defence. */
     redactor: Redactor;
+    /** Told each access key id obtained (the CLI masks them in GitHub Actions logs). */
+    onAccessKeyId?: (accessKeyId: string) => void;
 }
 
 /** Internal options: the public ones plus a redactor shared with the CLI's output. */
 export interface InternalVerifyOptions extends VerifyOptions {
     redactor?: Redactor;
+    onAccessKeyId?: (accessKeyId: string) => void;
 }
 
 /** Validates options and resolves configuration. Throws VerifyConfigError (exit 2) before any request is sent. */
@@ -87,6 +90,7 @@ export function createContext(options: InternalVerifyOptions = {}): VerifyContex
         now: options.now ?? Date.now,
         signal: options.signal,
         redactor,
+        onAccessKeyId: options.onAccessKeyId,
     };
 }
 
@@ -119,9 +123,17 @@ class Outcome {
     skip(id: string, detail: string): void {
         this.checks.push({ id, status: "skip", detail });
     }
+    /** Adds an expect-denied outcome. */
+    add(d: DeniedOutcome): void {
+        this.checks.push(d.check);
+        if (d.error) {
+            this.errorChecks.add(d.check);
+            this.error ??= d.error;
+        }
+    }
     /** A check that could not be completed because a service could not be used. */
     errored(id: string, e: ServiceError): void {
-        const c: VerifyCheck = { id, status: "fail", detail: `could not verify: ${e.message}${e.hint ? ` (hint: ${e.hint})` : ""}` };
+        const c: VerifyCheck = { id, status: "fail", detail: couldNotVerifyDetail(e) };
         this.checks.push(c);
         this.errorChecks.add(c);
         this.error ??= e;
@@ -151,10 +163,7 @@ export async function verifyWithContext(ctx: VerifyContext, ref: EnvRef, deadlin
         verifyMain(ctx, ref, deadline, out, result),
         Promise.all(ctx.expectDenied.map((d) => checkDenied(ctx, ref, d, deadline))),
     ]);
-    for (const d of denied) {
-        if (d.error) out.errored(d.id, d.error);
-        else out.checks.push(d.check);
-    }
+    for (const d of denied) out.add(d);
     result.verdict = out.verdict();
     result.error = out.error ? { kind: out.error.kind, message: out.error.message } : null;
     result.durationMs = Date.now() - started;
@@ -209,6 +218,7 @@ async function verifyMain(ctx: VerifyContext, ref: EnvRef, deadline: Deadline, o
     const bound = lifetimeBound(ctx, logins);
     const creds = analyzeCredentials(env, { now: ctx.now(), maxLifetimeMs: bound.ms, lifetimeSource: bound.source });
     ctx.redactor.add(...creds.secrets);
+    if (creds.credentials) ctx.onAccessKeyId?.(creds.credentials.accessKeyId);
     out.checks.push(...creds.checks);
     result.accessKeyId = creds.accessKeyIdShort ?? null;
 
@@ -289,16 +299,20 @@ function lifetimeBound(ctx: VerifyContext, logins: AwsLoginCall[]): { ms: number
     return { ms: AWS_LOGIN_DEFAULT_DURATION_MS, source: "aws-login's default of 2h" };
 }
 
-interface DeniedOutcome {
+/** The check for one `--expect-denied` environment; `error` set when a service could not be used. */
+export interface DeniedOutcome {
     id: string;
     check: VerifyCheck;
     error?: ServiceError;
 }
 
-/** Opens an environment that must not get in, and reports whether it did. */
-async function checkDenied(ctx: VerifyContext, main: EnvRef, denied: EnvRef, deadline: Deadline): Promise<DeniedOutcome> {
+/**
+ * Opens an environment that must not get in, and reports whether it did. `main` is the environment that should get
+ * in (for the fix in the message), when there is one.
+ */
+export async function checkDenied(ctx: VerifyContext, main: EnvRef | undefined, denied: EnvRef, deadline: Deadline): Promise<DeniedOutcome> {
     const id = `${CHECK_IDS.expectDenied}:${formatEnvRef(denied)}`;
-    const pin = `pulumi:environments:org:${main.org}:env:${envNameInOrg(main)}`;
+    const pin = main ? `pulumi:environments:org:${main.org}:env:${envNameInOrg(main)}` : "the subject of the environment that should get in";
     const fail = (detail: string): DeniedOutcome => ({ id, check: { id, status: "fail", detail } });
     try {
         const opened = await ctx.esc.open(denied, ctx.duration?.text, deadline);
@@ -309,12 +323,13 @@ async function checkDenied(ctx: VerifyContext, main: EnvRef, denied: EnvRef, dea
                 return { id, check: { id, status: "pass", detail: `refused as expected: ${first}` } };
             }
             return fail(
-                `refused, but not by the role's trust policy (${first}): this does not prove that sub is pinned; make the environment differ from ${formatEnvRef(main)} only in its name`,
+                `refused, but not by the role's trust policy (${first}): this does not prove that sub is pinned; make it differ from the verified environment only in its name`,
             );
         }
         const env = await ctx.esc.read(denied, opened.id, deadline);
         const creds = analyzeCredentials(env, { now: ctx.now(), maxLifetimeMs: Number.MAX_SAFE_INTEGER, lifetimeSource: "" });
         ctx.redactor.add(...creds.secrets);
+        if (creds.credentials) ctx.onAccessKeyId?.(creds.credentials.accessKeyId);
         if (!creds.credentials) {
             return fail(
                 `opened without an AWS login error but returned no credentials: it proves nothing about the trust policy; point --expect-denied at an environment that opens aws-login with the same role`,
@@ -335,6 +350,6 @@ async function checkDenied(ctx: VerifyContext, main: EnvRef, denied: EnvRef, dea
         );
     } catch (e) {
         if (!(e instanceof ServiceError)) throw e;
-        return { id, check: { id, status: "fail", detail: e.message }, error: e };
+        return { id, check: { id, status: "fail", detail: couldNotVerifyDetail(e) }, error: e };
     }
 }

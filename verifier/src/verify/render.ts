@@ -1,0 +1,161 @@
+/**
+ * Rendering of verify results: `text` (for people), `json` (the stable, schema-described shape that
+ * `oidc-guard report` reads: verifier/schemas/verify-result.schema.json) and `junit` (one testcase per check).
+ * Results carry no secrets by construction; the CLI additionally scrubs everything it writes.
+ */
+import type { VerifyCheck } from "../results.js";
+import { COULD_NOT_VERIFY } from "./errors.js";
+import type { BatchVerificationResult, VerificationResult } from "./types.js";
+
+export type OutputFormat = "text" | "json" | "junit";
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ["text", "json", "junit"];
+
+
+function isErrorCheck(c: VerifyCheck): boolean {
+    return c.status === "fail" && c.detail.startsWith(COULD_NOT_VERIFY);
+}
+
+function seconds(ms: number | undefined): string {
+    return ms === undefined ? "0" : (ms / 1000).toFixed(3);
+}
+
+const LABEL: Record<VerifyCheck["status"], string> = { pass: "pass", fail: "FAIL", skip: "skip" };
+
+function checkLines(checks: VerifyCheck[], indent: string): string[] {
+    const width = Math.min(40, Math.max(...checks.map((c) => c.id.length), 10));
+    return checks.map((c) => `${indent}${(isErrorCheck(c) ? "ERROR" : LABEL[c.status]).padEnd(5)}  ${c.id.padEnd(width)}  ${c.detail}`);
+}
+
+/** Text for one environment. */
+export function renderText(r: VerificationResult): string {
+    const lines: string[] = [];
+    const verdict = r.verdict === "verified" ? "VERIFIED" : r.verdict === "failed" ? "FAILED" : "COULD NOT VERIFY";
+    lines.push(`${r.environment}: ${verdict}${r.durationMs !== undefined ? ` (${(r.durationMs / 1000).toFixed(1)} s)` : ""}`);
+    lines.push(...checkLines(r.checks, "  "));
+    if (r.diagnostics && r.diagnostics.length > 0) {
+        lines.push("diagnostics:");
+        for (const d of r.diagnostics) {
+            lines.push(`  ${d.message}`);
+            if (d.hint) lines.push(`    hint: ${d.hint}`);
+        }
+    }
+    if (r.callerIdentity) lines.push(`caller identity: ${r.callerIdentity.arn} (account ${r.callerIdentity.account})`);
+    if (r.expectedRole) lines.push(`expected role:   ${r.expectedRole.arn} (from ${r.expectedRole.source})`);
+    if (r.accessKeyId) lines.push(`access key id:   ${r.accessKeyId}`);
+    if (r.sts === "skipped" && r.checks.some((c) => c.detail.startsWith("--no-sts"))) lines.push("sts: skipped (--no-sts)");
+    if (r.error) lines.push(`error: ${r.error.message}`);
+    return `${lines.join("\n")}\n`;
+}
+
+/** Text for a batch: one summary table, then the failing checks of each environment that did not verify. */
+export function renderBatchText(b: BatchVerificationResult): string {
+    const lines: string[] = [];
+    const envWidth = Math.min(60, Math.max(11, ...b.results.map((r) => r.environment.length)));
+    lines.push(`${"ENVIRONMENT".padEnd(envWidth)}  ${"VERDICT".padEnd(8)}  CALLER / FIRST PROBLEM`);
+    for (const r of b.results) {
+        const firstFail = r.checks.find((c) => c.status === "fail");
+        const what = r.verdict === "verified" ? (r.callerIdentity?.arn ?? "(sts skipped)") : firstFail ? `${firstFail.id}: ${firstFail.detail}` : (r.error?.message ?? "");
+        lines.push(`${r.environment.padEnd(envWidth)}  ${r.verdict.padEnd(8)}  ${what}`);
+    }
+    if (b.checks.length > 0) {
+        lines.push("");
+        lines.push(...checkLines(b.checks, ""));
+    }
+    const notVerified = b.results.filter((r) => r.verdict !== "verified");
+    for (const r of notVerified) {
+        lines.push("");
+        lines.push(`${r.environment}:`);
+        lines.push(...checkLines(r.checks.filter((c) => c.status === "fail"), "  "));
+        for (const d of r.diagnostics ?? []) {
+            lines.push(`  ${d.message}`);
+            if (d.hint) lines.push(`    hint: ${d.hint}`);
+        }
+    }
+    lines.push("");
+    const s = b.summary;
+    const skipped = b.skipped ? `; ${b.skipped.length} skipped (no aws-login in their definition)` : "";
+    lines.push(`${b.results.length} environment${b.results.length === 1 ? "" : "s"}: ${s.verified} verified, ${s.failed} failed, ${s.error} could not be verified${skipped}`);
+    lines.push(`verdict: ${b.verdict}`);
+    return `${lines.join("\n")}\n`;
+}
+
+/** The JSON document (`--format json`), pretty-printed. */
+export function renderJson(r: VerificationResult | BatchVerificationResult): string {
+    return `${JSON.stringify(r, null, 2)}\n`;
+}
+
+/** XML 1.0 text: escapes markup and drops characters XML cannot carry. */
+function xml(s: string): string {
+    let out = "";
+    for (const ch of s) {
+        const c = ch.codePointAt(0) ?? 0;
+        if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0xfffe || c === 0xffff) continue;
+        out += ch === "&" ? "&amp;" : ch === "<" ? "&lt;" : ch === ">" ? "&gt;" : ch === '"' ? "&quot;" : ch === "'" ? "&apos;" : ch;
+    }
+    return out;
+}
+
+function suite(name: string, checks: VerifyCheck[], durationMs: number | undefined, props: [string, string][]): { xml: string; tests: number; failures: number; errors: number; skipped: number } {
+    let failures = 0;
+    let errors = 0;
+    let skipped = 0;
+    const cases = checks.map((c) => {
+        const head = `    <testcase classname="${xml(`oidc-guard.verify.${name}`)}" name="${xml(c.id)}" time="0">`;
+        if (c.status === "skip") {
+            skipped++;
+            return `${head}\n      <skipped message="${xml(c.detail)}"/>\n    </testcase>`;
+        }
+        if (c.status === "fail") {
+            const tag = isErrorCheck(c) ? "error" : "failure";
+            if (tag === "error") errors++;
+            else failures++;
+            return `${head}\n      <${tag} message="${xml(c.detail)}" type="${tag === "error" ? "could-not-verify" : "verification-failed"}">${xml(c.detail)}</${tag}>\n    </testcase>`;
+        }
+        return `${head}\n      <system-out>${xml(c.detail)}</system-out>\n    </testcase>`;
+    });
+    const properties = props.length
+        ? `    <properties>\n${props.map(([k, v]) => `      <property name="${xml(k)}" value="${xml(v)}"/>`).join("\n")}\n    </properties>\n`
+        : "";
+    const body = `  <testsuite name="${xml(name)}" tests="${checks.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${seconds(durationMs)}">\n${properties}${cases.join("\n")}${cases.length ? "\n" : ""}  </testsuite>`;
+    return { xml: body, tests: checks.length, failures, errors, skipped };
+}
+
+function resultProps(r: VerificationResult): [string, string][] {
+    const p: [string, string][] = [["verdict", r.verdict]];
+    if (r.callerIdentity) p.push(["callerIdentity.arn", r.callerIdentity.arn]);
+    if (r.expectedRole) p.push(["expectedRole", r.expectedRole.arn]);
+    if (r.accessKeyId) p.push(["accessKeyId", r.accessKeyId]);
+    return p;
+}
+
+/** JUnit XML: one testsuite per environment (plus one for batch-wide checks), one testcase per check. */
+export function renderJunit(r: VerificationResult | BatchVerificationResult): string {
+    const suites: ReturnType<typeof suite>[] = [];
+    if ("results" in r) {
+        for (const e of r.results) suites.push(suite(e.environment, e.checks, e.durationMs, resultProps(e)));
+        if (r.checks.length > 0) suites.push(suite("batch", r.checks, undefined, [["verdict", r.verdict]]));
+    } else {
+        suites.push(suite(r.environment, r.checks, r.durationMs, resultProps(r)));
+    }
+    const total = (k: "tests" | "failures" | "errors" | "skipped"): number => suites.reduce((n, s) => n + s[k], 0);
+    return (
+        `<?xml version="1.0" encoding="UTF-8"?>\n` +
+        `<testsuites name="oidc-guard verify" tests="${total("tests")}" failures="${total("failures")}" errors="${total("errors")}" skipped="${total("skipped")}">\n` +
+        suites.map((s) => s.xml).join("\n") +
+        `\n</testsuites>\n`
+    );
+}
+
+/** Renders in `format`. */
+export function render(r: VerificationResult | BatchVerificationResult, format: OutputFormat): string {
+    switch (format) {
+        case "json":
+            return renderJson(r);
+        case "junit":
+            return renderJunit(r);
+        case "text":
+            return "results" in r ? renderBatchText(r) : renderText(r);
+        default:
+            return format satisfies never;
+    }
+}
