@@ -274,19 +274,31 @@ export class LazyDfa implements Automaton {
         return this.representative.length;
     }
 
+    private mark = new Uint32Array(0);
+    private epoch = 0;
+
     private closure(seed: number[]): Int32Array {
-        const seen = new Set<number>(seed);
-        const stack = [...seed];
+        if (this.mark.length < this.nfa.eps.length) this.mark = new Uint32Array(this.nfa.eps.length);
+        const epoch = ++this.epoch;
+        const out: number[] = [];
+        const stack: number[] = [];
+        for (const s of seed) {
+            if (this.mark[s] !== epoch) {
+                this.mark[s] = epoch;
+                stack.push(s);
+            }
+        }
         while (stack.length > 0) {
             const s = stack.pop()!;
+            out.push(s);
             for (const t of this.nfa.eps[s]!) {
-                if (!seen.has(t)) {
-                    seen.add(t);
+                if (this.mark[t] !== epoch) {
+                    this.mark[t] = epoch;
                     stack.push(t);
                 }
             }
         }
-        return Int32Array.from([...seen].sort((a, b) => a - b));
+        return Int32Array.from(out).sort();
     }
 
     private intern(set: Int32Array): number {
@@ -456,14 +468,22 @@ export class Product implements Automaton {
     /** Classes in witness preference order. */
     private readonly classOrder: number[];
     private readonly otherClass: number;
+    /** Reused buffer for the next tuple; copied only when the tuple is new. */
+    private scratch: Int32Array = new Int32Array(0);
+
+    /** Index of the first passenger leaf: automata run alongside that do not take part in acceptance. */
+    private readonly firstPassenger: number;
 
     constructor(
         lang: Lang,
         private readonly alphabet: Alphabet,
         private readonly budget: Budget,
+        passengers: readonly Automaton[] = [],
     ) {
         this.test = this.compileLang(lang);
         this.fate = this.compileFate(lang);
+        this.firstPassenger = this.leaves.length;
+        this.leaves.push(...passengers);
         if (lang.k === "leaf") this.required.push(0);
         if (lang.k === "and") {
             for (const x of lang.xs) if (x.k === "leaf") this.required.push(this.leaves.indexOf(x.a));
@@ -489,6 +509,7 @@ export class Product implements Automaton {
         this.leafInput = this.leaves.map((l) =>
             Int32Array.from(this.members, (m) => (l.symbolClass ? l.symbolClass(m[0]!) : m[0]!)),
         );
+        this.scratch = new Int32Array(this.leaves.length);
         this.intern(Int32Array.from(this.leaves, (l) => l.start), -1, -1);
     }
 
@@ -589,22 +610,23 @@ export class Product implements Automaton {
 
     private dead(from: number, cls: number): number {
         if (this.deadState < 0) {
-            this.deadState = this.add(Int32Array.from(this.leaves, () => -1), -1, from, cls, false);
+            this.deadState = this.add(Int32Array.from(this.leaves, () => -1), null, from, cls, false);
             this.table[this.deadState]!.fill(this.deadState);
         }
         return this.deadState;
     }
 
-    private add(tuple: Int32Array, h: number, from: number, cls: number, accepting: boolean | undefined): number {
+    /** Adds a state; `h` null keeps it out of the tuple index (the dead state). */
+    private add(tuple: Int32Array, h: number | null, from: number, cls: number, accepting: boolean | undefined): number {
         this.budget.take();
         const id = this.tuples.length;
-        if (h !== -1 || id === 0) {
+        if (h !== null) {
             const bucket = this.buckets.get(h);
             if (bucket) bucket.push(id);
             else this.buckets.set(h, [id]);
         }
         this.tuples.push(tuple);
-        this.acc.push(accepting ?? this.test(Array.from(tuple, (s, i) => this.leaves[i]!.accepting(s))));
+        this.acc.push(accepting ?? this.test(Array.from(tuple, (s, i) => s >= 0 && this.leaves[i]!.accepting(s))));
         this.table.push(new Int32Array(this.members.length).fill(-1));
         this.parent.push([from, cls]);
         return id;
@@ -615,10 +637,10 @@ export class Product implements Automaton {
         const known = this.lookup(tuple, h);
         if (known >= 0) return known;
         if (this.tuples.length > 0) {
-            const sinks = Array.from(tuple, (st, i) => this.leaves[i]!.sink?.(st) ?? null);
+            const sinks = Array.from(tuple.subarray(0, this.firstPassenger), (st, i) => this.leaves[i]!.sink?.(st) ?? null);
             if (this.fate(sinks) === 0) return this.dead(from, cls);
         }
-        return this.add(tuple, h, from, cls, undefined);
+        return this.add(tuple.slice(), h, from, cls, undefined);
     }
 
     step(state: number, symbol: number): number {
@@ -634,7 +656,7 @@ export class Product implements Automaton {
         const cached = row[cls]!;
         if (cached >= 0) return cached;
         const tuple = this.tuples[state]!;
-        const next = new Int32Array(tuple.length);
+        const next = this.scratch;
         let id = -1;
         for (const i of this.required) {
             const l = this.leaves[i]!;
@@ -716,43 +738,54 @@ export class Product implements Automaton {
         this.explored = true;
     }
 
-    /** States from which an accepting state is reachable. */
-    live(): Uint8Array {
-        if (this.liveSet) return this.liveSet;
+    /** States from which a state satisfying `target` is reachable through states satisfying `within`. */
+    private reverse: number[][] | null = null;
+
+    coReach(target: (s: number) => boolean, within: (s: number) => boolean = () => true): Uint8Array {
         this.exploreAll();
         const n = this.tuples.length;
-        const rev: number[][] = Array.from({ length: n }, () => []);
-        for (let s = 0; s < n; s++) {
-            const row = this.table[s]!;
-            for (let c = 0; c < row.length; c++) if (row[c]! >= 0) rev[row[c]!]!.push(s);
+        if (!this.reverse) {
+            const rev: number[][] = Array.from({ length: n }, () => []);
+            for (let s = 0; s < n; s++) {
+                const row = this.table[s]!;
+                for (let c = 0; c < row.length; c++) if (row[c]! >= 0) rev[row[c]!]!.push(s);
+            }
+            this.reverse = rev;
         }
-        const live = new Uint8Array(n);
+        const rev = this.reverse;
+        const mark = new Uint8Array(n);
         const stack: number[] = [];
         for (let s = 0; s < n; s++) {
-            if (this.acc[s]) {
-                live[s] = 1;
+            if (within(s) && target(s)) {
+                mark[s] = 1;
                 stack.push(s);
             }
         }
         while (stack.length > 0) {
             const s = stack.pop()!;
             for (const p of rev[s]!) {
-                if (!live[p]) {
-                    live[p] = 1;
+                if (!mark[p] && within(p)) {
+                    mark[p] = 1;
                     stack.push(p);
                 }
             }
         }
-        this.liveSet = live;
-        return live;
+        return mark;
     }
 
-    /** Whether the language has infinitely many members (over the infinite character set). */
-    isInfinite(): boolean {
-        const live = this.live();
-        if (!live[0]) return false;
+    /** States from which an accepting state is reachable. */
+    live(): Uint8Array {
+        this.liveSet ??= this.coReach((s) => this.acc[s]!);
+        return this.liveSet;
+    }
+
+    /**
+     * Whether infinitely many strings lead from the start through `allowed` states only: a cycle among them,
+     * or an edge on OTHER (which stands for infinitely many characters) between them.
+     */
+    unbounded(allowed: Uint8Array): boolean {
+        if (!allowed[0]) return false;
         const n = this.tuples.length;
-        // A live edge on OTHER stands for infinitely many strings; so does a cycle through live states.
         const color = new Uint8Array(n); // 0 white, 1 on stack, 2 done
         const stack: Array<[number, number]> = [[0, 0]];
         color[0] = 1;
@@ -767,7 +800,7 @@ export class Product implements Automaton {
             }
             top[1] = i + 1;
             const t = row[i]!;
-            if (t < 0 || !live[t]) continue;
+            if (t < 0 || !allowed[t]) continue;
             if (i === this.otherClass) return true;
             if (color[t] === 1) return true;
             if (color[t] === 0) {
@@ -776,6 +809,26 @@ export class Product implements Automaton {
             }
         }
         return false;
+    }
+
+    /** Whether the language has infinitely many members (over the infinite character set). */
+    isInfinite(): boolean {
+        return this.unbounded(this.live());
+    }
+
+    /** The state of passenger `j` in product state `s` (-1 in the dead state). */
+    passenger(s: number, j: number): number {
+        return this.tuples[s]![this.firstPassenger + j]!;
+    }
+
+    passengerAccepting(s: number, j: number): boolean {
+        const st = this.passenger(s, j);
+        return st >= 0 && this.leaves[this.firstPassenger + j]!.accepting(st);
+    }
+
+    passengerDead(s: number, j: number): boolean {
+        const st = this.passenger(s, j);
+        return st < 0 || this.leaves[this.firstPassenger + j]!.sink?.(st) === "dead";
     }
 
     /**
@@ -857,6 +910,7 @@ function sharedKey(l: Lang): string | null {
 }
 
 const sharedDecisions = new Map<string, boolean>();
+const sharedConfinement = new Map<string, boolean[]>();
 
 function memo(kind: string, keys: Array<string | null>, decide: () => boolean): boolean {
     if (keys.some((k) => k === null)) return decide();
@@ -998,6 +1052,47 @@ export class Decider {
             if (p.isEmpty()) return false;
             return new Product(and(leaf(p.prefixes()), this.automatize(key)), this.alphabet, this.budget).isInfinite();
         });
+    }
+
+    /**
+     * For members of `scoped`: per form, whether the members in that form have infinitely many keys (prefixes
+     * in the form's key language); and whether the members in none of the forms are infinitely many.
+     * One product serves every question: the forms and keys ride along as passengers.
+     */
+    confinement(scoped: Lang, forms: ReadonlyArray<{ form: Lang; key: Lang }>): { keyed: boolean[]; rest: boolean } {
+        const s = this.simplify(scoped);
+        if (s.k === "none" || s.k === "finite") return { keyed: forms.map(() => false), rest: false };
+        const leafOf = (l: Lang): Automaton => {
+            const a = this.automatize(l);
+            if (a.k !== "leaf") throw new Error("internal: forms and keys must be single automata");
+            return a.a;
+        };
+        const decide = (): boolean[] => {
+            const passengers = forms.flatMap((f) => [leafOf(f.form), leafOf(f.key)]);
+            const p = new Product(this.automatize(s), this.alphabet, this.budget, passengers);
+            const keyed = forms.map((_, i) => {
+                const live = p.coReach((st) => p.accepting(st) && p.passengerAccepting(st, 2 * i));
+                const keyLive = p.coReach(
+                    (st) => live[st] === 1 && p.passengerAccepting(st, 2 * i + 1),
+                    (st) => live[st] === 1 && !p.passengerDead(st, 2 * i + 1),
+                );
+                return p.unbounded(keyLive);
+            });
+            const rest = p.unbounded(
+                p.coReach((st) => p.accepting(st) && forms.every((_, i) => !p.passengerAccepting(st, 2 * i))),
+            );
+            return [...keyed, rest];
+        };
+        const key = sharedKey(s);
+        let result: boolean[];
+        if (key !== null && forms.every((f) => sharedKey(f.form) !== null && sharedKey(f.key) !== null)) {
+            const memoKey = `conf:${key}|${forms.map((f) => `${sharedKey(f.form)}/${sharedKey(f.key)}`).join(",")}`;
+            result = sharedConfinement.get(memoKey) ?? decide();
+            sharedConfinement.set(memoKey, result);
+        } else {
+            result = decide();
+        }
+        return { keyed: result.slice(0, forms.length), rest: result[forms.length]! };
     }
 
     /** Whether a concrete string is in the language. */

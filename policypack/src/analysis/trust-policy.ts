@@ -436,15 +436,15 @@ class Analysis {
             const aud = audFor(org);
             const scoped = required ? and(cell.sub, subjectsNamingOrgs(required)) : cell.sub;
             const forms = keyedForms();
-            for (const f of forms) {
-                const members = and(scoped, f.form);
-                if (this.decider.keysInfinite(members, f.key)) {
-                    const sub = this.decider.pick(members, this.subCandidates(org)) ?? "";
-                    return fail(aud, sub, `its wildcard is not confined to the last segment under ${f.description}: it spans names, so other environments or stacks match too`);
-                }
+            const confinement = this.decider.confinement(scoped, forms);
+            const spanning = forms.findIndex((_, i) => confinement.keyed[i]);
+            if (spanning >= 0) {
+                const f = forms[spanning]!;
+                const sub = this.decider.pick(and(scoped, f.form), this.subCandidates(org)) ?? "";
+                return fail(aud, sub, `its wildcard is not confined to the last segment under ${f.description}: it spans names, so other environments or stacks match too`);
             }
-            const rest = and(scoped, not(or(...forms.map((f) => f.form))));
-            if (this.decider.isInfinite(rest)) {
+            if (confinement.rest) {
+                const rest = and(scoped, not(or(...forms.map((f) => f.form))));
                 const sub = this.decider.pick(rest, this.subCandidates(org)) ?? "";
                 return fail(aud, sub, "it admits unboundedly many subjects that are not under a literal organization and project or stack");
             }
