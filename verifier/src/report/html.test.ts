@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import type { CheckReport } from "../results.js";
 import { htmlEscape, renderHtml } from "./html.js";
 import { buildModel } from "./model.js";
-import { ROOT, sampleInput } from "./testdata/load.js";
+import { ROOT, sampleInput, verifyBatch } from "./testdata/load.js";
 
 const html = renderHtml(buildModel(sampleInput()));
 const ARTIFACTS = join(ROOT, "test-artifacts");
@@ -32,6 +32,13 @@ describe("HTML (as text)", () => {
         assert.ok(html.includes(`style-src &#39;${hash(style)}&#39;`));
         assert.ok(html.includes(`script-src &#39;${hash(script)}&#39;`));
         assert.equal((html.match(/<script>/g) ?? []).length, 1);
+    });
+
+    it("lists verified environments with their identity, and what a batch did not verify", () => {
+        const out = renderHtml(buildModel({ verifications: [verifyBatch()] }));
+        assert.match(out, /<li><strong>acme\/networking\/staging<\/strong> <span class="urn">acme\/networking\/staging<\/span> verified; expected role <code>arn:aws:iam::123456789012:role\/esc-networking-staging-4e1a7b2 \(from definition\)<\/code>/);
+        assert.match(out, /<section id="skipped"><h2>Listed but not verified<\/h2><ul><li><code>acme\/docs\/readme<\/code>: its definition opens no aws-login<\/li>/);
+        assert.match(out, /<dt>Error<\/dt><dd><code>rate-limited: Pulumi Cloud answered 429/);
     });
 
     it("escapes every value", () => {

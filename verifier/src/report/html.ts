@@ -190,6 +190,13 @@ function admitsHtml(entry: ReportEntry): string {
         .join("")}</ul>`;
 }
 
+/** Positive evidence of a verified environment: the identity it got, and the role it was meant to get. */
+function verifiedHtml(entry: ReportEntry): string {
+    if (entry.checks.length === 1 && !entry.callerIdentity) return `: ${inline(entry.checks[0]?.detail ?? "")}`;
+    const facts = entry.facts.filter((f) => f.label === "Caller identity" || f.label === "Expected role");
+    return ` verified${facts.map((f) => `; ${h(f.label.toLowerCase())} <code>${h(f.value)}</code>`).join("")}`;
+}
+
 function anchor(entry: ReportEntry, index: number): string {
     return `e${index}-${entry.id.replace(/[^A-Za-z0-9_-]+/g, "-").slice(0, 60)}`;
 }
@@ -230,7 +237,7 @@ function entryHtml(entry: ReportEntry, index: number): string {
     if (entry.urn) meta.push(`<dt>Resource</dt><dd><code>${h(entry.urn)}</code>${entry.resourceType ? ` (${h(entry.resourceType)})` : ""}</dd>`);
     if (entry.file) meta.push(`<dt>Input</dt><dd><code>${h(entry.file)}</code></dd>`);
     if (entry.origin) meta.push(`<dt>Result file</dt><dd><code>${h(entry.origin)}</code></dd>`);
-    if (entry.callerIdentity) meta.push(`<dt>Caller identity</dt><dd><code>${h(entry.callerIdentity.arn)}</code> (account ${h(entry.callerIdentity.account)})</dd>`);
+    for (const fact of entry.facts) meta.push(`<dt>${h(fact.label)}</dt><dd><code>${h(fact.value)}</code></dd>`);
     for (const n of entry.notes) meta.push(`<dt>Note</dt><dd>${inline(n)}</dd>`);
     const checks =
         entry.checks.length === 0
@@ -259,7 +266,7 @@ export function renderHtml(model: ReportModel): string {
         compliant.length === 0
             ? "<p>None.</p>"
             : `<ul id="compliant">${compliant
-                  .map(({ e }) => `<li><strong>${h(e.name)}</strong> <span class="urn">${h(whereText(e))}</span>${e.source === "verify" ? ` verified${e.callerIdentity ? `: assumed <code>${h(e.callerIdentity.arn)}</code>` : ""}` : admitsHtml(e)}</li>`)
+                  .map(({ e }) => `<li><strong>${h(e.name)}</strong> <span class="urn">${h(whereText(e))}</span>${e.source === "verify" ? verifiedHtml(e) : admitsHtml(e)}</li>`)
                   .join("")}</ul>`;
     const details = model.entries.map((e, i) => ({ e, i })).filter(({ e }) => e.findings.length > 0 || e.checks.length > 0);
     const heads = ["Verdict", "Target", "Kind", "Input", "Findings", "Severity", "Admits / identity"]
@@ -291,6 +298,7 @@ ${banner}
 <tbody>${model.entries.map(tableRow).join("\n")}</tbody></table>
 </section>
 <section id="evidence"><h2>Compliant, and what they admit</h2>${evidence}</section>
+${model.skipped.length === 0 ? "" : `<section id="skipped"><h2>Listed but not verified</h2><ul>${model.skipped.map((sk) => `<li><code>${h(sk.environment)}</code>: ${inline(sk.reason)}</li>`).join("")}</ul></section>`}
 <section id="findings"><h2>Findings and verification details</h2>${details.length === 0 ? "<p>None.</p>" : details.map(({ e, i }) => entryHtml(e, i)).join("\n")}</section>
 </main>
 <footer>Self-contained report: no external resources. Rule metadata from the oidc-guard policy pack.</footer>

@@ -97,6 +97,13 @@ describe("loadResultFiles", () => {
         assert.match(notes[0] ?? "", /cannot read checked file 'fixtures\/reports\/sources\/trust-policy-sub-wildcard\.json' \(ENOENT\): its locations fall back to line 1/);
     });
 
+    it("tells a verify batch from a check result (both have `results`)", () => {
+        const { input } = loadResultFiles(["fixtures/reports/verify-batch.json", "fixtures/reports/check-stack.json"], io(ROOT));
+        assert.equal(input.verifications.length, 1);
+        assert.equal(input.checks.length, 1);
+        assert.ok("results" in input.verifications[0]!);
+    });
+
     it("reads its own merged JSON output back", () => {
         mkdirSync(join(tmp, "merged"), { recursive: true });
         writeFileSync(join(tmp, "merged", "all.json"), renderReport("json", sampleInput()));

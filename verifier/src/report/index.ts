@@ -14,7 +14,7 @@
  * ```
  *
  * - `renderReport(format, input)` renders one format to a string. `input` holds any number of `CheckReport`s and
- *   `VerifyReport`s, plus optionally the texts of the checked files (`sources`, keyed by `CheckTarget.file`) so that
+ *   `VerifyReport`s / `VerifyBatchReport`s, plus optionally the texts of the checked files (`sources`, keyed by `CheckTarget.file`) so that
  *   SARIF and the other formats can give line numbers and quote the offending statement.
  * - Formats: `json` (the check/verify result shapes), `sarif` (2.1.0), `junit` (XML), `markdown` (GitHub), `html`
  *   (one self-contained page). Every string from the inputs is redacted before rendering (redact.ts).
@@ -23,7 +23,7 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { CliError, EXIT, type CliIO } from "../io.js";
-import type { CheckReport, VerifyReport } from "../results.js";
+import type { CheckReport, VerifyBatchReport, VerifyReport } from "../results.js";
 import { renderHtml } from "./html.js";
 import { ResultShapeError, parseResultDocument } from "./input.js";
 import { renderJson } from "./json.js";
@@ -173,8 +173,8 @@ export interface LoadedResults {
  */
 export function loadResultFiles(paths: readonly string[], io: CliIO, sourceRoot = io.cwd): LoadedResults {
     const checks: CheckReport[] = [];
-    const verifications: VerifyReport[] = [];
-    const origins = new Map<CheckReport | VerifyReport, string>();
+    const verifications: (VerifyReport | VerifyBatchReport)[] = [];
+    const origins = new Map<CheckReport | VerifyReport | VerifyBatchReport, string>();
     for (const p of paths) {
         const full = resolve(io.cwd, p);
         let text: string;

@@ -3,7 +3,7 @@
  * (by shape), and check every field the reports use, so a wrong file fails with a message that names the field.
  */
 import type { Severity, Verdict } from "oidc-guard-policypack/analysis";
-import type { CheckReport, CheckResult, VerifyReport } from "../results.js";
+import type { CheckReport, CheckResult, VerifyBatchReport, VerifyCheck, VerifyReport } from "../results.js";
 
 /** A result document that does not have the expected shape; `path` locates the field (`results[2].verdict`). */
 export class ResultShapeError extends Error {
@@ -16,7 +16,7 @@ export class ResultShapeError extends Error {
     }
 }
 
-export type ParsedResult = { kind: "check"; report: CheckReport } | { kind: "verify"; report: VerifyReport };
+export type ParsedResult = { kind: "check"; report: CheckReport } | { kind: "verify"; report: VerifyReport | VerifyBatchReport };
 
 type Obj = Record<string, unknown>;
 
@@ -118,25 +118,77 @@ export function readCheckReport(v: unknown, path = ""): CheckReport {
     return { ...(o as unknown as CheckReport), results, summary };
 }
 
-/** Validates a verify result document (`oidc-guard verify --format json`) and returns it. */
+const VERIFY_VERDICTS = ["verified", "failed", "error"] as const;
+
+function verifyChecks(v: unknown, path: string): VerifyCheck[] {
+    return arr(v, path).map((c, i) => {
+        const co = obj(c, `${path}[${i}]`);
+        str(co.id, `${path}[${i}].id`);
+        oneOf(co.status, ["pass", "fail", "skip"] as const, `${path}[${i}].status`);
+        str(co.detail, `${path}[${i}].detail`);
+        return co as unknown as VerifyCheck;
+    });
+}
+
+/** Validates a verify result document (`oidc-guard verify --format json`, one environment) and returns it. */
 export function readVerifyReport(v: unknown, path = ""): VerifyReport {
     const o = obj(v, path || "(document)");
     const p = (k: string): string => (path ? `${path}.${k}` : k);
     tool(o.tool, p("tool"));
     str(o.environment, p("environment"));
-    oneOf(o.verdict, ["verified", "failed", "error"] as const, p("verdict"));
-    arr(o.checks, p("checks")).forEach((c, i) => {
-        const co = obj(c, `${p("checks")}[${i}]`);
-        str(co.id, `${p("checks")}[${i}].id`);
-        oneOf(co.status, ["pass", "fail", "skip"] as const, `${p("checks")}[${i}].status`);
-        str(co.detail, `${p("checks")}[${i}].detail`);
-    });
+    oneOf(o.verdict, VERIFY_VERDICTS, p("verdict"));
+    verifyChecks(o.checks, p("checks"));
     if (o.callerIdentity !== null) {
         const ci = obj(o.callerIdentity, p("callerIdentity"));
         str(ci.account, p("callerIdentity.account"));
         str(ci.arn, p("callerIdentity.arn"));
     }
+    if (o.expectedRole !== undefined && o.expectedRole !== null) {
+        const er = obj(o.expectedRole, p("expectedRole"));
+        str(er.arn, p("expectedRole.arn"));
+        str(er.source, p("expectedRole.source"));
+    }
+    if (o.accessKeyId !== undefined && o.accessKeyId !== null) str(o.accessKeyId, p("accessKeyId"));
+    if (o.sts !== undefined) oneOf(o.sts, ["called", "skipped"] as const, p("sts"));
+    optional(o.diagnostics, (x) =>
+        arr(x, p("diagnostics")).forEach((d, i) => {
+            const dobj = obj(d, `${p("diagnostics")}[${i}]`);
+            str(dobj.message, `${p("diagnostics")}[${i}].message`);
+            optional(dobj.hint, (h) => str(h, `${p("diagnostics")}[${i}].hint`));
+        }),
+    );
+    if (o.error !== undefined && o.error !== null) {
+        const er = obj(o.error, p("error"));
+        str(er.kind, p("error.kind"));
+        str(er.message, p("error.message"));
+    }
+    if (o.durationMs !== undefined && typeof o.durationMs !== "number") throw new ResultShapeError(p("durationMs"), "expected a number");
     return o as unknown as VerifyReport;
+}
+
+/** Validates a verify result over several environments (`oidc-guard verify` with several refs or `--all`). */
+export function readVerifyBatchReport(v: unknown, path = ""): VerifyBatchReport {
+    const o = obj(v, path || "(document)");
+    const p = (k: string): string => (path ? `${path}.${k}` : k);
+    tool(o.tool, p("tool"));
+    oneOf(o.verdict, VERIFY_VERDICTS, p("verdict"));
+    const results = arr(o.results, p("results")).map((r, i) => readVerifyReport(r, `${p("results")}[${i}]`));
+    verifyChecks(o.checks, p("checks"));
+    optional(o.skipped, (x) =>
+        arr(x, p("skipped")).forEach((s, i) => {
+            const so = obj(s, `${p("skipped")}[${i}]`);
+            str(so.environment, `${p("skipped")}[${i}].environment`);
+            str(so.reason, `${p("skipped")}[${i}].reason`);
+        }),
+    );
+    const summary = { verified: 0, failed: 0, error: 0 };
+    for (const r of results) summary[r.verdict]++;
+    return { ...(o as unknown as VerifyBatchReport), results, summary };
+}
+
+/** A verify result of either shape: a batch has `results`, a single one `environment`. */
+function readAnyVerify(v: unknown, path: string): VerifyReport | VerifyBatchReport {
+    return isObj(v) && "results" in v ? readVerifyBatchReport(v, path) : readVerifyReport(v, path);
 }
 
 /**
@@ -146,6 +198,8 @@ export function readVerifyReport(v: unknown, path = ""): VerifyReport {
  */
 export function parseResultDocument(doc: unknown): ParsedResult[] {
     if (!isObj(doc)) throw new ResultShapeError("", "expected a JSON object (a check or verify result)");
+    // Both a check result and a verify batch have `results`; only the batch has a top-level verdict.
+    if ("results" in doc && "verdict" in doc) return [{ kind: "verify", report: readVerifyBatchReport(doc) }];
     if ("results" in doc) return [{ kind: "check", report: readCheckReport(doc) }];
     if ("environment" in doc && "checks" in doc) return [{ kind: "verify", report: readVerifyReport(doc) }];
     if ("verifications" in doc && "checks" in doc) {
@@ -153,12 +207,12 @@ export function parseResultDocument(doc: unknown): ParsedResult[] {
             { kind: "check", report: readCheckReport(doc.checks, "checks") },
             ...arr(doc.verifications, "verifications").map((v, i): ParsedResult => ({
                 kind: "verify",
-                report: readVerifyReport(v, `verifications[${i}]`),
+                report: readAnyVerify(v, `verifications[${i}]`),
             })),
         ];
     }
     throw new ResultShapeError(
         "",
-        "neither a check result (`oidc-guard check --format json`: has `results`) nor a verify result (`oidc-guard verify --format json`: has `environment` and `checks`)",
+        "neither a check result (`oidc-guard check --format json`: has `results`) nor a verify result (`oidc-guard verify --format json`: has `environment` and `checks`, or `verdict` and `results` for several environments)",
     );
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
-import type { CheckReport, VerifyReport } from "../results.js";
+import type { CheckReport, VerifyBatchReport, VerifyReport } from "../results.js";
 import type { MergedReport } from "./json.js";
 import { renderJson } from "./json.js";
 import { buildModel } from "./model.js";
@@ -54,7 +54,7 @@ describe("sample results in fixtures/reports", () => {
     it("match the verify result schema", (t) => {
         const validate = producerSchema(t, "verify-result");
         if (!validate) return;
-        for (const f of ["verify-verified.json", "verify-failed.json"]) {
+        for (const f of ["verify-verified.json", "verify-failed.json", "verify-batch.json"]) {
             assert.equal(validate(readJson(join(FIXTURES, f))), true, `${f}: ${JSON.stringify(validate.errors)}`);
         }
         assert.equal(validate({ ...verifyFailed(), verdict: "maybe" }), false);
@@ -94,7 +94,7 @@ describe("JSON format", () => {
         assert.equal(validateMerged(doc), true, mergedAjv.errorsText(validateMerged.errors));
         assert.deepEqual(doc.checks.results, []);
         assert.equal(doc.passed, true);
-        const _typed: VerifyReport[] = doc.verifications;
+        const _typed: (VerifyReport | VerifyBatchReport)[] = doc.verifications;
         assert.equal(_typed.length, 2);
     });
 });

@@ -1,11 +1,11 @@
 /**
  * JSON: the documented result shapes. Check results alone → one `CheckReport` (results of all inputs, summary
- * recounted), valid against verifier/schemas/check-result.schema.json; one verify result alone → that
- * `VerifyReport`; anything else → a `MergedReport` holding both (schema: merged-report.schema.json beside this
+ * recounted), valid against verifier/schemas/check-result.schema.json; one verify result alone (single or batch) →
+ * itself; anything else → a `MergedReport` holding both (schema: merged-report.schema.json beside this
  * file). All values redacted (the model's copies are).
  */
 import type { Verdict } from "oidc-guard-policypack/analysis";
-import type { CheckReport, ToolInfo, VerifyReport } from "../results.js";
+import type { CheckReport, ToolInfo, VerifyBatchReport, VerifyReport } from "../results.js";
 import type { ReportModel } from "./model.js";
 
 /** What `oidc-guard report --format json` prints when its inputs mix kinds or hold several verify results. */
@@ -13,9 +13,11 @@ export interface MergedReport {
     tool: ToolInfo;
     generatedAt: string;
     checks: CheckReport;
-    verifications: VerifyReport[];
+    /** Verify results as they came: single environments and batches. */
+    verifications: (VerifyReport | VerifyBatchReport)[];
     summary: {
         checks: Record<Verdict, number>;
+        /** Environments by verdict, over single results and the results inside batches. */
         verifications: Record<VerifyReport["verdict"], number>;
     };
     /** True when there is at least one target and every check passed and every environment verified. */
@@ -41,14 +43,16 @@ function countVerdicts(report: CheckReport): Record<Verdict, number> {
 
 /** Renders the model as JSON (see the file comment for which shape). */
 export function renderJson(model: ReportModel): string {
-    let doc: CheckReport | VerifyReport | MergedReport;
+    let doc: CheckReport | VerifyReport | VerifyBatchReport | MergedReport;
     if (model.verifications.length === 0 && model.checks.length > 0) {
         doc = mergeChecks(model.tool, model.checks);
     } else if (model.checks.length === 0 && model.verifications.length === 1 && model.verifications[0]) {
         doc = model.verifications[0];
     } else {
         const verifications: Record<VerifyReport["verdict"], number> = { verified: 0, failed: 0, error: 0 };
-        for (const v of model.verifications) verifications[v.verdict]++;
+        for (const v of model.verifications) {
+            for (const r of "results" in v ? v.results : [v]) verifications[r.verdict]++;
+        }
         const checks = mergeChecks(model.tool, model.checks);
         doc = {
             tool: model.tool,

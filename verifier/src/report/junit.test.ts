@@ -4,7 +4,7 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { CheckReport } from "../results.js";
 import { renderJunit } from "./junit.js";
 import { buildModel } from "./model.js";
-import { sampleInput } from "./testdata/load.js";
+import { sampleInput, verifyBatch } from "./testdata/load.js";
 
 interface Case {
     "@_classname": string;
@@ -13,6 +13,7 @@ interface Case {
     failure?: { "@_message": string; "@_type": string; "#text": string };
     error?: { "@_message": string; "#text": string };
     "system-out"?: string;
+    skipped?: { "@_message": string };
 }
 interface Suite {
     "@_name": string;
@@ -70,6 +71,20 @@ describe("JUnit", () => {
         assert.match(byName("fixtures/reports/sources/trust-policy-pinned.json")["system-out"] ?? "", /subjects pulumi:environments:org:acme:env:payments\/prod, pulumi:environments:org:acme:env:payments\/staging/);
         assert.match(byName("acme/networking/prod")["system-out"] ?? "", /caller identity: arn:aws:sts::123456789012:assumed-role/);
         assert.equal(byName("fixtures/reports/sources/trust-policy-pinned.json")["@_file"], "fixtures/reports/sources/trust-policy-pinned.json");
+    });
+
+    it("puts a verify batch in one suite, and environments it listed but did not verify as skipped", () => {
+        const d = parse(renderJunit(buildModel({ verifications: [verifyBatch()] })));
+        const [batch, skipped] = d.testsuites.testsuite;
+        assert.deepEqual(batch?.testcase.map((c) => [c["@_name"], c.error ? "error" : c.failure ? "failure" : "ok"]), [
+            ["acme/billing/prod", "error"],
+            ["acme/networking/staging", "ok"],
+            ["expect-denied:acme/sandbox/scratch", "ok"],
+        ]);
+        assert.match(batch?.testcase[1]?.["system-out"] ?? "", /expected role: arn:aws:iam::123456789012:role\/esc-networking-staging-4e1a7b2 \(from definition\)/);
+        assert.equal(skipped?.testcase[0]?.["@_name"], "acme/docs/readme");
+        assert.equal(skipped?.testcase[0]?.skipped?.["@_message"], "its definition opens no aws-login");
+        assert.deepEqual([d.testsuites["@_tests"], d.testsuites["@_errors"]], ["4", "1"]);
     });
 
     it("reports an error verdict as <error>", () => {

@@ -50,7 +50,7 @@ function evidence(entry: ReportEntry): string {
         lines.push(`admits from ${a.issuer}: audiences ${a.audiences}; subjects ${a.subjects}`);
     }
     for (const c of entry.checks) lines.push(`${c.status.padEnd(4)} ${c.id}: ${c.detail}`);
-    if (entry.callerIdentity) lines.push(`caller identity: ${entry.callerIdentity.arn} (account ${entry.callerIdentity.account})`);
+    for (const fact of entry.facts) lines.push(`${fact.label.toLowerCase()}: ${fact.value}`);
     lines.push(...entry.notes.map((n) => `note: ${n}`));
     return lines.join("\n");
 }
@@ -91,7 +91,10 @@ export function renderJunit(model: ReportModel): string {
         list.push(e);
         suites.set(key, list);
     }
-    const out = [`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites${attrs({ name: model.tool.name, ...counts(model.entries), time: 0 })}>`];
+    const total = counts(model.entries);
+    total.tests += model.skipped.length;
+    total.skipped += model.skipped.length;
+    const out = [`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites${attrs({ name: model.tool.name, ...total, time: 0 })}>`];
     let id = 0;
     for (const [name, entries] of suites) {
         const classname = `${model.tool.name}.${name.startsWith("verify") ? "verify" : "check"}`;
@@ -99,6 +102,16 @@ export function renderJunit(model: ReportModel): string {
             `  <testsuite${attrs({ name, id: id++, ...counts(entries), time: 0, timestamp: model.generatedAt.replace(/\.\d+Z$/, ""), hostname: "localhost" })}>`,
             `    <properties>${`<property${attrs({ name: "tool", value: `${model.tool.name} ${model.tool.version}` })}/>`}</properties>`,
             ...entries.map((e) => testcase(e, classname)),
+            "  </testsuite>",
+        );
+    }
+    if (model.skipped.length > 0) {
+        // Listed by `verify --all` but out of scope (e.g. no aws-login): skipped, neither passed nor failed.
+        out.push(
+            `  <testsuite${attrs({ name: "verify: listed but not verified", id, tests: model.skipped.length, failures: 0, errors: 0, skipped: model.skipped.length, time: 0 })}>`,
+            ...model.skipped.map(
+                (sk) => `    <testcase${attrs({ classname: `${model.tool.name}.verify`, name: sk.environment, time: 0 })}>\n      <skipped${attrs({ message: sk.reason })}/>\n    </testcase>`,
+            ),
             "  </testsuite>",
         );
     }

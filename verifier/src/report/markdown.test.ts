@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { CheckReport } from "../results.js";
 import { renderMarkdown, mdCode, mdInline, mdText } from "./markdown.js";
 import { buildModel } from "./model.js";
-import { sampleInput } from "./testdata/load.js";
+import { sampleInput, verifyBatch } from "./testdata/load.js";
 
 const md = renderMarkdown(buildModel(sampleInput()));
 const lines = md.split("\n");
@@ -27,7 +27,7 @@ describe("Markdown", () => {
         assert.deepEqual(table("| Verdict | Count |"), [
             ["✅ pass", "4"],
             ["❌ fail", "3"],
-            ["❔ unknown (preview)", "1"],
+            ["❔ unknown", "1"],
             ["⚠️ error", "0"],
         ]);
         assert.ok(md.indexOf("| Verdict | Count |") < md.indexOf("| | Target |"));
@@ -94,6 +94,14 @@ describe("Markdown", () => {
         assert.ok(!out.includes("<details>"));
         assert.match(out, /Details left out/);
         assert.match(out, /\| ❌ \| deployments-role/);
+    });
+
+    it("shows verified environments with the identity they got, and what a batch did not verify", () => {
+        const out = renderMarkdown(buildModel({ verifications: [verifyBatch()] }));
+        assert.match(out, /- ✅ acme\/networking\/staging: verified; expected role `arn:aws:iam::123456789012:role\/esc-networking-staging-4e1a7b2 \(from definition\)`; caller identity `arn:aws:sts::/);
+        assert.match(out, /- ✅ expect-denied:acme\/sandbox\/scratch: refused as expected/);
+        assert.match(out, /### Listed but not verified\n\n- `acme\/docs\/readme`: its definition opens no aws-login/);
+        assert.match(out, /- Error: `rate-limited: Pulumi Cloud answered 429/);
     });
 
     it("says so when nothing was checked", () => {

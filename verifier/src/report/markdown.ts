@@ -20,7 +20,7 @@ import {
 export const MARKDOWN_BUDGET = 900 * 1024;
 
 export const STATUS_ICON: Record<EntryStatus, string> = { pass: "✅", fail: "❌", unknown: "❔", error: "⚠️" };
-const STATUS_LABEL: Record<EntryStatus, string> = { pass: "pass", fail: "fail", unknown: "unknown (preview)", error: "error" };
+const STATUS_LABEL: Record<EntryStatus, string> = { pass: "pass", fail: "fail", unknown: "unknown", error: "error" };
 
 /** Escapes text for Markdown (inline) and for the HTML GitHub allows inside it. */
 export function mdText(value: string): string {
@@ -94,6 +94,8 @@ function detailsBlock(entry: ReportEntry): string {
         parts.push(`- Docs: ${mdText(f.rule.url)}`, "");
         if (f.statement) parts.push(fenced(f.statement, "json"), "");
     }
+    for (const fact of entry.facts) parts.push(`- ${mdText(fact.label)}: ${mdCode(fact.value)}`);
+    if (entry.facts.length > 0) parts.push("");
     if (entry.checks.length > 0) {
         parts.push("| Check | Status | Detail |", "|---|---|---|");
         for (const c of entry.checks) parts.push(`| ${cell(mdCode(c.id))} | ${c.status} | ${cell(mdInline(c.detail))} |`);
@@ -136,10 +138,15 @@ export function renderMarkdown(model: ReportModel, budget = MARKDOWN_BUDGET): st
         }
         head.push("");
     }
-    const compliant = model.entries.filter((e) => e.status === "pass" && e.source === "check");
+    const compliant = model.entries.filter((e) => e.status === "pass");
     if (compliant.length > 0) {
         head.push("### Compliant, and what they admit", "");
         for (const e of compliant) {
+            if (e.source === "verify") {
+                const facts = e.facts.filter((f) => f.label === "Caller identity" || f.label === "Expected role");
+                head.push(`- ${STATUS_ICON.pass} ${mdText(e.name)}: ${e.checks.length === 1 && !e.callerIdentity ? mdInline(e.checks[0]?.detail ?? "") : "verified"}${facts.map((f) => `; ${mdText(f.label.toLowerCase())} ${mdCode(f.value)}`).join("")}`);
+                continue;
+            }
             const sets = e.admitted.map((set) => {
                 const a = formatAdmitted(set);
                 return `from ${mdCode(a.issuer)}: audiences ${set.audiences ? set.audiences.map(mdCode).join(", ") || "none" : mdText(a.audiences)}; subjects ${set.subjects.map(mdCode).join(", ") || mdText(a.subjects)}`;
@@ -152,6 +159,11 @@ export function renderMarkdown(model: ReportModel, budget = MARKDOWN_BUDGET): st
                       : e.notes.map(mdInline).join(" ") || "passed";
             head.push(`- ${STATUS_ICON.pass} ${mdText(e.name)} (${mdCode(whereText(e))}): ${admits}`);
         }
+        head.push("");
+    }
+    if (model.skipped.length > 0) {
+        head.push("### Listed but not verified", "");
+        for (const sk of model.skipped) head.push(`- ${mdCode(sk.environment)}: ${mdInline(sk.reason)}`);
         head.push("");
     }
     const withFindings = model.entries.filter((e) => e.findings.length > 0);

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { RULES } from "oidc-guard-policypack/analysis";
 import type { CheckReport, VerifyReport } from "../results.js";
 import { UNEXPLAINED_FAILURE_RULE, buildModel, ruleFor } from "./model.js";
-import { checkFiles, sampleInput, verifyFailed, verifyVerified } from "./testdata/load.js";
+import { checkFiles, sampleInput, verifyBatch, verifyFailed, verifyVerified } from "./testdata/load.js";
 
 const tool = { name: "oidc-guard", version: "0.1.0" };
 
@@ -23,7 +23,7 @@ describe("buildModel", () => {
         );
         const env = model.entries.find((e) => e.environment === "acme/payments/prod");
         assert.equal(env?.status, "fail");
-        assert.equal(env?.findings[0]?.ruleId, "esc-verify/environment-opened");
+        assert.equal(env?.findings[0]?.ruleId, "esc-verify/environment-opens");
         assert.equal(new Set(model.entries.map((e) => e.id)).size, 8);
     });
 
@@ -32,7 +32,7 @@ describe("buildModel", () => {
         const sub = model.entries.flatMap((e) => e.findings).find((f) => f.ruleId === "oidc-trust-sub-pinned");
         assert.equal(sub?.rule, RULES.find((r) => r.id === "oidc-trust-sub-pinned"));
         assert.deepEqual(model.rules.slice(0, RULES.length), [...RULES]);
-        assert.ok(model.rules.some((r) => r.id === "esc-verify/environment-opened"));
+        assert.ok(model.rules.some((r) => r.id === "esc-verify/environment-opens"));
         assert.equal(ruleFor("oidc-provider-config"), RULES.find((r) => r.id === "oidc-provider-config"));
         assert.deepEqual(ruleFor("from-a-newer-version", { severity: "low", remediation: "do x" }).severity, "low");
     });
@@ -64,6 +64,33 @@ describe("buildModel", () => {
         const contradictory: VerifyReport = { ...verifyFailed(), verdict: "verified" };
         assert.equal(buildModel({ verifications: [contradictory] }).entries[0]?.status, "fail");
         assert.equal(buildModel({ verifications: [{ ...verifyVerified(), verdict: "error" }] }).entries[0]?.status, "error");
+    });
+
+    it("unfolds a verify batch: one entry per environment and per batch check; skipped environments listed", () => {
+        const model = buildModel({ verifications: [verifyBatch()], origins: new Map([[verifyBatch(), "x"]]) });
+        assert.deepEqual(
+            model.entries.map((e) => [e.name, e.status]),
+            [
+                ["acme/billing/prod", "error"],
+                ["acme/networking/staging", "pass"],
+                ["expect-denied:acme/sandbox/scratch", "pass"],
+            ],
+        );
+        assert.deepEqual(model.skipped, [{ environment: "acme/docs/readme", reason: "its definition opens no aws-login" }]);
+        assert.equal(model.entries[2]?.environment, "acme/sandbox/scratch");
+        assert.ok(model.entries.every((e) => e.suite === "batch"));
+        assert.deepEqual(model.entries[1]?.facts.map((f) => f.label), ["Expected role", "Caller identity", "Access key id", "STS GetCallerIdentity", "Duration"]);
+        assert.deepEqual(model.entries[0]?.facts.find((f) => f.label === "Error")?.value, "rate-limited: Pulumi Cloud answered 429 Too Many Requests after 4 attempts");
+        // A failing batch check is a failure of its own, under one rule for all denied environments.
+        const denied = verifyBatch();
+        denied.checks[0] = { id: "expect-denied:acme/sandbox/scratch", status: "fail", detail: "got in: it received credentials" };
+        const failed = buildModel({ verifications: [denied] }).entries.find((e) => e.name.startsWith("expect-denied"));
+        assert.equal(failed?.status, "fail");
+        assert.equal(failed?.findings[0]?.ruleId, "esc-verify/expect-denied");
+        assert.match(failed?.findings[0]?.message ?? "", /expect-denied:acme\/sandbox\/scratch: got in/);
+        // A batch that did not verify, with nothing inside to say why, is still not a pass.
+        const quiet = { ...verifyBatch(), verdict: "failed" as const, results: [verifyVerified()], checks: [] };
+        assert.equal(buildModel({ verifications: [quiet] }).passed, false);
     });
 
     it("passes only when there is something and all of it passed", () => {

@@ -15,7 +15,7 @@ import {
     type RuleMeta,
     type Severity,
 } from "oidc-guard-policypack/analysis";
-import type { CheckReport, CheckResult, ToolInfo, VerifyCheck, VerifyReport } from "../results.js";
+import type { CheckReport, CheckResult, ToolInfo, VerifyBatchReport, VerifyCheck, VerifyReport } from "../results.js";
 import { toolInfo } from "../version.js";
 import { SourceFile, type SourcePosition } from "./locate.js";
 import { redactDeep, redactText } from "./redact.js";
@@ -23,14 +23,15 @@ import { redactDeep, redactText } from "./redact.js";
 /** What a report is made from. Any number of check and verify reports; the rest is optional. */
 export interface ReportInput {
     checks?: readonly CheckReport[];
-    verifications?: readonly VerifyReport[];
+    /** Verify results: single environments, and batches (several refs or `--all`). */
+    verifications?: readonly (VerifyReport | VerifyBatchReport)[];
     /**
      * Texts of the files the checks read, keyed by `CheckTarget.file` exactly as it appears in the results. Used for
      * line numbers (SARIF regions) and statement excerpts; a file without text falls back to line 1.
      */
     sources?: ReadonlyMap<string, string>;
     /** The result file each report was read from (`oidc-guard report`); shown as the entry's origin. */
-    origins?: ReadonlyMap<CheckReport | VerifyReport, string>;
+    origins?: ReadonlyMap<CheckReport | VerifyReport | VerifyBatchReport, string>;
     /** Timestamp printed in the reports. Default: now. */
     generatedAt?: Date;
     /** Tool name and version printed in the reports. Default: this package's. */
@@ -77,6 +78,8 @@ export interface ReportEntry {
     /** Verify entries: each check the verifier ran. */
     checks: VerifyCheck[];
     callerIdentity: { account: string; arn: string } | null;
+    /** Verify entries: further facts for people (expected role, access key id as shortened, diagnostics, error). */
+    facts: { label: string; value: string }[];
     /** The result file the entry came from, when known. */
     origin?: string;
     /** Position of the resource (or line 1) in `file`, for entries without findings. */
@@ -89,7 +92,9 @@ export interface ReportModel {
     entries: ReportEntry[];
     /** The inputs, redacted (the JSON format prints them). */
     checks: CheckReport[];
-    verifications: VerifyReport[];
+    verifications: (VerifyReport | VerifyBatchReport)[];
+    /** Environments a batch (`verify --all`) listed but did not verify, and why. */
+    skipped: { environment: string; reason: string }[];
     counts: {
         status: Record<EntryStatus, number>;
         severity: Record<Severity, number>;
@@ -215,6 +220,7 @@ function checkEntry(result: CheckResult, sources: Map<string, SourceFile | null>
         notes: result.notes ?? [],
         checks: [],
         callerIdentity: null,
+        facts: [],
     };
     if (result.target.resource) {
         entry.urn = result.target.resource.urn;
@@ -225,15 +231,19 @@ function checkEntry(result: CheckResult, sources: Map<string, SourceFile | null>
     return entry;
 }
 
-function verifyFinding(check: VerifyCheck | undefined, report: VerifyReport): Finding {
-    const id = `${VERIFY_RULE_PREFIX}${check?.id ?? "environment"}`;
-    const meta = ruleFor(id);
+/** `expect-denied:<org>/<project>/<env>` → `expect-denied`: one rule per kind of check, not per environment. */
+function verifyRuleId(checkId: string | undefined): string {
+    return `${VERIFY_RULE_PREFIX}${(checkId ?? "environment").split(":")[0] ?? "environment"}`;
+}
+
+function verifyFinding(check: VerifyCheck | undefined, subject: string, verdict: string): Finding {
+    const meta = ruleFor(verifyRuleId(check?.id));
     return {
-        ruleId: id,
+        ruleId: meta.id,
         severity: meta.severity,
         message: check
-            ? `${report.environment}: ${check.detail}`
-            : `${report.environment}: verification ended with "${report.verdict}" and no failed check explains it.`,
+            ? `${subject}: ${check.id.includes(":") ? `${check.id}: ` : ""}${check.detail}`
+            : `${subject}: verification ended with "${verdict}" and no failed check explains it.`,
         path: "",
         location: {},
         remediation: meta.remediation,
@@ -241,11 +251,23 @@ function verifyFinding(check: VerifyCheck | undefined, report: VerifyReport): Fi
     };
 }
 
+function verifyFacts(report: VerifyReport): { label: string; value: string }[] {
+    const facts: { label: string; value: string }[] = [];
+    if (report.expectedRole) facts.push({ label: "Expected role", value: `${report.expectedRole.arn} (from ${report.expectedRole.source})` });
+    if (report.callerIdentity) facts.push({ label: "Caller identity", value: `${report.callerIdentity.arn} (account ${report.callerIdentity.account})` });
+    if (report.accessKeyId) facts.push({ label: "Access key id", value: report.accessKeyId });
+    if (report.sts) facts.push({ label: "STS GetCallerIdentity", value: report.sts });
+    for (const d of report.diagnostics ?? []) facts.push({ label: "Diagnostic", value: d.hint ? `${d.message} (hint: ${d.hint})` : d.message });
+    if (report.error) facts.push({ label: "Error", value: `${report.error.kind}: ${report.error.message}` });
+    if (report.durationMs !== undefined) facts.push({ label: "Duration", value: `${report.durationMs} ms` });
+    return facts;
+}
+
 function verifyEntry(report: VerifyReport, origin: string | undefined): ReportEntry {
     const failed = report.checks.filter((c) => c.status === "fail");
-    const findings: Finding[] = failed.map((c) => verifyFinding(c, report));
+    const findings: Finding[] = failed.map((c) => verifyFinding(c, report.environment, report.verdict));
     // A run that did not verify yet names no failed check is still reported as not verified.
-    if (report.verdict !== "verified" && findings.length === 0) findings.push(verifyFinding(undefined, report));
+    if (report.verdict !== "verified" && findings.length === 0) findings.push(verifyFinding(undefined, report.environment, report.verdict));
     const status: EntryStatus =
         report.verdict === "error" ? "error" : report.verdict === "failed" || failed.length > 0 ? "fail" : "pass";
     const entry: ReportEntry = {
@@ -262,9 +284,56 @@ function verifyEntry(report: VerifyReport, origin: string | undefined): ReportEn
         notes: [],
         checks: report.checks,
         callerIdentity: report.callerIdentity,
+        facts: verifyFacts(report),
     };
     if (origin !== undefined) entry.origin = origin;
     return entry;
+}
+
+/** A check about a batch as a whole (`expect-denied:<env>`, `environments-found`) as an entry of its own. */
+function batchCheckEntry(check: VerifyCheck, origin: string | undefined): ReportEntry {
+    const environment = check.id.includes(":") ? check.id.slice(check.id.indexOf(":") + 1) : undefined;
+    // A skipped batch check proved nothing: neither a pass nor a failure.
+    const status: EntryStatus = check.status === "pass" ? "pass" : check.status === "fail" ? "fail" : "unknown";
+    const findings = status === "pass" ? [] : [verifyFinding(check, "batch", check.status)];
+    const entry: ReportEntry = {
+        id: "",
+        source: "verify",
+        kind: "environment",
+        name: check.id,
+        suite: "batch checks",
+        status,
+        verdict: check.status,
+        findings: findings.map((f) => ({ ...f, rule: ruleFor(f.ruleId, f) })),
+        admitted: [],
+        notes: [],
+        checks: [check],
+        callerIdentity: null,
+        facts: [],
+    };
+    if (environment !== undefined) entry.environment = environment;
+    if (origin !== undefined) entry.origin = origin;
+    return entry;
+}
+
+/** Entries of a verify result: one per environment, plus one per batch check. */
+function verifyEntries(
+    report: VerifyReport | VerifyBatchReport,
+    origin: string | undefined,
+    skipped: { environment: string; reason: string }[],
+): ReportEntry[] {
+    if (!("results" in report)) return [verifyEntry(report, origin)];
+    skipped.push(...(report.skipped ?? []));
+    // One JUnit suite for the batch, as for any other input.
+    const suite = `batch${origin !== undefined ? ` ${origin}` : ""}`;
+    const entries = [...report.results.map((r) => verifyEntry(r, origin)), ...report.checks.map((c) => batchCheckEntry(c, origin))];
+    for (const e of entries) e.suite = suite;
+    // A batch that says it did not verify yet has nothing failing inside is still not a pass.
+    if (report.verdict !== "verified" && entries.every((e) => e.status === "pass")) {
+        const check: VerifyCheck = { id: "batch", status: "fail", detail: `the batch ended with "${report.verdict}" and no result or check explains it` };
+        entries.push(batchCheckEntry(check, origin));
+    }
+    return entries;
 }
 
 const STATUS_RANK: Record<EntryStatus, number> = { error: 0, fail: 1, unknown: 2, pass: 3 };
@@ -295,7 +364,8 @@ export function buildModel(input: ReportInput): ReportModel {
             entries.push(e);
         });
     }
-    for (const { raw, red } of verifications) entries.push(verifyEntry(red, input.origins?.get(raw)));
+    const skipped: { environment: string; reason: string }[] = [];
+    for (const { raw, red } of verifications) entries.push(...verifyEntries(red, input.origins?.get(raw), skipped));
     entries.sort(
         (a, b) =>
             STATUS_RANK[a.status] - STATUS_RANK[b.status] ||
@@ -330,6 +400,7 @@ export function buildModel(input: ReportInput): ReportModel {
         entries,
         checks: checks.map((c) => c.red),
         verifications: verifications.map((v) => v.red),
+        skipped,
         counts: {
             status,
             severity,

@@ -25,7 +25,7 @@ interface SarifLog {
     runs: {
         tool: { driver: { name: string; rules: { id: string; helpUri: string; help: { text: string }; shortDescription: { text: string }; properties: Record<string, unknown> }[] } };
         results: SarifResult[];
-        properties: { compliant: { target: string; admits?: { subjects: string }[] }[] };
+        properties: { compliant: { target: string; admits?: { audiences: string[] | null; subjects: string[] }[] }[] };
     }[];
 }
 
@@ -90,7 +90,7 @@ describe("SARIF", () => {
             assert.ok(r.locations[0]!.physicalLocation.region.startLine >= 1);
             assert.match(r.partialFingerprints["oidcGuardFinding/v1"] ?? "", /^[0-9a-f]{64}$/);
         }
-        const verify = run.results.find((r) => r.ruleId === "esc-verify/environment-opened");
+        const verify = run.results.find((r) => r.ruleId === "esc-verify/environment-opens");
         assert.equal(verify?.locations[0]?.logicalLocations?.[0]?.fullyQualifiedName, "acme/payments/prod");
         const unknown = run.results.find((r) => r.ruleId === "oidc-trust-unknown-at-preview");
         assert.equal(unknown?.level, "warning");
@@ -98,7 +98,13 @@ describe("SARIF", () => {
 
     it("keeps the positive evidence of compliant roles in the run's properties", () => {
         const c = run.properties.compliant.find((x) => x.target.endsWith("trust-policy-pinned.json"));
-        assert.match(c?.admits?.[0]?.subjects ?? "", /payments\/staging/);
+        assert.deepEqual(c?.admits, [
+            {
+                issuer: "api.pulumi.com/oidc",
+                audiences: ["aws:acme"],
+                subjects: ["pulumi:environments:org:acme:env:payments/prod", "pulumi:environments:org:acme:env:payments/staging"],
+            },
+        ]);
     });
 
     it("has stable fingerprints across runs", () => {

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { RuleMeta, Severity } from "oidc-guard-policypack/analysis";
-import { formatAdmitted, formatToken, type ReportEntry, type ReportFinding, type ReportModel } from "./model.js";
+import { formatToken, type ReportEntry, type ReportFinding, type ReportModel } from "./model.js";
 
 export const SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
@@ -123,7 +123,9 @@ export function renderSarif(model: ReportModel): string {
         .filter((e) => e.status === "pass")
         .map((e) => ({
             target: e.urn ?? e.environment ?? e.file ?? e.name,
-            ...(e.source === "check" ? { admits: e.admitted.map(formatAdmitted) } : { verified: e.environment }),
+            ...(e.source === "check"
+                ? { admits: e.admitted.map(({ issuer, audiences, subjects }) => ({ issuer, audiences, subjects })) }
+                : { verified: e.environment }),
         }));
     const log = {
         $schema: SARIF_SCHEMA_URI,

@@ -1,7 +1,7 @@
 /** Test helper: the sample results in fixtures/reports and the sources they were checked from. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { CheckReport, VerifyReport } from "../../results.js";
+import type { CheckReport, VerifyBatchReport, VerifyReport } from "../../results.js";
 import type { ReportInput } from "../model.js";
 
 /** The repository root (tests run from anywhere). */
@@ -17,6 +17,7 @@ export const checkStack = (): CheckReport => readJson(join(FIXTURES, "check-stac
 export const checkPreview = (): CheckReport => readJson(join(FIXTURES, "check-preview.json"));
 export const verifyVerified = (): VerifyReport => readJson(join(FIXTURES, "verify-verified.json"));
 export const verifyFailed = (): VerifyReport => readJson(join(FIXTURES, "verify-failed.json"));
+export const verifyBatch = (): VerifyBatchReport => readJson(join(FIXTURES, "verify-batch.json"));
 
 /** The texts of every file the sample check results name, keyed as in the results. */
 export function sampleSources(reports: readonly CheckReport[]): Map<string, string> {
