@@ -285,7 +285,7 @@ export function renderHtml(model: ReportModel): string {
 <body>
 <header>
 <h1>Pulumi OIDC trust compliance report</h1>
-<p class="meta">Generated ${h(model.generatedAt)} by ${h(model.tool.name)} ${h(model.tool.version)} · ${model.counts.checked} checked, ${model.counts.verified} verified, ${model.counts.findings} findings</p>
+<p class="meta">Generated ${h(model.generatedAt)} by ${h(model.tool.name)} ${h(model.tool.version)} · ${model.counts.checked} checked resource(s), ${model.counts.verified} environment verification(s), ${model.counts.findings} finding(s)</p>
 ${banner}
 </header>
 <main>

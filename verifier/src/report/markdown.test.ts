@@ -23,7 +23,7 @@ function table(header: string): string[][] {
 describe("Markdown", () => {
     it("starts with the summary counts, before any table of targets", () => {
         assert.match(lines[0] ?? "", /^## oidc-guard compliance report$/);
-        assert.match(lines[2] ?? "", /^❌ \*\*4 of 8 did not pass\*\* · 6 checked resource\(s\), 2 verified environment\(s\)/);
+        assert.match(lines[2] ?? "", /^❌ \*\*4 of 8 did not pass\*\* · 6 checked resource\(s\), 2 environment verification\(s\)/);
         assert.deepEqual(table("| Verdict | Count |"), [
             ["✅ pass", "4"],
             ["❌ fail", "3"],

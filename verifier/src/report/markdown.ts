@@ -118,7 +118,7 @@ export function renderMarkdown(model: ReportModel, budget = MARKDOWN_BUDGET): st
     const head: string[] = [
         "## oidc-guard compliance report",
         "",
-        `${headline} · ${model.counts.checked} checked resource(s), ${model.counts.verified} verified environment(s) · ${mdText(model.tool.name)} ${mdText(model.tool.version)} · ${mdText(model.generatedAt)}`,
+        `${headline} · ${model.counts.checked} checked resource(s), ${model.counts.verified} environment verification(s) · ${mdText(model.tool.name)} ${mdText(model.tool.version)} · ${mdText(model.generatedAt)}`,
         "",
         "| Verdict | Count |",
         "|---|---:|",
