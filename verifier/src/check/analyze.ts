@@ -62,6 +62,11 @@ function unknownFinding(message: string, remediation: string, path: string): Fin
     return { ruleId: meta.id, severity: meta.severity, message, path, location: {}, remediation, counterexample: null };
 }
 
+/** The cache key of a trust policy: its text, or canonical JSON for an object. */
+function cacheKey(doc: unknown): string {
+    return typeof doc === "string" ? `s${doc}` : `j${canonical(doc)}`;
+}
+
 /** Canonical JSON (keys sorted) so that equal documents written differently share one analysis. */
 function canonical(v: unknown): string {
     if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
@@ -116,7 +121,7 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
     const cache = new Map<string, TrustAnalysis | { thrown: unknown }>();
 
     const analyze = (doc: unknown): TrustAnalysis | { thrown: unknown } => {
-        const key = typeof doc === "string" ? `s${doc}` : `j${canonical(doc)}`;
+        const key = cacheKey(doc);
         let hit = cache.get(key);
         if (hit === undefined) {
             run.stats.analyses++;
@@ -195,7 +200,12 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
 
         const fileResults: CheckResult[] = [];
         const byUrn = new Map<string, CheckResult>();
+        // The audience check depends only on a role's trust policy (and the stack's providers), so it runs once per
+        // distinct document: `stackRoles` holds one representative per document, `urnsOf` the roles it stands for.
         const stackRoles: StackRoleInput[] = [];
+        const urnsOf: string[][] = [];
+        const groupOf = new Map<string, number>();
+        const propertyOf = new Map<string, string>();
         const stackProviders: StackProviderInput[] = [];
 
         for (const role of input.roles) {
@@ -203,8 +213,19 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
             const { result, revealed } = checkRole(role, analyze);
             fileResults.push(result);
             if (role.target.resource) byUrn.set(role.target.resource.urn, result);
-            if (input.stackScoped && revealed !== undefined) {
-                stackRoles.push({ urn: role.target.resource?.urn ?? "", trustPolicy: revealed });
+            // Roles no Pulumi token can use (and malformed ones) have nothing to compare with a provider.
+            const relevant = result.verdict === "unknown" || (result.admitted?.length ?? 0) > 0;
+            if (input.stackScoped && revealed !== undefined && relevant && role.target.resource) {
+                const key = cacheKey(revealed);
+                let group = groupOf.get(key);
+                if (group === undefined) {
+                    group = stackRoles.length;
+                    groupOf.set(key, group);
+                    stackRoles.push({ urn: String(group), trustPolicy: revealed });
+                    urnsOf.push([]);
+                }
+                urnsOf[group]!.push(role.target.resource.urn);
+                propertyOf.set(role.target.resource.urn, role.property);
             }
         }
         for (const provider of input.providers) {
@@ -226,15 +247,17 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
         if (input.stackScoped && stackRoles.length > 0) {
             try {
                 for (const sf of analyzeStackAudiences(stackRoles, stackProviders, options)) {
-                    const target = byUrn.get(sf.urn);
-                    if (!target) continue;
-                    const { urn: _urn, level, ...finding } = sf;
-                    if (level === "mandatory") {
-                        target.findings.push(finding);
-                        target.verdict = worse(target.verdict, "fail");
-                    } else {
-                        // Advisory (provider outside this stack): information, not a violation.
-                        (target.notes ??= []).push(`advisory (${finding.ruleId}): ${finding.message}`);
+                    const { urn: group, level, ...finding } = sf;
+                    for (const urn of urnsOf[Number(group)] ?? []) {
+                        const target = byUrn.get(urn);
+                        if (!target) continue;
+                        if (level === "mandatory") {
+                            target.findings.push({ ...finding, path: prefixPath(propertyOf.get(urn) ?? "", finding.path) });
+                            target.verdict = worse(target.verdict, "fail");
+                        } else {
+                            // Advisory (provider outside this stack, or unknown at preview): information, not a violation.
+                            (target.notes ??= []).push(`advisory (${finding.ruleId}): ${finding.message}`);
+                        }
                     }
                 }
             } catch (e) {

@@ -1,0 +1,198 @@
+/**
+ * `oidc-guard check` over a 10,000-role `pulumi stack export`: wall time and peak RSS of the compiled CLI run as a
+ * child process (goal from the issue: < 2 s and < 300 MB). Peak RSS comes from `/usr/bin/time -v` when present,
+ * else from `process.resourceUsage().maxRSS` reported by a preloaded script.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BenchResult } from "./index.js";
+
+const ROOT = join(__dirname, "..");
+const CLI = join(ROOT, "verifier", "bin", "cli.js");
+const ACCOUNT = "123456789012";
+const PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/api.pulumi.com/oidc`;
+const ROLES = 10_000;
+const RUNS = 3;
+const GOAL_MS = 2000;
+const GOAL_MB = 300;
+
+type Mix = "varied" | "all-distinct";
+
+function policyFor(i: number, mix: Mix): string {
+    // "varied": about 300 distinct documents, as in an account where roles repeat a few templates;
+    // "all-distinct": every role names its own environment, so the cache never hits.
+    const env = mix === "all-distinct" ? `env-${i}` : `env-${i % 200}`;
+    const kind = i % 10;
+    const statement = (condition: Record<string, unknown>) => ({
+        Effect: "Allow",
+        Principal: { Federated: PROVIDER_ARN },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: condition,
+    });
+    let doc: unknown;
+    if (kind < 6) {
+        doc = statement({
+            StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme", "api.pulumi.com/oidc:sub": `pulumi:environments:org:acme:env:infra/${env}` },
+        });
+    } else if (kind < 8) {
+        doc = statement({ StringEquals: { "api.pulumi.com/oidc:aud": mix === "all-distinct" ? [`aws:acme`, `acme-${i}`] : "aws:acme" } });
+    } else if (kind === 8) {
+        doc = statement({
+            StringEquals: { "api.pulumi.com/oidc:aud": "acme" },
+            StringLike: { "api.pulumi.com/oidc:sub": `pulumi:deploy:org:acme:project:${mix === "all-distinct" ? env : `p${i % 50}`}*` },
+        });
+    } else {
+        doc = {
+            Effect: "Allow",
+            Principal: { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com` },
+            Action: "sts:AssumeRoleWithWebIdentity",
+            Condition: {
+                StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+                StringLike: { "token.actions.githubusercontent.com:sub": `repo:acme/${env}:*` },
+            },
+        };
+    }
+    return JSON.stringify({ Version: "2012-10-17", Statement: [doc] });
+}
+
+/** A stack export shaped like the real thing: inputs and outputs both carry the trust policy. */
+function stackExport(mix: Mix): string {
+    const urn = (t: string, n: string): string => `urn:pulumi:prod::big::${t}::${n}`;
+    const resources: unknown[] = [
+        { urn: urn("pulumi:pulumi:Stack", "big-prod"), custom: false, type: "pulumi:pulumi:Stack", outputs: {} },
+        {
+            urn: urn("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "pulumi-oidc"),
+            custom: true,
+            id: PROVIDER_ARN,
+            type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+            inputs: { clientIdLists: ["aws:acme", "acme"], url: "https://api.pulumi.com/oidc" },
+            outputs: { arn: PROVIDER_ARN, clientIdLists: ["aws:acme", "acme"], url: "api.pulumi.com/oidc" },
+        },
+    ];
+    for (let i = 0; i < ROLES; i++) {
+        const name = `role-${i}`;
+        const policy = policyFor(i, mix);
+        resources.push({
+            urn: urn("aws:iam/role:Role", name),
+            custom: true,
+            id: name,
+            type: "aws:iam/role:Role",
+            inputs: { assumeRolePolicy: policy, name, path: "/", maxSessionDuration: 3600, forceDetachPolicies: false },
+            outputs: {
+                arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
+                assumeRolePolicy: policy,
+                createDate: "2026-11-18T09:41:29Z",
+                id: name,
+                managedPolicyArns: [],
+                maxSessionDuration: 3600,
+                name,
+                path: "/",
+                tags: { team: "platform", env: `e${i % 7}` },
+                tagsAll: { team: "platform", env: `e${i % 7}` },
+                uniqueId: `AROA${i.toString(16).padStart(17, "0").toUpperCase()}`,
+            },
+            parent: urn("pulumi:pulumi:Stack", "big-prod"),
+            provider: `${urn("pulumi:providers:aws", "default_7_12_0")}::1f0e5c36-6d8e-4a57-9a53-5c2b1f8e0a11`,
+        });
+    }
+    return JSON.stringify({ version: 3, deployment: { manifest: { version: "v3.248.0" }, resources } });
+}
+
+interface Measured {
+    wallMs: number;
+    /** User + system CPU time of the child: what the work costs when other processes share the cores. */
+    cpuMs: number;
+    maxRssMb: number;
+    code: number;
+    stdoutBytes: number;
+}
+
+const RSS_MARK = "__oidc_guard_bench_maxrss_kb=";
+const CPU_MARK = "__oidc_guard_bench_cpu_us=";
+
+function measure(args: string[], preload: string): Promise<Measured> {
+    const useTime = existsSync("/usr/bin/time");
+    const cmd = useTime ? "/usr/bin/time" : process.execPath;
+    const argv = useTime ? ["-v", process.execPath, CLI, ...args] : ["--require", preload, CLI, ...args];
+    return new Promise((resolve, reject) => {
+        const started = performance.now();
+        const child = spawn(cmd, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "" } });
+        let stdoutBytes = 0;
+        let stderr = "";
+        child.stdout.on("data", (b: Buffer) => (stdoutBytes += b.length));
+        child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+        child.on("error", reject);
+        child.on("close", (code) => {
+            const wallMs = performance.now() - started;
+            const kb = useTime
+                ? /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1]
+                : new RegExp(`${RSS_MARK}(\\d+)`).exec(stderr)?.[1];
+            const cpuMs = useTime
+                ? (Number(/User time \(seconds\): ([\d.]+)/.exec(stderr)?.[1] ?? NaN) +
+                      Number(/System time \(seconds\): ([\d.]+)/.exec(stderr)?.[1] ?? NaN)) *
+                  1000
+                : Number(new RegExp(`${CPU_MARK}(\\d+)`).exec(stderr)?.[1] ?? NaN) / 1000;
+            if (kb === undefined) {
+                reject(new Error(`no peak RSS in the child's stderr: ${stderr.slice(0, 300)}`));
+                return;
+            }
+            resolve({ wallMs, cpuMs, maxRssMb: Number(kb) / 1024, code: code ?? -1, stdoutBytes });
+        });
+    });
+}
+
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)]!;
+}
+
+export async function run(): Promise<BenchResult[]> {
+    if (!existsSync(CLI)) throw new Error("verifier/bin/cli.js is missing: run `npm run build` first");
+    const dir = mkdtempSync(join(tmpdir(), "oidc-guard-bench-check-"));
+    const results: BenchResult[] = [];
+    try {
+        const preload = join(dir, "maxrss.js");
+        writeFileSync(
+            preload,
+            `process.on("exit", () => { const u = process.resourceUsage(); ` +
+                `process.stderr.write("${RSS_MARK}" + u.maxRSS + "\\n${CPU_MARK}" + (u.userCPUTime + u.systemCPUTime) + "\\n"); });\n`,
+        );
+        for (const mix of ["varied", "all-distinct"] as const) {
+            const file = join(dir, `stack-${mix}.json`);
+            const text = stackExport(mix);
+            writeFileSync(file, text);
+            const sizeMb = (text.length / 1024 / 1024).toFixed(1);
+            for (const format of ["json", "text"] as const) {
+                const runs: Measured[] = [];
+                for (let i = 0; i < RUNS; i++) runs.push(await measure(["check", file, "--org", "acme", "--format", format], preload));
+                if (runs.some((r) => r.code !== 1)) {
+                    throw new Error(`expected exit 1 (the export has violations), got ${runs.map((r) => r.code).join(",")}`);
+                }
+                const wall = median(runs.map((r) => r.wallMs));
+                const cpu = median(runs.map((r) => r.cpuMs));
+                const rss = Math.max(...runs.map((r) => r.maxRssMb));
+                const label = `check ${ROLES} roles (${mix}, ${sizeMb} MB export) --format ${format}`;
+                // The goal is for the issue's case (several distinct texts); all-distinct is the worst case, shown
+                // without a goal: there every role costs a full analysis.
+                const withGoal = mix === "varied";
+                results.push({
+                    name: `${label}: wall time`,
+                    value:
+                        `${wall.toFixed(0)} ms (median of ${RUNS}; CPU ${cpu.toFixed(0)} ms; ` +
+                        `${(runs[0]!.stdoutBytes / 1024 / 1024).toFixed(1)} MB output)`,
+                    ...(withGoal ? { goal: `< ${GOAL_MS} ms`, met: wall < GOAL_MS } : {}),
+                });
+                results.push({
+                    name: `${label}: peak RSS`,
+                    value: `${rss.toFixed(0)} MB (max of ${RUNS})`,
+                    ...(withGoal ? { goal: `< ${GOAL_MB} MB`, met: rss < GOAL_MB } : {}),
+                });
+            }
+        }
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+    return results;
+}
