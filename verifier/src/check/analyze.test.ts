@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { prefixPath, runCheck, worse } from "./analyze.js";
+
+const PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc";
+
+function policy(sub: string | null, aud = "aws:acme"): string {
+    const condition: Record<string, string> = { "api.pulumi.com/oidc:aud": aud };
+    if (sub !== null) condition["api.pulumi.com/oidc:sub"] = sub;
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Federated: PROVIDER_ARN },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: { StringEquals: condition },
+            },
+        ],
+    });
+}
+
+let dir: string;
+before(() => {
+    dir = mkdtempSync(join(tmpdir(), "oidc-guard-analyze-"));
+});
+after(() => {
+    rmSync(dir, { recursive: true, force: true });
+});
+
+describe("runCheck", () => {
+    it("analyses each distinct trust policy once and gives every role its own result", () => {
+        const texts = [policy("pulumi:environments:org:acme:env:a/prod"), policy(null), policy(null, "acme")];
+        const resources: unknown[] = [
+            {
+                urn: "urn:pulumi:s::p::aws:iam/openIdConnectProvider:OpenIdConnectProvider::oidc",
+                type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+                inputs: { url: "https://api.pulumi.com/oidc", clientIdLists: ["aws:acme"] },
+                outputs: { arn: PROVIDER_ARN },
+            },
+        ];
+        for (let i = 0; i < 60; i++) {
+            resources.push({
+                urn: `urn:pulumi:s::p::aws:iam/role:Role::r${i}`,
+                type: "aws:iam/role:Role",
+                outputs: { assumeRolePolicy: texts[i % 3] },
+            });
+        }
+        const path = join(dir, "stack.json");
+        writeFileSync(path, JSON.stringify({ version: 3, deployment: { resources } }));
+        const run = runCheck([{ path, shown: "stack.json", explicit: true }], { organizations: ["acme"] });
+        assert.equal(run.stats.analyses, 3);
+        assert.equal(run.stats.roles, 60);
+        assert.equal(run.results.length, 61);
+        const verdicts = (i: number) => run.results.find((r) => r.target.resource?.name === `r${i}`)!;
+        assert.equal(verdicts(0).verdict, "pass");
+        assert.equal(verdicts(1).verdict, "fail");
+        // Every role sharing the document with the unlisted audience `acme` gets the stack finding, with its own path.
+        const audMismatch = run.results.filter((r) => r.findings.some((f) => f.ruleId === "oidc-provider-audiences-match"));
+        assert.deepEqual(
+            audMismatch.map((r) => r.target.resource?.name),
+            Array.from({ length: 20 }, (_, k) => `r${k * 3 + 2}`),
+        );
+        for (const r of audMismatch) {
+            const f = r.findings.find((x) => x.ruleId === "oidc-provider-audiences-match")!;
+            assert.ok(f.path.startsWith("assumeRolePolicy.Statement[0]"), f.path);
+            assert.equal(r.verdict, "fail");
+        }
+        // Findings are copies: editing one result does not change another.
+        verdicts(1).findings[0]!.message = "changed";
+        assert.notEqual(verdicts(4).findings[0]!.message, "changed");
+    });
+});
+
+describe("helpers", () => {
+    it("prefixPath joins property and path", () => {
+        assert.equal(prefixPath("assumeRolePolicy", "Statement[0]"), "assumeRolePolicy.Statement[0]");
+        assert.equal(prefixPath("assumeRolePolicy", ""), "assumeRolePolicy");
+        assert.equal(prefixPath("x", "[1]"), "x[1]");
+        assert.equal(prefixPath("", "Statement"), "Statement");
+    });
+
+    it("worse ranks error > fail > unknown > pass", () => {
+        assert.equal(worse("pass", "unknown"), "unknown");
+        assert.equal(worse("unknown", "fail"), "fail");
+        assert.equal(worse("fail", "unknown"), "fail");
+        assert.equal(worse("error", "fail"), "error");
+    });
+});
