@@ -182,8 +182,10 @@ export class EscClient {
             } catch (e) {
                 const { error, refused } = transportError(e, what, this.where, deadline, req.timedOut());
                 const retryable = error.kind !== "timeout" || !deadline.expired();
-                if (retryable && (idempotent || refused) && attempt < this.retry.maxAttempts && !deadline.expired()) {
-                    await sleep(backoffMs(this.retry, attempt), deadline, what);
+                const wait = backoffMs(this.retry, attempt);
+                // Out of attempts, or no time left to wait: report what actually went wrong, not the deadline.
+                if (retryable && (idempotent || refused) && attempt < this.retry.maxAttempts && wait < deadline.remainingMs()) {
+                    await sleep(wait, deadline, what);
                     continue;
                 }
                 throw error;
@@ -201,6 +203,7 @@ export class EscClient {
                         hintForStatus(s === 429 ? "rate-limited" : "server"),
                     );
                 }
+                if (wait >= deadline.remainingMs()) throw statusError(what, resp);
                 await sleep(wait, deadline, what);
                 continue;
             }
