@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { parse as parseYaml } from "yaml";
 import { parseGoDuration } from "../verify/ref.js";
+import { InFlightCounter } from "./inflight.js";
 import { evaluateDefinition, type Evaluated, type LoginRequest, type LoginResult } from "./esc-eval.js";
 import { validateEscResponse, type EscRoute } from "./openapi.js";
 import type { StsStandin } from "./sts-standin.js";
@@ -60,6 +61,8 @@ export interface EscStandinOptions {
     prefix?: string;
     /** Latency added to every response. */
     latencyMs?: number;
+    /** Requests in flight, possibly shared with other stand-ins (default: a counter of its own). */
+    inFlight?: InFlightCounter;
     /** Page size of the list endpoint (default 100). */
     pageSize?: number;
     faults?: Fault[];
@@ -88,12 +91,11 @@ export class EscStandin {
     readonly requests: EscRequestRecord[] = [];
     /** OpenAPI violations found in the responses sent. */
     readonly violations: string[] = [];
-    /** Highest number of requests being handled at once. */
-    maxInFlight = 0;
-    private inFlightNow = 0;
     private readonly sessions = new Map<string, { env: string; evaluated: Evaluated }>();
     private readonly faults: Fault[];
     private readonly timers = new Set<NodeJS.Timeout>();
+    /** Requests being handled now, and the most at once. */
+    readonly inFlight: InFlightCounter;
 
     private constructor(
         private readonly server: Server,
@@ -102,6 +104,7 @@ export class EscStandin {
         private readonly options: EscStandinOptions,
     ) {
         this.faults = (options.faults ?? []).map((f) => ({ ...f }));
+        this.inFlight = options.inFlight ?? new InFlightCounter();
     }
 
     static async start(options: EscStandinOptions): Promise<EscStandin> {
@@ -141,8 +144,7 @@ export class EscStandin {
     }
 
     private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-        this.inFlightNow++;
-        this.maxInFlight = Math.max(this.maxInFlight, this.inFlightNow);
+        this.inFlight.enter();
         try {
             for await (const _ of req) {
                 // drain the body: none of the served operations reads one
@@ -152,7 +154,7 @@ export class EscStandin {
         } catch {
             if (!res.headersSent) this.json(res, "unknown", 500, { code: 500, message: "stand-in failure" }, {});
         } finally {
-            this.inFlightNow--;
+            this.inFlight.exit();
         }
     }
 

@@ -7,6 +7,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { InFlightCounter } from "./inflight.js";
 import { verifySigV4 } from "./sigv4.js";
 
 const NS = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -33,6 +34,8 @@ export interface StsRequestRecord {
 export interface StsStandinOptions {
     /** Added before each response, to model network latency. */
     latencyMs?: number;
+    /** Requests in flight, possibly shared with other stand-ins (default: a counter of its own). */
+    inFlight?: InFlightCounter;
 }
 
 const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -50,15 +53,16 @@ function xmlEscape(s: string): string {
 export class StsStandin {
     readonly requests: StsRequestRecord[] = [];
     private readonly issued = new Map<string, IssuedCredentials>();
-    private inFlightNow = 0;
-    /** Highest number of requests being handled at once. */
-    maxInFlight = 0;
+    /** Requests being handled now, and the most at once. */
+    readonly inFlight: InFlightCounter;
 
     private constructor(
         private readonly server: Server,
         readonly url: string,
         private readonly options: StsStandinOptions,
-    ) {}
+    ) {
+        this.inFlight = options.inFlight ?? new InFlightCounter();
+    }
 
     /** Starts a stand-in on 127.0.0.1 and a random port. */
     static async start(options: StsStandinOptions = {}): Promise<StsStandin> {
@@ -116,8 +120,7 @@ export class StsStandin {
     }
 
     private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-        this.inFlightNow++;
-        this.maxInFlight = Math.max(this.maxInFlight, this.inFlightNow);
+        this.inFlight.enter();
         try {
             const chunks: Buffer[] = [];
             for await (const c of req) chunks.push(c as Buffer);
@@ -125,7 +128,7 @@ export class StsStandin {
             if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
             this.respond(req, res, body);
         } finally {
-            this.inFlightNow--;
+            this.inFlight.exit();
         }
     }
 

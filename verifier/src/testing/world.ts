@@ -1,0 +1,148 @@
+/**
+ * A ready-made world for scenario tests and benches: an STS stand-in and an ESC stand-in (self-hosted style: a
+ * random port and a path prefix) for organization `acme`, with roles pinned and unpinned and one environment per
+ * scenario, plus an in-memory CliIO that records everything written.
+ */
+import { randomBytes } from "node:crypto";
+import type { CliIO } from "../io.js";
+import { InFlightCounter } from "./inflight.js";
+import { EscStandin, type Fault, type StandinEnvironment } from "./esc-standin.js";
+import { StsStandin } from "./sts-standin.js";
+
+export const ORG = "acme";
+export const ACCOUNT = "123456789012";
+export const ROLE_DEPLOY = `arn:aws:iam::${ACCOUNT}:role/esc-deploy`;
+export const ROLE_UNPINNED = `arn:aws:iam::${ACCOUNT}:role/esc-unpinned`;
+export const ROLE_OTHER = `arn:aws:iam::${ACCOUNT}:role/esc-other`;
+export const CI_USER = `arn:aws:iam::${ACCOUNT}:user/ci-deployer`;
+
+const sub = (env: string): string => `pulumi:environments:org:${ORG}:env:${env}`;
+
+/** The aws-login + environmentVariables definition the reference program prints. */
+export function oidcDefinition(roleArn: string, opts: { duration?: string; sessionToken?: boolean } = {}): string {
+    return [
+        "values:",
+        "  aws:",
+        "    login:",
+        "      fn::open::aws-login:",
+        "        oidc:",
+        `          duration: ${opts.duration ?? "1h"}`,
+        `          roleArn: ${roleArn}`,
+        "          sessionName: pulumi-environments-session",
+        "  environmentVariables:",
+        "    AWS_ACCESS_KEY_ID: ${aws.login.accessKeyId}",
+        "    AWS_SECRET_ACCESS_KEY: ${aws.login.secretAccessKey}",
+        ...(opts.sessionToken === false ? [] : ["    AWS_SESSION_TOKEN: ${aws.login.sessionToken}"]),
+        "",
+    ].join("\n");
+}
+
+export interface World {
+    /** Requests in flight across both stand-ins. */
+    inFlight: InFlightCounter;
+    sts: StsStandin;
+    esc: EscStandin;
+    token: string;
+    /** The environment variables of a correctly configured run. */
+    env: NodeJS.ProcessEnv;
+    close(): Promise<void>;
+}
+
+export interface WorldOptions {
+    latencyMs?: number;
+    faults?: Fault[];
+    /** Extra environments (e.g. 200 for the --all bench). */
+    extraEnvironments?: StandinEnvironment[];
+    /** Subjects admitted by esc-deploy besides the scenario ones. */
+    extraDeploySubjects?: string[];
+    pageSize?: number;
+}
+
+/** Starts both stand-ins with the scenario environments. */
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
+    // One counter for both stand-ins: what the verifier has in flight, whichever service it talks to.
+    const inFlight = new InFlightCounter();
+    const sts = await StsStandin.start({ latencyMs: options.latencyMs, inFlight });
+    const user = sts.addUserKey(CI_USER);
+    const staticDefinition = [
+        "values:",
+        "  aws:",
+        "    login:",
+        "      fn::open::aws-login:",
+        "        static:",
+        `          accessKeyId: ${user.accessKeyId}`,
+        "          secretAccessKey:",
+        `            fn::secret: ${user.secretAccessKey}`,
+        "  environmentVariables:",
+        "    AWS_ACCESS_KEY_ID: ${aws.login.accessKeyId}",
+        "    AWS_SECRET_ACCESS_KEY: ${aws.login.secretAccessKey}",
+        "",
+    ].join("\n");
+    const environments: StandinEnvironment[] = [
+        { project: "platform", name: "prod", yaml: oidcDefinition(ROLE_DEPLOY) },
+        { project: "platform", name: "dev", yaml: oidcDefinition(ROLE_DEPLOY) },
+        { project: "platform", name: "denied", yaml: oidcDefinition(ROLE_DEPLOY) },
+        { project: "platform", name: "missing-session-token", yaml: oidcDefinition(ROLE_DEPLOY, { sessionToken: false }) },
+        { project: "platform", name: "too-long", yaml: oidcDefinition(ROLE_DEPLOY, { duration: "4h" }) },
+        { project: "platform", name: "static", yaml: staticDefinition },
+        { project: "platform", name: "other-role", yaml: oidcDefinition(ROLE_OTHER) },
+        { project: "platform", name: "unpinned-prod", yaml: oidcDefinition(ROLE_UNPINNED) },
+        { project: "platform", name: "unpinned-dev", yaml: oidcDefinition(ROLE_UNPINNED) },
+        { project: "platform", name: "no-aws", yaml: "values:\n  app:\n    region: eu-west-1\n" },
+        ...(options.extraEnvironments ?? []),
+    ];
+    const token = `pul-${randomBytes(20).toString("hex")}`;
+    const esc = await EscStandin.start({
+        org: ORG,
+        token,
+        sts,
+        prefix: "/self-hosted/pulumi",
+        latencyMs: options.latencyMs,
+        inFlight,
+        pageSize: options.pageSize,
+        faults: options.faults,
+        environments,
+        roles: [
+            {
+                arn: ROLE_DEPLOY,
+                subjects: [sub("platform/prod"), sub("platform/missing-session-token"), sub("platform/too-long"), ...(options.extraDeploySubjects ?? [])],
+            },
+            { arn: ROLE_UNPINNED, subjects: ["*"] },
+            { arn: ROLE_OTHER, subjects: [sub("platform/other-role")] },
+        ],
+    });
+    return {
+        inFlight,
+        sts,
+        esc,
+        token,
+        env: {
+            PULUMI_ACCESS_TOKEN: token,
+            PULUMI_BACKEND_URL: esc.url,
+            AWS_ENDPOINT_URL_STS: sts.url,
+            AWS_REGION: "eu-west-1",
+        },
+        async close() {
+            await Promise.all([esc.close(), sts.close()]);
+        },
+    };
+}
+
+/** A CliIO whose streams record what is written. */
+export interface CapturedIO extends CliIO {
+    out: string[];
+    err: string[];
+}
+
+export function captureIO(env: NodeJS.ProcessEnv, opts: { cwd?: string; tty?: boolean } = {}): CapturedIO {
+    const out: string[] = [];
+    const err: string[] = [];
+    return {
+        out,
+        err,
+        env,
+        cwd: opts.cwd ?? process.cwd(),
+        stdout: { write: (s: string) => out.push(s), isTTY: opts.tty ?? false },
+        stderr: { write: (s: string) => err.push(s), isTTY: opts.tty ?? false },
+    };
+}
