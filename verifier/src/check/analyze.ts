@@ -254,8 +254,9 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
                         if (level === "mandatory") {
                             target.findings.push({ ...finding, path: prefixPath(propertyOf.get(urn) ?? "", finding.path) });
                             target.verdict = worse(target.verdict, "fail");
-                        } else {
-                            // Advisory (provider outside this stack, or unknown at preview): information, not a violation.
+                        } else if (!(target.verdict === "unknown" && finding.ruleId === "oidc-trust-unknown-at-preview")) {
+                            // Advisory (provider outside this stack, or unknown at preview): information, not a
+                            // violation. An unknown the target's own findings already report is not repeated.
                             (target.notes ??= []).push(`advisory (${finding.ruleId}): ${finding.message}`);
                         }
                     }
