@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { analysisOptions } from "./config.js";
+import { PolicyPackError } from "./sdk.js";
+
+describe("analysisOptions", () => {
+    it("maps every property, normalizing issuers", () => {
+        assert.deepEqual(
+            analysisOptions(
+                "p",
+                {
+                    organizations: ["acme"],
+                    allowedSubjects: ["pulumi:environments:org:acme:env:infra/*"],
+                    issuers: ["https://Pulumi.Example.com/oidc/"],
+                    audiences: ["aws:acme"],
+                },
+                {},
+            ),
+            {
+                organizations: ["acme"],
+                allowedSubjects: ["pulumi:environments:org:acme:env:infra/*"],
+                issuers: ["pulumi.example.com/oidc"],
+                audiences: ["aws:acme"],
+            },
+        );
+    });
+
+    it("falls back to the stack's organization: PULUMI_ORGANIZATION, then PULUMI_NODEJS_ORGANIZATION", () => {
+        assert.deepEqual(analysisOptions("p", {}, { PULUMI_ORGANIZATION: "acme", PULUMI_NODEJS_ORGANIZATION: "x" }), {
+            organizations: ["acme"],
+        });
+        assert.deepEqual(analysisOptions("p", {}, { PULUMI_NODEJS_ORGANIZATION: "x" }), { organizations: ["x"] });
+        assert.deepEqual(analysisOptions("p", { organizations: ["y"] }, { PULUMI_ORGANIZATION: "acme" }), {
+            organizations: ["y"],
+        });
+        // Not an organization name: ignored rather than spliced into audiences.
+        assert.deepEqual(analysisOptions("p", {}, { PULUMI_ORGANIZATION: "a*b" }), {});
+        assert.deepEqual(analysisOptions("p", {}, {}), {});
+    });
+
+    it("refuses unknown keys and wrongly typed values with a message naming the policy", () => {
+        assert.throws(
+            () => analysisOptions("p", { organization: "acme" }, {}),
+            (e: unknown) =>
+                e instanceof PolicyPackError &&
+                e.message === "policy pack config for 'p': unknown property 'organization'; known: organizations, allowedSubjects, issuers, audiences." &&
+                e.stack === `PolicyPackError: ${e.message}`,
+        );
+        assert.throws(() => analysisOptions("p", { audiences: [] }, {}), /'audiences' must be a non-empty list of non-empty strings/);
+        assert.throws(() => analysisOptions("p", { issuers: "api.pulumi.com/oidc" }, {}), /'issuers' must be a non-empty list/);
+    });
+});
