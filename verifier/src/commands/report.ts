@@ -38,7 +38,11 @@ Examples:
 `;
 
 /** Runs `oidc-guard report`; returns the exit code. */
-export async function main(argv: string[], io: CliIO): Promise<number> {
+export function main(argv: string[], io: CliIO): Promise<number> {
+    return Promise.resolve().then(() => run(argv, io));
+}
+
+function run(argv: string[], io: CliIO): number {
     let parsed;
     try {
         parsed = parseArgs({
@@ -64,7 +68,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const { input, notes } = loadResultFiles(positionals, io, root === undefined ? io.cwd : resolve(io.cwd, root));
     for (const n of notes) io.stderr.write(`oidc-guard report: note: ${n}\n`);
     const model = buildModel(input);
-    await writeReports(flags.outputs, model, io);
+    writeReports(flags.outputs, model, io);
     const { status } = model.counts;
     const written = flags.outputs.filter((o) => o.path !== "-").map((o) => o.path);
     io.stderr.write(

@@ -10,7 +10,7 @@
  * //    renders itself (e.g. "text"): they come back in `other` instead of raising an error.
  * const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"] });
  * // 3. After the run, write every requested report (stdout for "-"); throws CliError (exit 2) when a file cannot be written.
- * await writeReports(flags.outputs, { checks: [checkReport], sources }, io);
+ * writeReports(flags.outputs, { checks: [checkReport], sources }, io);
  * ```
  *
  * - `renderReport(format, input)` renders one format to a string. `input` holds any number of `CheckReport`s and
@@ -20,7 +20,7 @@
  *   (one self-contained page). Every string from the inputs is redacted before rendering (redact.ts).
  * - `loadResultFiles(paths, io)` reads result files for `oidc-guard report` (check, verify or merged, by shape).
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { CliError, EXIT, type CliIO } from "../io.js";
 import type { CheckReport, VerifyBatchReport, VerifyReport } from "../results.js";
@@ -133,7 +133,7 @@ function reason(e: unknown): string {
  * renamed), their directories created as needed; `-` goes to `io.stdout`.
  * @throws CliError (exit 2) naming the file when it cannot be written.
  */
-export async function writeReports(outputs: readonly ReportOutput[], input: ReportInput | ReportModel, io: CliIO): Promise<void> {
+export function writeReports(outputs: readonly ReportOutput[], input: ReportInput | ReportModel, io: CliIO): void {
     const model = "entries" in input ? input : buildModel(input);
     for (const out of outputs) {
         const text = renderReport(out.format, model);
@@ -148,10 +148,14 @@ export async function writeReports(outputs: readonly ReportOutput[], input: Repo
             writeFileSync(tmp, text, "utf8");
             renameSync(tmp, target);
         } catch (e) {
+            try {
+                rmSync(tmp, { force: true });
+            } catch {
+                // Nothing was created where the directory could not be.
+            }
             throw new CliError(`cannot write the ${out.format} report to '${out.path}': ${reason(e)}`, EXIT.usage);
         }
     }
-    await Promise.resolve();
 }
 
 /** Result files larger than this are refused (a result file is a few MB even for thousands of roles). */

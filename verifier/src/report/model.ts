@@ -351,21 +351,18 @@ export function buildModel(input: ReportInput): ReportModel {
     const checks = (input.checks ?? []).map((c) => ({ raw: c, red: redactDeep(c) }));
     const verifications = (input.verifications ?? []).map((v) => ({ raw: v, red: redactDeep(v) }));
     const sourceCache = new Map<string, SourceFile | null>();
+    // Keyed like the redacted results, so that lookups match.
+    const sources = new Map([...(input.sources ?? new Map<string, string>())].map(([k, v]) => [redactText(k), v]));
+    const origin = (report: CheckReport | VerifyReport | VerifyBatchReport): string | undefined => {
+        const o = input.origins?.get(report);
+        return o === undefined ? undefined : redactText(o);
+    };
     const entries: ReportEntry[] = [];
     for (const { raw, red } of checks) {
-        const origin = input.origins?.get(raw);
-        // Sources are looked up by the raw file name; the entry shows the redacted one.
-        red.results.forEach((r, i) => {
-            const rawFile = raw.results[i]?.target.file ?? r.target.file;
-            const e = checkEntry({ ...r, target: { ...r.target, file: rawFile } }, sourceCache, input.sources, origin);
-            e.file = r.target.file;
-            e.suite = r.target.file;
-            if (!r.target.resource) e.name = r.target.file;
-            entries.push(e);
-        });
+        for (const r of red.results) entries.push(checkEntry(r, sourceCache, sources, origin(raw)));
     }
     const skipped: { environment: string; reason: string }[] = [];
-    for (const { raw, red } of verifications) entries.push(...verifyEntries(red, input.origins?.get(raw), skipped));
+    for (const { raw, red } of verifications) entries.push(...verifyEntries(red, origin(raw), skipped));
     entries.sort(
         (a, b) =>
             STATUS_RANK[a.status] - STATUS_RANK[b.status] ||
