@@ -5,5 +5,11 @@ export * from "./rules.js";
 export { analyzeTrustPolicy, PolicyDocumentError } from "./trust-policy.js";
 export { parseProviderArn, issuerMatches, normalizeIssuer, type ProviderArn } from "./principal.js";
 export { findUnknowns } from "./unknowns.js";
-export { analyzeOidcProvider, type ProviderInput, type ProviderAnalysis } from "./provider.js";
+export {
+    analyzeOidcProvider,
+    allowedAudiences,
+    isPulumiIssuer,
+    type ProviderInput,
+    type ProviderAnalysis,
+} from "./provider.js";
 export { analyzeStackAudiences, type StackRoleInput, type StackProviderInput, type StackAudienceFinding } from "./stack.js";

@@ -80,9 +80,21 @@ const RULE_LIST = [
         policy: "pulumi-oidc-role-provider-audiences",
         title: "Roles admit only audiences their provider lists",
         description:
-            "For a role whose OIDC provider is in the same stack, every audience the role admits must be among the provider's client IDs; a role trusting a provider outside the stack is reported as advisory.",
+            "For a role whose OIDC provider is in the same stack, every audience the role admits must be among the provider's client IDs.",
         severity: "medium",
         remediation: "Add the audience to the provider's client ID list, or remove it from the role's trust policy.",
+        url: DOCS_URL,
+        tags: ["iam", "oidc", "pulumi", "stack"],
+    },
+    {
+        id: "oidc-provider-outside-stack",
+        policy: "pulumi-oidc-role-provider-outside-stack",
+        title: "Roles trust an OIDC provider managed in another stack",
+        description:
+            "A role trusts a Pulumi OIDC provider this stack does not manage, so its client IDs cannot be compared with the audiences the role admits (advisory).",
+        severity: "low",
+        remediation:
+            "Confirm that the provider lists the role's audiences as client IDs (`aws iam get-open-id-connect-provider`), or manage the provider in this stack.",
         url: DOCS_URL,
         tags: ["iam", "oidc", "pulumi", "stack"],
     },

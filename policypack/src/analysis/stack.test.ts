@@ -86,7 +86,7 @@ describe("analyzeStackAudiences", () => {
             const findings = analyzeStackAudiences([role(pinned)], providers, options);
             assert.deepEqual(project(findings), [
                 {
-                    ruleId: "oidc-provider-audiences-match",
+                    ruleId: "oidc-provider-outside-stack",
                     level: "advisory",
                     urn: ROLE_URN,
                     path: "Statement[0].Principal.Federated",

@@ -56,6 +56,7 @@ export function analyzeStackAudiences(
     options: AnalysisOptions = {},
 ): StackAudienceFinding[] {
     const meta = rule("oidc-provider-audiences-match");
+    const outsideMeta = rule("oidc-provider-outside-stack");
     const unknownMeta = rule("oidc-trust-unknown-at-preview");
     const prepared: PreparedProvider[] = [];
     // Providers whose URL is unknown at preview might be the one a role trusts.
@@ -134,6 +135,8 @@ export function analyzeStackAudiences(
                     }
                     findings.push({
                         ...base,
+                        ruleId: outsideMeta.id,
+                        severity: outsideMeta.severity,
                         message: `The role trusts Pulumi OIDC provider ${text}, which is not managed in this stack, so the pack cannot check that its client IDs include the audiences the role admits (${describeAudiences(set.audiences)}). Check it with 'aws iam get-open-id-connect-provider --open-id-connect-provider-arn ${text}', or manage the provider in this stack.`,
                         remediation: `Confirm that provider ${text} lists the role's audiences as client IDs, or manage it in this stack.`,
                         counterexample: null,

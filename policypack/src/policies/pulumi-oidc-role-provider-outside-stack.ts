@@ -14,8 +14,7 @@ const NAME = "pulumi-oidc-role-provider-outside-stack";
 
 export const roleProviderOutsideStack: StackValidationPolicy = {
     name: NAME,
-    // Same catalog rule as pulumi-oidc-role-provider-audiences (its advisory half); the catalog has no entry of its own.
-    ...metadataFromRules([rule("oidc-provider-audiences-match")], "Roles trust an OIDC provider managed in another stack"),
+    ...metadataFromRules([rule("oidc-provider-outside-stack")]),
     enforcementLevel: "advisory",
     configSchema: CONFIG_SCHEMA,
     validateStack: (args, reportViolation) => {
@@ -26,7 +25,7 @@ export const roleProviderOutsideStack: StackValidationPolicy = {
         reportStackFindings(
             findings,
             inputs,
-            (f) => f.level === "advisory" && f.ruleId === "oidc-provider-audiences-match",
+            (f) => f.ruleId === "oidc-provider-outside-stack",
             reportViolation,
         );
     },
