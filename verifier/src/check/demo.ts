@@ -31,8 +31,9 @@ export async function demo(io: CliIO, root: string): Promise<number> {
         case EXIT.failed:
             say(
                 "oidc-guard check exited 1: some roles fail or cannot be decided (see the table above).\n" +
-                    "That is what this demo is meant to show: the bundled fixtures include unpinned roles, an encrypted\n" +
-                    "trust policy and a preview whose trust policy is unknown. In CI, exit 1 fails the job.\n" +
+                    "That is what this demo is meant to show: the bundled fixtures include unpinned roles, malformed\n" +
+                    "trust policies, an encrypted trust policy and a preview whose trust policy is unknown.\n" +
+                    "In CI, exit 1 fails the job.\n" +
                     "Run it yourself: node verifier/bin/cli.js check <files or directories> --org <your org>\n" +
                     "(demo finished: exit status 0)",
             );
@@ -47,6 +48,11 @@ export async function demo(io: CliIO, root: string): Promise<number> {
 }
 
 if (require.main === module) {
+    // `npm start | head` closes the pipe early: stop quietly instead of printing an EPIPE stack trace.
+    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code === "EPIPE") process.exit(0);
+        throw e;
+    });
     void demo(processIO(), join(__dirname, "..", "..", "..")).then((code) => {
         process.exitCode = code;
     });
