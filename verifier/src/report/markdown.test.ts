@@ -80,10 +80,13 @@ describe("Markdown", () => {
         const rows = out.split("\n").filter((l) => l.startsWith("| ❌ | "));
         assert.equal(rows.length, 1);
         assert.equal((rows[0] ?? "").slice(1, -1).split(/(?<!\\)\|/).length, 7);
+        // Each pipe of a value is escaped once: a doubled backslash before it would end the cell in GFM.
+        assert.doesNotMatch(rows[0] ?? "", /\\\\\|/);
+        assert.match(rows[0] ?? "", /&lt;img src=x onerror=alert\(1\)&gt;\\\|/);
     });
 
     it("escapes inline text and code spans", () => {
-        assert.equal(mdText("a*b_c [x] <y> & |"), "a\\*b\\_c \\[x\\] &lt;y&gt; &amp; \\|");
+        assert.equal(mdText("a*b_c [x] <y> & \\"), "a\\*b\\_c \\[x\\] &lt;y&gt; &amp; \\\\");
         assert.equal(mdCode("a`b"), "``a`b``");
         assert.equal(mdCode("`x"), "`` `x ``");
         assert.equal(mdInline("use `a*b` then *c*"), "use `a*b` then \\*c\\*");

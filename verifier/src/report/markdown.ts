@@ -22,14 +22,14 @@ export const MARKDOWN_BUDGET = 900 * 1024;
 export const STATUS_ICON: Record<EntryStatus, string> = { pass: "✅", fail: "❌", unknown: "❔", error: "⚠️" };
 const STATUS_LABEL: Record<EntryStatus, string> = { pass: "pass", fail: "fail", unknown: "unknown", error: "error" };
 
-/** Escapes text for Markdown (inline) and for the HTML GitHub allows inside it. */
+/** Escapes text for Markdown (inline) and for the HTML GitHub allows inside it. Pipes are left to `cell`. */
 export function mdText(value: string): string {
     return value
         .replace(/\r?\n/g, " ")
         .replace(/&/g, "&amp;")
         .replace(/</g, "&lt;")
         .replace(/>/g, "&gt;")
-        .replace(/([\\`*_[\]|~])/g, "\\$1");
+        .replace(/([\\`*_[\]~])/g, "\\$1");
 }
 
 /**
