@@ -130,7 +130,8 @@ export function evaluateDefinition(yamlText: string, ctx: EvalContext): Evaluate
         if (!first || !("key" in first)) return unknownValue(range);
         let cur: EscValue | undefined = top(first.key);
         for (const a of rest) {
-            if (!cur || cur.unknown) return unknownValue(range);
+            if (!cur) break;
+            if (cur.unknown) return unknownValue(range);
             const inner: unknown = cur.value;
             if ("index" in a) cur = Array.isArray(inner) ? (inner[a.index] as EscValue | undefined) : undefined;
             else cur = inner && typeof inner === "object" && !Array.isArray(inner) ? (inner as Record<string, EscValue>)[a.key] : undefined;

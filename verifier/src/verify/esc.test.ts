@@ -1,0 +1,113 @@
+import { createServer } from "node:net";
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { startWorld, ORG, type World } from "../testing/world.js";
+import { escBasePath } from "./config.js";
+import { Deadline } from "./deadline.js";
+import { ServiceError } from "./errors.js";
+import { EscClient } from "./esc.js";
+
+const ref = (name: string): { org: string; project: string; name: string } => ({ org: ORG, project: "platform", name });
+const FAST = { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 2000 };
+
+describe("EscClient over @pulumi/esc-sdk against the ESC stand-in", () => {
+    let world: World;
+    let client: EscClient;
+    before(async () => {
+        world = await startWorld({ pageSize: 3 });
+        client = new EscClient({ basePath: escBasePath(world.esc.url), token: world.token }, { retry: FAST, requestTimeoutMs: 2000 });
+    });
+    after(async () => world.close());
+
+    it("reaches a backend on a random port under a path prefix (the SDK constructor alone would drop both)", async () => {
+        assert.match(client.basePath, /^http:\/\/127\.0\.0\.1:\d+\/self-hosted\/pulumi\/api\/esc$/);
+        const opened = await client.open(ref("prod"), "15m", new Deadline(5000));
+        assert.equal(opened.kind, "opened");
+        const last = world.esc.requests.at(-1);
+        assert.deepEqual([last?.route, last?.query, last?.authorized], ["open", "duration=15m", true]);
+        const env = await client.read(ref("prod"), opened.kind === "opened" ? opened.id : "", new Deadline(5000));
+        assert.ok(env.properties?.aws && env.exprs?.aws);
+    });
+
+    it("returns a failed open's 400 with its diagnostics", async () => {
+        const o = await client.open(ref("denied"), undefined, new Deadline(5000));
+        assert.equal(o.kind, "rejected");
+        assert.equal(o.kind === "rejected" && o.diagnostics[0]?.range?.begin.line, 4);
+        assert.match(o.kind === "rejected" ? (o.diagnostics[0]?.summary ?? "") : "", /AccessDenied/);
+    });
+
+    it("lists every page and reads definitions", async () => {
+        const before = world.esc.count("list");
+        const envs = await client.list(ORG, new Deadline(5000));
+        assert.equal(envs.length, 10);
+        assert.equal(world.esc.count("list") - before, 4, "10 environments in pages of 3");
+        const def = (await client.getDefinition(ref("prod"), new Deadline(5000))) as { values: Record<string, unknown> };
+        assert.ok(def.values.environmentVariables);
+    });
+
+    it("retries GETs on 5xx up to the attempt limit, then reports the status", async () => {
+        world.esc.addFault({ route: "read", env: "platform/dev", status: 500, times: 10 });
+        const before = world.esc.count("read", "platform/dev");
+        await assert.rejects(client.read(ref("dev"), "1000", new Deadline(5000)), (e: unknown) => e instanceof ServiceError && e.kind === "server" && /HTTP 500 .*\(after retries\)/.test(e.message));
+        assert.equal(world.esc.count("read", "platform/dev") - before, 4);
+    });
+
+    it("retries open on 429 (Retry-After), never on 5xx", async () => {
+        world.esc.addFault({ route: "open", env: "platform/prod", status: 429, retryAfter: "0" });
+        let before = world.esc.count("open", "platform/prod");
+        assert.equal((await client.open(ref("prod"), undefined, new Deadline(5000))).kind, "opened");
+        assert.equal(world.esc.count("open", "platform/prod") - before, 2);
+        world.esc.addFault({ route: "open", env: "platform/prod", status: 502 });
+        before = world.esc.count("open", "platform/prod");
+        await assert.rejects(client.open(ref("prod"), undefined, new Deadline(5000)), (e: unknown) => e instanceof ServiceError && e.kind === "server");
+        assert.equal(world.esc.count("open", "platform/prod") - before, 1);
+    });
+
+    it("gives up at once when Retry-After asks for longer than the longest wait", async () => {
+        world.esc.addFault({ route: "list", status: 429, retryAfter: "3600" });
+        const t0 = Date.now();
+        await assert.rejects(client.list(ORG, new Deadline(5000)), (e: unknown) => e instanceof ServiceError && e.kind === "rate-limited" && /Retry-After asks for 3600 s/.test(e.message));
+        assert.ok(Date.now() - t0 < 1000);
+    });
+
+    it("times out each request; a timed-out open is not re-POSTed, a timed-out GET is retried", async () => {
+        const quick = new EscClient({ basePath: escBasePath(world.esc.url), token: world.token }, { retry: FAST, requestTimeoutMs: 200 });
+        world.esc.addFault({ route: "open", env: "platform/prod", delayMs: 1500 });
+        let before = world.esc.count("open", "platform/prod");
+        const t0 = Date.now();
+        await assert.rejects(quick.open(ref("prod"), undefined, new Deadline(5000)), (e: unknown) => e instanceof ServiceError && e.kind === "timeout");
+        assert.ok(Date.now() - t0 < 1000);
+        await new Promise((r) => setTimeout(r, 1600));
+        assert.equal(world.esc.count("open", "platform/prod") - before, 1);
+        world.esc.addFault({ route: "list", delayMs: 500 });
+        before = world.esc.count("list");
+        assert.equal((await quick.list(ORG, new Deadline(5000))).length, 10);
+        await new Promise((r) => setTimeout(r, 600)); // the abandoned slow request is recorded when it ends
+        assert.equal(world.esc.count("list") - before, 5, "4 pages and one retry of the slow first page");
+    });
+
+    it("errors carry status and message only: never the token, never the SDK's error object", async () => {
+        const bad = new EscClient({ basePath: escBasePath(world.esc.url), token: "pul-notthetokennotthetokennotthetoken0000" }, { retry: FAST });
+        const e = await bad.open(ref("prod"), undefined, new Deadline(5000)).then(
+            () => undefined,
+            (x: unknown) => x,
+        );
+        assert.ok(e instanceof ServiceError);
+        assert.equal(e.kind, "unauthorized");
+        assert.equal(e.status, 401);
+        assert.equal(e.cause, undefined);
+        const everything = JSON.stringify({ ...e, message: e.message, stack: e.stack });
+        assert.ok(!everything.includes("notthetoken"));
+        const notFound = await client.read(ref("nope"), "1", new Deadline(5000)).catch((x: unknown) => x);
+        assert.ok(notFound instanceof ServiceError && notFound.kind === "not-found");
+    });
+
+    it("names a refused connection as unreachable", async () => {
+        const s = createServer();
+        await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+        const port = (s.address() as { port: number }).port;
+        await new Promise<void>((r) => s.close(() => r()));
+        const down = new EscClient({ basePath: `http://127.0.0.1:${port}/api/esc`, token: world.token }, { retry: FAST });
+        await assert.rejects(down.open(ref("prod"), undefined, new Deadline(5000)), (e: unknown) => e instanceof ServiceError && e.kind === "unreachable" && /connection refused at 127\.0\.0\.1:\d+$/.test(e.message));
+    });
+});
