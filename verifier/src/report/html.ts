@@ -75,7 +75,9 @@ h3 { font-size: 1.1em; margin: 24px 0 8px; } h4 { font-size: 1em; margin: 0 0 8p
 figure { margin: 0; flex: 1 1 420px; } figcaption { color: var(--muted); font-size: 0.9em; }
 svg text { font: 12px system-ui, "DejaVu Sans", sans-serif; fill: #1f2328; }
 table { border-collapse: collapse; width: 100%; font-size: 0.95em; }
-th, td { border: 1px solid var(--line); padding: 6px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border: 1px solid var(--line); padding: 6px 8px; text-align: left; vertical-align: top; }
+th, .badge, .sev { white-space: nowrap; }
+td code, td .urn, td a, td .name { overflow-wrap: anywhere; }
 thead th { background: var(--bg-alt); }
 th button { font: inherit; font-weight: 600; background: none; border: 0; padding: 0; cursor: pointer; color: inherit; }
 th button::after { content: " ↕"; color: var(--muted); }
