@@ -58,6 +58,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 }
 
 if (require.main === module) {
+    // `oidc-guard check … | head`: a reader that goes away is not an error worth a stack trace.
+    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code === "EPIPE") process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+        throw e;
+    });
     void run(process.argv.slice(2), processIO()).then((code) => {
         process.exitCode = code;
     });

@@ -64,6 +64,18 @@ const RULE_LIST = [
         tags: ["preview"],
     },
     {
+        id: "oidc-trust-unreadable",
+        policy: "pulumi-oidc-role-trust-pinned",
+        title: "Trust policy is stored encrypted and cannot be checked",
+        description:
+            "A trust policy held as a secret (ciphertext in a stack export, `[secret]` in preview JSON) cannot be analyzed; it is reported, never passed.",
+        severity: "medium",
+        remediation:
+            "Check `pulumi stack export --show-secrets` output (keep it private), check the role in AWS with `aws iam get-role`, or let the policy pack check it during `pulumi up`.",
+        url: DOCS_URL,
+        tags: ["secrets"],
+    },
+    {
         id: "oidc-provider-config",
         policy: "pulumi-oidc-provider-config",
         title: "Pulumi OIDC provider uses https and allowed client IDs only",

@@ -8,13 +8,15 @@ import { parseProviderArn, normalizeIssuer, type ProviderArn } from "./principal
 import { isPulumiIssuer } from "./provider.js";
 import { rule } from "./rules.js";
 import { analyzeTrustPolicy } from "./trust-policy.js";
-import type { AdmittedSet, AnalysisOptions, Finding, PulumiToken } from "./types.js";
+import type { AdmittedSet, AnalysisOptions, Finding, PulumiToken, TrustAnalysis } from "./types.js";
 import { findUnknowns } from "./unknowns.js";
 
 export interface StackRoleInput {
     urn: string;
     /** The trust policy (string or object). */
     trustPolicy: unknown;
+    /** `analyzeTrustPolicy(trustPolicy, options)` when the caller already has it (saves a second analysis). */
+    analysis?: TrustAnalysis;
 }
 
 export interface StackProviderInput {
@@ -102,7 +104,7 @@ export function analyzeStackAudiences(
             );
             continue;
         }
-        const analysis = analyzeTrustPolicy(role.trustPolicy, options);
+        const analysis = role.analysis ?? analyzeTrustPolicy(role.trustPolicy, options);
         if (analysis.verdict === "unknown") {
             findings.push(unknown(role.urn, "The role's trust policy is unknown during preview; checked at update."));
             continue;

@@ -57,8 +57,13 @@ function documentFinding(message: string, remediation: string, path = ""): Findi
     return { ruleId: meta.id, severity: meta.severity, message, path, location: {}, remediation, counterexample: null };
 }
 
-function unknownFinding(message: string, remediation: string, path: string): Finding {
-    const meta = rule("oidc-trust-unknown-at-preview");
+function unknownFinding(
+    message: string,
+    remediation: string,
+    path: string,
+    id: "oidc-trust-unknown-at-preview" | "oidc-trust-unreadable" = "oidc-trust-unknown-at-preview",
+): Finding {
+    const meta = rule(id);
     return { ruleId: meta.id, severity: meta.severity, message, path, location: {}, remediation, counterexample: null };
 }
 
@@ -93,12 +98,14 @@ function unreadableFindings(items: Unreadable[], property: string, what: string)
                     `The ${what} is stored as an encrypted secret (ciphertext), so it cannot be checked.`,
                     "Export the stack with `pulumi stack export --show-secrets` (and keep that file private), or check the role in AWS with `aws iam get-role`.",
                     path,
+                    "oidc-trust-unreadable",
                 );
             case "redacted-secret":
                 return unknownFinding(
                     `The ${what} is a secret, which \`pulumi preview --json\` prints as "[secret]", so it cannot be checked.`,
                     "Check the stack export (`pulumi stack export --show-secrets`) after `pulumi up`, or run the policy pack during `pulumi up`.",
                     path,
+                    "oidc-trust-unreadable",
                 );
             case "display-unknown":
                 return unknownFinding(
@@ -221,7 +228,12 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
                 if (group === undefined) {
                     group = stackRoles.length;
                     groupOf.set(key, group);
-                    stackRoles.push({ urn: String(group), trustPolicy: revealed });
+                    const known = analyze(revealed);
+                    stackRoles.push({
+                        urn: String(group),
+                        trustPolicy: revealed,
+                        ...("verdict" in known ? { analysis: known } : {}),
+                    });
                     urnsOf.push([]);
                 }
                 urnsOf[group]!.push(role.target.resource.urn);
