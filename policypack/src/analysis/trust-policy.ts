@@ -374,7 +374,12 @@ class Analysis {
         const out: string[] = [];
         for (const p of this.subPatterns) {
             if (/[*?]|\$\{/.test(p)) {
-                for (const f of ["roll/prod", "other/prod", "-evil/prod", "evil", "x/evil", "x:evil"]) {
+                // A wildcard that starts a segment reads best as another name; one inside a name, as a longer name.
+                const atSegmentStart = /[:/][*?]/.test(p);
+                const fillers = atSegmentStart
+                    ? ["other/prod", "evil", "other-evil", "x/evil", "x:evil"]
+                    : ["roll/prod", "-evil/prod", "evil", "x/evil", "x:evil", "other/prod"];
+                for (const f of fillers) {
                     out.push(replaceWildcards(p, f));
                 }
             }
