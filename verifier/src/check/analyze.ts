@@ -36,6 +36,8 @@ export interface CheckRun {
     files: { file: string; kind: InputKind | "unreadable" | "invalid-json" }[];
     /** How many trust policies were analysed, and how many of those came from the cache. */
     stats: { roles: number; providers: number; analyses: number };
+    /** The text of every file read, by its shown name: reports use it for line numbers. */
+    sources: Map<string, string>;
 }
 
 const VERDICT_RANK: Record<Verdict, number> = { pass: 0, unknown: 1, fail: 2, error: 3 };
@@ -124,7 +126,13 @@ function unreadableFindings(items: Unreadable[], property: string, what: string)
  * or by canonical JSON for objects) is analysed once; results are in file order, then resource order.
  */
 export function runCheck(files: readonly InputFile[], options: AnalysisOptions): CheckRun {
-    const run: CheckRun = { results: [], fileProblems: [], files: [], stats: { roles: 0, providers: 0, analyses: 0 } };
+    const run: CheckRun = {
+        results: [],
+        fileProblems: [],
+        files: [],
+        stats: { roles: 0, providers: 0, analyses: 0 },
+        sources: new Map(),
+    };
     const cache = new Map<string, TrustAnalysis | { thrown: unknown }>();
 
     const analyze = (doc: unknown): TrustAnalysis | { thrown: unknown } => {
@@ -157,6 +165,7 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
             });
             continue;
         }
+        run.sources.set(f.shown, text);
         const parsed = parseJson(text);
         if (!parsed.ok) {
             const message = `not valid JSON: ${describeJsonProblem(parsed.problem)}`;

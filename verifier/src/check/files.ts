@@ -29,11 +29,11 @@ function skippedByName(name: string): boolean {
  * files, sorted by path, leaving out `*.expected.json`, `node_modules`, dot-directories and symbolic links, and
  * the file in `exclude` (the `--output` file). Throws {@link CliError} (exit 2) for a path that does not exist.
  */
-export function expandPaths(args: readonly string[], cwd: string, exclude?: string): InputFile[] {
+export function expandPaths(args: readonly string[], cwd: string, exclude: readonly string[] = []): InputFile[] {
     const out: InputFile[] = [];
     const seen = new Set<string>();
     const add = (abs: string, explicit: boolean): void => {
-        if (seen.has(abs) || abs === exclude) return;
+        if (seen.has(abs) || exclude.includes(abs)) return;
         seen.add(abs);
         out.push({ path: abs, shown: showPath(abs, cwd), explicit });
     };

@@ -124,7 +124,7 @@ describe("oidc-guard check: usage", () => {
         assert.match(noValue.err, /option '--org <value>' needs a value|--org/);
         const badFormat = await check(["fixtures/aws", "--format", "xml"]);
         assert.equal(badFormat.code, 2);
-        assert.match(badFormat.err, /--format must be 'text' or 'json', not 'xml'/);
+        assert.match(badFormat.err, /unknown --format 'xml': expected one of json, sarif, junit, markdown, html, text/);
         const none = await check([]);
         assert.equal(none.code, 2);
         assert.match(none.err, /no input paths given/);
@@ -547,6 +547,43 @@ describe("oidc-guard check: JSON report", () => {
             assert.equal(r.code, impliedCode(r.report));
             assert.equal(r.report.tool.name, "oidc-guard");
         }
+    });
+});
+
+describe("oidc-guard check: report formats", () => {
+    it("writes SARIF, JUnit, Markdown and HTML in one run, with line numbers from the checked files", async () => {
+        const dir = mkdtempSync(join(tmpdir(), "oidc-guard-check-reports-"));
+        try {
+            const bad = "fixtures/trust-policies/bad/second-statement-loose.json";
+            const r = await check([bad, "--org", "acme", "--sarif", join(dir, "out.sarif"), "--junit", join(dir, "out.xml"), "--markdown", join(dir, "summary.md"), "--html", join(dir, "report.html")]);
+            assert.equal(r.code, 1);
+            assert.match(r.out, /oidc-trust-sub-pinned/); // the text table still goes to stdout
+            const sarif = JSON.parse(readFileSync(join(dir, "out.sarif"), "utf8")) as {
+                version: string;
+                runs: Array<{ results: Array<{ ruleId: string; locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }> }> }>;
+            };
+            assert.equal(sarif.version, "2.1.0");
+            const result = sarif.runs[0]!.results.find((x) => x.ruleId === "oidc-trust-sub-pinned")!;
+            const loc = result.locations[0]!.physicalLocation;
+            assert.equal(loc.artifactLocation.uri, bad);
+            // The statement the finding names starts on a line after the first.
+            assert.ok(loc.region.startLine > 1, `line ${loc.region.startLine}`);
+            assert.match(readFileSync(join(dir, "out.xml"), "utf8"), /<testsuites[\s\S]*<failure/);
+            assert.match(readFileSync(join(dir, "summary.md"), "utf8"), /oidc-trust-sub-pinned/);
+            assert.match(readFileSync(join(dir, "report.html"), "utf8"), /^<!DOCTYPE html>/i);
+            assert.match(r.err, /wrote .*out\.sarif/);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("--format sarif prints SARIF on stdout; two reports on stdout are refused", async () => {
+        const r = await check(["fixtures/trust-policies/good", "--format", "sarif"]);
+        assert.equal(r.code, 0);
+        assert.equal((JSON.parse(r.out) as { version: string }).version, "2.1.0");
+        const two = await check(["fixtures/trust-policies/good", "--format", "sarif", "--markdown", "-"]);
+        assert.equal(two.code, 2);
+        assert.match(two.err, /more than one report would go to stdout/);
     });
 });
 

@@ -11,8 +11,9 @@ import type { Verdict } from "oidc-guard-policypack/analysis";
 import { runCheck } from "../check/analyze.js";
 import { expandPaths, showPath } from "../check/files.js";
 import { buildOptions, errnoMessage, readConfigFile, type ConfigSettings } from "../check/options.js";
-import { renderJson, renderText, useColour } from "../check/render.js";
+import { renderText, useColour } from "../check/render.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
+import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportOutput } from "../report/index.js";
 import type { CheckReport } from "../results.js";
 import { toolInfo } from "../version.js";
 
@@ -34,8 +35,11 @@ Options:
   --allow-subject <glob>   Allowed subject pattern, StringLike syntax (repeatable; replaces the default scope)
   --audience <aud>         Allowed audience (repeatable; replaces the ones derived from --org)
   --config <file>          Pulumi --policy-pack-config file; the flags above add to its settings
-  --format text|json       Output format (default: text)
-  --output <file>          Write the report to <file> instead of standard output
+  --format <fmt>           text (default), json, sarif, junit, markdown or html
+  --output <file>          Write the --format report to <file> instead of standard output
+  --json|--sarif|--junit|--markdown|--html <file>
+                           Also write a report in that format to <file> ('-' for standard output);
+                           several can be given in one run
   -h, --help               Show this help
 
 Exit codes:
@@ -55,8 +59,10 @@ const HINT = "hint: run 'oidc-guard check --help' for the options";
 
 interface ParsedArgs {
     paths: string[];
-    format: "text" | "json";
-    output?: string;
+    /** The text table, when asked for (the default), and the file it goes to (stdout when absent). */
+    text?: { output?: string };
+    /** Reports rendered by the shared report library (SARIF, JUnit, Markdown, HTML, merged JSON). */
+    reports: ReportOutput[];
     config?: string;
     orgs: string[];
     issuers: string[];
@@ -80,28 +86,23 @@ export function parseCheckArgs(argv: string[]): ParsedArgs {
                 "allow-subject": { type: "string", multiple: true },
                 audience: { type: "string", multiple: true },
                 config: { type: "string" },
-                format: { type: "string" },
-                output: { type: "string" },
+                ...REPORT_FLAG_OPTIONS,
                 help: { type: "boolean", short: "h" },
             },
         }));
     } catch (e) {
         throw new CliError(`${parseArgsMessage(e)}\n${HINT}`, EXIT.usage);
     }
-    const format = values.format ?? "text";
-    if (format !== "text" && format !== "json") {
-        throw new CliError(`--format must be 'text' or 'json', not '${format}'\n${HINT}`, EXIT.usage);
+    if (values.config !== undefined && values.config.trim() === "") {
+        throw new CliError("--config needs a file name", EXIT.usage);
     }
-    for (const [flag, v] of [
-        ["--output", values.output],
-        ["--config", values.config],
-    ] as const) {
-        if (v !== undefined && v.trim() === "") throw new CliError(`${flag} needs a file name`, EXIT.usage);
-    }
+    // The text table is rendered here; JSON, SARIF, JUnit, Markdown and HTML by the shared report library.
+    const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"] });
+    const text = flags.other ? (flags.other.path === "-" ? {} : { output: flags.other.path }) : undefined;
     return {
         paths: positionals,
-        format,
-        output: values.output,
+        ...(text ? { text } : {}),
+        reports: flags.outputs,
         config: values.config,
         orgs: values.org ?? [],
         issuers: values.issuer ?? [],
@@ -144,10 +145,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         for (const w of config.warnings) io.stderr.write(`oidc-guard check: warning: ${w}\n`);
     }
     const options = buildOptions(config, args);
-    const outputPath = args.output !== undefined ? resolve(io.cwd, args.output) : undefined;
-    const files = expandPaths(args.paths, io.cwd, outputPath);
+    const outputs = [...args.reports.map((r) => r.path), ...(args.text?.output !== undefined ? [args.text.output] : [])]
+        .filter((p) => p !== "-")
+        .map((p) => resolve(io.cwd, p));
+    const files = expandPaths(args.paths, io.cwd, outputs);
     if (files.length === 0) {
-        throw new CliError("no input files left to check (the --output file is not an input)", EXIT.usage);
+        throw new CliError("no input files left to check (report output files are not inputs)", EXIT.usage);
     }
 
     const run = runCheck(files, options);
@@ -168,22 +171,27 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         throw new CliError("no inputs to check: every file found is an oidc-guard check result", EXIT.usage);
     }
 
-    const target = outputPath !== undefined ? { isTTY: false } : io.stdout;
-    const fileCount = run.files.length;
-    const rendered =
-        args.format === "json" ? renderJson(report) : renderText(report, useColour(target, io.env), fileCount);
-    if (outputPath !== undefined) {
-        try {
-            writeFileSync(outputPath, rendered);
-        } catch (e) {
-            throw new CliError(`--output ${args.output ?? ""}: cannot write: ${errnoMessage(e)}`, EXIT.usage);
+    if (args.text) {
+        const textPath = args.text.output !== undefined ? resolve(io.cwd, args.text.output) : undefined;
+        const target = textPath !== undefined ? { isTTY: false } : io.stdout;
+        const rendered = renderText(report, useColour(target, io.env), run.files.length);
+        if (textPath !== undefined) {
+            try {
+                writeFileSync(textPath, rendered);
+            } catch (e) {
+                throw new CliError(`--output ${args.text.output ?? ""}: cannot write: ${errnoMessage(e)}`, EXIT.usage);
+            }
+        } else {
+            io.stdout.write(rendered);
         }
+    }
+    writeReports(args.reports, { checks: [report], sources: run.sources }, io);
+    const written = [...args.reports.map((r) => r.path), ...(args.text?.output !== undefined ? [args.text.output] : [])];
+    for (const path of written.filter((p) => p !== "-")) {
         io.stderr.write(
-            `oidc-guard check: wrote ${showPath(outputPath, io.cwd)} (${run.results.length} results: ` +
+            `oidc-guard check: wrote ${showPath(resolve(io.cwd, path), io.cwd)} (${run.results.length} results: ` +
                 `${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.error} error)\n`,
         );
-    } else {
-        io.stdout.write(rendered);
     }
     return code;
 }
