@@ -27,7 +27,7 @@ function producerSchema(t: TestContext, name: "check-result" | "verify-result"):
 }
 
 // The merged schema refers to the producers' schemas by relative URI (it belongs beside them in verifier/schemas).
-const merged = readSchema(join(__dirname, "merged-report.schema.json"));
+const merged = readSchema(join(__dirname, "..", "..", "schemas", "merged-report.schema.json"));
 const mergedAjv = new Ajv({ allErrors: true, strict: false });
 addFormats(mergedAjv);
 const missingProducerSchemas: string[] = [];

@@ -1,7 +1,7 @@
 /**
  * JSON: the documented result shapes. Check results alone → one `CheckReport` (results of all inputs, summary
  * recounted), valid against verifier/schemas/check-result.schema.json; one verify result alone (single or batch) →
- * itself; anything else → a `MergedReport` holding both (schema: merged-report.schema.json beside this
+ * itself; anything else → a `MergedReport` holding both (schema: verifier/schemas/merged-report.schema.json; see this
  * file). All values redacted (the model's copies are).
  */
 import type { Verdict } from "oidc-guard-policypack/analysis";
