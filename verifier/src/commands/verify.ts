@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { CliError, EXIT, type CliIO } from "../io.js";
-import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, verifyEnvironments } from "../verify/batch.js";
+import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, verifyEnvironments, type BatchOptions } from "../verify/batch.js";
 import { VerifyConfigError } from "../verify/errors.js";
 import { looksLikePulumiToken, parseEnvRef } from "../verify/ref.js";
 import { Redactor, redactingSink, type Sink } from "../verify/redact.js";
@@ -238,10 +238,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 }
 
 /** Progress on a TTY: one line rewritten in place. */
-function progressWriter(sink: Sink): (done: number, total: number, last: VerificationResult) => void {
-    const tallies = { verified: 0, failed: 0, error: 0 };
-    return (done, total, last) => {
-        tallies[last.verdict]++;
-        sink.write(`\r\u001b[K[${done}/${total}] ${tallies.verified} verified, ${tallies.failed} failed, ${tallies.error} could not be verified  ${last.environment}`);
+function progressWriter(sink: Sink): NonNullable<BatchOptions["onProgress"]> {
+    const tallies = { verified: 0, failed: 0, error: 0, skipped: 0 };
+    return (done, total, environment, outcome) => {
+        tallies[outcome]++;
+        sink.write(
+            `\r\u001b[K[${done}/${total}] ${tallies.verified} verified, ${tallies.failed} failed, ${tallies.error} could not be verified, ${tallies.skipped} skipped  ${environment}`,
+        );
     };
 }

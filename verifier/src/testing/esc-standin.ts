@@ -66,6 +66,8 @@ export interface EscStandinOptions {
     /** Page size of the list endpoint (default 100). */
     pageSize?: number;
     faults?: Fault[];
+    /** Validate every response against the OpenAPI description (default true; benches turn it off to model a server's speed). */
+    validate?: boolean;
 }
 
 export interface EscRequestRecord {
@@ -159,7 +161,7 @@ export class EscStandin {
     }
 
     private json(res: ServerResponse, route: EscRoute | "unknown", status: number, body: unknown, headers: Record<string, string>): void {
-        if (route !== "unknown") this.violations.push(...validateEscResponse(route, status, body));
+        if (route !== "unknown" && this.options.validate !== false) this.violations.push(...validateEscResponse(route, status, body));
         if (res.destroyed) return;
         res.writeHead(status, { "content-type": "application/json", ...headers });
         res.end(JSON.stringify(body));
@@ -232,7 +234,7 @@ export class EscStandin {
         switch (route) {
             case "definition": {
                 record(route, 200, true, envKey);
-                this.violations.push(...validateEscResponse("definition", 200, parseYaml(env.yaml) as unknown));
+                if (this.options.validate !== false) this.violations.push(...validateEscResponse("definition", 200, parseYaml(env.yaml) as unknown));
                 res.writeHead(200, { "content-type": "application/x-yaml" });
                 res.end(env.yaml);
                 return;

@@ -56,6 +56,10 @@ export interface WorldOptions {
     /** Subjects admitted by esc-deploy besides the scenario ones. */
     extraDeploySubjects?: string[];
     pageSize?: number;
+    /** Include the scenario environments (default true; benches leave them out). */
+    scenarioEnvironments?: boolean;
+    /** Validate the ESC stand-in's responses against the OpenAPI description (default true). */
+    validate?: boolean;
 }
 
 /** Starts both stand-ins with the scenario environments. */
@@ -78,7 +82,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         "    AWS_SECRET_ACCESS_KEY: ${aws.login.secretAccessKey}",
         "",
     ].join("\n");
-    const environments: StandinEnvironment[] = [
+    const scenarios: StandinEnvironment[] = [
         { project: "platform", name: "prod", yaml: oidcDefinition(ROLE_DEPLOY) },
         { project: "platform", name: "dev", yaml: oidcDefinition(ROLE_DEPLOY) },
         { project: "platform", name: "denied", yaml: oidcDefinition(ROLE_DEPLOY) },
@@ -89,8 +93,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         { project: "platform", name: "unpinned-prod", yaml: oidcDefinition(ROLE_UNPINNED) },
         { project: "platform", name: "unpinned-dev", yaml: oidcDefinition(ROLE_UNPINNED) },
         { project: "platform", name: "no-aws", yaml: "values:\n  app:\n    region: eu-west-1\n" },
-        ...(options.extraEnvironments ?? []),
     ];
+    const environments = [...(options.scenarioEnvironments === false ? [] : scenarios), ...(options.extraEnvironments ?? [])];
     const token = `pul-${randomBytes(20).toString("hex")}`;
     const esc = await EscStandin.start({
         org: ORG,
@@ -101,6 +105,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         inFlight,
         pageSize: options.pageSize,
         faults: options.faults,
+        validate: options.validate,
         environments,
         roles: [
             {

@@ -18,8 +18,8 @@ export const MAX_CONCURRENCY = 64;
 export interface BatchOptions extends InternalVerifyOptions {
     /** Environments verified at once (default 8, at most 64). */
     concurrency?: number;
-    /** Called after each environment is verified (for progress on a TTY). */
-    onProgress?: (done: number, total: number, last: VerificationResult) => void;
+    /** Called after each environment is done (verified, or skipped by `--all`), for progress on a TTY. */
+    onProgress?: (done: number, total: number, environment: string, outcome: VerificationResult["verdict"] | "skipped") => void;
 }
 
 /** What to verify: explicit refs, or every aws-login environment of an organization. */
@@ -92,8 +92,8 @@ export async function verifyEnvironments(target: BatchTarget, options: BatchOpti
     const deadline = new Deadline(ctx.timeoutMs, ctx.signal);
 
     const skipped: { environment: string; reason: string }[] = [];
-    const early: VerificationResult[] = [];
-    let selected: EnvRef[] = refs;
+    type Task = { kind: "env"; ref: EnvRef; listed: boolean } | { kind: "denied"; ref: EnvRef };
+    let tasks: Task[];
     if (org !== undefined) {
         let listed;
         try {
@@ -109,40 +109,43 @@ export async function verifyEnvironments(target: BatchTarget, options: BatchOpti
                 summary: { verified: 0, failed: 0, error: 0 },
             };
         }
-        const picked = await mapPool(listed, concurrency, async (e) => {
-            const ref: EnvRef = { org, project: e.project, name: e.name };
-            try {
-                const def = await ctx.esc.getDefinition(ref, deadline);
-                return { ref, opens: definitionOpensAwsLogin(def) };
-            } catch (err) {
-                if (!(err instanceof ServiceError)) throw err;
-                return { ref, error: err };
-            }
-        });
-        selected = [];
-        for (const p of picked) {
-            if (p.error) early.push(errorResult(p.ref, p.error));
-            else if (p.opens) selected.push(p.ref);
-            else skipped.push({ environment: formatEnvRef(p.ref), reason: "its definition opens no aws-login" });
-        }
+        tasks = listed.map((e) => ({ kind: "env" as const, ref: { org, project: e.project, name: e.name }, listed: true }));
+    } else {
+        tasks = refs.map((ref) => ({ kind: "env" as const, ref, listed: false }));
     }
+    const main = tasks.length === 1 ? tasks[0]?.ref : undefined;
+    tasks.push(...denied.map((ref) => ({ kind: "denied" as const, ref })));
 
-    const total = selected.length;
+    // One pool for everything: a listed environment's definition is read, and if it opens aws-login, it is verified
+    // by the same worker, so no phase waits for the slowest of another.
+    const total = tasks.filter((t) => t.kind === "env").length;
     let done = 0;
-    type Task = { kind: "env"; ref: EnvRef } | { kind: "denied"; ref: EnvRef };
-    const tasks: Task[] = [...selected.map((ref) => ({ kind: "env" as const, ref })), ...denied.map((ref) => ({ kind: "denied" as const, ref }))];
+    type EnvOutcome = { kind: "result"; result: VerificationResult } | { kind: "skipped"; skipped: { environment: string; reason: string } };
+    const verifyTask = async (ref: EnvRef, listed: boolean): Promise<EnvOutcome> => {
+        if (listed) {
+            let opens: boolean;
+            try {
+                opens = definitionOpensAwsLogin(await ctx.esc.getDefinition(ref, deadline));
+            } catch (e) {
+                if (!(e instanceof ServiceError)) throw e;
+                return { kind: "result", result: errorResult(ref, e) };
+            }
+            if (!opens) return { kind: "skipped", skipped: { environment: formatEnvRef(ref), reason: "its definition opens no aws-login" } };
+        }
+        return { kind: "result", result: await verifyWithContext(ctx, ref, deadline) };
+    };
     const outcomes = await mapPool(tasks, concurrency, async (t) => {
         if (t.kind === "denied") {
-            const d = await checkDenied(ctx, selected.length === 1 ? selected[0] : undefined, t.ref, deadline);
-            return { kind: "denied" as const, denied: d };
+            return { kind: "denied" as const, denied: await checkDenied(ctx, main, t.ref, deadline) };
         }
-        const r = await verifyWithContext(ctx, t.ref, deadline);
+        const r = await verifyTask(t.ref, t.listed);
         done++;
-        options.onProgress?.(done, total, r);
-        return { kind: "result" as const, result: r };
+        options.onProgress?.(done, total, formatEnvRef(t.ref), r.kind === "result" ? r.result.verdict : "skipped");
+        return r;
     });
+    for (const o of outcomes) if (o.kind === "skipped") skipped.push(o.skipped);
 
-    const results = [...early, ...outcomes.flatMap((o) => (o.kind === "result" ? [o.result] : []))];
+    const results = outcomes.flatMap((o) => (o.kind === "result" ? [o.result] : []));
     const checks: VerifyCheck[] = [];
     const errorChecks = new Set<VerifyCheck>();
     for (const o of outcomes) {
@@ -150,7 +153,7 @@ export async function verifyEnvironments(target: BatchTarget, options: BatchOpti
         checks.push(o.denied.check);
         if (o.denied.error) errorChecks.add(o.denied.check);
     }
-    if (org !== undefined && selected.length === 0 && early.length === 0) {
+    if (org !== undefined && results.length === 0) {
         checks.push({
             id: "environments-found",
             status: "fail",

@@ -338,7 +338,7 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
         const text = await verify("all-text", ["--all", ORG, "--concurrency", "4"], world.env, { tty: true });
         assert.match(text.stdout, /^ENVIRONMENT +VERDICT +CALLER \/ FIRST PROBLEM\n/);
         assert.match(text.stdout, /\n9 environments: 4 verified, 5 failed, 0 could not be verified; 1 skipped/);
-        assert.match(text.stderr, /\[9\/9\] 4 verified, 5 failed/);
+        assert.match(text.stderr, /\[10\/10\] 4 verified, 5 failed, 0 could not be verified, 1 skipped/);
     });
 
     it("several refs with --expect-denied: batch-level check, worst verdict wins", async () => {
