@@ -38,7 +38,7 @@ describe("ESC stand-in: protocol shapes (raw HTTP, validated against the ESC Ope
             names.push(...body.environments.map((e) => e.name));
             next = body.nextToken;
         }
-        assert.equal(names.length, 10);
+        assert.equal(names.length, 11);
         assert.ok(names.includes("no-aws"));
     });
 

@@ -31,6 +31,12 @@ function schemaNames(): Map<string, ValidateFunction> {
     relax("Value", ["trace"]);
     relax("Range", ["begin", "end"]);
     relax("Accessor", ["range"]);
+    const defValues = schemas.EnvironmentDefinitionValues as { properties: Record<string, Record<string, unknown>> } | undefined;
+    if (!defValues) throw new Error("esc-openapi.yaml has no schema EnvironmentDefinitionValues");
+    for (const k of ["environmentVariables", "files"]) {
+        const p = defValues.properties[k];
+        if (p) p.additionalProperties = true;
+    }
     const ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(ajv);
     ajv.addSchema({ $id: "esc", components: { schemas } });

@@ -16,7 +16,15 @@ export interface SignedRequest {
 
 export type SigV4Result =
     | { ok: true; accessKeyId: string; region: string; service: string }
-    | { ok: false; code: "IncompleteSignature" | "SignatureDoesNotMatch" | "InvalidClientTokenId" | "MissingAuthenticationToken"; message: string; accessKeyId?: string };
+    | {
+          ok: false;
+          code: "IncompleteSignature" | "SignatureDoesNotMatch" | "InvalidClientTokenId" | "MissingAuthenticationToken";
+          message: string;
+          accessKeyId?: string;
+          /** On a signature mismatch: what AWS appends to its message (and which holds signed header values). */
+          canonicalRequest?: string;
+          stringToSign?: string;
+      };
 
 const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
 const hmac = (key: Buffer | string, data: string): Buffer => createHmac("sha256", key).update(data, "utf8").digest();
@@ -124,8 +132,10 @@ export function verifySigV4(req: SignedRequest, secretFor: (accessKeyId: string)
         return {
             ok: false,
             code: "SignatureDoesNotMatch",
-            message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+            message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
             accessKeyId,
+            canonicalRequest,
+            stringToSign,
         };
     }
     return { ok: true, accessKeyId, region, service };

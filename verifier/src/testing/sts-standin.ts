@@ -151,7 +151,13 @@ export class StsStandin {
             { method: req.method, url: req.url ?? "/", headers: req.headers, body },
             (id) => this.issued.get(id)?.secretAccessKey,
         );
-        if (!sig.ok) return error(403, sig.code, sig.message, sig.accessKeyId);
+        if (!sig.ok) {
+            // As AWS does, a signature mismatch tells the caller what it should have signed.
+            const detail = sig.canonicalRequest
+                ? `${sig.message}\n\nThe Canonical String for this request should have been\n'${sig.canonicalRequest}'\n\nThe String-to-Sign should have been\n'${sig.stringToSign ?? ""}'\n`
+                : sig.message;
+            return error(403, sig.code, detail, sig.accessKeyId);
+        }
         if (sig.service !== "sts") return error(403, "SignatureDoesNotMatch", `Credential should be scoped to correct service: 'sts'`, sig.accessKeyId);
         const creds = this.issued.get(sig.accessKeyId) as IssuedCredentials;
         const token = req.headers["x-amz-security-token"];

@@ -89,6 +89,14 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         { project: "platform", name: "missing-session-token", yaml: oidcDefinition(ROLE_DEPLOY, { sessionToken: false }) },
         { project: "platform", name: "too-long", yaml: oidcDefinition(ROLE_DEPLOY, { duration: "4h" }) },
         { project: "platform", name: "static", yaml: staticDefinition },
+        {
+            project: "platform",
+            name: "stale-secret",
+            yaml: oidcDefinition(ROLE_DEPLOY).replace(
+                "AWS_SECRET_ACCESS_KEY: ${aws.login.secretAccessKey}",
+                `AWS_SECRET_ACCESS_KEY:\n      fn::secret: ${randomBytes(30).toString("base64")}`,
+            ),
+        },
         { project: "platform", name: "other-role", yaml: oidcDefinition(ROLE_OTHER) },
         { project: "platform", name: "unpinned-prod", yaml: oidcDefinition(ROLE_UNPINNED) },
         { project: "platform", name: "unpinned-dev", yaml: oidcDefinition(ROLE_UNPINNED) },
@@ -110,7 +118,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         roles: [
             {
                 arn: ROLE_DEPLOY,
-                subjects: [sub("platform/prod"), sub("platform/missing-session-token"), sub("platform/too-long"), ...(options.extraDeploySubjects ?? [])],
+                subjects: [
+                    sub("platform/prod"),
+                    sub("platform/missing-session-token"),
+                    sub("platform/too-long"),
+                    sub("platform/stale-secret"),
+                    ...(options.extraDeploySubjects ?? []),
+                ],
             },
             { arn: ROLE_UNPINNED, subjects: ["*"] },
             { arn: ROLE_OTHER, subjects: [sub("platform/other-role")] },

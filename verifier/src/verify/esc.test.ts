@@ -39,8 +39,8 @@ describe("EscClient over @pulumi/esc-sdk against the ESC stand-in", () => {
     it("lists every page and reads definitions", async () => {
         const before = world.esc.count("list");
         const envs = await client.list(ORG, new Deadline(5000));
-        assert.equal(envs.length, 10);
-        assert.equal(world.esc.count("list") - before, 4, "10 environments in pages of 3");
+        assert.equal(envs.length, 11);
+        assert.equal(world.esc.count("list") - before, 4, "11 environments in pages of 3");
         const def = (await client.getDefinition(ref("prod"), new Deadline(5000))) as { values: Record<string, unknown> };
         assert.ok(def.values.environmentVariables);
     });
@@ -81,7 +81,7 @@ describe("EscClient over @pulumi/esc-sdk against the ESC stand-in", () => {
         assert.equal(world.esc.count("open", "platform/prod") - before, 1);
         world.esc.addFault({ route: "list", delayMs: 500 });
         before = world.esc.count("list");
-        assert.equal((await quick.list(ORG, new Deadline(5000))).length, 10);
+        assert.equal((await quick.list(ORG, new Deadline(5000))).length, 11);
         await new Promise((r) => setTimeout(r, 600)); // the abandoned slow request is recorded when it ends
         assert.equal(world.esc.count("list") - before, 5, "4 pages and one retry of the slow first page");
     });

@@ -138,6 +138,17 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
         assert.equal(v.callerIdentity, null);
     });
 
+    it("stale secret pasted in the variables: they disagree with aws-login, and STS's refusal text carries no credential", async () => {
+        const r = await verify("stale-secret", [`${ORG}/platform/stale-secret`, "--format", "json"]);
+        assert.equal(r.code, 1);
+        const v = json(r);
+        assert.equal(check(v, "credentials-agree").status, "fail");
+        assert.match(check(v, "credentials-agree").detail, /disagree on AWS_SECRET_ACCESS_KEY\/secretAccessKey/);
+        assert.equal(check(v, "sts-caller-identity").status, "fail");
+        assert.match(check(v, "sts-caller-identity").detail, /STS refused the credentials \(ASIA…[A-Z2-7]{4}\): SignatureDoesNotMatch: The request signature we calculated does not match/);
+        assert.doesNotMatch(check(v, "sts-caller-identity").detail, /Canonical/);
+    });
+
     it("AWS login denied: HTTP 400 on open, diagnostics as <env>:<line>:<col>: <summary> with the sub-pinning hint", async () => {
         const r = await verify("denied", [`${ORG}/platform/denied`, "--format", "json"]);
         assert.equal(r.code, 1);
@@ -325,20 +336,20 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
         assert.equal(r.code, 1);
         const b = JSON.parse(r.stdout) as VerifyBatchReport;
         assert.ok(validate(b), JSON.stringify(validate.errors));
-        assert.equal(b.results.length, 9);
+        assert.equal(b.results.length, 10);
         assert.deepEqual(b.skipped, [{ environment: "acme/platform/no-aws", reason: "its definition opens no aws-login" }]);
         const byEnv = Object.fromEntries(b.results.map((x) => [x.environment, x.verdict]));
         assert.equal(byEnv["acme/platform/prod"], "verified");
         assert.equal(byEnv["acme/platform/static"], "failed");
         assert.equal(byEnv["acme/platform/denied"], "failed");
-        assert.deepEqual(b.summary, { verified: 4, failed: 5, error: 0 });
+        assert.deepEqual(b.summary, { verified: 4, failed: 6, error: 0 });
         assert.ok(world.inFlight.max <= 3, `max in flight ${world.inFlight.max}`);
         assert.ok(world.inFlight.max >= 2, "ran concurrently");
 
         const text = await verify("all-text", ["--all", ORG, "--concurrency", "4"], world.env, { tty: true });
         assert.match(text.stdout, /^ENVIRONMENT +VERDICT +CALLER \/ FIRST PROBLEM\n/);
-        assert.match(text.stdout, /\n9 environments: 4 verified, 5 failed, 0 could not be verified; 1 skipped/);
-        assert.match(text.stderr, /\[10\/10\] 4 verified, 5 failed, 0 could not be verified, 1 skipped/);
+        assert.match(text.stdout, /\n10 environments: 4 verified, 6 failed, 0 could not be verified; 1 skipped/);
+        assert.match(text.stderr, /\[11\/11\] 4 verified, 6 failed, 0 could not be verified, 1 skipped/);
     });
 
     it("several refs with --expect-denied: batch-level check, worst verdict wins", async () => {

@@ -24,6 +24,10 @@ describe("STS GetCallerIdentity with exactly the given credentials (STS stand-in
         const c = sts.issueRoleSession("arn:aws:iam::123456789012:role/r", "s", 3_600_000);
         const wrongSecret = await getCallerIdentity({ ...c, secretAccessKey: "x".repeat(40) }, conn(), new Deadline(5000));
         assert.equal(wrongSecret.kind === "rejected" && wrongSecret.rejection.code, "SignatureDoesNotMatch");
+        // AWS appends the canonical request, which holds x-amz-security-token: it must not come through.
+        const message = wrongSecret.kind === "rejected" ? wrongSecret.rejection.message : "";
+        assert.match(message, /^The request signature we calculated does not match/);
+        assert.ok(!message.includes(c.sessionToken as string) && !message.includes("Canonical"), message);
         const noToken = await getCallerIdentity({ accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }, conn(), new Deadline(5000));
         assert.equal(noToken.kind === "rejected" && noToken.rejection.code, "InvalidClientTokenId");
         const unknown = await getCallerIdentity({ accessKeyId: "ASIAUNKNOWNUNKNOWN00", secretAccessKey: "s".repeat(40), sessionToken: "t" }, conn(), new Deadline(5000));

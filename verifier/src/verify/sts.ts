@@ -7,7 +7,7 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { StsConnection } from "./config.js";
 import type { Deadline } from "./deadline.js";
 import { hintForStatus, ServiceError } from "./errors.js";
-import { oneLine } from "./redact.js";
+import { oneLine, REDACTED } from "./redact.js";
 
 /** AWS credentials, as the environment returned them. Secret: never formatted into any message. */
 export interface AwsCredentials {
@@ -74,13 +74,13 @@ export async function getCallerIdentity(
         return { kind: "identity", identity: { arn: out.Arn, account: out.Account, userId: out.UserId ?? "" } };
     } catch (e) {
         if (e instanceof ServiceError) throw e;
-        return classify(e, what, connection, deadline);
+        return classify(e, what, connection, deadline, credentials);
     } finally {
         client.destroy();
     }
 }
 
-function classify(e: unknown, what: string, connection: StsConnection, deadline: Deadline): StsOutcome {
+function classify(e: unknown, what: string, connection: StsConnection, deadline: Deadline, credentials: AwsCredentials): StsOutcome {
     const err = (typeof e === "object" && e !== null ? e : {}) as {
         name?: unknown;
         code?: unknown;
@@ -95,7 +95,7 @@ function classify(e: unknown, what: string, connection: StsConnection, deadline:
     if (CREDENTIAL_ERRORS.has(name) || (status !== undefined && (status === 401 || status === 403))) {
         return {
             kind: "rejected",
-            rejection: { code: name || `HTTP ${status}`, status: status ?? 403, message: awsMessage(err.message) },
+            rejection: { code: name || `HTTP ${status}`, status: status ?? 403, message: awsMessage(err.message, credentials) },
         };
     }
     if (name === "TimeoutError" || name === "AbortError" || code === "ETIMEDOUT" || code === "ECONNABORTED") {
@@ -114,10 +114,18 @@ function classify(e: unknown, what: string, connection: StsConnection, deadline:
     throw new ServiceError("unreachable", `${what}: ${reason} at ${host}`, undefined, hintForStatus("unreachable"));
 }
 
-/** AWS's error message: one line, bounded. AWS messages name the problem, never the secret. */
-function awsMessage(m: unknown): string {
+/**
+ * AWS's error message, first paragraph only, one line, bounded. A SignatureDoesNotMatch message can go on with
+ * "The Canonical String for this request should have been ...", which holds signed headers such as
+ * x-amz-security-token: that part is dropped, and the credentials are scrubbed from what remains.
+ */
+function awsMessage(m: unknown, credentials: AwsCredentials): string {
     if (typeof m !== "string") return "";
-    return oneLine(m, 200);
+    let first = m.split(/\r?\n\s*\r?\n|The Canonical String|The String-to-Sign/)[0] ?? "";
+    for (const secret of [credentials.secretAccessKey, credentials.sessionToken, credentials.accessKeyId]) {
+        if (secret) first = first.split(secret).join(REDACTED);
+    }
+    return oneLine(first, 200);
 }
 
 function safeHost(url: string): string {

@@ -167,10 +167,21 @@ export async function verifyWithContext(ctx: VerifyContext, ref: EnvRef, deadlin
     result.verdict = out.verdict();
     result.error = out.error ? { kind: out.error.kind, message: out.error.message } : null;
     result.durationMs = Date.now() - started;
-    return result;
+    return scrubResult(result, ctx.redactor);
 }
 
 const SKIP_NOT_OPENED = "the environment did not open";
+
+/**
+ * Messages are built without secrets; this is the second line of defence for the library's result, which callers
+ * may print: every text that came from a service is scrubbed of the token and of every credential seen.
+ */
+function scrubResult(r: VerificationResult, redactor: Redactor): VerificationResult {
+    for (const c of r.checks) c.detail = redactor.scrub(c.detail);
+    if (r.diagnostics) r.diagnostics = r.diagnostics.map((d) => (d.hint ? { message: redactor.scrub(d.message), hint: d.hint } : { message: redactor.scrub(d.message) }));
+    if (r.error) r.error = { kind: r.error.kind, message: redactor.scrub(r.error.message) };
+    return r;
+}
 
 async function verifyMain(ctx: VerifyContext, ref: EnvRef, deadline: Deadline, out: Outcome, result: VerificationResult): Promise<void> {
     const later = [CHECK_IDS.present, CHECK_IDS.agree, CHECK_IDS.temporary, CHECK_IDS.secret, CHECK_IDS.expiry, CHECK_IDS.works, CHECK_IDS.role];
