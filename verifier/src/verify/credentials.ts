@@ -311,7 +311,7 @@ export function analyzeCredentials(env: EscEnvironment, options: CredentialCheck
             checks.push({
                 id: CHECK_IDS.agree,
                 status: "fail",
-                detail: `environmentVariables and ${ref.where} disagree on ${differing.map((n) => `${envName[n]}/${n}`).join(", ")}: point the variables at the aws-login output, e.g. AWS_SESSION_TOKEN: \${${ref.where}.sessionToken}`,
+                detail: `environmentVariables and ${ref.where} disagree on ${differing.map((n) => `${envName[n]}/${n}`).join(", ")}: point the variables at the aws-login output, e.g. ${envName[differing[0] ?? "sessionToken"]}: \${${ref.where}.${differing[0] ?? "sessionToken"}}`,
             });
         }
     } else {

@@ -40,6 +40,24 @@ function hintFor(kind: AwsLoginFailure, envName: string, org: string): string | 
     }
 }
 
+/** A short statement of what a classified failure means, for a check's one-line detail. */
+export function describeFailure(kind: AwsLoginFailure): string | undefined {
+    switch (kind) {
+        case "web-identity-denied":
+            return "AWS refused AssumeRoleWithWebIdentity for this environment's token";
+        case "max-session-duration":
+            return "the requested session is longer than the role's MaxSessionDuration";
+        case "missing-provider":
+            return "the AWS account has no OIDC provider for api.pulumi.com/oidc";
+        case "audience":
+            return "the OIDC provider does not list the token's audience";
+        case "other":
+            return undefined;
+        default:
+            return kind satisfies never;
+    }
+}
+
 /** `<env>:<line>:<col>: <summary>` (or `<env>: <summary>` without a range), with a hint when one is known. */
 export function showDiagnostic(d: EscDiagnostic, fallbackEnv: string, org: string): ShownDiagnostic {
     const env = d.range?.environment || fallbackEnv;

@@ -43,7 +43,6 @@ export function renderText(r: VerificationResult): string {
     if (r.expectedRole) lines.push(`expected role:   ${r.expectedRole.arn} (from ${r.expectedRole.source})`);
     if (r.accessKeyId) lines.push(`access key id:   ${r.accessKeyId}`);
     if (r.sts === "skipped" && r.checks.some((c) => c.detail.startsWith("--no-sts"))) lines.push("sts: skipped (--no-sts)");
-    if (r.error) lines.push(`error: ${r.error.message}`);
     return `${lines.join("\n")}\n`;
 }
 
@@ -51,14 +50,14 @@ export function renderText(r: VerificationResult): string {
 export function renderBatchText(b: BatchVerificationResult): string {
     const lines: string[] = [];
     const envWidth = Math.min(60, Math.max(11, ...b.results.map((r) => r.environment.length)));
-    lines.push(`${"ENVIRONMENT".padEnd(envWidth)}  ${"VERDICT".padEnd(8)}  CALLER / FIRST PROBLEM`);
+    if (b.results.length > 0) lines.push(`${"ENVIRONMENT".padEnd(envWidth)}  ${"VERDICT".padEnd(8)}  CALLER / FIRST PROBLEM`);
     for (const r of b.results) {
         const firstFail = r.checks.find((c) => c.status === "fail");
         const what = r.verdict === "verified" ? (r.callerIdentity?.arn ?? "(sts skipped)") : firstFail ? `${firstFail.id}: ${firstFail.detail}` : (r.error?.message ?? "");
         lines.push(`${r.environment.padEnd(envWidth)}  ${r.verdict.padEnd(8)}  ${what}`);
     }
     if (b.checks.length > 0) {
-        lines.push("");
+        if (lines.length > 0) lines.push("");
         lines.push(...checkLines(b.checks, ""));
     }
     const notVerified = b.results.filter((r) => r.verdict !== "verified");
@@ -95,7 +94,13 @@ function xml(s: string): string {
     return out;
 }
 
-function suite(name: string, checks: VerifyCheck[], durationMs: number | undefined, props: [string, string][]): { xml: string; tests: number; failures: number; errors: number; skipped: number } {
+function suite(
+    name: string,
+    checks: VerifyCheck[],
+    durationMs: number | undefined,
+    props: [string, string][],
+    diagnostics: { message: string; hint?: string }[] = [],
+): { xml: string; tests: number; failures: number; errors: number; skipped: number } {
     let failures = 0;
     let errors = 0;
     let skipped = 0;
@@ -109,7 +114,8 @@ function suite(name: string, checks: VerifyCheck[], durationMs: number | undefin
             const tag = isErrorCheck(c) ? "error" : "failure";
             if (tag === "error") errors++;
             else failures++;
-            return `${head}\n      <${tag} message="${xml(c.detail)}" type="${tag === "error" ? "could-not-verify" : "verification-failed"}">${xml(c.detail)}</${tag}>\n    </testcase>`;
+            const diag = c.id === "environment-opens" ? diagnostics.map((d) => `\n${d.message}${d.hint ? `\nhint: ${d.hint}` : ""}`).join("") : "";
+            return `${head}\n      <${tag} message="${xml(c.detail)}" type="${tag === "error" ? "could-not-verify" : "verification-failed"}">${xml(c.detail + diag)}</${tag}>\n    </testcase>`;
         }
         return `${head}\n      <system-out>${xml(c.detail)}</system-out>\n    </testcase>`;
     });
@@ -132,10 +138,10 @@ function resultProps(r: VerificationResult): [string, string][] {
 export function renderJunit(r: VerificationResult | BatchVerificationResult): string {
     const suites: ReturnType<typeof suite>[] = [];
     if ("results" in r) {
-        for (const e of r.results) suites.push(suite(e.environment, e.checks, e.durationMs, resultProps(e)));
+        for (const e of r.results) suites.push(suite(e.environment, e.checks, e.durationMs, resultProps(e), e.diagnostics));
         if (r.checks.length > 0) suites.push(suite("batch", r.checks, undefined, [["verdict", r.verdict]]));
     } else {
-        suites.push(suite(r.environment, r.checks, r.durationMs, resultProps(r)));
+        suites.push(suite(r.environment, r.checks, r.durationMs, resultProps(r), r.diagnostics));
     }
     const total = (k: "tests" | "failures" | "errors" | "skipped"): number => suites.reduce((n, s) => n + s[k], 0);
     return (

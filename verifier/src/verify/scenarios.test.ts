@@ -154,7 +154,7 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
         assert.equal(r.code, 1);
         const v = json(r);
         assert.equal(v.verdict, "failed");
-        assert.equal(check(v, "environment-opens").status, "fail");
+        assert.equal(check(v, "environment-opens").detail, "HTTP 400: failed to open environment: AWS refused AssumeRoleWithWebIdentity for this environment's token (1 diagnostic, with hints where known)");
         assert.equal(v.diagnostics?.length, 1);
         const d = v.diagnostics?.[0];
         assert.match(d?.message ?? "", /^platform\/denied:4:7: WebIdentityErr: failed to retrieve credentials \| caused by: AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity/);
@@ -373,6 +373,9 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
         assert.equal(doc.testsuites.tests, "8");
         assert.ok(cases.find((c) => c.name === "credentials-temporary")?.failure);
         assert.ok(cases.find((c) => c.name === "credentials-expiry")?.skipped !== undefined);
+        const denied = await verify("junit-denied", [`${ORG}/platform/denied`, "--format", "junit"]);
+        assert.equal(XMLValidator.validate(denied.stdout), true);
+        assert.match(denied.stdout, /<failure message="HTTP 400: failed to open environment: [^"]*" type="verification-failed">HTTP 400[^<]*\nplatform\/denied:4:7: WebIdentityErr[^<]*\nhint: the role&apos;s trust policy does not admit/);
     });
 
     it("GITHUB_ACTIONS=true: ::add-mask:: lines for the access key ids it references, and nothing secret", async () => {
