@@ -4,8 +4,11 @@
  * codes only; the work is in ../verify/. Exit codes: 0 verified, 1 verification failed, 2 usage or configuration
  * error, 3 could not verify.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CliError, EXIT, type CliIO } from "../io.js";
+import { renderReport, type ReportFormat } from "../report/index.js";
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, verifyEnvironments, type BatchOptions } from "../verify/batch.js";
 import { VerifyConfigError } from "../verify/errors.js";
 import { looksLikePulumiToken, parseEnvRef } from "../verify/ref.js";
@@ -39,7 +42,10 @@ Options:
   --no-sts                      Do not call STS; the result says so and skips the identity checks.
   --duration <go-duration>      Open duration, e.g. 15m or 1h (ESC default 1h); also bounds the expiry.
   --timeout <seconds>           Overall deadline (default ${DEFAULT_TIMEOUT_SECONDS}; ${DEFAULT_BATCH_TIMEOUT_SECONDS} with several environments).
-  --format text|json|junit      Output format on stdout (default text).
+  --format <fmt>                text (default), json, junit (a testcase per check), sarif, markdown or html
+  --output <file>               Write the --format output to <file> instead of stdout
+  --json|--junit|--sarif|--markdown|--html <file>
+                                Also write that format to <file> ('-' for stdout); several in one run
   --stack-outputs <file>        Read the role ARN and environment(s) from \`pulumi stack output --json\`.
   --role-arn-output <key>       Output holding the role ARN (default ${DEFAULT_ROLE_ARN_OUTPUT}).
   --environment-output <key>    Output holding <org>/<project>/<env> or a list of them (default ${DEFAULT_ENVIRONMENT_OUTPUT}).
@@ -67,10 +73,17 @@ function usage(message: string, hint?: string): CliError {
     return new CliError(`${message}${hint ? `\nhint: ${hint}` : ""}`, EXIT.usage);
 }
 
+/** Formats `verify` renders itself; the others come from the shared report library. */
+const OWN_FORMATS: readonly string[] = OUTPUT_FORMATS;
+const ALL_FORMATS = [...OUTPUT_FORMATS, "sarif", "markdown", "html"] as const;
+type AnyFormat = (typeof ALL_FORMATS)[number];
+
 interface Parsed {
     refs: string[];
     all?: string;
     format: OutputFormat;
+    /** Every output: the --format one first (to --output or stdout), then --json/--junit/... files. */
+    outputs: Array<{ format: AnyFormat; path: string }>;
     concurrency?: number;
     options: VerifyOptions;
     stackOutputs?: { file: string; roleKey?: string; envKey?: string };
@@ -98,6 +111,12 @@ function parse(argv: string[]): Parsed | "help" {
                 duration: { type: "string" },
                 timeout: { type: "string" },
                 format: { type: "string" },
+                output: { type: "string" },
+                json: { type: "string" },
+                junit: { type: "string" },
+                sarif: { type: "string" },
+                markdown: { type: "string" },
+                html: { type: "string" },
                 "stack-outputs": { type: "string" },
                 "role-arn-output": { type: "string" },
                 "environment-output": { type: "string" },
@@ -111,10 +130,23 @@ function parse(argv: string[]): Parsed | "help" {
         throw usage(msg ?? "invalid arguments", "run 'oidc-guard verify --help'");
     }
     if (values.help) return "help";
-    const format = (values.format ?? "text") as OutputFormat;
-    if (!OUTPUT_FORMATS.includes(format)) {
-        throw usage(`--format '${values.format ?? ""}' is not one of ${OUTPUT_FORMATS.join(", ")}`);
+    const chosen = (values.format ?? "text") as AnyFormat;
+    if (!ALL_FORMATS.includes(chosen)) {
+        throw usage(`--format '${values.format ?? ""}' is not one of ${ALL_FORMATS.join(", ")}`);
     }
+    const outputs: Parsed["outputs"] = [{ format: chosen, path: values.output ?? "-" }];
+    for (const f of ["json", "junit", "sarif", "markdown", "html"] as const) {
+        const path = values[f];
+        if (path === undefined) continue;
+        if (path.trim() === "") throw usage(`--${f} needs a file name (or '-' for stdout)`);
+        outputs.push({ format: f, path });
+    }
+    if (values.output !== undefined && values.output.trim() === "") throw usage("--output needs a file name");
+    if (outputs.filter((o) => o.path === "-").length > 1) {
+        throw usage("more than one output would go to stdout: give all but one of them a file name");
+    }
+    // Progress lines and the text table are for a person; other formats on stdout stay machine-readable.
+    const format: OutputFormat = OWN_FORMATS.includes(chosen) ? (chosen as OutputFormat) : "json";
     let timeoutSeconds: number | undefined;
     if (values.timeout !== undefined) {
         timeoutSeconds = Number(values.timeout);
@@ -139,6 +171,7 @@ function parse(argv: string[]): Parsed | "help" {
         refs: positionals,
         all: values.all,
         format,
+        outputs,
         concurrency,
         options: {
             roleArn: values["role-arn"],
@@ -220,7 +253,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
             const ctx = createContext(options);
             result = await verifyWithContext(ctx, ref, new Deadline(ctx.timeoutMs));
         } else {
-            const progress = io.stderr.isTTY === true && parsed.format === "text";
+            const progress = io.stderr.isTTY === true && parsed.outputs[0]?.format === "text";
             result = await verifyEnvironments(parsed.all !== undefined ? { all: parsed.all } : { refs }, {
                 ...options,
                 timeoutSeconds: options.timeoutSeconds ?? DEFAULT_BATCH_TIMEOUT_SECONDS,
@@ -229,7 +262,23 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
             });
             if (progress) stderr.write("\r\u001b[K");
         }
-        stdout.write(render(result, parsed.format));
+        for (const [i, out] of parsed.outputs.entries()) {
+            const text = OWN_FORMATS.includes(out.format)
+                ? render(result, out.format as OutputFormat)
+                : renderReport(out.format as ReportFormat, { verifications: [result] });
+            if (out.path === "-") {
+                stdout.write(text);
+            } else {
+                const file = resolve(io.cwd, out.path);
+                try {
+                    mkdirSync(dirname(file), { recursive: true });
+                    writeFileSync(file, redactor.scrub(text));
+                } catch (e) {
+                    throw new CliError(`${i === 0 ? "--output" : `--${out.format}`} ${out.path}: cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, EXIT.usage);
+                }
+                stderr.write(`oidc-guard verify: wrote ${out.path} (${out.format})\n`);
+            }
+        }
         return exitCodeFor(result.verdict);
     } catch (e) {
         if (e instanceof VerifyConfigError) throw usage(e.message, e.hint);

@@ -422,6 +422,40 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
         assert.doesNotMatch(noToken.stderr, /\n\s+at /, "no stack trace");
     });
 
+    it("report formats: --sarif/--markdown/--html/--junit files and --format sarif on stdout, none leaking", async () => {
+        const dir = mkdtempSync(join(tmpdir(), "oidc-guard-verify-reports-"));
+        try {
+            const files = { sarif: join(dir, "v.sarif"), markdown: join(dir, "v.md"), html: join(dir, "v.html"), junit: join(dir, "v.xml") };
+            const r = await verify("report-files", [
+                `${ORG}/platform/unpinned-prod`,
+                "--expect-denied",
+                `${ORG}/platform/unpinned-dev`,
+                ...Object.entries(files).flatMap(([f, p]) => [`--${f}`, p]),
+            ]);
+            assert.equal(r.code, 1);
+            assert.match(r.stdout, /FAILED/);
+            for (const [format, path] of Object.entries(files)) {
+                const text = readFileSync(path, "utf8");
+                outputs.push({ name: `report-files (${format})`, text });
+                assert.match(r.stderr, new RegExp(`wrote .*v\\.${path.split(".").pop()!}`));
+            }
+            const sarif = JSON.parse(readFileSync(files.sarif, "utf8")) as { version: string; runs: Array<{ results: Array<{ ruleId: string; level: string }> }> };
+            assert.equal(sarif.version, "2.1.0");
+            assert.ok(sarif.runs[0]!.results.some((x) => x.ruleId.includes("expect-denied") && x.level === "error"), JSON.stringify(sarif.runs[0]!.results.map((x) => x.ruleId)));
+            assert.match(readFileSync(files.markdown, "utf8"), /unpinned-dev/);
+            assert.match(readFileSync(files.html, "utf8"), /^<!DOCTYPE html>/i);
+            assert.match(readFileSync(files.junit, "utf8"), /<testcase[^>]*expect-denied/);
+            const stdoutSarif = await verify("report-stdout", [`${ORG}/platform/prod`, "--format", "sarif"]);
+            assert.equal(stdoutSarif.code, 0);
+            assert.equal((JSON.parse(stdoutSarif.stdout) as { version: string }).version, "2.1.0");
+            const twice = await verify("report-twice", [`${ORG}/platform/prod`, "--format", "sarif", "--markdown", "-"]);
+            assert.equal(twice.code, 2);
+            assert.match(twice.stderr, /more than one output would go to stdout/);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("the stand-in's responses matched the ESC OpenAPI description throughout", () => {
         assert.ok(world.esc.requests.length > 50);
         assert.deepEqual(world.esc.violations, []);
