@@ -9,6 +9,7 @@ import {
     DOCS_URL,
     PROVIDER_TYPES,
     RULES,
+    VERIFY_RULES,
     type AdmittedSet,
     type Finding,
     type PulumiToken,
@@ -104,19 +105,19 @@ export interface ReportModel {
     };
     /** True when there is at least one entry and every entry passed. */
     passed: boolean;
-    /** Metadata of every rule the report may mention: all of `RULES`, then the verify checks' rules. */
+    /** Metadata of every rule the report may mention: `RULES`, `VERIFY_RULES`, then any other rule a finding names. */
     rules: RuleMeta[];
 }
 
 const VERIFY_RULE_PREFIX = "esc-verify/";
 
 /**
- * Metadata for a rule id. Pack rules come from `RULES`. Verify checks are not pack policies: unless `RULES` gains
- * an entry with the check's id, they get a generic rule `esc-verify/<check id>`. An id no catalog knows (a result
- * file from a newer version) keeps the finding's own severity and remediation.
+ * Metadata for a rule id. Pack rules come from `RULES`, verify checks from `VERIFY_RULES` (`esc-verify/<check id>`),
+ * both in the pack's rule catalog. A verify check the catalog does not know yet gets a generic `esc-verify/` rule;
+ * any other unknown id (a result file from a newer version) keeps the finding's own severity and remediation.
  */
 export function ruleFor(id: string, finding?: Pick<Finding, "severity" | "remediation">): RuleMeta {
-    const known = RULES.find((r) => r.id === id);
+    const known = RULES.find((r) => r.id === id) ?? VERIFY_RULES.find((r) => r.id === id);
     if (known) return known;
     if (id.startsWith(VERIFY_RULE_PREFIX)) {
         const check = id.slice(VERIFY_RULE_PREFIX.length);
@@ -387,7 +388,7 @@ export function buildModel(input: ReportInput): ReportModel {
             findings++;
         }
     }
-    const rules: RuleMeta[] = [...RULES];
+    const rules: RuleMeta[] = [...RULES, ...VERIFY_RULES];
     for (const e of entries) {
         for (const f of e.findings) if (!rules.some((r) => r.id === f.rule.id)) rules.push(f.rule);
     }
