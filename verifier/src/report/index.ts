@@ -134,6 +134,7 @@ function reason(e: unknown): string {
  * @throws CliError (exit 2) naming the file when it cannot be written.
  */
 export function writeReports(outputs: readonly ReportOutput[], input: ReportInput | ReportModel, io: CliIO): void {
+    if (outputs.length === 0) return;
     const model = "entries" in input ? input : buildModel(input);
     for (const out of outputs) {
         const text = renderReport(out.format, model);

@@ -151,22 +151,25 @@ function entry(node: JsonNode, key: string): { keyStart: number; value: JsonNode
     return node.entries.find((e) => e.key === key) ?? node.entries.find((e) => e.key.toLowerCase() === key.toLowerCase());
 }
 
-/** The smallest object that has a property whose value is exactly `urn`, and the offset of that property. */
-function findResource(node: JsonNode, urn: string): { node: JsonNode; at: number } | undefined {
-    if (node.kind === "object") {
-        const own = node.entries.find((e) => e.value.kind === "string" && e.value.value === urn);
-        for (const e of node.entries) {
-            const inner = findResource(e.value, urn);
-            if (inner) return inner;
+/**
+ * Every string value mapped to the smallest object that has a property with that value, and the offset of that
+ * property; the first such object in document order wins. One walk of the file, so locating N resources is linear.
+ */
+function indexStringProperties(root: JsonNode): Map<string, { node: JsonNode; at: number }> {
+    const index = new Map<string, { node: JsonNode; at: number }>();
+    const visit = (node: JsonNode): void => {
+        if (node.kind === "object") {
+            // Children first: a smaller object inside wins over this one.
+            for (const e of node.entries) visit(e.value);
+            for (const e of node.entries) {
+                if (e.value.kind === "string" && !index.has(e.value.value)) index.set(e.value.value, { node, at: e.keyStart });
+            }
+        } else if (node.kind === "array") {
+            for (const item of node.items) visit(item);
         }
-        if (own) return { node, at: own.keyStart };
-    } else if (node.kind === "array") {
-        for (const item of node.items) {
-            const inner = findResource(item, urn);
-            if (inner) return inner;
-        }
-    }
-    return undefined;
+    };
+    visit(root);
+    return index;
 }
 
 /** A trust policy document found in the file: an object with `Statement`, or a JSON string holding one. */
@@ -237,6 +240,7 @@ function uniqueLine(text: string, needle: string, lines: LineIndex): SourcePosit
 export class SourceFile {
     private readonly root: JsonNode | null;
     private readonly lines: LineIndex;
+    private resources: Map<string, { node: JsonNode; at: number }> | undefined;
     constructor(readonly text: string) {
         this.root = parseJsonWithPositions(text);
         this.lines = new LineIndex(text);
@@ -249,7 +253,8 @@ export class SourceFile {
         let scope: JsonNode = this.root;
         let anchor = fallback;
         if (query.urn !== undefined) {
-            const res = findResource(this.root, query.urn);
+            this.resources ??= indexStringProperties(this.root);
+            const res = this.resources.get(query.urn);
             if (!res) return fallback;
             scope = res.node;
             anchor = this.lines.at(res.at, false);
@@ -267,7 +272,8 @@ export class SourceFile {
         if (!this.root) return undefined;
         let scope: JsonNode = this.root;
         if (query.urn !== undefined) {
-            const res = findResource(this.root, query.urn);
+            this.resources ??= indexStringProperties(this.root);
+            const res = this.resources.get(query.urn);
             if (!res) return undefined;
             scope = res.node;
         }
