@@ -162,6 +162,7 @@ export function errnoMessage(e: unknown): string {
         case "EISDIR":
             return "is a directory";
         case "ENOTDIR":
+        case "EEXIST":
             return "a parent of the path is not a directory";
         default:
             return e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e);

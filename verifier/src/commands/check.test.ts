@@ -449,9 +449,10 @@ describe("oidc-guard check: files and directories", () => {
         assert.match(txt, /^TARGET\s+VERDICT\s+FINDING/);
         assert.ok(!txt.includes("\u001b["), "no colour in a file");
 
-        const unwritable = await check([dir, "--output", join(tmp, "no-such-dir", "x.json")], { cwd: tmp });
+        // Missing directories are created; a path under a regular file cannot be.
+        const unwritable = await check([dir, "--output", join(tmp, "report.txt", "x.json")], { cwd: tmp });
         assert.equal(unwritable.code, 2);
-        assert.match(unwritable.err, /--output .*: cannot write: no such file or directory/);
+        assert.match(unwritable.err, /report\.txt\/x\.json: cannot write: a parent of the path is not a directory/);
     });
 });
 

@@ -4,14 +4,14 @@
  * Exit 0: every target passes; 1: a target fails, is unknown or is malformed; 2: usage error or an input file
  * that cannot be read or parsed.
  */
-import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Verdict } from "oidc-guard-policypack/analysis";
 import { runCheck } from "../check/analyze.js";
 import { expandPaths, showPath } from "../check/files.js";
 import { buildOptions, errnoMessage, readConfigFile, type ConfigSettings } from "../check/options.js";
-import { renderText, useColour } from "../check/render.js";
+import { renderJson, renderText, useColour } from "../check/render.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
 import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportOutput } from "../report/index.js";
 import type { CheckReport } from "../results.js";
@@ -127,6 +127,15 @@ function parseArgsMessage(e: unknown): string {
     return message.split("\n")[0]!;
 }
 
+function writeOwnFile(path: string, shown: string, text: string): void {
+    try {
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, text);
+    } catch (e) {
+        throw new CliError(`${shown}: cannot write: ${errnoMessage(e)}`, EXIT.usage);
+    }
+}
+
 /** Runs `oidc-guard check`. Returns the exit code. */
 export async function main(argv: string[], io: CliIO): Promise<number> {
     await Promise.resolve();
@@ -176,16 +185,22 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         const target = textPath !== undefined ? { isTTY: false } : io.stdout;
         const rendered = renderText(report, useColour(target, io.env), run.files.length);
         if (textPath !== undefined) {
-            try {
-                writeFileSync(textPath, rendered);
-            } catch (e) {
-                throw new CliError(`--output ${args.text.output ?? ""}: cannot write: ${errnoMessage(e)}`, EXIT.usage);
-            }
+            writeOwnFile(textPath, args.text.output ?? "", rendered);
         } else {
             io.stdout.write(rendered);
         }
     }
-    writeReports(args.reports, { checks: [report], sources: run.sources }, io);
+    // JSON of one check run is the CheckReport itself: rendered here, without the report model (which locates
+    // every finding in the source files for SARIF and the others).
+    for (const out of args.reports.filter((r) => r.format === "json")) {
+        if (out.path === "-") io.stdout.write(renderJson(report));
+        else writeOwnFile(resolve(io.cwd, out.path), out.path, renderJson(report));
+    }
+    writeReports(
+        args.reports.filter((r) => r.format !== "json"),
+        { checks: [report], sources: run.sources },
+        io,
+    );
     const written = [...args.reports.map((r) => r.path), ...(args.text?.output !== undefined ? [args.text.output] : [])];
     for (const path of written.filter((p) => p !== "-")) {
         io.stderr.write(
