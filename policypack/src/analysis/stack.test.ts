@@ -1,35 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { UNKNOWN_SENTINELS } from "./constants.js";
+import { PINNED, PULUMI_PROVIDER_ARN, trustPolicy } from "../testing/stack-resources.js";
 import { analyzeStackAudiences, type StackProviderInput, type StackRoleInput } from "./stack.js";
 
 const UNKNOWN = UNKNOWN_SENTINELS[0]!;
-const ACCOUNT = "123456789012";
-const PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/api.pulumi.com/oidc`;
 const ROLE_URN = "urn:pulumi:dev::infra::aws:iam/role:Role::esc";
 const PROVIDER_URN = "urn:pulumi:dev::infra::aws:iam/openIdConnectProvider:OpenIdConnectProvider::pulumi";
 const options = { organizations: ["acme"] };
-
-function trust(condition: Record<string, Record<string, string>>, federated: string | string[] = PROVIDER_ARN): unknown {
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Effect: "Allow",
-                Principal: { Federated: federated },
-                Action: "sts:AssumeRoleWithWebIdentity",
-                Condition: condition,
-            },
-        ],
-    };
-}
-
-const pinned = trust({
-    StringEquals: {
-        "api.pulumi.com/oidc:aud": "aws:acme",
-        "api.pulumi.com/oidc:sub": "pulumi:environments:org:acme:env:infra/dev",
-    },
-});
+const PROVIDER_ARN = PULUMI_PROVIDER_ARN;
+const trust = trustPolicy;
+const pinned = PINNED;
 const audOnly = trust({ StringEquals: { "api.pulumi.com/oidc:sub": "pulumi:environments:org:acme:env:infra/dev" } });
 
 function role(trustPolicy: unknown, urn = ROLE_URN): StackRoleInput {

@@ -2,34 +2,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PolicyConfigError } from "../testing/policy-config.js";
 import { PACK_VERSION, runResourcePolicy, secret, UNKNOWN } from "../testing/policy-harness.js";
+import { AUD_ONLY, PINNED, trustPolicy } from "../testing/stack-resources.js";
 import { roleTrustPinned } from "./pulumi-oidc-role-trust-pinned.js";
 
 const ROLE = "aws:iam/role:Role";
 const NATIVE_ROLE = "aws-native:iam:Role";
-const PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc";
 const acme = { "pulumi-oidc-role-trust-pinned": { organizations: ["acme"] } };
-
-function doc(condition: unknown, federated: unknown = PROVIDER_ARN): Record<string, unknown> {
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Effect: "Allow",
-                Principal: { Federated: federated },
-                Action: "sts:AssumeRoleWithWebIdentity",
-                Condition: condition,
-            },
-        ],
-    };
-}
-const pinned = doc({
-    StringEquals: {
-        "api.pulumi.com/oidc:aud": "aws:acme",
-        "api.pulumi.com/oidc:sub": "pulumi:environments:org:acme:env:infra/dev",
-    },
-});
+const doc = trustPolicy;
+const pinned = PINNED;
 // The shape of the public example and of `pulumi env setup aws`: aud only.
-const audOnly = doc({ StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme" } });
+const audOnly = AUD_ONLY;
 const subOnly = doc({ StringEquals: { "api.pulumi.com/oidc:sub": "pulumi:environments:org:acme:env:infra/dev" } });
 
 describe("pulumi-oidc-role-trust-pinned", () => {
