@@ -7,6 +7,7 @@ export default tseslint.config(
             "**/bin/**",
             "**/node_modules/**",
             "eslint.config.mjs",
+            "verifier/oidc-guard.js",
             "scripts/**/*.mjs",
             "test-artifacts/**",
             "out/**",

@@ -57,7 +57,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
 }
 
-if (require.main === module) {
+/** Runs the CLI in this process: argv, stdio and the exit code. */
+export function main(): void {
     // `oidc-guard check … | head`: a reader that goes away is not an error worth a stack trace.
     process.stdout.on("error", (e: NodeJS.ErrnoException) => {
         if (e.code === "EPIPE") process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
@@ -67,3 +68,5 @@ if (require.main === module) {
         process.exitCode = code;
     });
 }
+
+if (require.main === module) main();
