@@ -111,6 +111,17 @@ describe("oidc-guard check (compiled CLI, end to end)", () => {
         assert.equal(r.stderr, "");
     });
 
+    it("the package's bin (the committed shim npm links as `oidc-guard`) runs the compiled CLI", async () => {
+        const pkg = JSON.parse(readFileSync(join(ROOT, "verifier", "package.json"), "utf8")) as { version: string; bin: Record<string, string> };
+        const shim = join(ROOT, "verifier", pkg.bin["oidc-guard"]!);
+        const version = await spawnNode([shim, "--version"]);
+        assert.equal(version.code, 0, version.stderr);
+        assert.equal(version.stdout, `${pkg.version}\n`);
+        const failing = await spawnNode([shim, "check", "fixtures/trust-policies/bad/public-example-aud-only.json", "--org", "acme"]);
+        assert.equal(failing.code, 1);
+        assert.match(failing.stdout, /oidc-trust-sub-pinned/);
+    });
+
     it("exit 0 when every target passes", async () => {
         const r = await spawnCli(["check", "fixtures/aws/get-role.urlencoded.json", "--org", "acme"]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
