@@ -468,8 +468,12 @@ export class Product implements Automaton {
     /** Classes in witness preference order. */
     private readonly classOrder: number[];
     private readonly otherClass: number;
-    /** Reused buffer for the next tuple; copied only when the tuple is new. */
+    /** Reused buffers: the next tuple (copied only when new), leaf sinks and acceptance flags. */
     private scratch: Int32Array = new Int32Array(0);
+    private sinkBuffer: Sink[] = [];
+    private flagBuffer: boolean[] = [];
+    /** Leaves that are not required conjuncts, stepped after the required ones. */
+    private optional: number[] = [];
 
     /** Index of the first passenger leaf: automata run alongside that do not take part in acceptance. */
     private readonly firstPassenger: number;
@@ -510,6 +514,9 @@ export class Product implements Automaton {
             Int32Array.from(this.members, (m) => (l.symbolClass ? l.symbolClass(m[0]!) : m[0]!)),
         );
         this.scratch = new Int32Array(this.leaves.length);
+        this.sinkBuffer = new Array<Sink>(this.leaves.length).fill(null);
+        this.flagBuffer = new Array<boolean>(this.leaves.length).fill(false);
+        this.optional = this.leaves.map((_, i) => i).filter((i) => !this.required.includes(i));
         this.intern(Int32Array.from(this.leaves, (l) => l.start), -1, -1);
     }
 
@@ -626,7 +633,12 @@ export class Product implements Automaton {
             else this.buckets.set(h, [id]);
         }
         this.tuples.push(tuple);
-        this.acc.push(accepting ?? this.test(Array.from(tuple, (s, i) => s >= 0 && this.leaves[i]!.accepting(s))));
+        if (accepting === undefined) {
+            const flags = this.flagBuffer;
+            for (let i = 0; i < tuple.length; i++) flags[i] = tuple[i]! >= 0 && this.leaves[i]!.accepting(tuple[i]!);
+            accepting = this.test(flags);
+        }
+        this.acc.push(accepting);
         this.table.push(new Int32Array(this.members.length).fill(-1));
         this.parent.push([from, cls]);
         return id;
@@ -637,7 +649,8 @@ export class Product implements Automaton {
         const known = this.lookup(tuple, h);
         if (known >= 0) return known;
         if (this.tuples.length > 0) {
-            const sinks = Array.from(tuple.subarray(0, this.firstPassenger), (st, i) => this.leaves[i]!.sink?.(st) ?? null);
+            const sinks = this.sinkBuffer;
+            for (let i = 0; i < this.firstPassenger; i++) sinks[i] = this.leaves[i]!.sink?.(tuple[i]!) ?? null;
             if (this.fate(sinks) === 0) return this.dead(from, cls);
         }
         return this.add(tuple.slice(), h, from, cls, undefined);
@@ -668,8 +681,7 @@ export class Product implements Automaton {
             next[i] = t;
         }
         if (id < 0) {
-            for (let i = 0; i < tuple.length; i++) {
-                if (this.required.includes(i)) continue;
+            for (const i of this.optional) {
                 const l = this.leaves[i]!;
                 next[i] = l.stepClass ? l.stepClass(tuple[i]!, this.leafInput[i]![cls]!) : l.step(tuple[i]!, this.leafInput[i]![cls]!);
             }
@@ -1007,8 +1019,16 @@ export class Decider {
         }
     }
 
+    private readonly products = new WeakMap<Lang, Product>();
+
+    /** The product automaton of a Lang; one per Lang object, so later questions reuse what was explored. */
     product(l: Lang): Product {
-        return new Product(this.automatize(l), this.alphabet, this.budget);
+        let p = this.products.get(l);
+        if (!p) {
+            p = new Product(this.automatize(l), this.alphabet, this.budget);
+            this.products.set(l, p);
+        }
+        return p;
     }
 
     witness(l: Lang): string | null {
