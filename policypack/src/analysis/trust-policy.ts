@@ -376,9 +376,10 @@ class Analysis {
             if (/[*?]|\$\{/.test(p)) {
                 // A wildcard that starts a segment reads best as another name; one inside a name, as a longer name.
                 const atSegmentStart = /[:/][*?]/.test(p);
+                const deploy = ":stack:prod:operation:update:scope:write";
                 const fillers = atSegmentStart
-                    ? ["other/prod", "evil", "other-evil", "x/evil", "x:evil"]
-                    : ["roll/prod", "-evil/prod", "evil", "x/evil", "x:evil", "other/prod"];
+                    ? ["other/prod", "evil", "other-evil", `other${deploy}`, "x/evil", "x:evil"]
+                    : ["roll/prod", "-evil/prod", "evil", `-evil${deploy}`, "x/evil", "x:evil", "other/prod"];
                 for (const f of fillers) {
                     out.push(replaceWildcards(p, f));
                 }
