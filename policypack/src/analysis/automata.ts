@@ -430,11 +430,18 @@ export function not(x: Lang): Lang {
 }
 
 /** Preferred order of symbols when searching a witness: readable characters first. */
-function symbolOrder(width: number): number[] {
-    const pref = "abcdefghijklmnopqrstuvwxyz0123456789-/:._ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    const order: number[] = Array.from(pref, (c) => c.charCodeAt(0) - 0x20);
-    const seen = new Set(order);
-    for (let s = 0; s < width; s++) if (!seen.has(s)) order.push(s);
+const symbolOrders = new Map<number, readonly number[]>();
+
+function symbolOrder(width: number): readonly number[] {
+    let order = symbolOrders.get(width);
+    if (!order) {
+        const pref = "abcdefghijklmnopqrstuvwxyz0123456789-/:._ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        const list: number[] = Array.from(pref, (c) => c.charCodeAt(0) - 0x20);
+        const seen = new Set(list);
+        for (let s = 0; s < width; s++) if (!seen.has(s)) list.push(s);
+        order = list;
+        symbolOrders.set(width, order);
+    }
     return order;
 }
 
