@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CliError, EXIT, type CliIO } from "../io.js";
-import { renderReport, type ReportFormat } from "../report/index.js";
+import { REPORT_FLAG_OPTIONS, renderReport, type ReportFormat } from "../report/index.js";
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, verifyEnvironments, type BatchOptions } from "../verify/batch.js";
 import { VerifyConfigError } from "../verify/errors.js";
 import { looksLikePulumiToken, parseEnvRef } from "../verify/ref.js";
@@ -110,13 +110,7 @@ function parse(argv: string[]): Parsed | "help" {
                 "no-sts": { type: "boolean" },
                 duration: { type: "string" },
                 timeout: { type: "string" },
-                format: { type: "string" },
-                output: { type: "string" },
-                json: { type: "string" },
-                junit: { type: "string" },
-                sarif: { type: "string" },
-                markdown: { type: "string" },
-                html: { type: "string" },
+                ...REPORT_FLAG_OPTIONS,
                 "stack-outputs": { type: "string" },
                 "role-arn-output": { type: "string" },
                 "environment-output": { type: "string" },
