@@ -4,18 +4,19 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { analyzeCredentials, findAwsLogins, valueAt } from "./credentials.js";
 import type { EscEnvironment } from "./esc-types.js";
+import { FIXTURE_CREDENTIALS, STATIC_KEY_ID } from "../../../fixtures/esc/credentials.js";
 
 const dir = join(__dirname, "..", "..", "..", "fixtures", "esc");
 const load = (name: string): EscEnvironment => JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8")) as EscEnvironment;
 const NOW = Date.UTC(2026, 0, 1, 0, 10, 0);
 const OPTS = { now: NOW, maxLifetimeMs: 3_600_000, lifetimeSource: "--duration 1h" };
-const FAKE_SECRETS = ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKENvalueForTestsOnly0123456789abcdefEXAMPLE==", "otherSecretValueEXAMPLEEXAMPLEEXAMPLE00"];
+const FAKE_SECRETS = [FIXTURE_CREDENTIALS.secretAccessKey, FIXTURE_CREDENTIALS.sessionToken, "otherSecretValueEXAMPLEEXAMPLEEXAMPLE00"];
 
 function statuses(name: string, opts = OPTS): Record<string, string> {
     const a = analyzeCredentials(load(name), opts);
     // No detail ever carries a secret or a full key id.
     for (const c of a.checks) {
-        for (const s of [...FAKE_SECRETS, "ASIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"]) assert.ok(!c.detail.includes(s), `${name}: ${c.id} shows a credential`);
+        for (const s of [...FAKE_SECRETS, FIXTURE_CREDENTIALS.accessKeyId, STATIC_KEY_ID]) assert.ok(!c.detail.includes(s), `${name}: ${c.id} shows a credential`);
     }
     return Object.fromEntries(a.checks.map((c) => [c.id, c.status]));
 }
@@ -30,7 +31,7 @@ describe("credential checks on opened environments (fixtures/esc)", () => {
             "credentials-expiry": "skip",
         });
         const a = analyzeCredentials(load("temporary-creds"), OPTS);
-        assert.equal(a.credentials?.accessKeyId, "ASIAIOSFODNN7EXAMPLE");
+        assert.equal(a.credentials?.accessKeyId, FIXTURE_CREDENTIALS.accessKeyId);
         assert.ok(a.credentials?.sessionToken);
         assert.equal(a.accessKeyIdShort, "ASIA…MPLE");
         assert.deepEqual(a.logins, [{ path: ["aws", "login"], mode: "oidc", roleArn: "arn:aws:iam::123456789012:role/esc-deploy", duration: "1h" }]);

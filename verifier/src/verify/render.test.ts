@@ -6,6 +6,7 @@ import Ajv from "ajv";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { VerifyBatchReport, VerifyReport } from "../results.js";
 import { render, renderBatchText, renderJunit, renderText } from "./render.js";
+import { FIXTURE_CREDENTIALS } from "../../../fixtures/esc/credentials.js";
 
 const schema = JSON.parse(readFileSync(join(__dirname, "..", "..", "schemas", "verify-result.schema.json"), "utf8")) as object;
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
@@ -62,7 +63,7 @@ describe("rendering", () => {
     });
 
     it("the schema rejects what the CLI never prints (a leaked key id, an unknown status)", () => {
-        assert.equal(validate({ ...verified, accessKeyId: "ASIAIOSFODNN7EXAMPLE" }), false);
+        assert.equal(validate({ ...verified, accessKeyId: FIXTURE_CREDENTIALS.accessKeyId }), false);
         assert.equal(validate({ ...verified, checks: [{ id: "environment-opens", status: "maybe", detail: "" }] }), false);
         assert.equal(validate({ ...verified, verdict: "ok" }), false);
     });

@@ -4,6 +4,7 @@ import { StsStandin } from "../testing/sts-standin.js";
 import { Deadline } from "./deadline.js";
 import { ServiceError } from "./errors.js";
 import { getCallerIdentity, parseAssumedRoleArn, parseRoleArn } from "./sts.js";
+import { UNISSUED_KEY_ID } from "../../../fixtures/esc/credentials.js";
 
 describe("STS GetCallerIdentity with exactly the given credentials (STS stand-in, SigV4 checked)", () => {
     let sts: StsStandin;
@@ -30,7 +31,7 @@ describe("STS GetCallerIdentity with exactly the given credentials (STS stand-in
         assert.ok(!message.includes(c.sessionToken as string) && !message.includes("Canonical"), message);
         const noToken = await getCallerIdentity({ accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }, conn(), new Deadline(5000));
         assert.equal(noToken.kind === "rejected" && noToken.rejection.code, "InvalidClientTokenId");
-        const unknown = await getCallerIdentity({ accessKeyId: "ASIAUNKNOWNUNKNOWN00", secretAccessKey: "s".repeat(40), sessionToken: "t" }, conn(), new Deadline(5000));
+        const unknown = await getCallerIdentity({ accessKeyId: UNISSUED_KEY_ID, secretAccessKey: "s".repeat(40), sessionToken: "t" }, conn(), new Deadline(5000));
         assert.equal(unknown.kind === "rejected" && unknown.rejection.status, 403);
         const expired = sts.issueRoleSession("arn:aws:iam::123456789012:role/r", "s", -1000);
         const exp = await getCallerIdentity(expired, conn(), new Deadline(5000));
