@@ -29,6 +29,16 @@ export const DEPLOYMENTS_DOCS_URL = "https://www.pulumi.com/docs/pulumi-cloud/de
 export const IAM_CONDITIONS_URL =
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html";
 
+/** The project's repository (`repository.url` in the root package.json; a test keeps the two equal). */
+export const REPOSITORY_URL = "https://github.com/pulumi-oidc-guard/pulumi-oidc-guard";
+/** Where the rule pages live: one `docs/rules/<rule id>.md` per rule, on the main branch. */
+export const DOCS_BASE_URL = `${REPOSITORY_URL}/blob/main/docs/rules/`;
+
+/** The stable documentation URL of a rule: its page under docs/rules/. */
+export function ruleDocsUrl(ruleId: string): string {
+    return `${DOCS_BASE_URL}${ruleId}.md`;
+}
+
 /** Resource type tokens the pack and the CLI match on. */
 export const ROLE_TYPES = {
     "aws:iam/role:Role": "assumeRolePolicy",

@@ -1,9 +1,11 @@
 /**
  * The rule catalog: one source of truth for ids, titles, severities, remediation and doc URLs.
- * The pack's policies, the CLI's findings and the reports all read their metadata from here.
+ * The pack's policies, the CLI's findings and the reports all read their metadata from here. Each rule's `url` is
+ * its page, docs/rules/<id>.md (a test fails when a rule has no page or a page has no rule). The checks of
+ * `oidc-guard verify` are rules too, but they live with the verifier (verifier/src/verify/rules.ts).
  */
 import type { Severity } from "./types.js";
-import { DOCS_URL, IAM_CONDITIONS_URL } from "./constants.js";
+import { ruleDocsUrl } from "./constants.js";
 
 export interface RuleMeta {
     id: string;
@@ -27,7 +29,7 @@ const RULE_LIST = [
         severity: "critical",
         remediation:
             'Add `"StringEquals": {"api.pulumi.com/oidc:aud": "aws:<org>"}` (or `<org>` for Deployments and the legacy `default` project) to every Allow statement that trusts the Pulumi provider.',
-        url: DOCS_URL,
+        url: ruleDocsUrl("oidc-trust-aud-pinned"),
         tags: ["iam", "oidc", "pulumi", "trust-policy"],
     },
     {
@@ -39,7 +41,7 @@ const RULE_LIST = [
         severity: "high",
         remediation:
             'Add `"StringEquals": {"api.pulumi.com/oidc:sub": "pulumi:environments:org:<org>:env:<project>/<environment>"}` (or the Deployments form `pulumi:deploy:org:<org>:project:<project>:stack:<stack>:operation:<op>:scope:write`) to every Allow statement that trusts the Pulumi provider.',
-        url: DOCS_URL,
+        url: ruleDocsUrl("oidc-trust-sub-pinned"),
         tags: ["iam", "oidc", "pulumi", "trust-policy"],
     },
     {
@@ -50,7 +52,7 @@ const RULE_LIST = [
             "A trust policy the analysis cannot read unambiguously (invalid JSON, unknown condition operator, a key repeated in different case, wrong types) fails closed.",
         severity: "high",
         remediation: "Fix the document so that it is valid IAM policy grammar.",
-        url: IAM_CONDITIONS_URL,
+        url: ruleDocsUrl("oidc-trust-document-valid"),
         tags: ["iam", "trust-policy"],
     },
     {
@@ -60,7 +62,7 @@ const RULE_LIST = [
         description: "Values unknown at preview are reported, never passed; the policy is enforced at update.",
         severity: "medium",
         remediation: "Nothing to do now: the trust policy is checked when `pulumi up` knows its value.",
-        url: DOCS_URL,
+        url: ruleDocsUrl("oidc-trust-unknown-at-preview"),
         tags: ["preview"],
     },
     {
@@ -72,7 +74,7 @@ const RULE_LIST = [
         severity: "medium",
         remediation:
             "Check `pulumi stack export --show-secrets` output (keep it private), check the role in AWS with `aws iam get-role`, or let the policy pack check it during `pulumi up`.",
-        url: DOCS_URL,
+        url: ruleDocsUrl("oidc-trust-unreadable"),
         tags: ["secrets"],
     },
     {
@@ -84,7 +86,7 @@ const RULE_LIST = [
         severity: "high",
         remediation:
             "Set `url` to `https://api.pulumi.com/oidc` and `clientIdLists` to the organization's audiences (`aws:<org>`, and `<org>` for Deployments).",
-        url: DOCS_URL,
+        url: ruleDocsUrl("oidc-provider-config"),
         tags: ["iam", "oidc", "pulumi", "provider"],
     },
     {
@@ -95,7 +97,7 @@ const RULE_LIST = [
             "For a role whose OIDC provider is in the same stack, every audience the role admits must be among the provider's client IDs.",
         severity: "medium",
         remediation: "Add the audience to the provider's client ID list, or remove it from the role's trust policy.",
-        url: DOCS_URL,
+        url: ruleDocsUrl("oidc-provider-audiences-match"),
         tags: ["iam", "oidc", "pulumi", "stack"],
     },
     {
@@ -107,7 +109,7 @@ const RULE_LIST = [
         severity: "low",
         remediation:
             "Confirm that the provider lists the role's audiences as client IDs (`aws iam get-open-id-connect-provider`), or manage the provider in this stack.",
-        url: DOCS_URL,
+        url: ruleDocsUrl("oidc-provider-outside-stack"),
         tags: ["iam", "oidc", "pulumi", "stack"],
     },
 ] as const satisfies readonly RuleMeta[];
@@ -120,106 +122,3 @@ export function rule(id: RuleId): RuleMeta {
     if (!found) throw new Error(`unknown rule ${id}`);
     return found;
 }
-
-/**
- * The checks of `oidc-guard verify`, as rules for the reports (`esc-verify/<check id>`). They are not pack policies
- * (`policy` names the command), so they live beside RULES rather than in it.
- */
-const VERIFY = "oidc-guard verify";
-const VERIFY_TAGS = ["esc", "verify"];
-const ESC_LOGIN_URL = "https://www.pulumi.com/docs/esc/integrations/dynamic-login-credentials/aws-login/";
-export const VERIFY_RULES: readonly RuleMeta[] = [
-    {
-        id: "esc-verify/environment-opens",
-        policy: VERIFY,
-        title: "The ESC environment opens",
-        description: "Opening the environment succeeds; a failed `fn::open::aws-login` is HTTP 400 with diagnostics.",
-        severity: "high",
-        remediation:
-            "Read the diagnostics: an AssumeRoleWithWebIdentity denial means the role's trust policy does not admit this environment's token (`aud` `aws:<org>`, `sub` `pulumi:environments:org:<org>:env:<project>/<env>`); a MaxSessionDuration error means the login duration exceeds the role's.",
-        url: ESC_LOGIN_URL,
-        tags: VERIFY_TAGS,
-    },
-    {
-        id: "esc-verify/credentials-present",
-        policy: VERIFY,
-        title: "AWS credentials are present",
-        description: "The opened environment holds AWS credentials under the aws-login output and/or environmentVariables.AWS_*.",
-        severity: "high",
-        remediation: "Open `fn::open::aws-login` in the environment and export its outputs under `environmentVariables`.",
-        url: ESC_LOGIN_URL,
-        tags: VERIFY_TAGS,
-    },
-    {
-        id: "esc-verify/credentials-agree",
-        policy: VERIFY,
-        title: "Both places hold the same credentials",
-        description: "`environmentVariables.AWS_*` reference the aws-login output instead of stale pasted values.",
-        severity: "medium",
-        remediation: "Set `AWS_ACCESS_KEY_ID: ${aws.login.accessKeyId}` (and the secret and session token) instead of literal values.",
-        url: ESC_LOGIN_URL,
-        tags: VERIFY_TAGS,
-    },
-    {
-        id: "esc-verify/credentials-temporary",
-        policy: VERIFY,
-        title: "The credentials are temporary",
-        description: "An `ASIA…` access key id with a session token (STS), not a long-lived `AKIA…` IAM user key.",
-        severity: "critical",
-        remediation: "Replace static keys with `fn::open::aws-login` and OIDC (`oidc.roleArn`), and deactivate the IAM user key.",
-        url: ESC_LOGIN_URL,
-        tags: VERIFY_TAGS,
-    },
-    {
-        id: "esc-verify/credentials-secret",
-        policy: VERIFY,
-        title: "Secrets are flagged secret",
-        description: "The secret access key and session token are marked secret in the opened environment.",
-        severity: "medium",
-        remediation: "Wrap literal secrets in `fn::secret`; values from aws-login are secret already.",
-        url: ESC_LOGIN_URL,
-        tags: VERIFY_TAGS,
-    },
-    {
-        id: "esc-verify/credentials-expiry",
-        policy: VERIFY,
-        title: "Expiry is in the future and within the requested duration",
-        description: "When the environment exposes an expiry, it lies after now and within the open duration.",
-        severity: "low",
-        remediation: "Align `oidc.duration` with the role's MaxSessionDuration.",
-        url: ESC_LOGIN_URL,
-        tags: VERIFY_TAGS,
-    },
-    {
-        id: "esc-verify/sts-caller-identity",
-        policy: VERIFY,
-        title: "The credentials work (STS GetCallerIdentity)",
-        description: "GetCallerIdentity signed with exactly these credentials returns an assumed-role ARN.",
-        severity: "high",
-        remediation: "Check the role still exists and its session policy; re-open the environment to get fresh credentials.",
-        url: ESC_LOGIN_URL,
-        tags: VERIFY_TAGS,
-    },
-    {
-        id: "esc-verify/expected-role",
-        policy: VERIFY,
-        title: "The credentials belong to the expected role",
-        description: "The assumed role is the one given with --role-arn, read from stack outputs or from the environment definition.",
-        severity: "high",
-        remediation: "Point the environment's `oidc.roleArn` at the intended role.",
-        url: ESC_LOGIN_URL,
-        tags: VERIFY_TAGS,
-    },
-    {
-        id: "esc-verify/expect-denied",
-        policy: VERIFY,
-        title: "Environments that must not get in are refused",
-        description:
-            "Opening an environment named with --expect-denied fails with AccessDenied on AssumeRoleWithWebIdentity: the runtime proof that the role pins `sub`.",
-        severity: "critical",
-        remediation:
-            "Pin `api.pulumi.com/oidc:sub` with StringEquals to the allowed environments in the role's trust policy (`oidc-guard check` shows a token that gets in).",
-        url: DOCS_URL,
-        tags: VERIFY_TAGS,
-    },
-];

@@ -9,7 +9,6 @@ import {
     DOCS_URL,
     PROVIDER_TYPES,
     RULES,
-    VERIFY_RULES,
     type AdmittedSet,
     type Finding,
     type PulumiToken,
@@ -17,6 +16,7 @@ import {
     type Severity,
 } from "oidc-guard-policypack/analysis";
 import type { CheckReport, CheckResult, ToolInfo, VerifyBatchReport, VerifyCheck, VerifyReport } from "../results.js";
+import { VERIFY_RULE_PREFIX, VERIFY_RULES } from "../verify/rules.js";
 import { toolInfo } from "../version.js";
 import { SourceFile, type SourcePosition } from "./locate.js";
 import { redactDeep, redactText } from "./redact.js";
@@ -109,11 +109,9 @@ export interface ReportModel {
     rules: RuleMeta[];
 }
 
-const VERIFY_RULE_PREFIX = "esc-verify/";
-
 /**
  * Metadata for a rule id. Pack rules come from `RULES`, verify checks from `VERIFY_RULES` (`esc-verify/<check id>`),
- * both in the pack's rule catalog. A verify check the catalog does not know yet gets a generic `esc-verify/` rule;
+ * the verifier's own list (verify/rules.ts). A verify check the catalog does not know yet gets a generic `esc-verify/` rule;
  * any other unknown id (a result file from a newer version) keeps the finding's own severity and remediation.
  */
 export function ruleFor(id: string, finding?: Pick<Finding, "severity" | "remediation">): RuleMeta {
