@@ -3,7 +3,8 @@
  * `oidc-guard <command>`: a thin dispatcher. Each command lives in commands/<name>.ts and exports
  * `main(argv, io) => Promise<exitCode>`; commands are loaded lazily so `check` never pays for the AWS SDK.
  */
-import { CliError, EXIT, processIO, type CliIO } from "./io.js";
+import { CliError, DEBUG_ENV, EXIT, processIO, type CliIO } from "./io.js";
+import { EXIT_CODES_HELP, README_URL } from "./docs.js";
 import { toolInfo } from "./version.js";
 
 type CommandMain = (argv: string[], io: CliIO) => Promise<number>;
@@ -25,7 +26,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMai
 
 function usage(): string {
     const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
-    return `Usage: oidc-guard <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun 'oidc-guard <command> --help' for a command's options.\n`;
+    return (
+        `Usage: oidc-guard <command> [options]\n\nCommands:\n${lines.join("\n")}\n\n` +
+        `Run 'oidc-guard <command> --help' for a command's options.\n\n${EXIT_CODES_HELP}\n\nDocumentation: ${README_URL}\n`
+    );
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -50,10 +54,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
             io.stderr.write(`oidc-guard ${name}: ${e.message}\n`);
             return e.exitCode;
         }
-        // Never a stack trace: say what happened in one line (messages are built to carry no credentials).
-        const message = e instanceof Error ? e.message : String(e);
-        io.stderr.write(`oidc-guard ${name}: internal error: ${message}\n`);
-        return EXIT.usage;
+        // An exception nobody expected is a bug, with its own exit code. No stack trace unless asked for with
+        // OIDC_GUARD_DEBUG=1: say what happened in one line (messages are built to carry no credentials).
+        const message = (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
+        io.stderr.write(
+            `oidc-guard ${name}: internal error: ${message}\n` +
+                `hint: this is a bug in oidc-guard; run again with ${DEBUG_ENV}=1 for the stack trace and report it\n`,
+        );
+        if (io.env[DEBUG_ENV] === "1" && e instanceof Error && e.stack !== undefined) io.stderr.write(`${e.stack}\n`);
+        return EXIT.internal;
     }
 }
 

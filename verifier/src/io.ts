@@ -15,7 +15,15 @@ export const EXIT = {
     usage: 2,
     /** verify: could not verify (network, timeout, 401/403, 404, 429/5xx after retries). */
     couldNotVerify: 3,
+    /**
+     * An internal error: an exception the command did not expect (a bug). 70 is EX_SOFTWARE of BSD sysexits.h,
+     * distinct from usage (2) and from the verdicts 0, 1 and 3.
+     */
+    internal: 70,
 } as const;
+
+/** Set to 1 to print the stack of an internal error (never printed otherwise). */
+export const DEBUG_ENV = "OIDC_GUARD_DEBUG";
 
 /** An error whose message is fit to show a user as is; `exitCode` says how the process ends. */
 export class CliError extends Error {

@@ -6,8 +6,9 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type { Verdict } from "oidc-guard-policypack/analysis";
+import { helpHint, parseCommandArgs } from "../args.js";
+import { docsUrl } from "../docs.js";
 import { runCheck } from "../check/analyze.js";
 import { expandPaths, showPath } from "../check/files.js";
 import { buildOptions, errnoMessage, readConfigFile, type ConfigSettings } from "../check/options.js";
@@ -46,6 +47,7 @@ Exit codes:
   0  every target passes
   1  at least one target fails, cannot be decided (unknown at preview, encrypted secret) or is malformed
   2  usage error, or an input or config file that cannot be read or is not valid JSON
+  70 internal error (a bug in oidc-guard; OIDC_GUARD_DEBUG=1 prints the stack trace)
 
 Examples:
   oidc-guard check policy.json --org acme
@@ -53,9 +55,11 @@ Examples:
   pulumi preview --json > preview.json && oidc-guard check preview.json --format json
   aws iam get-account-authorization-details --filter Role --output json > roles.json
   oidc-guard check roles.json --config policy-config.json --output check-result.json --format json
+
+Documentation: ${docsUrl("check.md")}
 `;
 
-const HINT = "hint: run 'oidc-guard check --help' for the options";
+const HINT = helpHint("check");
 
 interface ParsedArgs {
     paths: string[];
@@ -71,33 +75,22 @@ interface ParsedArgs {
     help: boolean;
 }
 
+/** The options of `check` (the report flags come from the shared report library). */
+const OPTIONS = {
+    org: { type: "string", multiple: true },
+    issuer: { type: "string", multiple: true },
+    "allow-subject": { type: "string", multiple: true },
+    audience: { type: "string", multiple: true },
+    config: { type: "string" },
+    ...REPORT_FLAG_OPTIONS,
+    help: { type: "boolean", short: "h" },
+} as const;
+
 /** Parses the command line strictly; every problem is a {@link CliError} with exit code 2. */
 export function parseCheckArgs(argv: string[]): ParsedArgs {
-    let values;
-    let positionals: string[];
-    try {
-        ({ values, positionals } = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            strict: true,
-            options: {
-                org: { type: "string", multiple: true },
-                issuer: { type: "string", multiple: true },
-                "allow-subject": { type: "string", multiple: true },
-                audience: { type: "string", multiple: true },
-                config: { type: "string" },
-                ...REPORT_FLAG_OPTIONS,
-                help: { type: "boolean", short: "h" },
-            },
-        }));
-    } catch (e) {
-        throw new CliError(`${parseArgsMessage(e)}\n${HINT}`, EXIT.usage);
-    }
-    if (values.config !== undefined && values.config.trim() === "") {
-        throw new CliError("--config needs a file name", EXIT.usage);
-    }
+    const { values, positionals } = parseCommandArgs("check", argv, OPTIONS);
     // The text table is rendered here; JSON, SARIF, JUnit, Markdown and HTML by the shared report library.
-    const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"] });
+    const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"], command: "check" });
     const text = flags.other ? (flags.other.path === "-" ? {} : { output: flags.other.path }) : undefined;
     return {
         paths: positionals,
@@ -110,21 +103,6 @@ export function parseCheckArgs(argv: string[]): ParsedArgs {
         audiences: values.audience ?? [],
         help: values.help === true,
     };
-}
-
-/** Node's parseArgs messages, shortened and without its advice about `--` (which fits no flag here). */
-function parseArgsMessage(e: unknown): string {
-    const code = typeof e === "object" && e !== null && "code" in e ? (e).code : undefined;
-    const message = e instanceof Error ? e.message : String(e);
-    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-        const m = /Unknown option '([^']+)'/.exec(message);
-        return `unknown option '${m?.[1] ?? "?"}'`;
-    }
-    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-        const m = /Option '([^']+)'/.exec(message);
-        return m ? `option '${m[1]}' needs a value` : message.split("\n")[0]!;
-    }
-    return message.split("\n")[0]!;
 }
 
 function writeOwnFile(path: string, shown: string, text: string): void {

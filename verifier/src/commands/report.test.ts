@@ -107,12 +107,12 @@ describe("oidc-guard report", () => {
     it("refuses bad usage and bad inputs with exit 2, naming the file", async () => {
         writeFileSync(join(tmp, "neither.json"), JSON.stringify([1, 2]));
         await usage([], /no result files given/);
-        await usage(["fixtures/reports/check-files.json", "--colour"], /Unknown option '--colour'/);
+        await usage(["fixtures/reports/check-files.json", "--colour"], /unknown option '--colour'\nhint: run 'oidc-guard report --help' for the options/);
         await usage(["fixtures/reports/check-files.json", "--format", "pdf"], /unknown --format 'pdf'/);
         await usage(["fixtures/reports/nope.json"], /cannot read result file 'fixtures\/reports\/nope\.json': ENOENT/);
         await usage([join(tmp, "neither.json")], /neither\.json': expected a JSON object/);
         await usage(["fixtures/reports/sources/trust-policy-pinned.json"], /trust-policy-pinned\.json': neither a check result/);
-        await usage(["fixtures/reports/check-files.json", "--source-root", ""], /--source-root needs a directory/);
+        await usage(["fixtures/reports/check-files.json", "--source-root", ""], /option '--source-root <value>' needs a value/);
     });
 
     it("prints help", async () => {

@@ -4,7 +4,8 @@
  * the inputs hold no target at all), 2 on usage or input errors.
  */
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "../args.js";
+import { docsUrl } from "../docs.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
 import { REPORT_FLAG_OPTIONS, REPORT_FORMATS, buildModel, loadResultFiles, parseReportFlags, writeReports } from "../report/index.js";
 
@@ -31,11 +32,17 @@ Exit codes:
   0  every role passed and every environment verified
   1  something failed, errored, is unknown (preview), or the inputs hold no role and no environment
   2  usage error, or a result file that cannot be read, is not JSON, or is neither a check nor a verify result
+  70 internal error (a bug in oidc-guard; OIDC_GUARD_DEBUG=1 prints the stack trace)
 
 Examples:
   oidc-guard report results/*.json >> "$GITHUB_STEP_SUMMARY"
   oidc-guard report check-*.json verify-*.json --sarif oidc.sarif --junit oidc.xml --html oidc.html
+
+Documentation: ${docsUrl("report.md")}
 `;
+
+/** The options of `report`: the shared report flags, then its own. */
+const OPTIONS = { ...REPORT_FLAG_OPTIONS, "source-root": { type: "string" }, help: { type: "boolean", short: "h" } } as const;
 
 /** Runs `oidc-guard report`; returns the exit code. */
 export function main(argv: string[], io: CliIO): Promise<number> {
@@ -43,18 +50,7 @@ export function main(argv: string[], io: CliIO): Promise<number> {
 }
 
 function run(argv: string[], io: CliIO): number {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv,
-            options: { ...REPORT_FLAG_OPTIONS, "source-root": { type: "string" }, help: { type: "boolean", short: "h" } },
-            allowPositionals: true,
-            strict: true,
-        });
-    } catch (e) {
-        throw new CliError(`${e instanceof Error ? e.message : String(e)}\nhint: run 'oidc-guard report --help'`, EXIT.usage);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandArgs("report", argv, OPTIONS);
     if (values.help) {
         io.stdout.write(HELP);
         return EXIT.ok;
@@ -62,9 +58,8 @@ function run(argv: string[], io: CliIO): number {
     if (positionals.length === 0) {
         throw new CliError("no result files given\nhint: oidc-guard report <result.json>... (from 'oidc-guard check --format json' or 'oidc-guard verify --format json')", EXIT.usage);
     }
-    const flags = parseReportFlags(values, { defaultFormat: "markdown" });
+    const flags = parseReportFlags(values, { defaultFormat: "markdown", command: "report" });
     const root = values["source-root"];
-    if (root !== undefined && root.trim() === "") throw new CliError("--source-root needs a directory", EXIT.usage);
     const { input, notes } = loadResultFiles(positionals, io, root === undefined ? io.cwd : resolve(io.cwd, root));
     for (const n of notes) io.stderr.write(`oidc-guard report: note: ${n}\n`);
     const model = buildModel(input);

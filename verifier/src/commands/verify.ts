@@ -6,7 +6,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { checkFormat, parseCommandArgs } from "../args.js";
+import { docsUrl } from "../docs.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
 import { REPORT_FLAG_OPTIONS, renderReport, type ReportFormat } from "../report/index.js";
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, verifyEnvironments, type BatchOptions } from "../verify/batch.js";
@@ -61,12 +62,15 @@ Environment:
 
 Exit codes:
   0 verified   1 verification failed   2 usage or configuration error   3 could not verify
+  70 internal error (a bug in oidc-guard; OIDC_GUARD_DEBUG=1 prints the stack trace)
 
 Examples:
   oidc-guard verify acme/platform/aws-prod --role-arn arn:aws:iam::123456789012:role/esc-prod
   oidc-guard verify acme/platform/aws-prod --expect-denied acme/platform/aws-dev --format junit > verify.xml
   pulumi stack output --json > outputs.json && oidc-guard verify --stack-outputs outputs.json
   oidc-guard verify --all acme --concurrency 16 --format json
+
+Documentation: ${docsUrl("verify.md")}
 `;
 
 function usage(message: string, hint?: string): CliError {
@@ -89,6 +93,22 @@ interface Parsed {
     stackOutputs?: { file: string; roleKey?: string; envKey?: string };
 }
 
+/** The options of `verify` (the report flags come from the shared report library). */
+const OPTIONS = {
+    "role-arn": { type: "string" },
+    "expect-denied": { type: "string", multiple: true },
+    "no-sts": { type: "boolean" },
+    duration: { type: "string" },
+    timeout: { type: "string" },
+    ...REPORT_FLAG_OPTIONS,
+    "stack-outputs": { type: "string" },
+    "role-arn-output": { type: "string" },
+    "environment-output": { type: "string" },
+    all: { type: "string" },
+    concurrency: { type: "string" },
+    help: { type: "boolean", short: "h" },
+} as const;
+
 function parse(argv: string[]): Parsed | "help" {
     // A token must never come from argv, and must not be echoed back in an error about it either.
     if (argv.some(looksLikePulumiToken)) {
@@ -97,45 +117,15 @@ function parse(argv: string[]): Parsed | "help" {
             "tokens are read from PULUMI_ACCESS_TOKEN only; revoke a token that was passed on a command line",
         );
     }
-    let values;
-    let positionals: string[];
-    try {
-        ({ values, positionals } = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            strict: true,
-            options: {
-                "role-arn": { type: "string" },
-                "expect-denied": { type: "string", multiple: true },
-                "no-sts": { type: "boolean" },
-                duration: { type: "string" },
-                timeout: { type: "string" },
-                ...REPORT_FLAG_OPTIONS,
-                "stack-outputs": { type: "string" },
-                "role-arn-output": { type: "string" },
-                "environment-output": { type: "string" },
-                all: { type: "string" },
-                concurrency: { type: "string" },
-                help: { type: "boolean", short: "h" },
-            },
-        }));
-    } catch (e) {
-        const msg = e instanceof Error ? e.message.split("\n")[0] : "invalid arguments";
-        throw usage(msg ?? "invalid arguments", "run 'oidc-guard verify --help'");
-    }
+    const { values, positionals } = parseCommandArgs("verify", argv, OPTIONS);
     if (values.help) return "help";
-    const chosen = (values.format ?? "text") as AnyFormat;
-    if (!ALL_FORMATS.includes(chosen)) {
-        throw usage(`--format '${values.format ?? ""}' is not one of ${ALL_FORMATS.join(", ")}`);
-    }
+    const chosen = checkFormat("verify", values.format ?? "text", ALL_FORMATS);
     const outputs: Parsed["outputs"] = [{ format: chosen, path: values.output ?? "-" }];
     for (const f of ["json", "junit", "sarif", "markdown", "html"] as const) {
         const path = values[f];
         if (path === undefined) continue;
-        if (path.trim() === "") throw usage(`--${f} needs a file name (or '-' for stdout)`);
         outputs.push({ format: f, path });
     }
-    if (values.output !== undefined && values.output.trim() === "") throw usage("--output needs a file name");
     if (outputs.filter((o) => o.path === "-").length > 1) {
         throw usage("more than one output would go to stdout: give all but one of them a file name");
     }

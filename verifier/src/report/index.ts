@@ -22,6 +22,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { checkFormat } from "../args.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
 import type { CheckReport, VerifyBatchReport, VerifyReport } from "../results.js";
 import { renderHtml } from "./html.js";
@@ -80,12 +81,13 @@ export interface ParsedReportFlags {
 /**
  * Turns parsed flag values into outputs. `--format` defaults to `defaultFormat` (default `json`) and goes to
  * `--output` or stdout; `--<format> <file>` adds a report in that format; `-` as a file means stdout.
+ * `command` names the command in the help hint of an unknown format (default `report`).
  * @throws CliError (exit 2) for an unknown format, an empty file name, `--output` given twice for the same file,
  *   or more than one report on stdout.
  */
 export function parseReportFlags(
     values: Partial<Record<keyof typeof REPORT_FLAG_OPTIONS, string | boolean | undefined>>,
-    options: { defaultFormat?: string; otherFormats?: readonly string[] } = {},
+    options: { defaultFormat?: string; otherFormats?: readonly string[]; command?: string } = {},
 ): ParsedReportFlags {
     const other = options.otherFormats ?? [];
     const text = (name: string, v: string | boolean | undefined): string | undefined => {
@@ -106,7 +108,7 @@ export function parseReportFlags(
     } else if (other.includes(format)) {
         result.other = { format, path: outputPath };
     } else {
-        throw new CliError(`unknown --format '${format}': expected one of ${[...REPORT_FORMATS, ...other].join(", ")}`, EXIT.usage);
+        checkFormat(options.command ?? "report", format, [...REPORT_FORMATS, ...other]);
     }
     for (const f of REPORT_FORMATS) {
         const path = text(f, values[f]);

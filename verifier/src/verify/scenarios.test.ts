@@ -287,8 +287,8 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
 
     it("usage errors exit 2: unknown flag, bad format, bad duration, bad reference, a token in argv", async () => {
         const cases: [string[], RegExp][] = [
-            [[`${ORG}/platform/prod`, "--frobnicate"], /Unknown option '--frobnicate'/],
-            [[`${ORG}/platform/prod`, "--format", "xml"], /--format 'xml' is not one of text, json, junit/],
+            [[`${ORG}/platform/prod`, "--frobnicate"], /^oidc-guard verify: unknown option '--frobnicate'\nhint: run 'oidc-guard verify --help' for the options/],
+            [[`${ORG}/platform/prod`, "--format", "xml"], /unknown --format 'xml': expected one of text, json, junit/],
             [[`${ORG}/platform/prod`, "--duration", "forever"], /--duration 'forever' is not a positive Go duration/],
             [["acme/prod"], /is not of the form <org>\/<project>\/<env>/],
             [[`${ORG}/platform/prod`, "--expect-denied", "x"], /--expect-denied 'x' is not of the form/],
