@@ -1,9 +1,14 @@
 /**
  * Reading result files back: detect whether a JSON document is a check result, a verify result or a merged report
- * (by shape), and check every field the reports use, so a wrong file fails with a message that names the field.
+ * (by shape), and validate it with ajv against the JSON Schema its producer documents (verifier/schemas), so a wrong
+ * file fails with a message that names the field (`results[2].verdict: expected one of pass, fail, unknown, error`).
  */
-import type { Severity, Verdict } from "oidc-guard-policypack/analysis";
-import type { CheckReport, CheckResult, VerifyBatchReport, VerifyCheck, VerifyReport } from "../results.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import addFormats from "ajv-formats";
+import type { Verdict } from "oidc-guard-policypack/analysis";
+import type { CheckReport, VerifyBatchReport, VerifyReport } from "../results.js";
 
 /** A result document that does not have the expected shape; `path` locates the field (`results[2].verdict`). */
 export class ResultShapeError extends Error {
@@ -18,172 +23,158 @@ export class ResultShapeError extends Error {
 
 export type ParsedResult = { kind: "check"; report: CheckReport } | { kind: "verify"; report: VerifyReport | VerifyBatchReport };
 
-type Obj = Record<string, unknown>;
+/** verifier/schemas, from src/report (tests) and bin/report (the CLI) alike; the folder ships in the package. */
+const SCHEMA_DIR = join(__dirname, "..", "..", "schemas");
+const SCHEMA_FILES = ["check-result", "verify-result", "merged-report"] as const;
+type SchemaName = "check" | "verify" | "verifyBatch" | "merged";
+/** At most this many problems are named in one message. */
+const MAX_PROBLEMS = 3;
 
-function isObj(v: unknown): v is Obj {
+let validators: Record<SchemaName, ValidateFunction> | undefined;
+
+/** Compiles the three schemas once (they refer to each other by their shared `$id` base). */
+function schemas(): Record<SchemaName, ValidateFunction> {
+    if (validators) return validators;
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats(ajv);
+    const ids: Record<string, string> = {};
+    for (const name of SCHEMA_FILES) {
+        const schema = JSON.parse(readFileSync(join(SCHEMA_DIR, `${name}.schema.json`), "utf8")) as { $id: string };
+        ajv.addSchema(schema);
+        ids[name] = schema.$id;
+    }
+    const get = (ref: string): ValidateFunction => {
+        const v = ajv.getSchema(ref);
+        if (!v) throw new Error(`schema ${ref} not found in ${SCHEMA_DIR}`);
+        return v;
+    };
+    validators = {
+        check: get(ids["check-result"]!),
+        // A verify result is one of two shapes; validating the one detected gives messages about that shape only.
+        verify: get(`${ids["verify-result"]!}#/definitions/VerifyReport`),
+        verifyBatch: get(`${ids["verify-result"]!}#/definitions/VerifyBatchReport`),
+        merged: get(ids["merged-report"]!),
+    };
+    return validators;
+}
+
+/** `/results/2/target/file` → `results[2].target.file`. */
+function showPath(pointer: string): string {
+    let out = "";
+    for (const raw of pointer.split("/").slice(1)) {
+        const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+        if (/^\d+$/.test(key)) out += `[${key}]`;
+        else if (/^[A-Za-z_$][\w$]*$/.test(key)) out += out ? `.${key}` : key;
+        else out += `[${JSON.stringify(key)}]`;
+    }
+    return out;
+}
+
+function joinPath(prefix: string, path: string): string {
+    if (!prefix) return path;
+    if (!path) return prefix;
+    return path.startsWith("[") ? `${prefix}${path}` : `${prefix}.${path}`;
+}
+
+const TYPE_NAMES: Record<string, string> = {
+    object: "an object",
+    array: "an array",
+    string: "a string",
+    integer: "an integer",
+    number: "a number",
+    boolean: "true or false",
+    null: "null",
+};
+
+/** One ajv error as `<path>: <problem>`, in the words of the rest of the CLI. */
+function describe(e: ErrorObject, prefix: string): string {
+    const params = e.params as Record<string, unknown>;
+    let path = showPath(e.instancePath);
+    let problem: string;
+    switch (e.keyword) {
+        case "enum":
+            problem = `expected one of ${(params.allowedValues as unknown[]).map(String).join(", ")}`;
+            break;
+        case "const":
+            problem = `expected ${JSON.stringify(params.allowedValue)}`;
+            break;
+        case "type":
+            problem = `expected ${String(params.type).split(",").map((t) => TYPE_NAMES[t] ?? t).join(" or ")}`;
+            break;
+        case "required":
+            path = joinPath(path, String(params.missingProperty));
+            problem = "missing";
+            break;
+        case "additionalProperties":
+            path = joinPath(path, String(params.additionalProperty));
+            problem = "not a field of this result (is the file from another version of oidc-guard?)";
+            break;
+        default:
+            problem = e.message ?? e.keyword;
+    }
+    return `${joinPath(prefix, path) || "(document)"}: ${problem}`;
+}
+
+/** Where an error points: a missing or extra property is the property's own place, not its parent's. */
+function pointerOf(e: ErrorObject): string {
+    const params = e.params as Record<string, unknown>;
+    const key = e.keyword === "required" ? params.missingProperty : e.keyword === "additionalProperties" ? params.additionalProperty : undefined;
+    return typeof key !== "string" ? e.instancePath : `${e.instancePath}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+}
+
+/**
+ * Validates `doc` against a schema. Errors of a `oneOf` and errors about a value whose own fields have errors are
+ * left out, so the message names the innermost problem.
+ * @throws ResultShapeError naming at most {@link MAX_PROBLEMS} fields.
+ */
+function validate(name: SchemaName, doc: unknown, prefix: string): void {
+    const v = schemas()[name];
+    if (v(doc)) return;
+    const errors = (v.errors ?? []).filter((e) => e.keyword !== "oneOf" && e.keyword !== "anyOf" && e.keyword !== "if");
+    const deepest = errors.filter((e) => !errors.some((o) => o !== e && pointerOf(o).startsWith(`${pointerOf(e)}/`)));
+    // A wrong value first, then what is missing, then what is extra: the first line is usually the one to fix.
+    const rank = (e: ErrorObject): number => (e.keyword === "required" ? 1 : e.keyword === "additionalProperties" ? 2 : 0);
+    const chosen = (deepest.length > 0 ? deepest : errors).map((e, i) => ({ e, i }));
+    chosen.sort((a, b) => rank(a.e) - rank(b.e) || a.i - b.i);
+    const lines = [...new Set(chosen.map(({ e }) => describe(e, prefix)))];
+    if (lines.length === 0) throw new ResultShapeError(prefix, "does not match its schema");
+    const shown = lines.slice(0, MAX_PROBLEMS).join("; ");
+    const more = lines.length > MAX_PROBLEMS ? ` (and ${lines.length - MAX_PROBLEMS} more)` : "";
+    throw new ResultShapeError("", `${shown}${more}`);
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
     return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-function obj(v: unknown, path: string): Obj {
-    if (!isObj(v)) throw new ResultShapeError(path, "expected an object");
-    return v;
-}
-
-function arr(v: unknown, path: string): unknown[] {
-    if (!Array.isArray(v)) throw new ResultShapeError(path, "expected an array");
-    return v;
-}
-
-function str(v: unknown, path: string): string {
-    if (typeof v !== "string") throw new ResultShapeError(path, "expected a string");
-    return v;
-}
-
-function oneOf<T extends string>(v: unknown, allowed: readonly T[], path: string): T {
-    if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
-        throw new ResultShapeError(path, `expected one of ${allowed.join(", ")}`);
-    }
-    return v as T;
-}
-
-function optional<T>(v: unknown, read: (v: unknown) => T): T | undefined {
-    return v === undefined ? undefined : read(v);
-}
-
-const VERDICTS: readonly Verdict[] = ["pass", "fail", "unknown", "error"];
-const SEVERITIES: readonly Severity[] = ["critical", "high", "medium", "low"];
-
-function tool(v: unknown, path: string): void {
-    const o = obj(v, path);
-    str(o.name, `${path}.name`);
-    str(o.version, `${path}.version`);
-}
-
-function finding(v: unknown, path: string): void {
-    const o = obj(v, path);
-    str(o.ruleId, `${path}.ruleId`);
-    oneOf(o.severity, SEVERITIES, `${path}.severity`);
-    str(o.message, `${path}.message`);
-    str(o.path, `${path}.path`);
-    str(o.remediation, `${path}.remediation`);
-    const loc = obj(o.location, `${path}.location`);
-    const si = loc.statementIndex;
-    if (si !== undefined && (typeof si !== "number" || !Number.isInteger(si) || si < 0)) {
-        throw new ResultShapeError(`${path}.location.statementIndex`, "expected a non-negative integer");
-    }
-    optional(loc.operator, (x) => str(x, `${path}.location.operator`));
-    optional(loc.conditionKey, (x) => str(x, `${path}.location.conditionKey`));
-    if (o.counterexample !== null) {
-        const c = obj(o.counterexample, `${path}.counterexample`);
-        for (const k of ["issuer", "aud", "sub"]) str(c[k], `${path}.counterexample.${k}`);
-    }
-}
-
-function admitted(v: unknown, path: string): void {
-    const o = obj(v, path);
-    str(o.issuer, `${path}.issuer`);
-    if (o.audiences !== null) arr(o.audiences, `${path}.audiences`).forEach((a, i) => str(a, `${path}.audiences[${i}]`));
-    arr(o.subjects, `${path}.subjects`).forEach((s, i) => str(s, `${path}.subjects[${i}]`));
-    arr(o.statements, `${path}.statements`).forEach((s, i) => {
-        if (typeof s !== "number") throw new ResultShapeError(`${path}.statements[${i}]`, "expected a number");
-    });
-}
-
-function checkResult(v: unknown, path: string): CheckResult {
-    const o = obj(v, path);
-    const t = obj(o.target, `${path}.target`);
-    str(t.file, `${path}.target.file`);
-    if (t.resource !== undefined) {
-        const r = obj(t.resource, `${path}.target.resource`);
-        for (const k of ["urn", "type", "name"]) str(r[k], `${path}.target.resource.${k}`);
-    }
-    oneOf(o.verdict, VERDICTS, `${path}.verdict`);
-    arr(o.findings, `${path}.findings`).forEach((f, i) => finding(f, `${path}.findings[${i}]`));
-    optional(o.admitted, (x) => arr(x, `${path}.admitted`).forEach((a, i) => admitted(a, `${path}.admitted[${i}]`)));
-    optional(o.notes, (x) => arr(x, `${path}.notes`).forEach((n, i) => str(n, `${path}.notes[${i}]`)));
-    return o as unknown as CheckResult;
 }
 
 /**
  * Validates a check result document (`oidc-guard check --format json`) and returns it, with `summary` recounted
- * from the verdicts rather than trusted. Fields the reports do not read are kept as they are.
+ * from the verdicts rather than trusted.
  */
 export function readCheckReport(v: unknown, path = ""): CheckReport {
-    const o = obj(v, path || "(document)");
-    const p = (k: string): string => (path ? `${path}.${k}` : k);
-    tool(o.tool, p("tool"));
-    const results = arr(o.results, p("results")).map((r, i) => checkResult(r, `${p("results")}[${i}]`));
+    validate("check", v, path);
+    const report = v as CheckReport;
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
-    for (const r of results) summary[r.verdict]++;
-    return { ...(o as unknown as CheckReport), results, summary };
-}
-
-const VERIFY_VERDICTS = ["verified", "failed", "error"] as const;
-
-function verifyChecks(v: unknown, path: string): VerifyCheck[] {
-    return arr(v, path).map((c, i) => {
-        const co = obj(c, `${path}[${i}]`);
-        str(co.id, `${path}[${i}].id`);
-        oneOf(co.status, ["pass", "fail", "skip"] as const, `${path}[${i}].status`);
-        str(co.detail, `${path}[${i}].detail`);
-        return co as unknown as VerifyCheck;
-    });
+    for (const r of report.results) summary[r.verdict]++;
+    return { ...report, summary };
 }
 
 /** Validates a verify result document (`oidc-guard verify --format json`, one environment) and returns it. */
 export function readVerifyReport(v: unknown, path = ""): VerifyReport {
-    const o = obj(v, path || "(document)");
-    const p = (k: string): string => (path ? `${path}.${k}` : k);
-    tool(o.tool, p("tool"));
-    str(o.environment, p("environment"));
-    oneOf(o.verdict, VERIFY_VERDICTS, p("verdict"));
-    verifyChecks(o.checks, p("checks"));
-    if (o.callerIdentity !== null) {
-        const ci = obj(o.callerIdentity, p("callerIdentity"));
-        str(ci.account, p("callerIdentity.account"));
-        str(ci.arn, p("callerIdentity.arn"));
-    }
-    if (o.expectedRole !== undefined && o.expectedRole !== null) {
-        const er = obj(o.expectedRole, p("expectedRole"));
-        str(er.arn, p("expectedRole.arn"));
-        str(er.source, p("expectedRole.source"));
-    }
-    if (o.accessKeyId !== undefined && o.accessKeyId !== null) str(o.accessKeyId, p("accessKeyId"));
-    if (o.sts !== undefined) oneOf(o.sts, ["called", "skipped"] as const, p("sts"));
-    optional(o.diagnostics, (x) =>
-        arr(x, p("diagnostics")).forEach((d, i) => {
-            const dobj = obj(d, `${p("diagnostics")}[${i}]`);
-            str(dobj.message, `${p("diagnostics")}[${i}].message`);
-            optional(dobj.hint, (h) => str(h, `${p("diagnostics")}[${i}].hint`));
-        }),
-    );
-    if (o.error !== undefined && o.error !== null) {
-        const er = obj(o.error, p("error"));
-        str(er.kind, p("error.kind"));
-        str(er.message, p("error.message"));
-    }
-    if (o.durationMs !== undefined && typeof o.durationMs !== "number") throw new ResultShapeError(p("durationMs"), "expected a number");
-    return o as unknown as VerifyReport;
+    validate("verify", v, path);
+    return v as VerifyReport;
 }
 
-/** Validates a verify result over several environments (`oidc-guard verify` with several refs or `--all`). */
+/**
+ * Validates a verify result over several environments (`oidc-guard verify` with several refs or `--all`), with
+ * `summary` recounted from the verdicts.
+ */
 export function readVerifyBatchReport(v: unknown, path = ""): VerifyBatchReport {
-    const o = obj(v, path || "(document)");
-    const p = (k: string): string => (path ? `${path}.${k}` : k);
-    tool(o.tool, p("tool"));
-    oneOf(o.verdict, VERIFY_VERDICTS, p("verdict"));
-    const results = arr(o.results, p("results")).map((r, i) => readVerifyReport(r, `${p("results")}[${i}]`));
-    verifyChecks(o.checks, p("checks"));
-    optional(o.skipped, (x) =>
-        arr(x, p("skipped")).forEach((s, i) => {
-            const so = obj(s, `${p("skipped")}[${i}]`);
-            str(so.environment, `${p("skipped")}[${i}].environment`);
-            str(so.reason, `${p("skipped")}[${i}].reason`);
-        }),
-    );
+    validate("verifyBatch", v, path);
+    const report = v as VerifyBatchReport;
     const summary = { verified: 0, failed: 0, error: 0 };
-    for (const r of results) summary[r.verdict]++;
-    return { ...(o as unknown as VerifyBatchReport), results, summary };
+    for (const r of report.results) summary[r.verdict]++;
+    return { ...report, summary };
 }
 
 /** A verify result of either shape: a batch has `results`, a single one `environment`. */
@@ -203,12 +194,15 @@ export function parseResultDocument(doc: unknown): ParsedResult[] {
     if ("results" in doc) return [{ kind: "check", report: readCheckReport(doc) }];
     if ("environment" in doc && "checks" in doc) return [{ kind: "verify", report: readVerifyReport(doc) }];
     if ("verifications" in doc && "checks" in doc) {
+        // The parts first, each against its own shape (precise messages), then the merged document as a whole.
+        const checks = readCheckReport(doc.checks, "checks");
+        const verifications = Array.isArray(doc.verifications)
+            ? doc.verifications.map((v, i) => readAnyVerify(v, `verifications[${i}]`))
+            : [];
+        validate("merged", doc, "");
         return [
-            { kind: "check", report: readCheckReport(doc.checks, "checks") },
-            ...arr(doc.verifications, "verifications").map((v, i): ParsedResult => ({
-                kind: "verify",
-                report: readAnyVerify(v, `verifications[${i}]`),
-            })),
+            { kind: "check", report: checks },
+            ...verifications.map((report): ParsedResult => ({ kind: "verify", report })),
         ];
     }
     throw new ResultShapeError(
