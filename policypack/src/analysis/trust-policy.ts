@@ -5,7 +5,7 @@
  * minus the boxes of the Deny statements. Each Allow box is split into disjoint cells by which Denies a token
  * escapes through its aud and which through its sub; every question (is anything admitted, is an audience
  * outside the allowed ones admitted, are the subjects confined) is then an emptiness or finiteness question on
- * products of automata, decided exactly. See README "How the analysis decides".
+ * products of automata, decided exactly. See docs/analysis.md.
  */
 import { Alphabet, Budget, ComplexityError, Decider, LazyDfa, and, finite, leaf, not, or, rx, type Lang } from "./automata.js";
 import { classifyKey, conditionBox, type Box } from "./conditions.js";
