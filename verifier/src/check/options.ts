@@ -131,12 +131,7 @@ export function buildOptions(file: ConfigSettings | undefined, flags: OptionFlag
     const s = file?.settings ?? emptySettings();
     for (const v of flags.orgs) checkOrg(v, "--org");
     for (const v of s.organizations) checkOrg(v, "--config organizations");
-    const nonEmpty = (flag: string, values: string[]): void => {
-        if (values.some((v) => v.trim() === "")) throw new CliError(`${flag} must not be empty`, EXIT.usage);
-    };
-    nonEmpty("--issuer", flags.issuers);
-    nonEmpty("--allow-subject", flags.allowSubjects);
-    nonEmpty("--audience", flags.audiences);
+    // Empty flag values never get here: the argument parser (args.ts) refuses them like missing ones.
 
     const options: AnalysisOptions = {};
     const organizations = uniq([...s.organizations, ...flags.orgs]);
