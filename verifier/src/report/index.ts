@@ -4,11 +4,11 @@
  * ```ts
  * import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports } from "./report/index.js";
  *
- * // 1. Add the flags to the command's parseArgs options:
- * const { values } = parseArgs({ args: argv, options: { ...REPORT_FLAG_OPTIONS, ...ownOptions }, allowPositionals: true });
+ * // 1. Add the flags to the command's option table, parsed by the one argument parser (../args.ts):
+ * const { values } = parseCommandArgs("<command>", argv, { ...REPORT_FLAG_OPTIONS, ...ownOptions });
  * // 2. Turn them into outputs (throws CliError, exit 2, on a bad value). `otherFormats` are formats the command
  * //    renders itself (e.g. "text"): they come back in `other` instead of raising an error.
- * const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"] });
+ * const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"], command: "<command>" });
  * // 3. After the run, write every requested report (stdout for "-"); throws CliError (exit 2) when a file cannot be written.
  * writeReports(flags.outputs, { checks: [checkReport], sources }, io);
  * ```
