@@ -1,7 +1,11 @@
 /**
- * `oidc-guard check` over a 10,000-role `pulumi stack export`: wall time and peak RSS of the compiled CLI run as a
- * child process (goal from the issue: < 2 s and < 300 MB). Peak RSS comes from `/usr/bin/time -v` when present,
- * else from `process.resourceUsage().maxRSS` reported by a preloaded script.
+ * `oidc-guard check` over a `pulumi stack export`: wall time and peak RSS of the compiled CLI run as a child process.
+ * - 10,000 roles, policies repeating ("varied"): < 2 s and < 300 MB (issue 2).
+ * - 10,000 and 100,000 roles, every policy distinct, 10% wildcards ("all-distinct"): at most 3x the wall time and
+ *   2.5x the peak RSS of the floor, a child process that only reads the same file and `JSON.parse`s it, measured
+ *   in the same run (issue 13).
+ * Peak RSS comes from `/usr/bin/time -v` when present, else from `process.resourceUsage().maxRSS` reported by a
+ * preloaded script.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -14,7 +18,10 @@ const CLI = join(ROOT, "verifier", "bin", "cli.js");
 const ACCOUNT = "123456789012";
 const PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/api.pulumi.com/oidc`;
 const ROLES = 10_000;
+const LARGE_ROLES = 100_000;
 const RUNS = 3;
+const RATIO_GOAL_WALL = 3;
+const RATIO_GOAL_RSS = 2.5;
 const GOAL_MS = 2000;
 const GOAL_MB = 300;
 
@@ -58,7 +65,7 @@ function policyFor(i: number, mix: Mix): string {
 }
 
 /** A stack export shaped like the real thing: inputs and outputs both carry the trust policy. */
-function stackExport(mix: Mix): string {
+function stackExport(mix: Mix, roles = ROLES): string {
     const urn = (t: string, n: string): string => `urn:pulumi:prod::big::${t}::${n}`;
     const resources: unknown[] = [
         { urn: urn("pulumi:pulumi:Stack", "big-prod"), custom: false, type: "pulumi:pulumi:Stack", outputs: {} },
@@ -71,7 +78,7 @@ function stackExport(mix: Mix): string {
             outputs: { arn: PROVIDER_ARN, clientIdLists: ["aws:acme", "acme"], url: "api.pulumi.com/oidc" },
         },
     ];
-    for (let i = 0; i < ROLES; i++) {
+    for (let i = 0; i < roles; i++) {
         const name = `role-${i}`;
         const policy = policyFor(i, mix);
         resources.push({
@@ -112,10 +119,11 @@ interface Measured {
 const RSS_MARK = "__oidc_guard_bench_maxrss_kb=";
 const CPU_MARK = "__oidc_guard_bench_cpu_us=";
 
-function measure(args: string[], preload: string): Promise<Measured> {
+/** Runs `node <script> <args>` (the compiled CLI by default) and measures it. */
+function measure(args: string[], preload: string, script = CLI): Promise<Measured> {
     const useTime = existsSync("/usr/bin/time");
     const cmd = useTime ? "/usr/bin/time" : process.execPath;
-    const argv = useTime ? ["-v", process.execPath, CLI, ...args] : ["--require", preload, CLI, ...args];
+    const argv = useTime ? ["-v", process.execPath, script, ...args] : ["--require", preload, script, ...args];
     return new Promise((resolve, reject) => {
         const started = performance.now();
         const child = spawn(cmd, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "" } });
@@ -148,6 +156,52 @@ function median(xs: number[]): number {
     return s[Math.floor(s.length / 2)]!;
 }
 
+/** The floor: read the file and JSON.parse it, nothing else, in a fresh Node process like the CLI's. */
+const FLOOR_SCRIPT = `const t = require("node:fs").readFileSync(process.argv[2], "utf8"); const v = JSON.parse(t); if (!v) process.exit(3);\n`;
+
+async function versusFloor(dir: string, preload: string, roles: number): Promise<BenchResult[]> {
+    const file = join(dir, `stack-all-distinct-${roles}.json`);
+    writeFileSync(file, stackExport("all-distinct", roles));
+    const floorScript = join(dir, "floor.js");
+    writeFileSync(floorScript, FLOOR_SCRIPT);
+    const checks: Measured[] = [];
+    const floors: Measured[] = [];
+    // Alternate, so drift in machine load hits both alike.
+    for (let i = 0; i < RUNS; i++) {
+        floors.push(await measure([file], preload, floorScript));
+        checks.push(await measure(["check", file, "--org", "acme", "--format", "json"], preload));
+    }
+    if (floors.some((r) => r.code !== 0)) throw new Error(`the floor script failed: ${floors.map((r) => r.code).join(",")}`);
+    if (checks.some((r) => r.code !== 1)) {
+        throw new Error(`expected exit 1 (the export has violations), got ${checks.map((r) => r.code).join(",")}`);
+    }
+    const wall = median(checks.map((r) => r.wallMs));
+    const floorWall = median(floors.map((r) => r.wallMs));
+    const rss = Math.max(...checks.map((r) => r.maxRssMb));
+    const floorRss = Math.max(...floors.map((r) => r.maxRssMb));
+    const label = `check ${roles} roles, all policies distinct, 10% wildcards`;
+    return [
+        {
+            name: `${label}: wall time`,
+            value: `${wall.toFixed(0)} ms (median of ${RUNS})`,
+            goal: `<= ${RATIO_GOAL_WALL}x the floor`,
+            met: wall <= RATIO_GOAL_WALL * floorWall,
+            measured: { value: wall, unit: "ms" },
+            floor: { name: "read + JSON.parse", value: floorWall, unit: "ms" },
+            ratio: wall / floorWall,
+        },
+        {
+            name: `${label}: peak RSS`,
+            value: `${rss.toFixed(0)} MB (max of ${RUNS})`,
+            goal: `<= ${RATIO_GOAL_RSS}x the floor`,
+            met: rss <= RATIO_GOAL_RSS * floorRss,
+            measured: { value: rss, unit: "MB" },
+            floor: { name: "read + JSON.parse", value: floorRss, unit: "MB" },
+            ratio: rss / floorRss,
+        },
+    ];
+}
+
 export async function run(): Promise<BenchResult[]> {
     if (!existsSync(CLI)) throw new Error("verifier/bin/cli.js is missing: run `npm run build` first");
     const dir = mkdtempSync(join(tmpdir(), "oidc-guard-bench-check-"));
@@ -159,6 +213,7 @@ export async function run(): Promise<BenchResult[]> {
             `process.on("exit", () => { const u = process.resourceUsage(); ` +
                 `process.stderr.write("${RSS_MARK}" + u.maxRSS + "\\n${CPU_MARK}" + (u.userCPUTime + u.systemCPUTime) + "\\n"); });\n`,
         );
+        for (const roles of [ROLES, LARGE_ROLES]) results.push(...(await versusFloor(dir, preload, roles)));
         for (const mix of ["varied", "all-distinct"] as const) {
             const file = join(dir, `stack-${mix}.json`);
             const text = stackExport(mix);

@@ -1,9 +1,18 @@
 /**
- * `npm run bench`: runs every bench/*.bench.ts in turn (or those whose name contains an argument) and prints
- * their results. Each bench module exports `run(): Promise<BenchResult[]>`. Benchmarks are never tests.
+ * `npm run bench`: runs every bench/*.bench.ts in turn (or those whose name contains an argument), prints each
+ * measurement with its goal, floor, ratio and verdict, and writes them all to `.bench/results.json` (gitignored; set
+ * OIDC_GUARD_BENCH_JSON to write elsewhere) so a regression shows from run to run. Each bench module exports
+ * `run(): Promise<BenchResult[]>`. Benchmarks are never tests: nothing here fails the test suite.
  */
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+
+export interface Quantity {
+    value: number;
+    /** "ms", "ms/doc", "MB", "ratio", ... */
+    unit: string;
+}
 
 export interface BenchResult {
     name: string;
@@ -13,6 +22,19 @@ export interface BenchResult {
     goal?: string;
     /** Whether the goal is met; undefined when there is no goal. */
     met?: boolean;
+    /** The measurement as a number, for the JSON file. */
+    measured?: Quantity;
+    /** What the measurement is compared with, measured in the same run (e.g. reading and parsing the same file). */
+    floor?: Quantity & { name: string };
+    /** measured / floor, when both are there. */
+    ratio?: number;
+}
+
+function line(r: BenchResult): string {
+    const floor = r.floor ? `  floor (${r.floor.name}) ${r.floor.value.toFixed(3)} ${r.floor.unit}` : "";
+    const ratio = r.ratio !== undefined ? `  ratio ${r.ratio.toFixed(2)}x` : "";
+    const goal = r.goal ? `  goal ${r.goal}: ${r.met ? "met" : "NOT met"}` : "";
+    return `  ${r.name}: ${r.value}${floor}${ratio}${goal}\n`;
 }
 
 async function main(): Promise<void> {
@@ -21,19 +43,34 @@ async function main(): Promise<void> {
         .filter((f) => f.endsWith(".bench.ts"))
         .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
         .sort();
-    const all: BenchResult[] = [];
+    const all: (BenchResult & { bench: string })[] = [];
     for (const f of files) {
         const mod = (await import(join(__dirname, f))) as { run: () => Promise<BenchResult[]> };
         process.stdout.write(`== ${f}\n`);
         const results = await mod.run();
-        for (const r of results) {
-            const goal = r.goal ? `  goal ${r.goal}: ${r.met ? "met" : "NOT met"}` : "";
-            process.stdout.write(`  ${r.name}: ${r.value}${goal}\n`);
-        }
-        all.push(...results);
+        for (const r of results) process.stdout.write(line(r));
+        all.push(...results.map((r) => ({ bench: f, ...r })));
     }
     const missed = all.filter((r) => r.met === false).length;
-    process.stdout.write(`\n${all.length} measurements, ${missed} goal(s) not met\n`);
+    const out = process.env["OIDC_GUARD_BENCH_JSON"] ?? join(__dirname, "..", ".bench", "results.json");
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(
+        out,
+        JSON.stringify(
+            {
+                date: new Date().toISOString(),
+                node: process.version,
+                cpus: cpus().length,
+                cpuModel: cpus()[0]?.model ?? "unknown",
+                memoryGiB: Math.round(totalmem() / 2 ** 30),
+                goalsMissed: missed,
+                results: all,
+            },
+            null,
+            2,
+        ) + "\n",
+    );
+    process.stdout.write(`\n${all.length} measurements, ${missed} goal(s) not met; written to ${out}\n`);
 }
 
 void main();
