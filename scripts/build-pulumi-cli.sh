@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real Pulumi CLI (`pulumi`), the Pulumi YAML language host (`pulumi-language-yaml`) and this project's
-# stand-in Node.js language host (`pulumi-language-nodejs`, scripts/pulumi-cli/cmd) from the Go module proxy, with
+# stand-in Node.js language host (`pulumi-language-nodejs`, scripts/pulumi-cli/cmd) from the Go module proxy
+# (wrapper modules scripts/pulumi-cli and scripts/pulumi-cli/yaml, whose go.sum files pin every module's hash), with
 # the machine's Go, into a cache folder outside the repository, and prints that folder's bin directory (the only
 # line on stdout; progress goes to stderr). Idempotent: a complete build for the same @pulumi/pulumi version and the
 # same wrapper sources is reused; a new version or changed sources build into a new folder.
@@ -45,10 +46,12 @@ for mod in pkg sdk; do
     grep -Eq "^[[:space:]]*github.com/pulumi/pulumi/$mod/v3 v$version\$" "$src/go.mod" ||
         die 2 "package-lock.json has @pulumi/pulumi $version but scripts/pulumi-cli/go.mod pins another github.com/pulumi/pulumi/$mod/v3; run scripts/build-pulumi-cli.sh --update and commit go.mod/go.sum"
 done
-yaml_version=$(awk '$1 == "github.com/pulumi/pulumi-yaml" { print $2 }' "$src/go.mod")
+yaml_version=$(awk '{ for (i = 1; i < NF; i++) if ($i == "github.com/pulumi/pulumi-yaml") { print $(i + 1); exit } }' "$src/yaml/go.mod")
+[[ -n "$yaml_version" ]] || die 2 "scripts/pulumi-cli/yaml/go.mod does not require github.com/pulumi/pulumi-yaml"
 
 hash=$( (cd "$root" && cat scripts/build-pulumi-cli.sh scripts/pulumi-cli/go.mod scripts/pulumi-cli/go.sum \
-    scripts/pulumi-cli/tools.go $(find scripts/pulumi-cli/cmd -name '*.go' | LC_ALL=C sort)) | sha256sum | cut -c1-12)
+    scripts/pulumi-cli/tools.go scripts/pulumi-cli/yaml/go.mod scripts/pulumi-cli/yaml/go.sum scripts/pulumi-cli/yaml/tools.go \
+    $(find scripts/pulumi-cli/cmd -name '*.go' | LC_ALL=C sort)) | sha256sum | cut -c1-12)
 cache_root="${OIDC_GUARD_CACHE:-$HOME/.cache/oidc-guard}/pulumi-cli"
 out="$cache_root/$version-$hash"
 bins=(pulumi pulumi-language-nodejs pulumi-language-yaml)
@@ -77,8 +80,9 @@ release_flags=(-mod=readonly -trimpath -tags osusergo,grpcnotrace)
 go build "${release_flags[@]}" -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
     -o "$tmp/bin/" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ./cmd/pulumi-language-nodejs >&2 ||
     die 4 "go build of pulumi / pulumi-language-nodejs failed (see above)"
-go build "${release_flags[@]}" -ldflags "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$yaml_version" \
-    -o "$tmp/bin/" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml >&2 ||
+# pulumi-yaml is built against its own pulumi SDK version, in its own wrapper module (scripts/pulumi-cli/yaml).
+(cd yaml && go build "${release_flags[@]}" -ldflags "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$yaml_version" \
+    -o "$tmp/bin/" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml >&2) ||
     die 4 "go build of pulumi-language-yaml failed (see above)"
 "$tmp/bin/pulumi" version >/dev/null || die 4 "the built pulumi does not run"
 printf 'pulumi v%s\npulumi-yaml %s\nbuilt %s in %ss\n' "$version" "$yaml_version" "$(date -u +%FT%TZ)" "$(( $(date +%s) - start ))" >"$tmp/complete"
