@@ -42,7 +42,7 @@ const REPLACE_ON_CHANGE: Record<string, string[]> = {
 const POLICY_INPUTS: Record<string, string[]> = { [ROLE]: ["assumeRolePolicy"], [ROLE_POLICY]: ["policy"] };
 
 function toProps(s: Struct | undefined): Props {
-    return (s?.toJavaScript() ?? {}) as Props;
+    return s?.toJavaScript() ?? {};
 }
 
 function typeOfUrn(urn: string): string {
@@ -127,7 +127,9 @@ export function create(type: string, urn: string, inputs: Props, preview: boolea
 }
 
 function single(values: JavaScriptValue): JavaScriptValue {
-    return Array.isArray(values) && values.length === 1 ? (values[0] ?? null) : values;
+    if (!Array.isArray(values)) return values;
+    const list = values as JavaScriptValue[];
+    return list.length === 1 ? (list[0] ?? null) : list;
 }
 
 function asList(v: JavaScriptValue | undefined): Props[] {

@@ -4,7 +4,7 @@
  * `preview`/`up`/`destroy` parsed into events. See docs/real-cli.md.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 
@@ -12,7 +12,9 @@ export const REPO = join(__dirname, "..", "..");
 export const PACK_DIR = join(REPO, "policypack");
 export const PROGRAMS_DIR = join(REPO, "fixtures", "programs");
 /** The plugin version @pulumi/aws asks the engine for (package.json `pulumi.version`). */
-export const AWS_PLUGIN_VERSION = (require("@pulumi/aws/package.json") as { pulumi: { version: string } }).pulumi.version;
+export const AWS_PLUGIN_VERSION = (
+    JSON.parse(readFileSync(join(REPO, "node_modules", "@pulumi", "aws", "package.json"), "utf8")) as { pulumi: { version: string } }
+).pulumi.version;
 
 /** Per-command limit: a preview or update of these small programs takes seconds; a hung CLI fails the test. */
 const COMMAND_TIMEOUT_MS = 240_000;
@@ -99,7 +101,11 @@ export function policyEvents(r: CliResult): PolicyEvent[] {
 
 /** A short account of a failed command for assertion messages (no secrets: the stacks hold none). */
 export function describe(r: CliResult): string {
-    const diags = r.events.flatMap((e) => (e.diagnosticEvent ? [`${e.diagnosticEvent.severity}: ${e.diagnosticEvent.message.trim()}`] : []));
+    const diags = r.events.flatMap((e) =>
+        e.diagnosticEvent && e.diagnosticEvent.severity !== "debug" ? [`${e.diagnosticEvent.severity}: ${e.diagnosticEvent.message.trim()}`] : [],
+    );
+    const policies = policyEvents(r).map((e) => `policy ${e.enforcementLevel} ${e.policyName} on ${e.resourceUrn ?? "stack"}: ${e.message.trim()}`);
+    diags.push(...policies);
     return `pulumi ${r.args.join(" ")} -> exit ${r.code}\n${diags.join("\n")}\nstderr: ${r.stderr.slice(-3000)}\nstdout: ${diags.length ? "" : r.stdout.slice(-3000)}`;
 }
 
@@ -234,12 +240,13 @@ export class Stack {
         return this.cli(["preview", "--json", ...flags], { PULUMI_ENABLE_STREAMING_JSON_PREVIEW: "true" });
     }
 
+    /** `pulumi up --json`; its preview phase streams events too (PULUMI_ENABLE_STREAMING_JSON_PREVIEW). */
     up(flags: string[] = []): Promise<CliResult> {
-        return this.cli(["up", "--yes", "--json", ...flags]);
+        return this.cli(["up", "--yes", "--json", ...flags], { PULUMI_ENABLE_STREAMING_JSON_PREVIEW: "true" });
     }
 
     destroy(flags: string[] = []): Promise<CliResult> {
-        return this.cli(["destroy", "--yes", "--json", ...flags]);
+        return this.cli(["destroy", "--yes", "--json", ...flags], { PULUMI_ENABLE_STREAMING_JSON_PREVIEW: "true" });
     }
 
     /** `pulumi stack export` parsed. */

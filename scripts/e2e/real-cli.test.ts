@@ -157,20 +157,52 @@ suite("the policy pack under the real Pulumi CLI", { skip }, () => {
         assert.deepEqual((await stack.export()).json.deployment.resources ?? [], []);
     });
 
-    it("--policy-pack-config applies the configuration (a subject outside allowedSubjects is mandatory)", async () => {
-        const stack = await world.stack("aws-oidc-reference", { ...reference, escEnvironments: '["payments/prod"]' });
+    it("--policy-pack-config is applied: without it the stack's organization rules and the acme provider is refused", async () => {
+        // A file backend's organization is "organization"; the reference program is configured for acme.
+        const stack = await world.stack("aws-oidc-reference", reference);
         const without = await stack.preview(PACK);
-        assert.equal(without.code, 0, describe(without));
-        assert.deepEqual(mandatory(without), []);
-        const r = await stack.preview([...PACK, "--policy-pack-config", VALID_CONFIG]);
+        assert.equal(without.code, 1, describe(without));
+        const refused = mandatory(without);
+        assert.deepEqual(refused.map((e) => e.policyName), ["pulumi-oidc-provider-config"], describe(without));
+        assert.match(refused[0]!.message, /Client ID 'aws:acme' .* is not an allowed audience \(allowed: 'aws:organization', 'organization'\)/);
+        const withConfig = await stack.preview([...PACK, "--policy-pack-config", VALID_CONFIG]);
+        assert.equal(withConfig.code, 0, describe(withConfig));
+        assert.deepEqual(mandatory(withConfig), []);
+    });
+
+    it("the same aud-only role in a Pulumi YAML program is caught at preview (exit 1): the pack works for any language", async () => {
+        const stack = await world.stack("yaml-aud-only");
+        const r = await stack.preview(PACK);
         assert.equal(r.code, 1, describe(r));
-        assert.ok(mandatory(r).some((e) => e.policyName === TRUST_PINNED && /payments\/prod/.test(e.message)), describe(r));
+        const v = mandatory(r);
+        assert.deepEqual(v.map((e) => [e.policyName, e.resourceUrn]), [[TRUST_PINNED, `urn:pulumi:${stack.name}::yaml-aud-only::${ROLE_TYPE}::pulumi-cloud-admin`]]);
+        assert.match(v[0]!.message, /Counterexample token: iss api\.pulumi\.com\/oidc, aud "aws:organization", sub "pulumi:environments:org:organization:env:[^"]+"/);
+    });
+
+    it("the real stack export (with and without --show-secrets) goes through oidc-guard check and agrees with the pack", async () => {
+        // The original example deployed without the pack (as it was before the pack existed).
+        const stack = await originalExample();
+        const up = await stack.up();
+        assert.equal(up.code, 0, describe(up));
+        const pack = await stack.preview(PACK);
+        assert.equal(pack.code, 1, describe(pack));
+        assert.ok(mandatory(pack).some((e) => e.policyName === TRUST_PINNED && isRole(e.resourceUrn)), describe(pack));
+        for (const showSecrets of [false, true]) {
+            const state = await stack.export(showSecrets);
+            const file = join(world.root, `${stack.name}${showSecrets ? ".show-secrets" : ""}.stack.json`);
+            writeFileSync(file, state.text);
+            const check = oidcGuardCheck(file);
+            assert.equal(check.code, 1, check.stderr);
+            assert.equal(verdicts(check.report)["pulumi-cloud-admin"], "fail");
+            assert.equal(verdicts(check.report)["oidcProvider"], "pass");
+        }
+        // preview --json of this unchanged stack lists no step for the role (only changes): see the preview tests above.
     });
 
     it("the invalid config example is refused by the engine's own validation before any policy runs", async () => {
         const stack = await world.stack("aws-oidc-reference", reference);
         const r = await stack.preview([...PACK, "--policy-pack-config", INVALID_CONFIG]);
-        assert.equal(r.code, 255, describe(r));
+        assert.equal(r.code, 1, describe(r));
         assert.match(r.stderr + r.stdout, /validating policy config: pulumi-oidc-guard 0\.1\.0 {2}pulumi-oidc-role-trust-pinned: /);
         assert.match(r.stderr + r.stdout, /organizations: Invalid type\. Expected: array, given: string/);
         assert.deepEqual(policyEvents(r), []);
