@@ -64,6 +64,20 @@ function containsUnknown(v: JavaScriptValue): boolean {
     return false;
 }
 
+/** The engine's wrapper of a secret value inside a Struct (the provider accepts secrets). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isRecord(v: JavaScriptValue | undefined): v is Props {
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** A policy document given as an object becomes its JSON text (inside a secret, the secret is kept). */
+function policyText(v: JavaScriptValue): JavaScriptValue {
+    if (isRecord(v) && v[SECRET_SIG] === SECRET_VALUE_SIG) return { ...v, value: policyText(v["value"] ?? null) };
+    return isRecord(v) && !containsUnknown(v) ? JSON.stringify(v) : v;
+}
+
 /** Check: echo the inputs; name a role as the real provider's autonaming does; policy objects become JSON text. */
 export function check(type: string, urn: string, news: Props, olds: Props): Props {
     const out: Props = { ...news };
@@ -73,7 +87,7 @@ export function check(type: string, urn: string, news: Props, olds: Props): Prop
     }
     for (const key of POLICY_INPUTS[type] ?? []) {
         const v = out[key];
-        if (v !== null && typeof v === "object" && !Array.isArray(v) && !containsUnknown(v)) out[key] = JSON.stringify(v);
+        if (v !== undefined) out[key] = policyText(v);
     }
     return out;
 }
@@ -108,7 +122,8 @@ export function create(type: string, urn: string, inputs: Props, preview: boolea
         case OIDC_PROVIDER: {
             const url = typeof inputs["url"] === "string" ? inputs["url"].replace(/^https:\/\//, "") : name;
             const arn = `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/${url}`;
-            return { id: arn, outputs: { ...inputs, arn: computed(arn), thumbprintLists: inputs["thumbprintLists"] ?? [] } };
+            // IAM returns the URL without its scheme, and the provider stores it so.
+            return { id: arn, outputs: { ...inputs, url, arn: computed(arn), thumbprintLists: inputs["thumbprintLists"] ?? [] } };
         }
         case ATTACHMENT: {
             const role = typeof inputs["role"] === "string" ? inputs["role"] : name;

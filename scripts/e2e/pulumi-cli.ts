@@ -197,8 +197,8 @@ export class PulumiWorld {
      * A new stack of a copy of a program folder (its files, with node_modules linked to the repository's), so that
      * the stack's Pulumi.<stack>.yaml never lands in the repository.
      */
-    async stack(program: string, config: Record<string, string> = {}): Promise<Stack> {
-        const name = `s${++this.stacks}`;
+    async stack(program: string, config: Record<string, string> = {}, stackName?: string): Promise<Stack> {
+        const name = stackName ?? `s${++this.stacks}`;
         const dir = join(this.root, "programs", `${name}-${program.split("/").pop() ?? "program"}`);
         const source = program.startsWith("/") ? program : join(PROGRAMS_DIR, program);
         mkdirSync(dir, { recursive: true });
