@@ -225,6 +225,19 @@ describe("oidc-guard check: input kinds", () => {
         assert.ok(role.findings.some((x) => x.ruleId === "oidc-trust-unknown-at-preview"));
     });
 
+    it("a preview of an unchanged stack (the real CLI lists only the stack's own step) says where the roles are", async () => {
+        const stackUrn = "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev";
+        const state = { urn: stackUrn, custom: false, type: "pulumi:pulumi:Stack", outputs: {} };
+        const steps = [{ op: "same", urn: stackUrn, oldState: state, newState: state }];
+        const r = await checkJson([file("pv/unchanged.json", { steps, changeSummary: { same: 3 } })]);
+        assert.equal(r.code, 0);
+        assert.equal(r.report.results.length, 1);
+        assert.deepEqual(r.report.results[0]!.notes, [
+            "no IAM roles or OIDC providers in this input (preview, 1 steps)",
+            "pulumi preview --json lists only resources the update would change; roles it leaves as they are are not in it: check 'pulumi stack export' for them",
+        ]);
+    });
+
     it("a preview with display-form unknowns or [secret] is unknown too", async () => {
         const urn = (n: string) => `urn:pulumi:dev::p::aws:iam/role:Role::${n}`;
         const withFederated = (federated: string) =>
