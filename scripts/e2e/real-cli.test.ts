@@ -132,6 +132,8 @@ suite("the policy pack under the real Pulumi CLI", { skip }, () => {
         const state = await stack.export();
         const types = (state.json.deployment.resources ?? []).map((x) => x.type);
         assert.ok(!types.includes(ROLE_TYPE), `role in state: ${types.join(", ")}`);
+        // What was created before the role stays: the deployment stopped at the role.
+        assert.ok(types.includes(PROVIDER_TYPE), `provider not in state: ${types.join(", ")}`);
     });
 
     it("up of the reference program succeeds; a config change that widens sub is refused; destroy works", async () => {
