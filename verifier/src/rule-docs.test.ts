@@ -118,7 +118,6 @@ describe("rule documentation", () => {
  * here. Remove an entry once its page is merged.
  */
 const PENDING_DOCS: ReadonlySet<string> = new Set([
-    "docs/real-cli.md",
     "docs/security.md",
     "docs/inputs.md",
     "docs/scan.md",

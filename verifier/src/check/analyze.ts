@@ -298,13 +298,22 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
                 target: { file: f.shown },
                 verdict: "pass",
                 findings: [],
-                notes: [`no IAM roles or OIDC providers in this input (${input.kind}, ${input.entries} ${what})`],
+                notes: [
+                    `no IAM roles or OIDC providers in this input (${input.kind}, ${input.entries} ${what})`,
+                    // Seen with the real CLI: the --json digest has no step for a resource the update leaves as is.
+                    ...(input.kind === "preview" ? [PREVIEW_LISTS_CHANGES_ONLY] : []),
+                ],
             });
         }
         run.results.push(...fileResults);
     }
     return run;
 }
+
+/** Why a preview can hold no role although the stack has some. */
+export const PREVIEW_LISTS_CHANGES_ONLY =
+    "pulumi preview --json lists only resources the update would change; roles it leaves as they are are not in it: " +
+    "check 'pulumi stack export' for them";
 
 function describeTarget(target: CheckTarget): string {
     return target.resource ? `trust policy of ${target.resource.name}` : "trust policy";

@@ -175,7 +175,6 @@ describe("oidc-guard check: input kinds", () => {
             "esc-aud-only": "fail",
             "github-actions-deploy": "pass",
             "esc-legacy-secret": "unknown",
-            "deployments-prod": "pass",
             "pulumi-oidc": "pass",
             "github-oidc": "pass",
         });
@@ -187,7 +186,6 @@ describe("oidc-guard check: input kinds", () => {
         });
         const audOnly = results.get("esc-aud-only")!.findings.map((x) => [x.ruleId, x.path.split(".")[0]]);
         assert.deepEqual(audOnly, [["oidc-trust-sub-pinned", "assumeRolePolicy"]]);
-        assert.equal(results.get("deployments-prod")!.target.resource?.type, "aws-native:iam:Role");
         assert.ok((results.get("github-actions-deploy")!.notes ?? []).length > 0, "out-of-scope role carries a note");
         assert.match((results.get("github-oidc")!.notes ?? []).join(" "), /not a Pulumi issuer/);
         const secret = results.get("esc-legacy-secret")!;
@@ -225,6 +223,19 @@ describe("oidc-guard check: input kinds", () => {
         assert.deepEqual(verdictsOf(r.report, f), { "pulumi-esc": "unknown", "pulumi-oidc": "pass" });
         const role = byName(r.report).get("pulumi-esc")!;
         assert.ok(role.findings.some((x) => x.ruleId === "oidc-trust-unknown-at-preview"));
+    });
+
+    it("a preview of an unchanged stack (the real CLI lists only the stack's own step) says where the roles are", async () => {
+        const stackUrn = "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev";
+        const state = { urn: stackUrn, custom: false, type: "pulumi:pulumi:Stack", outputs: {} };
+        const steps = [{ op: "same", urn: stackUrn, oldState: state, newState: state }];
+        const r = await checkJson([file("pv/unchanged.json", { steps, changeSummary: { same: 3 } })]);
+        assert.equal(r.code, 0);
+        assert.equal(r.report.results.length, 1);
+        assert.deepEqual(r.report.results[0]!.notes, [
+            "no IAM roles or OIDC providers in this input (preview, 1 steps)",
+            "pulumi preview --json lists only resources the update would change; roles it leaves as they are are not in it: check 'pulumi stack export' for them",
+        ]);
     });
 
     it("a preview with display-form unknowns or [secret] is unknown too", async () => {
