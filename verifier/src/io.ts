@@ -4,6 +4,8 @@ export interface CliIO {
     stderr: { write(chunk: string): unknown; isTTY?: boolean };
     env: NodeJS.ProcessEnv;
     cwd: string;
+    /** Standard input, for `check -`; absent means nothing can be read from it. */
+    stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 /** Exit codes shared by every command. */
@@ -29,5 +31,5 @@ export class CliError extends Error {
 }
 
 export function processIO(): CliIO {
-    return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+    return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), stdin: process.stdin };
 }
