@@ -15,7 +15,7 @@ export const EXIT = {
     failed: 1,
     /** Usage or configuration error, unreadable or unparseable input. */
     usage: 2,
-    /** verify: could not verify (network, timeout, 401/403, 404, 429/5xx after retries). */
+    /** verify: could not verify (network, timeout, 401/403, 404, 429/5xx after retries); scan: an account could not be read. */
     couldNotVerify: 3,
 } as const;
 

@@ -135,22 +135,7 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
         stats: { roles: 0, providers: 0, analyses: 0 },
         sources: new Map(),
     };
-    const cache = new Map<string, TrustAnalysis | { thrown: unknown }>();
-
-    const analyze = (doc: unknown): TrustAnalysis | { thrown: unknown } => {
-        const key = cacheKey(doc);
-        let hit = cache.get(key);
-        if (hit === undefined) {
-            run.stats.analyses++;
-            try {
-                hit = analyzeTrustPolicy(doc, options);
-            } catch (e) {
-                hit = { thrown: e };
-            }
-            cache.set(key, hit);
-        }
-        return hit;
-    };
+    const checker = createChecker(options, run.stats);
 
     for (const f of files) {
         let text: string;
@@ -236,6 +221,39 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
             continue;
         }
 
+        run.results.push(...checker.checkInput(input, f.shown));
+    }
+    return run;
+}
+
+/** Checks extracted inputs with one analysis cache: each distinct trust policy is analysed once over all inputs. */
+export interface Checker {
+    /** The results for one input's roles and providers, in input order (a note when it holds none). */
+    checkInput(input: ExtractedInput, file: string): CheckResult[];
+}
+
+/** A {@link Checker} for `options`; `stats` (roles, providers, analyses) is updated as inputs are checked. */
+export function createChecker(
+    options: AnalysisOptions,
+    stats: { roles: number; providers: number; analyses: number } = { roles: 0, providers: 0, analyses: 0 },
+): Checker {
+    const cache = new Map<string, TrustAnalysis | { thrown: unknown }>();
+    const run = { stats };
+    const analyze = (doc: unknown): TrustAnalysis | { thrown: unknown } => {
+        const key = cacheKey(doc);
+        let hit = cache.get(key);
+        if (hit === undefined) {
+            stats.analyses++;
+            try {
+                hit = analyzeTrustPolicy(doc, options);
+            } catch (e) {
+                hit = { thrown: e };
+            }
+            cache.set(key, hit);
+        }
+        return hit;
+    };
+    const checkInput = (input: ExtractedInput, file: string): CheckResult[] => {
         const fileResults: CheckResult[] = [];
         const byUrn = new Map<string, CheckResult>();
         // The audience check depends only on a role's trust policy (and the stack's providers), so it runs once per
@@ -319,15 +337,15 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
             const what =
                 input.kind === "preview" ? "steps" : input.kind.startsWith("aws-") ? "entries" : "resources";
             fileResults.push({
-                target: { file: f.shown },
+                target: { file },
                 verdict: "pass",
                 findings: [],
                 notes: [`no IAM roles or OIDC providers in this input (${input.kind}, ${input.entries} ${what})`],
             });
         }
-        run.results.push(...fileResults);
-    }
-    return run;
+        return fileResults;
+    };
+    return { checkInput };
 }
 
 /** Unknown findings in the words of the input (CloudFormation: deployment; Terraform: apply) instead of Pulumi's preview. */

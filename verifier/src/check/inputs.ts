@@ -17,6 +17,7 @@ export type InputKind =
     | "aws-list-roles"
     | "aws-authorization-details"
     | "aws-oidc-provider"
+    | "aws-account"
     | "cloudformation"
     | "terraform-plan"
     | "terraform-state"

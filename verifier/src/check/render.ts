@@ -39,7 +39,7 @@ export function summaryText(summary: Record<Verdict, number>): string {
  * The text report: a table (target, verdict, finding, a token that gets in), then the details of every target
  * that did not pass (message, path, fix, notes), then one summary line.
  */
-export function renderText(report: CheckReport, colour: boolean, fileCount: number): string {
+export function renderText(report: CheckReport, colour: boolean, fileCount: number, unit = "file"): string {
     const paint: Paint = colour ? (code, s) => `\u001b[${code}m${s}\u001b[0m` : (_code, s) => s;
     const rows: [string, Verdict, string, string][] = [];
     for (const r of report.results) {
@@ -91,7 +91,7 @@ export function renderText(report: CheckReport, colour: boolean, fileCount: numb
     const total = report.results.length;
     lines.push(
         "",
-        `${total} target${total === 1 ? "" : "s"} in ${fileCount} file${fileCount === 1 ? "" : "s"}: ${summaryText(report.summary)}`,
+        `${total} target${total === 1 ? "" : "s"} in ${fileCount} ${unit}${fileCount === 1 ? "" : "s"}: ${summaryText(report.summary)}`,
     );
     return `${lines.join("\n")}\n`;
 }

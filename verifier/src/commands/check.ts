@@ -196,10 +196,33 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         );
     }
 
+    writeCheckOutputs(report, run.sources, { count: run.files.length, unit: "file" }, args, io, "check");
+    return code;
+}
+
+/** Where `check` and `scan aws` write their report: the text table and the report flags. */
+export interface CheckOutputs {
+    text?: { output?: string };
+    reports: ReportOutput[];
+}
+
+/**
+ * Writes a check report as the flags ask: the text table (stdout or `--output`), JSON (the CheckReport itself),
+ * and SARIF/JUnit/Markdown/HTML through the shared report library; says on stderr which files were written.
+ */
+export function writeCheckOutputs(
+    report: CheckReport,
+    sources: ReadonlyMap<string, string>,
+    scope: { count: number; unit: string },
+    args: CheckOutputs,
+    io: CliIO,
+    command: string,
+): void {
+    const summary = report.summary;
     if (args.text) {
         const textPath = args.text.output !== undefined ? resolve(io.cwd, args.text.output) : undefined;
         const target = textPath !== undefined ? { isTTY: false } : io.stdout;
-        const rendered = renderText(report, useColour(target, io.env), run.files.length);
+        const rendered = renderText(report, useColour(target, io.env), scope.count, scope.unit);
         if (textPath !== undefined) {
             writeOwnFile(textPath, args.text.output ?? "", rendered);
         } else {
@@ -214,15 +237,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
     writeReports(
         args.reports.filter((r) => r.format !== "json"),
-        { checks: [report], sources: run.sources },
+        { checks: [report], sources: new Map(sources) },
         io,
     );
     const written = [...args.reports.map((r) => r.path), ...(args.text?.output !== undefined ? [args.text.output] : [])];
     for (const path of written.filter((p) => p !== "-")) {
         io.stderr.write(
-            `oidc-guard check: wrote ${showPath(resolve(io.cwd, path), io.cwd)} (${run.results.length} results: ` +
+            `oidc-guard ${command}: wrote ${showPath(resolve(io.cwd, path), io.cwd)} (${report.results.length} results: ` +
                 `${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.error} error)\n`,
         );
     }
-    return code;
 }

@@ -148,8 +148,12 @@ export function ruleFor(id: string, finding?: Pick<Finding, "severity" | "remedi
 
 function kindOf(result: CheckResult): ReportEntry["kind"] {
     const type = result.target.resource?.type;
-    if (type === undefined || /iam[:/].*role/i.test(type)) return "role";
-    if ((PROVIDER_TYPES as readonly string[]).includes(type)) return "provider";
+    if (type === undefined || /iam[:/_].*role/i.test(type)) return "role";
+    // Pulumi's types, CloudFormation's AWS::IAM::OIDCProvider and CDK's Custom::AWSCDKOpenIdConnectProvider,
+    // Terraform's aws_iam_openid_connect_provider.
+    if ((PROVIDER_TYPES as readonly string[]).includes(type) || /oidc.?provider|open.?id.?connect.?provider/i.test(type)) {
+        return "provider";
+    }
     return "resource";
 }
 
