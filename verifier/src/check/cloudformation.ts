@@ -241,6 +241,11 @@ class Template {
         }
         const param = this.parameters[name];
         if (isRecord(param)) {
+            if (typeof param.Type === "string" && param.Type.startsWith("AWS::SSM::Parameter::Value<")) {
+                // The default names an SSM parameter; its value is read at deployment.
+                res.unknowns.add(`Ref ${name} (an SSM parameter value)`);
+                return UNKNOWN;
+            }
             if (param.Default === undefined) {
                 res.unknowns.add(`Ref ${name} (a parameter without a default)`);
                 return UNKNOWN;

@@ -95,6 +95,7 @@ describe("CloudFormation YAML template with short-form intrinsics", () => {
             [
                 "Parameters:",
                 "  Org: {Type: String}",
+                "  Env: {Type: 'AWS::SSM::Parameter::Value<String>', Default: /pulumi/env}",
                 "Resources:",
                 "  R:",
                 "    Type: AWS::IAM::Role",
@@ -108,6 +109,18 @@ describe("CloudFormation YAML template with short-form intrinsics", () => {
                 "              StringEquals:",
                 "                api.pulumi.com/oidc:aud: aws:acme",
                 "                api.pulumi.com/oidc:sub: !Sub 'pulumi:environments:org:${Org}:env:p/e'",
+                "  U:",
+                "    Type: AWS::IAM::Role",
+                "    Properties:",
+                "      AssumeRolePolicyDocument:",
+                "        Statement:",
+                "          - Effect: Allow",
+                "            Principal: {Federated: !Sub 'arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/api.pulumi.com/oidc'}",
+                "            Action: sts:AssumeRoleWithWebIdentity",
+                "            Condition:",
+                "              StringEquals:",
+                "                api.pulumi.com/oidc:aud: aws:acme",
+                "                api.pulumi.com/oidc:sub: !Sub 'pulumi:environments:org:acme:env:${Env}'",
                 "  S:",
                 "    Type: AWS::IAM::Role",
                 "    Properties:",
@@ -121,6 +134,8 @@ describe("CloudFormation YAML template with short-form intrinsics", () => {
         const r = byName(report);
         assert.equal(r.get("R")!.verdict, "unknown");
         assert.ok(r.get("R")!.notes!.some((n) => n.includes("Ref Org (a parameter without a default)")));
+        assert.equal(r.get("U")!.verdict, "unknown");
+        assert.ok(r.get("U")!.notes!.some((n) => n.includes("Ref Env (an SSM parameter value)")));
         assert.equal(r.get("S")!.verdict, "pass");
     });
 
