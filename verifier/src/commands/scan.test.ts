@@ -219,6 +219,48 @@ describe("scan aws against moto", () => {
         }
     });
 
+    it("shows a progress line on a terminal only, and clears it at the end", async (t) => {
+        if (!moto) return skipOrFail(t, unavailable);
+        // In-process, so that stderr can be a terminal: the SDK reads the endpoint and keys from process.env.
+        const env = {
+            AWS_ACCESS_KEY_ID: CALLER.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: CALLER.secretAccessKey,
+            AWS_ENDPOINT_URL_IAM: moto.endpoint,
+            AWS_ENDPOINT_URL_STS: moto.endpoint,
+            AWS_CONFIG_FILE: join(tmp, "no-config"),
+            AWS_SHARED_CREDENTIALS_FILE: join(tmp, "no-credentials"),
+            AWS_EC2_METADATA_DISABLED: "true",
+        };
+        const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+        Object.assign(process.env, env);
+        try {
+            for (const tty of [true, false]) {
+                let out = "";
+                let err = "";
+                const io: CliIO = {
+                    stdout: { write: (s: string) => (out += s), isTTY: false },
+                    stderr: { write: (s: string) => (err += s), isTTY: tty },
+                    env: {},
+                    cwd: tmp,
+                };
+                const code = await run(["scan", "aws", "--org", "acme", "--format", "json", "--assume-role", AUDIT_ROLE(OTHER_ACCOUNT)], io);
+                assert.equal(code, 1);
+                assert.equal((JSON.parse(out) as CheckReport).results.length, 3);
+                if (tty) {
+                    assert.match(err, /^\r\u001b\[2Kscan aws: [01]\/1 account read, \d+ requests/);
+                    assert.match(err, /scan aws: 1\/1 account read, \d+ requests\r\u001b\[2K$/);
+                } else {
+                    assert.equal(err, "");
+                }
+            }
+        } finally {
+            for (const [k, v] of Object.entries(saved)) {
+                if (v === undefined) delete process.env[k];
+                else process.env[k] = v;
+            }
+        }
+    });
+
     it("an endpoint that does not answer in time makes the account unreadable within the bound", async (t) => {
         if (!moto) return skipOrFail(t, unavailable);
         const { createServer } = await import("node:net");
