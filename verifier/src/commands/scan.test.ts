@@ -263,6 +263,18 @@ describe("scan aws against moto", () => {
         }
     });
 
+    it("stops an account whose ListRoles never ends (exit 3), instead of reading forever", async (t) => {
+        if (!moto) return skipOrFail(t, unavailable);
+        const proxy = await startFaultProxy(moto.endpoint, { throttleListRoles: 0, denyAssumeRole: new Set(), endlessListRoles: true });
+        try {
+            const r = await scan(["--org", "acme"], proxy.endpoint);
+            assert.equal(r.code, 3);
+            assert.match(r.err, /cannot read: iam:ListRoles: more than 200 pages/);
+        } finally {
+            await proxy.stop();
+        }
+    });
+
     it("an endpoint that does not answer in time makes the account unreadable within the bound", async (t) => {
         if (!moto) return skipOrFail(t, unavailable);
         const { createServer } = await import("node:net");

@@ -73,6 +73,12 @@ export class AccountReadError extends Error {
     }
 }
 
+/**
+ * The most `ListRoles` pages read per account: IAM allows at most 5,000 roles per account (100 per page by default),
+ * so an endpoint that keeps answering "truncated" past this is not IAM; the account is reported unreadable.
+ */
+export const MAX_ROLE_PAGES = 200;
+
 /** Session name used for `sts:AssumeRole` (CloudTrail shows it). */
 export const SESSION_NAME = "oidc-guard-scan";
 
@@ -166,15 +172,23 @@ export async function scanAccount(
         const roles: ScannedRole[] = [];
         try {
             // ListRoles pages hold 100 roles by default; the paginator follows `Marker` until `IsTruncated` is false.
+            let pages = 0;
             for await (const page of paginateListRoles({ client: iam }, {})) {
                 requests++;
                 onProgress(requests);
+                if (++pages > MAX_ROLE_PAGES) {
+                    throw new AccountReadError(
+                        `iam:ListRoles: more than ${MAX_ROLE_PAGES} pages (IAM holds at most 5,000 roles); stopped`,
+                        "iam:ListRoles",
+                    );
+                }
                 for (const r of page.Roles ?? []) {
                     const arn = r.Arn ?? "";
                     roles.push({ arn, name: r.RoleName ?? arn.slice(arn.lastIndexOf("/") + 1), trustPolicy: r.AssumeRolePolicyDocument });
                 }
             }
         } catch (e) {
+            if (e instanceof AccountReadError) throw e;
             throw new AccountReadError(`iam:ListRoles: ${describeAwsError(e)}`, "iam:ListRoles");
         }
 

@@ -94,6 +94,8 @@ export interface FaultRules {
     throttleListRoles: number;
     /** `AssumeRole` of these role ARNs is answered with HTTP 403 `AccessDenied`. */
     denyAssumeRole: Set<string>;
+    /** Answer every `ListRoles` with an empty page that says more follow (a new marker each time): never ends. */
+    endlessListRoles?: boolean;
 }
 
 /**
@@ -124,6 +126,15 @@ export async function startFaultProxy(
                 rules.throttleListRoles--;
                 throttled++;
                 error(res, 400, "Throttling", "Rate exceeded");
+                return;
+            }
+            if (action === "ListRoles" && rules.endlessListRoles) {
+                const marker = `m${Number(form.get("Marker")?.slice(1) ?? "0") + 1}`;
+                res.writeHead(200, { "content-type": "text/xml" });
+                res.end(
+                    `<ListRolesResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListRolesResult><IsTruncated>true</IsTruncated>` +
+                        `<Marker>${marker}</Marker><Roles/></ListRolesResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></ListRolesResponse>`,
+                );
                 return;
             }
             if (action === "AssumeRole" && rules.denyAssumeRole.has(form.get("RoleArn") ?? "")) {
