@@ -172,6 +172,21 @@ describe("CloudFormation YAML template with short-form intrinsics", () => {
     });
 });
 
+describe("terminal safety", () => {
+    it("a logical id with terminal control sequences is shown escaped in the text report", async () => {
+        const file = join(tmp, "evil.yaml");
+        writeFileSync(
+            file,
+            'Resources:\n  "\\e[2J\\e]0;owned\\aRole":\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n' +
+                "        Statement:\n          - {Effect: Allow, Principal: '*', Action: sts:AssumeRoleWithWebIdentity}\n",
+        );
+        const r = await check([file, "--org", "acme"]);
+        assert.equal(r.code, 1);
+        assert.ok(!r.out.includes("\u001b") && !r.out.includes("\u0007"), JSON.stringify(r.out.slice(0, 200)));
+        assert.match(r.out, /\\x1b\[2J\\x1b\]0;owned\\x07Role/);
+    });
+});
+
 describe("cdk synth output", () => {
     it("checks the templates of a cdk.out folder and skips manifest, tree, assets and asset folders quietly", async () => {
         const { code, report, err } = await checkJson(["fixtures/cdk.out", "--org", "acme"]);
