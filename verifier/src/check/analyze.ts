@@ -343,6 +343,9 @@ export function createChecker(
                 notes: [`no IAM roles or OIDC providers in this input (${input.kind}, ${input.entries} ${what})`],
             });
         }
+        if (input.notes?.length) {
+            for (const r of fileResults) r.notes = [...(r.notes ?? []), ...input.notes];
+        }
         return fileResults;
     };
     return { checkInput };

@@ -479,12 +479,23 @@ export function fromTemplate(file: string, doc: Rec, lines: ReadonlyMap<string, 
             });
         }
     }
+    const transforms = (Array.isArray(doc.Transform) ? doc.Transform : doc.Transform !== undefined ? [doc.Transform] : [])
+        .map((t) => (typeof t === "string" ? t : isRecord(t) && typeof t.Name === "string" ? t.Name : "a macro"));
     return {
         kind: "cloudformation",
         roles,
         providers,
         stackScoped: true,
         entries: ids.length,
+        ...(transforms.length > 0
+            ? {
+                  notes: [
+                      `the template uses Transform ${transforms.join(", ")}: resources the transform generates (such as the roles of ` +
+                          "AWS::Serverless functions) are not in it and were not checked; check the processed template " +
+                          "(`aws cloudformation get-template --template-stage Processed`) or the deployed account (`oidc-guard scan aws`)",
+                  ],
+              }
+            : {}),
         unknownSource: {
             when: "decided only when the stack is deployed",
             remediation:

@@ -70,6 +70,8 @@ export interface ExtractedInput {
      * get known, and what to do, used in place of the preview wording of unknown findings.
      */
     unknownSource?: { when: string; remediation: string };
+    /** Notes about the input as a whole, added to each of its results (a CloudFormation `Transform`, …). */
+    notes?: string[];
 }
 
 type Rec = Record<string, unknown>;

@@ -139,6 +139,15 @@ describe("CloudFormation YAML template with short-form intrinsics", () => {
         assert.equal(r.get("S")!.verdict, "pass");
     });
 
+    it("says that a transformed (SAM) template's generated roles were not checked", async () => {
+        const file = join(tmp, "sam.yaml");
+        writeFileSync(file, "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Handler: index.handler}\n");
+        const { report } = await checkJson([file]);
+        assert.equal(report.results.length, 1);
+        assert.equal(report.results[0]!.verdict, "pass");
+        assert.ok(report.results[0]!.notes!.some((n) => /Transform AWS::Serverless-2016-10-31: .* not checked/.test(n)));
+    });
+
     it("parses every short-form tag in scalar and sequence form", () => {
         const y = parseYamlTemplate(
             [
