@@ -5,7 +5,7 @@
 import { PROVIDER_TYPES, ROLE_TYPES, UNKNOWN_SENTINELS } from "oidc-guard-policypack/analysis";
 import type { CheckTarget } from "../results.js";
 import { fromTemplate, isCloudFormationTemplate } from "./cloudformation.js";
-import { fromTerraformPlan, fromTerraformState, isTerraformPlan, isTerraformState } from "./terraform.js";
+import { fromTerraformPlan, fromTerraformState, isTerraformJsonConfig, isTerraformPlan, isTerraformState, TF_PLAN_HINT } from "./terraform.js";
 
 /** The input shapes `check` recognizes. */
 export type InputKind =
@@ -175,6 +175,9 @@ export function extractInput(file: string, doc: unknown, context: ExtractContext
     if (isTerraformPlan(doc)) return fromTerraformPlan(file, doc);
     if (isTerraformState(doc)) return fromTerraformState(file, doc);
     if (isCdkMetadata(doc)) return empty("cdk-metadata");
+    if (isTerraformJsonConfig(doc)) {
+        return empty("unrecognized", { problem: `Terraform configuration in JSON syntax (.tf.json), not a plan. ${TF_PLAN_HINT}` });
+    }
 
     // A raw trust policy, as an object or as a JSON string holding one.
     if (isPolicyDocument(doc)) {

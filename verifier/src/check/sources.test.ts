@@ -269,6 +269,14 @@ describe("Terraform", () => {
         });
     });
 
+    it("a .tf.json configuration is named as such, with how to produce the plan JSON", async () => {
+        const file = join(tmp, "main.tf.json");
+        writeFileSync(file, JSON.stringify({ resource: { aws_iam_role: { r: { name: "r", assume_role_policy: "${data.x.json}" } } } }));
+        const r = await check([file]);
+        assert.equal(r.code, 1);
+        assert.match(r.out, /Terraform configuration in JSON syntax \(\.tf\.json\), not a plan/);
+    });
+
     it("a .tf file is refused with how to produce the plan JSON (exit 2)", async () => {
         const file = join(tmp, "main.tf");
         writeFileSync(file, 'resource "aws_iam_role" "r" {\n  name = "r"\n}\n');

@@ -53,6 +53,14 @@ export function looksLikeTerraformSource(text: string): boolean {
     return /^[ \t]*(?:resource|data|module|provider|variable|output|locals|terraform)(?:[ \t]+"[^"\n]*")*[ \t]*\{/m.test(text);
 }
 
+/** Terraform configuration in JSON syntax (`*.tf.json`): `{resource: {<type>: {<name>: {...}}}}` and friends. */
+export function isTerraformJsonConfig(doc: unknown): boolean {
+    if (!isRecord(doc)) return false;
+    const blocks = ["resource", "data", "module", "provider", "variable", "terraform", "locals", "output"];
+    const keys = Object.keys(doc);
+    return keys.length > 0 && keys.every((k) => blocks.includes(k) || k === "//") && (isRecord(doc.resource) || isRecord(doc.module));
+}
+
 export const TF_PLAN_HINT =
     "Terraform source (.tf) is not read; check the plan instead: " +
     "`terraform plan -out plan.tfplan && terraform show -json plan.tfplan > plan.json`, then `oidc-guard check plan.json` " +
