@@ -16,9 +16,10 @@ export function formatToken(t: PulumiToken | null): string {
     return t ? `aud=${t.aud} sub=${t.sub}` : "-";
 }
 
-/** `file › name` for resources, `file` for bare documents. */
+/** `file › name` for resources (`file:line › name` when the line is known), `file` for bare documents. */
 export function targetLabel(r: CheckResult): string {
-    return r.target.resource ? `${r.target.file} › ${r.target.resource.name}` : r.target.file;
+    const file = r.target.line !== undefined ? `${r.target.file}:${r.target.line}` : r.target.file;
+    return r.target.resource ? `${file} › ${r.target.resource.name}` : file;
 }
 
 function clipEnd(s: string, max: number): string {

@@ -77,6 +77,11 @@ describe("CloudFormation YAML template with short-form intrinsics", () => {
         assert.ok(imported.notes!.some((n) => n.includes("Fn::ImportValue")));
     });
 
+    it("the text report names the template's file and line with the logical id", async () => {
+        const r = await check(["fixtures/cloudformation/pulumi-oidc.yaml", "--org", "acme"]);
+        assert.match(r.out, /^FAIL fixtures\/cloudformation\/pulumi-oidc\.yaml:62 › MaybePinnedRole \(AWS::IAM::Role\)$/m);
+    });
+
     it("points SARIF findings at the template's line, with the logical id as the location name", async () => {
         const r = await check(["fixtures/cloudformation/pulumi-oidc.yaml", "--org", "acme", "--format", "sarif"]);
         const sarif = JSON.parse(r.out) as {
