@@ -263,6 +263,19 @@ describe("scan aws against moto", () => {
         }
     });
 
+    it("--profile reads the keys of a named profile from the shared credentials file", async (t) => {
+        if (!moto) return skipOrFail(t, unavailable);
+        const credentialsFile = join(tmp, "profile-credentials");
+        writeFileSync(credentialsFile, `[default]\n[audit]\naws_access_key_id = ${CALLER.accessKeyId}\naws_secret_access_key = ${CALLER.secretAccessKey}\n`);
+        const env = { AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", AWS_SHARED_CREDENTIALS_FILE: credentialsFile };
+        const withProfile = await scan(["--org", "acme", "--profile", "audit", "--assume-role", AUDIT_ROLE(OTHER_ACCOUNT), "--format", "json"], moto.endpoint, env);
+        assert.equal(withProfile.code, 1, withProfile.err);
+        assert.equal((JSON.parse(withProfile.out) as CheckReport).results.length, 3);
+        // Without it the default profile has no keys: the account cannot be read.
+        const without = await scan(["--org", "acme", "--assume-role", AUDIT_ROLE(OTHER_ACCOUNT)], moto.endpoint, env);
+        assert.equal(without.code, 3);
+    });
+
     it("stops an account whose ListRoles never ends (exit 3), instead of reading forever", async (t) => {
         if (!moto) return skipOrFail(t, unavailable);
         const proxy = await startFaultProxy(moto.endpoint, { throttleListRoles: 0, denyAssumeRole: new Set(), endlessListRoles: true });

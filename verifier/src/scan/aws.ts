@@ -9,10 +9,11 @@
 import {
     GetOpenIDConnectProviderCommand,
     IAMClient,
+    type IAMClientConfig,
     ListOpenIDConnectProvidersCommand,
     paginateListRoles,
 } from "@aws-sdk/client-iam";
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type STSClientConfig } from "@aws-sdk/client-sts";
 import { redactText } from "../report/redact.js";
 import { oneLine } from "../verify/redact.js";
 
@@ -85,7 +86,7 @@ export const SESSION_NAME = "oidc-guard-scan";
 /** `arn:<partition>:iam::<12 digits>:role/<path/>name` (what `--assume-role` accepts). */
 export const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 
-function clientConfig(connection: AwsConnection, credentials?: SessionCredentials) {
+function clientConfig(connection: AwsConnection, credentials?: SessionCredentials): IAMClientConfig & STSClientConfig {
     return {
         region: connection.region,
         maxAttempts: connection.maxAttempts,
