@@ -266,6 +266,43 @@ describe("Terraform", () => {
         );
     });
 
+    it("reads the Cloud Control provider's awscc_iam_role and awscc_iam_oidc_provider too", async () => {
+        const file = join(tmp, "awscc-state.json");
+        const policy = JSON.stringify({
+            Statement: [
+                {
+                    Effect: "Allow",
+                    Principal: { Federated: "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc" },
+                    Action: "sts:AssumeRoleWithWebIdentity",
+                    Condition: { StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme" } },
+                },
+            ],
+        });
+        writeFileSync(
+            file,
+            JSON.stringify({
+                format_version: "1.0",
+                terraform_version: "1.9.8",
+                values: {
+                    root_module: {
+                        resources: [
+                            { address: "awscc_iam_role.r", mode: "managed", type: "awscc_iam_role", name: "r", values: { assume_role_policy_document: policy } },
+                            { address: "awscc_iam_oidc_provider.p", mode: "managed", type: "awscc_iam_oidc_provider", name: "p", values: { url: "https://api.pulumi.com/oidc", client_id_list: ["aws:acme"], arn: "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc" } },
+                        ],
+                    },
+                },
+            }),
+        );
+        const { report } = await checkJson([file, "--org", "acme"]);
+        assert.deepEqual(
+            report.results.map((r) => [r.target.resource!.name, r.verdict]),
+            [
+                ["awscc_iam_role.r", "fail"],
+                ["awscc_iam_oidc_provider.p", "pass"],
+            ],
+        );
+    });
+
     it("applyUnknown masks whole values, list elements and nested attributes", () => {
         assert.equal(applyUnknown("x", true), "04da6b54-80e4-46f7-96ec-b56ff0331ba9");
         assert.deepEqual(applyUnknown({ a: ["k", null], b: 1 }, { a: [false, true] }), {
