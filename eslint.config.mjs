@@ -11,6 +11,9 @@ export default tseslint.config(
             "scripts/**/*.mjs",
             "test-artifacts/**",
             "out/**",
+            // moto's virtual environment (scripts/ensure-moto.sh) and the bundled code of the cdk.out fixture.
+            ".venv-moto/**",
+            "fixtures/cdk.out/**/*.js",
         ],
     },
     js.configs.recommended,

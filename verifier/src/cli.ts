@@ -14,6 +14,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMai
         summary: "Check IAM trust policies (files, stack exports, previews, AWS listings) for Pulumi OIDC pinning.",
         load: async () => (await import("./commands/check.js")).main,
     },
+    scan: {
+        summary: "Read every IAM role and OIDC provider of live AWS accounts and check them like 'check'.",
+        load: async () => (await import("./commands/scan.js")).main,
+    },
     verify: {
         summary: "Open an ESC environment and prove it yields working temporary AWS credentials.",
         load: async () => (await import("./commands/verify.js")).main,

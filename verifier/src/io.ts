@@ -4,6 +4,8 @@ export interface CliIO {
     stderr: { write(chunk: string): unknown; isTTY?: boolean };
     env: NodeJS.ProcessEnv;
     cwd: string;
+    /** Standard input, for `check -`; absent means nothing can be read from it. */
+    stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 /** Exit codes shared by every command. */
@@ -13,7 +15,7 @@ export const EXIT = {
     failed: 1,
     /** Usage or configuration error, unreadable or unparseable input. */
     usage: 2,
-    /** verify: could not verify (network, timeout, 401/403, 404, 429/5xx after retries). */
+    /** verify: could not verify (network, timeout, 401/403, 404, 429/5xx after retries); scan: an account could not be read. */
     couldNotVerify: 3,
     /**
      * An internal error: an exception the command did not expect (a bug). 70 is EX_SOFTWARE of BSD sysexits.h,
@@ -37,5 +39,5 @@ export class CliError extends Error {
 }
 
 export function processIO(): CliIO {
-    return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+    return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), stdin: process.stdin };
 }

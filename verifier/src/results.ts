@@ -14,6 +14,8 @@ export interface CheckTarget {
     file: string;
     /** Set when the target is a resource inside a stack export, preview or AWS listing. */
     resource?: { urn: string; type: string; name: string };
+    /** The 1-based line the resource is declared on, when the input says (CloudFormation: the logical id's line). */
+    line?: number;
 }
 
 export interface CheckResult {

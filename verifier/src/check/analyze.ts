@@ -17,7 +17,9 @@ import {
 } from "oidc-guard-policypack/analysis";
 import type { CheckResult, CheckTarget } from "../results.js";
 import type { InputFile } from "./files.js";
-import { extractInput, type InputKind, type ProviderItem, type RoleItem } from "./inputs.js";
+import { isCloudFormationTemplate, jsonResourceLines, looksLikeYamlTemplate, parseYamlTemplate } from "./cloudformation.js";
+import { extractInput, type ExtractedInput, type InputKind, type ProviderItem, type RoleItem } from "./inputs.js";
+import { looksLikeTerraformSource, TF_PLAN_HINT } from "./terraform.js";
 import { describeJsonProblem, parseJson } from "./json.js";
 import { errnoMessage } from "./options.js";
 import { revealValue, type Unreadable } from "./values.js";
@@ -33,7 +35,7 @@ export interface CheckRun {
     /** Files that could not be read or parsed (each also has a result with verdict `error`). */
     fileProblems: FileProblem[];
     /** Files and the kind each was detected as (check-result files are listed but produce no results). */
-    files: { file: string; kind: InputKind | "unreadable" | "invalid-json" }[];
+    files: { file: string; kind: InputKind | "unreadable" | "invalid-json" | "invalid-yaml" | "terraform-source" | "skipped" }[];
     /** How many trust policies were analysed, and how many of those came from the cache. */
     stats: { roles: number; providers: number; analyses: number };
     /** The text of every file read, by its shown name: reports use it for line numbers. */
@@ -133,27 +135,12 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
         stats: { roles: 0, providers: 0, analyses: 0 },
         sources: new Map(),
     };
-    const cache = new Map<string, TrustAnalysis | { thrown: unknown }>();
-
-    const analyze = (doc: unknown): TrustAnalysis | { thrown: unknown } => {
-        const key = cacheKey(doc);
-        let hit = cache.get(key);
-        if (hit === undefined) {
-            run.stats.analyses++;
-            try {
-                hit = analyzeTrustPolicy(doc, options);
-            } catch (e) {
-                hit = { thrown: e };
-            }
-            cache.set(key, hit);
-        }
-        return hit;
-    };
+    const checker = createChecker(options, run.stats);
 
     for (const f of files) {
         let text: string;
         try {
-            text = readFileSync(f.path, "utf8");
+            text = f.text ?? readFileSync(f.path, "utf8");
         } catch (e) {
             const message = `cannot read: ${errnoMessage(e)}`;
             run.fileProblems.push({ file: f.shown, message });
@@ -166,25 +153,40 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
             continue;
         }
         run.sources.set(f.shown, text);
-        const parsed = parseJson(text);
-        if (!parsed.ok) {
-            const message = `not valid JSON: ${describeJsonProblem(parsed.problem)}`;
-            run.fileProblems.push({ file: f.shown, message });
-            run.files.push({ file: f.shown, kind: "invalid-json" });
+        const read = readInput(f, text);
+        if ("skip" in read) {
+            run.sources.delete(f.shown);
+            run.files.push({ file: f.shown, kind: "skipped" });
+            continue;
+        }
+        if ("problem" in read) {
+            run.fileProblems.push({ file: f.shown, message: read.problem });
+            run.files.push({ file: f.shown, kind: read.kind });
             run.results.push({
                 target: { file: f.shown },
                 verdict: "error",
-                findings: [
-                    documentFinding(
-                        `${f.shown} is ${message}.`,
-                        "Fix the JSON syntax at that position (inputs must be JSON: a trust policy, `pulumi stack export`, `pulumi preview --json` or AWS CLI `--output json`).",
-                    ),
-                ],
+                findings: [documentFinding(`${f.shown} is ${read.problem}.`, read.remediation)],
             });
             continue;
         }
-        const input = extractInput(f.shown, parsed.value);
+        const input = read.input;
         run.files.push({ file: f.shown, kind: input.kind });
+        if (input.kind === "cdk-metadata") {
+            if (f.explicit) {
+                run.results.push({
+                    target: { file: f.shown },
+                    verdict: "error",
+                    findings: [
+                        documentFinding(
+                            `${f.shown} is cdk synth metadata (manifest, tree or assets), not a CloudFormation template.`,
+                            "Pass the cdk.out folder (its *.template.json files are checked, the metadata is skipped) or a *.template.json file.",
+                        ),
+                    ],
+                });
+            }
+            continue;
+        }
+
         if (input.kind === "check-result") {
             if (f.explicit) {
                 run.results.push({
@@ -201,6 +203,11 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
             continue; // found by walking a directory: an earlier run's --output; skip it silently
         }
         if (input.kind === "unrecognized") {
+            if (f.onlyIfTemplate) {
+                run.files[run.files.length - 1]!.kind = "skipped";
+                run.sources.delete(f.shown);
+                continue;
+            }
             run.results.push({
                 target: { file: f.shown },
                 verdict: "error",
@@ -214,6 +221,39 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
             continue;
         }
 
+        run.results.push(...checker.checkInput(input, f.shown));
+    }
+    return run;
+}
+
+/** Checks extracted inputs with one analysis cache: each distinct trust policy is analysed once over all inputs. */
+export interface Checker {
+    /** The results for one input's roles and providers, in input order (a note when it holds none). */
+    checkInput(input: ExtractedInput, file: string): CheckResult[];
+}
+
+/** A {@link Checker} for `options`; `stats` (roles, providers, analyses) is updated as inputs are checked. */
+export function createChecker(
+    options: AnalysisOptions,
+    stats: { roles: number; providers: number; analyses: number } = { roles: 0, providers: 0, analyses: 0 },
+): Checker {
+    const cache = new Map<string, TrustAnalysis | { thrown: unknown }>();
+    const run = { stats };
+    const analyze = (doc: unknown): TrustAnalysis | { thrown: unknown } => {
+        const key = cacheKey(doc);
+        let hit = cache.get(key);
+        if (hit === undefined) {
+            stats.analyses++;
+            try {
+                hit = analyzeTrustPolicy(doc, options);
+            } catch (e) {
+                hit = { thrown: e };
+            }
+            cache.set(key, hit);
+        }
+        return hit;
+    };
+    const checkInput = (input: ExtractedInput, file: string): CheckResult[] => {
         const fileResults: CheckResult[] = [];
         const byUrn = new Map<string, CheckResult>();
         // The audience check depends only on a role's trust policy (and the stack's providers), so it runs once per
@@ -265,6 +305,8 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
             }
         }
 
+        if (input.unknownSource) rewordUnknowns(fileResults, input.unknownSource);
+
         if (input.stackScoped && stackRoles.length > 0) {
             try {
                 for (const sf of analyzeStackAudiences(stackRoles, stackProviders, options)) {
@@ -295,7 +337,7 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
             const what =
                 input.kind === "preview" ? "steps" : input.kind.startsWith("aws-") ? "entries" : "resources";
             fileResults.push({
-                target: { file: f.shown },
+                target: { file },
                 verdict: "pass",
                 findings: [],
                 notes: [
@@ -305,9 +347,64 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
                 ],
             });
         }
-        run.results.push(...fileResults);
+        if (input.notes?.length) {
+            for (const r of fileResults) r.notes = [...(r.notes ?? []), ...input.notes];
+        }
+        return fileResults;
+    };
+    return { checkInput };
+}
+
+/** Unknown findings in the words of the input (CloudFormation: deployment; Terraform: apply) instead of Pulumi's preview. */
+function rewordUnknowns(results: CheckResult[], source: { when: string; remediation: string }): void {
+    for (const r of results) {
+        if (r.verdict !== "unknown") continue;
+        for (const f of r.findings) {
+            if (f.ruleId === "oidc-trust-unknown-at-preview") {
+                f.message = `the trust policy cannot be verified from this input: ${f.path || "the whole value"} is ${source.when}`;
+                f.remediation = source.remediation;
+            } else if (f.ruleId === "oidc-provider-config" && f.message.includes("unknown during preview")) {
+                f.message = f.message.replace(/unknown during preview; it is checked at update/, source.when);
+                f.remediation = source.remediation;
+            }
+        }
+        if (r.notes) r.notes = r.notes.map((n) => n.replace(/^unknown at preview: /, `${source.when}: `));
     }
-    return run;
+}
+
+type ReadInput =
+    | { input: ExtractedInput }
+    | { problem: string; remediation: string; kind: "invalid-json" | "invalid-yaml" | "terraform-source" }
+    | { skip: true };
+
+const JSON_REMEDIATION =
+    "Fix the syntax at that position (inputs are JSON, or YAML for CloudFormation templates: a trust policy, " +
+    "`pulumi stack export`, `pulumi preview --json`, a CloudFormation template, `terraform show -json` or AWS CLI `--output json`).";
+
+/** Parses one input: JSON first, then (for text that is not JSON) a YAML CloudFormation template. */
+function readInput(f: InputFile, text: string): ReadInput {
+    const parsed = parseJson(text);
+    if (parsed.ok) {
+        return { input: extractInput(f.shown, parsed.value, { resourceLines: () => jsonResourceLines(text) }) };
+    }
+    if (looksLikeYamlTemplate(text)) {
+        const yaml = parseYamlTemplate(text);
+        if (!yaml.ok) {
+            return {
+                kind: "invalid-yaml",
+                problem: `not a valid YAML CloudFormation template: ${yaml.message} at line ${yaml.line} column ${yaml.column}`,
+                remediation: "Fix the YAML at that position (`cfn-lint` or `aws cloudformation validate-template` show more).",
+            };
+        }
+        if (isCloudFormationTemplate(yaml.value)) {
+            return { input: extractInput(f.shown, yaml.value, { resourceLines: () => yaml.resourceLines }) };
+        }
+    }
+    if (f.onlyIfTemplate) return { skip: true };
+    if (looksLikeTerraformSource(text)) {
+        return { kind: "terraform-source", problem: `Terraform source (HCL), not JSON: ${TF_PLAN_HINT}`, remediation: TF_PLAN_HINT };
+    }
+    return { kind: "invalid-json", problem: `not valid JSON: ${describeJsonProblem(parsed.problem)}`, remediation: JSON_REMEDIATION };
 }
 
 /** Why a preview can hold no role although the stack has some. */
@@ -321,6 +418,43 @@ function describeTarget(target: CheckTarget): string {
 
 /** One role: reveal secrets, then analyse (cached) or explain why it cannot be. */
 function checkRole(
+    role: RoleItem,
+    analyze: (doc: unknown) => TrustAnalysis | { thrown: unknown },
+): { result: CheckResult; revealed: unknown } {
+    if (role.variants !== undefined && role.variants.length > 1) return checkVariants(role, role.variants, analyze);
+    const checked = checkOne(role, analyze);
+    if (role.notes?.length) {
+        checked.result.notes = [...(checked.result.notes ?? []), ...role.notes];
+    }
+    return checked;
+}
+
+/** A role whose trust policy depends on `Fn::If` conditions: every variant is checked and the worst one reported. */
+function checkVariants(
+    role: RoleItem,
+    variants: NonNullable<RoleItem["variants"]>,
+    analyze: (doc: unknown) => TrustAnalysis | { thrown: unknown },
+): { result: CheckResult; revealed: unknown } {
+    let worst: { result: CheckResult; revealed: unknown; assumption: string } | undefined;
+    const byBranch: string[] = [];
+    for (const v of variants) {
+        const one = checkRole({ target: role.target, property: role.property, trustPolicy: v.trustPolicy, notes: v.notes }, analyze);
+        byBranch.push(`${v.assumption}: ${one.result.verdict}`);
+        if (worst === undefined || VERDICT_RANK[one.result.verdict] > VERDICT_RANK[worst.result.verdict]) {
+            worst = { ...one, assumption: v.assumption };
+        }
+    }
+    const result = worst!.result;
+    result.notes = [
+        ...(result.notes ?? []),
+        `the trust policy depends on Fn::If conditions: every combination was checked (${byBranch.join("; ")}); ` +
+            `reported: the worst, with ${worst!.assumption}`,
+    ];
+    return { result, revealed: worst!.revealed };
+}
+
+/** One role: reveal secrets, then analyse (cached) or explain why it cannot be. */
+function checkOne(
     role: RoleItem,
     analyze: (doc: unknown) => TrustAnalysis | { thrown: unknown },
 ): { result: CheckResult; revealed: unknown } {
@@ -403,7 +537,7 @@ function checkProvider(
     try {
         const analysis = analyzeOidcProvider({ url: url.value, clientIds: clientIds.value }, options);
         result = { target, verdict: analysis.verdict, findings: [...analysis.findings] };
-        if (!analysis.isPulumiIssuer) {
+        if (!analysis.isPulumiIssuer && analysis.verdict !== "unknown") {
             result.notes = [
                 `not a Pulumi issuer${analysis.issuer ? ` (${analysis.issuer})` : ""}: out of scope`,
             ];
@@ -411,5 +545,6 @@ function checkProvider(
     } catch (e) {
         result = { target, ...internalError("the OIDC provider", e) };
     }
+    if (provider.notes?.length) result.notes = [...(result.notes ?? []), ...provider.notes];
     return { result, url: url.value, clientIds: clientIds.value };
 }

@@ -10,7 +10,17 @@ export interface InputFile {
     shown: string;
     /** True when the file was named on the command line (not found by walking a directory). */
     explicit: boolean;
+    /** The text, when it was read already (standard input). */
+    text?: string;
+    /**
+     * True for a `*.yaml`/`*.yml`/`*.template` file found by walking a directory: it is checked only when it is a
+     * CloudFormation template, and left out quietly otherwise (Pulumi.yaml, CI configuration, …).
+     */
+    onlyIfTemplate?: boolean;
 }
+
+/** The name standard input is shown as in targets and messages. */
+export const STDIN_NAME = "<stdin>";
 
 /** `x/y.json` below `cwd` is shown relative to it; anything else absolute. Separators are always `/`. */
 export function showPath(abs: string, cwd: string): string {
@@ -24,10 +34,22 @@ function skippedByName(name: string): boolean {
     return name.endsWith(".expected.json");
 }
 
+/** Files a directory walk reads only when they turn out to be CloudFormation templates. */
+function yamlByName(name: string): boolean {
+    return /\.(?:ya?ml|template)$/i.test(name);
+}
+
+/** `cdk synth` asset staging folders (`cdk.out/asset.<sha256>`): bundled code, never templates. */
+function isCdkAssetDir(name: string): boolean {
+    return /^asset\.[0-9a-f]{64}$/.test(name);
+}
+
 /**
- * Expands the arguments: a file is taken as is (any extension); a directory is walked recursively for `*.json`
- * files, sorted by path, leaving out `*.expected.json`, `node_modules`, dot-directories and symbolic links, and
- * the file in `exclude` (the `--output` file). Throws {@link CliError} (exit 2) for a path that does not exist.
+ * Expands the arguments: a file is taken as is (any extension); `-` is standard input (its `text` is filled in by
+ * the caller); a directory is walked recursively for `*.json` files (and `*.yaml`/`*.yml`/`*.template` files that
+ * are CloudFormation templates), sorted by path, leaving out `*.expected.json`, `node_modules`, dot-directories,
+ * `cdk.out/asset.*` folders and symbolic links, and the file in `exclude` (the `--output` file).
+ * Throws {@link CliError} (exit 2) for a path that does not exist.
  */
 export function expandPaths(args: readonly string[], cwd: string, exclude: readonly string[] = []): InputFile[] {
     const out: InputFile[] = [];
@@ -38,6 +60,11 @@ export function expandPaths(args: readonly string[], cwd: string, exclude: reado
         out.push({ path: abs, shown: showPath(abs, cwd), explicit });
     };
     for (const arg of args) {
+        if (arg === "-") {
+            if (!seen.has("-")) out.push({ path: "-", shown: STDIN_NAME, explicit: true });
+            seen.add("-");
+            continue;
+        }
         const abs = resolve(cwd, arg);
         let isDir: boolean;
         try {
@@ -51,9 +78,12 @@ export function expandPaths(args: readonly string[], cwd: string, exclude: reado
         }
         const found = walk(abs, arg);
         if (found.length === 0) {
-            throw new CliError(`${arg}: no *.json files in this directory`, EXIT.usage);
+            throw new CliError(`${arg}: no *.json, *.yaml or *.template files in this directory`, EXIT.usage);
         }
-        for (const f of found) add(f, false);
+        for (const f of found) {
+            add(f, false);
+            if (yamlByName(f) && out[out.length - 1]?.path === f) out[out.length - 1]!.onlyIfTemplate = true;
+        }
     }
     return out;
 }
@@ -69,9 +99,9 @@ function walk(dir: string, shownArg: string): string[] {
     for (const e of entries) {
         const p = join(dir, e.name);
         if (e.isDirectory()) {
-            if (e.name.startsWith(".") || e.name === "node_modules") continue;
+            if (e.name.startsWith(".") || e.name === "node_modules" || isCdkAssetDir(e.name)) continue;
             files.push(...walk(p, shownArg));
-        } else if (e.isFile() && e.name.endsWith(".json") && !skippedByName(e.name)) {
+        } else if (e.isFile() && (e.name.endsWith(".json") || yamlByName(e.name)) && !skippedByName(e.name)) {
             files.push(p);
         }
     }

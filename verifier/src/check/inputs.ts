@@ -4,6 +4,8 @@
  */
 import { PROVIDER_TYPES, ROLE_TYPES, UNKNOWN_SENTINELS } from "oidc-guard-policypack/analysis";
 import type { CheckTarget } from "../results.js";
+import { fromTemplate, isCloudFormationTemplate } from "./cloudformation.js";
+import { fromTerraformPlan, fromTerraformState, isTerraformJsonConfig, isTerraformPlan, isTerraformState, TF_PLAN_HINT } from "./terraform.js";
 
 /** The input shapes `check` recognizes. */
 export type InputKind =
@@ -15,6 +17,11 @@ export type InputKind =
     | "aws-list-roles"
     | "aws-authorization-details"
     | "aws-oidc-provider"
+    | "aws-account"
+    | "cloudformation"
+    | "terraform-plan"
+    | "terraform-state"
+    | "cdk-metadata"
     | "check-result"
     | "unrecognized";
 
@@ -29,6 +36,13 @@ export interface RoleItem {
     trustPolicy: unknown;
     /** The property the trust policy was read from, used to prefix finding paths (`""` for a bare document). */
     property: string;
+    /**
+     * Set when the trust policy depends on choices the input leaves open (CloudFormation `Fn::If`): each variant is
+     * analysed and the worst verdict wins. `trustPolicy` is then the first variant.
+     */
+    variants?: { assumption: string; trustPolicy: unknown; notes: string[] }[];
+    /** What reading the input assumed (parameter defaults, placeholder account, unresolved intrinsics). */
+    notes?: string[];
 }
 
 /** An IAM OIDC identity provider found in an input. */
@@ -38,6 +52,7 @@ export interface ProviderItem {
     clientIds: unknown;
     /** The provider's ARN when the input records it, else null. */
     arn: unknown;
+    notes?: string[];
 }
 
 export interface ExtractedInput {
@@ -50,6 +65,13 @@ export interface ExtractedInput {
     problem?: string;
     /** How many resources (stack, preview) or entries (AWS listings) the input holds. */
     entries: number;
+    /**
+     * For inputs whose unknowns are not Pulumi preview unknowns (CloudFormation, Terraform plans): when such values
+     * get known, and what to do, used in place of the preview wording of unknown findings.
+     */
+    unknownSource?: { when: string; remediation: string };
+    /** Notes about the input as a whole, added to each of its results (a CloudFormation `Transform`, …). */
+    notes?: string[];
 }
 
 type Rec = Record<string, unknown>;
@@ -81,8 +103,9 @@ function isPolicyDocument(v: unknown): boolean {
 
 const EXPECTED =
     'expected an IAM trust policy (an object with "Statement", or a JSON string holding one), `pulumi stack export` output, ' +
-    "`pulumi preview --json` output, or `aws iam get-role` / `list-roles` / `get-account-authorization-details` / " +
-    "`get-open-id-connect-provider` output";
+    "`pulumi preview --json` output, a CloudFormation template (JSON or YAML, or `cdk synth` output), " +
+    "`terraform show -json` output (plan or state), or `aws iam get-role` / `list-roles` / " +
+    "`get-account-authorization-details` / `get-open-id-connect-provider` output";
 
 function describeFound(v: unknown): string {
     if (Array.isArray(v)) return `found an array of ${v.length} element(s)`;
@@ -117,8 +140,25 @@ export function decodeAwsPolicyDocument(doc: unknown): unknown {
     }
 }
 
+/**
+ * True for the metadata files `cdk synth` writes beside the templates in `cdk.out/`: `manifest.json`
+ * (`{version, artifacts}`), `tree.json` (`{version: "tree-…", tree}`) and `<stack>.assets.json` (`{version, files,
+ * dockerImages}`). They hold no roles.
+ */
+export function isCdkMetadata(v: unknown): boolean {
+    if (!isRecord(v) || typeof v.version !== "string") return false;
+    if (isRecord(v.artifacts) || (v.version.startsWith("tree-") && isRecord(v.tree))) return true;
+    return isRecord(v.files) && isRecord(v.dockerImages);
+}
+
+/** Optional facts about the file's text that extraction can use. */
+export interface ExtractContext {
+    /** Line of each CloudFormation logical id (computed only when the input is a template). */
+    resourceLines?: () => ReadonlyMap<string, number>;
+}
+
 /** Reads roles and providers out of a parsed input file. `file` is the path shown in targets. */
-export function extractInput(file: string, doc: unknown): ExtractedInput {
+export function extractInput(file: string, doc: unknown, context: ExtractContext = {}): ExtractedInput {
     const empty = (kind: InputKind, extra: Partial<ExtractedInput> = {}): ExtractedInput => ({
         kind,
         roles: [],
@@ -129,6 +169,15 @@ export function extractInput(file: string, doc: unknown): ExtractedInput {
     });
 
     if (isCheckResult(doc)) return empty("check-result");
+    if (isCloudFormationTemplate(doc)) {
+        return fromTemplate(file, doc as Rec, context.resourceLines?.() ?? new Map<string, number>());
+    }
+    if (isTerraformPlan(doc)) return fromTerraformPlan(file, doc);
+    if (isTerraformState(doc)) return fromTerraformState(file, doc);
+    if (isCdkMetadata(doc)) return empty("cdk-metadata");
+    if (isTerraformJsonConfig(doc)) {
+        return empty("unrecognized", { problem: `Terraform configuration in JSON syntax (.tf.json), not a plan. ${TF_PLAN_HINT}` });
+    }
 
     // A raw trust policy, as an object or as a JSON string holding one.
     if (isPolicyDocument(doc)) {

@@ -16,9 +16,10 @@ export function formatToken(t: PulumiToken | null): string {
     return t ? `aud=${t.aud} sub=${t.sub}` : "-";
 }
 
-/** `file › name` for resources, `file` for bare documents. */
+/** `file › name` for resources (`file:line › name` when the line is known), `file` for bare documents. */
 export function targetLabel(r: CheckResult): string {
-    return r.target.resource ? `${r.target.file} › ${r.target.resource.name}` : r.target.file;
+    const file = r.target.line !== undefined ? `${r.target.file}:${r.target.line}` : r.target.file;
+    return r.target.resource ? `${file} › ${r.target.resource.name}` : file;
 }
 
 function clipEnd(s: string, max: number): string {
@@ -35,11 +36,45 @@ export function summaryText(summary: Record<Verdict, number>): string {
     return `${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.error} error`;
 }
 
+/** Control characters other than newline and tab (ESC, CR, BEL, C1, …): shown escaped, never sent to a terminal. */
+function isControl(code: number): boolean {
+    return (code <= 0x1f && code !== 0x0a && code !== 0x09) || (code >= 0x7f && code <= 0x9f);
+}
+
+function neutralizeString(v: string): string {
+    let i = 0;
+    while (i < v.length && !isControl(v.charCodeAt(i))) i++;
+    if (i === v.length) return v;
+    let out = v.slice(0, i);
+    for (; i < v.length; i++) {
+        const code = v.charCodeAt(i);
+        out += isControl(code) ? `\\x${code.toString(16).padStart(2, "0")}` : v[i];
+    }
+    return out;
+}
+
+/** A copy of `value` with control characters in every string (input names, values, messages) made visible as `\xNN`. */
+export function neutralizeControls<T>(value: T): T {
+    const walk = (v: unknown): unknown => {
+        if (typeof v === "string") {
+            return neutralizeString(v);
+        }
+        if (Array.isArray(v)) return v.map(walk);
+        if (v !== null && typeof v === "object") {
+            return Object.fromEntries(Object.entries(v).map(([k, e]) => [walk(k) as string, walk(e)]));
+        }
+        return v;
+    };
+    return walk(value) as T;
+}
+
 /**
  * The text report: a table (target, verdict, finding, a token that gets in), then the details of every target
- * that did not pass (message, path, fix, notes), then one summary line.
+ * that did not pass (message, path, fix, notes), then one summary line. Names and values from the inputs (a
+ * template's logical ids, a role name) cannot carry terminal control sequences into it.
  */
-export function renderText(report: CheckReport, colour: boolean, fileCount: number): string {
+export function renderText(input: CheckReport, colour: boolean, fileCount: number, unit = "file"): string {
+    const report = neutralizeControls(input);
     const paint: Paint = colour ? (code, s) => `\u001b[${code}m${s}\u001b[0m` : (_code, s) => s;
     const rows: [string, Verdict, string, string][] = [];
     for (const r of report.results) {
@@ -91,7 +126,7 @@ export function renderText(report: CheckReport, colour: boolean, fileCount: numb
     const total = report.results.length;
     lines.push(
         "",
-        `${total} target${total === 1 ? "" : "s"} in ${fileCount} file${fileCount === 1 ? "" : "s"}: ${summaryText(report.summary)}`,
+        `${total} target${total === 1 ? "" : "s"} in ${fileCount} ${unit}${fileCount === 1 ? "" : "s"}: ${summaryText(report.summary)}`,
     );
     return `${lines.join("\n")}\n`;
 }

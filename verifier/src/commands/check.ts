@@ -11,6 +11,7 @@ import { helpHint, parseCommandArgs } from "../args.js";
 import { docsUrl } from "../docs.js";
 import { runCheck } from "../check/analyze.js";
 import { expandPaths, showPath } from "../check/files.js";
+import { readStdin } from "../check/stdin.js";
 import { buildOptions, errnoMessage, readConfigFile, type ConfigSettings } from "../check/options.js";
 import { renderJson, renderText, useColour } from "../check/render.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
@@ -24,10 +25,16 @@ export const USAGE = `Usage: oidc-guard check <path>... [options]
 Checks that IAM roles trusting Pulumi Cloud's OIDC issuer (api.pulumi.com/oidc) pin both
 api.pulumi.com/oidc:aud and api.pulumi.com/oidc:sub.
 
-Each <path> is a JSON file or a directory (searched recursively for *.json, *.expected.json left out).
+Each <path> is a file, '-' for one document on standard input (shown as <stdin>), or a directory
+(searched recursively for *.json, and for *.yaml/*.yml/*.template files that are CloudFormation
+templates; *.expected.json and cdk.out metadata left out).
 Inputs are recognized by content: an IAM trust policy document (or a JSON string holding one),
-'pulumi stack export', 'pulumi preview --json', 'aws iam get-role', 'aws iam list-roles',
+'pulumi stack export', 'pulumi preview --json', a CloudFormation template (JSON or YAML with
+short-form tags such as !Ref and !Sub; a 'cdk synth' cdk.out folder), 'terraform show -json'
+of a plan or of state, 'aws iam get-role', 'aws iam list-roles',
 'aws iam get-account-authorization-details' or 'aws iam get-open-id-connect-provider' output.
+Terraform source (.tf) is not read: check 'terraform show -json plan.tfplan > plan.json'.
+To check a live account, use 'oidc-guard scan aws'.
 
 Options:
   --org <name>             Pulumi organization whose tokens may get in (repeatable)
@@ -46,13 +53,18 @@ Options:
 Exit codes:
   0  every target passes
   1  at least one target fails, cannot be decided (unknown at preview, encrypted secret) or is malformed
-  2  usage error, or an input or config file that cannot be read or is not valid JSON
+  2  usage error, or an input or config file that cannot be read or parsed (not JSON, broken YAML
+     template, Terraform source)
   70 internal error (a bug in oidc-guard; OIDC_GUARD_DEBUG=1 prints the stack trace)
 
 Examples:
   oidc-guard check policy.json --org acme
   pulumi stack export --show-secrets > stack.json && oidc-guard check stack.json --org acme
   pulumi preview --json > preview.json && oidc-guard check preview.json --format json
+  aws iam get-role --role-name deploy | oidc-guard check - --org acme
+  cdk synth && oidc-guard check cdk.out template.yaml --org acme
+  terraform plan -out plan.tfplan && terraform show -json plan.tfplan > plan.json
+  oidc-guard check plan.json --org acme
   aws iam get-account-authorization-details --filter Role --output json > roles.json
   oidc-guard check roles.json --config policy-config.json --output check-result.json --format json
 
@@ -139,6 +151,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (files.length === 0) {
         throw new CliError("no input files left to check (report output files are not inputs)", EXIT.usage);
     }
+    for (const f of files) if (f.path === "-") f.text = await readStdin(io.stdin);
 
     const run = runCheck(files, options);
     for (const p of run.fileProblems) io.stderr.write(`oidc-guard check: ${p.file}: ${p.message}\n`);
@@ -155,13 +168,39 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
               : EXIT.ok;
     if (run.results.length === 0) {
         // Only earlier check-result files were found: nothing was checked, which must not look like a pass.
-        throw new CliError("no inputs to check: every file found is an oidc-guard check result", EXIT.usage);
+        throw new CliError(
+            "no inputs to check: every file found is an oidc-guard check result, cdk.out metadata or a YAML file that is not a CloudFormation template",
+            EXIT.usage,
+        );
     }
 
+    writeCheckOutputs(report, run.sources, { count: run.files.length, unit: "file" }, args, io, "check");
+    return code;
+}
+
+/** Where `check` and `scan aws` write their report: the text table and the report flags. */
+export interface CheckOutputs {
+    text?: { output?: string };
+    reports: ReportOutput[];
+}
+
+/**
+ * Writes a check report as the flags ask: the text table (stdout or `--output`), JSON (the CheckReport itself),
+ * and SARIF/JUnit/Markdown/HTML through the shared report library; says on stderr which files were written.
+ */
+export function writeCheckOutputs(
+    report: CheckReport,
+    sources: ReadonlyMap<string, string>,
+    scope: { count: number; unit: string },
+    args: CheckOutputs,
+    io: CliIO,
+    command: string,
+): void {
+    const summary = report.summary;
     if (args.text) {
         const textPath = args.text.output !== undefined ? resolve(io.cwd, args.text.output) : undefined;
         const target = textPath !== undefined ? { isTTY: false } : io.stdout;
-        const rendered = renderText(report, useColour(target, io.env), run.files.length);
+        const rendered = renderText(report, useColour(target, io.env), scope.count, scope.unit);
         if (textPath !== undefined) {
             writeOwnFile(textPath, args.text.output ?? "", rendered);
         } else {
@@ -176,15 +215,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
     writeReports(
         args.reports.filter((r) => r.format !== "json"),
-        { checks: [report], sources: run.sources },
+        { checks: [report], sources: new Map(sources) },
         io,
     );
     const written = [...args.reports.map((r) => r.path), ...(args.text?.output !== undefined ? [args.text.output] : [])];
     for (const path of written.filter((p) => p !== "-")) {
         io.stderr.write(
-            `oidc-guard check: wrote ${showPath(resolve(io.cwd, path), io.cwd)} (${run.results.length} results: ` +
+            `oidc-guard ${command}: wrote ${showPath(resolve(io.cwd, path), io.cwd)} (${report.results.length} results: ` +
                 `${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.error} error)\n`,
         );
     }
-    return code;
 }

@@ -7,6 +7,7 @@
  * with `exact: false`.
  */
 import type { FindingLocation } from "oidc-guard-policypack/analysis";
+import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from "yaml";
 
 /** A 1-based line and column (columns in UTF-16 code units, SARIF's default `columnKind`). */
 export interface SourcePosition {
@@ -20,6 +21,11 @@ export interface SourcePosition {
 export interface LocateQuery {
     urn?: string;
     location?: FindingLocation;
+    /**
+     * The line a resource is declared on and its name (CloudFormation logical id): the resource is the object under
+     * the key `name` on that line. Used instead of `urn`.
+     */
+    declared?: { line: number; name: string };
 }
 
 type JsonNode =
@@ -126,6 +132,38 @@ export function parseJsonWithPositions(text: string): JsonNode | null {
         if (e instanceof JsonSyntaxError || e instanceof SyntaxError) return null;
         throw e;
     }
+}
+
+/**
+ * A YAML document (a CloudFormation template) as the same position tree as JSON. Tags (`!Ref`, `!Sub`, …) are kept
+ * as the scalar or collection they tag: only positions matter here. Null when the text is not a YAML mapping.
+ */
+export function parseYamlWithPositions(text: string): JsonNode | null {
+    let doc;
+    try {
+        doc = parseDocument(text, { prettyErrors: false });
+    } catch {
+        return null;
+    }
+    if (doc.errors.length > 0 || !isMap(doc.contents)) return null;
+    const convert = (node: unknown, depth: number): JsonNode => {
+        const n = node as YamlNode | null;
+        const range = n?.range ?? [0, 0, 0];
+        if (depth > MAX_DEPTH) return { kind: "scalar", start: range[0], end: range[1] };
+        if (isMap(n)) {
+            const entries: { key: string; keyStart: number; value: JsonNode }[] = [];
+            for (const pair of n.items) {
+                const key = pair.key as YamlNode | null;
+                if (!isScalar(key)) continue;
+                entries.push({ key: String(key.value), keyStart: key.range?.[0] ?? range[0], value: convert(pair.value, depth + 1) });
+            }
+            return { kind: "object", start: range[0], end: range[1], entries };
+        }
+        if (isSeq(n)) return { kind: "array", start: range[0], end: range[1], items: n.items.map((i) => convert(i, depth + 1)) };
+        if (isScalar(n) && typeof n.value === "string") return { kind: "string", start: range[0], end: range[1], value: n.value };
+        return { kind: "scalar", start: range[0], end: range[1] };
+    };
+    return convert(doc.contents, 0);
 }
 
 /** Maps string offsets to 1-based line/column. */
@@ -242,17 +280,45 @@ export class SourceFile {
     private readonly lines: LineIndex;
     private resources: Map<string, { node: JsonNode; at: number }> | undefined;
     constructor(readonly text: string) {
-        this.root = parseJsonWithPositions(text);
+        this.root =
+            parseJsonWithPositions(text) ??
+            (/^(?:AWSTemplateFormatVersion|Resources)[ \t]*:/m.test(text) ? parseYamlWithPositions(text) : null);
         this.lines = new LineIndex(text);
+    }
+
+    /** The object declared under `name` on `line` (a CloudFormation resource), and the offset of its key. */
+    private declaredAt(declared: { line: number; name: string }): { node: JsonNode; at: number } | undefined {
+        if (!this.root) return undefined;
+        const stack: JsonNode[] = [this.root];
+        while (stack.length > 0) {
+            const node = stack.pop()!;
+            if (node.kind === "object") {
+                for (const e of node.entries) {
+                    if (e.key === declared.name && this.lines.at(e.keyStart, false).line === declared.line) {
+                        return { node: e.value, at: e.keyStart };
+                    }
+                    stack.push(e.value);
+                }
+            } else if (node.kind === "array") stack.push(...node.items);
+        }
+        return undefined;
     }
 
     /** The position of a finding (or of the resource, when `location` is absent). Never throws. */
     locate(query: LocateQuery): SourcePosition {
-        const fallback: SourcePosition = { line: 1, column: 1, exact: false };
-        if (!this.root) return this.locateText(query) ?? fallback;
+        const fallback: SourcePosition = query.declared
+            ? { line: query.declared.line, column: 1, exact: false }
+            : { line: 1, column: 1, exact: false };
+        if (!this.root) return query.declared ? fallback : (this.locateText(query) ?? fallback);
         let scope: JsonNode = this.root;
         let anchor = fallback;
-        if (query.urn !== undefined) {
+        if (query.declared) {
+            const res = this.declaredAt(query.declared);
+            if (!res) return fallback;
+            scope = res.node;
+            anchor = this.lines.at(res.at, false);
+            if (!query.location) return { ...anchor, exact: true };
+        } else if (query.urn !== undefined) {
             this.resources ??= indexStringProperties(this.root);
             const res = this.resources.get(query.urn);
             if (!res) return fallback;
@@ -268,10 +334,14 @@ export class SourceFile {
     }
 
     /** The statement at `index` of the (only) trust policy in scope, pretty-printed; undefined when not found. */
-    statement(query: { urn?: string; statementIndex: number }): string | undefined {
+    statement(query: { urn?: string; declared?: { line: number; name: string }; statementIndex: number }): string | undefined {
         if (!this.root) return undefined;
         let scope: JsonNode = this.root;
-        if (query.urn !== undefined) {
+        if (query.declared) {
+            const res = this.declaredAt(query.declared);
+            if (!res) return undefined;
+            scope = res.node;
+        } else if (query.urn !== undefined) {
             this.resources ??= indexStringProperties(this.root);
             const res = this.resources.get(query.urn);
             if (!res) return undefined;

@@ -146,8 +146,12 @@ export function ruleFor(id: string, finding?: Pick<Finding, "severity" | "remedi
 
 function kindOf(result: CheckResult): ReportEntry["kind"] {
     const type = result.target.resource?.type;
-    if (type === undefined || /iam[:/].*role/i.test(type)) return "role";
-    if ((PROVIDER_TYPES as readonly string[]).includes(type)) return "provider";
+    if (type === undefined || /iam[:/_].*role/i.test(type)) return "role";
+    // Pulumi's types, CloudFormation's AWS::IAM::OIDCProvider and CDK's Custom::AWSCDKOpenIdConnectProvider,
+    // Terraform's aws_iam_openid_connect_provider.
+    if ((PROVIDER_TYPES as readonly string[]).includes(type) || /oidc.?provider|open.?id.?connect.?provider/i.test(type)) {
+        return "provider";
+    }
     return "resource";
 }
 
@@ -191,15 +195,17 @@ function checkEntry(result: CheckResult, sources: Map<string, SourceFile | null>
         sources.set(file, source);
     }
     const urn = result.target.resource?.urn;
+    const line = result.target.line;
+    const declared = line !== undefined && result.target.resource ? { line, name: result.target.resource.name } : undefined;
     const findings = [...result.findings];
     const extra = implicitFinding(result);
     if (extra) findings.push(extra);
     const reportFindings: ReportFinding[] = findings.map((f) => {
         const rf: ReportFinding = { ...f, rule: ruleFor(f.ruleId, f) };
         if (source) {
-            rf.position = source.locate({ urn, location: f.location });
+            rf.position = source.locate({ urn, location: f.location, ...(declared ? { declared } : {}) });
             if (f.location.statementIndex !== undefined) {
-                const st = source.statement({ urn, statementIndex: f.location.statementIndex });
+                const st = source.statement({ urn, statementIndex: f.location.statementIndex, ...(declared ? { declared } : {}) });
                 if (st !== undefined) rf.statement = redactText(st);
             }
         }
@@ -226,7 +232,7 @@ function checkEntry(result: CheckResult, sources: Map<string, SourceFile | null>
         entry.resourceType = result.target.resource.type;
     }
     if (origin !== undefined) entry.origin = origin;
-    if (source) entry.position = source.locate({ urn });
+    if (source) entry.position = source.locate({ urn, ...(declared ? { declared } : {}) });
     return entry;
 }
 

@@ -45,8 +45,12 @@ function descriptor(rule: RuleMeta): Record<string, unknown> {
     };
 }
 
-/** A relative path as a URI reference (each segment percent-encoded); absolute paths become `file://` URIs. */
+/**
+ * A relative path as a URI reference (each segment percent-encoded); absolute paths become `file://` URIs; a target
+ * that already is a URI (`aws://<account>` from `scan aws`) is kept.
+ */
 export function fileUri(path: string): { uri: string; uriBaseId?: string } {
+    if (/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(path)) return { uri: path };
     const posix = path.replace(/\\/g, "/");
     const encoded = posix
         .split("/")

@@ -1,0 +1,506 @@
+/**
+ * CloudFormation templates (JSON or YAML, as written by hand or by `cdk synth`): every `AWS::IAM::Role`'s
+ * `AssumeRolePolicyDocument` and every `AWS::IAM::OIDCProvider`.
+ *
+ * Intrinsic functions are resolved where the template itself decides them (CloudFormation User Guide, "Intrinsic
+ * function reference" and "Pseudo parameters reference"):
+ * - `Ref` to a parameter with a `Default` gives the default (a note says so: a deployment may override it);
+ *   `Ref`/`Fn::GetAtt …Arn` of an `AWS::IAM::OIDCProvider` in the same template gives its ARN,
+ *   `arn:<partition>:iam::<account>:oidc-provider/<url host+path>`;
+ * - `Fn::Sub` (both forms), `Fn::Join`, `Fn::Select`, `Fn::Split`, `Fn::FindInMap`, `Fn::Base64`;
+ * - pseudo parameters `AWS::Partition` (`aws`), `AWS::URLSuffix` and `AWS::AccountId`, read as the placeholder account
+ *   {@link PLACEHOLDER_ACCOUNT}: the account in a provider ARN does not decide whether a Pulumi token gets in;
+ * - `Fn::If`: both branches are considered (each condition a trust policy depends on is taken true and false, and the
+ *   worst outcome is the verdict), since conditions usually depend on parameters a deployment chooses.
+ * Everything else (`Fn::ImportValue`, `Fn::GetAZs`, `Fn::Cidr`, `Ref` to a parameter without a default or to another
+ * resource, `AWS::StackName`, …) is unknown: it is replaced by the engine's unknown sentinel, so the analysis gives
+ * `unknown` (never `pass`) when such a value is part of the trust policy.
+ */
+import { UNKNOWN_SENTINELS } from "oidc-guard-policypack/analysis";
+import { LineCounter, parseDocument, isMap, isScalar, type Node as YamlNode, type ScalarTag, type CollectionTag, type YAMLMap, type YAMLSeq } from "yaml";
+import { parseJsonWithPositions } from "../report/locate.js";
+import type { CheckTarget } from "../results.js";
+import type { ExtractedInput, ProviderItem, RoleItem } from "./inputs.js";
+
+/** The account a provider ARN gets when the template builds it from `${AWS::AccountId}`. */
+export const PLACEHOLDER_ACCOUNT = "123456789012";
+const UNKNOWN = UNKNOWN_SENTINELS[0]!;
+/** `AWS::NoValue`: removes the property or list element it stands for. */
+const NO_VALUE: unique symbol = Symbol("AWS::NoValue");
+/** At most this many conditions are enumerated per trust policy (2^n variants); more make the `Fn::If`s unknown. */
+const MAX_CONDITIONS = 4;
+/** Intrinsics nested deeper than this are unknown (fails closed on pathological templates). */
+const MAX_DEPTH = 64;
+
+type Rec = Record<string, unknown>;
+
+/** OIDC provider resource types and the property holding their client IDs. */
+const PROVIDER_CLIENT_IDS: Readonly<Record<string, string>> = {
+    "AWS::IAM::OIDCProvider": "ClientIdList",
+    // aws-cdk-lib `iam.OpenIdConnectProvider` (L2) is a custom resource with these properties.
+    "Custom::AWSCDKOpenIdConnectProvider": "ClientIDList",
+};
+
+function isRecord(v: unknown): v is Rec {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The short-form tags and the long form each stands for. */
+const SHORT_TAGS: readonly (readonly [string, string])[] = [
+    ["Ref", "Ref"],
+    ["Sub", "Fn::Sub"],
+    ["GetAtt", "Fn::GetAtt"],
+    ["Join", "Fn::Join"],
+    ["If", "Fn::If"],
+    ["Select", "Fn::Select"],
+    ["Split", "Fn::Split"],
+    ["FindInMap", "Fn::FindInMap"],
+    ["Equals", "Fn::Equals"],
+    ["Not", "Fn::Not"],
+    ["And", "Fn::And"],
+    ["Or", "Fn::Or"],
+    ["Condition", "Condition"],
+    ["ImportValue", "Fn::ImportValue"],
+    ["GetAZs", "Fn::GetAZs"],
+    ["Base64", "Fn::Base64"],
+    ["Cidr", "Fn::Cidr"],
+    ["Transform", "Fn::Transform"],
+    ["Length", "Fn::Length"],
+    ["ToJsonString", "Fn::ToJsonString"],
+];
+
+/** YAML custom tags: `!Ref x` → `{Ref: "x"}`, `!GetAtt a.b` → `{"Fn::GetAtt": ["a", "b"]}`, `!If [c, a, b]` → `{"Fn::If": [...]}`. */
+export const CFN_YAML_TAGS: (ScalarTag | CollectionTag)[] = SHORT_TAGS.flatMap(([short, long]) => {
+    const tag = `!${short}`;
+    const scalar: ScalarTag = {
+        tag,
+        resolve: (s: string) => {
+            if (long === "Fn::GetAtt") {
+                const dot = s.indexOf(".");
+                return { [long]: dot < 0 ? [s] : [s.slice(0, dot), s.slice(dot + 1)] };
+            }
+            return { [long]: s };
+        },
+    };
+    const seq: CollectionTag = {
+        tag,
+        collection: "seq",
+        resolve: (node) => ({ [long]: (node as YAMLSeq).toJSON() as unknown }),
+    };
+    const map: CollectionTag = {
+        tag,
+        collection: "map",
+        resolve: (node) => ({ [long]: (node as YAMLMap).toJSON() as unknown }),
+    };
+    return [scalar, seq, map];
+});
+
+/** True for a CloudFormation template (or `cdk synth` output): a `Resources` map of `{Type: "<ns>::…"}` entries. */
+export function isCloudFormationTemplate(doc: unknown): boolean {
+    if (!isRecord(doc) || !isRecord(doc.Resources)) return false;
+    const resources = Object.values(doc.Resources);
+    if (typeof doc.AWSTemplateFormatVersion === "string" && resources.length === 0) return true;
+    return (
+        resources.length > 0 &&
+        resources.every((r) => isRecord(r) && typeof r.Type === "string") &&
+        resources.some((r) => /^[A-Za-z0-9]+::/.test((r as Rec).Type as string))
+    );
+}
+
+/** A cheap look at text that is not JSON: could it be a YAML CloudFormation template? */
+export function looksLikeYamlTemplate(text: string): boolean {
+    return /^(?:AWSTemplateFormatVersion|Resources)[ \t]*:/m.test(text);
+}
+
+/** The result of reading a YAML template: the value and the line of each resource's logical id. */
+export type YamlTemplate =
+    | { ok: true; value: unknown; resourceLines: Map<string, number> }
+    | { ok: false; message: string; line: number; column: number };
+
+/** Parses YAML with CloudFormation's short-form tags. Aliases are bounded by the library (maxAliasCount 100). */
+export function parseYamlTemplate(text: string): YamlTemplate {
+    const lineCounter = new LineCounter();
+    let doc;
+    try {
+        doc = parseDocument(text, { customTags: CFN_YAML_TAGS, lineCounter, prettyErrors: false, uniqueKeys: true });
+    } catch (e) {
+        return { ok: false, message: e instanceof Error ? e.message : String(e), line: 1, column: 1 };
+    }
+    const err = doc.errors[0];
+    if (err) {
+        const pos = lineCounter.linePos(err.pos[0]);
+        return { ok: false, message: err.message.split("\n")[0] ?? "invalid YAML", line: pos.line, column: pos.col };
+    }
+    let value: unknown;
+    try {
+        value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+        return { ok: false, message: e instanceof Error ? e.message : String(e), line: 1, column: 1 };
+    }
+    const resourceLines = new Map<string, number>();
+    const resources = isMap(doc.contents) ? doc.contents.get("Resources", true) : undefined;
+    if (isMap(resources)) {
+        for (const pair of resources.items) {
+            const key = pair.key as YamlNode | null;
+            if (isScalar(key) && typeof key.value === "string" && key.range) {
+                resourceLines.set(key.value, lineCounter.linePos(key.range[0]).line);
+            }
+        }
+    }
+    return { ok: true, value, resourceLines };
+}
+
+/** Lines of each resource's logical id in a JSON template. */
+export function jsonResourceLines(text: string): Map<string, number> {
+    const lines = new Map<string, number>();
+    const root = parseJsonWithPositions(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    if (root?.kind !== "object") return lines;
+    const resources = root.entries.find((e) => e.key === "Resources")?.value;
+    if (resources?.kind !== "object") return lines;
+    const offset = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    const starts = lineStarts(text);
+    for (const e of resources.entries) {
+        if (!lines.has(e.key)) lines.set(e.key, lineOf(starts, e.keyStart + offset));
+    }
+    return lines;
+}
+
+function lineStarts(text: string): number[] {
+    const starts = [0];
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+    return starts;
+}
+
+function lineOf(starts: number[], offset: number): number {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if ((starts[mid] ?? 0) <= offset) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo + 1;
+}
+
+/** What resolving one value found out, for the notes of its result. */
+interface Resolution {
+    /** Parameters taken at their default. */
+    defaults: Set<string>;
+    /** Intrinsics that stay unknown, described (`Fn::ImportValue`, `Ref AWS::StackName`, …). */
+    unknowns: Set<string>;
+    /** Conditions `Fn::If` asked for that have no assignment (too many to enumerate). */
+    conditions: Set<string>;
+    /** Whether `${AWS::AccountId}` was read as the placeholder account. */
+    account: boolean;
+}
+
+function newResolution(): Resolution {
+    return { defaults: new Set(), unknowns: new Set(), conditions: new Set(), account: false };
+}
+
+class Template {
+    readonly parameters: Rec;
+    readonly mappings: Rec;
+    readonly resources: Rec;
+    constructor(doc: Rec) {
+        this.parameters = isRecord(doc.Parameters) ? doc.Parameters : {};
+        this.mappings = isRecord(doc.Mappings) ? doc.Mappings : {};
+        this.resources = isRecord(doc.Resources) ? doc.Resources : {};
+    }
+
+    /**
+     * The ARN an OIDC provider of this template gets (`AWS::IAM::OIDCProvider`, or CDK's
+     * `Custom::AWSCDKOpenIdConnectProvider`, whose `Ref` is the ARN too), or undefined when its URL is not known.
+     */
+    providerArn(logicalId: string, res: Resolution, depth: number): string | undefined {
+        const r = this.resources[logicalId];
+        if (!isRecord(r) || typeof r.Type !== "string" || !(r.Type in PROVIDER_CLIENT_IDS)) return undefined;
+        const props = isRecord(r.Properties) ? r.Properties : {};
+        const url = this.resolve(props.Url, res, new Map(), depth + 1);
+        if (typeof url !== "string" || url.includes(UNKNOWN)) return undefined;
+        res.account = true;
+        const hostPath = url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/\/+$/, "");
+        return `arn:aws:iam::${PLACEHOLDER_ACCOUNT}:oidc-provider/${hostPath}`;
+    }
+
+    private ref(name: string, res: Resolution, depth: number): unknown {
+        switch (name) {
+            case "AWS::Partition":
+                return "aws";
+            case "AWS::URLSuffix":
+                return "amazonaws.com";
+            case "AWS::AccountId":
+                res.account = true;
+                return PLACEHOLDER_ACCOUNT;
+            case "AWS::NoValue":
+                return NO_VALUE;
+        }
+        if (name.startsWith("AWS::")) {
+            res.unknowns.add(`Ref ${name}`);
+            return UNKNOWN;
+        }
+        const param = this.parameters[name];
+        if (isRecord(param)) {
+            if (typeof param.Type === "string" && param.Type.startsWith("AWS::SSM::Parameter::Value<")) {
+                // The default names an SSM parameter; its value is read at deployment.
+                res.unknowns.add(`Ref ${name} (an SSM parameter value)`);
+                return UNKNOWN;
+            }
+            if (param.Default === undefined) {
+                res.unknowns.add(`Ref ${name} (a parameter without a default)`);
+                return UNKNOWN;
+            }
+            res.defaults.add(name);
+            const type = typeof param.Type === "string" ? param.Type : "String";
+            const value = typeof param.Default === "number" || typeof param.Default === "boolean" ? String(param.Default) : param.Default;
+            if (/^(?:CommaDelimitedList|List<)/.test(type) && typeof value === "string") {
+                return value.split(",").map((s) => s.trim());
+            }
+            return value;
+        }
+        const arn = this.providerArn(name, res, depth);
+        if (arn !== undefined) return arn;
+        res.unknowns.add(`Ref ${name}`);
+        return UNKNOWN;
+    }
+
+    /**
+     * Resolves intrinsics in `v`. `branches` says which way each condition goes; a condition it does not list
+     * makes its `Fn::If` unknown. Unknown parts become the unknown sentinel (inside strings: the whole string
+     * carries it).
+     */
+    resolve(v: unknown, res: Resolution, branches: ReadonlyMap<string, boolean>, depth = 0): unknown {
+        if (depth > MAX_DEPTH) {
+            res.unknowns.add("intrinsics nested too deeply");
+            return UNKNOWN;
+        }
+        if (Array.isArray(v)) {
+            const out: unknown[] = [];
+            for (const e of v) {
+                const r = this.resolve(e, res, branches, depth + 1);
+                if (r !== NO_VALUE) out.push(r);
+            }
+            return out;
+        }
+        if (!isRecord(v)) return v;
+        const keys = Object.keys(v);
+        if (keys.length === 1) {
+            const key = keys[0]!;
+            const arg = v[key];
+            if (key === "Ref" && typeof arg === "string") return this.ref(arg, res, depth);
+            if (key.startsWith("Fn::")) return this.intrinsic(key, arg, res, branches, depth);
+        }
+        const out: Rec = {};
+        for (const k of keys) {
+            const r = this.resolve(v[k], res, branches, depth + 1);
+            if (r !== NO_VALUE) out[k] = r;
+        }
+        return out;
+    }
+
+    private intrinsic(fn: string, arg: unknown, res: Resolution, branches: ReadonlyMap<string, boolean>, depth: number): unknown {
+        const sub = (x: unknown): unknown => this.resolve(x, res, branches, depth + 1);
+        const unknown = (why: string): string => {
+            res.unknowns.add(why);
+            return UNKNOWN;
+        };
+        switch (fn) {
+            case "Fn::GetAtt": {
+                const parts = Array.isArray(arg) ? arg.map(sub) : typeof arg === "string" ? arg.split(".") : [];
+                const [id, attr] = parts;
+                if (typeof id === "string" && attr === "Arn") {
+                    const arn = this.providerArn(id, res, depth);
+                    if (arn !== undefined) return arn;
+                }
+                return unknown(`Fn::GetAtt ${parts.map(String).join(".")}`);
+            }
+            case "Fn::Sub": {
+                let template: unknown;
+                let vars: Rec = {};
+                if (typeof arg === "string") template = arg;
+                else if (Array.isArray(arg) && typeof arg[0] === "string") {
+                    template = arg[0];
+                    vars = isRecord(arg[1]) ? arg[1] : {};
+                }
+                if (typeof template !== "string") return unknown("Fn::Sub with an unexpected argument");
+                return template.replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
+                    if (name.startsWith("!")) return `\${${name.slice(1)}}`;
+                    let value: unknown;
+                    if (name in vars) value = sub(vars[name]);
+                    else if (name.includes(".") && !name.startsWith("AWS::")) {
+                        const dot = name.indexOf(".");
+                        value = this.intrinsic("Fn::GetAtt", [name.slice(0, dot), name.slice(dot + 1)], res, branches, depth + 1);
+                    } else value = this.ref(name, res, depth + 1);
+                    if (typeof value === "string") return value;
+                    if (typeof value === "number" || typeof value === "boolean") return String(value);
+                    res.unknowns.add(`Fn::Sub variable ${whole}`);
+                    return UNKNOWN;
+                });
+            }
+            case "Fn::Join": {
+                if (!Array.isArray(arg) || typeof arg[0] !== "string") return unknown("Fn::Join with an unexpected argument");
+                const list = sub(arg[1]);
+                if (!Array.isArray(list)) return unknown("Fn::Join of a list that is not known");
+                return list.map((e) => (typeof e === "string" || typeof e === "number" ? String(e) : UNKNOWN)).join(arg[0]);
+            }
+            case "Fn::Select": {
+                if (!Array.isArray(arg)) return unknown("Fn::Select with an unexpected argument");
+                const index = Number(sub(arg[0]));
+                const list = sub(arg[1]);
+                if (!Array.isArray(list) || !Number.isInteger(index) || index < 0 || index >= list.length) {
+                    return unknown("Fn::Select of a list that is not known");
+                }
+                return list[index];
+            }
+            case "Fn::Split": {
+                if (!Array.isArray(arg) || typeof arg[0] !== "string") return unknown("Fn::Split with an unexpected argument");
+                const s = sub(arg[1]);
+                if (typeof s !== "string" || s.includes(UNKNOWN)) return unknown("Fn::Split of a string that is not known");
+                return s.split(arg[0]);
+            }
+            case "Fn::FindInMap": {
+                if (!Array.isArray(arg) || arg.length < 3) return unknown("Fn::FindInMap with an unexpected argument");
+                const [m, k1, k2] = arg.slice(0, 3).map(sub);
+                const map = typeof m === "string" ? this.mappings[m] : undefined;
+                const level = isRecord(map) && typeof k1 === "string" ? map[k1] : undefined;
+                const value = isRecord(level) && typeof k2 === "string" ? level[k2] : undefined;
+                if (value === undefined) return unknown("Fn::FindInMap of keys that are not known");
+                return value;
+            }
+            case "Fn::Base64": {
+                const s = sub(arg);
+                if (typeof s !== "string" || s.includes(UNKNOWN)) return unknown("Fn::Base64 of a string that is not known");
+                return Buffer.from(s, "utf8").toString("base64");
+            }
+            case "Fn::If": {
+                if (!Array.isArray(arg) || arg.length !== 3 || typeof arg[0] !== "string") {
+                    return unknown("Fn::If with an unexpected argument");
+                }
+                const taken = branches.get(arg[0]);
+                if (taken === undefined) {
+                    res.conditions.add(arg[0]);
+                    return unknown(`Fn::If ${arg[0]}`);
+                }
+                return sub(taken ? arg[1] : arg[2]);
+            }
+            default:
+                return unknown(fn);
+        }
+    }
+}
+
+/** Names of the conditions the `Fn::If`s inside `v` test. */
+function conditionsIn(v: unknown, out: Set<string>, depth = 0): Set<string> {
+    if (depth > MAX_DEPTH) return out;
+    if (Array.isArray(v)) {
+        for (const e of v) conditionsIn(e, out, depth + 1);
+    } else if (isRecord(v)) {
+        const ifArg = v["Fn::If"];
+        if (Array.isArray(ifArg) && typeof ifArg[0] === "string") out.add(ifArg[0]);
+        for (const e of Object.values(v)) conditionsIn(e, out, depth + 1);
+    }
+    return out;
+}
+
+function notesOf(res: Resolution): string[] {
+    const notes: string[] = [];
+    if (res.defaults.size > 0) {
+        notes.push(
+            `parameter${res.defaults.size > 1 ? "s" : ""} ${[...res.defaults].join(", ")} taken at ${res.defaults.size > 1 ? "their defaults" : "its default"} (a deployment may pass other values)`,
+        );
+    }
+    if (res.account) notes.push(`the provider ARN's account is read as ${PLACEHOLDER_ACCOUNT} (the account does not decide the verdict)`);
+    if (res.unknowns.size > 0) {
+        notes.push(`decided only at deployment, so unknown here: ${[...res.unknowns].sort().join("; ")}`);
+    }
+    return notes;
+}
+
+/** Every combination of true/false for `names`. */
+function assignments(names: readonly string[]): Map<string, boolean>[] {
+    let out: Map<string, boolean>[] = [new Map<string, boolean>()];
+    for (const n of names) {
+        out = out.flatMap((m) => [new Map<string, boolean>([...m, [n, true]]), new Map<string, boolean>([...m, [n, false]])]);
+    }
+    return out;
+}
+
+/**
+ * Reads the roles and OIDC providers of a template. `lines` maps logical ids to the line they are declared on.
+ */
+export function fromTemplate(file: string, doc: Rec, lines: ReadonlyMap<string, number>): ExtractedInput {
+    const template = new Template(doc);
+    const roles: RoleItem[] = [];
+    const providers: ProviderItem[] = [];
+    const ids = Object.keys(template.resources);
+    for (const id of ids) {
+        const r = template.resources[id];
+        if (!isRecord(r)) continue;
+        const line = lines.get(id);
+        const target: CheckTarget = {
+            file,
+            resource: { urn: id, type: typeof r.Type === "string" ? r.Type : "", name: id },
+            ...(line !== undefined ? { line } : {}),
+        };
+        const props = isRecord(r.Properties) ? r.Properties : {};
+        if (r.Type === "AWS::IAM::Role") {
+            const raw = props.AssumeRolePolicyDocument;
+            const item: RoleItem = { target, trustPolicy: undefined, property: "AssumeRolePolicyDocument" };
+            if (raw !== undefined) {
+                const conditions = [...conditionsIn(raw, new Set())].sort();
+                const enumerated = conditions.length <= MAX_CONDITIONS ? conditions : [];
+                const variants = assignments(enumerated).map((branches) => {
+                    const res = newResolution();
+                    const trustPolicy = template.resolve(raw, res, branches);
+                    const assumption = [...branches].map(([c, b]) => `condition ${c} ${b ? "true" : "false"}`).join(", ");
+                    return { assumption, trustPolicy: trustPolicy === NO_VALUE ? undefined : trustPolicy, notes: notesOf(res) };
+                });
+                if (variants.length === 1) {
+                    item.trustPolicy = variants[0]!.trustPolicy;
+                    if (variants[0]!.notes.length > 0) item.notes = variants[0]!.notes;
+                } else {
+                    item.trustPolicy = variants[0]!.trustPolicy;
+                    item.variants = variants;
+                }
+            }
+            roles.push(item);
+        } else if (typeof r.Type === "string" && r.Type in PROVIDER_CLIENT_IDS) {
+            const res = newResolution();
+            const branches = new Map<string, boolean>();
+            const url = template.resolve(props.Url, res, branches);
+            const clientIds = template.resolve(props[PROVIDER_CLIENT_IDS[r.Type]!], res, branches);
+            const arn = template.providerArn(id, newResolution(), 0);
+            providers.push({
+                target,
+                url: url === NO_VALUE ? undefined : url,
+                clientIds: clientIds === NO_VALUE ? undefined : clientIds ?? [],
+                arn: arn ?? null,
+                ...(notesOf(res).length > 0 ? { notes: notesOf(res) } : {}),
+            });
+        }
+    }
+    const transforms = (Array.isArray(doc.Transform) ? doc.Transform : doc.Transform !== undefined ? [doc.Transform] : [])
+        .map((t) => (typeof t === "string" ? t : isRecord(t) && typeof t.Name === "string" ? t.Name : "a macro"));
+    return {
+        kind: "cloudformation",
+        roles,
+        providers,
+        stackScoped: true,
+        entries: ids.length,
+        ...(transforms.length > 0
+            ? {
+                  notes: [
+                      `the template uses Transform ${transforms.join(", ")}: resources the transform generates (such as the roles of ` +
+                          "AWS::Serverless functions) are not in it and were not checked; check the processed template " +
+                          "(`aws cloudformation get-template --template-stage Processed`) or the deployed account (`oidc-guard scan aws`)",
+                  ],
+              }
+            : {}),
+        unknownSource: {
+            when: "decided only when the stack is deployed",
+            remediation:
+                "Give the parameter a Default or reference the provider from the same template; or check the deployed role: " +
+                "`oidc-guard scan aws`, or `aws iam get-role --role-name <name> | oidc-guard check -`.",
+        },
+    };
+}
