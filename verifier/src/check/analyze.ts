@@ -16,7 +16,7 @@ import {
     type Verdict,
 } from "oidc-guard-policypack/analysis";
 import type { CheckResult, CheckTarget } from "../results.js";
-import type { InputFile } from "./files.js";
+import type { InputFile, SkippedFile } from "./files.js";
 import { extractInput, type InputKind, type ProviderItem, type RoleItem } from "./inputs.js";
 import { describeJsonProblem, parseJson } from "./json.js";
 import { errnoMessage } from "./options.js";
@@ -38,6 +38,8 @@ export interface CheckRun {
     stats: { roles: number; providers: number; analyses: number };
     /** The text of every file read, by its shown name: reports use it for line numbers. */
     sources: Map<string, string>;
+    /** Files found by a directory walk and left out (results of earlier runs), with the reason. */
+    skipped: SkippedFile[];
 }
 
 const VERDICT_RANK: Record<Verdict, number> = { pass: 0, unknown: 1, fail: 2, error: 3 };
@@ -132,6 +134,7 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
         files: [],
         stats: { roles: 0, providers: 0, analyses: 0 },
         sources: new Map(),
+        skipped: [],
     };
     const cache = new Map<string, TrustAnalysis | { thrown: unknown }>();
 
@@ -198,7 +201,9 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
                     ],
                 });
             }
-            continue; // found by walking a directory: an earlier run's --output; skip it silently
+            // Found by walking a directory: an earlier run's --output. Left out, and the summary says so.
+            run.skipped.push({ file: f.shown, reason: "an oidc-guard check result (holds only tool, results, summary)" });
+            continue;
         }
         if (input.kind === "unrecognized") {
             run.results.push({

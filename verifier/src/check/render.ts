@@ -39,7 +39,12 @@ export function summaryText(summary: Record<Verdict, number>): string {
  * The text report: a table (target, verdict, finding, a token that gets in), then the details of every target
  * that did not pass (message, path, fix, notes), then one summary line.
  */
-export function renderText(report: CheckReport, colour: boolean, fileCount: number): string {
+export function renderText(
+    report: CheckReport,
+    colour: boolean,
+    fileCount: number,
+    skipped: readonly { file: string; reason: string }[] = [],
+): string {
     const paint: Paint = colour ? (code, s) => `\u001b[${code}m${s}\u001b[0m` : (_code, s) => s;
     const rows: [string, Verdict, string, string][] = [];
     for (const r of report.results) {
@@ -93,6 +98,7 @@ export function renderText(report: CheckReport, colour: boolean, fileCount: numb
         "",
         `${total} target${total === 1 ? "" : "s"} in ${fileCount} file${fileCount === 1 ? "" : "s"}: ${summaryText(report.summary)}`,
     );
+    for (const s of skipped) lines.push(`skipped ${s.file}: ${s.reason}`);
     return `${lines.join("\n")}\n`;
 }
 

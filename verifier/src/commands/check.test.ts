@@ -3,7 +3,7 @@
  * sees them) with a captured io, over the bundled fixtures and small files written to a temporary directory.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -597,5 +597,38 @@ describe("npm start demo", () => {
         assert.match(c.out(), /TARGET\s+VERDICT/);
         assert.match(c.out(), /oidc-guard check exited 1: some roles fail or cannot be decided/);
         assert.match(c.out(), /demo finished: exit status 0/);
+    });
+});
+
+describe("oidc-guard check: inputs and outputs never overlap", () => {
+    it("refuses a report output that is also an input (exit 2), and leaves the input untouched", async () => {
+        const bad = file("overlap/bad.json", audOnlyPolicy());
+        const good = file("overlap/good.json", pinnedPolicy());
+        const original = readFileSync(bad, "utf8");
+        const r = await check([bad, good, "--org", "acme", "--sarif", bad]);
+        assert.equal(r.code, 2);
+        assert.match(r.err, /bad\.json is both an input and a report output of this run/);
+        assert.equal(readFileSync(bad, "utf8"), original);
+        // The same file through a symbolic link, and as --output of the text table.
+        symlinkSync(bad, join(tmp, "overlap", "alias.json"));
+        const viaLink = await check([bad, "--org", "acme", "--output", join(tmp, "overlap", "alias.json")]);
+        assert.equal(viaLink.code, 2);
+        assert.equal(readFileSync(bad, "utf8"), original);
+    });
+
+    it("a directory walk checks a file that carries result keys beside a trust policy, and says which files it skipped", async () => {
+        const dir = join(tmp, "walk-results");
+        const disguised = { ...audOnlyPolicy(), tool: { name: "oidc-guard" }, results: [] };
+        file("walk-results/disguised.json", disguised);
+        file("walk-results/old-result.json", { tool: { name: "oidc-guard", version: "0.1.0" }, results: [], summary: {} });
+        const r = await check([dir, "--org", "acme"]);
+        assert.equal(r.code, 1, "the trust policy inside is checked and fails");
+        assert.match(r.out, /walk-results\/disguised\.json\s+fail/);
+        assert.match(r.out, /skipped .*walk-results\/old-result\.json: an oidc-guard check result/);
+        assert.match(r.err, /skipped .*walk-results\/old-result\.json: an oidc-guard check result/);
+        // A walk that meets this run's own output leaves it out and says so.
+        const again = await check([dir, "--org", "acme", "--format", "json", "--output", join(dir, "old-result.json")]);
+        assert.equal(again.code, 1);
+        assert.match(again.err, /skipped .*old-result\.json: a report output of this run/);
     });
 });

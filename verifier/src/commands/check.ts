@@ -4,15 +4,15 @@
  * Exit 0: every target passes; 1: a target fails, is unknown or is malformed; 2: usage error or an input file
  * that cannot be read or parsed.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Verdict } from "oidc-guard-policypack/analysis";
 import { runCheck } from "../check/analyze.js";
-import { expandPaths, showPath } from "../check/files.js";
+import { expandPaths, showPath, type SkippedFile } from "../check/files.js";
 import { buildOptions, errnoMessage, readConfigFile, type ConfigSettings } from "../check/options.js";
 import { renderJson, renderText, useColour } from "../check/render.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
+import { writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportOutput } from "../report/index.js";
 import type { CheckReport } from "../results.js";
 import { toolInfo } from "../version.js";
@@ -129,8 +129,7 @@ function parseArgsMessage(e: unknown): string {
 
 function writeOwnFile(path: string, shown: string, text: string): void {
     try {
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, text);
+        writeOutputFile(path, text);
     } catch (e) {
         throw new CliError(`${shown}: cannot write: ${errnoMessage(e)}`, EXIT.usage);
     }
@@ -157,12 +156,16 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const outputs = [...args.reports.map((r) => r.path), ...(args.text?.output !== undefined ? [args.text.output] : [])]
         .filter((p) => p !== "-")
         .map((p) => resolve(io.cwd, p));
-    const files = expandPaths(args.paths, io.cwd, outputs);
+    const walkSkipped: SkippedFile[] = [];
+    const files = expandPaths(args.paths, io.cwd, outputs, walkSkipped);
+    for (const s of walkSkipped) io.stderr.write(`oidc-guard check: skipped ${s.file}: ${s.reason}\n`);
     if (files.length === 0) {
         throw new CliError("no input files left to check (report output files are not inputs)", EXIT.usage);
     }
 
     const run = runCheck(files, options);
+    for (const s of run.skipped) io.stderr.write(`oidc-guard check: skipped ${s.file}: ${s.reason}\n`);
+    const skipped = [...walkSkipped, ...run.skipped];
     for (const p of run.fileProblems) io.stderr.write(`oidc-guard check: ${p.file}: ${p.message}\n`);
 
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
@@ -183,7 +186,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (args.text) {
         const textPath = args.text.output !== undefined ? resolve(io.cwd, args.text.output) : undefined;
         const target = textPath !== undefined ? { isTTY: false } : io.stdout;
-        const rendered = renderText(report, useColour(target, io.env), run.files.length);
+        const rendered = renderText(report, useColour(target, io.env), run.files.length, skipped);
         if (textPath !== undefined) {
             writeOwnFile(textPath, args.text.output ?? "", rendered);
         } else {

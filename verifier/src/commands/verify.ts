@@ -4,10 +4,10 @@
  * codes only; the work is in ../verify/. Exit codes: 0 verified, 1 verification failed, 2 usage or configuration
  * error, 3 could not verify.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CliError, EXIT, type CliIO } from "../io.js";
+import { writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, renderReport, type ReportFormat } from "../report/index.js";
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, verifyEnvironments, type BatchOptions } from "../verify/batch.js";
 import { VerifyConfigError } from "../verify/errors.js";
@@ -265,8 +265,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
             } else {
                 const file = resolve(io.cwd, out.path);
                 try {
-                    mkdirSync(dirname(file), { recursive: true });
-                    writeFileSync(file, redactor.scrub(text));
+                    writeOutputFile(file, redactor.scrub(text));
                 } catch (e) {
                     throw new CliError(`${i === 0 ? "--output" : `--${out.format}`} ${out.path}: cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, EXIT.usage);
                 }

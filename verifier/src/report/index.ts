@@ -20,9 +20,10 @@
  *   (one self-contained page). Every string from the inputs is redacted before rendering (redact.ts).
  * - `loadResultFiles(paths, io)` reads result files for `oidc-guard report` (check, verify or merged, by shape).
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { readFileSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { CliError, EXIT, type CliIO } from "../io.js";
+import { writeOutputFile } from "../output.js";
 import type { CheckReport, VerifyBatchReport, VerifyReport } from "../results.js";
 import { renderHtml } from "./html.js";
 import { ResultShapeError, parseResultDocument } from "./input.js";
@@ -129,8 +130,8 @@ function reason(e: unknown): string {
 }
 
 /**
- * Renders and writes every output (the model is built once). Files are written whole (to a temporary name, then
- * renamed), their directories created as needed; `-` goes to `io.stdout`.
+ * Renders and writes every output (the model is built once). Regular files are replaced atomically (symbolic links
+ * followed), devices and FIFOs written in place (output.ts), directories created as needed; `-` goes to `io.stdout`.
  * @throws CliError (exit 2) naming the file when it cannot be written.
  */
 export function writeReports(outputs: readonly ReportOutput[], input: ReportInput | ReportModel, io: CliIO): void {
@@ -142,18 +143,9 @@ export function writeReports(outputs: readonly ReportOutput[], input: ReportInpu
             io.stdout.write(text);
             continue;
         }
-        const target = resolve(io.cwd, out.path);
-        const tmp = `${target}.${process.pid}.tmp`;
         try {
-            mkdirSync(dirname(target), { recursive: true });
-            writeFileSync(tmp, text, "utf8");
-            renameSync(tmp, target);
+            writeOutputFile(resolve(io.cwd, out.path), text);
         } catch (e) {
-            try {
-                rmSync(tmp, { force: true });
-            } catch {
-                // Nothing was created where the directory could not be.
-            }
             throw new CliError(`cannot write the ${out.format} report to '${out.path}': ${reason(e)}`, EXIT.usage);
         }
     }
