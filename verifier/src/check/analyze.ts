@@ -2,7 +2,6 @@
  * The work of `oidc-guard check`: read each input once, find its roles and providers, analyse each distinct trust
  * policy once, and turn everything into {@link CheckResult}s. Nothing here prints; the command renders the report.
  */
-import { readFileSync } from "node:fs";
 import {
     analyzeOidcProvider,
     analyzeStackAudiences,
@@ -18,7 +17,8 @@ import {
 import type { CheckResult, CheckTarget } from "../results.js";
 import type { InputFile, SkippedFile } from "./files.js";
 import { extractInput, type InputKind, type ProviderItem, type RoleItem } from "./inputs.js";
-import { describeJsonProblem, parseJson } from "./json.js";
+import { describeDuplicateKey, describeJsonProblem, findDuplicateKeys, parseJson, type DuplicateKey } from "./json.js";
+import { DEFAULT_MAX_INPUT_BYTES, InputReadError, readTextFile } from "../read.js";
 import { errnoMessage } from "./options.js";
 import { revealValue, type Unreadable } from "./values.js";
 
@@ -86,6 +86,21 @@ function canonical(v: unknown): string {
     return JSON.stringify(v) ?? "undefined";
 }
 
+/** A trust policy analysis that stops at document errors. */
+function errorAnalysis(findings: Finding[]): TrustAnalysis {
+    return { verdict: "error", findings, notes: [], admitted: [], usableFromPulumi: false };
+}
+
+/** One `error` finding per duplicated key (JSON keeps the last value; which one applies is ambiguous). */
+function duplicateFindings(duplicates: readonly DuplicateKey[]): Finding[] {
+    return duplicates.map((d) =>
+        documentFinding(
+            `The trust policy is ambiguous: ${describeDuplicateKey(d)}; JSON readers keep only one of the values, and which one IAM applies is not defined.`,
+            `Keep one "${d.key}" in that object (merge the two into one if both are meant to apply).`,
+        ),
+    );
+}
+
 /** Internal failures of the analysis are reported as verdict `error` on the target, never as a pass. */
 function internalError(what: string, e: unknown): { verdict: Verdict; findings: Finding[]; notes: string[] } {
     const message = e instanceof Error ? e.message : String(e);
@@ -127,7 +142,11 @@ function unreadableFindings(items: Unreadable[], property: string, what: string)
  * Checks the given files. `options` are passed to the analysis unchanged. Each distinct trust policy (by its text,
  * or by canonical JSON for objects) is analysed once; results are in file order, then resource order.
  */
-export function runCheck(files: readonly InputFile[], options: AnalysisOptions): CheckRun {
+export function runCheck(
+    files: readonly InputFile[],
+    options: AnalysisOptions,
+    limits: { maxInputBytes?: number } = {},
+): CheckRun {
     const run: CheckRun = {
         results: [],
         fileProblems: [],
@@ -139,6 +158,15 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
     const cache = new Map<string, TrustAnalysis | { thrown: unknown }>();
 
     const analyze = (doc: unknown): TrustAnalysis | { thrown: unknown } => {
+        // A document given as text is read by the CLI's JSON reader first: too deep or with a duplicated key, it is
+        // an error of its own (and is not cached under a key that would hide the duplicate).
+        if (typeof doc === "string" && doc.trimStart().startsWith("{")) {
+            const parsed = parseJson(doc);
+            if (!parsed.ok && parsed.problem.message.startsWith("nested deeper")) {
+                return errorAnalysis([documentFinding(`The trust policy is ${describeJsonProblem(parsed.problem)}.`, "Flatten the document: IAM policies nest a few levels at most.")]);
+            }
+            if (parsed.ok && parsed.duplicates.length > 0) return errorAnalysis(duplicateFindings(parsed.duplicates));
+        }
         const key = cacheKey(doc);
         let hit = cache.get(key);
         if (hit === undefined) {
@@ -156,22 +184,32 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
     for (const f of files) {
         let text: string;
         try {
-            text = readFileSync(f.path, "utf8");
+            text = readTextFile(f.path, limits.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES);
         } catch (e) {
-            const message = `cannot read: ${errnoMessage(e)}`;
+            // Too large (the limit is enforced while reading) or not UTF-8: the file's own problem, named.
+            const own = e instanceof InputReadError && e.reason !== "io" ? e.reason : undefined;
+            const message = own !== undefined ? (e as Error).message : `cannot read: ${errnoMessage(e)}`;
+            const fix =
+                own === "too-large"
+                    ? "Check that this is the file you meant; raise the limit with --max-input-mib if it is."
+                    : own === "invalid-utf8"
+                      ? "Save the file as UTF-8 (JSON is UTF-8; other encodings are not guessed)."
+                      : "Make the file readable, or leave it out.";
             run.fileProblems.push({ file: f.shown, message });
             run.files.push({ file: f.shown, kind: "unreadable" });
             run.results.push({
                 target: { file: f.shown },
                 verdict: "error",
-                findings: [documentFinding(`${f.shown}: ${message}.`, "Make the file readable, or leave it out.")],
+                findings: [documentFinding(`${f.shown}: ${message}.`, fix)],
             });
             continue;
         }
         run.sources.set(f.shown, text);
         const parsed = parseJson(text);
         if (!parsed.ok) {
-            const message = `not valid JSON: ${describeJsonProblem(parsed.problem)}`;
+            const message = parsed.problem.message.startsWith("nested deeper")
+                ? `too deeply nested to read: ${describeJsonProblem(parsed.problem)}`
+                : `not valid JSON: ${describeJsonProblem(parsed.problem)}`;
             run.fileProblems.push({ file: f.shown, message });
             run.files.push({ file: f.shown, kind: "invalid-json" });
             run.results.push({
@@ -349,7 +387,8 @@ function checkRole(
             revealed: undefined,
         };
     }
-    const analysis = analyze(value);
+    const duplicates = [...new Set([...findDuplicateKeys(role.trustPolicy), ...findDuplicateKeys(value)])];
+    const analysis = duplicates.length > 0 ? errorAnalysis(duplicateFindings(duplicates)) : analyze(value);
     let result: CheckResult;
     if ("thrown" in analysis) {
         result = { target, ...internalError(what, analysis.thrown) };

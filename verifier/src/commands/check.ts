@@ -9,7 +9,15 @@ import { parseArgs } from "node:util";
 import type { Verdict } from "oidc-guard-policypack/analysis";
 import { runCheck } from "../check/analyze.js";
 import { expandPaths, showPath, type SkippedFile } from "../check/files.js";
-import { buildOptions, errnoMessage, readConfigFile, type ConfigSettings } from "../check/options.js";
+import {
+    MAX_TIME_BUDGET_MS,
+    buildOptions,
+    errnoMessage,
+    parseTimeBudget,
+    readConfigFile,
+    type ConfigSettings,
+} from "../check/options.js";
+import { parseMaxInputMib } from "../read.js";
 import { renderJson, renderText, useColour } from "../check/render.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
 import { writeOutputFile } from "../output.js";
@@ -35,6 +43,9 @@ Options:
   --allow-subject <glob>   Allowed subject pattern, StringLike syntax (repeatable; replaces the default scope)
   --audience <aud>         Allowed audience (repeatable; replaces the ones derived from --org)
   --config <file>          Pulumi --policy-pack-config file; the flags above add to its settings
+  --time-budget-ms <ms>    Time budget per trust policy (default 2000; also the config's timeBudgetMs);
+                           a policy not decided within it gets verdict error
+  --max-input-mib <n>      Refuse an input file larger than <n> MiB (default 256), counted while reading
   --format <fmt>           text (default), json, sarif, junit, markdown or html
   --output <file>          Write the --format report to <file> instead of standard output
   --json|--sarif|--junit|--markdown|--html <file>
@@ -68,6 +79,8 @@ interface ParsedArgs {
     issuers: string[];
     allowSubjects: string[];
     audiences: string[];
+    timeBudgetMs?: number;
+    maxInputBytes?: number;
     help: boolean;
 }
 
@@ -86,6 +99,8 @@ export function parseCheckArgs(argv: string[]): ParsedArgs {
                 "allow-subject": { type: "string", multiple: true },
                 audience: { type: "string", multiple: true },
                 config: { type: "string" },
+                "time-budget-ms": { type: "string" },
+                "max-input-mib": { type: "string" },
                 ...REPORT_FLAG_OPTIONS,
                 help: { type: "boolean", short: "h" },
             },
@@ -96,6 +111,14 @@ export function parseCheckArgs(argv: string[]): ParsedArgs {
     if (values.config !== undefined && values.config.trim() === "") {
         throw new CliError("--config needs a file name", EXIT.usage);
     }
+    let timeBudgetMs: number | undefined;
+    if (values["time-budget-ms"] !== undefined) {
+        timeBudgetMs = parseTimeBudget(values["time-budget-ms"]);
+        if (timeBudgetMs === undefined) {
+            throw new CliError(`--time-budget-ms must be a whole number of milliseconds from 1 to ${MAX_TIME_BUDGET_MS}`, EXIT.usage);
+        }
+    }
+    const maxInputBytes = values["max-input-mib"] === undefined ? undefined : parseMaxInputMib(values["max-input-mib"]);
     // The text table is rendered here; JSON, SARIF, JUnit, Markdown and HTML by the shared report library.
     const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"] });
     const text = flags.other ? (flags.other.path === "-" ? {} : { output: flags.other.path }) : undefined;
@@ -108,6 +131,8 @@ export function parseCheckArgs(argv: string[]): ParsedArgs {
         issuers: values.issuer ?? [],
         allowSubjects: values["allow-subject"] ?? [],
         audiences: values.audience ?? [],
+        ...(timeBudgetMs !== undefined ? { timeBudgetMs } : {}),
+        ...(maxInputBytes !== undefined ? { maxInputBytes } : {}),
         help: values.help === true,
     };
 }
@@ -163,7 +188,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         throw new CliError("no input files left to check (report output files are not inputs)", EXIT.usage);
     }
 
-    const run = runCheck(files, options);
+    const run = runCheck(files, options, args.maxInputBytes !== undefined ? { maxInputBytes: args.maxInputBytes } : {});
     for (const s of run.skipped) io.stderr.write(`oidc-guard check: skipped ${s.file}: ${s.reason}\n`);
     const skipped = [...walkSkipped, ...run.skipped];
     for (const p of run.fileProblems) io.stderr.write(`oidc-guard check: ${p.file}: ${p.message}\n`);
