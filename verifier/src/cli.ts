@@ -4,6 +4,7 @@
  * `main(argv, io) => Promise<exitCode>`; commands are loaded lazily so `check` never pays for the AWS SDK.
  */
 import { CliError, EXIT, processIO, type CliIO } from "./io.js";
+import { Redactor } from "./redact.js";
 import { toolInfo } from "./version.js";
 
 type CommandMain = (argv: string[], io: CliIO) => Promise<number>;
@@ -28,7 +29,14 @@ function usage(): string {
     return `Usage: oidc-guard <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun 'oidc-guard <command> --help' for a command's options.\n`;
 }
 
-export async function run(argv: string[], io: CliIO): Promise<number> {
+export async function run(argv: string[], rawIO: CliIO): Promise<number> {
+    const redactor = rawIO.redactor ?? new Redactor();
+    redactor.add(rawIO.env.PULUMI_ACCESS_TOKEN?.trim());
+    const io: CliIO = { ...rawIO, redactor };
+    // Everything the dispatcher itself writes to stderr (errors, internal errors) is scrubbed first.
+    const fail = (text: string): void => {
+        rawIO.stderr.write(redactor.scrub(text));
+    };
     const [name, ...rest] = argv;
     if (name === undefined || name === "--help" || name === "-h" || name === "help") {
         io.stdout.write(usage());
@@ -40,19 +48,19 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
     const command = COMMANDS[name];
     if (!command) {
-        io.stderr.write(`oidc-guard: unknown command '${name}'\n\n${usage()}`);
+        fail(`oidc-guard: unknown command '${name}'\n\n${usage()}`);
         return EXIT.usage;
     }
     try {
         return await (await command.load())(rest, io);
     } catch (e) {
         if (e instanceof CliError) {
-            io.stderr.write(`oidc-guard ${name}: ${e.message}\n`);
+            fail(`oidc-guard ${name}: ${e.message}\n`);
             return e.exitCode;
         }
         // Never a stack trace: say what happened in one line (messages are built to carry no credentials).
         const message = e instanceof Error ? e.message : String(e);
-        io.stderr.write(`oidc-guard ${name}: internal error: ${message}\n`);
+        fail(`oidc-guard ${name}: internal error: ${message}\n`);
         return EXIT.usage;
     }
 }

@@ -1,9 +1,16 @@
+import type { Redactor } from "./redact.js";
+
 /** What a command needs from the process, injectable so tests can run commands in-process. */
 export interface CliIO {
     stdout: { write(chunk: string): unknown; isTTY?: boolean };
     stderr: { write(chunk: string): unknown; isTTY?: boolean };
     env: NodeJS.ProcessEnv;
     cwd: string;
+    /**
+     * The process's redactor (redact.ts): secrets seen so far. The dispatcher sets it (with the Pulumi access
+     * token registered) and scrubs its own error path with it; `verify` registers credentials as it meets them.
+     */
+    redactor?: Redactor;
 }
 
 /** Exit codes shared by every command. */

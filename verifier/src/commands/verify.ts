@@ -12,7 +12,7 @@ import { REPORT_FLAG_OPTIONS, renderReport, type ReportFormat } from "../report/
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, verifyEnvironments, type BatchOptions } from "../verify/batch.js";
 import { VerifyConfigError } from "../verify/errors.js";
 import { looksLikePulumiToken, parseEnvRef } from "../verify/ref.js";
-import { Redactor, redactingSink, type Sink } from "../verify/redact.js";
+import { Redactor, redactingSink, type Sink } from "../redact.js";
 import { OUTPUT_FORMATS, render, type OutputFormat } from "../verify/render.js";
 import {
     DEFAULT_ENVIRONMENT_OUTPUT,
@@ -194,7 +194,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return EXIT.ok;
     }
     // Everything written goes through the redactor: the token now, credentials as they are seen.
-    const redactor = new Redactor();
+    const redactor = io.redactor ?? new Redactor();
     redactor.add(io.env.PULUMI_ACCESS_TOKEN?.trim());
     const stdout = redactingSink(io.stdout, redactor);
     const stderr = redactingSink(io.stderr, redactor);

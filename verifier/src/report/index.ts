@@ -35,7 +35,7 @@ import { buildModel, type ReportInput, type ReportModel } from "./model.js";
 import { renderSarif } from "./sarif.js";
 
 export { buildModel, type ReportInput, type ReportModel, type ReportEntry, type ReportFinding, type EntryStatus } from "./model.js";
-export { redactText, redactDeep } from "./redact.js";
+export { redactText, redactDeep } from "../redact.js";
 export { parseResultDocument, ResultShapeError, type ParsedResult } from "./input.js";
 export type { MergedReport } from "./json.js";
 

@@ -7,7 +7,7 @@
 import type { VerifyCheck } from "../results.js";
 import type { EscEnvironment, EscExpr, EscValue } from "./esc-types.js";
 import { formatDuration } from "./ref.js";
-import { shortenKeyId } from "./redact.js";
+import { shortenKeyId } from "../redact.js";
 import type { AwsCredentials } from "./sts.js";
 import { CHECK_IDS } from "./types.js";
 

@@ -13,7 +13,7 @@ import { hintForStatus, ServiceError, type ServiceErrorKind } from "./errors.js"
 import type { EscDiagnostic, EscEnvironment, EscListedEnvironment } from "./esc-types.js";
 import { formatEnvRef, type EnvRef } from "./ref.js";
 import { formatBytes } from "../read.js";
-import { oneLine } from "./redact.js";
+import { oneLine } from "../redact.js";
 
 /** Per-request options the raw API accepts (axios request config). */
 type RequestOptions = NonNullable<Parameters<EscRawApi["readOpenEnvironment"]>[4]>;

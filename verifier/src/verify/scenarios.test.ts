@@ -456,6 +456,19 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
         }
     });
 
+    it("a fragment of the Pulumi token is redacted from stdout and from the CLI's own error path", async () => {
+        const token = world.env.PULUMI_ACCESS_TOKEN!;
+        const fragment = token.slice(6, 18); // 12 hex digits, no `pul-` prefix: only the known-secret redactor knows it
+        const echoed = await verify("fragment-stdout", [`${ORG}/platform/x${fragment}`, "--format", "text"]);
+        assert.equal(echoed.code, 3);
+        assert.ok(!echoed.stdout.includes(fragment) && !echoed.stderr.includes(fragment), echoed.stdout + echoed.stderr);
+        assert.match(echoed.stdout, /platform\/x\[redacted, 12 chars\]/);
+        const usageError = await verify("fragment-usage", [`${ORG}/platform/x${fragment}`, "--timeout", fragment]);
+        assert.equal(usageError.code, 2);
+        assert.ok(!usageError.stderr.includes(fragment), usageError.stderr);
+        assert.match(usageError.stderr, /\[redacted, 12 chars\]/);
+    });
+
     it("the stand-in's responses matched the ESC OpenAPI description throughout", () => {
         assert.ok(world.esc.requests.length > 50);
         assert.deepEqual(world.esc.violations, []);

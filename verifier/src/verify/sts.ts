@@ -7,7 +7,7 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { StsConnection } from "./config.js";
 import type { Deadline } from "./deadline.js";
 import { hintForStatus, ServiceError } from "./errors.js";
-import { oneLine, REDACTED } from "./redact.js";
+import { oneLine, redactedMarker } from "../redact.js";
 import { formatBytes } from "../read.js";
 import { Readable, Transform } from "node:stream";
 
@@ -172,7 +172,7 @@ function awsMessage(m: unknown, credentials: AwsCredentials): string {
     if (typeof m !== "string") return "";
     let first = m.split(/\r?\n\s*\r?\n|The Canonical String|The String-to-Sign/)[0] ?? "";
     for (const secret of [credentials.secretAccessKey, credentials.sessionToken, credentials.accessKeyId]) {
-        if (secret) first = first.split(secret).join(REDACTED);
+        if (secret) first = first.split(secret).join(redactedMarker(secret.length));
     }
     return oneLine(first, 200);
 }
