@@ -72,9 +72,29 @@ export function main(): void {
         if (e.code === "EPIPE") process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
         throw e;
     });
-    void run(process.argv.slice(2), processIO()).then((code) => {
+    const redactor = new Redactor();
+    const io: CliIO = {
+        ...processIO(),
+        redactor,
+        setProcessDeadline: (ms, what) => {
+            // Unref'd: it never keeps the process alive, it only ends one that outlives its deadline.
+            setTimeout(() => {
+                process.stderr.write(redactor.scrub(`oidc-guard: ${what}: the overall deadline of ${ms / 1000} s passed; exiting\n`));
+                process.exit(EXIT.couldNotVerify);
+            }, ms + EXIT_GRACE_MS).unref();
+        },
+    };
+    void run(process.argv.slice(2), io).then((code) => {
         process.exitCode = code;
+        // The work is done: a socket or timer a library left open must not keep the process (and a CI job) alive.
+        // Unref'd, so a process that empties its event loop exits at once; stdout is flushed before the exit.
+        setTimeout(() => {
+            process.stdout.write("", () => process.exit(code));
+        }, EXIT_GRACE_MS).unref();
     });
 }
+
+/** How long a finished process (or one past its deadline) may take to exit on its own before it is ended. */
+const EXIT_GRACE_MS = 1000;
 
 if (require.main === module) main();

@@ -11,6 +11,11 @@ export interface CliIO {
      * token registered) and scrubs its own error path with it; `verify` registers credentials as it meets them.
      */
     redactor?: Redactor;
+    /**
+     * Set by a real process (cli.ts `main`): the command calls it once it knows its overall deadline, and the
+     * process ends by then (plus a short grace) whatever is still open. Absent in-process (tests).
+     */
+    setProcessDeadline?: (ms: number, what: string) => void;
 }
 
 /** Exit codes shared by every command. */

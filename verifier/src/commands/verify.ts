@@ -241,6 +241,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
             throw usage("no environment given", "oidc-guard verify <org>/<project>/<env> (or --all <org>, or --stack-outputs <file>); see --help");
         }
 
+        // One deadline for the whole process, its exit included (the per-verification deadlines sit inside it).
+        const totalSeconds = options.timeoutSeconds ?? (parsed.all === undefined && refs.length === 1 ? DEFAULT_TIMEOUT_SECONDS : DEFAULT_BATCH_TIMEOUT_SECONDS);
+        io.setProcessDeadline?.(totalSeconds * 1000, "verify");
         let result: VerificationResult | BatchVerificationResult;
         if (parsed.all === undefined && refs.length === 1) {
             const ref = parseEnvRef(refs[0] as string);
