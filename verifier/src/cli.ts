@@ -4,6 +4,7 @@
  * `main(argv, io) => Promise<exitCode>`; commands are loaded lazily so `check` never pays for the AWS SDK.
  */
 import { CliError, EXIT, processIO, type CliIO } from "./io.js";
+import { escapeTextOutput } from "./escape.js";
 import { Redactor } from "./redact.js";
 import { toolInfo } from "./version.js";
 
@@ -32,10 +33,13 @@ function usage(): string {
 export async function run(argv: string[], rawIO: CliIO): Promise<number> {
     const redactor = rawIO.redactor ?? new Redactor();
     redactor.add(rawIO.env.PULUMI_ACCESS_TOKEN?.trim());
-    const io: CliIO = { ...rawIO, redactor };
-    // Everything the dispatcher itself writes to stderr (errors, internal errors) is scrubbed first.
+    // Every command's stderr shows control characters as escapes and guards `::` lines (escape.ts); the raw
+    // stream stays reachable for the tool's own workflow commands.
+    const stderr = { write: (s: string) => rawIO.stderr.write(escapeTextOutput(s)), isTTY: rawIO.stderr.isTTY };
+    const io: CliIO = { ...rawIO, redactor, stderr, rawStderr: rawIO.rawStderr ?? rawIO.stderr };
+    // Everything the dispatcher itself writes to stderr (errors, internal errors) is scrubbed and escaped first.
     const fail = (text: string): void => {
-        rawIO.stderr.write(redactor.scrub(text));
+        rawIO.stderr.write(escapeTextOutput(redactor.scrub(text)));
     };
     const [name, ...rest] = argv;
     if (name === undefined || name === "--help" || name === "-h" || name === "help") {

@@ -16,6 +16,11 @@ export interface CliIO {
      * process ends by then (plus a short grace) whatever is still open. Absent in-process (tests).
      */
     setProcessDeadline?: (ms: number, what: string) => void;
+    /**
+     * The unescaped stderr (the dispatcher makes `stderr` escape every control character and guard `::` lines):
+     * only for the tool's own workflow commands (`::add-mask::`) and its TTY progress line, never for a value.
+     */
+    rawStderr?: { write(chunk: string): unknown; isTTY?: boolean };
 }
 
 /** Exit codes shared by every command. */

@@ -1,5 +1,6 @@
 /** Text and JSON renderings of a {@link CheckReport}. */
 import type { PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
+import { escapeJsonOutput, escapeTextDeep, guardCiLog } from "../escape.js";
 import type { CheckReport, CheckResult } from "../results.js";
 
 /** Whether to colour: only for a TTY, and never when `NO_COLOR` is set to a non-empty value (no-color.org). */
@@ -40,10 +41,23 @@ export function summaryText(summary: Record<Verdict, number>): string {
  * that did not pass (message, path, fix, notes), then one summary line.
  */
 export function renderText(
+    rawReport: CheckReport,
+    colour: boolean,
+    fileCount: number,
+    rawSkipped: readonly { file: string; reason: string }[] = [],
+): string {
+    // Every value from the input (file and resource names, URNs, quoted conditions) shown as text: no control
+    // character reaches the terminal, and (below) no line starts with `::` for a CI runner to obey.
+    const report = escapeTextDeep(rawReport);
+    const skipped = escapeTextDeep(rawSkipped);
+    return guardCiLog(renderTable(report, colour, fileCount, skipped));
+}
+
+function renderTable(
     report: CheckReport,
     colour: boolean,
     fileCount: number,
-    skipped: readonly { file: string; reason: string }[] = [],
+    skipped: readonly { file: string; reason: string }[],
 ): string {
     const paint: Paint = colour ? (code, s) => `\u001b[${code}m${s}\u001b[0m` : (_code, s) => s;
     const rows: [string, Verdict, string, string][] = [];
@@ -104,5 +118,5 @@ export function renderText(
 
 /** The JSON report: one object, two-space indented, newline-terminated. */
 export function renderJson(report: CheckReport): string {
-    return `${JSON.stringify(report, null, 2)}\n`;
+    return `${escapeJsonOutput(JSON.stringify(report, null, 2))}\n`;
 }

@@ -7,6 +7,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CliError, EXIT, type CliIO } from "../io.js";
+import { escapeText } from "../escape.js";
 import { writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, renderReport, type ReportFormat } from "../report/index.js";
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, verifyEnvironments, type BatchOptions } from "../verify/batch.js";
@@ -204,7 +205,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         // Workflow commands go to the raw stream: the value would otherwise be scrubbed. Only key ids, never secrets.
         if (!inGitHubActions || masked.has(id) || !/^[A-Z0-9]{16,128}$/.test(id)) return;
         masked.add(id);
-        io.stderr.write(`::add-mask::${id}\n`);
+        (io.rawStderr ?? io.stderr).write(`::add-mask::${id}\n`);
     };
 
     try {
@@ -255,9 +256,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
                 ...options,
                 timeoutSeconds: options.timeoutSeconds ?? DEFAULT_BATCH_TIMEOUT_SECONDS,
                 concurrency: parsed.concurrency,
-                onProgress: progress ? progressWriter(stderr) : undefined,
+                onProgress: progress ? progressWriter(redactingSink(io.rawStderr ?? io.stderr, redactor)) : undefined,
             });
-            if (progress) stderr.write("\r\u001b[K");
+            if (progress) (io.rawStderr ?? io.stderr).write("\r\u001b[K");
         }
         for (const [i, out] of parsed.outputs.entries()) {
             const text = OWN_FORMATS.includes(out.format)
@@ -288,7 +289,7 @@ function progressWriter(sink: Sink): NonNullable<BatchOptions["onProgress"]> {
     return (done, total, environment, outcome) => {
         tallies[outcome]++;
         sink.write(
-            `\r\u001b[K[${done}/${total}] ${tallies.verified} verified, ${tallies.failed} failed, ${tallies.error} could not be verified, ${tallies.skipped} skipped  ${environment}`,
+            `\r\u001b[K[${done}/${total}] ${tallies.verified} verified, ${tallies.failed} failed, ${tallies.error} could not be verified, ${tallies.skipped} skipped  ${escapeText(environment)}`,
         );
     };
 }

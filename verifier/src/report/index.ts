@@ -23,6 +23,7 @@
 import { resolve } from "node:path";
 import { CliError, EXIT, type CliIO } from "../io.js";
 import { describeJsonProblem, parseJson } from "../check/json.js";
+import { guardCiLog } from "../escape.js";
 import { writeOutputFile } from "../output.js";
 import { DEFAULT_MAX_INPUT_BYTES, InputReadError, readTextFile } from "../read.js";
 import type { CheckReport, VerifyBatchReport, VerifyReport } from "../results.js";
@@ -52,7 +53,8 @@ const RENDERERS: Record<ReportFormat, (model: ReportModel) => string> = {
 
 /** Renders `input` in `format`. Pure apart from reading the clock when `input.generatedAt` is absent. */
 export function renderReport(format: ReportFormat, input: ReportInput | ReportModel): string {
-    return RENDERERS[format]("entries" in input ? input : buildModel(input));
+    // Values are escaped by each renderer for its medium; no line of any format may start a CI workflow command.
+    return guardCiLog(RENDERERS[format]("entries" in input ? input : buildModel(input)));
 }
 
 /** `node:util` parseArgs options for the report flags. */
