@@ -3,8 +3,9 @@
  * CLI's own error path). Two layers, both applied by {@link Redactor.scrub}:
  *
  * - known secrets: values registered while running (the Pulumi access token, the credentials ESC returned). Any run
- *   of {@link MIN_FRAGMENT} or more characters of one of them is replaced, so a response cut short, or an STS error
- *   that echoes a prefix of the session token, leaks nothing;
+ *   of {@link MIN_FRAGMENT} or more characters of one of them is replaced (a run of decimal digits alone excepted:
+ *   that is what account ids are made of), so a response cut short, or an STS error that echoes a prefix of the
+ *   session token, leaks nothing;
  * - shapes ({@link redactText}): AWS access key ids, any `pul-`-prefixed token (also a cut-off one), JWTs, long
  *   base64 runs, and 40-character secret-key-shaped runs, even when nobody registered them.
  *
@@ -104,7 +105,12 @@ export class Redactor {
         for (const v of values) {
             if (typeof v !== "string" || v.length < MIN_FRAGMENT || this.secrets.has(v)) continue;
             this.secrets.add(v);
-            for (let i = 0; i + MIN_FRAGMENT <= v.length; i++) this.grams.add(v.slice(i, i + MIN_FRAGMENT));
+            for (let i = 0; i + MIN_FRAGMENT <= v.length; i++) {
+                const gram = v.slice(i, i + MIN_FRAGMENT);
+                // Eight decimal digits alone are what account ids, timestamps and counts are made of: such a run
+                // is left alone unless it continues into other characters of the secret.
+                if (!/^[0-9]+$/.test(gram)) this.grams.add(gram);
+            }
         }
     }
 

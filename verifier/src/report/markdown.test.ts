@@ -128,6 +128,7 @@ describe("Markdown: line terminators in values", () => {
                 summary: { pass: 0, fail: 1, unknown: 0, error: 0 },
             };
             const out = renderMarkdown(buildModel({ checks: [report] }));
+            // eslint-disable-next-line no-control-regex -- matching control characters is the point
             assert.doesNotMatch(out, /[\r\u2028\u2029\u0085\u000b\u000c]/, JSON.stringify(sep));
             assert.ok(!out.split("\n").some((l) => l.startsWith("![x]") || l.startsWith("<img") || /^\| pass \|/.test(l)), JSON.stringify(sep));
             // Outside code spans (where GitHub shows it as text), no raw HTML from the value.

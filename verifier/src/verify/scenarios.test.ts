@@ -458,7 +458,12 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
 
     it("a fragment of the Pulumi token is redacted from stdout and from the CLI's own error path", async () => {
         const token = world.env.PULUMI_ACCESS_TOKEN!;
-        const fragment = token.slice(6, 18); // 12 hex digits, no `pul-` prefix: only the known-secret redactor knows it
+        // 12 hex digits, no `pul-` prefix: only the known-secret redactor knows it. Taken where no 8 of them in a row
+        // are decimal digits only (those runs are left alone: account ids are made of them).
+        const at = [...Array(token.length - 16).keys()]
+            .map((i) => i + 4)
+            .find((i) => [0, 1, 2, 3, 4].every((k) => /[a-f]/.test(token.slice(i + k, i + k + 8))))!;
+        const fragment = token.slice(at, at + 12);
         const echoed = await verify("fragment-stdout", [`${ORG}/platform/x${fragment}`, "--format", "text"]);
         assert.equal(echoed.code, 3);
         assert.ok(!echoed.stdout.includes(fragment) && !echoed.stderr.includes(fragment), echoed.stdout + echoed.stderr);
