@@ -76,14 +76,42 @@ function cacheKey(doc: unknown): string {
     return typeof doc === "string" ? `s${doc}` : `j${canonical(doc)}`;
 }
 
-/** Canonical JSON (keys sorted) so that equal documents written differently share one analysis. */
-function canonical(v: unknown): string {
-    if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-    if (v !== null && typeof v === "object") {
-        const keys = Object.keys(v).sort();
-        return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}`;
+/** A piece of canonical JSON text already written out (as opposed to a value still to be written). */
+class Text {
+    constructor(readonly s: string) {}
+}
+
+/**
+ * Canonical JSON (keys sorted) so that equal documents written differently share one analysis. Iterative (an
+ * explicit stack), so the depth of the document cannot exhaust the call stack.
+ */
+export function canonical(root: unknown): string {
+    const out: string[] = [];
+    const stack: unknown[] = [root];
+    while (stack.length > 0) {
+        const v = stack.pop();
+        if (v instanceof Text) {
+            out.push(v.s);
+            continue;
+        }
+        const parts: unknown[] = [];
+        if (Array.isArray(v)) {
+            parts.push(new Text("["));
+            v.forEach((e, i) => parts.push(...(i > 0 ? [new Text(","), e] : [e])));
+            parts.push(new Text("]"));
+        } else if (v !== null && typeof v === "object") {
+            parts.push(new Text("{"));
+            Object.keys(v)
+                .sort()
+                .forEach((k, i) => parts.push(new Text(`${i > 0 ? "," : ""}${JSON.stringify(k)}:`), (v as Record<string, unknown>)[k]));
+            parts.push(new Text("}"));
+        } else {
+            out.push(JSON.stringify(v) ?? "undefined");
+            continue;
+        }
+        for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i]);
     }
-    return JSON.stringify(v) ?? "undefined";
+    return out.join("");
 }
 
 /** A trust policy analysis that stops at document errors. */

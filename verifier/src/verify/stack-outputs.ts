@@ -3,6 +3,7 @@
  * `pulumi up` needs no copy-paste. The default keys match the repository's reference program (`roleArn`,
  * `escEnvironments`); `--role-arn-output` / `--environment-output` name others.
  */
+import { describeJsonProblem, parseJson } from "../check/json.js";
 import { InputReadError, readTextFile } from "../read.js";
 import { resolve } from "node:path";
 import { VerifyConfigError } from "./errors.js";
@@ -44,12 +45,12 @@ export function readStackOutputs(file: string, cwd: string, keys: StackOutputKey
             "write it with: pulumi stack output --json > " + file,
         );
     }
-    let outputs: unknown;
-    try {
-        outputs = JSON.parse(text);
-    } catch {
-        throw new VerifyConfigError(`--stack-outputs ${file}: not JSON`, "write it with: pulumi stack output --json > " + file);
+    // The CLI's one strict JSON reader (depth-limited; quotes at most one character of the file).
+    const parsed = parseJson(text);
+    if (!parsed.ok) {
+        throw new VerifyConfigError(`--stack-outputs ${file}: not JSON: ${describeJsonProblem(parsed.problem)}`, "write it with: pulumi stack output --json > " + file);
     }
+    const outputs = parsed.value;
     if (typeof outputs !== "object" || outputs === null || Array.isArray(outputs)) {
         throw new VerifyConfigError(`--stack-outputs ${file}: expected a JSON object of outputs, as \`pulumi stack output --json\` prints`);
     }
