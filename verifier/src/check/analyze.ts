@@ -97,7 +97,10 @@ export function canonical(root: unknown): string {
         const parts: unknown[] = [];
         if (Array.isArray(v)) {
             parts.push(new Text("["));
-            v.forEach((e, i) => parts.push(...(i > 0 ? [new Text(","), e] : [e])));
+            (v as unknown[]).forEach((e, i) => {
+                if (i > 0) parts.push(new Text(","));
+                parts.push(e);
+            });
             parts.push(new Text("]"));
         } else if (v !== null && typeof v === "object") {
             parts.push(new Text("{"));
