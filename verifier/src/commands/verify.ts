@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CliError, EXIT, type CliIO } from "../io.js";
 import { escapeText } from "../escape.js";
-import { writeOutputFile } from "../output.js";
+import { realPathOf, writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, renderReport, type ReportFormat } from "../report/index.js";
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, verifyEnvironments, type BatchOptions } from "../verify/batch.js";
 import { VerifyConfigError } from "../verify/errors.js";
@@ -218,6 +218,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         };
         if (parsed.stackOutputs) {
             const so = parsed.stackOutputs;
+            // An output that is also the input would be overwritten with the report (paths compared after links).
+            const input = realPathOf(resolve(io.cwd, so.file));
+            const clash = parsed.outputs.find((o) => o.path !== "-" && realPathOf(resolve(io.cwd, o.path)) === input);
+            if (clash) throw usage(`${clash.path} is both the --stack-outputs file and a report output: it would be overwritten`, "write the report to another file");
             const values = readStackOutputs(so.file, io.cwd, {
                 roleArn: so.roleKey ?? DEFAULT_ROLE_ARN_OUTPUT,
                 roleArnExplicit: so.roleKey !== undefined,

@@ -325,6 +325,11 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
             const missing = await verify("stack-outputs-missing-key", ["--stack-outputs", "outputs.json", "--role-arn-output", "role"], world.env, { cwd: dir });
             assert.equal(missing.code, 2);
             assert.match(missing.stderr, /no output 'role' \(--role-arn-output\)\nhint: outputs present: roleArn, escEnvironments, providerArn/);
+            const before = readFileSync(join(dir, "outputs.json"), "utf8");
+            const clash = await verify("stack-outputs-clash", ["--stack-outputs", "outputs.json", "--json", "./outputs.json"], world.env, { cwd: dir });
+            assert.equal(clash.code, 2);
+            assert.match(clash.stderr, /outputs\.json is both the --stack-outputs file and a report output/);
+            assert.equal(readFileSync(join(dir, "outputs.json"), "utf8"), before);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
