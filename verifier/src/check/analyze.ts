@@ -117,6 +117,18 @@ export function canonical(root: unknown): string {
     return out.join("");
 }
 
+/** The error analysis of a trust policy given as text that nests too deep or repeats a key; undefined otherwise. */
+function textProblem(doc: string): TrustAnalysis | undefined {
+    if (!doc.trimStart().startsWith("{")) return undefined;
+    const parsed = parseJson(doc);
+    if (!parsed.ok && parsed.problem.message.startsWith("nested deeper")) {
+        return errorAnalysis([
+            documentFinding(`The trust policy is ${describeJsonProblem(parsed.problem)}.`, "Flatten the document: IAM policies nest a few levels at most."),
+        ]);
+    }
+    return parsed.ok && parsed.duplicates.length > 0 ? errorAnalysis(duplicateFindings(parsed.duplicates)) : undefined;
+}
+
 /** A trust policy analysis that stops at document errors. */
 function errorAnalysis(findings: Finding[]): TrustAnalysis {
     return { verdict: "error", findings, notes: [], admitted: [], usableFromPulumi: false };
@@ -189,21 +201,15 @@ export function runCheck(
     const cache = new Map<string, TrustAnalysis | { thrown: unknown }>();
 
     const analyze = (doc: unknown): TrustAnalysis | { thrown: unknown } => {
-        // A document given as text is read by the CLI's JSON reader first: too deep or with a duplicated key, it is
-        // an error of its own (and is not cached under a key that would hide the duplicate).
-        if (typeof doc === "string" && doc.trimStart().startsWith("{")) {
-            const parsed = parseJson(doc);
-            if (!parsed.ok && parsed.problem.message.startsWith("nested deeper")) {
-                return errorAnalysis([documentFinding(`The trust policy is ${describeJsonProblem(parsed.problem)}.`, "Flatten the document: IAM policies nest a few levels at most.")]);
-            }
-            if (parsed.ok && parsed.duplicates.length > 0) return errorAnalysis(duplicateFindings(parsed.duplicates));
-        }
         const key = cacheKey(doc);
         let hit = cache.get(key);
         if (hit === undefined) {
             run.stats.analyses++;
+            // A document given as text is read by the CLI's JSON reader first: too deep or with a duplicated key,
+            // it is an error of its own (cached with the text, which is where the duplicate is).
+            const early = typeof doc === "string" ? textProblem(doc) : undefined;
             try {
-                hit = analyzeTrustPolicy(doc, options);
+                hit = early ?? analyzeTrustPolicy(doc, options);
             } catch (e) {
                 hit = { thrown: e };
             }
