@@ -701,6 +701,12 @@ describe("oidc-guard check: hostile inputs", () => {
         assert.equal(r.code, 1);
         assert.equal(r.report.results[0]!.verdict, "error");
         assert.match(r.report.results[0]!.findings[0]!.message, /too complex to decide within 50 ms/);
+        const config = file("budget/config.json", { "pulumi-oidc-role-trust-pinned": { organizations: ["acme"], timeBudgetMs: 50 } });
+        const viaConfig = await checkJson([file("budget/heavy2.json", heavy), "--config", config]);
+        assert.match(viaConfig.report.results[0]!.findings[0]!.message, /too complex to decide within 50 ms/);
+        const badConfig = await check([file("budget/y.json", pinnedPolicy()), "--config", file("budget/bad-config.json", { "pulumi-oidc-role-trust-pinned": { timeBudgetMs: 0 } })]);
+        assert.equal(badConfig.code, 2);
+        assert.match(badConfig.err, /timeBudgetMs" must be a whole number of milliseconds from 1 to 600000/);
         const bad = await check([file("budget/x.json", pinnedPolicy()), "--time-budget-ms", "soon"]);
         assert.equal(bad.code, 2);
         assert.match(bad.err, /--time-budget-ms must be a whole number of milliseconds from 1 to 600000/);
