@@ -2,8 +2,10 @@
 // Runs every *.test.ts under policypack/src, verifier/src, fixtures and scripts with node:test through tsx.
 // Node 20 does not expand globs for --test, so the file list is built here.
 // `npm test -- <substring>...` runs only the files whose path contains one of the substrings.
+// Under CI=true a skipped (or todo) test fails the run: CI must not pass without what it tests.
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 
 const root = join(import.meta.dirname, "..");
@@ -33,9 +35,39 @@ if (files.length === 0) {
     console.error(`run-tests: no test files matched ${filters.join(" ") || "(all)"}`);
     process.exit(1);
 }
+// The human-readable report goes to the terminal; a TAP copy goes to a file so the skips can be counted.
+const tapDir = mkdtempSync(join(tmpdir(), "oidc-guard-tests-"));
+const tapFile = join(tapDir, "report.tap");
 const result = spawnSync(
     process.execPath,
-    ["--conditions=oidc-guard-source", "--import", "tsx", "--test", ...files],
+    [
+        "--conditions=oidc-guard-source",
+        "--import",
+        "tsx",
+        "--test",
+        "--test-reporter=spec",
+        "--test-reporter-destination=stdout",
+        "--test-reporter=tap",
+        `--test-reporter-destination=${tapFile}`,
+        ...files,
+    ],
     { cwd: root, stdio: "inherit" },
 );
-process.exit(result.status ?? 1);
+let status = result.status ?? 1;
+if (process.env.CI === "true") {
+    let tap = "";
+    try {
+        tap = readFileSync(tapFile, "utf8");
+    } catch {
+        // No report at all: the status above already says the run failed.
+    }
+    const count = (name) => [...tap.matchAll(new RegExp(`^# ${name} (\\d+)$`, "gm"))].reduce((n, m) => n + Number(m[1]), 0);
+    const skipped = count("skipped") + count("todo");
+    if (skipped > 0) {
+        const lines = tap.split("\n").filter((l) => /# (SKIP|TODO)\b/.test(l)).map((l) => `  ${l.trim()}`);
+        console.error(`run-tests: CI=true and ${skipped} test(s) were skipped or todo; under CI that is a failure:\n${lines.join("\n")}`);
+        if (status === 0) status = 1;
+    }
+}
+rmSync(tapDir, { recursive: true, force: true });
+process.exit(status);

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -230,5 +231,35 @@ describe("oidc-guard check (compiled CLI, end to end)", () => {
         assert.match(r.stdout, /TARGET\s+VERDICT/);
         assert.match(r.stdout, /oidc-guard check exited 1/);
         assertNoStackTrace(r);
+    });
+});
+
+describe("the process ends by its deadline, its exit included", () => {
+    /** A preload that leaves a handle open, as a library with a keep-alive socket or a forgotten timer would. */
+    const linger = (): string => {
+        const p = join(tmp, "linger.js");
+        writeFileSync(p, "setInterval(() => {}, 60_000);\n");
+        return p;
+    };
+
+    it("a finished command exits even when a handle is left open", async () => {
+        const r = await spawnNode(["--require", linger(), CLI, "check", "fixtures/trust-policies/good/domain-pinned-role-with-organizations.json", "--org", "acme"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /pass/);
+    });
+
+    it("verify against a server that never answers ends with exit 3 by --timeout, even with a handle left open", async () => {
+        const server = createNetServer((socket) => socket.on("error", () => undefined)); // accepts, never answers
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const { port } = server.address() as { port: number };
+        try {
+            const r = await spawnNode(["--require", linger(), CLI, "verify", "acme/platform/prod", "--timeout", "1"], {
+                env: { PULUMI_ACCESS_TOKEN: `pul-${"a1".repeat(20)}`, PULUMI_BACKEND_URL: `http://127.0.0.1:${port}`, AWS_REGION: "eu-west-1" },
+            });
+            assert.equal(r.code, 3, r.stdout + r.stderr);
+            assert.ok(!r.stderr.includes("a1a1a1a1"), r.stderr);
+        } finally {
+            server.close();
+        }
     });
 });

@@ -5,6 +5,8 @@
  */
 import { CliError, DEBUG_ENV, EXIT, processIO, type CliIO } from "./io.js";
 import { EXIT_CODES_HELP, README_URL } from "./docs.js";
+import { escapeTextOutput } from "./escape.js";
+import { Redactor } from "./redact.js";
 import { toolInfo } from "./version.js";
 
 type CommandMain = (argv: string[], io: CliIO) => Promise<number>;
@@ -36,7 +38,17 @@ function usage(): string {
     );
 }
 
-export async function run(argv: string[], io: CliIO): Promise<number> {
+export async function run(argv: string[], rawIO: CliIO): Promise<number> {
+    const redactor = rawIO.redactor ?? new Redactor();
+    redactor.add(rawIO.env.PULUMI_ACCESS_TOKEN?.trim());
+    // Every command's stderr shows control characters as escapes and guards `::` lines (escape.ts); the raw
+    // stream stays reachable for the tool's own workflow commands.
+    const stderr = { write: (s: string) => rawIO.stderr.write(escapeTextOutput(s)), isTTY: rawIO.stderr.isTTY };
+    const io: CliIO = { ...rawIO, redactor, stderr, rawStderr: rawIO.rawStderr ?? rawIO.stderr };
+    // Everything the dispatcher itself writes to stderr (errors, internal errors) is scrubbed and escaped first.
+    const fail = (text: string): void => {
+        rawIO.stderr.write(escapeTextOutput(redactor.scrub(text)));
+    };
     const [name, ...rest] = argv;
     if (name === undefined || name === "--help" || name === "-h" || name === "help") {
         io.stdout.write(usage());
@@ -48,24 +60,25 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
     const command = COMMANDS[name];
     if (!command) {
-        io.stderr.write(`oidc-guard: unknown command '${name}'\n\n${usage()}`);
+        fail(`oidc-guard: unknown command '${name}'\n\n${usage()}`);
         return EXIT.usage;
     }
     try {
         return await (await command.load())(rest, io);
     } catch (e) {
         if (e instanceof CliError) {
-            io.stderr.write(`oidc-guard ${name}: ${e.message}\n`);
+            fail(`oidc-guard ${name}: ${e.message}\n`);
             return e.exitCode;
         }
         // An exception nobody expected is a bug, with its own exit code. No stack trace unless asked for with
-        // OIDC_GUARD_DEBUG=1: say what happened in one line (messages are built to carry no credentials).
+        // OIDC_GUARD_DEBUG=1: say what happened in one line (messages are built to carry no credentials, and the
+        // line is scrubbed and escaped all the same).
         const message = (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
-        io.stderr.write(
+        fail(
             `oidc-guard ${name}: internal error: ${message}\n` +
                 `hint: this is a bug in oidc-guard; run again with ${DEBUG_ENV}=1 for the stack trace and report it\n`,
         );
-        if (io.env[DEBUG_ENV] === "1" && e instanceof Error && e.stack !== undefined) io.stderr.write(`${e.stack}\n`);
+        if (io.env[DEBUG_ENV] === "1" && e instanceof Error && e.stack !== undefined) fail(`${e.stack}\n`);
         return EXIT.internal;
     }
 }
@@ -77,9 +90,29 @@ export function main(): void {
         if (e.code === "EPIPE") process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
         throw e;
     });
-    void run(process.argv.slice(2), processIO()).then((code) => {
+    const redactor = new Redactor();
+    const io: CliIO = {
+        ...processIO(),
+        redactor,
+        setProcessDeadline: (ms, what) => {
+            // Unref'd: it never keeps the process alive, it only ends one that outlives its deadline.
+            setTimeout(() => {
+                process.stderr.write(redactor.scrub(`oidc-guard: ${what}: the overall deadline of ${ms / 1000} s passed; exiting\n`));
+                process.exit(EXIT.couldNotVerify);
+            }, ms + EXIT_GRACE_MS).unref();
+        },
+    };
+    void run(process.argv.slice(2), io).then((code) => {
         process.exitCode = code;
+        // The work is done: a socket or timer a library left open must not keep the process (and a CI job) alive.
+        // Unref'd, so a process that empties its event loop exits at once; stdout is flushed before the exit.
+        setTimeout(() => {
+            process.stdout.write("", () => process.exit(code));
+        }, EXIT_GRACE_MS).unref();
     });
 }
+
+/** How long a finished process (or one past its deadline) may take to exit on its own before it is ended. */
+const EXIT_GRACE_MS = 1000;
 
 if (require.main === module) main();

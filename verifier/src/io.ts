@@ -1,3 +1,5 @@
+import type { Redactor } from "./redact.js";
+
 /** What a command needs from the process, injectable so tests can run commands in-process. */
 export interface CliIO {
     stdout: { write(chunk: string): unknown; isTTY?: boolean };
@@ -6,6 +8,21 @@ export interface CliIO {
     cwd: string;
     /** Standard input, for `check -`; absent means nothing can be read from it. */
     stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+    /**
+     * The process's redactor (redact.ts): secrets seen so far. The dispatcher sets it (with the Pulumi access
+     * token registered) and scrubs its own error path with it; `verify` registers credentials as it meets them.
+     */
+    redactor?: Redactor;
+    /**
+     * Set by a real process (cli.ts `main`): the command calls it once it knows its overall deadline, and the
+     * process ends by then (plus a short grace) whatever is still open. Absent in-process (tests).
+     */
+    setProcessDeadline?: (ms: number, what: string) => void;
+    /**
+     * The unescaped stderr (the dispatcher makes `stderr` escape every control character and guard `::` lines):
+     * only for the tool's own workflow commands (`::add-mask::`) and its TTY progress line, never for a value.
+     */
+    rawStderr?: { write(chunk: string): unknown; isTTY?: boolean };
 }
 
 /** Exit codes shared by every command. */

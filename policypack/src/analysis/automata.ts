@@ -13,21 +13,41 @@ export const ASCII_SYMBOLS = 95;
 export const OTHER = 95;
 export const BASE_WIDTH = 96;
 
-/** Raised when a decision would explore more automaton states than the budget allows: callers fail closed. */
+/** Raised when a decision would explore more automaton states, or take longer, than the budget allows: callers fail closed. */
 export class ComplexityError extends Error {
-    constructor(readonly limit: number) {
-        super(`the document is too complex to decide within ${limit} automaton states`);
+    constructor(
+        readonly limit: number,
+        /** Set when the time budget (not the state budget) ran out. */
+        readonly timeLimitMs?: number,
+    ) {
+        super(
+            timeLimitMs === undefined
+                ? `the document is too complex to decide within ${limit} automaton states`
+                : `the document is too complex to decide within ${timeLimitMs} ms`,
+        );
         this.name = "ComplexityError";
     }
 }
 
-/** A shared state budget for one analysis. */
+/** A shared state budget for one analysis, and optionally a time budget (the clock is read every 64 steps). */
 export class Budget {
     used = 0;
-    constructor(readonly limit: number) {}
+    private steps = 0;
+    private readonly until: number;
+    constructor(
+        readonly limit: number,
+        readonly timeLimitMs?: number,
+    ) {
+        this.until = timeLimitMs === undefined ? Infinity : Date.now() + timeLimitMs;
+    }
     take(n = 1): void {
         this.used += n;
         if (this.used > this.limit) throw new ComplexityError(this.limit);
+        this.tick();
+    }
+    /** Counts a step of work that explores no state; past the time budget it throws ComplexityError. */
+    tick(): void {
+        if (++this.steps % 64 === 0 && Date.now() > this.until) throw new ComplexityError(this.limit, this.timeLimitMs);
     }
 }
 

@@ -199,6 +199,18 @@ describe("analyzeTrustPolicy", () => {
         assert.match(only(r).message, /cannot be verified during preview; enforced at update/);
     });
 
+    it("fails closed with verdict error when the time budget per document runs out", () => {
+        // About 1.5 KB of `*?` patterns: undecided after 250,000 states and 12 s without a time budget.
+        const pat = (seed: string): string => Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? "*?" : i % 3 === 1 ? "?*" : seed)).join("");
+        const subs = Array.from({ length: 12 }, (_, i) => `pulumi:environments:org:acme:env:${pat(String.fromCharCode(97 + i))}`);
+        const r = analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: "aws:acme" }, StringLike: { [SUB]: subs } })), {
+            ...ACME,
+            timeBudgetMs: 50,
+        });
+        assert.equal(r.verdict, "error");
+        assert.match(only(r).message, /^the document is too complex to decide within 50 ms; split the policy or simplify its patterns$/);
+    });
+
     it("fails closed on invalid JSON and on documents too complex for the budget", () => {
         const bad = analyzeTrustPolicy('{"Statement": [');
         assert.equal(bad.verdict, "error");

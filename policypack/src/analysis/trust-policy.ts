@@ -29,6 +29,8 @@ import { findUnknowns } from "./unknowns.js";
 export { PolicyDocumentError } from "./document.js";
 
 const DEFAULT_MAX_STATES = 250_000;
+/** Default time budget per document (ms): ordinary policies take a few ms; past this the verdict is `error`. */
+export const DEFAULT_TIME_BUDGET_MS = 2_000;
 /** How many literal audiences of one cell are enumerated before they are treated as unbounded. */
 const AUDIENCE_ENUMERATION_CAP = 256;
 /** How many exact subjects the positive evidence lists before it shows the patterns instead. */
@@ -124,7 +126,7 @@ export function analyzeTrustPolicy(doc: unknown, options: AnalysisOptions = {}):
         throw e;
     }
     try {
-        return new Analysis(statements, resolveConfig(options), options.maxStates ?? DEFAULT_MAX_STATES).run();
+        return new Analysis(statements, resolveConfig(options), options.maxStates ?? DEFAULT_MAX_STATES, options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS).run();
     } catch (e) {
         if (e instanceof ComplexityError) {
             return errorResult(`${e.message}; split the policy or simplify its patterns`, "");
@@ -193,8 +195,9 @@ class Analysis {
         private readonly statements: Statement[],
         private readonly config: Config,
         maxStates: number,
+        timeBudgetMs: number,
     ) {
-        this.decider = new Decider(this.alphabet, new Budget(maxStates));
+        this.decider = new Decider(this.alphabet, new Budget(maxStates, timeBudgetMs));
         this.allowedAudLang = config.allowedAudiences ? finite(config.allowedAudiences) : null;
         this.allowedSubLang = config.allowedSubjects
             ? leaf(
@@ -324,6 +327,7 @@ class Analysis {
     private audCandidates(): string[] {
         const orgs = new Set<string>(this.config.orgs);
         for (const p of this.audPatterns) {
+            this.decider.budget.tick();
             const o = orgOfAudience(p.replace(/[*?].*$/, "").replace(/\$\{.*$/, ""));
             if (/^[A-Za-z0-9_.-]+$/.test(o)) orgs.add(o);
         }
@@ -373,6 +377,7 @@ class Analysis {
     private subCandidates(org: string | null): string[] {
         const out: string[] = [];
         for (const p of this.subPatterns) {
+            this.decider.budget.tick();
             if (/[*?]|\$\{/.test(p)) {
                 // A wildcard that starts a segment reads best as another name; one inside a name, as a longer name.
                 const atSegmentStart = /[:/][*?]/.test(p);

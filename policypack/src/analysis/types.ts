@@ -71,6 +71,8 @@ export interface AnalysisOptions {
     issuers?: readonly string[];
     /** Budget of automaton states explored per document before failing closed with verdict `error`. */
     maxStates?: number;
+    /** Time budget per document in ms (default DEFAULT_TIME_BUDGET_MS, 2000) before failing closed with verdict `error`. */
+    timeBudgetMs?: number;
 }
 
 export interface TrustAnalysis {

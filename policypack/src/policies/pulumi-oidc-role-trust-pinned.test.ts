@@ -38,6 +38,19 @@ describe("pulumi-oidc-role-trust-pinned", () => {
         assert.match(v.message, /\(oidc-trust-sub-pinned, severity high\)$/);
     });
 
+    it("answers within the time budget: a policy too complex to decide is a violation, not a 12-second stall", async () => {
+        const pat = (seed: string): string => Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? "*?" : i % 3 === 1 ? "?*" : seed)).join("");
+        const subs = Array.from({ length: 12 }, (_, i) => `pulumi:environments:org:acme:env:${pat(String.fromCharCode(97 + i))}`);
+        const heavy = doc({ StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme" }, StringLike: { "api.pulumi.com/oidc:sub": subs } });
+        const r = await runResourcePolicy(roleTrustPinned, {
+            type: ROLE,
+            props: { assumeRolePolicy: heavy },
+            config: { "pulumi-oidc-role-trust-pinned": { organizations: ["acme"], timeBudgetMs: 50 } },
+        });
+        assert.equal(r.violations.length, 1);
+        assert.match(r.violations[0]!.message, /too complex to decide within 50 ms/);
+    });
+
     it("flags a missing aud pin (critical)", async () => {
         const r = await runResourcePolicy(roleTrustPinned, { type: ROLE, props: { assumeRolePolicy: subOnly }, config: acme });
         assert.deepEqual(
@@ -180,7 +193,7 @@ describe("pulumi-oidc-role-trust-pinned", () => {
         );
         await assert.rejects(
             runResourcePolicy(roleTrustPinned, { ...input, config: { "pulumi-oidc-role-trust-pinned": { organisations: ["acme"] } } }),
-            /policy pack config for 'pulumi-oidc-role-trust-pinned': unknown property 'organisations'; known: organizations, allowedSubjects, issuers, audiences\./,
+            /policy pack config for 'pulumi-oidc-role-trust-pinned': unknown property 'organisations'; known: organizations, allowedSubjects, issuers, audiences, timeBudgetMs\./,
         );
     });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { prefixPath, runCheck, worse } from "./analyze.js";
+import { canonical, prefixPath, runCheck, worse } from "./analyze.js";
 
 const PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc";
 
@@ -88,5 +88,14 @@ describe("helpers", () => {
         assert.equal(worse("unknown", "fail"), "fail");
         assert.equal(worse("fail", "unknown"), "fail");
         assert.equal(worse("error", "fail"), "error");
+    });
+});
+
+describe("canonical", () => {
+    it("sorts keys at every level and walks 100,000 levels without recursion", () => {
+        assert.equal(canonical({ b: [1, { z: null, a: "x" }, []], a: {}, c: 'q"' }), '{"a":{},"b":[1,{"a":"x","z":null},[]],"c":"q\\""}');
+        let deep: unknown = 1;
+        for (let i = 0; i < 100_000; i++) deep = [deep];
+        assert.equal(canonical(deep), `${"[".repeat(100_000)}1${"]".repeat(100_000)}`);
     });
 });

@@ -2,7 +2,6 @@
  * The work of `oidc-guard check`: read each input once, find its roles and providers, analyse each distinct trust
  * policy once, and turn everything into {@link CheckResult}s. Nothing here prints; the command renders the report.
  */
-import { readFileSync } from "node:fs";
 import {
     analyzeOidcProvider,
     analyzeStackAudiences,
@@ -16,11 +15,12 @@ import {
     type Verdict,
 } from "oidc-guard-policypack/analysis";
 import type { CheckResult, CheckTarget } from "../results.js";
-import type { InputFile } from "./files.js";
+import type { InputFile, SkippedFile } from "./files.js";
 import { isCloudFormationTemplate, jsonResourceLines, looksLikeYamlTemplate, parseYamlTemplate } from "./cloudformation.js";
 import { extractInput, type ExtractedInput, type InputKind, type ProviderItem, type RoleItem } from "./inputs.js";
 import { looksLikeTerraformSource, TF_PLAN_HINT } from "./terraform.js";
-import { describeJsonProblem, parseJson } from "./json.js";
+import { describeDuplicateKey, describeJsonProblem, findDuplicateKeys, parseJson, type DuplicateKey } from "./json.js";
+import { DEFAULT_MAX_INPUT_BYTES, InputReadError, readTextFile } from "../read.js";
 import { errnoMessage } from "./options.js";
 import { revealValue, type Unreadable } from "./values.js";
 
@@ -40,6 +40,8 @@ export interface CheckRun {
     stats: { roles: number; providers: number; analyses: number };
     /** The text of every file read, by its shown name: reports use it for line numbers. */
     sources: Map<string, string>;
+    /** Files found by a directory walk and left out (results of earlier runs), with the reason. */
+    skipped: SkippedFile[];
 }
 
 const VERDICT_RANK: Record<Verdict, number> = { pass: 0, unknown: 1, fail: 2, error: 3 };
@@ -76,14 +78,72 @@ function cacheKey(doc: unknown): string {
     return typeof doc === "string" ? `s${doc}` : `j${canonical(doc)}`;
 }
 
-/** Canonical JSON (keys sorted) so that equal documents written differently share one analysis. */
-function canonical(v: unknown): string {
-    if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-    if (v !== null && typeof v === "object") {
-        const keys = Object.keys(v).sort();
-        return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}`;
+/** A piece of canonical JSON text already written out (as opposed to a value still to be written). */
+class Text {
+    constructor(readonly s: string) {}
+}
+
+/**
+ * Canonical JSON (keys sorted) so that equal documents written differently share one analysis. Iterative (an
+ * explicit stack), so the depth of the document cannot exhaust the call stack.
+ */
+export function canonical(root: unknown): string {
+    const out: string[] = [];
+    const stack: unknown[] = [root];
+    while (stack.length > 0) {
+        const v = stack.pop();
+        if (v instanceof Text) {
+            out.push(v.s);
+            continue;
+        }
+        const parts: unknown[] = [];
+        if (Array.isArray(v)) {
+            parts.push(new Text("["));
+            (v as unknown[]).forEach((e, i) => {
+                if (i > 0) parts.push(new Text(","));
+                parts.push(e);
+            });
+            parts.push(new Text("]"));
+        } else if (v !== null && typeof v === "object") {
+            parts.push(new Text("{"));
+            Object.keys(v)
+                .sort()
+                .forEach((k, i) => parts.push(new Text(`${i > 0 ? "," : ""}${JSON.stringify(k)}:`), (v as Record<string, unknown>)[k]));
+            parts.push(new Text("}"));
+        } else {
+            out.push(JSON.stringify(v) ?? "undefined");
+            continue;
+        }
+        for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i]);
     }
-    return JSON.stringify(v) ?? "undefined";
+    return out.join("");
+}
+
+/** The error analysis of a trust policy given as text that nests too deep or repeats a key; undefined otherwise. */
+function textProblem(doc: string): TrustAnalysis | undefined {
+    if (!doc.trimStart().startsWith("{")) return undefined;
+    const parsed = parseJson(doc);
+    if (!parsed.ok && parsed.problem.message.startsWith("nested deeper")) {
+        return errorAnalysis([
+            documentFinding(`The trust policy is ${describeJsonProblem(parsed.problem)}.`, "Flatten the document: IAM policies nest a few levels at most."),
+        ]);
+    }
+    return parsed.ok && parsed.duplicates.length > 0 ? errorAnalysis(duplicateFindings(parsed.duplicates)) : undefined;
+}
+
+/** A trust policy analysis that stops at document errors. */
+function errorAnalysis(findings: Finding[]): TrustAnalysis {
+    return { verdict: "error", findings, notes: [], admitted: [], usableFromPulumi: false };
+}
+
+/** One `error` finding per duplicated key (JSON keeps the last value; which one applies is ambiguous). */
+function duplicateFindings(duplicates: readonly DuplicateKey[]): Finding[] {
+    return duplicates.map((d) =>
+        documentFinding(
+            `The trust policy is ambiguous: ${describeDuplicateKey(d)}; JSON readers keep only one of the values, and which one IAM applies is not defined.`,
+            `Keep one "${d.key}" in that object (merge the two into one if both are meant to apply).`,
+        ),
+    );
 }
 
 /** Internal failures of the analysis are reported as verdict `error` on the target, never as a pass. */
@@ -127,28 +187,41 @@ function unreadableFindings(items: Unreadable[], property: string, what: string)
  * Checks the given files. `options` are passed to the analysis unchanged. Each distinct trust policy (by its text,
  * or by canonical JSON for objects) is analysed once; results are in file order, then resource order.
  */
-export function runCheck(files: readonly InputFile[], options: AnalysisOptions): CheckRun {
+export function runCheck(
+    files: readonly InputFile[],
+    options: AnalysisOptions,
+    limits: { maxInputBytes?: number } = {},
+): CheckRun {
     const run: CheckRun = {
         results: [],
         fileProblems: [],
         files: [],
         stats: { roles: 0, providers: 0, analyses: 0 },
         sources: new Map(),
+        skipped: [],
     };
     const checker = createChecker(options, run.stats);
 
     for (const f of files) {
         let text: string;
         try {
-            text = f.text ?? readFileSync(f.path, "utf8");
+            text = f.text ?? readTextFile(f.path, limits.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES);
         } catch (e) {
-            const message = `cannot read: ${errnoMessage(e)}`;
+            // Too large (the limit is enforced while reading) or not UTF-8: the file's own problem, named.
+            const own = e instanceof InputReadError && e.reason !== "io" ? e.reason : undefined;
+            const message = own !== undefined ? (e as Error).message : `cannot read: ${errnoMessage(e)}`;
+            const fix =
+                own === "too-large"
+                    ? "Check that this is the file you meant; raise the limit with --max-input-mib if it is."
+                    : own === "invalid-utf8"
+                      ? "Save the file as UTF-8 (JSON is UTF-8; other encodings are not guessed)."
+                      : "Make the file readable, or leave it out.";
             run.fileProblems.push({ file: f.shown, message });
             run.files.push({ file: f.shown, kind: "unreadable" });
             run.results.push({
                 target: { file: f.shown },
                 verdict: "error",
-                findings: [documentFinding(`${f.shown}: ${message}.`, "Make the file readable, or leave it out.")],
+                findings: [documentFinding(`${f.shown}: ${message}.`, fix)],
             });
             continue;
         }
@@ -157,6 +230,7 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
         if ("skip" in read) {
             run.sources.delete(f.shown);
             run.files.push({ file: f.shown, kind: "skipped" });
+            run.skipped.push({ file: f.shown, reason: "YAML that is not a CloudFormation template" });
             continue;
         }
         if ("problem" in read) {
@@ -200,12 +274,15 @@ export function runCheck(files: readonly InputFile[], options: AnalysisOptions):
                     ],
                 });
             }
-            continue; // found by walking a directory: an earlier run's --output; skip it silently
+            // Found by walking a directory: an earlier run's --output. Left out, and the summary says so.
+            run.skipped.push({ file: f.shown, reason: "an oidc-guard check result (holds only tool, results, summary)" });
+            continue;
         }
         if (input.kind === "unrecognized") {
             if (f.onlyIfTemplate) {
                 run.files[run.files.length - 1]!.kind = "skipped";
                 run.sources.delete(f.shown);
+                run.skipped.push({ file: f.shown, reason: "not a CloudFormation template" });
                 continue;
             }
             run.results.push({
@@ -244,8 +321,11 @@ export function createChecker(
         let hit = cache.get(key);
         if (hit === undefined) {
             stats.analyses++;
+            // A document given as text is read by the CLI's JSON reader first: too deep or with a duplicated key,
+            // it is an error of its own (cached with the text, which is where the duplicate is).
+            const early = typeof doc === "string" ? textProblem(doc) : undefined;
             try {
-                hit = analyzeTrustPolicy(doc, options);
+                hit = early ?? analyzeTrustPolicy(doc, options);
             } catch (e) {
                 hit = { thrown: e };
             }
@@ -404,7 +484,10 @@ function readInput(f: InputFile, text: string): ReadInput {
     if (looksLikeTerraformSource(text)) {
         return { kind: "terraform-source", problem: `Terraform source (HCL), not JSON: ${TF_PLAN_HINT}`, remediation: TF_PLAN_HINT };
     }
-    return { kind: "invalid-json", problem: `not valid JSON: ${describeJsonProblem(parsed.problem)}`, remediation: JSON_REMEDIATION };
+    const problem = parsed.problem.message.startsWith("nested deeper")
+        ? `too deeply nested to read: ${describeJsonProblem(parsed.problem)}`
+        : `not valid JSON: ${describeJsonProblem(parsed.problem)}`;
+    return { kind: "invalid-json", problem, remediation: JSON_REMEDIATION };
 }
 
 /** Why a preview can hold no role although the stack has some. */
@@ -487,7 +570,8 @@ function checkOne(
             revealed: undefined,
         };
     }
-    const analysis = analyze(value);
+    const duplicates = [...new Set([...findDuplicateKeys(role.trustPolicy), ...findDuplicateKeys(value)])];
+    const analysis = duplicates.length > 0 ? errorAnalysis(duplicateFindings(duplicates)) : analyze(value);
     let result: CheckResult;
     if ("thrown" in analysis) {
         result = { target, ...internalError(what, analysis.thrown) };

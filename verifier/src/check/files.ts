@@ -2,6 +2,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { CliError, EXIT } from "../io.js";
+import { realPathOf } from "../output.js";
 import { errnoMessage } from "./options.js";
 
 /** A file to read: `path` is absolute, `shown` is what targets and messages print. */
@@ -29,6 +30,12 @@ export function showPath(abs: string, cwd: string): string {
     return sep === "/" ? shown : shown.split(sep).join("/");
 }
 
+/** A file a directory walk found but left out, and why (the run's summary lists these). */
+export interface SkippedFile {
+    file: string;
+    reason: string;
+}
+
 /** Files a directory walk leaves out: expected-result files that sit beside fixtures. */
 function skippedByName(name: string): boolean {
     return name.endsWith(".expected.json");
@@ -48,15 +55,34 @@ function isCdkAssetDir(name: string): boolean {
  * Expands the arguments: a file is taken as is (any extension); `-` is standard input (its `text` is filled in by
  * the caller); a directory is walked recursively for `*.json` files (and `*.yaml`/`*.yml`/`*.template` files that
  * are CloudFormation templates), sorted by path, leaving out `*.expected.json`, `node_modules`, dot-directories,
- * `cdk.out/asset.*` folders and symbolic links, and the file in `exclude` (the `--output` file).
+ * `cdk.out/asset.*` folders and symbolic links.
+ * `outputs` are the files this run writes (absolute): one named on the command line is refused (exit 2), one found
+ * by a walk is left out and listed in `skipped`. Paths are compared after following symbolic links.
  * Throws {@link CliError} (exit 2) for a path that does not exist.
  */
-export function expandPaths(args: readonly string[], cwd: string, exclude: readonly string[] = []): InputFile[] {
+export function expandPaths(
+    args: readonly string[],
+    cwd: string,
+    outputs: readonly string[] = [],
+    skipped: SkippedFile[] = [],
+): InputFile[] {
     const out: InputFile[] = [];
     const seen = new Set<string>();
-    const add = (abs: string, explicit: boolean): void => {
-        if (seen.has(abs) || exclude.includes(abs)) return;
-        seen.add(abs);
+    const outputReal = new Set(outputs.map(realPathOf));
+    const add = (abs: string, explicit: boolean, arg: string): void => {
+        const real = realPathOf(abs);
+        if (outputReal.has(real)) {
+            if (explicit) {
+                throw new CliError(
+                    `${arg} is both an input and a report output of this run: it would be overwritten\nhint: write the report to another file`,
+                    EXIT.usage,
+                );
+            }
+            skipped.push({ file: showPath(abs, cwd), reason: "a report output of this run" });
+            return;
+        }
+        if (seen.has(real)) return;
+        seen.add(real);
         out.push({ path: abs, shown: showPath(abs, cwd), explicit });
     };
     for (const arg of args) {
@@ -73,7 +99,7 @@ export function expandPaths(args: readonly string[], cwd: string, exclude: reado
             throw new CliError(`${arg}: ${errnoMessage(e)}`, EXIT.usage);
         }
         if (!isDir) {
-            add(abs, true);
+            add(abs, true, arg);
             continue;
         }
         const found = walk(abs, arg);
@@ -81,7 +107,7 @@ export function expandPaths(args: readonly string[], cwd: string, exclude: reado
             throw new CliError(`${arg}: no *.json, *.yaml or *.template files in this directory`, EXIT.usage);
         }
         for (const f of found) {
-            add(f, false);
+            add(f, false, arg);
             if (yamlByName(f) && out[out.length - 1]?.path === f) out[out.length - 1]!.onlyIfTemplate = true;
         }
     }

@@ -122,8 +122,14 @@ function describeFound(v: unknown): string {
 /** True for the JSON that `oidc-guard check --format json` itself writes. */
 export function isCheckResult(v: unknown): boolean {
     const tool = isRecord(v) ? asRecord(v.tool) : undefined;
-    return tool !== undefined && tool.name === "oidc-guard" && Array.isArray((v as Rec).results);
+    if (tool === undefined || tool.name !== "oidc-guard" || !Array.isArray((v as Rec).results)) return false;
+    // Unambiguous only: a document that also holds anything else (a Statement, a stack's deployment, AWS listings)
+    // is an input that happens to carry these keys, and is checked as one.
+    return Object.keys(v as Rec).every((k) => CHECK_RESULT_KEYS.has(k));
 }
+
+/** The top-level keys of a check result (`oidc-guard check --format json`; `$schema` when one is added). */
+const CHECK_RESULT_KEYS = new Set(["tool", "results", "summary", "$schema"]);
 
 /**
  * Decodes a trust policy document the IAM API returned URL-encoded (RFC 3986, as `GetRole` does; some AWS CLI

@@ -1,10 +1,20 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { describeJsonProblem, locateJsonError, parseJson } from "./json.js";
+import {
+    MAX_JSON_DEPTH,
+    describeDuplicateKey,
+    describeJsonProblem,
+    duplicateKeysOf,
+    findDuplicateKeys,
+    locateJsonError,
+    parseJson,
+    parseJsonTree,
+    tooDeepAt,
+} from "./json.js";
 
 describe("parseJson", () => {
     it("parses valid JSON and ignores a UTF-8 BOM", () => {
-        assert.deepEqual(parseJson('\uFEFF{"a": [1, true, null, "x"]}'), { ok: true, value: { a: [1, true, null, "x"] } });
+        assert.deepEqual(parseJson('\uFEFF{"a": [1, true, null, "x"]}'), { ok: true, value: { a: [1, true, null, "x"] }, duplicates: [] });
     });
 
     it("locates a stray closing brace by line and column", () => {
@@ -16,19 +26,22 @@ describe("parseJson", () => {
 
     it("reports a missing value after a colon", () => {
         const p = locateJsonError('{"a": }');
-        assert.deepEqual(p, { message: "Unexpected token }", line: 1, column: 7 });
+        assert.deepEqual(p, { message: "Expected a value but found token }", line: 1, column: 7 });
     });
 
     it("reports truncation, trailing garbage, bad escapes, control characters and empty input", () => {
         assert.equal(locateJsonError('{"a": [1, 2').message, "Expected ',' or ']' but found end of input");
         assert.equal(locateJsonError('{"a": "b').message, "Unterminated string");
-        assert.equal(locateJsonError("[1] x").message, "Unexpected token x after the JSON value");
+        assert.equal(locateJsonError("[1] 2").message, "Unexpected token 2 after the JSON value");
         assert.equal(locateJsonError('["\\q"]').message, "Bad escape in string");
-        assert.equal(locateJsonError('["a\nb"]').message, "Unexpected control character U+000A in string");
+        assert.equal(locateJsonError('["a\nb"]').message, "Unterminated string");
+        assert.equal(locateJsonError('["a\u0001b"]').message, "Unexpected control character U+0001 in string");
         assert.equal(locateJsonError("  \n ").message, "Empty input: expected a JSON value");
-        assert.equal(locateJsonError("[1,]").message, "Unexpected token ]");
-        assert.equal(locateJsonError("{'a': 1}").message, "Expected a property name or '}' but found token '");
-        assert.equal(locateJsonError("[01]").message, "Expected ',' or ']' but found token 1");
+        assert.equal(locateJsonError("[1,]").message, "Expected a value but found token ]");
+        assert.equal(locateJsonError("{'a': 1}").message, "Unexpected token '");
+        assert.equal(locateJsonError("[01]").message, "Expected ',' but found token 1");
+        assert.equal(locateJsonError('{"a": 1} // no').message, "Comments are not allowed in JSON");
+        assert.equal(locateJsonError('{"a": 1,}').message, "Expected a property name but found token }");
     });
 
     it("never quotes more than one character of the input", () => {
@@ -52,5 +65,32 @@ describe("parseJson", () => {
             assert.equal(parseJson(s).ok, valid, s);
             if (!valid) assert.notEqual(locateJsonError(s).message, "not valid JSON", s);
         }
+    });
+
+    it("reports every exact duplicate key with the path of its object, and ties it to the object", () => {
+        const r = parseJson('{"Statement": [{"Condition": {"A": 1}, "Condition": {"B": 2}}], "x": {"k": 1, "k": 1}}');
+        assert.ok(r.ok);
+        if (!r.ok) return;
+        assert.deepEqual(
+            r.duplicates.map((d) => [d.key, d.path]),
+            [
+                ["Condition", "Statement[0]"],
+                ["k", "x"],
+            ],
+        );
+        const st = (r.value as { Statement: object[] }).Statement[0]!;
+        assert.deepEqual(duplicateKeysOf(st).map((d) => d.key), ["Condition"]);
+        assert.deepEqual(findDuplicateKeys(r.value).map((d) => d.key), ["Condition", "k"]);
+        assert.match(describeDuplicateKey(r.duplicates[0]!), /^key "Condition" appears twice in the same object \(Statement\[0\]\) at line 1 column 40$/);
+    });
+
+    it("refuses nesting deeper than MAX_JSON_DEPTH without recursing (100,000 levels)", () => {
+        const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+        const r = parseJson(deep);
+        assert.equal(r.ok, false);
+        if (!r.ok) assert.equal(describeJsonProblem(r.problem), `nested deeper than ${MAX_JSON_DEPTH} levels at line 1 column ${MAX_JSON_DEPTH + 1}`);
+        assert.equal(parseJson(`${"[".repeat(MAX_JSON_DEPTH)}${"]".repeat(MAX_JSON_DEPTH)}`).ok, true);
+        assert.equal(tooDeepAt('["[[[[", {"a": "]]]"}]', 2), -1, "brackets inside strings do not count");
+        assert.equal(parseJsonTree(deep), null);
     });
 });

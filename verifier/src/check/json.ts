@@ -1,7 +1,15 @@
 /**
- * JSON reading for `oidc-guard check`. `JSON.parse` does the work; when it fails, a small scanner finds where and
- * why, because V8's own messages quote a slice of the input (which may hold secrets) and often give no position.
+ * The one JSON reader of the CLI (check inputs, config files, report result files, report source positions).
+ *
+ * - Syntax is checked by `jsonc-parser` (a maintained parser that keeps offsets) with its extensions switched off:
+ *   comments and trailing commas are errors, so this is strict RFC 8259 JSON; `JSON.parse` builds the value (its
+ *   `__proto__` handling is safe). A problem says where, quoting at most one character of the input.
+ * - Nesting deeper than {@link MAX_JSON_DEPTH} is refused before any parser runs (one iterative scan), so no walker
+ *   over the value, recursive or not, can exhaust the stack.
+ * - An object that holds the same key twice is remembered ({@link duplicateKeysOf}): JSON keeps the last value, and
+ *   what IAM or Pulumi would make of it is not for this tool to guess, so the check reports it as an error.
  */
+import { parseTree, printParseErrorCode, visit, type JSONPath, type Node, type ParseError, type ParseErrorCode } from "jsonc-parser";
 
 /** Where and why a text is not valid JSON. `line` and `column` are 1-based. */
 export interface JsonSyntaxProblem {
@@ -10,17 +18,49 @@ export interface JsonSyntaxProblem {
     column: number;
 }
 
-/** The outcome of {@link parseJson}: a value, or a problem that quotes at most one character of the input. */
-export type JsonParseResult = { ok: true; value: unknown } | { ok: false; problem: JsonSyntaxProblem };
+/** A key that occurs more than once in one object. */
+export interface DuplicateKey {
+    key: string;
+    /** Where the object is inside the parsed document (`Statement[0].Condition`; "" for the top level). */
+    path: string;
+    /** 1-based position of the second occurrence. */
+    line: number;
+    column: number;
+}
 
-/** Parses `text` (a UTF-8 BOM is ignored). On failure, says where the text stops being JSON. */
-export function parseJson(text: string): JsonParseResult {
-    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    try {
-        return { ok: true, value: JSON.parse(body) as unknown };
-    } catch {
-        return { ok: false, problem: locateJsonError(body) };
+/** The outcome of {@link parseJson}: a value, or a problem that quotes at most one character of the input. */
+export type JsonParseResult =
+    | { ok: true; value: unknown; duplicates: DuplicateKey[] }
+    | { ok: false; problem: JsonSyntaxProblem };
+
+/** Deepest nesting of arrays and objects accepted (AWS policies nest about 6 levels, stack exports about 20). */
+export const MAX_JSON_DEPTH = 512;
+
+const PARSE_OPTIONS = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false } as const;
+
+/** Objects of the last parses that had duplicate keys, keyed by the object itself (so the value carries them). */
+const duplicatesByObject = new WeakMap<object, DuplicateKey[]>();
+
+/** The duplicate keys `parseJson` found directly in `obj` (not in its children). */
+export function duplicateKeysOf(obj: object): readonly DuplicateKey[] {
+    return duplicatesByObject.get(obj) ?? [];
+}
+
+/**
+ * Every duplicate key inside `value` (a value `parseJson` returned, or part of one), in document order. Iterative:
+ * the depth of `value` does not matter.
+ */
+export function findDuplicateKeys(value: unknown): DuplicateKey[] {
+    const out: DuplicateKey[] = [];
+    const stack: unknown[] = [value];
+    while (stack.length > 0) {
+        const v = stack.pop();
+        if (v === null || typeof v !== "object") continue;
+        out.push(...duplicateKeysOf(v));
+        const children = Array.isArray(v) ? (v as unknown[]) : Object.values(v as Record<string, unknown>);
+        for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
     }
+    return out;
 }
 
 /** Formats a problem as `<message> at line L column C`. */
@@ -28,31 +68,12 @@ export function describeJsonProblem(p: JsonSyntaxProblem): string {
     return `${p.message} at line ${p.line} column ${p.column}`;
 }
 
-class ScanError extends Error {
-    constructor(
-        message: string,
-        readonly offset: number,
-    ) {
-        super(message);
-    }
+/** Formats a duplicate key for a finding. */
+export function describeDuplicateKey(d: DuplicateKey): string {
+    return `key ${JSON.stringify(d.key)} appears twice in the same object${d.path === "" ? "" : ` (${d.path})`} at line ${d.line} column ${d.column}`;
 }
 
-/**
- * Scans `text` as JSON (RFC 8259) and returns the first problem. Only called after `JSON.parse` failed, so speed
- * does not matter; it is iterative over containers so deep nesting cannot overflow the stack.
- */
-export function locateJsonError(text: string): JsonSyntaxProblem {
-    try {
-        scan(text);
-        // JSON.parse rejected what this scanner accepts: say so without guessing a position.
-        return { message: "not valid JSON", line: 1, column: 1 };
-    } catch (e) {
-        if (!(e instanceof ScanError)) throw e;
-        const { line, column } = lineColumn(text, e.offset);
-        return { message: e.message, line, column };
-    }
-}
-
+/** 1-based line and column of a UTF-16 offset. */
 function lineColumn(text: string, offset: number): { line: number; column: number } {
     let line = 1;
     let lineStart = 0;
@@ -73,130 +94,170 @@ function describeChar(ch: string | undefined): string {
     return `token ${ch}`;
 }
 
-function scan(text: string): void {
-    let i = 0;
-    const n = text.length;
-    const ws = (): void => {
-        while (i < n) {
-            const c = text.charCodeAt(i);
-            if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
-            else break;
-        }
-    };
-    const unexpected = (): never => {
-        throw new ScanError(`Unexpected ${describeChar(text[i])}`, i);
-    };
-    const scanString = (): void => {
-        // text[i] === '"'
-        i++;
-        for (;;) {
-            if (i >= n) throw new ScanError("Unterminated string", i);
-            const c = text.charCodeAt(i);
-            if (c === 0x22) {
-                i++;
-                return;
-            }
-            if (c < 0x20) throw new ScanError(`Unexpected ${describeChar(text[i])} in string`, i);
-            if (c === 0x5c) {
-                const e = text[i + 1];
-                if (e === undefined) throw new ScanError("Unterminated string", i + 1);
-                if ('"\\/bfnrt'.includes(e)) i += 2;
-                else if (e === "u") {
-                    if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) throw new ScanError("Bad \\u escape", i);
-                    i += 6;
-                } else throw new ScanError("Bad escape in string", i);
-                continue;
-            }
-            i++;
-        }
-    };
-    const scanNumber = (): void => {
-        const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-        if (!m || m[0] === "-" || m[0] === "") unexpected();
-        i += m![0].length;
-    };
-    const scanLiteral = (): boolean => {
-        for (const lit of ["true", "false", "null"]) {
-            if (text.startsWith(lit, i)) {
-                i += lit.length;
-                return true;
-            }
-        }
-        return false;
-    };
-    // Stack of open containers: "[" or "{".
-    const stack: string[] = [];
-    // After a value inside a container: expect , or the closer.
-    const afterValue = (): void => {
-        for (;;) {
-            ws();
-            const top = stack[stack.length - 1];
-            if (top === undefined) return;
-            const c = text[i];
-            if (c === ",") {
-                i++;
-                ws();
-                if (top === "{") {
-                    if (text[i] !== '"') {
-                        throw new ScanError(`Expected a property name but found ${describeChar(text[i])}`, i);
-                    }
-                    member();
-                }
-                return;
-            }
-            if ((top === "[" && c === "]") || (top === "{" && c === "}")) {
-                i++;
-                stack.pop();
-                continue;
-            }
-            throw new ScanError(
-                `Expected ',' or '${top === "[" ? "]" : "}"}' but found ${describeChar(c)}`,
-                i,
-            );
-        }
-    };
-    const member = (): void => {
-        scanString();
-        ws();
-        if (text[i] !== ":") throw new ScanError(`Expected ':' but found ${describeChar(text[i])}`, i);
-        i++;
-    };
-    ws();
-    if (i >= n) throw new ScanError("Empty input: expected a JSON value", i);
-    for (;;) {
-        ws();
-        const c = text[i];
-        if (c === "{") {
-            i++;
-            ws();
-            if (text[i] === "}") {
-                i++;
-                afterValue();
-            } else if (text[i] === '"') {
-                stack.push("{");
-                member();
-                continue;
-            } else throw new ScanError(`Expected a property name or '}' but found ${describeChar(text[i])}`, i);
-        } else if (c === "[") {
-            i++;
-            ws();
-            if (text[i] === "]") {
-                i++;
-                afterValue();
-            } else {
-                stack.push("[");
-                continue;
-            }
-        } else {
-            if (c === '"') scanString();
-            else if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) scanNumber();
-            else if (!scanLiteral()) unexpected();
-            afterValue();
-        }
-        if (stack.length === 0) {
-            ws();
-            if (i < n) throw new ScanError(`Unexpected ${describeChar(text[i])} after the JSON value`, i);
-            return;
-        }
+/**
+ * The offset where nesting first goes deeper than `max`, or -1. One pass that skips strings; it does not judge the
+ * syntax (the parser does that afterwards).
+ */
+export function tooDeepAt(text: string, max = MAX_JSON_DEPTH): number {
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (inString) {
+            if (c === 0x5c) i++;
+            else if (c === 0x22) inString = false;
+        } else if (c === 0x22) inString = true;
+        else if (c === 0x7b || c === 0x5b) {
+            if (++depth > max) return i;
+        } else if (c === 0x7d || c === 0x5d) depth--;
+    }
+    return -1;
+}
+
+function message(code: ParseErrorCode, text: string, offset: number): string {
+    const at = describeChar(text[offset]);
+    // The names, not the values: ParseErrorCode is a const enum, which isolatedModules cannot inline.
+    switch (printParseErrorCode(code)) {
+        case "InvalidSymbol":
+            return `Unexpected ${at}`;
+        case "InvalidNumberFormat":
+            return `Bad number (${at})`;
+        case "PropertyNameExpected":
+            return `Expected a property name but found ${at}`;
+        case "ValueExpected":
+            return text.trim() === "" ? "Empty input: expected a JSON value" : `Expected a value but found ${at}`;
+        case "ColonExpected":
+            return `Expected ':' but found ${at}`;
+        case "CommaExpected":
+            return `Expected ',' but found ${at}`;
+        case "CloseBraceExpected":
+            return `Expected ',' or '}' but found ${at}`;
+        case "CloseBracketExpected":
+            return `Expected ',' or ']' but found ${at}`;
+        case "EndOfFileExpected":
+            return `Unexpected ${at} after the JSON value`;
+        case "InvalidCommentToken":
+        case "UnexpectedEndOfComment":
+            return "Comments are not allowed in JSON";
+        case "UnexpectedEndOfString":
+            return "Unterminated string";
+        case "UnexpectedEndOfNumber":
+            return "Unterminated number";
+        case "InvalidUnicode":
+            return "Bad \\u escape in string";
+        case "InvalidEscapeCharacter":
+            return "Bad escape in string";
+        case "InvalidCharacter":
+            return `Unexpected ${at} in string`;
+        default:
+            return "not valid JSON";
     }
 }
+
+/** `Statement[0].Condition` for a jsonc-parser path. */
+export function formatJsonPath(path: JSONPath): string {
+    let out = "";
+    for (const seg of path) {
+        if (typeof seg === "number") out += `[${seg}]`;
+        else out += /^[A-Za-z_$][\w$]*$/.test(seg) ? `${out === "" ? "" : "."}${seg}` : `[${JSON.stringify(seg)}]`;
+    }
+    return out;
+}
+
+/** The value at `path` inside `root` (a value from JSON.parse), or undefined. */
+function valueAt(root: unknown, path: JSONPath): unknown {
+    let v = root;
+    for (const seg of path) {
+        if (v === null || typeof v !== "object") return undefined;
+        v = Object.prototype.hasOwnProperty.call(v, seg) ? (v as Record<string | number, unknown>)[seg] : undefined;
+    }
+    return v;
+}
+
+/**
+ * Checks `text` as strict JSON: the first syntax problem (with its position), or null plus the duplicate keys and
+ * the paths of their objects. The text must already have passed {@link tooDeepAt}.
+ */
+function scan(text: string): { problem: JsonSyntaxProblem } | { duplicates: { key: string; offset: number; objectPath: JSONPath }[] } {
+    let first: { code: ParseErrorCode; offset: number } | undefined;
+    const keys: Set<string>[] = [];
+    const duplicates: { key: string; offset: number; objectPath: JSONPath }[] = [];
+    visit(
+        text,
+        {
+            onObjectBegin: () => {
+                keys.push(new Set());
+            },
+            onObjectEnd: () => {
+                keys.pop();
+            },
+            onObjectProperty: (property, offset, _length, _line, _ch, pathSupplier) => {
+                const seen = keys[keys.length - 1];
+                if (seen === undefined) return;
+                if (seen.has(property)) duplicates.push({ key: property, offset, objectPath: pathSupplier() });
+                else seen.add(property);
+            },
+            onError: (code, offset) => {
+                if (first !== undefined) return;
+                // jsonc-parser reports a control character at the start of its string: point at the character.
+                let at = offset;
+                if (printParseErrorCode(code) === "InvalidCharacter") {
+                    while (at < text.length && text.charCodeAt(at) >= 0x20) at++;
+                }
+                first = { code, offset: at < text.length ? at : offset };
+            },
+        },
+        PARSE_OPTIONS,
+    );
+    if (first !== undefined) {
+        const { line, column } = lineColumn(text, first.offset);
+        return { problem: { message: message(first.code, text, first.offset), line, column } };
+    }
+    return { duplicates };
+}
+
+/** Parses `text` (a UTF-8 BOM is ignored) as strict JSON. On failure, says where the text stops being JSON. */
+export function parseJson(text: string): JsonParseResult {
+    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    const deep = tooDeepAt(body);
+    if (deep >= 0) {
+        const { line, column } = lineColumn(body, deep);
+        return { ok: false, problem: { message: `nested deeper than ${MAX_JSON_DEPTH} levels`, line, column } };
+    }
+    const scanned = scan(body);
+    if ("problem" in scanned) return { ok: false, problem: scanned.problem };
+    let value: unknown;
+    try {
+        value = JSON.parse(body) as unknown;
+    } catch {
+        // The two parsers disagree: say so without guessing a position (and without V8's quote of the input).
+        return { ok: false, problem: { message: "not valid JSON", line: 1, column: 1 } };
+    }
+    const duplicates: DuplicateKey[] = [];
+    for (const d of scanned.duplicates) {
+        const { line, column } = lineColumn(body, d.offset);
+        const dup: DuplicateKey = { key: d.key, path: formatJsonPath(d.objectPath), line, column };
+        duplicates.push(dup);
+        const obj = valueAt(value, d.objectPath);
+        if (obj !== null && typeof obj === "object") duplicatesByObject.set(obj, [...duplicateKeysOf(obj), dup]);
+    }
+    return { ok: true, value, duplicates };
+}
+
+/** Where a problem is, for callers that only need to know it is not valid JSON (kept for the tests' wording). */
+export function locateJsonError(text: string): JsonSyntaxProblem {
+    const r = parseJson(text);
+    return r.ok ? { message: "not valid JSON", line: 1, column: 1 } : r.problem;
+}
+
+/**
+ * The syntax tree of strict JSON `text` with offsets (for source positions), or null when it is not valid JSON or
+ * nests too deep.
+ */
+export function parseJsonTree(text: string): Node | null {
+    if (tooDeepAt(text) >= 0) return null;
+    const errors: ParseError[] = [];
+    const root = parseTree(text, errors, PARSE_OPTIONS);
+    return errors.length === 0 && root !== undefined ? root : null;
+}
+

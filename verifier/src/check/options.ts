@@ -3,10 +3,10 @@
  * The file is the one `pulumi preview/up --policy-pack-config` takes:
  * `{"all": "advisory", "pulumi-oidc-role-trust-pinned": {"enforcementLevel": "mandatory", "organizations": [...]}}`.
  */
-import { readFileSync } from "node:fs";
 import { normalizeIssuer, RULES, type AnalysisOptions } from "oidc-guard-policypack/analysis";
 import { CliError, EXIT } from "../io.js";
 import { describeJsonProblem, parseJson } from "./json.js";
+import { InputReadError, readTextFile } from "../read.js";
 
 /** The settings `check` reads from each policy's entry in the config file, and their meaning. */
 export const SETTINGS = ["organizations", "audiences", "allowedSubjects", "issuers"] as const;
@@ -26,17 +26,33 @@ export interface OptionFlags {
     issuers: string[];
     allowSubjects: string[];
     audiences: string[];
+    /** `--time-budget-ms`: the analysis time budget per document. */
+    timeBudgetMs?: number;
 }
 
 /** Settings as read from a config file, plus warnings about entries it ignored. */
 export interface ConfigSettings {
     settings: Record<Setting, string[]>;
     warnings: string[];
+    /** `timeBudgetMs` of the pack config (the smallest, when several policies set it). */
+    timeBudgetMs?: number;
+}
+
+/** Largest time budget per document: 10 minutes (the pack's config schema has the same bound). */
+export const MAX_TIME_BUDGET_MS = 600_000;
+
+/** Parses a time budget in ms (1..MAX_TIME_BUDGET_MS); undefined when it is not one. */
+export function parseTimeBudget(v: unknown): number | undefined {
+    const n = typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : v;
+    return typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= MAX_TIME_BUDGET_MS ? n : undefined;
 }
 
 function emptySettings(): Record<Setting, string[]> {
     return { organizations: [], audiences: [], allowedSubjects: [], issuers: [] };
 }
+
+/** A policy pack config file is a few KB; anything past 16 MiB is refused while reading. */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 /**
  * Reads a policy pack config file. Settings found under any of this pack's policies are merged (union), so a
@@ -46,7 +62,7 @@ function emptySettings(): Record<Setting, string[]> {
 export function readConfigFile(path: string, shownAs: string): ConfigSettings {
     let text: string;
     try {
-        text = readFileSync(path, "utf8");
+        text = readTextFile(path, MAX_CONFIG_BYTES);
     } catch (e) {
         throw new CliError(`--config ${shownAs}: cannot read: ${errnoMessage(e)}`, EXIT.usage);
     }
@@ -70,6 +86,7 @@ export function settingsFromConfig(doc: unknown, shownAs: string): ConfigSetting
     }
     const settings = emptySettings();
     const warnings: string[] = [];
+    let timeBudgetMs: number | undefined;
     for (const [key, entry] of Object.entries(doc as Record<string, unknown>)) {
         if (key === "all") {
             const level =
@@ -96,6 +113,12 @@ export function settingsFromConfig(doc: unknown, shownAs: string): ConfigSetting
         }
         for (const [name, value] of Object.entries(entry as Record<string, unknown>)) {
             if (IGNORED_SETTINGS.has(name)) continue;
+            if (name === "timeBudgetMs") {
+                const ms = typeof value === "number" ? parseTimeBudget(value) : undefined;
+                if (ms === undefined) throw bad(`"${key}.${name}" must be a whole number of milliseconds from 1 to ${MAX_TIME_BUDGET_MS}`);
+                timeBudgetMs = Math.min(timeBudgetMs ?? ms, ms);
+                continue;
+            }
             if (!(SETTINGS as readonly string[]).includes(name)) {
                 warnings.push(`--config ${shownAs}: ignoring unknown setting "${key}.${name}" (known: ${SETTINGS.join(", ")})`);
                 continue;
@@ -106,7 +129,7 @@ export function settingsFromConfig(doc: unknown, shownAs: string): ConfigSetting
             settings[name as Setting].push(...(value as string[]));
         }
     }
-    return { settings, warnings };
+    return { settings, warnings, ...(timeBudgetMs !== undefined ? { timeBudgetMs } : {}) };
 }
 
 /** Checks an organization name: a Pulumi org name has no spaces, colons or glob characters. */
@@ -142,6 +165,8 @@ export function buildOptions(file: ConfigSettings | undefined, flags: OptionFlag
     if (audiences.length > 0) options.audiences = audiences;
     if (allowedSubjects.length > 0) options.allowedSubjects = allowedSubjects;
     if (issuers.length > 0) options.issuers = issuers;
+    const budget = flags.timeBudgetMs ?? file?.timeBudgetMs;
+    if (budget !== undefined) options.timeBudgetMs = budget;
     return options;
 }
 
@@ -160,6 +185,7 @@ export function errnoMessage(e: unknown): string {
         case "EEXIST":
             return "a parent of the path is not a directory";
         default:
+            if (e instanceof InputReadError) return e.message;
             return e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e);
     }
 }

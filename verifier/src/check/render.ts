@@ -1,5 +1,6 @@
 /** Text and JSON renderings of a {@link CheckReport}. */
 import type { PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
+import { escapeJsonOutput, escapeTextDeep, guardCiLog } from "../escape.js";
 import type { CheckReport, CheckResult } from "../results.js";
 
 /** Whether to colour: only for a TTY, and never when `NO_COLOR` is set to a non-empty value (no-color.org). */
@@ -36,45 +37,32 @@ export function summaryText(summary: Record<Verdict, number>): string {
     return `${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.error} error`;
 }
 
-/** Control characters other than newline and tab (ESC, CR, BEL, C1, …): shown escaped, never sent to a terminal. */
-function isControl(code: number): boolean {
-    return (code <= 0x1f && code !== 0x0a && code !== 0x09) || (code >= 0x7f && code <= 0x9f);
-}
-
-function neutralizeString(v: string): string {
-    let i = 0;
-    while (i < v.length && !isControl(v.charCodeAt(i))) i++;
-    if (i === v.length) return v;
-    let out = v.slice(0, i);
-    for (; i < v.length; i++) {
-        const code = v.charCodeAt(i);
-        out += isControl(code) ? `\\x${code.toString(16).padStart(2, "0")}` : v[i];
-    }
-    return out;
-}
-
-/** A copy of `value` with control characters in every string (input names, values, messages) made visible as `\xNN`. */
-export function neutralizeControls<T>(value: T): T {
-    const walk = (v: unknown): unknown => {
-        if (typeof v === "string") {
-            return neutralizeString(v);
-        }
-        if (Array.isArray(v)) return v.map(walk);
-        if (v !== null && typeof v === "object") {
-            return Object.fromEntries(Object.entries(v).map(([k, e]) => [walk(k) as string, walk(e)]));
-        }
-        return v;
-    };
-    return walk(value) as T;
-}
-
 /**
  * The text report: a table (target, verdict, finding, a token that gets in), then the details of every target
  * that did not pass (message, path, fix, notes), then one summary line. Names and values from the inputs (a
  * template's logical ids, a role name) cannot carry terminal control sequences into it.
  */
-export function renderText(input: CheckReport, colour: boolean, fileCount: number, unit = "file"): string {
-    const report = neutralizeControls(input);
+export function renderText(
+    rawReport: CheckReport,
+    colour: boolean,
+    fileCount: number,
+    rawSkipped: readonly { file: string; reason: string }[] = [],
+    unit = "file",
+): string {
+    // Every value from the input (file and resource names, URNs, quoted conditions) shown as text: no control
+    // character reaches the terminal, and (below) no line starts with `::` for a CI runner to obey.
+    const report = escapeTextDeep(rawReport);
+    const skipped = escapeTextDeep(rawSkipped);
+    return guardCiLog(renderTable(report, colour, fileCount, skipped, unit));
+}
+
+function renderTable(
+    report: CheckReport,
+    colour: boolean,
+    fileCount: number,
+    skipped: readonly { file: string; reason: string }[],
+    unit: string,
+): string {
     const paint: Paint = colour ? (code, s) => `\u001b[${code}m${s}\u001b[0m` : (_code, s) => s;
     const rows: [string, Verdict, string, string][] = [];
     for (const r of report.results) {
@@ -128,10 +116,11 @@ export function renderText(input: CheckReport, colour: boolean, fileCount: numbe
         "",
         `${total} target${total === 1 ? "" : "s"} in ${fileCount} ${unit}${fileCount === 1 ? "" : "s"}: ${summaryText(report.summary)}`,
     );
+    for (const s of skipped) lines.push(`skipped ${s.file}: ${s.reason}`);
     return `${lines.join("\n")}\n`;
 }
 
 /** The JSON report: one object, two-space indented, newline-terminated. */
 export function renderJson(report: CheckReport): string {
-    return `${JSON.stringify(report, null, 2)}\n`;
+    return `${escapeJsonOutput(JSON.stringify(report, null, 2))}\n`;
 }

@@ -9,6 +9,7 @@
  * - The human display shows unknowns as `[unknown]`, `output<string>` or `computed<string>`: hand-written or
  *   converted inputs may carry those, so they are treated as unknown as well.
  */
+import { parseJson } from "./json.js";
 
 /** The key that marks a special (secret, asset, resource reference) value. */
 export const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -57,11 +58,9 @@ export function revealValue(value: unknown): RevealedValue {
                 unreadable.push({ path, reason: "display-unknown" });
             } else if (EMBEDDED_MARKER.test(v) && v.trimStart().startsWith("{")) {
                 // A trust policy given as a JSON string: look inside for the same markers.
-                try {
-                    walk(JSON.parse(v), path);
-                } catch {
-                    // Not JSON after all: the analysis reports that.
-                }
+                // Not JSON after all (or nested too deep): the analysis reports that.
+                const parsed = parseJson(v);
+                if (parsed.ok) walk(parsed.value, path);
             }
             return v;
         }
@@ -77,14 +76,9 @@ export function revealValue(value: unknown): RevealedValue {
         if (isSecretWrapper(v)) {
             hadSecret = true;
             if (typeof v.plaintext === "string") {
-                let inner: unknown;
-                try {
-                    inner = JSON.parse(v.plaintext);
-                } catch {
-                    // Not what the engine writes, but a plain string is the only sensible reading.
-                    inner = v.plaintext;
-                }
-                return walk(inner, path);
+                // Not JSON: not what the engine writes, but a plain string is the only sensible reading.
+                const parsed = parseJson(v.plaintext);
+                return walk(parsed.ok ? parsed.value : v.plaintext, path);
             }
             if ("value" in v) return walk(v.value, path); // the gRPC form, in hand-made inputs
             unreadable.push({ path, reason: "ciphertext" });

@@ -3,7 +3,7 @@
  * sees them) with a captured io, over the bundled fixtures and small files written to a temporary directory.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -608,5 +608,118 @@ describe("npm start demo", () => {
         assert.match(c.out(), /TARGET\s+VERDICT/);
         assert.match(c.out(), /oidc-guard check exited 1: some roles fail or cannot be decided/);
         assert.match(c.out(), /demo finished: exit status 0/);
+    });
+});
+
+describe("oidc-guard check: inputs and outputs never overlap", () => {
+    it("refuses a report output that is also an input (exit 2), and leaves the input untouched", async () => {
+        const bad = file("overlap/bad.json", audOnlyPolicy());
+        const good = file("overlap/good.json", pinnedPolicy());
+        const original = readFileSync(bad, "utf8");
+        const r = await check([bad, good, "--org", "acme", "--sarif", bad]);
+        assert.equal(r.code, 2);
+        assert.match(r.err, /bad\.json is both an input and a report output of this run/);
+        assert.equal(readFileSync(bad, "utf8"), original);
+        // The same file through a symbolic link, and as --output of the text table.
+        symlinkSync(bad, join(tmp, "overlap", "alias.json"));
+        const viaLink = await check([bad, "--org", "acme", "--output", join(tmp, "overlap", "alias.json")]);
+        assert.equal(viaLink.code, 2);
+        assert.equal(readFileSync(bad, "utf8"), original);
+    });
+
+    it("a directory walk checks a file that carries result keys beside a trust policy, and says which files it skipped", async () => {
+        const dir = join(tmp, "walk-results");
+        const disguised = { ...audOnlyPolicy(), tool: { name: "oidc-guard" }, results: [] };
+        file("walk-results/disguised.json", disguised);
+        file("walk-results/old-result.json", { tool: { name: "oidc-guard", version: "0.1.0" }, results: [], summary: {} });
+        const r = await check([dir, "--org", "acme"]);
+        assert.equal(r.code, 1, "the trust policy inside is checked and fails");
+        assert.match(r.out, /walk-results\/disguised\.json\s+fail/);
+        assert.match(r.out, /skipped .*walk-results\/old-result\.json: an oidc-guard check result/);
+        assert.match(r.err, /skipped .*walk-results\/old-result\.json: an oidc-guard check result/);
+        // A walk that meets this run's own output leaves it out and says so.
+        const again = await check([dir, "--org", "acme", "--format", "json", "--output", join(dir, "old-result.json")]);
+        assert.equal(again.code, 1);
+        assert.match(again.err, /skipped .*old-result\.json: a report output of this run/);
+    });
+});
+
+describe("oidc-guard check: hostile inputs", () => {
+    it("bounds reads while reading: /dev/zero is refused at the limit, not read until memory runs out", async () => {
+        const good = file("bounded/good.json", pinnedPolicy());
+        const r = await check(["/dev/zero", good, "--org", "acme", "--max-input-mib", "1"]);
+        assert.equal(r.code, 2);
+        assert.match(r.err, /\/dev\/zero: larger than the input limit of 1 MiB/);
+        assert.match(r.out, /bounded\/good\.json\s+pass/);
+        const usage = await check([good, "--max-input-mib", "0"]);
+        assert.equal(usage.code, 2);
+        assert.match(usage.err, /--max-input-mib must be a whole number of MiB from 1 to 4096/);
+    });
+
+    it("a file nested 100,000 levels deep fails on its own, named, and the rest of the run goes on", async () => {
+        const deep = file("deep/deep.json", `{"Statement": ${"[".repeat(100_000)}${"]".repeat(100_000)}}`);
+        const good = file("deep/good.json", pinnedPolicy());
+        const r = await checkJson([deep, good, "--org", "acme"]);
+        assert.equal(r.code, 2);
+        assert.match(r.err, /deep\/deep\.json: too deeply nested to read: nested deeper than 512 levels at line 1 column 526/);
+        const verdicts = Object.fromEntries(r.report.results.map((x) => [x.target.file.replace(/^.*\//, ""), x.verdict]));
+        assert.deepEqual(verdicts, { "deep.json": "error", "good.json": "pass" });
+        // Deep nesting inside a trust policy given as a JSON string (as stack exports and AWS listings hold it).
+        const asString = file("deep/string.json", JSON.stringify(`{"Statement": ${"[".repeat(100_000)}${"]".repeat(100_000)}}`));
+        const s = await checkJson([asString, good, "--org", "acme"]);
+        assert.equal(s.code, 1);
+        const st = s.report.results.find((x) => x.target.file.endsWith("string.json"))!;
+        assert.equal(st.verdict, "error");
+        assert.match(st.findings[0]!.message, /nested deeper than 512 levels/);
+    });
+
+    it("invalid UTF-8 is a parse error naming the file (exit 2), never silently replaced", async () => {
+        const p = join(tmp, "utf8", "latin1.json");
+        mkdirSync(join(tmp, "utf8"), { recursive: true });
+        writeFileSync(p, Buffer.concat([Buffer.from('{"Version": "2012-10-17", "Sid": "caf'), Buffer.from([0xe9]), Buffer.from('", "Statement": []}')]));
+        const r = await checkJson([p, "--org", "acme"]);
+        assert.equal(r.code, 2);
+        assert.match(r.err, /utf8\/latin1\.json: not valid UTF-8 \(invalid byte sequence at byte 37\)/);
+        assert.equal(r.report.results[0]!.verdict, "error");
+    });
+
+    it("an exact duplicate key in a trust policy is an error finding (object, JSON string, stack export)", async () => {
+        const policy = JSON.stringify(audOnlyPolicy(), null, 2).replace(
+            '"Condition": {',
+            '"Condition": {"StringEquals": {"api.pulumi.com/oidc:sub": "pulumi:environments:org:acme:env:a/b"}},\n        "Condition": {',
+        );
+        const asObject = file("dups/object.json", policy);
+        const asString = file("dups/string.json", JSON.stringify(policy));
+        const r = await checkJson([asObject, asString, "--org", "acme"]);
+        assert.equal(r.code, 1);
+        for (const res of r.report.results) {
+            assert.equal(res.verdict, "error", res.target.file);
+            assert.equal(res.findings[0]!.ruleId, "oidc-trust-document-valid");
+            assert.match(res.findings[0]!.message, /key "Condition" appears twice in the same object \(Statement\[0\]\)/);
+        }
+        const ok = await checkJson([file("dups/clean.json", pinnedPolicy()), "--org", "acme"]);
+        assert.equal(ok.code, 0);
+    });
+
+    it("--time-budget-ms bounds the analysis of each document and fails closed", async () => {
+        const pat = (seed: string): string => Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? "*?" : i % 3 === 1 ? "?*" : seed)).join("");
+        const heavy = pinnedPolicy();
+        heavy.Statement[0]!.Condition = {
+            StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme" },
+            StringLike: { "api.pulumi.com/oidc:sub": Array.from({ length: 12 }, (_, i) => `pulumi:environments:org:acme:env:${pat(String.fromCharCode(97 + i))}`) },
+        } as never;
+        const r = await checkJson([file("budget/heavy.json", heavy), "--org", "acme", "--time-budget-ms", "50"]);
+        assert.equal(r.code, 1);
+        assert.equal(r.report.results[0]!.verdict, "error");
+        assert.match(r.report.results[0]!.findings[0]!.message, /too complex to decide within 50 ms/);
+        const config = file("budget/config.json", { "pulumi-oidc-role-trust-pinned": { organizations: ["acme"], timeBudgetMs: 50 } });
+        const viaConfig = await checkJson([file("budget/heavy2.json", heavy), "--config", config]);
+        assert.match(viaConfig.report.results[0]!.findings[0]!.message, /too complex to decide within 50 ms/);
+        const badConfig = await check([file("budget/y.json", pinnedPolicy()), "--config", file("budget/bad-config.json", { "pulumi-oidc-role-trust-pinned": { timeBudgetMs: 0 } })]);
+        assert.equal(badConfig.code, 2);
+        assert.match(badConfig.err, /timeBudgetMs" must be a whole number of milliseconds from 1 to 600000/);
+        const bad = await check([file("budget/x.json", pinnedPolicy()), "--time-budget-ms", "soon"]);
+        assert.equal(bad.code, 2);
+        assert.match(bad.err, /--time-budget-ms must be a whole number of milliseconds from 1 to 600000/);
     });
 });

@@ -4,17 +4,25 @@
  * Exit 0: every target passes; 1: a target fails, is unknown or is malformed; 2: usage error or an input file
  * that cannot be read or parsed.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Verdict } from "oidc-guard-policypack/analysis";
 import { helpHint, parseCommandArgs } from "../args.js";
 import { docsUrl } from "../docs.js";
 import { runCheck } from "../check/analyze.js";
-import { expandPaths, showPath } from "../check/files.js";
+import { expandPaths, showPath, type SkippedFile } from "../check/files.js";
 import { readStdin } from "../check/stdin.js";
-import { buildOptions, errnoMessage, readConfigFile, type ConfigSettings } from "../check/options.js";
+import {
+    MAX_TIME_BUDGET_MS,
+    buildOptions,
+    errnoMessage,
+    parseTimeBudget,
+    readConfigFile,
+    type ConfigSettings,
+} from "../check/options.js";
+import { parseMaxInputMib } from "../read.js";
 import { renderJson, renderText, useColour } from "../check/render.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
+import { writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportOutput } from "../report/index.js";
 import type { CheckReport } from "../results.js";
 import { toolInfo } from "../version.js";
@@ -43,6 +51,9 @@ Options:
   --allow-subject <glob>   Allowed subject pattern, StringLike syntax (repeatable; replaces the default scope)
   --audience <aud>         Allowed audience (repeatable; replaces the ones derived from --org)
   --config <file>          Pulumi --policy-pack-config file; the flags above add to its settings
+  --time-budget-ms <ms>    Time budget per trust policy (default 2000; also the config's timeBudgetMs);
+                           a policy not decided within it gets verdict error
+  --max-input-mib <n>      Refuse an input file larger than <n> MiB (default 256), counted while reading
   --format <fmt>           text (default), json, sarif, junit, markdown or html
   --output <file>          Write the --format report to <file> instead of standard output
   --json|--sarif|--junit|--markdown|--html <file>
@@ -84,6 +95,8 @@ interface ParsedArgs {
     issuers: string[];
     allowSubjects: string[];
     audiences: string[];
+    timeBudgetMs?: number;
+    maxInputBytes?: number;
     help: boolean;
 }
 
@@ -94,6 +107,8 @@ const OPTIONS = {
     "allow-subject": { type: "string", multiple: true },
     audience: { type: "string", multiple: true },
     config: { type: "string" },
+    "time-budget-ms": { type: "string" },
+    "max-input-mib": { type: "string" },
     ...REPORT_FLAG_OPTIONS,
     help: { type: "boolean", short: "h" },
 } as const;
@@ -101,6 +116,14 @@ const OPTIONS = {
 /** Parses the command line strictly; every problem is a {@link CliError} with exit code 2. */
 export function parseCheckArgs(argv: string[]): ParsedArgs {
     const { values, positionals } = parseCommandArgs("check", argv, OPTIONS);
+    let timeBudgetMs: number | undefined;
+    if (values["time-budget-ms"] !== undefined) {
+        timeBudgetMs = parseTimeBudget(values["time-budget-ms"]);
+        if (timeBudgetMs === undefined) {
+            throw new CliError(`--time-budget-ms must be a whole number of milliseconds from 1 to ${MAX_TIME_BUDGET_MS}\n${HINT}`, EXIT.usage);
+        }
+    }
+    const maxInputBytes = values["max-input-mib"] === undefined ? undefined : parseMaxInputMib(values["max-input-mib"]);
     // The text table is rendered here; JSON, SARIF, JUnit, Markdown and HTML by the shared report library.
     const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"], command: "check" });
     const text = flags.other ? (flags.other.path === "-" ? {} : { output: flags.other.path }) : undefined;
@@ -113,14 +136,15 @@ export function parseCheckArgs(argv: string[]): ParsedArgs {
         issuers: values.issuer ?? [],
         allowSubjects: values["allow-subject"] ?? [],
         audiences: values.audience ?? [],
+        ...(timeBudgetMs !== undefined ? { timeBudgetMs } : {}),
+        ...(maxInputBytes !== undefined ? { maxInputBytes } : {}),
         help: values.help === true,
     };
 }
 
 function writeOwnFile(path: string, shown: string, text: string): void {
     try {
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, text);
+        writeOutputFile(path, text);
     } catch (e) {
         throw new CliError(`${shown}: cannot write: ${errnoMessage(e)}`, EXIT.usage);
     }
@@ -147,13 +171,17 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const outputs = [...args.reports.map((r) => r.path), ...(args.text?.output !== undefined ? [args.text.output] : [])]
         .filter((p) => p !== "-")
         .map((p) => resolve(io.cwd, p));
-    const files = expandPaths(args.paths, io.cwd, outputs);
+    const walkSkipped: SkippedFile[] = [];
+    const files = expandPaths(args.paths, io.cwd, outputs, walkSkipped);
+    for (const s of walkSkipped) io.stderr.write(`oidc-guard check: skipped ${s.file}: ${s.reason}\n`);
     if (files.length === 0) {
         throw new CliError("no input files left to check (report output files are not inputs)", EXIT.usage);
     }
     for (const f of files) if (f.path === "-") f.text = await readStdin(io.stdin);
 
-    const run = runCheck(files, options);
+    const run = runCheck(files, options, args.maxInputBytes !== undefined ? { maxInputBytes: args.maxInputBytes } : {});
+    for (const s of run.skipped) io.stderr.write(`oidc-guard check: skipped ${s.file}: ${s.reason}\n`);
+    const skipped = [...walkSkipped, ...run.skipped];
     for (const p of run.fileProblems) io.stderr.write(`oidc-guard check: ${p.file}: ${p.message}\n`);
 
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
@@ -174,7 +202,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         );
     }
 
-    writeCheckOutputs(report, run.sources, { count: run.files.length, unit: "file" }, args, io, "check");
+    writeCheckOutputs(report, run.sources, { count: run.files.length, unit: "file", skipped }, args, io, "check");
     return code;
 }
 
@@ -191,7 +219,7 @@ export interface CheckOutputs {
 export function writeCheckOutputs(
     report: CheckReport,
     sources: ReadonlyMap<string, string>,
-    scope: { count: number; unit: string },
+    scope: { count: number; unit: string; skipped?: readonly SkippedFile[] },
     args: CheckOutputs,
     io: CliIO,
     command: string,
@@ -200,7 +228,7 @@ export function writeCheckOutputs(
     if (args.text) {
         const textPath = args.text.output !== undefined ? resolve(io.cwd, args.text.output) : undefined;
         const target = textPath !== undefined ? { isTTY: false } : io.stdout;
-        const rendered = renderText(report, useColour(target, io.env), scope.count, scope.unit);
+        const rendered = renderText(report, useColour(target, io.env), scope.count, scope.skipped ?? [], scope.unit);
         if (textPath !== undefined) {
             writeOwnFile(textPath, args.text.output ?? "", rendered);
         } else {

@@ -143,3 +143,20 @@ describe("oidc-guard report", () => {
         assert.doesNotMatch(bad.stderr, /\n\s+at .+:\d+:\d+/);
     });
 });
+
+describe("oidc-guard report: hostile inputs", () => {
+    it("bounds reads while reading (/dev/zero says size 0 to stat) and refuses invalid UTF-8", async () => {
+        await usage(["/dev/zero", "--max-input-mib", "1"], /^result file '\/dev\/zero' is larger than the input limit of 1 MiB$/);
+        const latin1 = join(tmp, "latin1.json");
+        writeFileSync(latin1, Buffer.concat([Buffer.from('{"tool": {"name": "oidc-guard", "version": "caf'), Buffer.from([0xe9]), Buffer.from('"}, "results": []}')]));
+        await usage([latin1], /^result file '.*latin1\.json' is not valid UTF-8 \(invalid byte sequence at byte 47\)$/);
+    });
+
+    it("refuses a report output that is also a result file it reads (exit 2), and leaves the file untouched", async () => {
+        const copy = join(tmp, "own.json");
+        writeFileSync(copy, readFileSync(join(ROOT, "fixtures/reports/check-files.json")));
+        const before = readFileSync(copy, "utf8");
+        await usage([copy, "--sarif", copy], /own\.json is both a result file to read and a report output/);
+        assert.equal(readFileSync(copy, "utf8"), before);
+    });
+});

@@ -7,6 +7,8 @@ import { resolve } from "node:path";
 import { parseCommandArgs } from "../args.js";
 import { docsUrl } from "../docs.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
+import { realPathOf } from "../output.js";
+import { parseMaxInputMib } from "../read.js";
 import { REPORT_FLAG_OPTIONS, REPORT_FORMATS, buildModel, loadResultFiles, parseReportFlags, writeReports } from "../report/index.js";
 
 const HELP = `Usage: oidc-guard report <result.json>... [options]
@@ -23,6 +25,7 @@ Options:
       --markdown <file>  Also write Markdown (for $GITHUB_STEP_SUMMARY or a PR comment)
       --html <file>      Also write a self-contained HTML page
       --source-root <dir>  Where the checked files are, for line numbers (default: the working directory)
+      --max-input-mib <n>  Refuse a result or source file larger than <n> MiB (default 256), counted while reading
   -h, --help             Show this help
 
 A file name of '-' means stdout (at most one report can go there). With only --<format> flags, nothing is
@@ -42,7 +45,7 @@ Documentation: ${docsUrl("report.md")}
 `;
 
 /** The options of `report`: the shared report flags, then its own. */
-const OPTIONS = { ...REPORT_FLAG_OPTIONS, "source-root": { type: "string" }, help: { type: "boolean", short: "h" } } as const;
+const OPTIONS = { ...REPORT_FLAG_OPTIONS, "source-root": { type: "string" }, "max-input-mib": { type: "string" }, help: { type: "boolean", short: "h" } } as const;
 
 /** Runs `oidc-guard report`; returns the exit code. */
 export function main(argv: string[], io: CliIO): Promise<number> {
@@ -60,7 +63,13 @@ function run(argv: string[], io: CliIO): number {
     }
     const flags = parseReportFlags(values, { defaultFormat: "markdown", command: "report" });
     const root = values["source-root"];
-    const { input, notes } = loadResultFiles(positionals, io, root === undefined ? io.cwd : resolve(io.cwd, root));
+    const inputs = new Set(positionals.map((p) => realPathOf(resolve(io.cwd, p))));
+    const clash = flags.outputs.find((o) => o.path !== "-" && inputs.has(realPathOf(resolve(io.cwd, o.path))));
+    if (clash) {
+        throw new CliError(`${clash.path} is both a result file to read and a report output: it would be overwritten\nhint: write the report to another file`, EXIT.usage);
+    }
+    const maxBytes = values["max-input-mib"] === undefined ? undefined : parseMaxInputMib(values["max-input-mib"]);
+    const { input, notes } = loadResultFiles(positionals, io, root === undefined ? io.cwd : resolve(io.cwd, root), maxBytes);
     for (const n of notes) io.stderr.write(`oidc-guard report: note: ${n}\n`);
     const model = buildModel(input);
     writeReports(flags.outputs, model, io);

@@ -4,16 +4,17 @@
  * codes only; the work is in ../verify/. Exit codes: 0 verified, 1 verification failed, 2 usage or configuration
  * error, 3 could not verify.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { checkFormat, parseCommandArgs } from "../args.js";
 import { docsUrl } from "../docs.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
+import { escapeText } from "../escape.js";
+import { realPathOf, writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, renderReport, type ReportFormat } from "../report/index.js";
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, verifyEnvironments, type BatchOptions } from "../verify/batch.js";
 import { VerifyConfigError } from "../verify/errors.js";
 import { looksLikePulumiToken, parseEnvRef } from "../verify/ref.js";
-import { Redactor, redactingSink, type Sink } from "../verify/redact.js";
+import { Redactor, redactingSink, type Sink } from "../redact.js";
 import { OUTPUT_FORMATS, render, type OutputFormat } from "../verify/render.js";
 import {
     DEFAULT_ENVIRONMENT_OUTPUT,
@@ -184,7 +185,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return EXIT.ok;
     }
     // Everything written goes through the redactor: the token now, credentials as they are seen.
-    const redactor = new Redactor();
+    const redactor = io.redactor ?? new Redactor();
     redactor.add(io.env.PULUMI_ACCESS_TOKEN?.trim());
     const stdout = redactingSink(io.stdout, redactor);
     const stderr = redactingSink(io.stderr, redactor);
@@ -194,7 +195,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         // Workflow commands go to the raw stream: the value would otherwise be scrubbed. Only key ids, never secrets.
         if (!inGitHubActions || masked.has(id) || !/^[A-Z0-9]{16,128}$/.test(id)) return;
         masked.add(id);
-        io.stderr.write(`::add-mask::${id}\n`);
+        (io.rawStderr ?? io.stderr).write(`::add-mask::${id}\n`);
     };
 
     try {
@@ -207,6 +208,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         };
         if (parsed.stackOutputs) {
             const so = parsed.stackOutputs;
+            // An output that is also the input would be overwritten with the report (paths compared after links).
+            const input = realPathOf(resolve(io.cwd, so.file));
+            const clash = parsed.outputs.find((o) => o.path !== "-" && realPathOf(resolve(io.cwd, o.path)) === input);
+            if (clash) throw usage(`${clash.path} is both the --stack-outputs file and a report output: it would be overwritten`, "write the report to another file");
             const values = readStackOutputs(so.file, io.cwd, {
                 roleArn: so.roleKey ?? DEFAULT_ROLE_ARN_OUTPUT,
                 roleArnExplicit: so.roleKey !== undefined,
@@ -231,6 +236,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
             throw usage("no environment given", "oidc-guard verify <org>/<project>/<env> (or --all <org>, or --stack-outputs <file>); see --help");
         }
 
+        // One deadline for the whole process, its exit included (the per-verification deadlines sit inside it).
+        const totalSeconds = options.timeoutSeconds ?? (parsed.all === undefined && refs.length === 1 ? DEFAULT_TIMEOUT_SECONDS : DEFAULT_BATCH_TIMEOUT_SECONDS);
+        io.setProcessDeadline?.(totalSeconds * 1000, "verify");
         let result: VerificationResult | BatchVerificationResult;
         if (parsed.all === undefined && refs.length === 1) {
             const ref = parseEnvRef(refs[0] as string);
@@ -242,9 +250,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
                 ...options,
                 timeoutSeconds: options.timeoutSeconds ?? DEFAULT_BATCH_TIMEOUT_SECONDS,
                 concurrency: parsed.concurrency,
-                onProgress: progress ? progressWriter(stderr) : undefined,
+                onProgress: progress ? progressWriter(redactingSink(io.rawStderr ?? io.stderr, redactor)) : undefined,
             });
-            if (progress) stderr.write("\r\u001b[K");
+            if (progress) (io.rawStderr ?? io.stderr).write("\r\u001b[K");
         }
         for (const [i, out] of parsed.outputs.entries()) {
             const text = OWN_FORMATS.includes(out.format)
@@ -255,8 +263,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
             } else {
                 const file = resolve(io.cwd, out.path);
                 try {
-                    mkdirSync(dirname(file), { recursive: true });
-                    writeFileSync(file, redactor.scrub(text));
+                    writeOutputFile(file, redactor.scrub(text));
                 } catch (e) {
                     throw new CliError(`${i === 0 ? "--output" : `--${out.format}`} ${out.path}: cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, EXIT.usage);
                 }
@@ -276,7 +283,7 @@ function progressWriter(sink: Sink): NonNullable<BatchOptions["onProgress"]> {
     return (done, total, environment, outcome) => {
         tallies[outcome]++;
         sink.write(
-            `\r\u001b[K[${done}/${total}] ${tallies.verified} verified, ${tallies.failed} failed, ${tallies.error} could not be verified, ${tallies.skipped} skipped  ${environment}`,
+            `\r\u001b[K[${done}/${total}] ${tallies.verified} verified, ${tallies.failed} failed, ${tallies.error} could not be verified, ${tallies.skipped} skipped  ${escapeText(environment)}`,
         );
     };
 }

@@ -7,6 +7,7 @@
  * Every value is HTML-escaped; the script reads only the page's own cells.
  */
 import { createHash } from "node:crypto";
+import { escapeHtml } from "../escape.js";
 import type { Severity } from "oidc-guard-policypack/analysis";
 import {
     SEVERITIES,
@@ -24,12 +25,7 @@ import {
 
 /** Escapes text and attribute values. */
 export function htmlEscape(value: string): string {
-    return value
-        .replace(/&/g, "&amp;")
-        .replace(/</g, "&lt;")
-        .replace(/>/g, "&gt;")
-        .replace(/"/g, "&quot;")
-        .replace(/'/g, "&#39;");
+    return escapeHtml(value, { keepNewlines: true });
 }
 
 const h = htmlEscape;

@@ -20,10 +20,13 @@
  *   (one self-contained page). Every string from the inputs is redacted before rendering (redact.ts).
  * - `loadResultFiles(paths, io)` reads result files for `oidc-guard report` (check, verify or merged, by shape).
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { checkFormat } from "../args.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
+import { describeJsonProblem, parseJson } from "../check/json.js";
+import { guardCiLog } from "../escape.js";
+import { writeOutputFile } from "../output.js";
+import { DEFAULT_MAX_INPUT_BYTES, InputReadError, readTextFile } from "../read.js";
 import type { CheckReport, VerifyBatchReport, VerifyReport } from "../results.js";
 import { renderHtml } from "./html.js";
 import { ResultShapeError, parseResultDocument } from "./input.js";
@@ -34,7 +37,7 @@ import { buildModel, type ReportInput, type ReportModel } from "./model.js";
 import { renderSarif } from "./sarif.js";
 
 export { buildModel, type ReportInput, type ReportModel, type ReportEntry, type ReportFinding, type EntryStatus } from "./model.js";
-export { redactText, redactDeep } from "./redact.js";
+export { redactText, redactDeep } from "../redact.js";
 export { parseResultDocument, ResultShapeError, type ParsedResult } from "./input.js";
 export type { MergedReport } from "./json.js";
 
@@ -51,7 +54,8 @@ const RENDERERS: Record<ReportFormat, (model: ReportModel) => string> = {
 
 /** Renders `input` in `format`. Pure apart from reading the clock when `input.generatedAt` is absent. */
 export function renderReport(format: ReportFormat, input: ReportInput | ReportModel): string {
-    return RENDERERS[format]("entries" in input ? input : buildModel(input));
+    // Values are escaped by each renderer for its medium; no line of any format may start a CI workflow command.
+    return guardCiLog(RENDERERS[format]("entries" in input ? input : buildModel(input)));
 }
 
 /** `node:util` parseArgs options for the report flags. */
@@ -131,8 +135,8 @@ function reason(e: unknown): string {
 }
 
 /**
- * Renders and writes every output (the model is built once). Files are written whole (to a temporary name, then
- * renamed), their directories created as needed; `-` goes to `io.stdout`.
+ * Renders and writes every output (the model is built once). Regular files are replaced atomically (symbolic links
+ * followed), devices and FIFOs written in place (output.ts), directories created as needed; `-` goes to `io.stdout`.
  * @throws CliError (exit 2) naming the file when it cannot be written.
  */
 export function writeReports(outputs: readonly ReportOutput[], input: ReportInput | ReportModel, io: CliIO): void {
@@ -144,27 +148,13 @@ export function writeReports(outputs: readonly ReportOutput[], input: ReportInpu
             io.stdout.write(text);
             continue;
         }
-        const target = resolve(io.cwd, out.path);
-        const tmp = `${target}.${process.pid}.tmp`;
         try {
-            mkdirSync(dirname(target), { recursive: true });
-            writeFileSync(tmp, text, "utf8");
-            renameSync(tmp, target);
+            writeOutputFile(resolve(io.cwd, out.path), text);
         } catch (e) {
-            try {
-                rmSync(tmp, { force: true });
-            } catch {
-                // Nothing was created where the directory could not be.
-            }
             throw new CliError(`cannot write the ${out.format} report to '${out.path}': ${reason(e)}`, EXIT.usage);
         }
     }
 }
-
-/** Result files larger than this are refused (a result file is a few MB even for thousands of roles). */
-const MAX_RESULT_BYTES = 256 * 1024 * 1024;
-/** Source files larger than this are not read for line numbers (locations then fall back to line 1). */
-const MAX_SOURCE_BYTES = 64 * 1024 * 1024;
 
 /** What `loadResultFiles` returns: a `ReportInput` plus notes for stderr. */
 export interface LoadedResults {
@@ -178,7 +168,12 @@ export interface LoadedResults {
  * `sourceRoot`, default the working directory) for line numbers.
  * @throws CliError (exit 2) naming the file: unreadable, not JSON, or neither a check nor a verify result.
  */
-export function loadResultFiles(paths: readonly string[], io: CliIO, sourceRoot = io.cwd): LoadedResults {
+export function loadResultFiles(
+    paths: readonly string[],
+    io: CliIO,
+    sourceRoot = io.cwd,
+    maxBytes = DEFAULT_MAX_INPUT_BYTES,
+): LoadedResults {
     const checks: CheckReport[] = [];
     const verifications: (VerifyReport | VerifyBatchReport)[] = [];
     const origins = new Map<CheckReport | VerifyReport | VerifyBatchReport, string>();
@@ -186,18 +181,15 @@ export function loadResultFiles(paths: readonly string[], io: CliIO, sourceRoot 
         const full = resolve(io.cwd, p);
         let text: string;
         try {
-            if (statSync(full).size > MAX_RESULT_BYTES) throw new CliError(`result file '${p}' is larger than 256 MiB`, EXIT.usage);
-            text = readFileSync(full, "utf8");
+            // The limit is counted while reading (stat says 0 for /dev/zero and FIFOs).
+            text = readTextFile(full, maxBytes);
         } catch (e) {
-            if (e instanceof CliError) throw e;
+            if (e instanceof InputReadError && e.reason !== "io") throw new CliError(`result file '${p}' is ${e.message}`, EXIT.usage);
             throw new CliError(`cannot read result file '${p}': ${reason(e)}`, EXIT.usage);
         }
-        let doc: unknown;
-        try {
-            doc = JSON.parse(text.replace(/^\uFEFF/, ""));
-        } catch (e) {
-            throw new CliError(`result file '${p}' is not JSON: ${e instanceof Error ? e.message : String(e)}`, EXIT.usage);
-        }
+        const json = parseJson(text);
+        if (!json.ok) throw new CliError(`result file '${p}' is not JSON: ${describeJsonProblem(json.problem)}`, EXIT.usage);
+        const doc = json.value;
         let parsed;
         try {
             parsed = parseResultDocument(doc);
@@ -217,13 +209,10 @@ export function loadResultFiles(paths: readonly string[], io: CliIO, sourceRoot 
     for (const file of wanted) {
         const full = resolve(sourceRoot, file);
         try {
-            if (statSync(full).size > MAX_SOURCE_BYTES) {
-                notes.push(`'${file}' is larger than 64 MiB: its locations fall back to line 1`);
-                continue;
-            }
-            sources.set(file, readFileSync(full, "utf8"));
+            sources.set(file, readTextFile(full, maxBytes));
         } catch (e) {
-            notes.push(`cannot read checked file '${file}' (${reason(e)}): its locations fall back to line 1`);
+            const why = e instanceof InputReadError && e.reason !== "io" ? e.message : reason(e);
+            notes.push(`cannot read checked file '${file}' (${why}): its locations fall back to line 1`);
         }
     }
     return { input: { checks, verifications, sources, origins }, notes };

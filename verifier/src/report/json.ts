@@ -4,6 +4,7 @@
  * itself; anything else → a `MergedReport` holding both (schema: verifier/schemas/merged-report.schema.json; see this
  * file). All values redacted (the model's copies are).
  */
+import { escapeJsonOutput } from "../escape.js";
 import type { Verdict } from "oidc-guard-policypack/analysis";
 import type { CheckReport, ToolInfo, VerifyBatchReport, VerifyReport } from "../results.js";
 import type { ReportModel } from "./model.js";
@@ -63,5 +64,5 @@ export function renderJson(model: ReportModel): string {
             passed: model.passed,
         };
     }
-    return `${JSON.stringify(doc, null, 2)}\n`;
+    return `${escapeJsonOutput(JSON.stringify(doc, null, 2))}\n`;
 }

@@ -4,25 +4,17 @@
  * environment. `fail` → `<failure>`, `error` → `<error>`, `unknown` (preview) → `<failure type="unknown">`: an
  * undecided role is never shown green. Positive evidence goes to `<system-out>`.
  */
+import { escapeXml } from "../escape.js";
 import { formatAdmitted, formatToken, whereText, worstSeverity, type ReportEntry, type ReportModel } from "./model.js";
 
 /** Removes characters XML 1.0 cannot hold, then escapes markup. */
 export function xmlEscape(value: string): string {
-    return value
-        .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, "\uFFFD")
-        .replace(/&/g, "&amp;")
-        .replace(/</g, "&lt;")
-        .replace(/>/g, "&gt;")
-        .replace(/"/g, "&quot;")
-        .replace(/'/g, "&apos;")
-        .replace(/\r/g, "&#13;")
-        .replace(/\n/g, "&#10;")
-        .replace(/\t/g, "&#9;");
+    return escapeXml(value);
 }
 
 /** Escapes element text (newlines kept as they are, for readability). */
 function text(value: string): string {
-    return xmlEscape(value).replace(/&#10;/g, "\n").replace(/&#9;/g, "\t");
+    return escapeXml(value, { keepNewlines: true });
 }
 
 function attrs(values: Record<string, string | number | undefined>): string {

@@ -6,8 +6,10 @@
  * searched text occurs exactly once). Anything else falls back to the resource's line (stack inputs) or to line 1,
  * with `exact: false`.
  */
+import type { Node } from "jsonc-parser";
 import type { FindingLocation } from "oidc-guard-policypack/analysis";
 import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from "yaml";
+import { MAX_JSON_DEPTH as MAX_DEPTH, parseJsonTree } from "../check/json.js";
 
 /** A 1-based line and column (columns in UTF-16 code units, SARIF's default `columnKind`). */
 export interface SourcePosition {
@@ -34,103 +36,36 @@ type JsonNode =
     | { kind: "string"; start: number; end: number; value: string }
     | { kind: "scalar"; start: number; end: number };
 
-const MAX_DEPTH = 256;
-
-class JsonSyntaxError extends Error {}
-
-/** A small JSON parser that keeps the offset of every value and key. Returns null on any syntax error. */
+/**
+ * The JSON of `text` with the offset of every value and key, or null when it is not strict JSON (or nests deeper
+ * than the reader allows). Parsed by the CLI's one JSON reader (check/json.ts, jsonc-parser underneath); the
+ * recursion below is bounded by that reader's depth limit.
+ */
 export function parseJsonWithPositions(text: string): JsonNode | null {
-    let i = 0;
-    const ws = (): void => {
-        while (i < text.length && (text[i] === " " || text[i] === "\n" || text[i] === "\r" || text[i] === "\t")) i++;
-    };
-    const fail = (): never => {
-        throw new JsonSyntaxError();
-    };
-    const str = (): { value: string; start: number; end: number } => {
-        const start = i;
-        if (text[i] !== '"') fail();
-        i++;
-        while (i < text.length && text[i] !== '"') {
-            if (text[i] === "\\") i++;
-            i++;
-        }
-        if (i >= text.length) fail();
-        i++;
-        // JSON.parse on the slice handles every escape exactly as JSON does.
-        return { value: JSON.parse(text.slice(start, i)) as string, start, end: i };
-    };
-    const value = (depth: number): JsonNode => {
-        if (depth > MAX_DEPTH) fail();
-        ws();
-        const start = i;
-        const c = text[i];
-        if (c === "{") {
-            i++;
-            const entries: { key: string; keyStart: number; value: JsonNode }[] = [];
-            ws();
-            if (text[i] === "}") {
-                i++;
-                return { kind: "object", start, end: i, entries };
-            }
-            for (;;) {
-                ws();
-                const key = str();
-                ws();
-                if (text[i] !== ":") fail();
-                i++;
-                entries.push({ key: key.value, keyStart: key.start, value: value(depth + 1) });
-                ws();
-                if (text[i] === ",") {
-                    i++;
-                    continue;
-                }
-                if (text[i] === "}") {
-                    i++;
-                    return { kind: "object", start, end: i, entries };
-                }
-                fail();
-            }
-        }
-        if (c === "[") {
-            i++;
-            const items: JsonNode[] = [];
-            ws();
-            if (text[i] === "]") {
-                i++;
-                return { kind: "array", start, end: i, items };
-            }
-            for (;;) {
-                items.push(value(depth + 1));
-                ws();
-                if (text[i] === ",") {
-                    i++;
-                    continue;
-                }
-                if (text[i] === "]") {
-                    i++;
-                    return { kind: "array", start, end: i, items };
-                }
-                fail();
-            }
-        }
-        if (c === '"') {
-            const s = str();
-            return { kind: "string", start: s.start, end: s.end, value: s.value };
-        }
-        const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 64));
-        if (!m) fail();
-        i += m![0].length;
-        return { kind: "scalar", start, end: i };
-    };
-    try {
-        const root = value(0);
-        ws();
-        // A byte-order mark or trailing garbage makes the file something other than plain JSON.
-        return i === text.length ? root : null;
-    } catch (e) {
-        if (e instanceof JsonSyntaxError || e instanceof SyntaxError) return null;
-        throw e;
+    const root = parseJsonTree(text);
+    return root === null ? null : toJsonNode(root);
+}
+
+function toJsonNode(node: Node): JsonNode {
+    const start = node.offset;
+    const end = node.offset + node.length;
+    switch (node.type) {
+        case "object":
+            return {
+                kind: "object",
+                start,
+                end,
+                entries: (node.children ?? []).flatMap((p) => {
+                    const [k, v] = p.children ?? [];
+                    return k !== undefined && v !== undefined ? [{ key: String(k.value), keyStart: k.offset, value: toJsonNode(v) }] : [];
+                }),
+            };
+        case "array":
+            return { kind: "array", start, end, items: (node.children ?? []).map(toJsonNode) };
+        case "string":
+            return { kind: "string", start, end, value: String(node.value) };
+        default:
+            return { kind: "scalar", start, end };
     }
 }
 

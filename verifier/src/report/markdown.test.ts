@@ -111,3 +111,28 @@ describe("Markdown", () => {
         assert.match(renderMarkdown(buildModel({})), /Nothing was checked/);
     });
 });
+
+describe("Markdown: line terminators in values", () => {
+    it("a bare CR, U+2028, U+2029 or NEL in a URN cannot end the table row and inject Markdown", () => {
+        for (const sep of ["\r", "\u2028", "\u2029", "\u0085", "\r\n", "\n", "\u000b", "\u000c"]) {
+            const name = `role${sep}| pass | ✅ all roles pinned |${sep}![x](https://evil.example/x.png)${sep}<img src=x onerror=alert(1)>`;
+            const report: CheckReport = {
+                tool: { name: "oidc-guard", version: "0.1.0" },
+                results: [
+                    {
+                        target: { file: "s.json", resource: { urn: `urn:pulumi:s::p::aws:iam/role:Role::${name}`, type: "aws:iam/role:Role", name } },
+                        verdict: "fail",
+                        findings: [{ ruleId: "oidc-trust-aud-pinned", severity: "critical", message: name, path: "", location: {}, remediation: "fix", counterexample: null }],
+                    },
+                ],
+                summary: { pass: 0, fail: 1, unknown: 0, error: 0 },
+            };
+            const out = renderMarkdown(buildModel({ checks: [report] }));
+            // eslint-disable-next-line no-control-regex -- matching control characters is the point
+            assert.doesNotMatch(out, /[\r\u2028\u2029\u0085\u000b\u000c]/, JSON.stringify(sep));
+            assert.ok(!out.split("\n").some((l) => l.startsWith("![x]") || l.startsWith("<img") || /^\| pass \|/.test(l)), JSON.stringify(sep));
+            // Outside code spans (where GitHub shows it as text), no raw HTML from the value.
+            assert.ok(!out.replace(/`[^`]*`/g, "").includes("<img"), JSON.stringify(sep));
+        }
+    });
+});

@@ -4,6 +4,7 @@
  * `<details>`. Every value is escaped, so names cannot inject markup or break the table.
  */
 import type { Severity } from "oidc-guard-policypack/analysis";
+import { escapeMarkdown, escapeText } from "../escape.js";
 import {
     SEVERITIES,
     formatAdmitted,
@@ -24,12 +25,7 @@ const STATUS_LABEL: Record<EntryStatus, string> = { pass: "pass", fail: "fail", 
 
 /** Escapes text for Markdown (inline) and for the HTML GitHub allows inside it. Pipes are left to `cell`. */
 export function mdText(value: string): string {
-    return value
-        .replace(/\r?\n/g, " ")
-        .replace(/&/g, "&amp;")
-        .replace(/</g, "&lt;")
-        .replace(/>/g, "&gt;")
-        .replace(/([\\`*_[\]~])/g, "\\$1");
+    return escapeMarkdown(value);
 }
 
 /**
@@ -45,7 +41,8 @@ export function mdInline(value: string): string {
 
 /** An inline code span that survives any backticks inside the value. */
 export function mdCode(value: string): string {
-    const v = value.replace(/\r?\n/g, " ");
+    // Controls shown as escapes: a CR or U+2028 inside a code span would still end the table row.
+    const v = escapeText(value);
     const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((m) => m.length));
     const fence = "`".repeat(longest + 1);
     const pad = v.startsWith("`") || v.endsWith("`") ? " " : "";
@@ -58,7 +55,8 @@ function cell(value: string): string {
 }
 
 /** A fenced block that survives any backtick runs in the content. */
-function fenced(content: string, lang: string): string {
+function fenced(raw: string, lang: string): string {
+    const content = escapeText(raw, { keepNewlines: true });
     const longest = Math.max(2, ...(content.match(/`+/g) ?? []).map((m) => m.length));
     const fence = "`".repeat(longest + 1);
     return `${fence}${lang}\n${content}\n${fence}`;

@@ -19,7 +19,7 @@ import type { CheckReport, CheckResult, ToolInfo, VerifyBatchReport, VerifyCheck
 import { VERIFY_RULE_PREFIX, VERIFY_RULES } from "../verify/rules.js";
 import { toolInfo } from "../version.js";
 import { SourceFile, type SourcePosition } from "./locate.js";
-import { redactDeep, redactText } from "./redact.js";
+import { redactDeep, redactText } from "../redact.js";
 
 /** What a report is made from. Any number of check and verify reports; the rest is optional. */
 export interface ReportInput {

@@ -4,6 +4,7 @@
  * result lacks one): the checked file and the line of the statement or condition key, plus the resource URN as a
  * logical location for stack inputs, or the ESC environment for verify results.
  */
+import { escapeJsonOutput } from "../escape.js";
 import { createHash } from "node:crypto";
 import type { RuleMeta, Severity } from "oidc-guard-policypack/analysis";
 import { formatToken, type ReportEntry, type ReportFinding, type ReportModel } from "./model.js";
@@ -155,5 +156,5 @@ export function renderSarif(model: ReportModel): string {
             },
         ],
     };
-    return `${JSON.stringify(log, null, 2)}\n`;
+    return `${escapeJsonOutput(JSON.stringify(log, null, 2))}\n`;
 }

@@ -14,8 +14,7 @@ import {
     paginateListRoles,
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type STSClientConfig } from "@aws-sdk/client-sts";
-import { redactText } from "../report/redact.js";
-import { oneLine } from "../verify/redact.js";
+import { oneLine, redactText } from "../redact.js";
 
 /** How the SDK clients are set up. */
 export interface AwsConnection {

@@ -123,4 +123,29 @@ describe("credential checks on opened environments (fixtures/esc)", () => {
         };
         assert.deepEqual(findAwsLogins(env), [{ path: ["aws", "login"], mode: "oidc", roleArn: "arn:aws:iam::123456789012:role/x", duration: "30m" }]);
     });
+
+    it("malformed credentials (newline, escape sequence) never pass: refused by shape, not quoted, still registered for redaction", () => {
+        const env = load("temporary-creds");
+        const badToken = `${FIXTURE_CREDENTIALS.sessionToken}\n::add-mask::x`;
+        const badKey = `ASIA\u001b]8;;http://evil\u0007EXAMPLE`;
+        const vars = (env.properties!.environmentVariables!.value as Record<string, { value: unknown }>);
+        const login = ((env.properties!.aws!.value as Record<string, { value: unknown }>).login!.value as Record<string, { value: unknown }>);
+        vars.AWS_SESSION_TOKEN!.value = badToken;
+        login.sessionToken!.value = badToken;
+        let a = analyzeCredentials(env, OPTS);
+        const byId = Object.fromEntries(a.checks.map((c) => [c.id, c]));
+        assert.equal(byId["credentials-present"]!.status, "fail");
+        assert.match(byId["credentials-present"]!.detail, /AWS_SESSION_TOKEN is not a valid session token: it contains a control character \(U\+000A\)/);
+        assert.equal(byId["credentials-temporary"]!.status, "fail");
+        assert.ok(!JSON.stringify(a.checks).includes("add-mask"));
+        assert.ok(a.secrets.includes(badToken));
+        assert.equal(a.credentials?.sessionToken, undefined, "a malformed token is never sent");
+
+        vars.AWS_ACCESS_KEY_ID!.value = badKey;
+        login.accessKeyId!.value = badKey;
+        a = analyzeCredentials(env, OPTS);
+        assert.equal(a.credentials, undefined, "no STS call with a malformed key id");
+        assert.match(a.checks.find((c) => c.id === "credentials-present")!.detail, /not a valid access key id: it contains a control character \(U\+001B\)/);
+        assert.ok(!JSON.stringify(a.checks).includes("evil"));
+    });
 });

@@ -7,7 +7,7 @@
 import type { VerifyCheck } from "../results.js";
 import type { EscEnvironment, EscExpr, EscValue } from "./esc-types.js";
 import { formatDuration } from "./ref.js";
-import { shortenKeyId } from "./redact.js";
+import { shortenKeyId } from "../redact.js";
 import type { AwsCredentials } from "./sts.js";
 import { CHECK_IDS } from "./types.js";
 
@@ -17,8 +17,37 @@ interface Field {
     text?: string;
     secret: boolean;
     unknown: boolean;
-    /** Present but not a string (e.g. an object or number). */
+    /** Present but not a string (e.g. an object or number), or a string no AWS credential looks like. */
     malformed?: boolean;
+    /** Why a string was refused (`malformed` strings): never quotes the value. */
+    invalid?: string;
+    /** The refused string itself: only to register with the redactor, never shown. */
+    raw?: string;
+}
+
+/**
+ * What AWS credentials look like (IAM and STS API references): key ids are upper-case letters and digits, secrets
+ * and session tokens base64. Anything else (a newline, an escape sequence, a space) is refused before it is used,
+ * printed or sent: a credential with a control character in it could inject a header or a terminal sequence.
+ */
+const CREDENTIAL_SHAPES: Record<string, { pattern: RegExp; what: string }> = {
+    accessKeyId: { pattern: /^[A-Z0-9]{16,128}$/, what: "access key id" },
+    secretAccessKey: { pattern: /^[A-Za-z0-9+/=]{16,128}$/, what: "secret access key" },
+    sessionToken: { pattern: /^[A-Za-z0-9+/=_-]{16,16384}$/, what: "session token" },
+    expiration: { pattern: /^[0-9A-Za-z:.+\- ]{1,64}$/, what: "expiration time" },
+};
+
+/** Why `text` is not a credential of `kind`, or undefined when it is one. Never quotes the value. */
+export function credentialShapeProblem(kind: keyof typeof CREDENTIAL_SHAPES, text: string): string | undefined {
+    const shape = CREDENTIAL_SHAPES[kind];
+    if (!shape || shape.pattern.test(text)) return undefined;
+    for (const ch of text) {
+        const c = ch.codePointAt(0) ?? 0;
+        if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) {
+            return `not a valid ${shape.what}: it contains a control character (U+${c.toString(16).toUpperCase().padStart(4, "0")})`;
+        }
+    }
+    return `not a valid ${shape.what}: ${text.length} characters, not all of them letters, digits or the few symbols AWS uses`;
 }
 
 /** A set of credentials found in one place. */
@@ -172,12 +201,27 @@ function field(v: EscValue | undefined, path: string): Field | undefined {
     if (!v) return undefined;
     const f: Field = { path, secret: v.secret === true, unknown: v.unknown === true };
     if (!f.unknown) {
-        if (typeof v.value === "string") f.text = v.value;
-        else if (v.value !== undefined && v.value !== null) f.malformed = true;
+        if (typeof v.value === "string") {
+            const kind = /\.(accessKeyId|secretAccessKey|sessionToken|expiration)$/.exec(path)?.[1] ?? ENV_KIND[path.split(".").pop() ?? ""];
+            const invalid = kind !== undefined && v.value !== "" ? credentialShapeProblem(kind, v.value) : undefined;
+            if (invalid === undefined) f.text = v.value;
+            else {
+                f.malformed = true;
+                f.invalid = invalid;
+                f.raw = v.value;
+            }
+        } else if (v.value !== undefined && v.value !== null) f.malformed = true;
         else return undefined; // null: treat as absent
     }
     return f;
 }
+
+/** The credential each AWS_* environment variable holds. */
+const ENV_KIND: Record<string, string> = {
+    AWS_ACCESS_KEY_ID: "accessKeyId",
+    AWS_SECRET_ACCESS_KEY: "secretAccessKey",
+    AWS_SESSION_TOKEN: "sessionToken",
+};
 
 function setFromObject(v: EscValue | undefined, where: string): CredentialSet | undefined {
     if (!v) return undefined;
@@ -242,7 +286,7 @@ function problems(set: CredentialSet): string[] {
     const out: string[] = [];
     for (const f of [set.accessKeyId, set.secretAccessKey, set.sessionToken]) {
         if (f?.unknown) out.push(`${f.path} is unknown (not yet resolved), so it cannot be checked`);
-        else if (f?.malformed) out.push(`${f.path} is not a string`);
+        else if (f?.malformed) out.push(`${f.path} is ${f.invalid ?? "not a string"}`);
     }
     if (!set.accessKeyId) out.push(`${set.where} has no access key id`);
     if (!set.secretAccessKey) out.push(`${set.where} has no secret access key`);
@@ -269,7 +313,10 @@ export function analyzeCredentials(env: EscEnvironment, options: CredentialCheck
     const secrets: string[] = [];
     for (const s of [...loginSets, envSet]) {
         if (!s) continue;
-        for (const f of [s.accessKeyId, s.secretAccessKey, s.sessionToken]) if (f?.text) secrets.push(f.text);
+        for (const f of [s.accessKeyId, s.secretAccessKey, s.sessionToken]) {
+            if (f?.text) secrets.push(f.text);
+            if (f?.raw) secrets.push(f.raw);
+        }
     }
 
     const checks: VerifyCheck[] = [];
@@ -339,6 +386,8 @@ export function analyzeCredentials(env: EscEnvironment, options: CredentialCheck
             status: "fail",
             detail: `${used.accessKeyId.path} (${short}) is not an STS temporary key id (ASIA…)`,
         });
+    } else if (used.sessionToken?.invalid) {
+        checks.push({ id: CHECK_IDS.temporary, status: "fail", detail: `${used.sessionToken.path} is ${used.sessionToken.invalid}` });
     } else if (!used.sessionToken?.text) {
         checks.push({
             id: CHECK_IDS.temporary,

@@ -3,7 +3,7 @@
  * with a hint for the AWS failures that have a known fix.
  */
 import type { EscDiagnostic } from "./esc-types.js";
-import { oneLine } from "./redact.js";
+import { oneLine } from "../redact.js";
 
 export interface ShownDiagnostic {
     message: string;

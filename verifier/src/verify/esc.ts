@@ -12,7 +12,8 @@ import { backoffMs, DEFAULT_RETRY, parseRetryAfter, sleep, type Deadline, type R
 import { hintForStatus, ServiceError, type ServiceErrorKind } from "./errors.js";
 import type { EscDiagnostic, EscEnvironment, EscListedEnvironment } from "./esc-types.js";
 import { formatEnvRef, type EnvRef } from "./ref.js";
-import { oneLine } from "./redact.js";
+import { formatBytes } from "../read.js";
+import { oneLine } from "../redact.js";
 
 /** Per-request options the raw API accepts (axios request config). */
 type RequestOptions = NonNullable<Parameters<EscRawApi["readOpenEnvironment"]>[4]>;
@@ -33,7 +34,16 @@ export interface EscClientOptions {
     /** Timeout of each request (default 15 s), further bounded by the deadline. */
     requestTimeoutMs?: number;
     retry?: Partial<RetryPolicy>;
+    /** Largest response body accepted, counted while it arrives (default {@link DEFAULT_MAX_RESPONSE_BYTES}). */
+    maxResponseBytes?: number;
 }
+
+/**
+ * Default bound on one ESC response: 8 MiB. An opened environment or a page of the environment list is a few KB;
+ * a larger body is refused while it streams in (axios `maxContentLength`), so a hostile server cannot make the
+ * verifier buffer hundreds of MB per request.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 /** Largest number of list pages followed: a bound, not an expectation. */
 const MAX_LIST_PAGES = 1000;
@@ -44,6 +54,7 @@ export class EscClient {
     private readonly requestTimeoutMs: number;
     private readonly retry: RetryPolicy;
     private readonly where: string;
+    private readonly maxResponseBytes: number;
 
     constructor(connection: EscConnection, options: EscClientOptions = {}) {
         const config = new Configuration({ accessToken: connection.token, basePath: connection.basePath });
@@ -54,6 +65,7 @@ export class EscClient {
         this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
         this.retry = { ...DEFAULT_RETRY, ...options.retry };
         this.where = connection.basePath;
+        this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     }
 
     /** The base path requests go to (for messages; holds no secret). */
@@ -176,10 +188,22 @@ export class EscClient {
                     // Statuses are judged here, not thrown as axios errors (which would carry the token).
                     validateStatus: () => true,
                     maxRedirects: 0,
+                    // Bounded while the body streams in, not after it was buffered.
+                    maxContentLength: this.maxResponseBytes,
+                    maxBodyLength: this.maxResponseBytes,
                     responseType: "text",
                     transformResponse: [(data: unknown) => data],
                 });
             } catch (e) {
+                if (isRecord(e) && typeof e.message === "string" && e.message.startsWith("maxContentLength size of")) {
+                    // Not retried: the same server would send the same body again.
+                    throw new ServiceError(
+                        "bad-response",
+                        `${what}: the response is larger than ${formatBytes(this.maxResponseBytes)}`,
+                        undefined,
+                        "check that the ESC URL points at Pulumi Cloud (PULUMI_BACKEND_URL)",
+                    );
+                }
                 const { error, refused } = transportError(e, what, this.where, deadline, req.timedOut());
                 const retryable = error.kind !== "timeout" || !deadline.expired();
                 const wait = backoffMs(this.retry, attempt);

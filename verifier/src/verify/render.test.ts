@@ -97,4 +97,21 @@ describe("rendering", () => {
         assert.match(x, /<error message="could not verify: opening acme\/platform\/gone: HTTP 404 &lt;not found&gt; &amp; &quot;gone&quot;" type="could-not-verify">/);
         assert.match(renderJunit(verified), /<testsuite name="acme\/platform\/prod" tests="3" failures="0" errors="0" skipped="1" time="1\.234">/);
     });
+
+    it("shows a hostile ARN from STS and a hostile service message escaped in every format", () => {
+        const evil = "\u001b]0;t\u0007\r\n::error::forged\u009b2J\u2028";
+        const r: VerifyReport = {
+            ...verified,
+            callerIdentity: { account: "123456789012", arn: `arn:aws:sts::123456789012:assumed-role/r/${evil}` },
+            checks: [{ id: "sts-caller-identity", status: "fail", detail: `STS said ${evil}` }],
+            verdict: "failed",
+        };
+        for (const format of ["text", "json", "junit"] as const) {
+            const out = render(r, format);
+            // eslint-disable-next-line no-control-regex -- matching control characters is the point
+            assert.doesNotMatch(out, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/, format);
+            assert.doesNotMatch(out, /^[ \t]*::/m, format);
+        }
+        assert.match(render(r, "text"), /assumed-role\/r\/\\x1b\]0;t\\x07\\r\\n::error::forged\\x9b2J\\u2028/);
+    });
 });

@@ -3,6 +3,7 @@
  * `oidc-guard report` reads: verifier/schemas/verify-result.schema.json) and `junit` (one testcase per check).
  * Results carry no secrets by construction; the CLI additionally scrubs everything it writes.
  */
+import { escapeJsonOutput, escapeTextDeep, escapeXml, guardCiLog } from "../escape.js";
 import type { VerifyCheck } from "../results.js";
 import { COULD_NOT_VERIFY } from "./errors.js";
 import type { BatchVerificationResult, VerificationResult } from "./types.js";
@@ -85,13 +86,7 @@ export function renderJson(r: VerificationResult | BatchVerificationResult): str
 
 /** XML 1.0 text: escapes markup and drops characters XML cannot carry. */
 function xml(s: string): string {
-    let out = "";
-    for (const ch of s) {
-        const c = ch.codePointAt(0) ?? 0;
-        if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0xfffe || c === 0xffff) continue;
-        out += ch === "&" ? "&amp;" : ch === "<" ? "&lt;" : ch === ">" ? "&gt;" : ch === '"' ? "&quot;" : ch === "'" ? "&apos;" : ch;
-    }
-    return out;
+    return escapeXml(s, { keepNewlines: true });
 }
 
 function suite(
@@ -156,11 +151,14 @@ export function renderJunit(r: VerificationResult | BatchVerificationResult): st
 export function render(r: VerificationResult | BatchVerificationResult, format: OutputFormat): string {
     switch (format) {
         case "json":
-            return renderJson(r);
+            return escapeJsonOutput(renderJson(r));
         case "junit":
-            return renderJunit(r);
-        case "text":
-            return "results" in r ? renderBatchText(r) : renderText(r);
+            return guardCiLog(renderJunit(r));
+        case "text": {
+            // Every value shown as text (environment names, ARNs STS returned, stack outputs, service messages).
+            const safe = escapeTextDeep(r);
+            return guardCiLog("results" in safe ? renderBatchText(safe) : renderText(safe));
+        }
         default:
             return format satisfies never;
     }

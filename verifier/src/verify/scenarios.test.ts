@@ -325,6 +325,11 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
             const missing = await verify("stack-outputs-missing-key", ["--stack-outputs", "outputs.json", "--role-arn-output", "role"], world.env, { cwd: dir });
             assert.equal(missing.code, 2);
             assert.match(missing.stderr, /no output 'role' \(--role-arn-output\)\nhint: outputs present: roleArn, escEnvironments, providerArn/);
+            const before = readFileSync(join(dir, "outputs.json"), "utf8");
+            const clash = await verify("stack-outputs-clash", ["--stack-outputs", "outputs.json", "--json", "./outputs.json"], world.env, { cwd: dir });
+            assert.equal(clash.code, 2);
+            assert.match(clash.stderr, /outputs\.json is both the --stack-outputs file and a report output/);
+            assert.equal(readFileSync(join(dir, "outputs.json"), "utf8"), before);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
@@ -454,6 +459,24 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
+    });
+
+    it("a fragment of the Pulumi token is redacted from stdout and from the CLI's own error path", async () => {
+        const token = world.env.PULUMI_ACCESS_TOKEN!;
+        // 12 hex digits, no `pul-` prefix: only the known-secret redactor knows it. Taken where no 8 of them in a row
+        // are decimal digits only (those runs are left alone: account ids are made of them).
+        const at = [...Array(token.length - 16).keys()]
+            .map((i) => i + 4)
+            .find((i) => [0, 1, 2, 3, 4].every((k) => /[a-f]/.test(token.slice(i + k, i + k + 8))))!;
+        const fragment = token.slice(at, at + 12);
+        const echoed = await verify("fragment-stdout", [`${ORG}/platform/x${fragment}`, "--format", "text"]);
+        assert.equal(echoed.code, 3);
+        assert.ok(!echoed.stdout.includes(fragment) && !echoed.stderr.includes(fragment), echoed.stdout + echoed.stderr);
+        assert.match(echoed.stdout, /platform\/x\[redacted, 12 chars\]/);
+        const usageError = await verify("fragment-usage", [`${ORG}/platform/x${fragment}`, "--timeout", fragment]);
+        assert.equal(usageError.code, 2);
+        assert.ok(!usageError.stderr.includes(fragment), usageError.stderr);
+        assert.match(usageError.stderr, /\[redacted, 12 chars\]/);
     });
 
     it("the stand-in's responses matched the ESC OpenAPI description throughout", () => {

@@ -3,7 +3,8 @@
  * `pulumi up` needs no copy-paste. The default keys match the repository's reference program (`roleArn`,
  * `escEnvironments`); `--role-arn-output` / `--environment-output` name others.
  */
-import { readFileSync } from "node:fs";
+import { describeJsonProblem, parseJson } from "../check/json.js";
+import { InputReadError, readTextFile } from "../read.js";
 import { resolve } from "node:path";
 import { VerifyConfigError } from "./errors.js";
 
@@ -27,25 +28,29 @@ export interface StackOutputValues {
 /** What `pulumi stack output --json` prints for a secret output without --show-secrets. */
 const SECRET_PLACEHOLDER = "[secret]";
 
+/** `pulumi stack output --json` is small; past 16 MiB the file is refused while reading. */
+const MAX_STACK_OUTPUTS_BYTES = 16 * 1024 * 1024;
+
 /** Reads and interprets the outputs file. Throws VerifyConfigError naming the file, the key and the problem. */
 export function readStackOutputs(file: string, cwd: string, keys: StackOutputKeys): StackOutputValues {
     const path = resolve(cwd, file);
     let text: string;
     try {
-        text = readFileSync(path, "utf8");
+        text = readTextFile(path, MAX_STACK_OUTPUTS_BYTES);
     } catch (e) {
-        const code = typeof e === "object" && e !== null && "code" in e ? String((e).code) : "";
+        const code = e instanceof InputReadError ? (e.code ?? "") : "";
+        const why = e instanceof InputReadError && e.reason !== "io" ? `: ${e.message}` : "";
         throw new VerifyConfigError(
-            `--stack-outputs ${file}: cannot read the file${code === "ENOENT" ? " (it does not exist)" : code ? ` (${code})` : ""}`,
+            `--stack-outputs ${file}: cannot read the file${code === "ENOENT" ? " (it does not exist)" : code ? ` (${code})` : ""}${why}`,
             "write it with: pulumi stack output --json > " + file,
         );
     }
-    let outputs: unknown;
-    try {
-        outputs = JSON.parse(text);
-    } catch {
-        throw new VerifyConfigError(`--stack-outputs ${file}: not JSON`, "write it with: pulumi stack output --json > " + file);
+    // The CLI's one strict JSON reader (depth-limited; quotes at most one character of the file).
+    const parsed = parseJson(text);
+    if (!parsed.ok) {
+        throw new VerifyConfigError(`--stack-outputs ${file}: not JSON: ${describeJsonProblem(parsed.problem)}`, "write it with: pulumi stack output --json > " + file);
     }
+    const outputs = parsed.value;
     if (typeof outputs !== "object" || outputs === null || Array.isArray(outputs)) {
         throw new VerifyConfigError(`--stack-outputs ${file}: expected a JSON object of outputs, as \`pulumi stack output --json\` prints`);
     }

@@ -7,7 +7,9 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { StsConnection } from "./config.js";
 import type { Deadline } from "./deadline.js";
 import { hintForStatus, ServiceError } from "./errors.js";
-import { oneLine, REDACTED } from "./redact.js";
+import { oneLine, redactedMarker } from "../redact.js";
+import { formatBytes } from "../read.js";
+import { Readable, Transform } from "node:stream";
 
 /** AWS credentials, as the environment returned them. Secret: never formatted into any message. */
 export interface AwsCredentials {
@@ -45,12 +47,46 @@ const CREDENTIAL_ERRORS = new Set([
     "AuthFailure",
 ]);
 
+/**
+ * Default bound on one STS response: 1 MiB (a GetCallerIdentity answer is under 1 KB). Counted while the body
+ * streams in, so a hostile endpoint cannot make the verifier buffer an arbitrary amount.
+ */
+export const DEFAULT_MAX_STS_RESPONSE_BYTES = 1024 * 1024;
+
+/** Raised from the response stream when the body passes the bound. */
+class ResponseTooLargeError extends Error {
+    constructor(readonly limit: number) {
+        super(`the response is larger than ${formatBytes(limit)}`);
+        this.name = "ResponseTooLargeError";
+    }
+}
+
+/** A copy of `body` (a Node stream) that fails with ResponseTooLargeError past `limit` bytes. */
+function boundedBody(body: unknown, limit: number): unknown {
+    if (!(body instanceof Readable)) return body;
+    let seen = 0;
+    const bounded = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+            seen += chunk.length;
+            if (seen > limit) {
+                body.destroy();
+                done(new ResponseTooLargeError(limit));
+                return;
+            }
+            done(null, chunk);
+        },
+    });
+    body.on("error", (e) => bounded.destroy(e));
+    return body.pipe(bounded);
+}
+
 /** Calls GetCallerIdentity with `credentials`; bounded by `deadline` and `requestTimeoutMs`. */
 export async function getCallerIdentity(
     credentials: AwsCredentials,
     connection: StsConnection,
     deadline: Deadline,
     requestTimeoutMs = 15_000,
+    maxResponseBytes = DEFAULT_MAX_STS_RESPONSE_BYTES,
 ): Promise<StsOutcome> {
     const what = "calling STS GetCallerIdentity";
     if (deadline.expired()) throw deadline.error(what);
@@ -66,6 +102,16 @@ export async function getCallerIdentity(
         maxAttempts: 3,
         requestHandler: { requestTimeout: timeout, connectionTimeout: timeout },
     });
+    // Inside the deserializer (same step, lower priority): sees the raw HTTP response before its body is read.
+    client.middlewareStack.add(
+        (next) => async (args) => {
+            const result = await next(args);
+            const response = result.response as { body?: unknown } | undefined;
+            if (response) response.body = boundedBody(response.body, maxResponseBytes);
+            return result;
+        },
+        { step: "deserialize", priority: "low", name: "oidcGuardResponseBound" },
+    );
     try {
         const out = await client.send(new GetCallerIdentityCommand({}), { abortSignal: deadline.signal });
         if (!out.Arn || !out.Account) {
@@ -92,6 +138,9 @@ function classify(e: unknown, what: string, connection: StsConnection, deadline:
     const status = typeof err.$metadata?.httpStatusCode === "number" ? err.$metadata.httpStatusCode : undefined;
     const host = connection.endpoint ? safeHost(connection.endpoint) : `sts.${connection.region}.amazonaws.com`;
     if (deadline.expired()) throw deadline.error(what);
+    if (e instanceof ResponseTooLargeError || (isObject(e) && e.name === "ResponseTooLargeError") || (isObject(e) && (e as { cause?: unknown }).cause instanceof ResponseTooLargeError)) {
+        throw new ServiceError("bad-response", `${what}: the response from ${host} is larger than ${formatBytes(maxBytesOf(e))}`, undefined, "check the STS endpoint (AWS_ENDPOINT_URL_STS)");
+    }
     if (CREDENTIAL_ERRORS.has(name) || (status !== undefined && (status === 401 || status === 403))) {
         return {
             kind: "rejected",
@@ -123,9 +172,19 @@ function awsMessage(m: unknown, credentials: AwsCredentials): string {
     if (typeof m !== "string") return "";
     let first = m.split(/\r?\n\s*\r?\n|The Canonical String|The String-to-Sign/)[0] ?? "";
     for (const secret of [credentials.secretAccessKey, credentials.sessionToken, credentials.accessKeyId]) {
-        if (secret) first = first.split(secret).join(REDACTED);
+        if (secret) first = first.split(secret).join(redactedMarker(secret.length));
     }
     return oneLine(first, 200);
+}
+
+function isObject(v: unknown): v is { name?: unknown } {
+    return typeof v === "object" && v !== null;
+}
+
+function maxBytesOf(e: unknown): number {
+    if (e instanceof ResponseTooLargeError) return e.limit;
+    const cause = isObject(e) ? (e as { cause?: unknown }).cause : undefined;
+    return cause instanceof ResponseTooLargeError ? cause.limit : DEFAULT_MAX_STS_RESPONSE_BYTES;
 }
 
 function safeHost(url: string): string {

@@ -12,7 +12,7 @@ import { classifyDiagnostic, describeFailure, showDiagnostic } from "./diagnosti
 import { EscClient } from "./esc.js";
 import { couldNotVerifyDetail, ServiceError, VerifyConfigError } from "./errors.js";
 import { envNameInOrg, formatEnvRef, parseEnvRef, parseGoDuration, type EnvRef } from "./ref.js";
-import { Redactor, shortenKeyId } from "./redact.js";
+import { Redactor, shortenKeyId } from "../redact.js";
 import { getCallerIdentity, parseAssumedRoleArn, parseRoleArn, type StsOutcome } from "./sts.js";
 import { CHECK_IDS, type RoleSource, type VerificationResult, type VerifyOptions } from "./types.js";
 

@@ -43,10 +43,17 @@ describe("analysisOptions", () => {
             () => analysisOptions("p", { organization: "acme" }, {}),
             (e: unknown) =>
                 e instanceof PolicyPackError &&
-                e.message === "policy pack config for 'p': unknown property 'organization'; known: organizations, allowedSubjects, issuers, audiences." &&
+                e.message === "policy pack config for 'p': unknown property 'organization'; known: organizations, allowedSubjects, issuers, audiences, timeBudgetMs." &&
                 e.stack === `PolicyPackError: ${e.message}`,
         );
         assert.throws(() => analysisOptions("p", { audiences: [] }, {}), /'audiences' must be a non-empty list of non-empty strings/);
         assert.throws(() => analysisOptions("p", { issuers: "api.pulumi.com/oidc" }, {}), /'issuers' must be a non-empty list/);
+    });
+
+    it("passes timeBudgetMs to the analysis and refuses a budget that is not 1..600000 ms", () => {
+        assert.deepEqual(analysisOptions("p", { timeBudgetMs: 250 }, {}), { timeBudgetMs: 250 });
+        for (const bad of [0, -1, 1.5, "100", 600_001]) {
+            assert.throws(() => analysisOptions("p", { timeBudgetMs: bad }, {}), /'timeBudgetMs' must be a whole number of milliseconds from 1 to 600000/);
+        }
     });
 });

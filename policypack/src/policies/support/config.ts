@@ -4,7 +4,7 @@
  * schema before the pack sees anything; the checks here catch what the schema cannot express (unknown keys).
  */
 import type { PolicyConfigSchema } from "@pulumi/policy";
-import { normalizeIssuer, type AnalysisOptions } from "../../analysis/index.js";
+import { DEFAULT_TIME_BUDGET_MS, normalizeIssuer, type AnalysisOptions } from "../../analysis/index.js";
 import { PolicyPackError } from "./sdk.js";
 
 /** The policy configuration as the policies read it with `args.getConfig<OidcGuardConfig>()`. */
@@ -17,7 +17,12 @@ export interface OidcGuardConfig {
     issuers?: string[];
     /** Allowed audiences; replaces `aws:<org>` and `<org>` derived from the organizations. */
     audiences?: string[];
+    /** Time budget per trust policy in ms; a document not decided within it gets verdict `error` (default 2000). */
+    timeBudgetMs?: number;
 }
+
+/** Largest accepted time budget per document: 10 minutes. */
+export const MAX_TIME_BUDGET_MS = 600_000;
 
 /** A Pulumi organization name: no wildcards, separators or spaces (it is spliced into audiences and subjects). */
 export const ORGANIZATION_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
@@ -26,7 +31,7 @@ export const AUDIENCE_PATTERN = "^[^\\s*?]+$";
 /** `api.pulumi.com/oidc`, `https://pulumi.example.com:8443/oidc`: host[:port][/path], optional https scheme. */
 export const ISSUER_PATTERN = "^(https://)?[A-Za-z0-9.-]+(:[0-9]+)?(/[^\\s*?]*)?$";
 
-const KNOWN_KEYS: readonly string[] = ["organizations", "allowedSubjects", "issuers", "audiences"];
+const KNOWN_KEYS: readonly string[] = ["organizations", "allowedSubjects", "issuers", "audiences", "timeBudgetMs"];
 
 /** The `configSchema` of every policy in the pack. Every list needs an item: an empty list would silently allow all or nothing. */
 export const CONFIG_SCHEMA: PolicyConfigSchema = {
@@ -61,6 +66,12 @@ export const CONFIG_SCHEMA: PolicyConfigSchema = {
             minItems: 1,
             uniqueItems: true,
             description: "Allowed audiences, literal. Replaces aws:<org> and <org> derived from organizations.",
+        },
+        timeBudgetMs: {
+            type: "integer",
+            minimum: 1,
+            maximum: MAX_TIME_BUDGET_MS,
+            description: `Time budget per trust policy in milliseconds; a document not decided within it is reported as an error (fails closed). Default: ${DEFAULT_TIME_BUDGET_MS}.`,
         },
     },
 };
@@ -109,5 +120,14 @@ export function analysisOptions(
     if (issuers) options.issuers = issuers.map(normalizeIssuer);
     const audiences = stringList(policyName, config, "audiences");
     if (audiences) options.audiences = audiences;
+    const budget = config["timeBudgetMs"];
+    if (budget !== undefined) {
+        if (typeof budget !== "number" || !Number.isInteger(budget) || budget < 1 || budget > MAX_TIME_BUDGET_MS) {
+            throw new PolicyPackError(
+                `policy pack config for '${policyName}': 'timeBudgetMs' must be a whole number of milliseconds from 1 to ${MAX_TIME_BUDGET_MS}.`,
+            );
+        }
+        options.timeBudgetMs = budget;
+    }
     return options;
 }

@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { run } from "./cli.js";
+import {
+    escapeHtml,
+    escapeJsonOutput,
+    escapeMarkdown,
+    escapeText,
+    escapeTextOutput,
+    escapeXml,
+    guardCiLog,
+} from "./escape.js";
+import type { CliIO } from "./io.js";
+
+/** Everything a hostile name can carry: OSC title, CSI clear, BEL, CR, C1 CSI, line separators, workflow commands. */
+const HOSTILE =
+    "evil\u001b]0;pwned\u0007\u001b[2J\r::error::forged\u009b31m\u2028::add-mask::x\u0085\u2029\u202e" +
+    "\n::stop-commands::tok\n  ::warning::indented";
+
+/** Raw control characters no output may hold (newline and tab are the outputs' own). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+/** A line GitHub Actions would read as a workflow command. */
+const WORKFLOW_LINE = /^[ \t]*::/m;
+
+describe("escaping, one function per medium", () => {
+    it("text: every control character is shown, none is left raw", () => {
+        assert.equal(escapeText("a\u001b[31mb\rc\nd\u0007e\u009bf\u2028g"), "a\\x1b[31mb\\rc\\nd\\x07e\\x9bf\\u2028g");
+        assert.equal(escapeText("a\nb\tc\rd", { keepNewlines: true }), "a\nb\tc\\rd");
+        assert.doesNotMatch(escapeText(HOSTILE), RAW_CONTROL);
+        assert.doesNotMatch(escapeText(HOSTILE), /\n/);
+    });
+
+    it("CI log: no line starts with '::' (also after spaces), other '::' (URNs) stay", () => {
+        assert.equal(guardCiLog("ok\n::error::x\n  ::add-mask::y\nurn:pulumi:s::p::t::n"), "ok\n\\::error::x\n  \\::add-mask::y\nurn:pulumi:s::p::t::n");
+        assert.doesNotMatch(escapeTextOutput(HOSTILE), WORKFLOW_LINE);
+    });
+
+    it("Markdown: a bare CR, U+2028, U+2029 and NEL cannot end the line; markup is inert", () => {
+        const md = escapeMarkdown("role\r| pass | ![x](http://e/x.png) <img src=x>\u2028# fake\u0085line\u2029");
+        assert.doesNotMatch(md, /[\r\n\u2028\u2029\u0085]/);
+        assert.ok(md.includes("\\r") && md.includes("\\u2028") && md.includes("\\x85") && md.includes("\\u2029"));
+        assert.ok(md.includes("&lt;img") && md.includes("!\\[x\\]"));
+    });
+
+    it("HTML and XML: entities, and controls shown", () => {
+        assert.equal(escapeHtml(`<a href="x">'&\u001b`), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;\\x1b");
+        assert.equal(escapeXml(`<&"'>\u0001\ud800`), "&lt;&amp;&quot;&apos;&gt;\\x01\ufffd");
+        assert.equal(escapeXml("a\nb", { keepNewlines: true }), "a\nb");
+    });
+
+    it("JSON: C1, DEL and line separators as \\u escapes, the parsed value unchanged", () => {
+        const json = escapeJsonOutput(JSON.stringify({ v: HOSTILE }));
+        assert.doesNotMatch(json, RAW_CONTROL);
+        assert.deepEqual(JSON.parse(json), { v: HOSTILE });
+    });
+});
+
+describe("every output path with hostile values", () => {
+    let tmp: string;
+    before(() => {
+        tmp = mkdtempSync(join(tmpdir(), "oidc-guard-escape-"));
+    });
+    after(() => rmSync(tmp, { recursive: true, force: true }));
+
+    function capture(cwd: string, env: NodeJS.ProcessEnv = {}): CliIO & { out: string[]; err: string[] } {
+        const out: string[] = [];
+        const err: string[] = [];
+        return {
+            out,
+            err,
+            env,
+            cwd,
+            stdout: { write: (s: string) => out.push(s), isTTY: false },
+            stderr: { write: (s: string) => err.push(s), isTTY: false },
+        };
+    }
+
+    function assertSafe(name: string, text: string): void {
+        assert.doesNotMatch(text, RAW_CONTROL, `${name} holds a raw control character`);
+        assert.doesNotMatch(text, WORKFLOW_LINE, `${name} has a line starting with '::'`);
+    }
+
+    it("check (every format, stdout, files, stderr) and report over its result", async () => {
+        const dir = join(tmp, "in");
+        mkdirSync(dir);
+        // A hostile file name (Linux allows anything but '/' and NUL) holding an aud-only policy, and a stack whose
+        // role has a hostile name and URN.
+        const fileName = `${HOSTILE.replace(/\//g, "_")}.json`;
+        const policy = (sid: string): object => ({
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Sid: `${sid}${HOSTILE}`,
+                    Effect: "Allow",
+                    Principal: { Federated: "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc" },
+                    Action: "sts:AssumeRoleWithWebIdentity",
+                    // aud only: fails, and the findings quote the statement (with its hostile Sid).
+                    Condition: { StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme" } },
+                },
+            ],
+        });
+        writeFileSync(join(dir, fileName), JSON.stringify(policy("a")));
+        const urn = `urn:pulumi:prod::p::aws:iam/role:Role::${HOSTILE}`;
+        writeFileSync(
+            join(dir, "stack.json"),
+            JSON.stringify({ version: 3, deployment: { resources: [{ urn, type: "aws:iam/role:Role", custom: true, inputs: { assumeRolePolicy: JSON.stringify(policy("b")) } }] } }),
+        );
+        const outDir = join(tmp, "out");
+        const formats = ["text", "json", "sarif", "junit", "markdown", "html"];
+        for (const format of formats) {
+            const io = capture(tmp);
+            const code = await run(["check", dir, "--org", "acme", "--format", format], io);
+            assert.equal(code, 1, `${format}: ${io.err.join("")}`);
+            assert.ok(io.out.join("").includes("pwned"), `${format}: the hostile value is shown (escaped)`);
+            assertSafe(`check --format ${format} (stdout)`, io.out.join(""));
+            assertSafe(`check --format ${format} (stderr)`, io.err.join(""));
+        }
+        const files = formats.filter((f) => f !== "text" && f !== "json").flatMap((f) => [`--${f}`, join(outDir, `r.${f}`)]);
+        const io = capture(tmp);
+        assert.equal(await run(["check", dir, "--org", "acme", "--format", "json", "--output", join(outDir, "check.json"), ...files], io), 1);
+        assertSafe("check stderr (files)", io.err.join(""));
+        assert.equal(await run(["check", dir, "--org", "acme", "--output", join(outDir, "check.txt")], capture(tmp)), 1);
+        for (const f of readdirSync(outDir)) assertSafe(`check file ${f}`, readFileSync(join(outDir, f), "utf8"));
+
+        // report over the result, every format to stdout; a missing source named by the result goes to stderr.
+        for (const format of ["markdown", "html", "junit", "sarif", "json"]) {
+            const r = capture(tmp);
+            await run(["report", join(outDir, "check.json"), "--format", format, "--source-root", join(tmp, "elsewhere")], r);
+            assertSafe(`report --format ${format} (stdout)`, r.out.join(""));
+            assertSafe(`report --format ${format} (stderr)`, r.err.join(""));
+        }
+
+        // A hostile path that does not exist: the error path of the CLI itself.
+        const missing = capture(tmp);
+        assert.equal(await run(["check", join(tmp, HOSTILE)], missing), 2);
+        assertSafe("check error path", missing.err.join(""));
+        assert.match(missing.err.join(""), /\\x1b\]0;pwned\\x07/);
+    });
+
+    it("verify: a hostile environment name and stack-outputs values reach no output raw", async () => {
+        const outputs = join(tmp, "outputs.json");
+        writeFileSync(outputs, JSON.stringify({ roleArn: `arn:aws:iam::123456789012:role/${HOSTILE}`, escEnvironments: [`acme/p/${HOSTILE}`] }));
+        const env = { PULUMI_ACCESS_TOKEN: `pul-${"0f".repeat(20)}`, PULUMI_BACKEND_URL: "http://127.0.0.1:1", AWS_REGION: "eu-west-1" };
+        for (const argv of [[`acme/platform/${HOSTILE}`], ["--stack-outputs", outputs], ["--stack-outputs", outputs, "--format", "json"], ["--stack-outputs", outputs, "--format", "junit"]]) {
+            const io = capture(tmp, env);
+            await run(["verify", ...argv, "--timeout", "2"], io);
+            assertSafe(`verify ${argv.join(" ")} (stdout)`, io.out.join(""));
+            assertSafe(`verify ${argv.join(" ")} (stderr)`, io.err.join(""));
+            assert.ok(`${io.out.join("")}${io.err.join("")}`.includes("pwned"), `verify ${argv.join(" ")}: the hostile value is shown (escaped)`);
+        }
+    });
+});

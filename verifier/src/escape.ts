@@ -1,0 +1,130 @@
+/**
+ * Escaping for every medium the CLI writes to, one function per medium. Every value that came from input (file
+ * names, resource names, URNs, environment names, ARNs STS returned, stack output values, service messages) goes
+ * through the function of the medium it is printed to:
+ *
+ * | medium                     | function                  | what happens                                                  |
+ * |----------------------------|---------------------------|---------------------------------------------------------------|
+ * | terminal / plain text      | {@link escapeText}        | control characters shown as `\x1b`, `\n`, `\r`, `\u2028`…     |
+ * | CI log (whole output)      | {@link guardCiLog}        | a line that would start with `::` gets a `\` in front         |
+ * | JSON                       | {@link escapeJsonOutput}  | C1, DEL, U+2028/9 and bidi controls as `\uXXXX` (C0 is JSON's) |
+ * | Markdown                   | {@link escapeMarkdown}    | controls shown (CR and every line terminator), punctuation    |
+ * | HTML                       | {@link escapeHtml}        | controls shown, `& < > " '` as entities                       |
+ * | XML (JUnit)                | {@link escapeXml}         | controls shown, `& < > " '` as entities                       |
+ *
+ * "Control characters" here: C0 (U+0000–U+001F), DEL, C1 (U+0080–U+009F, U+0085 NEL included), the line and
+ * paragraph separators U+2028/U+2029, and the bidirectional controls (U+200E/F, U+202A–U+202E, U+2066–U+2069)
+ * that can make a terminal or a page show text other than what it holds.
+ */
+
+/** Matches one control character (see the module comment). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** The same, but keeping newline and tab (for multi-line blocks: a quoted statement, a fenced code block). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_BUT_NL_TAB = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+function show(ch: string): string {
+    const named = NAMED[ch];
+    if (named) return named;
+    const c = ch.charCodeAt(0);
+    return c < 0x100 ? `\\x${c.toString(16).padStart(2, "0")}` : `\\u${c.toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * Terminal and plain text: every control character is shown as an escape (`\x1b`, `\n`, `\r`, `\x9b`, `\u2028`),
+ * so a value can neither move the cursor, change colours, set the window title, ring the bell, end a line nor
+ * start one. `keepNewlines` keeps `\n` and `\t` (for blocks the tool itself spreads over lines).
+ */
+export function escapeText(value: string, options: { keepNewlines?: boolean } = {}): string {
+    return value.replace(options.keepNewlines ? CONTROL_BUT_NL_TAB : CONTROL, show);
+}
+
+/** A deep copy of `value` with {@link escapeText} applied to every string (object keys too). Iterative. */
+export function escapeTextDeep<T>(value: T): T {
+    if (typeof value === "string") return escapeText(value) as T;
+    if (value === null || typeof value !== "object") return value;
+    const root: unknown = Array.isArray(value) ? [] : {};
+    const stack: { from: unknown; to: unknown }[] = [{ from: value, to: root }];
+    while (stack.length > 0) {
+        const { from, to } = stack.pop()!;
+        const entries: [string | number, unknown][] = Array.isArray(from)
+            ? from.map((v, i): [number, unknown] => [i, v])
+            : Object.entries(from as Record<string, unknown>);
+        for (const [k, v] of entries) {
+            let copy: unknown = v;
+            if (typeof v === "string") copy = escapeText(v);
+            else if (v !== null && typeof v === "object") {
+                copy = Array.isArray(v) ? [] : {};
+                stack.push({ from: v, to: copy });
+            }
+            if (Array.isArray(to)) (to as unknown[])[k as number] = copy;
+            else Object.defineProperty(to, escapeText(String(k)), { value: copy, enumerable: true, writable: true, configurable: true });
+        }
+    }
+    return root as T;
+}
+
+/**
+ * CI logs (GitHub Actions reads `::command::` at the start of a line, also after leading spaces): a line of the
+ * output that would start with `::` gets a backslash in front, so no value can issue `::error::`, `::add-mask::`
+ * or `::stop-commands::`. The tool's own workflow commands are written past this guard.
+ */
+export function guardCiLog(text: string): string {
+    return text.replace(/^([ \t]*)::/gm, "$1\\::");
+}
+
+/** Plain text output as a whole: nothing but `\n`/`\t` as controls in values, and no line a CI runner obeys. */
+export function escapeTextOutput(text: string): string {
+    return guardCiLog(escapeText(text, { keepNewlines: true }));
+}
+
+/**
+ * JSON output: JSON.stringify already escapes C0; this also writes C1, DEL, U+2028/9 and the bidi controls as
+ * `\uXXXX`, so a JSON document printed to a terminal or a log holds no raw control character. The parsed value is
+ * unchanged.
+ */
+export function escapeJsonOutput(json: string): string {
+    return json.replace(/[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/**
+ * Markdown (GitHub): controls shown as escapes (a bare CR, U+2028, U+2029 or NEL would end a line in CommonMark
+ * and let a value start its own table row, image or heading), `& < >` as entities, and Markdown punctuation
+ * backslash-escaped.
+ */
+export function escapeMarkdown(value: string): string {
+    return escapeText(value)
+        .replace(/&/g, "&amp;")
+        .replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;")
+        .replace(/([\\`*_[\]~])/g, "\\$1");
+}
+
+/** HTML text or attribute value: controls shown (newlines and tabs kept with `keepNewlines`), then entities. */
+export function escapeHtml(value: string, options: { keepNewlines?: boolean } = {}): string {
+    return escapeText(value, options)
+        .replace(/&/g, "&amp;")
+        .replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;")
+        .replace(/"/g, "&quot;")
+        .replace(/'/g, "&#39;");
+}
+
+/**
+ * XML (JUnit) attribute or text: controls shown as escapes (most C0 are not even allowed in XML 1.0, and CI
+ * systems print these values to their logs), unpaired surrogates replaced, then entities. With `keepNewlines`,
+ * `\n` and `\t` stay as they are (element text).
+ */
+export function escapeXml(value: string, options: { keepNewlines?: boolean } = {}): string {
+    return escapeText(value, options)
+        .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd")
+        .replace(/[\ufffe\uffff]/g, "\ufffd")
+        .replace(/&/g, "&amp;")
+        .replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;")
+        .replace(/"/g, "&quot;")
+        .replace(/'/g, "&apos;");
+}

@@ -1,0 +1,182 @@
+/**
+ * The one redaction module: keeps credentials out of everything the CLI writes (stdout, stderr, report files, the
+ * CLI's own error path). Two layers, both applied by {@link Redactor.scrub}:
+ *
+ * - known secrets: values registered while running (the Pulumi access token, the credentials ESC returned). Any run
+ *   of {@link MIN_FRAGMENT} or more characters of one of them is replaced (a run of decimal digits alone excepted:
+ *   that is what account ids are made of), so a response cut short, or an STS error that echoes a prefix of the
+ *   session token, leaks nothing;
+ * - shapes ({@link redactText}): AWS access key ids, any `pul-`-prefixed token (also a cut-off one), JWTs, long
+ *   base64 runs, and 40-character secret-key-shaped runs, even when nobody registered them.
+ *
+ * Every replacement reads `[redacted, <n> chars]` (access key ids keep their 4-letter type: `ASIA…[redacted, 20 chars]`).
+ */
+
+/** The marker for `n` redacted characters. */
+export function redactedMarker(n: number): string {
+    return `[redacted, ${n} chars]`;
+}
+
+/** Runs of a known secret at least this long are redacted wherever they appear (and shorter secrets are not registered). */
+export const MIN_FRAGMENT = 8;
+
+/** AWS access key ids: `AKIA` (long-lived IAM user keys) and `ASIA` (temporary STS keys), 20 characters. */
+const ACCESS_KEY_ID = /\b(AKIA|ASIA)[A-Z0-9]{16}\b/g;
+/** Pulumi access tokens (`pul-` and 40 hex digits), also cut short: `pul-` and 6 or more hex digits. */
+const PULUMI_TOKEN = /\bpul-[0-9a-fA-F]{6,}/g;
+/** JSON Web Tokens (three base64url parts, the first always starting with `{"` = `eyJ`). */
+const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+/** Long base64 runs (session tokens are hundreds of characters). */
+const LONG_BLOB = /[A-Za-z0-9+/]{100,}={0,2}/g;
+/** Exactly 40 base64 characters standing alone: the shape of an AWS secret access key. */
+const SECRET_KEY = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])/g;
+
+/**
+ * Whether a 40-character run looks random rather than like a name: it mixes upper case, lower case and digits,
+ * neither case dominates, and it has several digits or a `+`/`/`. CamelCase role names have few capitals; hex
+ * digests have none.
+ */
+function looksLikeSecretKey(run: string): boolean {
+    const upper = run.replace(/[^A-Z]/g, "").length;
+    const lower = run.replace(/[^a-z]/g, "").length;
+    const digits = run.replace(/[^0-9]/g, "").length;
+    if (upper === 0 || lower === 0 || digits === 0) return false;
+    const upperShare = upper / (upper + lower);
+    return upperShare >= 0.25 && upperShare <= 0.85 && (digits >= 4 || /[+/]/.test(run));
+}
+
+/** Replaces anything credential-shaped in `text` by a marker that keeps at most a type prefix and the length. */
+export function redactText(text: string): string {
+    return text
+        .replace(JWT, (m) => `[redacted JWT, ${m.length} chars]`)
+        .replace(ACCESS_KEY_ID, (_m, prefix: string) => `${prefix}…${redactedMarker(20)}`)
+        .replace(PULUMI_TOKEN, (m) => `pul-…${redactedMarker(m.length)}`)
+        .replace(LONG_BLOB, (m) => redactedMarker(m.length))
+        .replace(SECRET_KEY, (m) => (looksLikeSecretKey(m) ? redactedMarker(40) : m));
+}
+
+/**
+ * A deep copy of `value` with `redactText` applied to every string, object keys included. Iterative: the depth of
+ * `value` does not matter.
+ */
+export function redactDeep<T>(value: T): T {
+    if (typeof value === "string") return redactText(value) as T;
+    if (value === null || typeof value !== "object") return value;
+    const root: unknown = Array.isArray(value) ? [] : {};
+    const stack: { from: unknown; to: unknown }[] = [{ from: value, to: root }];
+    while (stack.length > 0) {
+        const { from, to } = stack.pop()!;
+        const entries: [string | number, unknown][] = Array.isArray(from)
+            ? from.map((v, i): [number, unknown] => [i, v])
+            : Object.entries(from as Record<string, unknown>);
+        for (const [k, v] of entries) {
+            const key = typeof k === "string" ? redactText(k) : k;
+            let copy: unknown = v;
+            if (typeof v === "string") copy = redactText(v);
+            else if (v !== null && typeof v === "object") {
+                copy = Array.isArray(v) ? [] : {};
+                stack.push({ from: v, to: copy });
+            }
+            if (Array.isArray(to)) (to as unknown[])[k as number] = copy;
+            // defineProperty: a key named __proto__ stays an own property, as JSON.parse made it.
+            else Object.defineProperty(to, key, { value: copy, enumerable: true, writable: true, configurable: true });
+        }
+    }
+    return root as T;
+}
+
+/**
+ * Shortens an AWS access key id for display: its 4-letter type prefix and its last 4 characters (`ASIA…WXYZ`).
+ * The middle identifies the key; the prefix and suffix are what the AWS console itself shows.
+ */
+export function shortenKeyId(keyId: string): string {
+    if (keyId.length <= 10) return `${keyId.slice(0, 2)}…`;
+    return `${keyId.slice(0, 4)}…${keyId.slice(-4)}`;
+}
+
+/** The secrets seen in this process, and the scrubber for everything written. */
+export class Redactor {
+    private readonly secrets = new Set<string>();
+    /** Every {@link MIN_FRAGMENT}-character substring of every secret. */
+    private readonly grams = new Set<string>();
+
+    /** Registers values (undefined and values shorter than {@link MIN_FRAGMENT} are ignored). */
+    add(...values: (string | undefined | null)[]): void {
+        for (const v of values) {
+            if (typeof v !== "string" || v.length < MIN_FRAGMENT || this.secrets.has(v)) continue;
+            this.secrets.add(v);
+            for (let i = 0; i + MIN_FRAGMENT <= v.length; i++) {
+                const gram = v.slice(i, i + MIN_FRAGMENT);
+                // Eight decimal digits alone are what account ids, timestamps and counts are made of: such a run
+                // is left alone unless it continues into other characters of the secret.
+                if (!/^[0-9]+$/.test(gram)) this.grams.add(gram);
+            }
+        }
+    }
+
+    /**
+     * Replaces every run of {@link MIN_FRAGMENT} or more characters of a registered secret, then everything
+     * credential-shaped ({@link redactText}).
+     */
+    scrub(text: string): string {
+        return redactText(this.scrubKnown(text));
+    }
+
+    private scrubKnown(text: string): string {
+        if (this.grams.size === 0 || text.length < MIN_FRAGMENT) return text;
+        // Mark every position covered by a gram of a secret; overlapping grams join into one run.
+        let out = "";
+        let last = 0;
+        let runStart = -1;
+        let runEnd = -1;
+        for (let i = 0; i + MIN_FRAGMENT <= text.length; i++) {
+            if (!this.grams.has(text.slice(i, i + MIN_FRAGMENT))) continue;
+            if (runStart >= 0 && i <= runEnd) {
+                runEnd = i + MIN_FRAGMENT;
+                continue;
+            }
+            if (runStart >= 0) {
+                out += text.slice(last, runStart) + redactedMarker(runEnd - runStart);
+                last = runEnd;
+            }
+            runStart = i;
+            runEnd = i + MIN_FRAGMENT;
+        }
+        if (runStart < 0) return text;
+        out += text.slice(last, runStart) + redactedMarker(runEnd - runStart);
+        return out + text.slice(runEnd);
+    }
+
+    get size(): number {
+        return this.secrets.size;
+    }
+}
+
+/** A `write(chunk)` sink, as CliIO's stdout/stderr. */
+export interface Sink {
+    write(chunk: string): unknown;
+    isTTY?: boolean;
+}
+
+/** Wraps a sink so that every chunk is scrubbed by `redactor` first. Keeps `isTTY`. */
+export function redactingSink(sink: Sink, redactor: Redactor): Sink {
+    return {
+        write: (chunk: string) => sink.write(redactor.scrub(chunk)),
+        isTTY: sink.isTTY,
+    };
+}
+
+/**
+ * Text from a service (an API `message`, an AWS error), made safe to show on one line: control characters
+ * (C0, DEL, C1, line and paragraph separators) become spaces, runs of spaces collapse, and it is cut at `max`
+ * characters.
+ */
+export function oneLine(text: string, max = 300): string {
+    let out = "";
+    for (const ch of text) {
+        const c = ch.codePointAt(0) ?? 0;
+        out += c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029 ? " " : ch;
+    }
+    out = out.replace(/ {2,}/g, " ").trim();
+    return out.length > max ? `${out.slice(0, max - 3)}...` : out;
+}
