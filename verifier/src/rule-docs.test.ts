@@ -118,7 +118,6 @@ describe("rule documentation", () => {
  * here. Remove an entry once its page is merged.
  */
 const PENDING_DOCS: ReadonlySet<string> = new Set([
-    "docs/security.md",
     "docs/token-model.md",
 ]);
 
