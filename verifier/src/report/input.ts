@@ -77,6 +77,21 @@ function finding(v: unknown, path: string): void {
         const c = obj(o.counterexample, `${path}.counterexample`);
         for (const k of ["issuer", "aud", "sub"]) str(c[k], `${path}.counterexample.${k}`);
     }
+    optional(o.tokenKind, (x) => str(x, `${path}.tokenKind`));
+    optional(o.tokenDescription, (x) => str(x, `${path}.tokenDescription`));
+    optional(o.readings, (x) => arr(x, `${path}.readings`).forEach((r, i) => str(r, `${path}.readings[${i}]`)));
+    optional(o.advisory, (x) => {
+        if (typeof x !== "boolean") throw new ResultShapeError(`${path}.advisory`, "expected a boolean");
+    });
+    optional(o.blastRadius, (x) =>
+        arr(x, `${path}.blastRadius`).forEach((b, i) => {
+            const at = `${path}.blastRadius[${i}]`;
+            const e = obj(b, at);
+            for (const k of ["class", "description", "tokenKind", "tokenDescription"]) str(e[k], `${at}.${k}`);
+            const c = obj(e.counterexample, `${at}.counterexample`);
+            for (const k of ["issuer", "aud", "sub"]) str(c[k], `${at}.counterexample.${k}`);
+        }),
+    );
 }
 
 function admitted(v: unknown, path: string): void {
@@ -87,6 +102,13 @@ function admitted(v: unknown, path: string): void {
     arr(o.statements, `${path}.statements`).forEach((s, i) => {
         if (typeof s !== "number") throw new ResultShapeError(`${path}.statements[${i}]`, "expected a number");
     });
+    optional(o.kinds, (x) =>
+        arr(x, `${path}.kinds`).forEach((k, i) => {
+            const e = obj(k, `${path}.kinds[${i}]`);
+            str(e.kind, `${path}.kinds[${i}].kind`);
+            str(e.description, `${path}.kinds[${i}].description`);
+        }),
+    );
 }
 
 function checkResult(v: unknown, path: string): CheckResult {

@@ -4,7 +4,7 @@
  * schema before the pack sees anything; the checks here catch what the schema cannot express (unknown keys).
  */
 import type { PolicyConfigSchema } from "@pulumi/policy";
-import { normalizeIssuer, type AnalysisOptions } from "../../analysis/index.js";
+import { normalizeIssuer, SUBJECT_SCOPES, type AnalysisOptions, type SubjectScope } from "../../analysis/index.js";
 import { PolicyPackError } from "./sdk.js";
 
 /** The policy configuration as the policies read it with `args.getConfig<OidcGuardConfig>()`. */
@@ -17,6 +17,8 @@ export interface OidcGuardConfig {
     issuers?: string[];
     /** Allowed audiences; replaces `aws:<org>` and `<org>` derived from the organizations. */
     audiences?: string[];
+    /** "project" (default): project-wide subjects pass with an advisory; "environment": only named environments/stacks pass. */
+    subjectScope?: SubjectScope;
 }
 
 /** A Pulumi organization name: no wildcards, separators or spaces (it is spliced into audiences and subjects). */
@@ -26,7 +28,7 @@ export const AUDIENCE_PATTERN = "^[^\\s*?]+$";
 /** `api.pulumi.com/oidc`, `https://pulumi.example.com:8443/oidc`: host[:port][/path], optional https scheme. */
 export const ISSUER_PATTERN = "^(https://)?[A-Za-z0-9.-]+(:[0-9]+)?(/[^\\s*?]*)?$";
 
-const KNOWN_KEYS: readonly string[] = ["organizations", "allowedSubjects", "issuers", "audiences"];
+const KNOWN_KEYS: readonly string[] = ["organizations", "allowedSubjects", "issuers", "audiences", "subjectScope"];
 
 /** The `configSchema` of every policy in the pack. Every list needs an item: an empty list would silently allow all or nothing. */
 export const CONFIG_SCHEMA: PolicyConfigSchema = {
@@ -61,6 +63,13 @@ export const CONFIG_SCHEMA: PolicyConfigSchema = {
             minItems: 1,
             uniqueItems: true,
             description: "Allowed audiences, literal. Replaces aws:<org> and <org> derived from organizations.",
+        },
+        subjectScope: {
+            type: "string",
+            enum: [...SUBJECT_SCOPES],
+            default: "project",
+            description:
+                'How far a subject may reach inside one organization: "project" (default) allows every environment or stack of one named project and reports it as advisory; "environment" allows only named environments or stacks (any operation). Organization-wide subjects, the shared <yaml> subject and subject-attribute subjects without an environment always fail.',
         },
     },
 };
@@ -109,5 +118,14 @@ export function analysisOptions(
     if (issuers) options.issuers = issuers.map(normalizeIssuer);
     const audiences = stringList(policyName, config, "audiences");
     if (audiences) options.audiences = audiences;
+    const scope = config["subjectScope"];
+    if (scope !== undefined) {
+        if (typeof scope !== "string" || !(SUBJECT_SCOPES as readonly string[]).includes(scope)) {
+            throw new PolicyPackError(
+                `policy pack config for '${policyName}': 'subjectScope' must be one of ${SUBJECT_SCOPES.map((x) => `"${x}"`).join(", ")}.`,
+            );
+        }
+        options.subjectScope = scope as SubjectScope;
+    }
     return options;
 }
