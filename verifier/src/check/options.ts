@@ -4,13 +4,16 @@
  * `{"all": "advisory", "pulumi-oidc-role-trust-pinned": {"enforcementLevel": "mandatory", "organizations": [...]}}`.
  */
 import { readFileSync } from "node:fs";
-import { normalizeIssuer, RULES, type AnalysisOptions } from "oidc-guard-policypack/analysis";
+import { normalizeIssuer, RULES, SUBJECT_SCOPES, type AnalysisOptions, type SubjectScope } from "oidc-guard-policypack/analysis";
 import { CliError, EXIT } from "../io.js";
 import { describeJsonProblem, parseJson } from "./json.js";
 
 /** The settings `check` reads from each policy's entry in the config file, and their meaning. */
 export const SETTINGS = ["organizations", "audiences", "allowedSubjects", "issuers"] as const;
 type Setting = (typeof SETTINGS)[number];
+
+/** The one setting that is a single string rather than a list. */
+const SCOPE_SETTING = "subjectScope";
 
 /** Settings every policy entry may carry that `check` has no use for. */
 const IGNORED_SETTINGS = new Set(["enforcementLevel"]);
@@ -26,11 +29,15 @@ export interface OptionFlags {
     issuers: string[];
     allowSubjects: string[];
     audiences: string[];
+    /** `--subject-scope project|environment`. */
+    subjectScope?: string;
 }
 
 /** Settings as read from a config file, plus warnings about entries it ignored. */
 export interface ConfigSettings {
     settings: Record<Setting, string[]>;
+    /** `subjectScope` from the file, when a policy entry sets it. */
+    subjectScope?: SubjectScope;
     warnings: string[];
 }
 
@@ -70,6 +77,7 @@ export function settingsFromConfig(doc: unknown, shownAs: string): ConfigSetting
     }
     const settings = emptySettings();
     const warnings: string[] = [];
+    let subjectScope: SubjectScope | undefined;
     for (const [key, entry] of Object.entries(doc as Record<string, unknown>)) {
         if (key === "all") {
             const level =
@@ -96,8 +104,18 @@ export function settingsFromConfig(doc: unknown, shownAs: string): ConfigSetting
         }
         for (const [name, value] of Object.entries(entry as Record<string, unknown>)) {
             if (IGNORED_SETTINGS.has(name)) continue;
+            if (name === SCOPE_SETTING) {
+                if (typeof value !== "string" || !(SUBJECT_SCOPES as readonly string[]).includes(value)) {
+                    throw bad(`"${key}.${name}" must be one of ${SUBJECT_SCOPES.map((x) => `"${x}"`).join(", ")}`);
+                }
+                if (subjectScope !== undefined && subjectScope !== value) {
+                    throw bad(`"${key}.${name}" is "${value}" but another policy sets "${subjectScope}": one scope applies to all`);
+                }
+                subjectScope = value as SubjectScope;
+                continue;
+            }
             if (!(SETTINGS as readonly string[]).includes(name)) {
-                warnings.push(`--config ${shownAs}: ignoring unknown setting "${key}.${name}" (known: ${SETTINGS.join(", ")})`);
+                warnings.push(`--config ${shownAs}: ignoring unknown setting "${key}.${name}" (known: ${[...SETTINGS, SCOPE_SETTING].join(", ")})`);
                 continue;
             }
             if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.trim() === "")) {
@@ -106,7 +124,7 @@ export function settingsFromConfig(doc: unknown, shownAs: string): ConfigSetting
             settings[name as Setting].push(...(value as string[]));
         }
     }
-    return { settings, warnings };
+    return subjectScope !== undefined ? { settings, subjectScope, warnings } : { settings, warnings };
 }
 
 /** Checks an organization name: a Pulumi org name has no spaces, colons or glob characters. */
@@ -147,6 +165,17 @@ export function buildOptions(file: ConfigSettings | undefined, flags: OptionFlag
     if (audiences.length > 0) options.audiences = audiences;
     if (allowedSubjects.length > 0) options.allowedSubjects = allowedSubjects;
     if (issuers.length > 0) options.issuers = issuers;
+    if (flags.subjectScope !== undefined) {
+        if (!(SUBJECT_SCOPES as readonly string[]).includes(flags.subjectScope)) {
+            throw new CliError(
+                `--subject-scope must be ${SUBJECT_SCOPES.join(" or ")}, not '${flags.subjectScope}'`,
+                EXIT.usage,
+            );
+        }
+        options.subjectScope = flags.subjectScope as SubjectScope;
+    } else if (file?.subjectScope !== undefined) {
+        options.subjectScope = file.subjectScope;
+    }
     return options;
 }
 

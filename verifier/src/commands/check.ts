@@ -34,6 +34,8 @@ Options:
                            replaces the defaults api.pulumi.com/oidc and api.pulumi.com/oidc/v2)
   --allow-subject <glob>   Allowed subject pattern, StringLike syntax (repeatable; replaces the default scope)
   --audience <aud>         Allowed audience (repeatable; replaces the ones derived from --org)
+  --subject-scope <scope>  project (default): every environment or stack of one named project passes,
+                           reported as advisory; environment: only named environments or stacks pass
   --config <file>          Pulumi --policy-pack-config file; the flags above add to its settings
   --format <fmt>           text (default), json, sarif, junit, markdown or html
   --output <file>          Write the --format report to <file> instead of standard output
@@ -68,6 +70,7 @@ interface ParsedArgs {
     issuers: string[];
     allowSubjects: string[];
     audiences: string[];
+    subjectScope?: string;
     help: boolean;
 }
 
@@ -85,6 +88,7 @@ export function parseCheckArgs(argv: string[]): ParsedArgs {
                 issuer: { type: "string", multiple: true },
                 "allow-subject": { type: "string", multiple: true },
                 audience: { type: "string", multiple: true },
+                "subject-scope": { type: "string" },
                 config: { type: "string" },
                 ...REPORT_FLAG_OPTIONS,
                 help: { type: "boolean", short: "h" },
@@ -108,6 +112,7 @@ export function parseCheckArgs(argv: string[]): ParsedArgs {
         issuers: values.issuer ?? [],
         allowSubjects: values["allow-subject"] ?? [],
         audiences: values.audience ?? [],
+        ...(values["subject-scope"] !== undefined ? { subjectScope: values["subject-scope"] } : {}),
         help: values.help === true,
     };
 }
