@@ -314,7 +314,14 @@ function pinnedKinds(values: readonly string[]): Set<TokenKind> {
     for (const v of values) {
         const head = v.split(/[*?]|\$\{/)[0]!;
         if (v.startsWith("pulumi:environments:org:") && /^pulumi:environments:org:[^:]+:env:/.test(head)) {
+            const env = v.slice(v.indexOf(":env:") + ":env:".length);
             if (v.endsWith(":env:<yaml>")) out.add("esc-inline");
+            else if (isWildcard(env) && !/^[^*?$]*\//.test(env)) {
+                // A wildcard before the project/environment separator names any of the ESC forms.
+                out.add("esc");
+                out.add("esc-legacy");
+                out.add("esc-inline");
+            }
             else if (/:env:[^/]*\//.test(v)) out.add("esc");
             else out.add("esc-legacy");
         } else if (head.startsWith("pulumi:environments:pulumi.organization.login:")) {
@@ -573,7 +580,9 @@ class Analysis {
     private adviseIssuerMismatch(): void {
         for (const st of this.statements) {
             if (st.effect !== "Allow" || st.principal.kind !== "Principal") continue;
+            // Only well-formed ARNs of another provider: a placeholder may still resolve to Pulumi's.
             const others = st.principal.federated
+                .filter((f) => this.config.issuers.every((i) => matchFederated(f, i).match === "no"))
                 .map((f) => parseProviderArn(f)?.issuer)
                 .filter((i): i is string => i !== undefined && !this.config.issuers.includes(i));
             if (others.length === 0 || others.length !== st.principal.federated.length) continue;
