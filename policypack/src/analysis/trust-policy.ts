@@ -335,6 +335,22 @@ function pinnedKinds(values: readonly string[]): Set<TokenKind> {
     return out;
 }
 
+/**
+ * Per positive, case-sensitive string clause on `sub`: the literal head of each value (up to its first wildcard or
+ * policy variable). A subject satisfies the clause only if it starts with one of the heads. Null when there is no
+ * such clause.
+ */
+function literalHeads(box: Box): string[][] | null {
+    const out: string[][] = [];
+    for (const c of box.subClauses) {
+        const op = c.operator;
+        if (op.family !== "string" || op.negated || op.stringOp?.endsWith("IgnoreCase")) continue;
+        const like = op.stringOp === "StringLike";
+        out.push(c.values.map((v) => v.split(like ? /[*?]|\$\{/ : /\$\{/)[0]!));
+    }
+    return out.length > 0 ? out : null;
+}
+
 /** Mandatory subject classes by scope; `other-organization` is the audience rule's. */
 function isMandatory(cls: BlastClass, scope: SubjectScope): boolean {
     switch (cls) {
@@ -391,6 +407,8 @@ class Analysis {
     private readonly audPatterns: string[] = [];
     private readonly subPatterns: string[] = [];
     private readonly pairedCache = new Map<Lang, Map<string, Lang>>();
+    /** The organizations of a `paired` language built from literal audiences. */
+    private readonly pairedOrgs = new Map<Lang, string[]>();
     private denyReadings: string[] = [];
 
     constructor(
@@ -653,6 +671,7 @@ class Analysis {
                 }
             }
             result = orgs.size > 0 ? subjectsNamingOrgs(v.subPrefix, [...orgs]) : NONE;
+            this.pairedOrgs.set(result, [...orgs]);
         } else {
             const product = this.decider.product(this.decider.simplify(aud));
             const width = this.alphabet.width;
@@ -662,9 +681,12 @@ class Analysis {
         return result;
     }
 
-    private kindSets(cell: Cell): KindSet[] {
+    private kindSets(cell: Cell, box: Box): KindSet[] {
         const out: KindSet[] = [];
+        const heads = literalHeads(box);
         for (const v of tokenVariants()) {
+            // Cheap and exact: a variant none of whose subjects starts like the statement's values has no token here.
+            if (heads && heads.some((clause) => clause.every((h) => !this.decider.isPrefixLive(v.sub, h)))) continue;
             const subs = and(cell.sub, v.sub, this.paired(v, cell.aud));
             if (!this.decider.isEmpty(subs)) out.push({ variant: v, kind: v.kind, subs, cell });
         }
@@ -699,7 +721,7 @@ class Analysis {
             this.checkV2(st, unit, box, cells, readings);
             return;
         }
-        const sets = cells.flatMap((c) => this.kindSets(c));
+        const sets = cells.flatMap((c) => this.kindSets(c, box));
         if (sets.length > 0) {
             this.usable = true;
             this.recordAdmitted(st, unit, box, cells, sets);
@@ -714,7 +736,7 @@ class Analysis {
     private blastRadius(unit: Unit, sets: KindSet[], pinned: Set<TokenKind>): BlastEntry[] {
         const found = new Map<BlastClass, BlastEntry>();
         const add = (cls: BlastClass, set: KindSet, subs: Lang, org: string | null, what: (t: PulumiToken) => string, audLang?: Lang): void => {
-            if (found.has(cls)) return;
+            if (found.has(cls) || this.decider.isEmpty(subs)) return;
             const t = this.tokenOf(unit, set, subs, org, audLang);
             if (!t) return;
             found.set(cls, { class: cls, description: what(t), counterexample: t, tokenKind: set.kind, tokenDescription: describeToken(set.kind, t) });
@@ -727,12 +749,16 @@ class Analysis {
             }
             const orgs = this.allowedOrgs ?? (this.anchorOrg !== null ? [this.anchorOrg] : []);
             const org = orgs[0] ?? null;
-            if (v) {
+            // Subjects paired with literal audiences of allowed organizations only: no other organization, and the
+            // set itself is the scoped set (its explored product serves every question below).
+            const pairedWith = v ? this.pairedOrgs.get(this.paired(v, set.cell.aud)) : undefined;
+            const inside = pairedWith !== undefined && orgs.length > 0 && pairedWith.every((o) => orgs.includes(o));
+            if (v && !inside) {
                 const outside = and(set.subs, not(subjectsNamingOrgs(v.subPrefix, orgs)));
                 if (orgs.length > 0) {
                     add("other-organization", set, outside, "evil-org", (t) => `${KIND_WORDS[set.kind]} of another organization (${orgOfSubject(v, t.sub)})`);
                 }
-            } else {
+            } else if (!v) {
                 const badAud = and(set.cell.aud, not(audiencesNamingOrgs(orgs)));
                 if (orgs.length > 0) {
                     add("other-organization", set, set.subs, "evil-org", (t) => `tokens of other or future kinds of another organization (audience "${t.aud}")`, badAud);
@@ -741,7 +767,7 @@ class Analysis {
             if (pinned.size > 0 && !pinned.has(set.kind)) {
                 add("other-kind", set, set.subs, org, () => `${KIND_WORDS[set.kind]}, another kind than the statement's subjects name (${[...pinned].map((k) => KIND_WORDS[k]).join(", ")})`);
             }
-            const scoped = v && orgs.length > 0 ? and(set.subs, subjectsNamingOrgs(v.subPrefix, orgs)) : set.subs;
+            const scoped = v && orgs.length > 0 && !inside ? and(set.subs, subjectsNamingOrgs(v.subPrefix, orgs)) : set.subs;
             if (!v) {
                 if (this.decider.isInfinite(scoped)) {
                     add("every-project", set, scoped, org, () => `every token of other or future Pulumi kinds (subjects starting pulumi:) with the admitted audiences`);
@@ -755,8 +781,13 @@ class Analysis {
                 add("environment-not-pinned", set, and(scoped, v.unpinned), org, (t) => `every environment opened by a token whose subject attributes pin no environment (${describeAttr("subject", t.sub)})`);
             }
             let stackInfinite = false;
-            for (const level of v.levels) {
-                if (!this.decider.keysInfinite(scoped, level.key)) continue;
+            // One product answers every level when the forms are single automata; else one question per level.
+            const single = v.sub.k === "leaf" && v.levels.every((l) => l.key.k === "leaf");
+            const keyed = single
+                ? this.decider.confinement(scoped, v.levels.map((l) => ({ form: v.sub, key: l.key }))).keyed
+                : v.levels.map((l) => this.decider.keysInfinite(scoped, l.key));
+            for (const [i, level] of v.levels.entries()) {
+                if (!keyed[i]) continue;
                 if (level.cls === "every-environment-of-project") stackInfinite = true;
                 if (level.cls === "every-project") stackInfinite = true;
                 add(level.cls, set, scoped, org, (t) => this.levelWords(level.cls, set.kind, t));
@@ -804,22 +835,6 @@ class Analysis {
             if (auds === null) entry.unbounded = true;
             else auds.forEach((a) => entry.auds.add(a));
         }
-        for (const set of sets) {
-            const listed = this.decider.enumerate(set.subs, 4);
-            const token = this.tokenOf(unit, set, set.subs, this.allowedOrgs?.[0] ?? null);
-            if (!token) continue;
-            const prior = entry.kinds.get(set.kind);
-            const words =
-                listed !== null
-                    ? listed
-                          .map((s) => this.tokenOf(unit, set, finite([s]), null))
-                          .filter((t): t is PulumiToken => t !== null)
-                          .map((t) => describeToken(set.kind, t))
-                          .join("; ")
-                    : `unboundedly many, e.g. ${describeToken(set.kind, token)}`;
-            const description = `${KIND_WORDS[set.kind]}: ${words}`;
-            entry.kinds.set(set.kind, { kind: set.kind, description: prior ? `${prior.description}; ${words}` : description });
-        }
         // Subjects: the exact set when it is small and finite (e.g. pinned by a Deny), else the patterns as written.
         const exact: string[] = [];
         for (const cell of cells) {
@@ -829,6 +844,28 @@ class Analysis {
                 break;
             }
             exact.push(...subs);
+        }
+        // Per kind, in words: the exact tokens when the subjects are few, else an example (finiteness of each kind
+        // is not decided here: that would explore every kind's product once more).
+        for (const set of sets) {
+            const tokens =
+                exact.length > 0
+                    ? exact
+                          .filter((s) => this.decider.contains(set.subs, s))
+                          .slice(0, 4)
+                          .map((s) => this.tokenOf(unit, set, finite([s]), null))
+                          .filter((t): t is PulumiToken => t !== null)
+                    : [];
+            const example = tokens.length === 0 ? this.tokenOf(unit, set, set.subs, this.allowedOrgs?.[0] ?? null) : null;
+            const words =
+                tokens.length > 0
+                    ? tokens.map((t) => describeToken(set.kind, t)).join("; ")
+                    : example
+                      ? `subjects matching the statement, e.g. ${describeToken(set.kind, example)}`
+                      : null;
+            if (words === null) continue;
+            const prior = entry.kinds.get(set.kind);
+            entry.kinds.set(set.kind, { kind: set.kind, description: prior ? `${prior.description}; ${words}` : `${KIND_WORDS[set.kind]}: ${words}` });
         }
         if (exact.length > 0) {
             exact.forEach((s) => entry.subs.add(s));
