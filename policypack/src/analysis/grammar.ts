@@ -2,7 +2,7 @@
  * The tokens Pulumi can issue, as regular languages (DOMAIN.md §5), and the default subject scope.
  * Grammar automata use printable ASCII only, so they are built once per process and shared by every analysis.
  */
-import { Alphabet, BASE_WIDTH, LazyDfa, OTHER, and, asciiClass, leaf, not, rx, shareDfa, type Lang, type Rx } from "./automata.js";
+import { Alphabet, BASE_WIDTH, LazyDfa, OTHER, and, asciiClass, leaf, not, or, rx, shareDfa, type Lang, type Rx } from "./automata.js";
 
 /**
  * A name (organization, project, environment, stack) is a run of Pulumi's name characters `[A-Za-z0-9_.-]` or of
@@ -242,8 +242,10 @@ export function audienceUniverse(kind: IssuerKind): Lang {
 
 /** The subjects an issuer's tokens can carry. */
 export function subjectUniverse(kind: IssuerKind): Lang {
+    // The modelled forms, plus any subject outside their namespaces (another or future kind). Narrower than
+    // `pulumi:*`: products with it die as soon as a subject leaves every form, which keeps large documents cheap.
     return kind === "v1"
-        ? dfa("sub:v1", () => rx.seq(lit("pulumi:"), anyRun))
+        ? or(dfa("sub:v1-known", () => rx.alt(ESC, ESC_LEGACY, ESC_YAML, DEPLOY, ATTR, CMK)), otherKindSubjects())
         : dfa("sub:v2", () => rx.seq(lit("pulumi:org:"), name, lit(":env:"), name));
 }
 
