@@ -19,6 +19,7 @@ const CONFIG_DIR = join(DEFAULT_PACK_DIR, "..", "fixtures", "policy-pack-config"
 const VERSION = (JSON.parse(readFileSync(join(DEFAULT_PACK_DIR, "package.json"), "utf8")) as { version: string }).version;
 const NAMES = [
     "pulumi-oidc-role-trust-pinned",
+    "pulumi-oidc-role-trust-advisories",
     "pulumi-oidc-provider-config",
     "pulumi-oidc-role-provider-audiences",
     "pulumi-oidc-role-provider-outside-stack",
@@ -84,7 +85,7 @@ describe("engine protocol", { concurrency: true }, () => {
                 assert.ok(p.displayname && p.description && p.remediationSteps && p.url, p.name);
                 assert.ok(p.tagsList.length > 0, p.name);
                 const schema = p.configschema?.properties?.fieldsMap.map(([k]) => k).sort();
-                assert.deepEqual(schema, ["allowedSubjects", "audiences", "issuers", "organizations", "timeBudgetMs"], p.name);
+                assert.deepEqual(schema, ["allowedSubjects", "audiences", "issuers", "organizations", "subjectScope", "timeBudgetMs"], p.name);
             }
             const byName = new Map(info.policiesList.map((p) => [p.name, p]));
             // Enums from analyzer.proto: MANDATORY 1, ADVISORY 0; POLICY_TYPE_RESOURCE 1, _STACK 2; severity CRITICAL 4.
@@ -139,7 +140,7 @@ describe("engine protocol", { concurrency: true }, () => {
             await pack.configure({ "pulumi-oidc-role-trust-pinned": { organisations: ["acme"] } });
             await assert.rejects(
                 pack.analyze(role(JSON.stringify(PINNED))),
-                /unknown property 'organisations'; known: organizations, allowedSubjects, issuers, audiences, timeBudgetMs\./,
+                /unknown property 'organisations'; known: organizations, allowedSubjects, issuers, audiences, timeBudgetMs, subjectScope\./,
             );
             await pack.configure({});
         });

@@ -162,7 +162,7 @@ describe("oidc-guard check (compiled CLI, end to end)", () => {
         const r = await spawnCli(["check", "fixtures/aws", "--org", "acme"]);
         assert.equal(r.code, 1);
         assert.ok(!r.stdout.includes("\u001b["));
-        assert.match(r.stdout, /^TARGET\s+VERDICT\s+FINDING\s+TOKEN THAT GETS IN\n/);
+        assert.match(r.stdout, /^TARGET\s+VERDICT\s+FINDING\s+WORST CLASS\s+TOKEN THAT GETS IN\n/);
     });
 
     it("exit 2 for invalid JSON, naming the file and position; the JSON report is still printed and valid", async () => {

@@ -1142,6 +1142,39 @@ export class Decider {
         return { keyed: result.slice(0, forms.length), rest: result[forms.length]! };
     }
 
+    /**
+     * Whether some member of a grammar language (its positive leaves: an over-approximation of `and`/`not`) starts
+     * with `prefix`, or `prefix` starts with a member. Used to skip questions that cannot have an answer.
+     */
+    isPrefixLive(l: Lang, prefix: string): boolean {
+        const syms = Array.from(prefix, (c) => this.alphabet.lookup(c));
+        const live = (x: Lang): boolean => {
+            switch (x.k) {
+                case "all":
+                case "not":
+                    return true;
+                case "none":
+                    return false;
+                case "finite":
+                    return x.items.some((i) => i.startsWith(prefix) || prefix.startsWith(i));
+                case "leaf": {
+                    let st = x.a.start;
+                    for (const c of syms) {
+                        st = x.a.step(st, c);
+                        if (x.a.sink?.(st) === "dead") return false;
+                        if (x.a.sink?.(st) === "universal") return true;
+                    }
+                    return true;
+                }
+                case "and":
+                    return x.xs.every(live);
+                case "or":
+                    return x.xs.some(live);
+            }
+        };
+        return live(l);
+    }
+
     /** Whether a concrete string is in the language. */
     contains(l: Lang, s: string): boolean {
         const syms = Array.from(s, (c) => this.alphabet.lookup(c));

@@ -37,10 +37,17 @@ export interface Box {
     possible: boolean;
     audClauses: Clause[];
     subClauses: Clause[];
+    /** Readings taken where IAM's behaviour is unclear (DOMAIN.md §5, "Readings under ambiguity"), in words. */
+    readings: string[];
 }
 
-/** Parses one condition value into a regular expression, or null when it must be dropped (under-approximation). */
-function valueRx(value: string, like: boolean, ignoreCase: boolean, mode: Mode, alphabet: Alphabet): Rx | null {
+/**
+ * THE glob compiler of the analysis, for condition values and for configured `allowedSubjects` alike: one value
+ * into a regular expression. Under `like`, `*` is any run and `?` one character; `${*}`, `${?}`, `${$}` are the
+ * literal characters; any other `${...}` is a policy variable whose value the analysis does not know: any string
+ * when over-approximating, and the whole value is dropped (null) when under-approximating.
+ */
+export function globRx(value: string, like: boolean, ignoreCase: boolean, mode: Mode, alphabet: Alphabet): Rx | null {
     const parts: Rx[] = [];
     let literal = "";
     const flush = (): void => {
@@ -92,17 +99,28 @@ export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet): Lang
         return finite(clause.values);
     }
     const alts = clause.values
-        .map((v) => valueRx(v, like, ignoreCase, mode, alphabet))
+        .map((v) => globRx(v, like, ignoreCase, mode, alphabet))
         .filter((r): r is Rx => r !== null);
     if (alts.length === 0) return NONE;
     const r = rx.alt(...alts);
     return leaf(new LazyDfa(r, alphabet.width));
 }
 
-/** Evaluates a clause on a key that Pulumi's tokens never carry. */
-function onAbsentKey(clause: Clause): boolean {
+/** Whether `ForAnyValue:` combined with `...IfExists` is the operator: its value on an absent key is unclear. */
+export function isAmbiguousOnAbsent(clause: Clause): boolean {
+    return clause.operator.set === "ForAnyValue" && clause.operator.ifExists;
+}
+
+/**
+ * Evaluates a clause on a key that Pulumi's tokens never carry. `ForAnyValue:` with `...IfExists` is unclear
+ * (AWS documents IfExists as true on an absent key, ForAnyValue as false; an independent simulator and users'
+ * reports read ForAnyValue as winning): the reading that lets more in is taken, true in an Allow (over) and
+ * false in a Deny (under).
+ */
+function onAbsentKey(clause: Clause, mode: Mode): boolean {
     const op = clause.operator;
     if (op.family === "null") return clause.values.some((v) => v.toLowerCase() === "true");
+    if (isAmbiguousOnAbsent(clause)) return mode === "over";
     if (op.ifExists) return true;
     if (op.set === "ForAllValues") return true;
     if (op.set === "ForAnyValue") return false;
@@ -117,7 +135,7 @@ export function conditionBox(statement: Statement, issuer: string, mode: Mode, a
     let perStatement = cache.get(statement);
     const known = perStatement?.get(cacheKey);
     if (known) return known;
-    const box: Box = { aud: ALL, sub: ALL, possible: true, audClauses: [], subClauses: [] };
+    const box: Box = { aud: ALL, sub: ALL, possible: true, audClauses: [], subClauses: [], readings: [] };
     for (const clause of statement.clauses) {
         const kind = classifyKey(clause.key, issuer);
         const op = clause.operator;
@@ -126,7 +144,14 @@ export function conditionBox(statement: Statement, issuer: string, mode: Mode, a
             continue;
         }
         if (kind === "absent") {
-            if (!onAbsentKey(clause)) box.possible = false;
+            if (isAmbiguousOnAbsent(clause)) {
+                box.readings.push(
+                    mode === "over"
+                        ? `${clause.operator.written} on "${clause.key}", a key the token does not carry, is read as true (IAM's reading of ForAnyValue with IfExists on an absent key is unclear; an Allow is assumed to apply)`
+                        : `${clause.operator.written} on "${clause.key}", a key the token does not carry, is read as false (IAM's reading of ForAnyValue with IfExists on an absent key is unclear; a Deny is assumed not to apply)`,
+                );
+            }
+            if (!onAbsentKey(clause, mode)) box.possible = false;
             continue;
         }
         (kind === "aud" ? box.audClauses : box.subClauses).push(clause);

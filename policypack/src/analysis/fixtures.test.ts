@@ -77,9 +77,11 @@ describe("trust-policy fixtures", () => {
 
     it("good fixtures expect pass, bad ones expect fail, error or unknown, with known rule ids", () => {
         const ids = new Set(RULES.map((r) => r.id));
+        const advisory = new Set(RULES.filter((r) => r.policy === "pulumi-oidc-role-trust-advisories").map((r) => r.id));
         for (const f of fixtures) {
             assert.equal(f.expected.verdict === "pass", f.kind === "good", `${f.kind}/${f.name}: verdict ${f.expected.verdict}`);
-            assert.equal(f.expected.findings.length === 0, f.expected.verdict === "pass", `${f.kind}/${f.name}: findings`);
+            const mandatory = f.expected.findings.filter((e) => !advisory.has(e.ruleId));
+            assert.equal(mandatory.length === 0, f.expected.verdict === "pass", `${f.kind}/${f.name}: findings`);
             for (const e of f.expected.findings) assert.ok(ids.has(e.ruleId), `${f.kind}/${f.name}: unknown rule ${e.ruleId}`);
         }
     });
@@ -100,8 +102,10 @@ describe("trust-policy fixtures", () => {
                 assert.equal(admitted.length > 0, f.expected.usableFromPulumi, `${f.kind}/${f.name}: usable`);
             }
             if (allowedAudiences(options) && options.allowedSubjects) {
+                // A token outside the pin means fail; a fail may also rest on an audience no issuable token pairs
+                // with the statement's subjects (the audience rule fails whatever the subject).
                 const outside = admitted.filter((t) => !inScope(t, options));
-                assert.equal(outside.length > 0, f.expected.verdict === "fail", `${f.kind}/${f.name}: ${JSON.stringify(outside[0])}`);
+                if (outside.length > 0) assert.equal(f.expected.verdict, "fail", `${f.kind}/${f.name}: ${JSON.stringify(outside[0])}`);
             }
         }
     });
@@ -122,7 +126,7 @@ describe("trust-policy fixtures", () => {
                 assert.equal(result.usableFromPulumi, f.expected.usableFromPulumi, "usableFromPulumi");
                 if (!f.expected.usableFromPulumi) assert.ok(result.notes.length > 0, "an unusable role carries a note");
             }
-            if (f.expected.verdict === "unknown") {
+            if (f.expected.findings.some((e) => e.ruleId === "oidc-trust-unknown-at-preview")) {
                 assert.ok(result.unknownPaths && result.unknownPaths.length > 0, "unknownPaths names the unknown values");
             }
             checkCounterexamples(f.doc, options, result);

@@ -2,7 +2,7 @@
  * The tokens Pulumi can issue, as regular languages (DOMAIN.md §5), and the default subject scope.
  * Grammar automata use printable ASCII only, so they are built once per process and shared by every analysis.
  */
-import { Alphabet, BASE_WIDTH, LazyDfa, OTHER, asciiClass, leaf, rx, shareDfa, type Lang, type Rx } from "./automata.js";
+import { Alphabet, BASE_WIDTH, LazyDfa, OTHER, and, asciiClass, leaf, not, or, rx, shareDfa, type Lang, type Rx } from "./automata.js";
 
 /**
  * A name (organization, project, environment, stack) is a run of Pulumi's name characters `[A-Za-z0-9_.-]` or of
@@ -16,6 +16,8 @@ export const DEPLOY_OPERATIONS = ["preview", "update", "refresh", "destroy"] as 
 export const SHARED_YAML_ENV = "<yaml>";
 
 const NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+/** Pulumi organization names are lowercase (DOMAIN.md §5): a pin on `Acme` admits no token. */
+const ORG_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_.-";
 const ATTR_NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.";
 /** Grammar automata read every named non-ASCII character as this symbol, which no class contains. */
 const NAMED_EXTRA = BASE_WIDTH;
@@ -26,13 +28,24 @@ const lit = (s: string): Rx => rx.lit(s, ascii);
 const anyRun: Rx = rx.star(rx.any);
 const cls = (chars: string): Rx => rx.set([...asciiClass(chars), OTHER]);
 const name: Rx = rx.plus(cls(NAME_CHARS));
+const org: Rx = rx.plus(cls(ORG_CHARS));
+/** `:<attribute>:<value>` of a subject-attribute subject. */
+const attrPair: Rx = rx.seq(lit(":"), rx.plus(cls(ATTR_NAME_CHARS)), lit(":"), rx.plus(cls(NAME_CHARS + "@/")));
+const ENV_ATTRS = ["currentEnvironment.name", "rootEnvironment.name"] as const;
 
-const ESC: Rx = rx.seq(lit("pulumi:environments:org:"), name, lit(":env:"), name, lit("/"), name);
-const ESC_LEGACY: Rx = rx.seq(lit("pulumi:environments:org:"), name, lit(":env:"), name);
-const ESC_YAML: Rx = rx.seq(lit("pulumi:environments:org:"), name, lit(`:env:${SHARED_YAML_ENV}`));
+const ESC_PREFIX = "pulumi:environments:org:";
+const ATTR_PREFIX = "pulumi:environments:pulumi.organization.login:";
+const DEPLOY_PREFIX = "pulumi:deploy:org:";
+const CMK_PREFIX = "pulumi:cmk:pulumi.organization.login:";
+/** Subject namespaces of the kinds the analysis models; any other `pulumi:` subject is another or future kind. */
+const KNOWN_NAMESPACES = ["pulumi:environments:", "pulumi:deploy:", "pulumi:cmk:"] as const;
+
+const ESC: Rx = rx.seq(lit(ESC_PREFIX), org, lit(":env:"), name, lit("/"), name);
+const ESC_LEGACY: Rx = rx.seq(lit(ESC_PREFIX), org, lit(":env:"), name);
+const ESC_YAML: Rx = rx.seq(lit(ESC_PREFIX), org, lit(`:env:${SHARED_YAML_ENV}`));
 const DEPLOY: Rx = rx.seq(
-    lit("pulumi:deploy:org:"),
-    name,
+    lit(DEPLOY_PREFIX),
+    org,
     lit(":project:"),
     name,
     lit(":stack:"),
@@ -41,19 +54,18 @@ const DEPLOY: Rx = rx.seq(
     rx.alt(...DEPLOY_OPERATIONS.map(lit)),
     lit(":scope:write"),
 );
-const ATTR: Rx = rx.seq(
-    lit("pulumi:environments:pulumi.organization.login:"),
-    name,
-    rx.star(rx.seq(lit(":"), rx.plus(cls(ATTR_NAME_CHARS)), lit(":"), rx.plus(cls(NAME_CHARS + "@/")))),
-);
-const ATTR_KEYED: Rx = rx.seq(
-    lit("pulumi:environments:pulumi.organization.login:"),
-    name,
-    lit(":currentEnvironment.name:"),
-    name,
-    lit("/"),
-    anyRun,
-);
+const ATTR: Rx = rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair));
+/** Subjects naming an environment attribute twice: Pulumi names each attribute once. */
+const TWO_ENV_ATTRS = (): Rx => {
+    const envAttr = rx.alt(...ENV_ATTRS.map((a) => lit(`:${a}:`)));
+    return rx.seq(anyRun, envAttr, anyRun, envAttr, anyRun);
+};
+/** The subject-attribute form, each environment attribute at most once. */
+const attrSubjects = (): Lang => and(dfa("sub:attr-raw", () => ATTR), not(dfa("sub:two-env", TWO_ENV_ATTRS)));
+const CMK: Rx = rx.seq(lit(CMK_PREFIX), org);
+/** `pulumi:` followed by anything outside the known namespaces. */
+const OTHER_SUB: Rx = rx.seq(lit("pulumi:"), anyRun);
+const KNOWN_SUB: Rx = rx.alt(...KNOWN_NAMESPACES.map((n) => rx.seq(lit(n), anyRun)));
 
 const cache = new Map<string, LazyDfa>();
 function dfa(key: string, build: () => Rx): Lang {
@@ -65,90 +77,200 @@ function dfa(key: string, build: () => Rx): Lang {
     return leaf(d);
 }
 
-/** The issuer families the analysis knows: `aws-login`/Deployments tokens, and `fn::open::oidc` (v2) tokens. */
+/** The issuer families the analysis knows: `aws-login`/Deployments/CMK tokens, and `fn::open::oidc` (v2) tokens. */
 export type IssuerKind = "v1" | "v2";
 
 export function issuerKind(issuer: string): IssuerKind {
     return /\/oidc\/v2$/i.test(issuer) ? "v2" : "v1";
 }
 
+/**
+ * The kinds of token Pulumi issues (DOMAIN.md §5, "Audience and subject come in pairs"). `other` stands for any
+ * other or future kind of the same issuer; `v2` for `fn::open::oidc` tokens of the `/oidc/v2` issuer.
+ */
+export type TokenKind = "esc" | "esc-legacy" | "esc-inline" | "deploy" | "cmk" | "other" | "v2";
+
+/** The classes of unintended tokens a statement can admit, worst first (the order of this list). */
+export const BLAST_CLASSES = [
+    "other-organization",
+    "other-kind",
+    "every-project",
+    "shared-inline-environment",
+    "environment-not-pinned",
+    "every-environment-of-project",
+    "every-operation-of-stack",
+] as const;
+export type BlastClass = (typeof BLAST_CLASSES)[number];
+
+/** One level of a kind's naming hierarchy: a member's key is its prefix in `key`; infinitely many keys = `cls`. */
+export interface Level {
+    cls: BlastClass;
+    key: Lang;
+}
+
+/**
+ * One form of one kind: the audience prefixes it is issued with (the audience is prefix + organization), the
+ * subject prefix the organization follows, the subject language and the naming levels, coarse to fine.
+ */
+export interface Variant {
+    kind: TokenKind;
+    id: string;
+    audPrefixes: readonly string[];
+    subPrefix: string;
+    sub: Lang;
+    levels: readonly Level[];
+    /** Subjects of this variant that pin no environment (subject-attribute form), when that can happen. */
+    unpinned?: Lang;
+}
+
+const attrLevels = (): Level[] => {
+    const envAttr = rx.alt(...ENV_ATTRS.map((a) => lit(`:${a}:`)));
+    const before = rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair));
+    return [
+        { cls: "every-project", key: dfa("key:attr:project", () => rx.seq(before, envAttr, name, lit("/"))) },
+        {
+            cls: "every-environment-of-project",
+            key: dfa("key:attr:env", () => rx.seq(before, envAttr, name, lit("/"), name)),
+        },
+    ];
+};
+/** Subject-attribute subjects none of whose pairs is an environment attribute: they pin no environment. */
+const attrUnpinned = (): Lang => and(attrSubjects(), not(attrPinnedSubjects()));
+
+let variants: Variant[] | null = null;
+
+/** The token forms of the `/oidc` issuer, each with its paired audience. */
+export function tokenVariants(): readonly Variant[] {
+    variants ??= [
+        {
+            kind: "esc",
+            id: "esc",
+            audPrefixes: ["aws:"],
+            subPrefix: ESC_PREFIX,
+            sub: dfa("sub:esc", () => ESC),
+            levels: [
+                { cls: "every-project", key: dfa("key:esc:project", () => rx.seq(lit(ESC_PREFIX), org, lit(":env:"), name, lit("/"))) },
+                { cls: "every-environment-of-project", key: dfa("sub:esc", () => ESC) },
+            ],
+        },
+        {
+            kind: "esc",
+            id: "esc-attr",
+            audPrefixes: ["aws:"],
+            subPrefix: ATTR_PREFIX,
+            sub: attrSubjects(),
+            levels: attrLevels(),
+            unpinned: attrUnpinned(),
+        },
+        {
+            kind: "esc-legacy",
+            id: "esc-legacy",
+            audPrefixes: [""],
+            subPrefix: ESC_PREFIX,
+            sub: dfa("sub:esc-legacy", () => ESC_LEGACY),
+            levels: [{ cls: "every-environment-of-project", key: dfa("sub:esc-legacy", () => ESC_LEGACY) }],
+        },
+        {
+            kind: "esc-legacy",
+            id: "esc-legacy-attr",
+            audPrefixes: [""],
+            subPrefix: ATTR_PREFIX,
+            sub: attrSubjects(),
+            levels: attrLevels(),
+            unpinned: attrUnpinned(),
+        },
+        {
+            kind: "esc-inline",
+            id: "esc-inline",
+            audPrefixes: ["", "aws:"],
+            subPrefix: ESC_PREFIX,
+            sub: dfa("sub:esc-inline", () => ESC_YAML),
+            levels: [],
+        },
+        {
+            kind: "deploy",
+            id: "deploy",
+            audPrefixes: [""],
+            subPrefix: DEPLOY_PREFIX,
+            sub: dfa("sub:deploy", () => DEPLOY),
+            levels: [
+                {
+                    cls: "every-project",
+                    key: dfa("key:deploy:project", () => rx.seq(lit(DEPLOY_PREFIX), org, lit(":project:"), name, lit(":"))),
+                },
+                {
+                    cls: "every-environment-of-project",
+                    key: dfa("key:deploy:stack", () =>
+                        rx.seq(lit(DEPLOY_PREFIX), org, lit(":project:"), name, lit(":stack:"), name, lit(":")),
+                    ),
+                },
+            ],
+        },
+        {
+            kind: "cmk",
+            id: "cmk",
+            audPrefixes: ["aws:"],
+            subPrefix: CMK_PREFIX,
+            sub: dfa("sub:cmk", () => CMK),
+            levels: [],
+        },
+    ];
+    return variants;
+}
+
+/** Subjects of any other or future kind: `pulumi:` then anything outside the modelled namespaces. */
+export function otherKindSubjects(): Lang {
+    return and(dfa("sub:other", () => OTHER_SUB), not(dfa("sub:known-ns", () => KNOWN_SUB)));
+}
+
+/** Audiences of any other or future kind: `<org>` or `<platform>:<org>`. */
+export function otherKindAudiences(): Lang {
+    return dfa("aud:other", () => rx.alt(org, rx.seq(name, lit(":"), org)));
+}
+
+/** Subject-attribute subjects that carry an environment attribute. */
+export function attrPinnedSubjects(): Lang {
+    return dfa("attr:pinned", () =>
+        rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair), rx.alt(...ENV_ATTRS.map((a) => lit(`:${a}:`))), rx.plus(cls(NAME_CHARS + "@/")), rx.star(attrPair)),
+    );
+}
+
 /** The audiences an issuer's tokens can carry. */
 export function audienceUniverse(kind: IssuerKind): Lang {
-    return kind === "v1"
-        ? dfa("aud:v1", () => rx.alt(name, rx.seq(lit("aws:"), name)))
-        : dfa("aud:v2", () => rx.plus(rx.any));
+    return kind === "v1" ? otherKindAudiences() : dfa("aud:v2", () => rx.plus(rx.any));
 }
 
 /** The subjects an issuer's tokens can carry. */
 export function subjectUniverse(kind: IssuerKind): Lang {
+    // The modelled forms, plus any subject outside their namespaces (another or future kind). Narrower than
+    // `pulumi:*`: products with it die as soon as a subject leaves every form, which keeps large documents cheap.
     return kind === "v1"
-        ? dfa("sub:v1", () => rx.alt(ESC, ESC_LEGACY, ESC_YAML, DEPLOY, ATTR))
+        ? or(dfa("sub:v1-known", () => rx.alt(ESC, ESC_LEGACY, ESC_YAML, DEPLOY, ATTR, CMK)), otherKindSubjects())
         : dfa("sub:v2", () => rx.seq(lit("pulumi:org:"), name, lit(":env:"), name));
 }
 
-/**
- * The forms of the default scope whose wildcards may be confined under a literal key, each with its key shape:
- * a member's key is its prefix in the key shape.
- */
-export interface KeyedForm {
-    id: "esc" | "deploy" | "attr";
-    description: string;
-    form: Lang;
-    key: Lang;
-}
-
-export function keyedForms(): KeyedForm[] {
-    return [
-        {
-            id: "esc",
-            description: "an organization and project (`pulumi:environments:org:<org>:env:<project>/…`)",
-            form: dfa("form:esc", () => ESC),
-            key: dfa("key:esc", () => rx.seq(lit("pulumi:environments:org:"), name, lit(":env:"), name, lit("/"))),
-        },
-        {
-            id: "deploy",
-            description:
-                "an organization, project and stack (`pulumi:deploy:org:<org>:project:<project>:stack:<stack>:…`)",
-            form: dfa("form:deploy", () => DEPLOY),
-            key: dfa("key:deploy", () =>
-                rx.seq(lit("pulumi:deploy:org:"), name, lit(":project:"), name, lit(":stack:"), name, lit(":")),
-            ),
-        },
-        {
-            id: "attr",
-            description:
-                "an organization and project in the subject-attribute form (`…login:<org>:currentEnvironment.name:<project>/…`)",
-            form: dfa("form:attr", () => ATTR_KEYED),
-            key: dfa("key:attr", () =>
-                rx.seq(
-                    lit("pulumi:environments:pulumi.organization.login:"),
-                    name,
-                    lit(":currentEnvironment.name:"),
-                    name,
-                    lit("/"),
-                ),
-            ),
-        },
-    ];
+/** Subjects of one variant that name one of the organizations: `<prefix><org>` then `:` or the end. */
+export function subjectsNamingOrgs(prefix: string, orgs: readonly string[]): Lang {
+    const key = `org:${prefix}:${JSON.stringify([...orgs].sort())}`;
+    return dfa(key, () => rx.alt(...orgs.map((o) => rx.seq(lit(`${prefix}${o}`), rx.alt(rx.eps, rx.seq(lit(":"), anyRun))))));
 }
 
 /** The shared inline-environment subjects `pulumi:environments:org:<org>:env:<yaml>`. */
 export function sharedSubjects(): Lang {
-    return dfa("shared-yaml", () => ESC_YAML);
+    return dfa("sub:esc-inline", () => ESC_YAML);
 }
 
-/** Subjects that name one of the organizations (v1 forms). */
-export function subjectsNamingOrgs(orgs: readonly string[]): Lang {
-    const key = `org:${JSON.stringify([...orgs].sort())}`;
-    return dfa(key, () =>
-        rx.alt(
-            ...orgs.flatMap((o) => [
-                rx.seq(lit(`pulumi:environments:org:${o}:`), anyRun),
-                rx.seq(lit(`pulumi:deploy:org:${o}:`), anyRun),
-                rx.seq(lit(`pulumi:environments:pulumi.organization.login:${o}`), rx.alt(rx.eps, rx.seq(lit(":"), anyRun))),
-            ]),
-        ),
-    );
+/** A valid organization name under the token model (lowercase). */
+export function isOrgName(s: string): boolean {
+    return /^[a-z0-9_.-]+$/.test(s);
+}
+
+/** The organization a subject of a variant names (text after the prefix up to `:`), or null. */
+export function orgOfSubject(v: Variant, sub: string): string | null {
+    if (!sub.startsWith(v.subPrefix)) return null;
+    const rest = sub.slice(v.subPrefix.length);
+    const colon = rest.indexOf(":");
+    return colon < 0 ? rest : rest.slice(0, colon);
 }
 
 /** The organization an audience names: `aws:<org>` or `<org>`. */
@@ -160,3 +282,14 @@ export function isAsciiOnly(s: string): boolean {
     return /^[\x20-\x7e]*$/.test(s);
 }
 
+
+/** Audiences of any kind that name one of the organizations: `<org>` or `<platform>:<org>`. */
+export function audiencesNamingOrgs(orgs: readonly string[]): Lang {
+    const key = `aud-orgs:${JSON.stringify([...orgs].sort())}`;
+    return dfa(key, () => rx.seq(rx.alt(rx.eps, rx.seq(name, lit(":"))), rx.alt(...orgs.map((o) => lit(o)))));
+}
+
+/** The organization of an audience of any kind: the text after its last `:`. */
+export function orgOfAnyAudience(aud: string): string {
+    return aud.slice(aud.lastIndexOf(":") + 1);
+}

@@ -78,6 +78,65 @@ const RULE_LIST = [
         tags: ["secrets"],
     },
     {
+        id: "oidc-trust-principal-unresolved",
+        policy: "pulumi-oidc-role-trust-pinned",
+        title: "Trust policy principal cannot be told apart from a Pulumi provider",
+        description:
+            "A Federated principal that is a placeholder (`${oidc_provider_arn}`, a template variable in the provider path) with no condition naming any issuer's keys may be Pulumi's provider once resolved: the verdict is unknown, never pass.",
+        severity: "medium",
+        remediation:
+            "Check the rendered trust policy (after the template is resolved), or name the provider ARN literally and pin `api.pulumi.com/oidc:aud` and `:sub`.",
+        url: ruleDocsUrl("oidc-trust-principal-unresolved"),
+        tags: ["iam", "oidc", "pulumi", "trust-policy", "ambiguity"],
+    },
+    {
+        id: "oidc-trust-sub-project-wide",
+        policy: "pulumi-oidc-role-trust-advisories",
+        title: "Trust policy admits every environment or stack of a project",
+        description:
+            "With subjectScope \"project\" (the default) a subject wildcard over the environments or stacks of one named project is allowed; it is reported so an auditor sees it (advisory).",
+        severity: "low",
+        remediation:
+            "Name the environments (`pulumi:environments:org:<org>:env:<project>/<environment>`) or stacks (`pulumi:deploy:org:<org>:project:<project>:stack:<stack>:operation:*:scope:write`) the role is for, or accept the project-wide scope.",
+        url: ruleDocsUrl("oidc-trust-sub-project-wide"),
+        tags: ["iam", "oidc", "pulumi", "trust-policy", "scope"],
+    },
+    {
+        id: "oidc-trust-issuer-mismatch",
+        policy: "pulumi-oidc-role-trust-advisories",
+        title: "Condition keys name a Pulumi issuer while the principal is another provider",
+        description:
+            "A statement trusting some other OIDC provider but conditioning on `api.pulumi.com/oidc:*` keys is most likely a provider URL typo; no Pulumi token gets in through it (advisory).",
+        severity: "low",
+        remediation:
+            "Point `Principal.Federated` at `arn:aws:iam::<account>:oidc-provider/api.pulumi.com/oidc`, or condition on the keys of the provider the statement trusts.",
+        url: ruleDocsUrl("oidc-trust-issuer-mismatch"),
+        tags: ["iam", "oidc", "pulumi", "trust-policy", "mistake"],
+    },
+    {
+        id: "oidc-trust-org-not-lowercase",
+        policy: "pulumi-oidc-role-trust-advisories",
+        title: "Organization name in a condition is not lowercase",
+        description:
+            "Pulumi organization names are lowercase, so an `aud` or `sub` value naming `Acme` matches no token Pulumi issues (advisory).",
+        severity: "low",
+        remediation: "Write the organization name in lowercase, as Pulumi Cloud shows it in URLs.",
+        url: ruleDocsUrl("oidc-trust-org-not-lowercase"),
+        tags: ["iam", "oidc", "pulumi", "trust-policy", "mistake"],
+    },
+    {
+        id: "oidc-trust-unusable",
+        policy: "pulumi-oidc-role-trust-advisories",
+        title: "No Pulumi token can use the role",
+        description:
+            "The role trusts Pulumi's issuer but no token Pulumi issues (each kind with its paired audience) satisfies its conditions, e.g. `aud` `aws:<org>` with a Deployments subject (advisory).",
+        severity: "low",
+        remediation:
+            "Pair the audience with the token kind: `aws:<org>` for ESC environments and Customer Managed Keys, `<org>` for Deployments and the legacy `default` project.",
+        url: ruleDocsUrl("oidc-trust-unusable"),
+        tags: ["iam", "oidc", "pulumi", "trust-policy", "mistake"],
+    },
+    {
         id: "oidc-provider-config",
         policy: "pulumi-oidc-provider-config",
         title: "Pulumi OIDC provider uses https and allowed client IDs only",

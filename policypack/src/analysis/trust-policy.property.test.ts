@@ -16,7 +16,9 @@ import {
     describeFinding,
     inScope,
     inUniverse,
+    kindsOf,
 } from "../testing/reference-evaluator.js";
+import { BLAST_CLASSES } from "./grammar.js";
 
 const V1 = "api.pulumi.com/oidc";
 const V2 = "api.pulumi.com/oidc/v2";
@@ -48,6 +50,11 @@ const SUB_VALUES = [
     "pulumi:environments:pulumi.organization.login:acme:currentEnvironment.name:payments/*",
     "pulumi:*:org:acme:env:payments/prod",
     "pulumi:environments:org:acme:env:payments/${aws:username}",
+    "pulumi:cmk:pulumi.organization.login:acme",
+    "pulumi:cmk:*",
+    "pulumi:insights:org:acme:*",
+    "pulumi:environments:pulumi.organization.login:acme:pulumi.user.login:alice",
+    "pulumi:deploy:org:acme:project:*",
     "*",
 ];
 const OTHER_VALUES = ["x", "repo:acme/app:*", "sts.amazonaws.com", "10.0.0.0/8"];
@@ -159,7 +166,7 @@ const v1TokenArb: fc.Arbitrary<PulumiToken> = fc
         b: nameArb,
         c: nameArb,
         op: fc.constantFrom("preview", "update", "refresh", "destroy"),
-        form: fc.integer({ min: 0, max: 5 }),
+        form: fc.integer({ min: 0, max: 8 }),
     })
     .map(({ aud, org, a, b, c, op, form }) => {
         const subs = [
@@ -169,6 +176,9 @@ const v1TokenArb: fc.Arbitrary<PulumiToken> = fc
             `pulumi:deploy:org:${org}:project:${a}:stack:${b}:operation:${op}:scope:write`,
             `pulumi:environments:pulumi.organization.login:${org}:currentEnvironment.name:${a}/${b}`,
             `pulumi:environments:pulumi.organization.login:${c}:org:${org}:env:${a}/${b}`,
+            `pulumi:cmk:pulumi.organization.login:${org}`,
+            `pulumi:insights:org:${org}:account:${a}`,
+            `pulumi:environments:pulumi.organization.login:${org}:pulumi.user.login:${a}`,
         ];
         return { issuer: V1, aud, sub: subs[form]! };
     });
@@ -183,7 +193,11 @@ const optionsArb: fc.Arbitrary<AnalysisOptions> = fc.record(
         allowedSubjects: fc.constantFrom(
             ["pulumi:environments:org:acme:env:payments/*"],
             ["pulumi:environments:org:acme:env:payments/prod", "pulumi:deploy:org:acme:project:infra:stack:prod:*"],
+            // `?` is one character, `*` any run, in allowedSubjects as in condition values (one glob compiler).
+            ["pulumi:environments:org:acme:env:pay?ents/pro?"],
+            ["pulumi:environments:org:acme:env:payments/prod-??", "pulumi:deploy:org:acme:project:infra:stack:?rod:*"],
         ),
+        subjectScope: fc.constantFrom("project" as const, "environment" as const),
     },
     { requiredKeys: [] },
 );
@@ -191,6 +205,11 @@ const optionsArb: fc.Arbitrary<AnalysisOptions> = fc.record(
 const PINNED_OPTIONS: AnalysisOptions = {
     organizations: ["acme"],
     allowedSubjects: ["pulumi:environments:org:acme:env:payments/*", "pulumi:deploy:org:acme:project:infra:stack:prod:*"],
+};
+/** With `?` in allowedSubjects: reading `?` as `*` there would let `payments/prod-eu` and `pay/prod` through. */
+const QUESTION_OPTIONS: AnalysisOptions = {
+    organizations: ["acme"],
+    allowedSubjects: ["pulumi:environments:org:acme:env:pay?ents/pro?", "pulumi:deploy:org:acme:project:infra:stack:pro?:*"],
 };
 
 function analyze(doc: unknown, options: AnalysisOptions = {}): TrustAnalysis {
@@ -348,7 +367,12 @@ describe("every counterexample is admitted by the reference evaluator", () => {
 });
 
 describe("a document judged pass lets no token outside the pin in", () => {
-    it("organizations [acme] and allowedSubjects set: random and derived tokens", () => {
+    for (const [label, PINNED] of [
+        ["allowedSubjects with *", PINNED_OPTIONS],
+        ["allowedSubjects with ?", QUESTION_OPTIONS],
+    ] as const)
+    it(`organizations [acme] and ${label}: random and derived tokens`, () => {
+        const PINNED_OPTIONS = PINNED;
         fc.assert(
             fc.property(documentArb, fc.array(tokenArb, { maxLength: 25 }), (doc, randomTokens) => {
                 const r = analyze(doc, PINNED_OPTIONS);
@@ -364,12 +388,37 @@ describe("a document judged pass lets no token outside the pin in", () => {
                     // fail: each counterexample is admitted and outside the pin (checked rule by rule).
                     checkCounterexamples(doc, PINNED_OPTIONS, r);
                     for (const f of r.findings) {
-                        if (f.counterexample) assert.ok(!inScope(f.counterexample, PINNED_OPTIONS), `counterexample inside the pin: ${describeFinding(f)}`);
+                        if (f.counterexample && !f.advisory) {
+                            assert.ok(!inScope(f.counterexample, PINNED_OPTIONS), `counterexample inside the pin: ${describeFinding(f)}`);
+                        }
                     }
                 }
                 checkAgainstCandidates(doc, PINNED_OPTIONS, r);
             }),
             { numRuns: 120, includeErrorInReport: true },
+        );
+    });
+});
+
+describe("every token printed anywhere is one Pulumi can issue (one kind, its paired audience)", () => {
+    it("findings, blast radius entries and admitted kinds, under both subject scopes", () => {
+        fc.assert(
+            fc.property(documentArb, optionsArb, (doc, options) => {
+                const r = analyze(doc, options);
+                for (const f of r.findings) {
+                    const tokens = [...(f.counterexample ? [f.counterexample] : []), ...(f.blastRadius ?? []).map((b) => b.counterexample)];
+                    for (const t of tokens) assert.ok(inUniverse(t), `not issuable: ${JSON.stringify(t)} in ${describeFinding(f)}`);
+                    if (f.counterexample && f.tokenKind !== "v2") {
+                        assert.ok(f.tokenKind && (kindsOf(f.counterexample) as string[]).includes(f.tokenKind), `kind ${f.tokenKind} of ${JSON.stringify(f.counterexample)}`);
+                    }
+                    const order = (f.blastRadius ?? []).map((b) => BLAST_CLASSES.indexOf(b.class));
+                    assert.deepEqual(order, [...order].sort((x, y) => x - y), "blast radius worst first");
+                }
+                // Advisory findings never decide the verdict.
+                if (r.findings.every((f) => f.advisory)) assert.notEqual(r.verdict, "fail");
+                checkCounterexamples(doc, options, r);
+            }),
+            { numRuns: 100, includeErrorInReport: true },
         );
     });
 });

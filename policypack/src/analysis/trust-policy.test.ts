@@ -38,6 +38,7 @@ describe("analyzeTrustPolicy", () => {
                 audiences: ["aws:acme"],
                 subjects: ["pulumi:environments:org:acme:env:proj/prod"],
                 statements: [0],
+                kinds: [{ kind: "esc", description: "ESC tokens: an ESC token for environment acme/proj/prod" }],
             },
         ]);
     });
@@ -57,14 +58,17 @@ describe("analyzeTrustPolicy", () => {
         assert.match(f.remediation, /StringEquals/);
     });
 
-    it("blames the loose condition: StringLike aws:acme* admits aws:acme-evil", () => {
+    it("blames the loose condition: StringLike aws:acme* admits aws:acme-evil (whatever the subject)", () => {
         const r = analyzeTrustPolicy(
             doc(allow({ StringLike: { [AUD]: "aws:acme*" }, StringEquals: { [SUB]: "pulumi:environments:org:acme:env:p/e" } })),
             ACME,
         );
         const f = only(r);
         assert.equal(f.ruleId, "oidc-trust-aud-pinned");
-        assert.equal(f.counterexample?.aud, "aws:acme-evil");
+        // No issuable token pairs aws:acme-evil with acme's subject: the finding names the audience, not a token.
+        assert.equal(f.counterexample, null);
+        assert.match(f.message, /"aws:acme-evil"/);
+        assert.match(f.message, /No token kind Pulumi issues today pairs it/);
         assert.deepEqual(f.location, { statementIndex: 0, operator: "StringLike", conditionKey: AUD });
         assert.equal(f.path, `Statement[0].Condition.StringLike["${AUD}"]`);
         assert.equal(r.admitted[0]!.audiences, null);
@@ -97,12 +101,34 @@ describe("analyzeTrustPolicy", () => {
         ["a ? in the project name", "pulumi:environments:org:acme:env:pr?j/*", /prxj\//],
         ["the whole organization", "pulumi:environments:org:acme:env:*", /org:acme:env:/],
         ["any organization", "pulumi:environments:org:*", /^pulumi:environments:org:[a-z-]+:env:/],
+    ];
+    // Within one project: allowed under subjectScope "project" (advisory), a violation under "environment".
+    const projectWide: Array<[string, string, RegExp]> = [
         ["a stack prefix in Deployments", "pulumi:deploy:org:acme:project:infra:stack:prod*", /stack:prod/],
         ["any legacy environment", "pulumi:environments:org:acme:env:dev-?", /env:dev-/],
+        ["every environment of a project", "pulumi:environments:org:acme:env:payments/*", /env:payments\//],
+        ["every stack of a project", "pulumi:deploy:org:acme:project:core:*", /project:core:stack:/],
     ];
+    for (const [what, pattern, counter] of projectWide) {
+        it(`reports a wildcard spanning ${what}: advisory by default, a violation with subjectScope "environment"`, () => {
+            const d = doc(allow({ StringEquals: { [AUD]: ["acme", "aws:acme"] }, StringLike: { [SUB]: pattern } }));
+            const project = analyzeTrustPolicy(d, ACME);
+            assert.equal(project.verdict, "pass");
+            const advisory = only(project);
+            assert.equal(advisory.ruleId, "oidc-trust-sub-project-wide");
+            assert.equal(advisory.advisory, true);
+            assert.equal(advisory.severity, "low");
+            assert.match(advisory.counterexample!.sub, counter);
+            const env = only(analyzeTrustPolicy(d, { ...ACME, subjectScope: "environment" }));
+            assert.equal(env.ruleId, "oidc-trust-sub-pinned");
+            assert.equal(env.advisory, undefined);
+            assert.match(env.counterexample!.sub, counter);
+            assert.equal(env.blastRadius?.[0]?.class, "every-environment-of-project");
+        });
+    }
     for (const [what, pattern, counter] of subjects) {
         it(`fails a subject wildcard spanning ${what}`, () => {
-            const f = only(analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: "aws:acme" }, StringLike: { [SUB]: pattern } })), ACME));
+            const f = only(analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: ["acme", "aws:acme"] }, StringLike: { [SUB]: pattern } })), ACME));
             assert.equal(f.ruleId, "oidc-trust-sub-pinned");
             assert.match(f.counterexample!.sub, counter);
             assert.notEqual(f.counterexample!.sub, pattern);
@@ -133,10 +159,15 @@ describe("analyzeTrustPolicy", () => {
     it("without organizations, pins aud to literals and subjects to the audience's organization", () => {
         const ok = analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: "aws:acme", [SUB]: "pulumi:environments:org:acme:env:p/e" } })));
         assert.equal(ok.verdict, "pass");
-        const other = only(
-            analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: "aws:acme", [SUB]: "pulumi:environments:org:beta:env:p/e" } }))),
-        );
-        assert.match(other.message, /outside organization acme/);
+        // aws:acme is issued only with acme's subjects: beta's subject pairs with no token, nothing gets in.
+        const other = analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: "aws:acme", [SUB]: "pulumi:environments:org:beta:env:p/e" } })));
+        assert.equal(other.verdict, "pass");
+        assert.equal(other.usableFromPulumi, false);
+        assert.deepEqual(other.findings.map((f) => [f.ruleId, f.advisory]), [["oidc-trust-unusable", true]]);
+        const two = only(analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: ["aws:acme", "aws:beta"] }, StringLike: { [SUB]: "pulumi:environments:org:*:env:p/e" } }))));
+        assert.equal(two.ruleId, "oidc-trust-aud-pinned");
+        assert.match(two.message, /more than one organization/);
+        assert.deepEqual(two.counterexample, { issuer: "api.pulumi.com/oidc", aud: "aws:beta", sub: "pulumi:environments:org:beta:env:p/e" });
         const glob = analyzeTrustPolicy(doc(allow({ StringLike: { [AUD]: "aws:acm?" }, StringEquals: { [SUB]: "pulumi:environments:org:acme:env:p/e" } })));
         assert.deepEqual(
             glob.findings.map((f) => f.ruleId),

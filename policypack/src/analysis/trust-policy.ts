@@ -7,23 +7,41 @@
  * outside the allowed ones admitted, are the subjects confined) is then an emptiness or finiteness question on
  * products of automata, decided exactly. See docs/analysis.md.
  */
-import { Alphabet, Budget, ComplexityError, Decider, LazyDfa, and, finite, leaf, not, or, rx, type Lang } from "./automata.js";
-import { classifyKey, conditionBox, type Box } from "./conditions.js";
+import { Alphabet, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, or, rx, type Automaton, type Lang, type Rx } from "./automata.js";
+import { classifyKey, conditionBox, globRx, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
 import { PolicyDocumentError, actionMatches, parseDocument, type Clause, type Statement } from "./document.js";
 import {
+    BLAST_CLASSES,
     audienceUniverse,
+    audiencesNamingOrgs,
+    isOrgName,
     issuerKind,
-    keyedForms,
+    orgOfAnyAudience,
     orgOfAudience,
-    sharedSubjects,
+    orgOfSubject,
+    otherKindSubjects,
     subjectUniverse,
     subjectsNamingOrgs,
+    tokenVariants,
+    type BlastClass,
     type IssuerKind,
+    type TokenKind,
+    type Variant,
 } from "./grammar.js";
-import { normalizeIssuer, parseProviderArn } from "./principal.js";
+import { matchFederated, normalizeIssuer, parseProviderArn } from "./principal.js";
 import { rule, type RuleId } from "./rules.js";
-import type { AdmittedSet, AnalysisOptions, Finding, FindingLocation, PulumiToken, TrustAnalysis } from "./types.js";
+import type {
+    AdmittedKind,
+    AdmittedSet,
+    AnalysisOptions,
+    BlastEntry,
+    Finding,
+    FindingLocation,
+    PulumiToken,
+    SubjectScope,
+    TrustAnalysis,
+} from "./types.js";
 import { findUnknowns } from "./unknowns.js";
 
 export { PolicyDocumentError } from "./document.js";
@@ -42,6 +60,7 @@ interface Config {
     allowedAudiences: string[] | null;
     allowedSubjects: string[] | null;
     issuers: string[];
+    subjectScope: SubjectScope;
 }
 
 function resolveConfig(options: AnalysisOptions): Config {
@@ -51,7 +70,13 @@ function resolveConfig(options: AnalysisOptions): Config {
         audiences.length > 0 ? [...new Set(audiences)] : orgs.length > 0 ? orgs.flatMap((o) => [o, `aws:${o}`]) : null;
     const subjects = options.allowedSubjects?.filter((s) => s.length > 0) ?? [];
     const issuers = [...new Set((options.issuers?.length ? options.issuers : DEFAULT_ISSUERS).map(normalizeIssuer))];
-    return { orgs, allowedAudiences, allowedSubjects: subjects.length > 0 ? subjects : null, issuers };
+    return {
+        orgs,
+        allowedAudiences,
+        allowedSubjects: subjects.length > 0 ? subjects : null,
+        issuers,
+        subjectScope: options.subjectScope ?? "project",
+    };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -151,31 +176,214 @@ interface Cell {
     sub: Lang;
 }
 
-function namesIssuer(federated: readonly string[], issuer: string): boolean {
-    return federated.some((f) => parseProviderArn(f)?.issuer === issuer);
+/** The tokens of one kind (one variant of it) that one cell admits. */
+interface KindSet {
+    /** null for another or future kind (`other`) and for v2 tokens. */
+    variant: Variant | null;
+    kind: TokenKind;
+    subs: Lang;
+    cell: Cell;
 }
+
+const COLON = ":".charCodeAt(0) - 0x20;
+const ORG_SYMBOLS = new Set(Array.from("abcdefghijklmnopqrstuvwxyz0123456789_.-", (c) => c.charCodeAt(0) - 0x20));
 
 /**
- * Does the statement's principal cover the issuer's tokens? Allow over-approximates (`"*"`, `{"AWS": "*"}`,
- * `{"Federated": "*"}` count); Deny under-approximates: it counts only as `Principal: "*"` or naming the
- * issuer's provider, and never through NotPrincipal.
+ * The subjects of one variant whose paired audience the cell admits: `<prefix><org>` then `:` or the end, where
+ * `<audPrefix><org>` is in the audience language. Built when the audiences are unboundedly many (a wildcard);
+ * literal audiences take the cheap path (subjectsNamingOrgs). Organization names hold no `:`, so the organization
+ * ends at the first `:` after the prefix and the audience automaton runs alongside while it is read.
  */
-function principalCovers(st: Statement, unit: Unit): boolean {
-    const p = st.principal;
-    if (st.effect === "Deny") {
-        return p.kind === "Principal" && (p.star || namesIssuer(p.federated, unit.issuer));
+class OrgPaired implements Automaton {
+    readonly start = 0;
+    private readonly prefix: number[];
+    private readonly dead: number;
+    private readonly free: number;
+    private readonly a0: number;
+
+    constructor(
+        prefix: string,
+        audPrefix: string,
+        private readonly aud: Automaton,
+        alphabet: Alphabet,
+        private readonly width: number,
+    ) {
+        this.prefix = Array.from(prefix, (c) => alphabet.lookup(c));
+        this.dead = this.prefix.length;
+        this.free = this.prefix.length + 1;
+        let a = aud.start;
+        for (const c of audPrefix) a = aud.step(a, alphabet.lookup(c));
+        this.a0 = a;
     }
-    const named = p.star || p.awsStar || p.federated.includes("*") || namesIssuer(p.federated, unit.issuer);
-    return p.kind === "Principal" ? named : !named;
+
+    private org(a: number, nonEmpty: boolean): number {
+        return this.prefix.length + 2 + 2 * a + (nonEmpty ? 1 : 0);
+    }
+
+    step(s: number, sym: number): number {
+        const n = this.prefix.length;
+        if (s < n) {
+            if (sym !== this.prefix[s]) return this.dead;
+            return s + 1 === n ? this.org(this.a0, false) : s + 1;
+        }
+        if (s === this.dead || s === this.free) return s;
+        const x = s - n - 2;
+        const a = x >> 1;
+        const nonEmpty = (x & 1) === 1;
+        if (sym === COLON) return nonEmpty && this.aud.accepting(a) ? this.free : this.dead;
+        if (sym !== OTHER && !ORG_SYMBOLS.has(sym)) return this.dead;
+        return this.org(this.aud.step(a, sym >= this.width ? OTHER : sym), true);
+    }
+
+    accepting(s: number): boolean {
+        if (s === this.free) return true;
+        const n = this.prefix.length;
+        if (s < n + 2) return false;
+        const x = s - n - 2;
+        return (x & 1) === 1 && this.aud.accepting(x >> 1);
+    }
+
+    sink(s: number): "dead" | "universal" | null {
+        return s === this.dead ? "dead" : s === this.free ? "universal" : null;
+    }
 }
 
-function actionCovers(st: Statement): boolean {
-    const matches = st.actions.some((a) => actionMatches(a, WEB_IDENTITY_ACTION));
-    return st.notAction ? !matches : matches;
+function isWildcard(s: string): boolean {
+    return /[*?]|\$\{/.test(s);
 }
 
 function replaceWildcards(pattern: string, filler: string): string {
     return pattern.replace(/\$\{[^}]*\}/g, filler).replace(/\*/g, filler).replace(/\?/g, "x");
+}
+
+const KIND_WORDS: Record<TokenKind, string> = {
+    esc: "ESC tokens",
+    "esc-legacy": "ESC tokens of the legacy default project",
+    "esc-inline": "ESC tokens of environments inline in stack config",
+    deploy: "Deployments tokens",
+    cmk: "Customer Managed Keys tokens",
+    other: "tokens of other or future Pulumi kinds",
+    v2: "fn::open::oidc tokens",
+};
+
+/** A token in words: "a Deployments token for stack acme/core/dev (operation update)". */
+export function describeToken(kind: TokenKind, t: PulumiToken): string {
+    const m = (re: RegExp): RegExpExecArray | null => re.exec(t.sub);
+    switch (kind) {
+        case "esc": {
+            const e = m(/^pulumi:environments:org:([^:]+):env:([^/]+)\/(.+)$/);
+            if (e) return `an ESC token for environment ${e[1]}/${e[2]}/${e[3]}`;
+            return describeAttr("an ESC token", t.sub);
+        }
+        case "esc-legacy": {
+            const e = m(/^pulumi:environments:org:([^:]+):env:([^/]+)$/);
+            if (e) return `an ESC token for environment ${e[2]} of the legacy default project of ${e[1]} (audience "${t.aud}")`;
+            return describeAttr(`an ESC token of the legacy default project (audience "${t.aud}")`, t.sub);
+        }
+        case "esc-inline": {
+            const e = m(/^pulumi:environments:org:([^:]+):/);
+            return `an ESC token of any environment defined inline in stack config of ${e?.[1] ?? "the organization"} (shared subject ${SHARED})`;
+        }
+        case "deploy": {
+            const e = m(/^pulumi:deploy:org:([^:]+):project:([^:]+):stack:([^:]+):operation:([^:]+):/);
+            return e ? `a Deployments token for stack ${e[1]}/${e[2]}/${e[3]} (operation ${e[4]})` : "a Deployments token";
+        }
+        case "cmk":
+            return `a Customer Managed Keys token of ${t.sub.slice(t.sub.lastIndexOf(":") + 1)}`;
+        case "other":
+            return `a token of another or future Pulumi kind (audience "${t.aud}", subject "${t.sub}")`;
+        case "v2": {
+            const e = m(/^pulumi:org:([^:]+):env:(.+)$/);
+            return e ? `an fn::open::oidc token for environment id ${e[2]} of organization id ${e[1]}` : "an fn::open::oidc token";
+        }
+    }
+}
+const SHARED = "`<yaml>`";
+
+function describeAttr(what: string, sub: string): string {
+    const m = /^pulumi:environments:pulumi\.organization\.login:([^:]+)(.*)$/.exec(sub);
+    if (!m) return what;
+    const pairs: string[] = [];
+    const re = /:([^:]+):([^:]+)/g;
+    let x: RegExpExecArray | null;
+    while ((x = re.exec(m[2]!)) !== null) pairs.push(`${x[1]}=${x[2]}`);
+    return `${what} with subject attributes of ${m[1]}${pairs.length > 0 ? ` (${pairs.join(", ")})` : " naming no environment"}`;
+}
+
+/** The token kinds a statement's written subject values name (wildcards before the organization name none). */
+function pinnedKinds(values: readonly string[]): Set<TokenKind> {
+    const out = new Set<TokenKind>();
+    for (const v of values) {
+        const head = v.split(/[*?]|\$\{/)[0]!;
+        if (v.startsWith("pulumi:environments:org:") && /^pulumi:environments:org:[^:]+:env:/.test(head)) {
+            const env = v.slice(v.indexOf(":env:") + ":env:".length);
+            if (v.endsWith(":env:<yaml>")) out.add("esc-inline");
+            else if (isWildcard(env) && !/^[^*?$]*\//.test(env)) {
+                // A wildcard before the project/environment separator names any of the ESC forms.
+                out.add("esc");
+                out.add("esc-legacy");
+                out.add("esc-inline");
+            }
+            else if (/:env:[^/]*\//.test(v)) out.add("esc");
+            else out.add("esc-legacy");
+        } else if (head.startsWith("pulumi:environments:pulumi.organization.login:")) {
+            out.add("esc");
+            out.add("esc-legacy");
+        } else if (head.startsWith("pulumi:deploy:")) out.add("deploy");
+        else if (head.startsWith("pulumi:cmk:")) out.add("cmk");
+        else if (head.startsWith("pulumi:org:")) out.add("v2");
+        else if (/^pulumi:[a-z]+:/.test(head) && !/^pulumi:(environments|deploy|cmk):/.test(head)) out.add("other");
+    }
+    return out;
+}
+
+/**
+ * Per positive, case-sensitive string clause on `sub`: the literal head of each value (up to its first wildcard or
+ * policy variable). A subject satisfies the clause only if it starts with one of the heads. Null when there is no
+ * such clause.
+ */
+function literalHeads(box: Box): string[][] | null {
+    const out: string[][] = [];
+    for (const c of box.subClauses) {
+        const op = c.operator;
+        if (op.family !== "string" || op.negated || op.stringOp?.endsWith("IgnoreCase")) continue;
+        const like = op.stringOp === "StringLike";
+        out.push(c.values.map((v) => v.split(like ? /[*?]|\$\{/ : /\$\{/)[0]!));
+    }
+    return out.length > 0 ? out : null;
+}
+
+/** Mandatory subject classes by scope; `other-organization` is the audience rule's. */
+function isMandatory(cls: BlastClass, scope: SubjectScope): boolean {
+    switch (cls) {
+        case "every-project":
+        case "shared-inline-environment":
+        case "environment-not-pinned":
+            return true;
+        case "every-environment-of-project":
+            return scope === "environment";
+        default:
+            return false;
+    }
+}
+
+const CLASS_WHY: Record<BlastClass, string> = {
+    "other-organization": "it admits tokens of another organization",
+    "other-kind": "it admits another kind of token than its subjects name",
+    "every-project": "its subject pattern spans projects: unboundedly many projects (or tokens of kinds it cannot scope) get in",
+    "shared-inline-environment":
+        "`:env:<yaml>` is the subject every environment defined inline in stack config of the organization shares (pulumi/pulumi#14509), so it trusts all of them",
+    "environment-not-pinned":
+        "its subject-attribute subject pins no environment (no currentEnvironment.name or rootEnvironment.name), so any environment that user or organization opens gets in",
+    "every-environment-of-project": "it admits every environment or stack of a project, and subjectScope is \"environment\"",
+    "every-operation-of-stack": "it admits every operation of a stack",
+};
+
+interface Coverage {
+    covers: boolean;
+    reading?: string;
+    /** The principal is a placeholder that cannot be told apart from this issuer's provider. */
+    unresolved?: boolean;
 }
 
 class Analysis {
@@ -183,13 +391,27 @@ class Analysis {
     private readonly decider: Decider;
     private readonly findings = new Map<string, Finding>();
     private readonly notes: string[] = [];
-    private readonly admitted = new Map<string, { auds: Set<string>; unbounded: boolean; subs: Set<string>; stmts: Set<number> }>();
+    private readonly readings: string[] = [];
+    private readonly admitted = new Map<
+        string,
+        { auds: Set<string>; unbounded: boolean; subs: Set<string>; stmts: Set<number>; kinds: Map<TokenKind, AdmittedKind> }
+    >();
     private usable = false;
+    private inScope = false;
+    private readonly unresolved: number[] = [];
     private readonly allowedAudLang: Lang | null;
     private readonly allowedSubLang: Lang | null;
+    /** Organizations tokens may come from: configured, else derived from configured audiences, else null. */
+    private readonly allowedOrgs: string[] | null;
+    /** Without configured organizations: the first organization the document admits, the one intended. */
+    private anchorOrg: string | null = null;
     /** Literal values the document and config mention, for readable counterexamples. */
     private readonly audPatterns: string[] = [];
     private readonly subPatterns: string[] = [];
+    private readonly pairedCache = new Map<Lang, Map<string, Lang>>();
+    /** The organizations of a `paired` language built from literal audiences. */
+    private readonly pairedOrgs = new Map<Lang, string[]>();
+    private denyReadings: string[] = [];
 
     constructor(
         private readonly statements: Statement[],
@@ -199,26 +421,23 @@ class Analysis {
     ) {
         this.decider = new Decider(this.alphabet, new Budget(maxStates, timeBudgetMs));
         this.allowedAudLang = config.allowedAudiences ? finite(config.allowedAudiences) : null;
-        this.allowedSubLang = config.allowedSubjects
-            ? leaf(
-                  new LazyDfa(
-                      rx.alt(
-                          ...config.allowedSubjects.map((g) =>
-                              rx.seq(
-                                  ...Array.from(g, (c) =>
-                                      c === "*" ? rx.star(rx.any) : c === "?" ? rx.any : rx.lit(c, this.alphabet),
-                                  ),
-                              ),
-                          ),
-                      ),
-                      this.alphabet.width,
-                  ),
-              )
-            : null;
+        this.allowedSubLang = config.allowedSubjects ? this.globLanguage(config.allowedSubjects) : null;
+        this.allowedOrgs =
+            config.orgs.length > 0
+                ? config.orgs
+                : config.allowedAudiences
+                  ? [...new Set(config.allowedAudiences.map(orgOfAudience))]
+                  : null;
+    }
+
+    /** Allowed subjects through the one glob compiler (under-approximated: a value with a variable allows nothing). */
+    private globLanguage(globs: readonly string[]): Lang {
+        const alts = globs.map((g) => globRx(g, true, false, "under", this.alphabet)).filter((r): r is Rx => r !== null);
+        return alts.length === 0 ? NONE : leaf(new LazyDfa(rx.alt(...alts), this.alphabet.width));
     }
 
     run(): TrustAnalysis {
-        let inScope = false;
+        this.adviseIssuerMismatch();
         for (const issuer of this.config.issuers) {
             const kind = issuerKind(issuer);
             for (const st of this.statements) {
@@ -228,26 +447,61 @@ class Analysis {
                     if (k === "sub") this.subPatterns.push(...c.values);
                 }
             }
+            if (kind === "v1") this.adviseOrgCase(issuer);
             const unit: Unit = { issuer, kind };
-            const allows = this.statements.filter((s) => s.effect === "Allow" && principalCovers(s, unit) && actionCovers(s));
+            const allows: Array<{ st: Statement; reading?: string }> = [];
+            for (const st of this.statements) {
+                if (st.effect !== "Allow" || !actionCovers(st)) continue;
+                const cov = this.coverage(st, unit);
+                if (cov.unresolved) this.unresolved.push(st.index);
+                if (cov.covers) allows.push({ st, ...(cov.reading ? { reading: cov.reading } : {}) });
+            }
             if (allows.length === 0) continue;
-            inScope = true;
-            const denies = this.statements
-                .filter((s) => s.effect === "Deny" && principalCovers(s, unit) && actionCovers(s))
-                .map((s) => conditionBox(s, issuer, "under", this.alphabet))
-                .filter((b) => b.possible);
-            for (const st of allows) this.checkStatement(st, unit, denies);
+            this.inScope = true;
+            this.denyReadings = [];
+            const denies: Box[] = [];
+            for (const st of this.statements) {
+                if (st.effect !== "Deny" || !actionCovers(st)) continue;
+                const cov = this.coverage(st, unit);
+                if (cov.reading) this.denyReadings.push(cov.reading);
+                if (!cov.covers) continue;
+                const box = conditionBox(st, issuer, "under", this.alphabet);
+                box.readings.forEach((r) => this.denyReadings.push(`Statement[${st.index}] (Deny): ${r}`));
+                if (box.possible) denies.push(box);
+            }
+            this.readings.push(...this.denyReadings);
+            for (const { st, reading } of allows) this.checkStatement(st, unit, denies, reading);
         }
-        if (!inScope) {
+        if (!this.inScope) {
             this.notes.push("No Allow statement lets a Pulumi OIDC issuer assume this role: out of scope.");
         } else if (!this.usable) {
             this.notes.push(
                 "No token Pulumi can issue satisfies this trust policy: the role cannot be assumed from Pulumi (pinned to nothing).",
             );
+            this.advise("oidc-trust-unusable", null, "no token Pulumi issues (of any kind, with its paired audience) satisfies this trust policy: the role cannot be assumed from Pulumi; check the audience of the token kind it is meant for (`aws:<org>` for ESC and CMK, `<org>` for Deployments and the legacy default project)");
         }
         const findings = [...this.findings.values()];
+        const mandatory = findings.filter((f) => !f.advisory);
+        let verdict: TrustAnalysis["verdict"] = mandatory.length > 0 ? "fail" : "pass";
+        if (verdict === "pass" && this.unresolved.length > 0) {
+            verdict = "unknown";
+            const meta = rule("oidc-trust-principal-unresolved");
+            for (const i of [...new Set(this.unresolved)]) {
+                const st = this.statements[i]!;
+                findings.push({
+                    ruleId: meta.id,
+                    severity: meta.severity,
+                    message: `Statement[${i}] trusts a principal that is a placeholder (${st.principal.federated.join(", ")}) and names no issuer's condition keys: it may be a Pulumi provider once resolved, so the role cannot be judged`,
+                    path: `${st.path}.${st.principal.kind}`,
+                    location: { statementIndex: i },
+                    remediation: meta.remediation,
+                    counterexample: null,
+                });
+            }
+        }
+        const readings = [...new Set(this.readings)];
         return {
-            verdict: findings.length > 0 ? "fail" : "pass",
+            verdict,
             findings,
             notes: this.notes,
             admitted: [...this.admitted.entries()].map(([issuer, a]): AdmittedSet => ({
@@ -255,10 +509,140 @@ class Analysis {
                 audiences: a.unbounded ? null : [...a.auds].sort(),
                 subjects: [...a.subs],
                 statements: [...a.stmts].sort((x, y) => x - y),
+                kinds: [...a.kinds.values()],
             })),
             usableFromPulumi: this.usable,
+            ...(readings.length > 0 ? { readings } : {}),
         };
     }
+
+    // ---- principals
+
+    private coverage(st: Statement, unit: Unit): Coverage {
+        const p = st.principal;
+        const matches = p.federated.map((f) => ({ f, m: matchFederated(f, unit.issuer) }));
+        if (st.effect === "Deny") {
+            // A Deny counts only where it certainly applies: Principal "*" or the issuer's own provider, well formed.
+            const covers = p.kind === "Principal" && (p.star || matches.some((x) => x.m.match === "exact"));
+            if (covers || p.kind !== "Principal") return { covers };
+            const doubtful = p.federated.includes("*") ? `Federated "*"` : matches.find((x) => x.m.match !== "no")?.f;
+            return doubtful
+                ? { covers: false, reading: `Statement[${st.index}] is a Deny whose principal (${doubtful}) may or may not match ${unit.issuer}; it is assumed not to apply (the reading that lets more in)` }
+                : { covers: false };
+        }
+        const exact = p.star || p.awsStar || matches.some((x) => x.m.match === "exact");
+        let reading: string | undefined;
+        let named = exact;
+        if (!named && p.federated.includes("*")) {
+            named = true;
+            reading = `Statement[${st.index}] has Federated "*", read as admitting every provider's tokens (AWS may refuse it; an Allow is assumed to apply)`;
+        }
+        if (!named) {
+            const r = matches.find((x) => x.m.match === "reading");
+            if (r && r.m.match === "reading") {
+                named = true;
+                reading = `Statement[${st.index}]: ${r.m.reading}`;
+            }
+        }
+        if (!named && matches.some((x) => x.m.match === "unresolved")) {
+            const ph = matches.find((x) => x.m.match === "unresolved")!.f;
+            if (this.namesIssuerKeys(st, unit.issuer)) {
+                named = true;
+                reading = `Statement[${st.index}]: the principal "${ph}" is a placeholder; it is read as the ${unit.issuer} provider because the statement's conditions name its keys`;
+            } else if (p.kind === "Principal" && !this.namesOtherIssuerKeys(st)) {
+                return { covers: false, unresolved: true };
+            }
+        }
+        if (p.kind === "NotPrincipal") return { covers: !named };
+        return reading ? { covers: named, reading } : { covers: named };
+    }
+
+    private namesIssuerKeys(st: Statement, issuer: string): boolean {
+        return st.clauses.some((c) => {
+            const k = classifyKey(c.key, issuer);
+            return k === "aud" || k === "sub";
+        });
+    }
+
+    /** Whether a condition names another web-identity provider's claim (`<host>[/path]:<claim>`, not a Pulumi issuer). */
+    private namesOtherIssuerKeys(st: Statement): boolean {
+        return st.clauses.some((c) => {
+            const colon = c.key.lastIndexOf(":");
+            const prefix = c.key.slice(0, colon).toLowerCase();
+            return colon > 0 && prefix.includes(".") && !this.config.issuers.some((i) => i.toLowerCase() === prefix);
+        });
+    }
+
+    // ---- advisories
+
+    private advise(ruleId: RuleId, st: Statement | null, message: string, clause?: Clause, token?: { t: PulumiToken; kind: TokenKind }): void {
+        const key = `${ruleId}/${st?.index ?? "doc"}`;
+        if (this.findings.has(key)) return;
+        const meta = rule(ruleId);
+        const location: FindingLocation = st ? { statementIndex: st.index } : {};
+        if (clause) {
+            location.operator = clause.operator.written;
+            location.conditionKey = clause.key;
+        }
+        this.findings.set(key, {
+            ruleId,
+            severity: meta.severity,
+            message: token ? `${message}. E.g. ${describeToken(token.kind, token.t)}: iss ${token.t.issuer}, aud "${token.t.aud}", sub "${token.t.sub}".` : `${message}.`,
+            path: clause ? clause.path : (st?.path ?? ""),
+            location,
+            remediation: meta.remediation,
+            counterexample: token?.t ?? null,
+            ...(token ? { tokenKind: token.kind, tokenDescription: describeToken(token.kind, token.t) } : {}),
+            advisory: true,
+        });
+    }
+
+    /** Condition keys that name a Pulumi issuer on a statement whose principal is another provider: a URL typo? */
+    private adviseIssuerMismatch(): void {
+        for (const st of this.statements) {
+            if (st.effect !== "Allow" || st.principal.kind !== "Principal") continue;
+            // Only well-formed ARNs of another provider: a placeholder may still resolve to Pulumi's.
+            const others = st.principal.federated
+                .filter((f) => this.config.issuers.every((i) => matchFederated(f, i).match === "no"))
+                .map((f) => parseProviderArn(f)?.issuer)
+                .filter((i): i is string => i !== undefined && !this.config.issuers.includes(i));
+            if (others.length === 0 || others.length !== st.principal.federated.length) continue;
+            const clause = st.clauses.find((c) => this.config.issuers.some((i) => classifyKey(c.key, i) !== "context" && c.key.toLowerCase().startsWith(`${i.toLowerCase()}:`)));
+            if (!clause) continue;
+            this.advise(
+                "oidc-trust-issuer-mismatch",
+                st,
+                `Statement[${st.index}] trusts the provider ${others.join(", ")} but its condition key "${clause.key}" names a Pulumi issuer: no Pulumi token gets in through this statement (a provider URL typo?)`,
+                clause,
+            );
+        }
+    }
+
+    /** Organization names in aud/sub values that are not lowercase: Pulumi organization names are, so the pin admits nothing. */
+    private adviseOrgCase(issuer: string): void {
+        for (const st of this.statements) {
+            for (const c of st.clauses) {
+                if (c.operator.family !== "string" || c.operator.negated || c.operator.stringOp?.endsWith("IgnoreCase")) continue;
+                const k = classifyKey(c.key, issuer);
+                if (k !== "aud" && k !== "sub") continue;
+                for (const v of c.values) {
+                    const org =
+                        k === "aud"
+                            ? orgOfAudience(v)
+                            : (/^pulumi:(?:environments:org|deploy:org|environments:pulumi\.organization\.login|cmk:pulumi\.organization\.login):([^:]+)/.exec(v)?.[1] ?? null);
+                    if (org === null || isWildcard(org) || !/[A-Z]/.test(org) || !isOrgName(org.toLowerCase())) continue;
+                    this.advise(
+                        "oidc-trust-org-not-lowercase",
+                        st,
+                        `Statement[${st.index}]: the organization "${org}" in ${c.key} is not lowercase; Pulumi organization names are lowercase, so this value matches no token (did you mean "${org.toLowerCase()}"?)`,
+                        c,
+                    );
+                }
+            }
+        }
+    }
+
+    // ---- cells and kinds
 
     /** Splits a box into disjoint cells by how its tokens escape each Deny; empty cells are dropped. */
     private cells(aud: Lang, sub: Lang, denies: Box[], j = 0): Cell[] {
@@ -271,27 +655,181 @@ class Analysis {
         ];
     }
 
-    private checkStatement(st: Statement, unit: Unit, denies: Box[]): void {
-        const box = conditionBox(st, unit.issuer, "over", this.alphabet);
-        if (!box.possible) return;
-        const cells = this.cells(
-            and(box.aud, audienceUniverse(unit.kind)),
-            and(box.sub, subjectUniverse(unit.kind)),
-            denies,
-        );
-        if (cells.length === 0) return;
-        this.usable = true;
-        this.recordAdmitted(st, unit, box, cells);
-        for (const cell of cells) {
-            if (unit.kind === "v1") this.checkAudience(st, unit, box, cell);
-            this.checkSubject(st, unit, box, cell);
+    /** Subjects of a variant whose paired audience is in `aud`. */
+    private paired(v: Variant, aud: Lang): Lang {
+        let per = this.pairedCache.get(aud);
+        if (!per) {
+            per = new Map();
+            this.pairedCache.set(aud, per);
         }
+        const known = per.get(v.id);
+        if (known) return known;
+        let result: Lang;
+        const auds = this.decider.enumerate(aud, AUDIENCE_ENUMERATION_CAP);
+        if (auds !== null) {
+            const orgs = new Set<string>();
+            for (const a of auds) {
+                for (const q of v.audPrefixes) {
+                    if (a.startsWith(q) && isOrgName(a.slice(q.length))) orgs.add(a.slice(q.length));
+                }
+            }
+            result = orgs.size > 0 ? subjectsNamingOrgs(v.subPrefix, [...orgs]) : NONE;
+            this.pairedOrgs.set(result, [...orgs]);
+        } else {
+            const product = this.decider.product(this.decider.simplify(aud));
+            const width = this.alphabet.width;
+            result = or(...v.audPrefixes.map((q) => leaf(new OrgPaired(v.subPrefix, q, product, this.alphabet, width))));
+        }
+        per.set(v.id, result);
+        return result;
     }
 
-    private recordAdmitted(st: Statement, unit: Unit, box: Box, cells: Cell[]): void {
+    private kindSets(cell: Cell, box: Box): KindSet[] {
+        const out: KindSet[] = [];
+        const heads = literalHeads(box);
+        for (const v of tokenVariants()) {
+            // Cheap and exact: a variant none of whose subjects starts like the statement's values has no token here.
+            if (heads && heads.some((clause) => clause.every((h) => !this.decider.isPrefixLive(v.sub, h)))) continue;
+            const subs = and(cell.sub, v.sub, this.paired(v, cell.aud));
+            if (!this.decider.isEmpty(subs)) out.push({ variant: v, kind: v.kind, subs, cell });
+        }
+        const other = and(cell.sub, otherKindSubjects());
+        if (!this.decider.isEmpty(other)) out.push({ variant: null, kind: "other", subs: other, cell });
+        return out;
+    }
+
+    /** One token of a kind set whose subject is in `subs` (a subset of the set's subjects). */
+    private tokenOf(unit: Unit, set: KindSet, subs: Lang, org: string | null, audLang: Lang = set.cell.aud): PulumiToken | null {
+        const sub = this.decider.pick(subs, this.subCandidates(org));
+        if (sub === null) return null;
+        if (set.variant) {
+            const o = orgOfSubject(set.variant, sub);
+            const aud = set.variant.audPrefixes.map((q) => `${q}${o}`).find((a) => this.decider.contains(audLang, a));
+            return aud === undefined ? null : { issuer: unit.issuer, aud, sub };
+        }
+        const aud = this.decider.pick(audLang, this.audCandidates());
+        return aud === null ? null : { issuer: unit.issuer, aud, sub };
+    }
+
+    // ---- one statement
+
+    private checkStatement(st: Statement, unit: Unit, denies: Box[], principalReading?: string): void {
+        const box = conditionBox(st, unit.issuer, "over", this.alphabet);
+        if (!box.possible) return;
+        const cells = this.cells(and(box.aud, audienceUniverse(unit.kind)), and(box.sub, subjectUniverse(unit.kind)), denies);
+        if (cells.length === 0) return;
+        const readings = [...(principalReading ? [principalReading] : []), ...box.readings.map((r) => `Statement[${st.index}]: ${r}`), ...this.denyReadings];
+        this.readings.push(...readings);
+        if (unit.kind === "v2") {
+            this.checkV2(st, unit, box, cells, readings);
+            return;
+        }
+        const sets = cells.flatMap((c) => this.kindSets(c, box));
+        if (sets.length > 0) {
+            this.usable = true;
+            this.recordAdmitted(st, unit, box, cells, sets);
+        }
+        const pinned = pinnedKinds(box.subClauses.filter((c) => c.operator.family === "string" && !c.operator.negated).flatMap((c) => c.values));
+        const blast = this.blastRadius(unit, sets, pinned);
+        for (const cell of cells) this.checkAudience(st, unit, box, cell, blast, readings);
+        this.checkSubject(st, unit, box, sets, blast, readings);
+    }
+
+    /** Every class of unintended token the kind sets admit, worst first, each with a counterexample. */
+    private blastRadius(unit: Unit, sets: KindSet[], pinned: Set<TokenKind>): BlastEntry[] {
+        const found = new Map<BlastClass, BlastEntry>();
+        const add = (cls: BlastClass, set: KindSet, subs: Lang, org: string | null, what: (t: PulumiToken) => string, audLang?: Lang): void => {
+            if (found.has(cls) || this.decider.isEmpty(subs)) return;
+            const t = this.tokenOf(unit, set, subs, org, audLang);
+            if (!t) return;
+            found.set(cls, { class: cls, description: what(t), counterexample: t, tokenKind: set.kind, tokenDescription: describeToken(set.kind, t) });
+        };
+        for (const set of sets) {
+            const v = set.variant;
+            if (!this.allowedOrgs && this.anchorOrg === null) {
+                const t = this.tokenOf(unit, set, set.subs, null);
+                if (t) this.anchorOrg = v ? orgOfSubject(v, t.sub) : orgOfAnyAudience(t.aud);
+            }
+            const orgs = this.allowedOrgs ?? (this.anchorOrg !== null ? [this.anchorOrg] : []);
+            const org = orgs[0] ?? null;
+            // Subjects paired with literal audiences of allowed organizations only: no other organization, and the
+            // set itself is the scoped set (its explored product serves every question below).
+            const pairedWith = v ? this.pairedOrgs.get(this.paired(v, set.cell.aud)) : undefined;
+            const inside = pairedWith !== undefined && orgs.length > 0 && pairedWith.every((o) => orgs.includes(o));
+            if (v && !inside) {
+                const outside = and(set.subs, not(subjectsNamingOrgs(v.subPrefix, orgs)));
+                if (orgs.length > 0) {
+                    add("other-organization", set, outside, "evil-org", (t) => `${KIND_WORDS[set.kind]} of another organization (${orgOfSubject(v, t.sub)})`);
+                }
+            } else if (!v) {
+                const badAud = and(set.cell.aud, not(audiencesNamingOrgs(orgs)));
+                if (orgs.length > 0) {
+                    add("other-organization", set, set.subs, "evil-org", (t) => `tokens of other or future kinds of another organization (audience "${t.aud}")`, badAud);
+                }
+            }
+            if (pinned.size > 0 && !pinned.has(set.kind)) {
+                add("other-kind", set, set.subs, org, () => `${KIND_WORDS[set.kind]}, another kind than the statement's subjects name (${[...pinned].map((k) => KIND_WORDS[k]).join(", ")})`);
+            }
+            const scoped = v && orgs.length > 0 && !inside ? and(set.subs, subjectsNamingOrgs(v.subPrefix, orgs)) : set.subs;
+            if (!v) {
+                if (this.decider.isInfinite(scoped)) {
+                    add("every-project", set, scoped, org, () => `every token of other or future Pulumi kinds (subjects starting pulumi:) with the admitted audiences`);
+                }
+                continue;
+            }
+            if (set.kind === "esc-inline") {
+                add("shared-inline-environment", set, scoped, org, (t) => `every environment defined inline in stack config of ${orgOfSubject(v, t.sub)} (one shared subject)`);
+            }
+            if (v.unpinned) {
+                add("environment-not-pinned", set, and(scoped, v.unpinned), org, (t) => `every environment opened by a token whose subject attributes pin no environment (${describeAttr("subject", t.sub)})`);
+            }
+            let stackInfinite = false;
+            // One product answers every level when the forms are single automata; else one question per level.
+            const single = v.sub.k === "leaf" && v.levels.every((l) => l.key.k === "leaf");
+            const keyed = single
+                ? this.decider.confinement(scoped, v.levels.map((l) => ({ form: v.sub, key: l.key }))).keyed
+                : v.levels.map((l) => this.decider.keysInfinite(scoped, l.key));
+            for (const [i, level] of v.levels.entries()) {
+                if (!keyed[i]) continue;
+                if (level.cls === "every-environment-of-project") stackInfinite = true;
+                if (level.cls === "every-project") stackInfinite = true;
+                add(level.cls, set, scoped, org, (t) => this.levelWords(level.cls, set.kind, t));
+            }
+            if (set.kind === "deploy" && !stackInfinite) {
+                const subs = this.decider.enumerate(scoped, AUDIENCE_ENUMERATION_CAP);
+                const byStack = new Map<string, string[]>();
+                for (const s of subs ?? []) {
+                    const k = s.slice(0, s.indexOf(":operation:"));
+                    byStack.set(k, [...(byStack.get(k) ?? []), s]);
+                }
+                const group = [...byStack.values()].find((g) => g.length > 1);
+                if (group) {
+                    const pick = group.find((s) => s.includes(":operation:destroy:")) ?? group[group.length - 1]!;
+                    add("every-operation-of-stack", set, finite([pick]), org, (t) => `${group.length} operations of one stack (${describeToken("deploy", t)})`);
+                }
+            }
+        }
+        return BLAST_CLASSES.flatMap((c) => (found.has(c) ? [found.get(c)!] : []));
+    }
+
+    private levelWords(cls: BlastClass, kind: TokenKind, t: PulumiToken): string {
+        const esc = /^pulumi:environments:org:([^:]+):env:([^/]+)\//.exec(t.sub);
+        const dep = /^pulumi:deploy:org:([^:]+):project:([^:]+):/.exec(t.sub);
+        const attr = /(?:current|root)Environment\.name:([^/:]+)\//.exec(t.sub);
+        const org = /^pulumi:[a-z]+:(?:org|pulumi\.organization\.login):([^:]+)/.exec(t.sub)?.[1] ?? "the organization";
+        if (cls === "every-project") {
+            return kind === "deploy" ? `Deployments tokens of every project of ${org}` : `${KIND_WORDS[kind]} of every project of ${org}`;
+        }
+        if (kind === "deploy") return `Deployments tokens of every stack of project ${dep ? `${dep[1]}/${dep[2]}` : org}`;
+        if (kind === "esc-legacy" && !attr) return `ESC tokens of every environment of the legacy default project of ${org}`;
+        const project = esc ? `${esc[1]}/${esc[2]}` : attr ? `${org}/${attr[1]}` : org;
+        return `${KIND_WORDS[kind]} of every environment of project ${project}`;
+    }
+
+    private recordAdmitted(st: Statement, unit: Unit, box: Box, cells: Cell[], sets: KindSet[]): void {
         let entry = this.admitted.get(unit.issuer);
         if (!entry) {
-            entry = { auds: new Set(), unbounded: false, subs: new Set(), stmts: new Set() };
+            entry = { auds: new Set(), unbounded: false, subs: new Set(), stmts: new Set(), kinds: new Map() };
             this.admitted.set(unit.issuer, entry);
         }
         entry.stmts.add(st.index);
@@ -309,6 +847,28 @@ class Analysis {
                 break;
             }
             exact.push(...subs);
+        }
+        // Per kind, in words: the exact tokens when the subjects are few, else an example (finiteness of each kind
+        // is not decided here: that would explore every kind's product once more).
+        for (const set of sets) {
+            const tokens =
+                exact.length > 0
+                    ? exact
+                          .filter((s) => this.decider.contains(set.subs, s))
+                          .slice(0, 4)
+                          .map((s) => this.tokenOf(unit, set, finite([s]), null))
+                          .filter((t): t is PulumiToken => t !== null)
+                    : [];
+            const example = tokens.length === 0 ? this.tokenOf(unit, set, set.subs, this.allowedOrgs?.[0] ?? null) : null;
+            const words =
+                tokens.length > 0
+                    ? tokens.map((t) => describeToken(set.kind, t)).join("; ")
+                    : example
+                      ? `subjects matching the statement, e.g. ${describeToken(set.kind, example)}`
+                      : null;
+            if (words === null) continue;
+            const prior = entry.kinds.get(set.kind);
+            entry.kinds.set(set.kind, { kind: set.kind, description: prior ? `${prior.description}; ${words}` : `${KIND_WORDS[set.kind]}: ${words}` });
         }
         if (exact.length > 0) {
             exact.forEach((s) => entry.subs.add(s));
@@ -333,43 +893,56 @@ class Analysis {
         }
         const out: string[] = [];
         for (const p of this.audPatterns) {
-            if (/[*?]|\$\{/.test(p)) out.push(replaceWildcards(p, "-evil"), replaceWildcards(p, "evil"));
+            if (isWildcard(p)) out.push(replaceWildcards(p, /(^|:)[*?]/.test(p) ? "evil-org" : "-evil"), replaceWildcards(p, "evil"));
         }
         for (const o of orgs) out.push(`aws:${o}-evil`, `${o}-evil`, `aws:${o}`, o);
         out.push("aws:evil-org", "evil-org");
         return out;
     }
 
-    private checkAudience(st: Statement, unit: Unit, box: Box, cell: Cell): void {
+    private checkAudience(st: Statement, unit: Unit, box: Box, cell: Cell, blast: BlastEntry[], readings: string[]): void {
         const ruleId: RuleId = "oidc-trust-aud-pinned";
         if (this.findings.has(`${ruleId}/${st.index}`)) return;
         const key = `${unit.issuer}:aud`;
+        let bad: Lang;
+        let why: (aud: string) => string;
         if (this.allowedAudLang) {
-            const aud = this.decider.pick(and(cell.aud, not(this.allowedAudLang)), this.audCandidates());
-            if (aud === null) return;
-            const token = this.token(unit, aud, this.pickSubject(cell.sub, orgOfAudience(aud)));
+            bad = and(cell.aud, not(this.allowedAudLang));
             const allowed = this.config.allowedAudiences!.join(", ");
-            const why =
-                box.audClauses.length === 0
-                    ? `it has no condition on ${key}`
-                    : `its condition on ${key} admits "${aud}", which is not an allowed audience (${allowed})`;
-            this.report(ruleId, st, box.audClauses, token, `${this.where(st)} lets in a token with aud "${aud}": ${why}`);
-            return;
+            why = (aud) => (box.audClauses.length === 0 ? `it has no condition on ${key}` : `its condition on ${key} admits "${aud}", which is not an allowed audience (${allowed})`);
+        } else if (this.decider.isInfinite(cell.aud)) {
+            bad = cell.aud;
+            why = (aud) => (box.audClauses.length === 0 ? `it has no condition on ${key}` : `its condition on ${key} admits unboundedly many audiences (organizations), e.g. "${aud}"`);
+        } else {
+            // No organization configured: the audiences must name one organization.
+            const auds = this.decider.enumerate(cell.aud, AUDIENCE_ENUMERATION_CAP) ?? [];
+            const orgs = [...new Set(auds.map(orgOfAnyAudience))];
+            if (orgs.length <= 1) return;
+            bad = finite(auds.filter((a) => orgOfAnyAudience(a) !== orgs[0]));
+            why = (aud) => `its condition on ${key} admits more than one organization (${orgs.join(", ")}), e.g. "${aud}", and none is configured`;
         }
-        if (!this.decider.isInfinite(cell.aud)) return;
-        const aud = this.decider.pick(cell.aud, this.audCandidates()) ?? "";
-        const token = this.token(unit, aud, this.pickSubject(cell.sub, orgOfAudience(aud)));
-        const why =
-            box.audClauses.length === 0
-                ? `it has no condition on ${key}`
-                : `its condition on ${key} admits unboundedly many audiences, e.g. "${aud}"`;
-        this.report(
-            ruleId,
-            st,
-            box.audClauses,
-            token,
-            `${this.where(st)} does not pin the audience to literal values: ${why}`,
-        );
+        if (this.decider.isEmpty(bad)) return;
+        // One issuable token with such an audience: a known kind with its paired audience, else another kind.
+        let token: { t: PulumiToken; kind: TokenKind } | null = null;
+        for (const v of tokenVariants()) {
+            const subs = and(cell.sub, v.sub, this.paired(v, bad));
+            if (this.decider.isEmpty(subs)) continue;
+            const t = this.tokenOf(unit, { variant: v, kind: v.kind, subs, cell }, subs, "evil-org", bad);
+            if (t) {
+                token = { t, kind: v.kind };
+                break;
+            }
+        }
+        if (!token) {
+            const subs = and(cell.sub, otherKindSubjects());
+            const t = this.decider.isEmpty(subs) ? null : this.tokenOf(unit, { variant: null, kind: "other", subs, cell }, subs, "evil-org", bad);
+            if (t) token = { t, kind: "other" };
+        }
+        const example = this.decider.pick(bad, this.audCandidates()) ?? "";
+        const message = token
+            ? `${this.where(st)} lets in ${describeToken(token.kind, token.t)} with aud "${token.t.aud}": ${why(token.t.aud)}`
+            : `${this.where(st)} admits the audience "${example}": ${why(example)}. No token kind Pulumi issues today pairs it with a subject this statement admits, but the audience is what keeps other organizations out for every kind Pulumi adds`;
+        this.report(ruleId, st, box.audClauses, token, message, blast, readings);
     }
 
     // ---- subjects
@@ -378,111 +951,126 @@ class Analysis {
         const out: string[] = [];
         for (const p of this.subPatterns) {
             this.decider.budget.tick();
-            if (/[*?]|\$\{/.test(p)) {
+            if (isWildcard(p)) {
                 // A wildcard that starts a segment reads best as another name; one inside a name, as a longer name.
                 const atSegmentStart = /[:/][*?]/.test(p);
                 const deploy = ":stack:prod:operation:update:scope:write";
                 const fillers = atSegmentStart
-                    ? ["other/prod", "evil", "other-evil", `other${deploy}`, "x/evil", "x:evil"]
-                    : ["roll/prod", "-evil/prod", "evil", `-evil${deploy}`, "x/evil", "x:evil", "other/prod"];
-                for (const f of fillers) {
-                    out.push(replaceWildcards(p, f));
-                }
+                    ? ["other/prod", "evil", "other-evil", `other${deploy}`, `stack:other:operation:update:scope:write`, `other:operation:update:scope:write`, "x/evil", "x:evil", "destroy", "other"]
+                    : ["roll/prod", "-evil/prod", "evil", `-evil${deploy}`, "x/evil", "x:evil", "other/prod", "estroy"];
+                for (const f of fillers) out.push(replaceWildcards(p, f));
             }
         }
-        const orgs = [org ?? "evil-org", ...this.config.orgs, "evil-org"];
+        const orgs = [org ?? "evil-org", ...this.config.orgs, ...(this.anchorOrg ? [this.anchorOrg] : []), "evil-org"];
         for (const o of orgs) {
             out.push(
                 `pulumi:environments:org:${o}:env:other/prod`,
                 `pulumi:environments:org:${o}:env:other`,
                 `pulumi:deploy:org:${o}:project:other:stack:prod:operation:update:scope:write`,
+                `pulumi:deploy:org:${o}:project:other:stack:prod:operation:destroy:scope:write`,
                 `pulumi:environments:pulumi.organization.login:${o}:currentEnvironment.name:other/prod`,
+                `pulumi:environments:pulumi.organization.login:${o}:pulumi.user.login:mallory`,
+                `pulumi:environments:pulumi.organization.login:${o}`,
                 `pulumi:environments:org:${o}:env:<yaml>`,
+                `pulumi:cmk:pulumi.organization.login:${o}`,
+                `pulumi:future-kind:org:${o}`,
             );
         }
         return out;
     }
 
-    private pickSubject(sub: Lang, org: string | null): string {
-        return this.decider.pick(sub, this.subCandidates(org)) ?? "";
-    }
-
-    private checkSubject(st: Statement, unit: Unit, box: Box, cell: Cell): void {
+    private checkSubject(st: Statement, unit: Unit, box: Box, sets: KindSet[], blast: BlastEntry[], readings: string[]): void {
         const ruleId: RuleId = "oidc-trust-sub-pinned";
-        if (this.findings.has(`${ruleId}/${st.index}`)) return;
         const key = `${unit.issuer}:sub`;
         const noCondition = box.subClauses.length === 0 ? `it has no condition on ${key}` : null;
-        const fail = (aud: string, sub: string, why: string): void => {
-            this.report(ruleId, st, box.subClauses, this.token(unit, aud, sub), `${this.where(st)} lets in a token with sub "${sub}": ${noCondition ?? why}`);
-        };
-        const audFor = (org: string | null): string => {
-            const candidates = org === null ? this.audCandidates() : [`aws:${org}`, org, ...this.audCandidates()];
-            return this.decider.pick(cell.aud, candidates) ?? "";
-        };
-
         if (this.allowedSubLang) {
-            const sub = this.decider.pick(and(cell.sub, not(this.allowedSubLang)), this.subCandidates(null));
-            if (sub !== null) fail(audFor(null), sub, `it is not among the allowed subjects (${this.config.allowedSubjects!.join(", ")})`);
-            return;
-        }
-        if (unit.kind === "v2") {
-            if (this.decider.isInfinite(cell.sub)) {
-                const sub = this.pickSubject(cell.sub, null);
-                fail(audFor(null), sub, `${key} must be pinned to exact subjects (fn::open::oidc audiences are chosen by the environment author, so only sub identifies the caller)`);
+            for (const set of sets) {
+                const outside = and(set.subs, not(this.allowedSubLang));
+                const t = this.decider.isEmpty(outside) ? null : this.tokenOf(unit, set, outside, this.allowedOrgs?.[0] ?? null);
+                if (!t) continue;
+                this.report(
+                    ruleId,
+                    st,
+                    box.subClauses,
+                    { t, kind: set.kind },
+                    `${this.where(st)} lets in ${describeToken(set.kind, t)}: ${noCondition ?? `its subject "${t.sub}" is not among the allowed subjects (${this.config.allowedSubjects!.join(", ")})`}`,
+                    blast,
+                    readings,
+                );
+                return;
             }
             return;
         }
+        const worst = blast.find((b) => isMandatory(b.class, this.config.subjectScope));
+        if (worst) {
+            this.report(
+                ruleId,
+                st,
+                box.subClauses,
+                { t: worst.counterexample, kind: worst.tokenKind },
+                `${this.where(st)} lets in ${worst.tokenDescription}: ${noCondition ?? CLASS_WHY[worst.class]} (${worst.description})`,
+                blast,
+                readings,
+            );
+            return;
+        }
+        const wide = blast.find((b) => b.class === "every-environment-of-project");
+        if (wide) {
+            const clause = box.subClauses.find((c) => c.operator.family === "string" && !c.operator.negated) ?? box.subClauses[0];
+            this.advise(
+                "oidc-trust-sub-project-wide",
+                st,
+                `${this.where(st)} admits ${wide.description} (subjectScope "project" allows it; set subjectScope "environment" to require named environments or stacks)`,
+                clause,
+                { t: wide.counterexample, kind: wide.tokenKind },
+            );
+        }
+    }
 
-        // Organizations the subjects must name, by the admitted audiences of this cell.
-        let orgGroups: Array<string | null>;
-        const allowedAuds = this.allowedAudLang ? and(cell.aud, this.allowedAudLang) : cell.aud;
-        const auds = this.decider.enumerate(allowedAuds, AUDIENCE_ENUMERATION_CAP);
-        if (auds === null || auds.length === 0) {
-            orgGroups = [null];
-        } else {
-            orgGroups = [...new Set(auds.map(orgOfAudience))];
-        }
-        for (const org of orgGroups) {
-            const required = org !== null ? [org] : this.config.orgs.length > 0 ? this.config.orgs : null;
-            const aud = audFor(org);
-            const scoped = required ? and(cell.sub, subjectsNamingOrgs(required)) : cell.sub;
-            const forms = keyedForms();
-            const confinement = this.decider.confinement(scoped, forms);
-            const spanning = forms.findIndex((_, i) => confinement.keyed[i]);
-            if (spanning >= 0) {
-                const f = forms[spanning]!;
-                const sub = this.decider.pick(and(scoped, f.form), this.subCandidates(org)) ?? "";
-                return fail(aud, sub, `its wildcard is not confined to the last segment under ${f.description}: it spans names, so other environments or stacks match too`);
-            }
-            if (confinement.rest) {
-                const rest = and(scoped, not(or(...forms.map((f) => f.form))));
-                const sub = this.decider.pick(rest, this.subCandidates(org)) ?? "";
-                return fail(aud, sub, "it admits unboundedly many subjects that are not under a literal organization and project or stack");
-            }
-            if (required) {
-                const outside = this.decider.pick(and(cell.sub, not(subjectsNamingOrgs(required))), this.subCandidates(org));
-                if (outside !== null) {
-                    return fail(aud, outside, `it admits subjects outside organization ${required.join(", ")}`);
-                }
-            }
-            const shared = this.decider.pick(and(cell.sub, sharedSubjects()), this.subCandidates(org));
-            if (shared !== null) {
-                return fail(aud, shared, "`:env:<yaml>` is the subject every stack-config inline environment of the organization shares (pulumi/pulumi#14509), so it trusts all of them");
-            }
+    private checkV2(st: Statement, unit: Unit, box: Box, cells: Cell[], readings: string[]): void {
+        const sets: KindSet[] = cells.map((cell) => ({ variant: null, kind: "v2", subs: cell.sub, cell }));
+        this.usable = true;
+        this.recordAdmitted(st, unit, box, cells, sets);
+        const key = `${unit.issuer}:sub`;
+        for (const set of sets) {
+            const check = this.allowedSubLang ? and(set.subs, not(this.allowedSubLang)) : set.subs;
+            const bad = this.allowedSubLang ? !this.decider.isEmpty(check) : this.decider.isInfinite(check);
+            if (!bad) continue;
+            const t = this.tokenOf(unit, set, check, null);
+            if (!t) continue;
+            const entry: BlastEntry = {
+                class: "every-project",
+                description: "fn::open::oidc tokens of unboundedly many environments",
+                counterexample: t,
+                tokenKind: "v2",
+                tokenDescription: describeToken("v2", t),
+            };
+            const why = box.subClauses.length === 0
+                ? `it has no condition on ${key}`
+                : this.allowedSubLang
+                  ? `its subject "${t.sub}" is not among the allowed subjects (${this.config.allowedSubjects!.join(", ")})`
+                  : `${key} must be pinned to exact subjects (fn::open::oidc audiences are chosen by the environment author, so only sub identifies the caller)`;
+            this.report("oidc-trust-sub-pinned", st, box.subClauses, { t, kind: "v2" }, `${this.where(st)} lets in ${entry.tokenDescription}: ${why}`, [entry], readings);
+            return;
         }
     }
 
     // ---- reporting
 
-    private token(unit: Unit, aud: string, sub: string): PulumiToken {
-        return { issuer: unit.issuer, aud, sub };
-    }
-
     private where(st: Statement): string {
         return `Statement[${st.index}]`;
     }
 
-    private report(ruleId: RuleId, st: Statement, clauses: Clause[], token: PulumiToken, message: string): void {
+    private report(
+        ruleId: RuleId,
+        st: Statement,
+        clauses: Clause[],
+        token: { t: PulumiToken; kind: TokenKind } | null,
+        message: string,
+        blast: BlastEntry[],
+        readings: string[],
+    ): void {
+        if (this.findings.has(`${ruleId}/${st.index}`)) return;
         const meta = rule(ruleId);
         const blame = clauses.find((c) => c.operator.family === "string" && !c.operator.negated) ?? clauses[0];
         const location: FindingLocation = { statementIndex: st.index };
@@ -490,14 +1078,25 @@ class Analysis {
             location.operator = blame.operator.written;
             location.conditionKey = blame.key;
         }
+        const rests = readings.length > 0 ? ` This verdict rests on a reading: ${readings.join("; ")}.` : "";
+        const cx = token ? ` Counterexample token: iss ${token.t.issuer}, aud "${token.t.aud}", sub "${token.t.sub}".` : "";
         this.findings.set(`${ruleId}/${st.index}`, {
             ruleId,
             severity: meta.severity,
-            message: `${message}. Counterexample token: iss ${token.issuer}, aud "${token.aud}", sub "${token.sub}".`,
+            message: `${message}.${cx}${rests}`,
             path: blame ? blame.path : st.path,
             location,
             remediation: meta.remediation,
-            counterexample: token,
+            counterexample: token?.t ?? null,
+            ...(token ? { tokenKind: token.kind, tokenDescription: describeToken(token.kind, token.t) } : {}),
+            ...(blast.length > 0 ? { blastRadius: blast } : {}),
+            ...(readings.length > 0 ? { readings: [...readings] } : {}),
         });
     }
 }
+
+function actionCovers(st: Statement): boolean {
+    const matches = st.actions.some((a) => actionMatches(a, WEB_IDENTITY_ACTION));
+    return st.notAction ? !matches : matches;
+}
+

@@ -3,6 +3,9 @@
  * The pack, the `oidc-guard` CLI, the reports and the tests all speak these types.
  */
 
+import type { BlastClass, TokenKind } from "./grammar.js";
+export type { BlastClass, TokenKind } from "./grammar.js";
+
 /** A web-identity token as IAM sees it. `issuer` is the IAM provider path, e.g. `api.pulumi.com/oidc`. */
 export interface PulumiToken {
     issuer: string;
@@ -40,8 +43,37 @@ export interface Finding {
     location: FindingLocation;
     /** How to fix it. */
     remediation: string;
-    /** A token the document admits and the pin forbids, where one exists. */
+    /** A token the document admits and the pin forbids, where one exists: one token Pulumi can issue. */
     counterexample: PulumiToken | null;
+    /** The kind of the counterexample token. */
+    tokenKind?: TokenKind;
+    /** The counterexample in words, e.g. "a Deployments token for stack acme/core/dev (operation update)". */
+    tokenDescription?: string;
+    /**
+     * Every class of unintended token the statement admits, worst first, each with its own counterexample
+     * (set on the mandatory findings of a failing statement).
+     */
+    blastRadius?: BlastEntry[];
+    /** Readings taken where IAM's behaviour is unclear, that this finding rests on (DOMAIN.md §5). */
+    readings?: string[];
+    /** True for advisory findings (likely mistakes, project-wide scope): they never make the verdict `fail`. */
+    advisory?: boolean;
+}
+
+/** One class of unintended tokens a statement admits. */
+export interface BlastEntry {
+    class: BlastClass;
+    /** What gets in, in an auditor's words. */
+    description: string;
+    counterexample: PulumiToken;
+    tokenKind: TokenKind;
+    tokenDescription: string;
+}
+
+/** What gets in of one token kind, in an auditor's words. */
+export interface AdmittedKind {
+    kind: TokenKind;
+    description: string;
 }
 
 /** Positive evidence: what a document lets in, per issuer. */
@@ -54,6 +86,8 @@ export interface AdmittedSet {
     subjects: string[];
     /** Indices of the statements that admit these tokens. */
     statements: number[];
+    /** Per token kind, what gets in, in words an auditor reads. */
+    kinds?: AdmittedKind[];
 }
 
 export interface AnalysisOptions {
@@ -73,7 +107,16 @@ export interface AnalysisOptions {
     maxStates?: number;
     /** Time budget per document in ms (default DEFAULT_TIME_BUDGET_MS, 2000) before failing closed with verdict `error`. */
     timeBudgetMs?: number;
+    /**
+     * How far a subject may reach inside one organization. "project" (default): every environment or stack of one
+     * named project is allowed and reported by the advisory rule `oidc-trust-sub-project-wide`; "environment":
+     * only named environments or stacks (any operation) pass.
+     */
+    subjectScope?: SubjectScope;
 }
+
+export type SubjectScope = "project" | "environment";
+export const SUBJECT_SCOPES: readonly SubjectScope[] = ["project", "environment"];
 
 export interface TrustAnalysis {
     verdict: Verdict;
@@ -86,4 +129,6 @@ export interface TrustAnalysis {
     usableFromPulumi: boolean;
     /** When verdict is `unknown`: the paths of the values unknown at preview. */
     unknownPaths?: string[];
+    /** Readings taken where IAM's behaviour is unclear (empty when none was needed). */
+    readings?: string[];
 }

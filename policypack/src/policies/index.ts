@@ -3,6 +3,7 @@ import type { Policies } from "@pulumi/policy";
 import { providerConfig } from "./pulumi-oidc-provider-config.js";
 import { roleProviderAudiences } from "./pulumi-oidc-role-provider-audiences.js";
 import { roleProviderOutsideStack } from "./pulumi-oidc-role-provider-outside-stack.js";
+import { roleTrustAdvisories } from "./pulumi-oidc-role-trust-advisories.js";
 import { roleTrustPinned } from "./pulumi-oidc-role-trust-pinned.js";
 
-export const policies: Policies = [roleTrustPinned, providerConfig, roleProviderAudiences, roleProviderOutsideStack];
+export const policies: Policies = [roleTrustPinned, roleTrustAdvisories, providerConfig, roleProviderAudiences, roleProviderOutsideStack];

@@ -39,7 +39,7 @@ describe("policy registry", () => {
             assert.ok(p.tags && p.tags.length > 0, `${p.name}: tags`);
             assert.match(p.url ?? "", /^https:\/\//);
             const props = Object.keys(p.configSchema?.properties ?? {}).sort();
-            assert.deepEqual(props, ["allowedSubjects", "audiences", "issuers", "organizations", "timeBudgetMs"], p.name);
+            assert.deepEqual(props, ["allowedSubjects", "audiences", "issuers", "organizations", "subjectScope", "timeBudgetMs"], p.name);
             assert.ok(!props.includes("enforcementLevel"));
         }
     });

@@ -193,7 +193,7 @@ describe("pulumi-oidc-role-trust-pinned", () => {
         );
         await assert.rejects(
             runResourcePolicy(roleTrustPinned, { ...input, config: { "pulumi-oidc-role-trust-pinned": { organisations: ["acme"] } } }),
-            /policy pack config for 'pulumi-oidc-role-trust-pinned': unknown property 'organisations'; known: organizations, allowedSubjects, issuers, audiences, timeBudgetMs\./,
+            /policy pack config for 'pulumi-oidc-role-trust-pinned': unknown property 'organisations'; known: organizations, allowedSubjects, issuers, audiences, timeBudgetMs, subjectScope\./,
         );
     });
 });

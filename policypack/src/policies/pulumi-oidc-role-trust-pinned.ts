@@ -58,10 +58,19 @@ export const roleTrustPinned: ResourceValidationPolicy = {
             );
             return;
         }
+        // Advisory findings (likely mistakes, project-wide scope) are reported by pulumi-oidc-role-trust-advisories.
+        const mandatory = analysis.findings.filter((f) => !f.advisory);
         switch (analysis.verdict) {
             case "pass":
                 return;
             case "unknown":
+                // A principal that may be Pulumi's provider once a template placeholder is resolved is known text:
+                // it stays undecidable at update too, so it is a violation (never a pass), not a preview unknown.
+                if (!analysis.unknownPaths) {
+                    for (const finding of mandatory) reportViolation(formatFinding(finding, property));
+                    if (mandatory.length === 0) reportViolation(`${property}: the trust policy cannot be judged; failing closed.`);
+                    return;
+                }
                 return throwUnknown(
                     `${property} cannot be verified during preview; enforced at update (unknown: ${(analysis.unknownPaths ?? [""]).map((p) => (p ? `${property}.${p}` : property)).join(", ")})`,
                     read.sentinel,
@@ -69,12 +78,12 @@ export const roleTrustPinned: ResourceValidationPolicy = {
                 );
             case "fail":
             case "error":
-                if (analysis.findings.length === 0) {
+                if (mandatory.length === 0) {
                     reportViolation(
                         `${property}: the analysis returned verdict '${analysis.verdict}' without a finding; failing closed.\nFix: report this with the trust policy document to the pack's maintainers.`,
                     );
                 }
-                for (const finding of analysis.findings) reportViolation(formatFinding(finding, property));
+                for (const finding of mandatory) reportViolation(formatFinding(finding, property));
                 return;
             default:
                 analysis.verdict satisfies never;

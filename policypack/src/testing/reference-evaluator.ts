@@ -317,23 +317,53 @@ export function isProviderArnOf(arn: string, issuer: string): boolean {
     return sameIssuer(resource.slice("oidc-provider/".length), issuer);
 }
 
-/** Does this principal element name a web identity of `issuer` (for Allow: also the `*` forms)? */
-function principalNames(value: "*" | Record<string, string[]>, issuer: string): boolean {
+const PLACEHOLDER_RE = /\$\{[^}]*\}|\{\{[^}]*\}\}|<[^>]*>/;
+
+/**
+ * Could a Federated value, read the way that lets more in, be `issuer`'s provider? A well-formed ARN is decided
+ * exactly; a placeholder in the account or partition is ignored; a malformed ARN or a bare issuer URL is compared
+ * by its provider path; a placeholder in the path (or a value that is a placeholder as a whole) "maybe".
+ */
+export function federatedMayBe(value: string, issuer: string): "yes" | "no" | "maybe" {
+    if (isProviderArnOf(value, issuer) && !PLACEHOLDER_RE.test(value)) return "yes";
+    const at = value.indexOf("oidc-provider/");
+    if (at >= 0) {
+        const path = value.slice(at + "oidc-provider/".length);
+        if (PLACEHOLDER_RE.test(path)) return "maybe";
+        return sameIssuer(path.replace(/\/+$/, ""), issuer) ? "yes" : "no";
+    }
+    if (PLACEHOLDER_RE.test(value)) return "maybe";
+    const url = value.replace(/^https?:\/\//i, "").replace(/\/+$/, "");
+    return sameIssuer(url, issuer) ? "yes" : "no";
+}
+
+/** Whether a statement's conditions name the issuer's `aud` or `sub` key. */
+function namesIssuerKey(st: Statement, issuer: string): boolean {
+    const prefix = issuer.toLowerCase() + ":";
+    return st.conditions.some((c) => c.key.toLowerCase() === prefix + "aud" || c.key.toLowerCase() === prefix + "sub");
+}
+
+/** Does this principal element name a web identity of `issuer` (for Allow: also the `*` forms and readings)? */
+function principalNames(st: Statement, value: "*" | Record<string, string[]>, issuer: string): boolean {
     if (value === "*") return true;
     if (value.AWS?.includes("*")) return true;
     const fed = value.Federated ?? [];
-    return fed.some((f) => f === "*" || isProviderArnOf(f, issuer));
+    return fed.some((f) => {
+        if (f === "*") return true;
+        const m = federatedMayBe(f, issuer);
+        return m === "yes" || (m === "maybe" && namesIssuerKey(st, issuer));
+    });
 }
 
 function principalMatches(st: Statement, issuer: string): boolean {
     if (!st.principal) return false;
     if (st.effect === "Deny") {
-        // A Deny counts only where it certainly applies: Principal "*" or the issuer's own provider.
+        // A Deny counts only where it certainly applies: Principal "*" or the issuer's own provider, well formed.
         if (st.principal.kind !== "Principal") return false;
         const v = st.principal.value;
-        return v === "*" || (v.Federated ?? []).some((f) => isProviderArnOf(f, issuer));
+        return v === "*" || (v.Federated ?? []).some((f) => isProviderArnOf(f, issuer) && !PLACEHOLDER_RE.test(f));
     }
-    const named = principalNames(st.principal.value, issuer);
+    const named = principalNames(st, st.principal.value, issuer);
     return st.principal.kind === "Principal" ? named : !named;
 }
 
@@ -389,6 +419,9 @@ function conditionHolds(c: Condition, token: PulumiToken, approx: Approx): boole
         return c.values.some((x) => (x === "true" ? absent : !absent));
     }
     if (kv.kind === "absent") {
+        // ForAnyValue with IfExists on an absent key is unclear in AWS's documentation: the reading that lets more
+        // in is taken, true in an Allow (over) and false in a Deny (under).
+        if (qualifier === "ForAnyValue" && ifExists) return approx === "over";
         if (qualifier === "ForAllValues") return true;
         if (qualifier === "ForAnyValue") return false;
         if (ifExists) return true;
@@ -443,21 +476,50 @@ export function compileEvaluator(doc: unknown, issuers: readonly string[] = DEFA
 // The token universe and the per-token pin predicate
 
 const NAME = "[A-Za-z0-9_.-]+";
-const V1_AUD = new RegExp(`^(aws:)?${NAME}$`);
-const V1_SUBS = [
-    new RegExp(`^pulumi:environments:org:${NAME}:env:${NAME}/${NAME}$`),
-    new RegExp(`^pulumi:environments:org:${NAME}:env:${NAME}$`),
-    new RegExp(`^pulumi:environments:org:${NAME}:env:<yaml>$`),
-    new RegExp(`^pulumi:deploy:org:${NAME}:project:${NAME}:stack:${NAME}:operation:(preview|update|refresh|destroy):scope:write$`),
-    new RegExp(`^pulumi:environments:pulumi\\.organization\\.login:${NAME}(:[A-Za-z0-9_.]+:[A-Za-z0-9_.@/-]+)*$`),
+/** Pulumi organization names are lowercase. */
+const ORG = "[a-z0-9_.-]+";
+const ATTRS = "(:[A-Za-z0-9_.]+:[A-Za-z0-9_.@/-]+)*";
+const V1_AUD = new RegExp(`^(${NAME}:)?${ORG}$`);
+
+/** The kinds of token Pulumi issues through the `/oidc` issuer, with the audience each is issued with (DOMAIN.md §5). */
+export type ReferenceKind = "esc" | "esc-legacy" | "esc-inline" | "deploy" | "cmk" | "other";
+
+/** Subject forms per kind; `$ORG` is the organization, which the audience must name too. */
+const KIND_FORMS: ReadonlyArray<{ kind: ReferenceKind; aud: string[]; sub: RegExp }> = [
+    { kind: "esc", aud: ["aws:"], sub: new RegExp(`^pulumi:environments:org:(${ORG}):env:${NAME}/${NAME}$`) },
+    { kind: "esc", aud: ["aws:"], sub: new RegExp(`^pulumi:environments:pulumi\\.organization\\.login:(${ORG})${ATTRS}$`) },
+    { kind: "esc-legacy", aud: [""], sub: new RegExp(`^pulumi:environments:org:(${ORG}):env:${NAME}$`) },
+    { kind: "esc-legacy", aud: [""], sub: new RegExp(`^pulumi:environments:pulumi\\.organization\\.login:(${ORG})${ATTRS}$`) },
+    { kind: "esc-inline", aud: ["", "aws:"], sub: new RegExp(`^pulumi:environments:org:(${ORG}):env:<yaml>$`) },
+    {
+        kind: "deploy",
+        aud: [""],
+        sub: new RegExp(`^pulumi:deploy:org:(${ORG}):project:${NAME}:stack:${NAME}:operation:(preview|update|refresh|destroy):scope:write$`),
+    },
+    { kind: "cmk", aud: ["aws:"], sub: new RegExp(`^pulumi:cmk:pulumi\\.organization\\.login:(${ORG})$`) },
 ];
+const V1_SUBS = [...KIND_FORMS.map((f) => f.sub), /^pulumi:(?!environments:|deploy:|cmk:)/];
 const V2_SUB = new RegExp(`^pulumi:org:${NAME}:env:${NAME}$`);
 
-/** Could Pulumi issue this token (issuer among `issuers`, aud and sub of the issuer's forms)? */
+/** The kinds a v1 token can be of (empty: Pulumi cannot issue it). Audience and subject name the same organization. */
+export function kindsOf(token: PulumiToken): ReferenceKind[] {
+    const out: ReferenceKind[] = [];
+    // Pulumi names each environment attribute at most once in a subject-attribute subject.
+    const envAttrs = token.sub.match(/:(currentEnvironment|rootEnvironment)\.name:/g)?.length ?? 0;
+    for (const f of KIND_FORMS) {
+        if (envAttrs > 1 && f.sub.source.includes("login")) continue;
+        const m = f.sub.exec(token.sub);
+        if (m && f.aud.some((q) => token.aud === `${q}${m[1]}`)) out.push(f.kind);
+    }
+    if (/^pulumi:(?!environments:|deploy:|cmk:)/.test(token.sub) && V1_AUD.test(token.aud)) out.push("other");
+    return out;
+}
+
+/** Could Pulumi issue this token (issuer among `issuers`, one kind's audience paired with its subject)? */
 export function inUniverse(token: PulumiToken, issuers: readonly string[] = DEFAULT_ISSUERS): boolean {
     if (!issuers.some((i) => sameIssuer(i, token.issuer))) return false;
     if (isV2Issuer(token.issuer)) return token.aud.length > 0 && V2_SUB.test(token.sub);
-    return V1_AUD.test(token.aud) && V1_SUBS.some((re) => re.test(token.sub));
+    return kindsOf(token).length > 0;
 }
 
 /** The audiences `options` allow: `audiences`, else `<org>` and `aws:<org>` per organization, else null (unset). */
@@ -493,7 +555,7 @@ export function inScope(token: PulumiToken, options: AnalysisOptions): boolean {
 // ---------------------------------------------------------------------------------------------------------------
 // Candidate tokens
 
-const BASE_AUDIENCES = ["acme", "aws:acme", "acme-evil", "aws:acme-evil", "aws:acmx", "globex", "aws:globex", "Acme", "aws:ACME"];
+const BASE_AUDIENCES = ["acme", "aws:acme", "acme-evil", "aws:acme-evil", "aws:acmx", "globex", "aws:globex", "Acme", "aws:ACME", "gcp:acme"];
 const BASE_SUBJECTS = [
     "pulumi:environments:org:acme:env:payments/prod",
     "pulumi:environments:org:acme:env:payments/dev",
@@ -516,6 +578,11 @@ const BASE_SUBJECTS = [
     "pulumi:environments:pulumi.organization.login:acme:currentEnvironment.name:payroll/prod",
     "pulumi:environments:pulumi.organization.login:evil:org:acme:env:payments/prod",
     "pulumi:environments:pulumi.organization.login:evil:currentEnvironment.name:payments/prod",
+    "pulumi:environments:pulumi.organization.login:acme:pulumi.user.login:alice",
+    "pulumi:environments:pulumi.organization.login:acme:rootEnvironment.name:payments/prod",
+    "pulumi:cmk:pulumi.organization.login:acme",
+    "pulumi:cmk:pulumi.organization.login:globex",
+    "pulumi:future:org:acme:thing:x",
 ];
 const V2_SUBJECTS = ["pulumi:org:o1:env:e1", "pulumi:org:o1:env:e2", "pulumi:org:o2:env:e1"];
 const STAR_FILLS = ["", "x", "prod", "evil", "-evil", "payments/prod", "prod:operation:update:scope:write", "acme:env:payments/prod"];
@@ -564,7 +631,11 @@ export function candidateTokens(doc: unknown, issuers: readonly string[] = DEFAU
     collectStrings(d, strings);
     const derived = [...strings].flatMap(instantiate);
     // The document's own values first, then the fixed near misses; capped to keep the product small.
-    const auds = [...new Set([...derived.filter((s) => V1_AUD.test(s)), ...BASE_AUDIENCES])].slice(0, 24);
+    // Every organization a subject names gets both of its audiences, so that every subject has its paired audience.
+    const subjectOrgs = derived.flatMap((s) => /^pulumi:[a-z]+:(?:org|pulumi\.organization\.login):([a-z0-9_.-]+)/.exec(s)?.[1] ?? []);
+    const auds = [
+        ...new Set([...derived.filter((s) => V1_AUD.test(s)), ...subjectOrgs.flatMap((o) => [o, `aws:${o}`]), ...BASE_AUDIENCES]),
+    ].slice(0, 32);
     const subs = [...new Set([...derived.filter((s) => V1_SUBS.some((re) => re.test(s))), ...BASE_SUBJECTS])].slice(0, 90);
     const v2subs = new Set([...V2_SUBJECTS, ...derived.filter((s) => V2_SUB.test(s))]);
     const out: PulumiToken[] = [];
@@ -609,21 +680,46 @@ function statementEffect(doc: unknown, index: number): unknown {
  */
 export function checkCounterexamples(doc: unknown, options: AnalysisOptions, result: TrustAnalysis): void {
     const issuers = options.issuers ?? DEFAULT_ISSUERS;
-    for (const f of result.findings) {
-        if (!PIN_RULES.has(f.ruleId)) continue;
-        const where = describeFinding(f);
-        const cx = f.counterexample;
-        assert.ok(cx, `fail finding without a counterexample: ${where}`);
+    let compiled: ((t: PulumiToken) => Decision) | null = null;
+    const decide = (t: PulumiToken): Decision => (compiled ??= compileEvaluator(doc, issuers))(t);
+    /** One token, as printed anywhere: issuable, of the kind it is said to be, admitted by the document and statement. */
+    const checkToken = (cx: PulumiToken, kind: string | undefined, si: number, where: string): void => {
         assert.ok(inUniverse(cx, issuers), `counterexample is not a token Pulumi can issue: ${where}`);
-        assert.equal(compileEvaluator(doc, issuers)(cx), "allow", `reference evaluator denies the counterexample: ${where}`);
-        const si = f.location.statementIndex;
-        assert.equal(typeof si, "number", `fail finding without a statement index: ${where}`);
-        assert.equal(statementEffect(doc, si!), "Allow", `statement ${si} is not an Allow statement: ${where}`);
+        if (kind !== undefined && kind !== "v2") {
+            assert.ok((kindsOf(cx) as string[]).includes(kind), `counterexample is not a ${kind} token (it is ${kindsOf(cx).join(", ") || "none"}): ${where}`);
+        }
+        assert.equal(decide(cx), "allow", `reference evaluator denies the counterexample: ${where}`);
         assert.equal(
-            compileEvaluator(onlyStatement(doc, si!), issuers)(cx),
+            compileEvaluator(onlyStatement(doc, si), issuers)(cx),
             "allow",
             `statement ${si} alone does not admit the counterexample: ${where}`,
         );
+    };
+    for (const f of result.findings) {
+        const where = describeFinding(f);
+        if (f.counterexample && f.location.statementIndex !== undefined) {
+            checkToken(f.counterexample, f.tokenKind, f.location.statementIndex, where);
+        }
+        for (const b of f.blastRadius ?? []) {
+            checkToken(b.counterexample, b.tokenKind, f.location.statementIndex!, `${where} blast ${b.class}`);
+        }
+        if (!PIN_RULES.has(f.ruleId)) continue;
+        const cx = f.counterexample;
+        const si = f.location.statementIndex;
+        assert.equal(typeof si, "number", `fail finding without a statement index: ${where}`);
+        assert.equal(statementEffect(doc, si!), "Allow", `statement ${si} is not an Allow statement: ${where}`);
+        if (!cx) {
+            // Only the audience rule may fail without a token: the audience admits other organizations but no
+            // issuable token pairs such an audience with a subject the statement admits. Then no candidate does.
+            assert.equal(f.ruleId, "oidc-trust-aud-pinned", `fail finding without a counterexample: ${where}`);
+            const alone = compileEvaluator(onlyStatement(doc, si!), issuers);
+            const allowed = allowedAudiences(options);
+            const escaped = candidateTokens(doc, issuers).find(
+                (t) => !isV2Issuer(t.issuer) && alone(t) === "allow" && allowed !== null && !allowed.includes(t.aud),
+            );
+            assert.equal(escaped, undefined, `aud finding without a counterexample, but ${JSON.stringify(escaped)} gets in: ${where}`);
+            continue;
+        }
         if (f.ruleId === "oidc-trust-aud-pinned") {
             assert.ok(!isV2Issuer(cx.issuer), `aud rule applied to a v2 token: ${where}`);
             if (allowedAudiences(options)) assert.ok(!audienceInScope(cx, options), `counterexample aud is allowed: ${where}`);

@@ -230,7 +230,6 @@ export function runCheck(
         if ("skip" in read) {
             run.sources.delete(f.shown);
             run.files.push({ file: f.shown, kind: "skipped" });
-            run.skipped.push({ file: f.shown, reason: "YAML that is not a CloudFormation template" });
             continue;
         }
         if ("problem" in read) {
@@ -282,7 +281,6 @@ export function runCheck(
             if (f.onlyIfTemplate) {
                 run.files[run.files.length - 1]!.kind = "skipped";
                 run.sources.delete(f.shown);
-                run.skipped.push({ file: f.shown, reason: "not a CloudFormation template" });
                 continue;
             }
             run.results.push({

@@ -3,7 +3,7 @@
  * The file is the one `pulumi preview/up --policy-pack-config` takes:
  * `{"all": "advisory", "pulumi-oidc-role-trust-pinned": {"enforcementLevel": "mandatory", "organizations": [...]}}`.
  */
-import { normalizeIssuer, RULES, type AnalysisOptions } from "oidc-guard-policypack/analysis";
+import { normalizeIssuer, RULES, SUBJECT_SCOPES, type AnalysisOptions, type SubjectScope } from "oidc-guard-policypack/analysis";
 import { CliError, EXIT } from "../io.js";
 import { describeJsonProblem, parseJson } from "./json.js";
 import { InputReadError, readTextFile } from "../read.js";
@@ -11,6 +11,9 @@ import { InputReadError, readTextFile } from "../read.js";
 /** The settings `check` reads from each policy's entry in the config file, and their meaning. */
 export const SETTINGS = ["organizations", "audiences", "allowedSubjects", "issuers"] as const;
 type Setting = (typeof SETTINGS)[number];
+
+/** The one setting that is a single string rather than a list. */
+const SCOPE_SETTING = "subjectScope";
 
 /** Settings every policy entry may carry that `check` has no use for. */
 const IGNORED_SETTINGS = new Set(["enforcementLevel"]);
@@ -28,11 +31,15 @@ export interface OptionFlags {
     audiences: string[];
     /** `--time-budget-ms`: the analysis time budget per document. */
     timeBudgetMs?: number;
+    /** `--subject-scope project|environment`. */
+    subjectScope?: string;
 }
 
 /** Settings as read from a config file, plus warnings about entries it ignored. */
 export interface ConfigSettings {
     settings: Record<Setting, string[]>;
+    /** `subjectScope` from the file, when a policy entry sets it. */
+    subjectScope?: SubjectScope;
     warnings: string[];
     /** `timeBudgetMs` of the pack config (the smallest, when several policies set it). */
     timeBudgetMs?: number;
@@ -87,6 +94,7 @@ export function settingsFromConfig(doc: unknown, shownAs: string): ConfigSetting
     const settings = emptySettings();
     const warnings: string[] = [];
     let timeBudgetMs: number | undefined;
+    let subjectScope: SubjectScope | undefined;
     for (const [key, entry] of Object.entries(doc as Record<string, unknown>)) {
         if (key === "all") {
             const level =
@@ -119,8 +127,18 @@ export function settingsFromConfig(doc: unknown, shownAs: string): ConfigSetting
                 timeBudgetMs = Math.min(timeBudgetMs ?? ms, ms);
                 continue;
             }
+            if (name === SCOPE_SETTING) {
+                if (typeof value !== "string" || !(SUBJECT_SCOPES as readonly string[]).includes(value)) {
+                    throw bad(`"${key}.${name}" must be one of ${SUBJECT_SCOPES.map((x) => `"${x}"`).join(", ")}`);
+                }
+                if (subjectScope !== undefined && subjectScope !== value) {
+                    throw bad(`"${key}.${name}" is "${value}" but another policy sets "${subjectScope}": one scope applies to all`);
+                }
+                subjectScope = value as SubjectScope;
+                continue;
+            }
             if (!(SETTINGS as readonly string[]).includes(name)) {
-                warnings.push(`--config ${shownAs}: ignoring unknown setting "${key}.${name}" (known: ${SETTINGS.join(", ")})`);
+                warnings.push(`--config ${shownAs}: ignoring unknown setting "${key}.${name}" (known: ${[...SETTINGS, SCOPE_SETTING].join(", ")})`);
                 continue;
             }
             if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.trim() === "")) {
@@ -129,7 +147,12 @@ export function settingsFromConfig(doc: unknown, shownAs: string): ConfigSetting
             settings[name as Setting].push(...(value as string[]));
         }
     }
-    return { settings, warnings, ...(timeBudgetMs !== undefined ? { timeBudgetMs } : {}) };
+    return {
+        settings,
+        warnings,
+        ...(timeBudgetMs !== undefined ? { timeBudgetMs } : {}),
+        ...(subjectScope !== undefined ? { subjectScope } : {}),
+    };
 }
 
 /** Checks an organization name: a Pulumi org name has no spaces, colons or glob characters. */
@@ -167,6 +190,17 @@ export function buildOptions(file: ConfigSettings | undefined, flags: OptionFlag
     if (issuers.length > 0) options.issuers = issuers;
     const budget = flags.timeBudgetMs ?? file?.timeBudgetMs;
     if (budget !== undefined) options.timeBudgetMs = budget;
+    if (flags.subjectScope !== undefined) {
+        if (!(SUBJECT_SCOPES as readonly string[]).includes(flags.subjectScope)) {
+            throw new CliError(
+                `--subject-scope must be ${SUBJECT_SCOPES.join(" or ")}, not '${flags.subjectScope}'`,
+                EXIT.usage,
+            );
+        }
+        options.subjectScope = flags.subjectScope as SubjectScope;
+    } else if (file?.subjectScope !== undefined) {
+        options.subjectScope = file.subjectScope;
+    }
     return options;
 }
 

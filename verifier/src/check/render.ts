@@ -1,5 +1,5 @@
 /** Text and JSON renderings of a {@link CheckReport}. */
-import type { PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
+import type { Finding, PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
 import { escapeJsonOutput, escapeTextDeep, guardCiLog } from "../escape.js";
 import type { CheckReport, CheckResult } from "../results.js";
 
@@ -15,6 +15,13 @@ type Paint = (code: string, s: string) => string;
 /** `aud=aws:acme sub=pulumi:…` (issuer left out: the details say it). */
 export function formatToken(t: PulumiToken | null): string {
     return t ? `aud=${t.aud} sub=${t.sub}` : "-";
+}
+
+/** The worst class of unintended tokens and how many classes: `every-project (3 classes)`; `-` when none. */
+export function blastSummary(f: Finding): string {
+    const b = f.blastRadius ?? [];
+    if (b.length === 0) return f.advisory ? "advisory" : "-";
+    return `${b[0]!.class}${b.length > 1 ? ` (${b.length} classes)` : ""}`;
 }
 
 /** `file › name` for resources (`file:line › name` when the line is known), `file` for bare documents. */
@@ -64,31 +71,32 @@ function renderTable(
     unit: string,
 ): string {
     const paint: Paint = colour ? (code, s) => `\u001b[${code}m${s}\u001b[0m` : (_code, s) => s;
-    const rows: [string, Verdict, string, string][] = [];
+    const rows: [string, Verdict, string, string, string][] = [];
     for (const r of report.results) {
         const label = clipStart(targetLabel(r), 64);
         if (r.findings.length === 0) {
-            rows.push([label, r.verdict, "-", "-"]);
+            rows.push([label, r.verdict, "-", "-", "-"]);
             continue;
         }
         r.findings.forEach((f, i) => {
-            rows.push([i === 0 ? label : "", r.verdict, f.ruleId, clipEnd(formatToken(f.counterexample), 90)]);
+            rows.push([i === 0 ? label : "", r.verdict, f.ruleId, blastSummary(f), clipEnd(formatToken(f.counterexample), 90)]);
         });
     }
-    const head: [string, string, string, string] = ["TARGET", "VERDICT", "FINDING", "TOKEN THAT GETS IN"];
+    const head: [string, string, string, string, string] = ["TARGET", "VERDICT", "FINDING", "WORST CLASS", "TOKEN THAT GETS IN"];
     const w0 = Math.max(head[0].length, ...rows.map((r) => r[0].length));
     const w1 = Math.max(head[1].length, 7);
     const w2 = Math.max(head[2].length, ...rows.map((r) => r[2].length));
+    const w3 = Math.max(head[3].length, ...rows.map((r) => r[3].length));
     const lines: string[] = [];
-    lines.push(paint("1", `${head[0].padEnd(w0)}  ${head[1].padEnd(w1)}  ${head[2].padEnd(w2)}  ${head[3]}`));
-    rows.forEach(([t, v, f, c], i) => {
+    lines.push(paint("1", `${head[0].padEnd(w0)}  ${head[1].padEnd(w1)}  ${head[2].padEnd(w2)}  ${head[3].padEnd(w3)}  ${head[4]}`));
+    rows.forEach(([t, v, f, b, c], i) => {
         // Repeat the verdict only on a target's first row.
         const firstOfTarget = i === 0 || t !== "";
         const verdict = firstOfTarget ? paint(VERDICT_COLOUR[v], v.padEnd(w1)) : "".padEnd(w1);
-        lines.push(`${t.padEnd(w0)}  ${verdict}  ${f.padEnd(w2)}  ${c}`.trimEnd());
+        lines.push(`${t.padEnd(w0)}  ${verdict}  ${f.padEnd(w2)}  ${b.padEnd(w3)}  ${c}`.trimEnd());
     });
 
-    const details = report.results.filter((r) => r.verdict !== "pass");
+    const details = report.results.filter((r) => r.verdict !== "pass" || r.findings.length > 0);
     if (details.length > 0) {
         lines.push("", paint("1", "Details"));
         for (const r of details) {
@@ -100,12 +108,16 @@ function renderTable(
             );
             if (res && res.urn !== res.name) lines.push(`  id:    ${res.urn}`);
             for (const f of r.findings) {
-                lines.push(`  ${paint("1", f.ruleId)} [${f.severity}] ${f.message}`);
+                lines.push(`  ${paint("1", f.ruleId)} [${f.severity}${f.advisory ? ", advisory" : ""}] ${f.message}`);
                 if (f.path !== "") lines.push(`    where: ${f.path}`);
                 if (f.counterexample) {
                     const t = f.counterexample;
-                    lines.push(`    token that gets in: issuer=${t.issuer} aud=${t.aud} sub=${t.sub}`);
+                    lines.push(`    token that gets in: ${f.tokenDescription ? `${f.tokenDescription}: ` : ""}issuer=${t.issuer} aud=${t.aud} sub=${t.sub}`);
                 }
+                for (const b of f.blastRadius ?? []) {
+                    lines.push(`    admits ${b.class}: ${b.description}; e.g. aud=${b.counterexample.aud} sub=${b.counterexample.sub}`);
+                }
+                for (const reading of f.readings ?? []) lines.push(`    reading: ${reading}`);
                 lines.push(`    fix:   ${f.remediation}`);
             }
             for (const n of r.notes ?? []) lines.push(`  note: ${n}`);

@@ -289,7 +289,9 @@ describe("oidc-guard check: input kinds", () => {
             "ec2-app-instance": "pass",
         });
         const audPrefix = byName(r.report).get("pulumi-aud-prefix")!;
-        assert.ok(audPrefix.findings.some((x) => x.ruleId === "oidc-trust-aud-pinned" && x.counterexample !== null));
+        // aud StringLike acme* admits other organizations whatever the subject; the subject is acme's, so no issuable
+        // token pairs acme-evil's audience with it: the finding names the audience and carries no token.
+        assert.ok(audPrefix.findings.some((x) => x.ruleId === "oidc-trust-aud-pinned" && x.counterexample === null && x.message.includes('"acme-evil"')));
     });
 
     it("aws iam get-open-id-connect-provider output is a provider target", async () => {
@@ -472,11 +474,13 @@ describe("oidc-guard check: text output", () => {
         const r = await check(["fixtures/aws/get-role.json", "--org", "acme"]);
         assert.equal(r.code, 1);
         const lines = r.out.split("\n");
-        assert.match(lines[0]!, /^TARGET\s+VERDICT\s+FINDING\s+TOKEN THAT GETS IN$/);
-        assert.match(lines[1]!, /^fixtures\/aws\/get-role\.json › pulumi-environments-oidc\s+fail\s+oidc-trust-sub-pinned\s+aud=aws:acme sub=\S+/);
+        assert.match(lines[0]!, /^TARGET\s+VERDICT\s+FINDING\s+WORST CLASS\s+TOKEN THAT GETS IN$/);
+        // The worst class of unintended tokens and how many classes the statement admits.
+        assert.match(lines[1]!, /^fixtures\/aws\/get-role\.json › pulumi-environments-oidc\s+fail\s+oidc-trust-sub-pinned\s+every-project \(\d+ classes\)\s+aud=aws:acme sub=\S+/);
         assert.match(r.out, /\nFAIL fixtures\/aws\/get-role\.json › pulumi-environments-oidc \(AWS::IAM::Role\)\n/);
         assert.match(r.out, /\n {4}where: AssumeRolePolicyDocument\.Statement\[0\]/);
-        assert.match(r.out, /\n {4}token that gets in: issuer=api\.pulumi\.com\/oidc aud=aws:acme sub=/);
+        assert.match(r.out, /\n {4}token that gets in: an ESC token for environment acme\/[^:]+: issuer=api\.pulumi\.com\/oidc aud=aws:acme sub=/);
+        assert.match(r.out, /\n {4}admits every-project: ESC tokens of every project of acme; e\.g\. aud=aws:acme sub=pulumi:environments:org:acme:env:/);
         assert.match(r.out, /\n {4}fix: {3}\S/);
         assert.match(r.out, /\n1 target in 1 file: 0 pass, 1 fail, 0 unknown, 0 error\n$/);
     });
@@ -486,6 +490,59 @@ describe("oidc-guard check: text output", () => {
         assert.ok((await check(args, { tty: true })).out.includes("\u001b[31mfail"));
         assert.ok(!(await check(args, { tty: false })).out.includes("\u001b["));
         assert.ok(!(await check(args, { tty: true, env: { NO_COLOR: "1" } })).out.includes("\u001b["));
+    });
+});
+
+describe("oidc-guard check: --subject-scope", () => {
+    const projectWide = (): string =>
+        file("scope/project-wide.json", {
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Effect: "Allow",
+                    Principal: { Federated: "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc" },
+                    Action: "sts:AssumeRoleWithWebIdentity",
+                    Condition: {
+                        StringEquals: { "api.pulumi.com/oidc:aud": "acme" },
+                        StringLike: { "api.pulumi.com/oidc:sub": "pulumi:deploy:org:acme:project:core:*" },
+                    },
+                },
+            ],
+        });
+
+    it("project (default): every stack of one project passes (exit 0) with the advisory rule in the report", async () => {
+        const path = projectWide();
+        for (const extra of [[], ["--subject-scope", "project"]]) {
+            const r = await checkJson([path, "--org", "acme", ...extra]);
+            assert.equal(r.code, 0);
+            const result = r.report.results[0]!;
+            assert.equal(result.verdict, "pass");
+            assert.deepEqual(result.findings.map((f) => [f.ruleId, f.severity, f.advisory]), [["oidc-trust-sub-project-wide", "low", true]]);
+            assert.match(result.findings[0]!.tokenDescription ?? "", /^a Deployments token for stack acme\/core\//);
+        }
+    });
+
+    it("environment: project-wide is a violation (exit 1); --subject-scope overrides the config file", async () => {
+        const path = projectWide();
+        const r = await checkJson([path, "--org", "acme", "--subject-scope", "environment"]);
+        assert.equal(r.code, 1);
+        const f = r.report.results[0]!.findings[0]!;
+        assert.equal(f.ruleId, "oidc-trust-sub-pinned");
+        assert.equal(f.blastRadius?.[0]?.class, "every-environment-of-project");
+        assert.equal(f.tokenKind, "deploy");
+        const cfg = file("scope/env.config.json", { "pulumi-oidc-role-trust-pinned": { organizations: ["acme"], subjectScope: "environment" } });
+        assert.equal((await checkJson([path, "--config", cfg])).code, 1);
+        assert.equal((await checkJson([path, "--config", cfg, "--subject-scope", "project"])).code, 0);
+    });
+
+    it("a scope outside project|environment is a usage error (exit 2)", async () => {
+        const r = await check([projectWide(), "--subject-scope", "org"]);
+        assert.equal(r.code, 2);
+        assert.match(r.err, /--subject-scope must be project or environment, not 'org'/);
+        const cfg = file("scope/bad.config.json", { "pulumi-oidc-role-trust-pinned": { subjectScope: "everything" } });
+        const bad = await check([projectWide(), "--config", cfg]);
+        assert.equal(bad.code, 2);
+        assert.match(bad.err, /subjectScope" must be one of "project", "environment"/);
     });
 });
 

@@ -50,6 +50,8 @@ Options:
                            replaces the defaults api.pulumi.com/oidc and api.pulumi.com/oidc/v2)
   --allow-subject <glob>   Allowed subject pattern, StringLike syntax (repeatable; replaces the default scope)
   --audience <aud>         Allowed audience (repeatable; replaces the ones derived from --org)
+  --subject-scope <scope>  project (default): every environment or stack of one named project passes,
+                           reported as advisory; environment: only named environments or stacks pass
   --config <file>          Pulumi --policy-pack-config file; the flags above add to its settings
   --time-budget-ms <ms>    Time budget per trust policy (default 2000; also the config's timeBudgetMs);
                            a policy not decided within it gets verdict error
@@ -97,6 +99,7 @@ interface ParsedArgs {
     audiences: string[];
     timeBudgetMs?: number;
     maxInputBytes?: number;
+    subjectScope?: string;
     help: boolean;
 }
 
@@ -106,6 +109,7 @@ const OPTIONS = {
     issuer: { type: "string", multiple: true },
     "allow-subject": { type: "string", multiple: true },
     audience: { type: "string", multiple: true },
+    "subject-scope": { type: "string" },
     config: { type: "string" },
     "time-budget-ms": { type: "string" },
     "max-input-mib": { type: "string" },
@@ -138,6 +142,7 @@ export function parseCheckArgs(argv: string[]): ParsedArgs {
         audiences: values.audience ?? [],
         ...(timeBudgetMs !== undefined ? { timeBudgetMs } : {}),
         ...(maxInputBytes !== undefined ? { maxInputBytes } : {}),
+        ...(values["subject-scope"] !== undefined ? { subjectScope: values["subject-scope"] } : {}),
         help: values.help === true,
     };
 }

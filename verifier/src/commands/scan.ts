@@ -223,7 +223,9 @@ export function accountInput(scan: AccountScan): ExtractedInput {
 
 /** A progress line on a terminal only: rewritten in place, at most every 200 ms, cleared at the end. */
 function progress(io: CliIO, total: number): { update: (done: number, requests: number) => void; end: () => void } {
-    if (io.stderr.isTTY !== true) return { update: () => {}, end: () => {} };
+    // The tool's own control sequences go to the raw stream (the dispatcher escapes everything on io.stderr).
+    const out = io.rawStderr ?? io.stderr;
+    if (out.isTTY !== true) return { update: () => {}, end: () => {} };
     let last = 0;
     let shown = false;
     return {
@@ -232,10 +234,10 @@ function progress(io: CliIO, total: number): { update: (done: number, requests: 
             if (now - last < 200 && done < total) return;
             last = now;
             shown = true;
-            io.stderr.write(`\r\u001b[2Kscan aws: ${done}/${total} account${total === 1 ? "" : "s"} read, ${requests} requests`);
+            out.write(`\r\u001b[2Kscan aws: ${done}/${total} account${total === 1 ? "" : "s"} read, ${requests} requests`);
         },
         end: () => {
-            if (shown) io.stderr.write("\r\u001b[2K");
+            if (shown) out.write("\r\u001b[2K");
         },
     };
 }

@@ -223,7 +223,13 @@ function findingHtml(entry: ReportEntry, f: ReportFinding): string {
         `<dt>Where</dt><dd><code>${h(whereText(entry, f))}</code>${f.path ? ` at <code>${h(f.path)}</code>` : ""}</dd>`,
     ];
     if (f.statement) rows.push(`<dt>Statement</dt><dd><pre>${h(f.statement)}</pre></dd>`);
-    if (f.counterexample) rows.push(`<dt>A token that gets in</dt><dd><pre>${h(JSON.stringify(f.counterexample, null, 2))}</pre><span class="urn">${h(formatToken(f.counterexample))}</span></dd>`);
+    if (f.counterexample) rows.push(`<dt>A token that gets in</dt><dd>${f.tokenDescription ? `${h(f.tokenDescription)}<br>` : ""}<pre>${h(JSON.stringify(f.counterexample, null, 2))}</pre><span class="urn">${h(formatToken(f.counterexample))}</span></dd>`);
+    if (f.blastRadius?.length) {
+        const items = f.blastRadius.map((b) => `<li data-class="${h(b.class)}"><code>${h(b.class)}</code>: ${h(b.description)}; e.g. <span class="urn">${h(formatToken(b.counterexample))}</span></li>`);
+        rows.push(`<dt>Blast radius</dt><dd><ol class="blast">${items.join("")}</ol></dd>`);
+    }
+    if (f.readings?.length) rows.push(`<dt>Readings taken</dt><dd><ul>${f.readings.map((r) => `<li>${h(r)}</li>`).join("")}</ul></dd>`);
+    if (f.advisory) rows.push(`<dt>Advisory</dt><dd>does not fail the role</dd>`);
     rows.push(`<dt>Fix</dt><dd>${inline(f.remediation)}</dd>`);
     rows.push(`<dt>Rule</dt><dd><code>${h(f.rule.id)}</code> (${h(f.rule.policy)}); docs: <span class="urn">${h(f.rule.url)}</span></dd>`);
     return `<div class="finding" data-rule="${h(f.rule.id)}"><h4><span class="sev ${f.severity}">${f.severity}</span> ${h(f.rule.title)}</h4><dl>${rows.join("")}</dl></div>`;

@@ -87,7 +87,17 @@ function detailsBlock(entry: ReportEntry): string {
         parts.push(`**${f.severity}** · ${mdCode(f.rule.id)} · ${mdInline(f.rule.title)}`, "");
         parts.push(`- What: ${mdInline(f.message)}`);
         parts.push(`- Where: ${mdCode(whereText(entry, f))}${f.path ? ` at ${mdCode(f.path)}` : ""}`);
-        if (f.counterexample) parts.push(`- A token that gets in: ${mdCode(formatToken(f.counterexample))}`);
+        if (f.counterexample) {
+            parts.push(`- A token that gets in: ${f.tokenDescription ? `${mdText(f.tokenDescription)}, ` : ""}${mdCode(formatToken(f.counterexample))}`);
+        }
+        if (f.blastRadius?.length) {
+            parts.push(`- Blast radius (worst first):`);
+            for (const b of f.blastRadius) {
+                parts.push(`  - ${mdCode(b.class)}: ${mdText(b.description)}, e.g. ${mdCode(formatToken(b.counterexample))}`);
+            }
+        }
+        for (const r of f.readings ?? []) parts.push(`- Reading taken: ${mdText(r)}`);
+        if (f.advisory) parts.push(`- Advisory: does not fail the role`);
         parts.push(`- Fix: ${mdInline(f.remediation)}`);
         parts.push(`- Docs: ${mdText(f.rule.url)}`, "");
         if (f.statement) parts.push(fenced(f.statement, "json"), "");

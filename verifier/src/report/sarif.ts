@@ -90,7 +90,11 @@ function location(entry: ReportEntry, finding: ReportFinding): Record<string, un
 function messageText(entry: ReportEntry, f: ReportFinding): string {
     const parts = [entry.urn ? `${entry.name}: ${f.message}` : f.message];
     if (f.path) parts.push(`At ${f.path}.`);
-    if (f.counterexample) parts.push(`A token that gets in: ${formatToken(f.counterexample)}.`);
+    if (f.counterexample) {
+        parts.push(`A token that gets in: ${f.tokenDescription ? `${f.tokenDescription}, ` : ""}${formatToken(f.counterexample)}.`);
+    }
+    const blast = f.blastRadius ?? [];
+    if (blast.length > 1) parts.push(`It admits ${blast.length} classes of unintended tokens: ${blast.map((b) => b.class).join(", ")}.`);
     parts.push(`Fix: ${f.remediation}`);
     return parts.join(" ");
 }
@@ -118,6 +122,11 @@ export function renderSarif(model: ReportModel): string {
                     verdict: entry.verdict,
                     ...(f.path ? { path: f.path } : {}),
                     ...(f.counterexample ? { counterexample: f.counterexample } : {}),
+                    ...(f.tokenKind ? { tokenKind: f.tokenKind } : {}),
+                    ...(f.tokenDescription ? { tokenDescription: f.tokenDescription } : {}),
+                    ...(f.blastRadius?.length ? { blastRadius: f.blastRadius } : {}),
+                    ...(f.readings?.length ? { readings: f.readings } : {}),
+                    ...(f.advisory ? { advisory: true } : {}),
                     ...(f.statement ? { statement: f.statement } : {}),
                 },
             };

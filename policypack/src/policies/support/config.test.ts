@@ -43,7 +43,7 @@ describe("analysisOptions", () => {
             () => analysisOptions("p", { organization: "acme" }, {}),
             (e: unknown) =>
                 e instanceof PolicyPackError &&
-                e.message === "policy pack config for 'p': unknown property 'organization'; known: organizations, allowedSubjects, issuers, audiences, timeBudgetMs." &&
+                e.message === "policy pack config for 'p': unknown property 'organization'; known: organizations, allowedSubjects, issuers, audiences, timeBudgetMs, subjectScope." &&
                 e.stack === `PolicyPackError: ${e.message}`,
         );
         assert.throws(() => analysisOptions("p", { audiences: [] }, {}), /'audiences' must be a non-empty list of non-empty strings/);

@@ -4,7 +4,7 @@
  * schema before the pack sees anything; the checks here catch what the schema cannot express (unknown keys).
  */
 import type { PolicyConfigSchema } from "@pulumi/policy";
-import { DEFAULT_TIME_BUDGET_MS, normalizeIssuer, type AnalysisOptions } from "../../analysis/index.js";
+import { DEFAULT_TIME_BUDGET_MS, normalizeIssuer, SUBJECT_SCOPES, type AnalysisOptions, type SubjectScope } from "../../analysis/index.js";
 import { PolicyPackError } from "./sdk.js";
 
 /** The policy configuration as the policies read it with `args.getConfig<OidcGuardConfig>()`. */
@@ -19,6 +19,8 @@ export interface OidcGuardConfig {
     audiences?: string[];
     /** Time budget per trust policy in ms; a document not decided within it gets verdict `error` (default 2000). */
     timeBudgetMs?: number;
+    /** "project" (default): project-wide subjects pass with an advisory; "environment": only named environments/stacks pass. */
+    subjectScope?: SubjectScope;
 }
 
 /** Largest accepted time budget per document: 10 minutes. */
@@ -31,7 +33,7 @@ export const AUDIENCE_PATTERN = "^[^\\s*?]+$";
 /** `api.pulumi.com/oidc`, `https://pulumi.example.com:8443/oidc`: host[:port][/path], optional https scheme. */
 export const ISSUER_PATTERN = "^(https://)?[A-Za-z0-9.-]+(:[0-9]+)?(/[^\\s*?]*)?$";
 
-const KNOWN_KEYS: readonly string[] = ["organizations", "allowedSubjects", "issuers", "audiences", "timeBudgetMs"];
+const KNOWN_KEYS: readonly string[] = ["organizations", "allowedSubjects", "issuers", "audiences", "timeBudgetMs", "subjectScope"];
 
 /** The `configSchema` of every policy in the pack. Every list needs an item: an empty list would silently allow all or nothing. */
 export const CONFIG_SCHEMA: PolicyConfigSchema = {
@@ -72,6 +74,13 @@ export const CONFIG_SCHEMA: PolicyConfigSchema = {
             minimum: 1,
             maximum: MAX_TIME_BUDGET_MS,
             description: `Time budget per trust policy in milliseconds; a document not decided within it is reported as an error (fails closed). Default: ${DEFAULT_TIME_BUDGET_MS}.`,
+        },
+        subjectScope: {
+            type: "string",
+            enum: [...SUBJECT_SCOPES],
+            default: "project",
+            description:
+                'How far a subject may reach inside one organization: "project" (default) allows every environment or stack of one named project and reports it as advisory; "environment" allows only named environments or stacks (any operation). Organization-wide subjects, the shared <yaml> subject and subject-attribute subjects without an environment always fail.',
         },
     },
 };
@@ -128,6 +137,15 @@ export function analysisOptions(
             );
         }
         options.timeBudgetMs = budget;
+    }
+    const scope = config["subjectScope"];
+    if (scope !== undefined) {
+        if (typeof scope !== "string" || !(SUBJECT_SCOPES as readonly string[]).includes(scope)) {
+            throw new PolicyPackError(
+                `policy pack config for '${policyName}': 'subjectScope' must be one of ${SUBJECT_SCOPES.map((x) => `"${x}"`).join(", ")}.`,
+            );
+        }
+        options.subjectScope = scope as SubjectScope;
     }
     return options;
 }
