@@ -16,6 +16,7 @@
  * paragraph separators U+2028/U+2029, and the bidirectional controls (U+200E/F, U+202A–U+202E, U+2066–U+2069)
  * that can make a terminal or a page show text other than what it holds.
  */
+import { mapStringsDeep } from "./deep.js";
 
 /** Matches one control character (see the module comment). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -44,27 +45,7 @@ export function escapeText(value: string, options: { keepNewlines?: boolean } = 
 
 /** A deep copy of `value` with {@link escapeText} applied to every string (object keys too). Iterative. */
 export function escapeTextDeep<T>(value: T): T {
-    if (typeof value === "string") return escapeText(value) as T;
-    if (value === null || typeof value !== "object") return value;
-    const root: unknown = Array.isArray(value) ? [] : {};
-    const stack: { from: unknown; to: unknown }[] = [{ from: value, to: root }];
-    while (stack.length > 0) {
-        const { from, to } = stack.pop()!;
-        const entries: [string | number, unknown][] = Array.isArray(from)
-            ? from.map((v, i): [number, unknown] => [i, v])
-            : Object.entries(from as Record<string, unknown>);
-        for (const [k, v] of entries) {
-            let copy: unknown = v;
-            if (typeof v === "string") copy = escapeText(v);
-            else if (v !== null && typeof v === "object") {
-                copy = Array.isArray(v) ? [] : {};
-                stack.push({ from: v, to: copy });
-            }
-            if (Array.isArray(to)) (to as unknown[])[k as number] = copy;
-            else Object.defineProperty(to, escapeText(String(k)), { value: copy, enumerable: true, writable: true, configurable: true });
-        }
-    }
-    return root as T;
+    return mapStringsDeep(value, (s) => escapeText(s));
 }
 
 /**

@@ -11,6 +11,7 @@
  *
  * Every replacement reads `[redacted, <n> chars]` (access key ids keep their 4-letter type: `ASIA…[redacted, 20 chars]`).
  */
+import { mapStringsDeep } from "./deep.js";
 
 /** The marker for `n` redacted characters. */
 export function redactedMarker(n: number): string {
@@ -60,29 +61,7 @@ export function redactText(text: string): string {
  * `value` does not matter.
  */
 export function redactDeep<T>(value: T): T {
-    if (typeof value === "string") return redactText(value) as T;
-    if (value === null || typeof value !== "object") return value;
-    const root: unknown = Array.isArray(value) ? [] : {};
-    const stack: { from: unknown; to: unknown }[] = [{ from: value, to: root }];
-    while (stack.length > 0) {
-        const { from, to } = stack.pop()!;
-        const entries: [string | number, unknown][] = Array.isArray(from)
-            ? from.map((v, i): [number, unknown] => [i, v])
-            : Object.entries(from as Record<string, unknown>);
-        for (const [k, v] of entries) {
-            const key = typeof k === "string" ? redactText(k) : k;
-            let copy: unknown = v;
-            if (typeof v === "string") copy = redactText(v);
-            else if (v !== null && typeof v === "object") {
-                copy = Array.isArray(v) ? [] : {};
-                stack.push({ from: v, to: copy });
-            }
-            if (Array.isArray(to)) (to as unknown[])[k as number] = copy;
-            // defineProperty: a key named __proto__ stays an own property, as JSON.parse made it.
-            else Object.defineProperty(to, key, { value: copy, enumerable: true, writable: true, configurable: true });
-        }
-    }
-    return root as T;
+    return mapStringsDeep(value, (s) => redactText(s));
 }
 
 /**

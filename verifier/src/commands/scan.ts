@@ -138,7 +138,7 @@ export function parseScanArgs(argv: string[]): ScanArgs {
     if (values.region !== undefined && !/^[a-z]{2}(?:-[a-z]+)+-\d+$/.test(values.region)) {
         throw new CliError(`--region '${values.region}' is not an AWS region name (like us-east-1)`, EXIT.usage);
     }
-    const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"] });
+    const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"], command: "scan aws" });
     const text = flags.other ? (flags.other.path === "-" ? {} : { output: flags.other.path }) : undefined;
     return {
         ...(text ? { text } : {}),
