@@ -925,6 +925,57 @@ export function shareDfa(d: LazyDfa): LazyDfa {
     return d;
 }
 
+/** A Map that keeps at most `max` entries, dropping the least recently used one (process-wide caches stay bounded). */
+export class BoundedCache<K, V> {
+    private readonly map = new Map<K, V>();
+    constructor(readonly max: number) {}
+    get(k: K): V | undefined {
+        const v = this.map.get(k);
+        if (v !== undefined) {
+            this.map.delete(k);
+            this.map.set(k, v);
+        }
+        return v;
+    }
+    set(k: K, v: V): void {
+        this.map.delete(k);
+        this.map.set(k, v);
+        if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
+    }
+    get size(): number {
+        return this.map.size;
+    }
+}
+
+/** Distinct condition patterns (and literal sets) kept compiled per process; the least recently used go first. */
+const PATTERN_CACHE_ENTRIES = 2048;
+const patternDfas = new BoundedCache<string, LazyDfa>(PATTERN_CACHE_ENTRIES);
+const ASCII_ONLY = /^[\x20-\x7e]*$/;
+/** Grammar-free alphabet for patterns that name printable ASCII only (every other character reads as OTHER). */
+const asciiAlphabet = new Alphabet();
+asciiAlphabet.freeze();
+
+/**
+ * The process-wide automaton of a pattern language whose values are printable ASCII: compiled once per distinct
+ * `key` and reused by every later document (its explored states and, being shared, the memoized decisions over
+ * it). Such an automaton names no character beyond ASCII, so reading every other character as OTHER is exact in
+ * any document's alphabet. Null when a value names another character: the caller builds a per-document one.
+ */
+export function sharedPatternDfa(key: string, values: readonly string[], build: (alphabet: Alphabet) => Rx): LazyDfa | null {
+    if (!values.every((v) => ASCII_ONLY.test(v))) return null;
+    let d = patternDfas.get(key);
+    if (!d) {
+        d = shareDfa(new LazyDfa(build(asciiAlphabet), BASE_WIDTH));
+        patternDfas.set(key, d);
+    }
+    return d;
+}
+
+/** The printable-ASCII alphabet shared patterns are compiled over (frozen: it registers nothing). */
+export function sharedAlphabetFor(values: readonly string[]): Alphabet | null {
+    return values.every((v) => ASCII_ONLY.test(v)) ? asciiAlphabet : null;
+}
+
 /** A structural key for a Lang whose leaves are all shared automata; null otherwise. */
 function sharedKey(l: Lang): string | null {
     switch (l.k) {
@@ -933,7 +984,8 @@ function sharedKey(l: Lang): string | null {
         case "none":
             return "N";
         case "finite":
-            return null;
+            // Decided on the shared automaton of the same items (Decider.automatize) when they are ASCII.
+            return l.items.every((i) => ASCII_ONLY.test(i)) ? `F${JSON.stringify(l.items)}` : null;
         case "leaf":
             return l.a instanceof LazyDfa && l.a.sharedId !== null ? `#${l.a.sharedId}` : null;
         case "not": {
@@ -948,8 +1000,18 @@ function sharedKey(l: Lang): string | null {
     }
 }
 
-const sharedDecisions = new Map<string, boolean>();
-const sharedConfinement = new Map<string, boolean[]>();
+/** Bounded: with condition patterns shared, every distinct pattern of a large estate adds decisions here. */
+const SHARED_DECISIONS = 50_000;
+const sharedDecisions = new BoundedCache<string, boolean>(SHARED_DECISIONS);
+const sharedConfinement = new BoundedCache<string, boolean[]>(SHARED_DECISIONS);
+
+/**
+ * Shared automata read every character a document names beyond ASCII alike (grammar: as a non-name character,
+ * patterns: as OTHER), so a decision over them depends only on whether the document names such a character.
+ */
+function alphabetTag(alphabet: Alphabet): string {
+    return alphabet.width > BASE_WIDTH ? "x" : "a";
+}
 
 function memo(kind: string, keys: Array<string | null>, decide: () => boolean): boolean {
     if (keys.some((k) => k === null)) return decide();
@@ -1030,7 +1092,9 @@ export class Decider {
             case "finite": {
                 let d = this.finiteDfas.get(l.items);
                 if (!d) {
-                    d = new LazyDfa(rx.alt(...l.items.map((i) => rx.lit(i, this.alphabet))), this.alphabet.width);
+                    d =
+                        sharedPatternDfa(`F${JSON.stringify(l.items)}`, l.items, (a) => rx.alt(...l.items.map((i) => rx.lit(i, a)))) ??
+                        new LazyDfa(rx.alt(...l.items.map((i) => rx.lit(i, this.alphabet))), this.alphabet.width);
                     this.finiteDfas.set(l.items, d);
                 }
                 return leaf(d);
@@ -1069,13 +1133,13 @@ export class Decider {
         const s = this.simplify(l);
         if (s.k === "none") return true;
         if (s.k === "finite") return s.items.length === 0;
-        return memo("empty", [sharedKey(s)], () => this.product(s).witness() === null);
+        return memo("empty", [alphabetTag(this.alphabet), sharedKey(s)], () => this.product(s).witness() === null);
     }
 
     isInfinite(l: Lang): boolean {
         const s = this.simplify(l);
         if (s.k === "none" || s.k === "finite") return false;
-        return memo("inf", [sharedKey(s)], () => this.product(s).isInfinite());
+        return memo("inf", [alphabetTag(this.alphabet), sharedKey(s)], () => this.product(s).isInfinite());
     }
 
     /** All members in readable order when finitely many (at most `cap`); null otherwise. */
@@ -1094,7 +1158,7 @@ export class Decider {
     keysInfinite(members: Lang, key: Lang): boolean {
         const s = this.simplify(members);
         if (s.k === "none" || s.k === "finite") return false;
-        return memo("keys", [sharedKey(s), sharedKey(key)], () => {
+        return memo("keys", [alphabetTag(this.alphabet), sharedKey(s), sharedKey(key)], () => {
             const p = this.product(s);
             if (p.isEmpty()) return false;
             return new Product(and(leaf(p.prefixes()), this.automatize(key)), this.alphabet, this.budget).isInfinite();
@@ -1133,7 +1197,7 @@ export class Decider {
         const key = sharedKey(s);
         let result: boolean[];
         if (key !== null && forms.every((f) => sharedKey(f.form) !== null && sharedKey(f.key) !== null)) {
-            const memoKey = `conf:${key}|${forms.map((f) => `${sharedKey(f.form)}/${sharedKey(f.key)}`).join(",")}`;
+            const memoKey = `conf:${alphabetTag(this.alphabet)}|${key}|${forms.map((f) => `${sharedKey(f.form)}/${sharedKey(f.key)}`).join(",")}`;
             result = sharedConfinement.get(memoKey) ?? decide();
             sharedConfinement.set(memoKey, result);
         } else {
@@ -1158,6 +1222,7 @@ export class Decider {
                 case "finite":
                     return x.items.some((i) => i.startsWith(prefix) || prefix.startsWith(i));
                 case "leaf": {
+                    this.charge(x.a);
                     let st = x.a.start;
                     for (const c of syms) {
                         st = x.a.step(st, c);
@@ -1175,6 +1240,11 @@ export class Decider {
         return live(l);
     }
 
+    /** Shared automata outlive an analysis: states they add now are charged to this one's budget. */
+    private charge(a: Automaton): void {
+        if (a instanceof LazyDfa) a.budget = this.budget;
+    }
+
     /** Whether a concrete string is in the language. */
     contains(l: Lang, s: string): boolean {
         const syms = Array.from(s, (c) => this.alphabet.lookup(c));
@@ -1187,6 +1257,7 @@ export class Decider {
                 case "finite":
                     return x.items.includes(s);
                 case "leaf": {
+                    this.charge(x.a);
                     let st = x.a.start;
                     for (const c of syms) st = x.a.step(st, c);
                     return x.a.accepting(st);
