@@ -478,12 +478,20 @@ export class Product implements Automaton {
     /** Leaves that are top-level conjuncts: when one of them dies, the tuple is dead without looking further. */
     private readonly required: number[] = [];
     private deadState = -1;
-    private readonly buckets = new Map<number, number[]>();
-    private readonly tuples: Int32Array[] = [];
+    /**
+     * States live in flat, growable typed arrays (no allocation per state or step): state s's tuple is
+     * tup[s*L .. s*L+L), its transitions tab[s*C .. s*C+C) (-1 unexplored), its BFS parent (state, class) for
+     * witnesses. `slots` is an open-addressing index from tuple hash to state (-1 free).
+     */
+    private count = 0;
+    private capacity = 0;
+    private tup = new Int32Array(0);
+    private tab = new Int32Array(0);
+    private parentState = new Int32Array(0);
+    private parentClass = new Int32Array(0);
+    private hashes = new Int32Array(0);
+    private slots = new Int32Array(16).fill(-1);
     private readonly acc: boolean[] = [];
-    private readonly table: Int32Array[] = [];
-    /** BFS parent pointers (state, class), for witnesses. */
-    private readonly parent: Array<[number, number]> = [];
     private explored = false;
     private liveSet: Uint8Array | null = null;
     private readonly width: number;
@@ -631,43 +639,91 @@ export class Product implements Automaton {
         return h;
     }
 
+    private sameTuple(id: number, tuple: Int32Array): boolean {
+        const L = tuple.length;
+        const base = id * L;
+        for (let i = 0; i < L; i++) if (this.tup[base + i] !== tuple[i]) return false;
+        return true;
+    }
+
     private lookup(tuple: Int32Array, h: number): number {
-        const bucket = this.buckets.get(h);
-        if (!bucket) return -1;
-        outer: for (const id of bucket) {
-            const t = this.tuples[id]!;
-            for (let i = 0; i < t.length; i++) if (t[i] !== tuple[i]) continue outer;
-            return id;
+        const mask = this.slots.length - 1;
+        for (let i = h & mask; ; i = (i + 1) & mask) {
+            const id = this.slots[i]!;
+            if (id < 0) return -1;
+            if (this.hashes[id] === h && this.sameTuple(id, tuple)) return id;
         }
-        return -1;
+    }
+
+    private index(id: number, h: number): void {
+        if ((this.count + 1) * 2 > this.slots.length) {
+            // Grow the index and re-insert every indexed state (the dead state is not indexed).
+            const slots = new Int32Array(this.slots.length * 2).fill(-1);
+            const mask = slots.length - 1;
+            for (let s = 0; s < id; s++) {
+                if (s === this.deadState) continue;
+                let i = this.hashes[s]! & mask;
+                while (slots[i]! >= 0) i = (i + 1) & mask;
+                slots[i] = s;
+            }
+            this.slots = slots;
+        }
+        const mask = this.slots.length - 1;
+        let i = h & mask;
+        while (this.slots[i]! >= 0) i = (i + 1) & mask;
+        this.slots[i] = id;
+    }
+
+    private grow(): void {
+        const cap = Math.max(16, this.capacity * 2);
+        const L = this.leaves.length;
+        const C = this.members.length;
+        const tup = new Int32Array(cap * L);
+        tup.set(this.tup);
+        const tab = new Int32Array(cap * C).fill(-1);
+        tab.set(this.tab);
+        const ps = new Int32Array(cap);
+        ps.set(this.parentState);
+        const pc = new Int32Array(cap);
+        pc.set(this.parentClass);
+        const hs = new Int32Array(cap);
+        hs.set(this.hashes);
+        this.tup = tup;
+        this.tab = tab;
+        this.parentState = ps;
+        this.parentClass = pc;
+        this.hashes = hs;
+        this.capacity = cap;
     }
 
     private dead(from: number, cls: number): number {
         if (this.deadState < 0) {
-            this.deadState = this.add(Int32Array.from(this.leaves, () => -1), null, from, cls, false);
-            this.table[this.deadState]!.fill(this.deadState);
+            this.deadState = this.add(new Int32Array(this.leaves.length).fill(-1), null, from, cls, false);
+            const C = this.members.length;
+            this.tab.fill(this.deadState, this.deadState * C, this.deadState * C + C);
         }
         return this.deadState;
     }
 
-    /** Adds a state; `h` null keeps it out of the tuple index (the dead state). */
+    /** Adds a state (copying `tuple`); `h` null keeps it out of the tuple index (the dead state). */
     private add(tuple: Int32Array, h: number | null, from: number, cls: number, accepting: boolean | undefined): number {
         this.budget.take();
-        const id = this.tuples.length;
+        const id = this.count;
+        if (id === this.capacity) this.grow();
+        this.tup.set(tuple, id * tuple.length);
+        this.count++;
         if (h !== null) {
-            const bucket = this.buckets.get(h);
-            if (bucket) bucket.push(id);
-            else this.buckets.set(h, [id]);
+            this.hashes[id] = h;
+            this.index(id, h);
         }
-        this.tuples.push(tuple);
         if (accepting === undefined) {
             const flags = this.flagBuffer;
             for (let i = 0; i < tuple.length; i++) flags[i] = tuple[i]! >= 0 && this.leaves[i]!.accepting(tuple[i]!);
             accepting = this.test(flags);
         }
         this.acc.push(accepting);
-        this.table.push(new Int32Array(this.members.length).fill(-1));
-        this.parent.push([from, cls]);
+        this.parentState[id] = from;
+        this.parentClass[id] = cls;
         return id;
     }
 
@@ -675,12 +731,17 @@ export class Product implements Automaton {
         const h = this.hash(tuple);
         const known = this.lookup(tuple, h);
         if (known >= 0) return known;
-        if (this.tuples.length > 0) {
+        if (this.count > 0) {
             const sinks = this.sinkBuffer;
             for (let i = 0; i < this.firstPassenger; i++) sinks[i] = this.leaves[i]!.sink?.(tuple[i]!) ?? null;
             if (this.fate(sinks) === 0) return this.dead(from, cls);
         }
-        return this.add(tuple.slice(), h, from, cls, undefined);
+        return this.add(tuple, h, from, cls, undefined);
+    }
+
+    /** The explored transition of `s` on class `c` (-1 when unexplored). */
+    private edge(s: number, c: number): number {
+        return this.tab[s * this.members.length + c]!;
     }
 
     step(state: number, symbol: number): number {
@@ -692,15 +753,17 @@ export class Product implements Automaton {
     }
 
     stepClass(state: number, cls: number): number {
-        const row = this.table[state]!;
-        const cached = row[cls]!;
+        const C = this.members.length;
+        const cached = this.tab[state * C + cls]!;
         if (cached >= 0) return cached;
-        const tuple = this.tuples[state]!;
+        const L = this.leaves.length;
+        const base = state * L;
         const next = this.scratch;
         let id = -1;
         for (const i of this.required) {
             const l = this.leaves[i]!;
-            const t = l.stepClass ? l.stepClass(tuple[i]!, this.leafInput[i]![cls]!) : l.step(tuple[i]!, this.leafInput[i]![cls]!);
+            const from = this.tup[base + i]!;
+            const t = l.stepClass ? l.stepClass(from, this.leafInput[i]![cls]!) : l.step(from, this.leafInput[i]![cls]!);
             if (l.sink?.(t) === "dead") {
                 id = this.dead(state, cls);
                 break;
@@ -710,11 +773,13 @@ export class Product implements Automaton {
         if (id < 0) {
             for (const i of this.optional) {
                 const l = this.leaves[i]!;
-                next[i] = l.stepClass ? l.stepClass(tuple[i]!, this.leafInput[i]![cls]!) : l.step(tuple[i]!, this.leafInput[i]![cls]!);
+                const from = this.tup[base + i]!;
+                next[i] = l.stepClass ? l.stepClass(from, this.leafInput[i]![cls]!) : l.step(from, this.leafInput[i]![cls]!);
             }
             id = this.intern(next, state, cls);
         }
-        row[cls] = id;
+        // After intern: the table may have been reallocated.
+        this.tab[state * C + cls] = id;
         return id;
     }
 
@@ -726,9 +791,8 @@ export class Product implements Automaton {
         const syms: number[] = [];
         let s = state;
         while (s > 0) {
-            const [p, cls] = this.parent[s]!;
-            syms.push(this.members[cls]![0]!);
-            s = p;
+            syms.push(this.members[this.parentClass[s]!]![0]!);
+            s = this.parentState[s]!;
         }
         return syms
             .reverse()
@@ -740,13 +804,15 @@ export class Product implements Automaton {
     witness(): string | null {
         if (this.acc[0]) return "";
         const queue = [0];
-        const seen = new Set<number>([0]);
+        let seen = new Uint8Array(Math.max(64, this.count * 2));
+        seen[0] = 1;
         for (let qi = 0; qi < queue.length; qi++) {
             const s = queue[qi]!;
             for (const cls of this.classOrder) {
                 const t = this.stepClass(s, cls);
-                if (seen.has(t)) continue;
-                seen.add(t);
+                if (t >= seen.length) seen = grown(seen, t);
+                if (seen[t]) continue;
+                seen[t] = 1;
                 if (this.acc[t]) return this.pathTo(t);
                 queue.push(t);
             }
@@ -763,13 +829,15 @@ export class Product implements Automaton {
     private exploreAll(): void {
         if (this.explored) return;
         const queue = [0];
-        const seen = new Set<number>([0]);
+        let seen = new Uint8Array(Math.max(64, this.count * 2));
+        seen[0] = 1;
         for (let qi = 0; qi < queue.length; qi++) {
             const s = queue[qi]!;
             for (let cls = 0; cls < this.members.length; cls++) {
                 const t = this.stepClass(s, cls);
-                if (!seen.has(t)) {
-                    seen.add(t);
+                if (t >= seen.length) seen = grown(seen, t);
+                if (!seen[t]) {
+                    seen[t] = 1;
                     queue.push(t);
                 }
             }
@@ -782,12 +850,15 @@ export class Product implements Automaton {
 
     coReach(target: (s: number) => boolean, within: (s: number) => boolean = () => true): Uint8Array {
         this.exploreAll();
-        const n = this.tuples.length;
+        const n = this.count;
         if (!this.reverse) {
             const rev: number[][] = Array.from({ length: n }, () => []);
+            const C = this.members.length;
             for (let s = 0; s < n; s++) {
-                const row = this.table[s]!;
-                for (let c = 0; c < row.length; c++) if (row[c]! >= 0) rev[row[c]!]!.push(s);
+                for (let c = 0; c < C; c++) {
+                    const t = this.tab[s * C + c]!;
+                    if (t >= 0) rev[t]!.push(s);
+                }
             }
             this.reverse = rev;
         }
@@ -824,21 +895,21 @@ export class Product implements Automaton {
      */
     unbounded(allowed: Uint8Array): boolean {
         if (!allowed[0]) return false;
-        const n = this.tuples.length;
+        const n = this.count;
+        const C = this.members.length;
         const color = new Uint8Array(n); // 0 white, 1 on stack, 2 done
         const stack: Array<[number, number]> = [[0, 0]];
         color[0] = 1;
         while (stack.length > 0) {
             const top = stack[stack.length - 1]!;
             const [s, i] = top;
-            const row = this.table[s]!;
-            if (i >= row.length) {
+            if (i >= C) {
                 color[s] = 2;
                 stack.pop();
                 continue;
             }
             top[1] = i + 1;
-            const t = row[i]!;
+            const t = this.tab[s * C + i]!;
             if (t < 0 || !allowed[t]) continue;
             if (i === this.otherClass) return true;
             if (color[t] === 1) return true;
@@ -857,7 +928,7 @@ export class Product implements Automaton {
 
     /** The state of passenger `j` in product state `s` (-1 in the dead state). */
     passenger(s: number, j: number): number {
-        return this.tuples[s]![this.firstPassenger + j]!;
+        return this.tup[s * this.leaves.length + this.firstPassenger + j]!;
     }
 
     passengerAccepting(s: number, j: number): boolean {
@@ -888,7 +959,7 @@ export class Product implements Automaton {
                     if (out.length > cap) return null;
                 }
                 for (let cls = 0; cls < this.members.length; cls++) {
-                    const t = this.table[s]![cls]!;
+                    const t = this.edge(s, cls);
                     if (t < 0 || !live[t]) continue;
                     for (const sym of this.members[cls]!) nextLevel.push([t, w + this.alphabet.char(sym)]);
                 }
@@ -913,8 +984,15 @@ export class Product implements Automaton {
     }
 
     get size(): number {
-        return this.tuples.length;
+        return this.count;
     }
+}
+
+/** A copy of `a` long enough to index `i`. */
+function grown(a: Uint8Array, i: number): Uint8Array<ArrayBuffer> {
+    const b = new Uint8Array(Math.max(i + 1, a.length * 2));
+    b.set(a);
+    return b;
 }
 
 let nextSharedId = 0;
