@@ -530,16 +530,35 @@ export class Product implements Automaton {
         for (const l of this.leaves) if (l instanceof LazyDfa) l.budget = budget;
         this.width = alphabet.width;
         // Joint classes, numbered in symbol preference order so that class order is witness order.
+        // Symbols fall in one joint class when every leaf puts them in the same class: refine the partition leaf by
+        // leaf (numbers, no signature strings), then number the classes in preference order.
+        const order = symbolOrder(this.width);
+        let part = new Int32Array(this.width);
+        let parts = 1;
+        for (const l of this.leaves) {
+            const ids = new Map<number, number>();
+            const next = new Int32Array(this.width);
+            for (const sym of order) {
+                const k = part[sym]! * (this.width + 1) + (l.symbolClass ? l.symbolClass(sym) : sym);
+                let id = ids.get(k);
+                if (id === undefined) {
+                    id = ids.size;
+                    ids.set(k, id);
+                }
+                next[sym] = id;
+            }
+            part = next;
+            parts = ids.size;
+        }
         this.classOf = new Int32Array(this.width);
-        const ids = new Map<string, number>();
-        for (const sym of symbolOrder(this.width)) {
-            const sig = this.leaves.map((l) => (l.symbolClass ? l.symbolClass(sym) : `s${sym}`)).join(",");
-            let id = ids.get(sig);
-            if (id === undefined) {
-                id = ids.size;
-                ids.set(sig, id);
+        const renumber = new Int32Array(parts).fill(-1);
+        for (const sym of order) {
+            const p = part[sym]!;
+            if (renumber[p]! < 0) {
+                renumber[p] = this.members.length;
                 this.members.push([]);
             }
+            const id = renumber[p]!;
             this.classOf[sym] = id;
             this.members[id]!.push(sym);
         }
