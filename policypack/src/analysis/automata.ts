@@ -1342,9 +1342,22 @@ export class Decider {
         if (a instanceof LazyDfa) a.budget = this.budget;
     }
 
+    /** Strings already read as symbols (candidates are tried against many languages): this analysis's, bounded. */
+    private readonly encoded = new Map<string, number[]>();
+
+    private symbolsOf(s: string): number[] {
+        let syms = this.encoded.get(s);
+        if (!syms) {
+            syms = Array.from(s, (c) => this.alphabet.lookup(c));
+            // Only printable ASCII is cached: other characters' symbols change as the document's are registered.
+            if (this.encoded.size < 100_000 && syms.every((x) => x < ASCII_SYMBOLS)) this.encoded.set(s, syms);
+        }
+        return syms;
+    }
+
     /** Whether a concrete string is in the language. */
     contains(l: Lang, s: string): boolean {
-        const syms = Array.from(s, (c) => this.alphabet.lookup(c));
+        const syms = this.symbolsOf(s);
         const evalLang = (x: Lang): boolean => {
             switch (x.k) {
                 case "all":

@@ -889,6 +889,15 @@ class Analysis {
     // ---- audiences
 
     private audCandidates(): string[] {
+        const key = `aud\u0000${this.audPatterns.length}`;
+        const known = this.candidateLists.get(key);
+        if (known) return known;
+        const out = this.buildAudCandidates();
+        this.candidateLists.set(key, out);
+        return out;
+    }
+
+    private buildAudCandidates(): string[] {
         const orgs = new Set<string>(this.config.orgs);
         for (const p of this.audPatterns) {
             this.decider.budget.tick();
@@ -951,7 +960,19 @@ class Analysis {
 
     // ---- subjects
 
+    /** Candidate lists depend only on the patterns seen so far and the organizations: built once per such key. */
+    private readonly candidateLists = new Map<string, string[]>();
+
     private subCandidates(org: string | null): string[] {
+        const key = `sub\u0000${org}\u0000${this.anchorOrg}\u0000${this.subPatterns.length}`;
+        const known = this.candidateLists.get(key);
+        if (known) return known;
+        const out = this.buildSubCandidates(org);
+        this.candidateLists.set(key, out);
+        return out;
+    }
+
+    private buildSubCandidates(org: string | null): string[] {
         const out: string[] = [];
         for (const p of this.subPatterns) {
             this.decider.budget.tick();
