@@ -478,12 +478,20 @@ export class Product implements Automaton {
     /** Leaves that are top-level conjuncts: when one of them dies, the tuple is dead without looking further. */
     private readonly required: number[] = [];
     private deadState = -1;
-    private readonly buckets = new Map<number, number[]>();
-    private readonly tuples: Int32Array[] = [];
+    /**
+     * States live in flat, growable typed arrays (no allocation per state or step): state s's tuple is
+     * tup[s*L .. s*L+L), its transitions tab[s*C .. s*C+C) (-1 unexplored), its BFS parent (state, class) for
+     * witnesses. `slots` is an open-addressing index from tuple hash to state (-1 free).
+     */
+    private count = 0;
+    private capacity = 0;
+    private tup = new Int32Array(0);
+    private tab = new Int32Array(0);
+    private parentState = new Int32Array(0);
+    private parentClass = new Int32Array(0);
+    private hashes = new Int32Array(0);
+    private slots = new Int32Array(16).fill(-1);
     private readonly acc: boolean[] = [];
-    private readonly table: Int32Array[] = [];
-    /** BFS parent pointers (state, class), for witnesses. */
-    private readonly parent: Array<[number, number]> = [];
     private explored = false;
     private liveSet: Uint8Array | null = null;
     private readonly width: number;
@@ -522,16 +530,35 @@ export class Product implements Automaton {
         for (const l of this.leaves) if (l instanceof LazyDfa) l.budget = budget;
         this.width = alphabet.width;
         // Joint classes, numbered in symbol preference order so that class order is witness order.
+        // Symbols fall in one joint class when every leaf puts them in the same class: refine the partition leaf by
+        // leaf (numbers, no signature strings), then number the classes in preference order.
+        const order = symbolOrder(this.width);
+        let part = new Int32Array(this.width);
+        let parts = 1;
+        for (const l of this.leaves) {
+            const ids = new Map<number, number>();
+            const next = new Int32Array(this.width);
+            for (const sym of order) {
+                const k = part[sym]! * (this.width + 1) + (l.symbolClass ? l.symbolClass(sym) : sym);
+                let id = ids.get(k);
+                if (id === undefined) {
+                    id = ids.size;
+                    ids.set(k, id);
+                }
+                next[sym] = id;
+            }
+            part = next;
+            parts = ids.size;
+        }
         this.classOf = new Int32Array(this.width);
-        const ids = new Map<string, number>();
-        for (const sym of symbolOrder(this.width)) {
-            const sig = this.leaves.map((l) => (l.symbolClass ? l.symbolClass(sym) : `s${sym}`)).join(",");
-            let id = ids.get(sig);
-            if (id === undefined) {
-                id = ids.size;
-                ids.set(sig, id);
+        const renumber = new Int32Array(parts).fill(-1);
+        for (const sym of order) {
+            const p = part[sym]!;
+            if (renumber[p]! < 0) {
+                renumber[p] = this.members.length;
                 this.members.push([]);
             }
+            const id = renumber[p]!;
             this.classOf[sym] = id;
             this.members[id]!.push(sym);
         }
@@ -631,43 +658,91 @@ export class Product implements Automaton {
         return h;
     }
 
+    private sameTuple(id: number, tuple: Int32Array): boolean {
+        const L = tuple.length;
+        const base = id * L;
+        for (let i = 0; i < L; i++) if (this.tup[base + i] !== tuple[i]) return false;
+        return true;
+    }
+
     private lookup(tuple: Int32Array, h: number): number {
-        const bucket = this.buckets.get(h);
-        if (!bucket) return -1;
-        outer: for (const id of bucket) {
-            const t = this.tuples[id]!;
-            for (let i = 0; i < t.length; i++) if (t[i] !== tuple[i]) continue outer;
-            return id;
+        const mask = this.slots.length - 1;
+        for (let i = h & mask; ; i = (i + 1) & mask) {
+            const id = this.slots[i]!;
+            if (id < 0) return -1;
+            if (this.hashes[id] === h && this.sameTuple(id, tuple)) return id;
         }
-        return -1;
+    }
+
+    private index(id: number, h: number): void {
+        if ((this.count + 1) * 2 > this.slots.length) {
+            // Grow the index and re-insert every indexed state (the dead state is not indexed).
+            const slots = new Int32Array(this.slots.length * 2).fill(-1);
+            const mask = slots.length - 1;
+            for (let s = 0; s < id; s++) {
+                if (s === this.deadState) continue;
+                let i = this.hashes[s]! & mask;
+                while (slots[i]! >= 0) i = (i + 1) & mask;
+                slots[i] = s;
+            }
+            this.slots = slots;
+        }
+        const mask = this.slots.length - 1;
+        let i = h & mask;
+        while (this.slots[i]! >= 0) i = (i + 1) & mask;
+        this.slots[i] = id;
+    }
+
+    private grow(): void {
+        const cap = Math.max(16, this.capacity * 2);
+        const L = this.leaves.length;
+        const C = this.members.length;
+        const tup = new Int32Array(cap * L);
+        tup.set(this.tup);
+        const tab = new Int32Array(cap * C).fill(-1);
+        tab.set(this.tab);
+        const ps = new Int32Array(cap);
+        ps.set(this.parentState);
+        const pc = new Int32Array(cap);
+        pc.set(this.parentClass);
+        const hs = new Int32Array(cap);
+        hs.set(this.hashes);
+        this.tup = tup;
+        this.tab = tab;
+        this.parentState = ps;
+        this.parentClass = pc;
+        this.hashes = hs;
+        this.capacity = cap;
     }
 
     private dead(from: number, cls: number): number {
         if (this.deadState < 0) {
-            this.deadState = this.add(Int32Array.from(this.leaves, () => -1), null, from, cls, false);
-            this.table[this.deadState]!.fill(this.deadState);
+            this.deadState = this.add(new Int32Array(this.leaves.length).fill(-1), null, from, cls, false);
+            const C = this.members.length;
+            this.tab.fill(this.deadState, this.deadState * C, this.deadState * C + C);
         }
         return this.deadState;
     }
 
-    /** Adds a state; `h` null keeps it out of the tuple index (the dead state). */
+    /** Adds a state (copying `tuple`); `h` null keeps it out of the tuple index (the dead state). */
     private add(tuple: Int32Array, h: number | null, from: number, cls: number, accepting: boolean | undefined): number {
         this.budget.take();
-        const id = this.tuples.length;
+        const id = this.count;
+        if (id === this.capacity) this.grow();
+        this.tup.set(tuple, id * tuple.length);
+        this.count++;
         if (h !== null) {
-            const bucket = this.buckets.get(h);
-            if (bucket) bucket.push(id);
-            else this.buckets.set(h, [id]);
+            this.hashes[id] = h;
+            this.index(id, h);
         }
-        this.tuples.push(tuple);
         if (accepting === undefined) {
             const flags = this.flagBuffer;
             for (let i = 0; i < tuple.length; i++) flags[i] = tuple[i]! >= 0 && this.leaves[i]!.accepting(tuple[i]!);
             accepting = this.test(flags);
         }
         this.acc.push(accepting);
-        this.table.push(new Int32Array(this.members.length).fill(-1));
-        this.parent.push([from, cls]);
+        this.parentState[id] = from;
+        this.parentClass[id] = cls;
         return id;
     }
 
@@ -675,12 +750,17 @@ export class Product implements Automaton {
         const h = this.hash(tuple);
         const known = this.lookup(tuple, h);
         if (known >= 0) return known;
-        if (this.tuples.length > 0) {
+        if (this.count > 0) {
             const sinks = this.sinkBuffer;
             for (let i = 0; i < this.firstPassenger; i++) sinks[i] = this.leaves[i]!.sink?.(tuple[i]!) ?? null;
             if (this.fate(sinks) === 0) return this.dead(from, cls);
         }
-        return this.add(tuple.slice(), h, from, cls, undefined);
+        return this.add(tuple, h, from, cls, undefined);
+    }
+
+    /** The explored transition of `s` on class `c` (-1 when unexplored). */
+    private edge(s: number, c: number): number {
+        return this.tab[s * this.members.length + c]!;
     }
 
     step(state: number, symbol: number): number {
@@ -692,15 +772,17 @@ export class Product implements Automaton {
     }
 
     stepClass(state: number, cls: number): number {
-        const row = this.table[state]!;
-        const cached = row[cls]!;
+        const C = this.members.length;
+        const cached = this.tab[state * C + cls]!;
         if (cached >= 0) return cached;
-        const tuple = this.tuples[state]!;
+        const L = this.leaves.length;
+        const base = state * L;
         const next = this.scratch;
         let id = -1;
         for (const i of this.required) {
             const l = this.leaves[i]!;
-            const t = l.stepClass ? l.stepClass(tuple[i]!, this.leafInput[i]![cls]!) : l.step(tuple[i]!, this.leafInput[i]![cls]!);
+            const from = this.tup[base + i]!;
+            const t = l.stepClass ? l.stepClass(from, this.leafInput[i]![cls]!) : l.step(from, this.leafInput[i]![cls]!);
             if (l.sink?.(t) === "dead") {
                 id = this.dead(state, cls);
                 break;
@@ -710,11 +792,13 @@ export class Product implements Automaton {
         if (id < 0) {
             for (const i of this.optional) {
                 const l = this.leaves[i]!;
-                next[i] = l.stepClass ? l.stepClass(tuple[i]!, this.leafInput[i]![cls]!) : l.step(tuple[i]!, this.leafInput[i]![cls]!);
+                const from = this.tup[base + i]!;
+                next[i] = l.stepClass ? l.stepClass(from, this.leafInput[i]![cls]!) : l.step(from, this.leafInput[i]![cls]!);
             }
             id = this.intern(next, state, cls);
         }
-        row[cls] = id;
+        // After intern: the table may have been reallocated.
+        this.tab[state * C + cls] = id;
         return id;
     }
 
@@ -726,9 +810,8 @@ export class Product implements Automaton {
         const syms: number[] = [];
         let s = state;
         while (s > 0) {
-            const [p, cls] = this.parent[s]!;
-            syms.push(this.members[cls]![0]!);
-            s = p;
+            syms.push(this.members[this.parentClass[s]!]![0]!);
+            s = this.parentState[s]!;
         }
         return syms
             .reverse()
@@ -740,13 +823,15 @@ export class Product implements Automaton {
     witness(): string | null {
         if (this.acc[0]) return "";
         const queue = [0];
-        const seen = new Set<number>([0]);
+        let seen = new Uint8Array(Math.max(64, this.count * 2));
+        seen[0] = 1;
         for (let qi = 0; qi < queue.length; qi++) {
             const s = queue[qi]!;
             for (const cls of this.classOrder) {
                 const t = this.stepClass(s, cls);
-                if (seen.has(t)) continue;
-                seen.add(t);
+                if (t >= seen.length) seen = grown(seen, t);
+                if (seen[t]) continue;
+                seen[t] = 1;
                 if (this.acc[t]) return this.pathTo(t);
                 queue.push(t);
             }
@@ -763,13 +848,15 @@ export class Product implements Automaton {
     private exploreAll(): void {
         if (this.explored) return;
         const queue = [0];
-        const seen = new Set<number>([0]);
+        let seen = new Uint8Array(Math.max(64, this.count * 2));
+        seen[0] = 1;
         for (let qi = 0; qi < queue.length; qi++) {
             const s = queue[qi]!;
             for (let cls = 0; cls < this.members.length; cls++) {
                 const t = this.stepClass(s, cls);
-                if (!seen.has(t)) {
-                    seen.add(t);
+                if (t >= seen.length) seen = grown(seen, t);
+                if (!seen[t]) {
+                    seen[t] = 1;
                     queue.push(t);
                 }
             }
@@ -782,12 +869,15 @@ export class Product implements Automaton {
 
     coReach(target: (s: number) => boolean, within: (s: number) => boolean = () => true): Uint8Array {
         this.exploreAll();
-        const n = this.tuples.length;
+        const n = this.count;
         if (!this.reverse) {
             const rev: number[][] = Array.from({ length: n }, () => []);
+            const C = this.members.length;
             for (let s = 0; s < n; s++) {
-                const row = this.table[s]!;
-                for (let c = 0; c < row.length; c++) if (row[c]! >= 0) rev[row[c]!]!.push(s);
+                for (let c = 0; c < C; c++) {
+                    const t = this.tab[s * C + c]!;
+                    if (t >= 0) rev[t]!.push(s);
+                }
             }
             this.reverse = rev;
         }
@@ -824,21 +914,21 @@ export class Product implements Automaton {
      */
     unbounded(allowed: Uint8Array): boolean {
         if (!allowed[0]) return false;
-        const n = this.tuples.length;
+        const n = this.count;
+        const C = this.members.length;
         const color = new Uint8Array(n); // 0 white, 1 on stack, 2 done
         const stack: Array<[number, number]> = [[0, 0]];
         color[0] = 1;
         while (stack.length > 0) {
             const top = stack[stack.length - 1]!;
             const [s, i] = top;
-            const row = this.table[s]!;
-            if (i >= row.length) {
+            if (i >= C) {
                 color[s] = 2;
                 stack.pop();
                 continue;
             }
             top[1] = i + 1;
-            const t = row[i]!;
+            const t = this.tab[s * C + i]!;
             if (t < 0 || !allowed[t]) continue;
             if (i === this.otherClass) return true;
             if (color[t] === 1) return true;
@@ -857,7 +947,7 @@ export class Product implements Automaton {
 
     /** The state of passenger `j` in product state `s` (-1 in the dead state). */
     passenger(s: number, j: number): number {
-        return this.tuples[s]![this.firstPassenger + j]!;
+        return this.tup[s * this.leaves.length + this.firstPassenger + j]!;
     }
 
     passengerAccepting(s: number, j: number): boolean {
@@ -888,7 +978,7 @@ export class Product implements Automaton {
                     if (out.length > cap) return null;
                 }
                 for (let cls = 0; cls < this.members.length; cls++) {
-                    const t = this.table[s]![cls]!;
+                    const t = this.edge(s, cls);
                     if (t < 0 || !live[t]) continue;
                     for (const sym of this.members[cls]!) nextLevel.push([t, w + this.alphabet.char(sym)]);
                 }
@@ -913,8 +1003,15 @@ export class Product implements Automaton {
     }
 
     get size(): number {
-        return this.tuples.length;
+        return this.count;
     }
+}
+
+/** A copy of `a` long enough to index `i`. */
+function grown(a: Uint8Array, i: number): Uint8Array<ArrayBuffer> {
+    const b = new Uint8Array(Math.max(i + 1, a.length * 2));
+    b.set(a);
+    return b;
 }
 
 let nextSharedId = 0;
@@ -925,6 +1022,57 @@ export function shareDfa(d: LazyDfa): LazyDfa {
     return d;
 }
 
+/** A Map that keeps at most `max` entries, dropping the least recently used one (process-wide caches stay bounded). */
+export class BoundedCache<K, V> {
+    private readonly map = new Map<K, V>();
+    constructor(readonly max: number) {}
+    get(k: K): V | undefined {
+        const v = this.map.get(k);
+        if (v !== undefined) {
+            this.map.delete(k);
+            this.map.set(k, v);
+        }
+        return v;
+    }
+    set(k: K, v: V): void {
+        this.map.delete(k);
+        this.map.set(k, v);
+        if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
+    }
+    get size(): number {
+        return this.map.size;
+    }
+}
+
+/** Distinct condition patterns (and literal sets) kept compiled per process; the least recently used go first. */
+const PATTERN_CACHE_ENTRIES = 2048;
+const patternDfas = new BoundedCache<string, LazyDfa>(PATTERN_CACHE_ENTRIES);
+const ASCII_ONLY = /^[\x20-\x7e]*$/;
+/** Grammar-free alphabet for patterns that name printable ASCII only (every other character reads as OTHER). */
+const asciiAlphabet = new Alphabet();
+asciiAlphabet.freeze();
+
+/**
+ * The process-wide automaton of a pattern language whose values are printable ASCII: compiled once per distinct
+ * `key` and reused by every later document (its explored states and, being shared, the memoized decisions over
+ * it). Such an automaton names no character beyond ASCII, so reading every other character as OTHER is exact in
+ * any document's alphabet. Null when a value names another character: the caller builds a per-document one.
+ */
+export function sharedPatternDfa(key: string, values: readonly string[], build: (alphabet: Alphabet) => Rx): LazyDfa | null {
+    if (!values.every((v) => ASCII_ONLY.test(v))) return null;
+    let d = patternDfas.get(key);
+    if (!d) {
+        d = shareDfa(new LazyDfa(build(asciiAlphabet), BASE_WIDTH));
+        patternDfas.set(key, d);
+    }
+    return d;
+}
+
+/** The printable-ASCII alphabet shared patterns are compiled over (frozen: it registers nothing). */
+export function sharedAlphabetFor(values: readonly string[]): Alphabet | null {
+    return values.every((v) => ASCII_ONLY.test(v)) ? asciiAlphabet : null;
+}
+
 /** A structural key for a Lang whose leaves are all shared automata; null otherwise. */
 function sharedKey(l: Lang): string | null {
     switch (l.k) {
@@ -933,7 +1081,8 @@ function sharedKey(l: Lang): string | null {
         case "none":
             return "N";
         case "finite":
-            return null;
+            // Decided on the shared automaton of the same items (Decider.automatize) when they are ASCII.
+            return l.items.every((i) => ASCII_ONLY.test(i)) ? `F${JSON.stringify(l.items)}` : null;
         case "leaf":
             return l.a instanceof LazyDfa && l.a.sharedId !== null ? `#${l.a.sharedId}` : null;
         case "not": {
@@ -948,8 +1097,18 @@ function sharedKey(l: Lang): string | null {
     }
 }
 
-const sharedDecisions = new Map<string, boolean>();
-const sharedConfinement = new Map<string, boolean[]>();
+/** Bounded: with condition patterns shared, every distinct pattern of a large estate adds decisions here. */
+const SHARED_DECISIONS = 50_000;
+const sharedDecisions = new BoundedCache<string, boolean>(SHARED_DECISIONS);
+const sharedConfinement = new BoundedCache<string, boolean[]>(SHARED_DECISIONS);
+
+/**
+ * Shared automata read every character a document names beyond ASCII alike (grammar: as a non-name character,
+ * patterns: as OTHER), so a decision over them depends only on whether the document names such a character.
+ */
+function alphabetTag(alphabet: Alphabet): string {
+    return alphabet.width > BASE_WIDTH ? "x" : "a";
+}
 
 function memo(kind: string, keys: Array<string | null>, decide: () => boolean): boolean {
     if (keys.some((k) => k === null)) return decide();
@@ -1030,7 +1189,9 @@ export class Decider {
             case "finite": {
                 let d = this.finiteDfas.get(l.items);
                 if (!d) {
-                    d = new LazyDfa(rx.alt(...l.items.map((i) => rx.lit(i, this.alphabet))), this.alphabet.width);
+                    d =
+                        sharedPatternDfa(`F${JSON.stringify(l.items)}`, l.items, (a) => rx.alt(...l.items.map((i) => rx.lit(i, a)))) ??
+                        new LazyDfa(rx.alt(...l.items.map((i) => rx.lit(i, this.alphabet))), this.alphabet.width);
                     this.finiteDfas.set(l.items, d);
                 }
                 return leaf(d);
@@ -1069,13 +1230,13 @@ export class Decider {
         const s = this.simplify(l);
         if (s.k === "none") return true;
         if (s.k === "finite") return s.items.length === 0;
-        return memo("empty", [sharedKey(s)], () => this.product(s).witness() === null);
+        return memo("empty", [alphabetTag(this.alphabet), sharedKey(s)], () => this.product(s).witness() === null);
     }
 
     isInfinite(l: Lang): boolean {
         const s = this.simplify(l);
         if (s.k === "none" || s.k === "finite") return false;
-        return memo("inf", [sharedKey(s)], () => this.product(s).isInfinite());
+        return memo("inf", [alphabetTag(this.alphabet), sharedKey(s)], () => this.product(s).isInfinite());
     }
 
     /** All members in readable order when finitely many (at most `cap`); null otherwise. */
@@ -1094,7 +1255,7 @@ export class Decider {
     keysInfinite(members: Lang, key: Lang): boolean {
         const s = this.simplify(members);
         if (s.k === "none" || s.k === "finite") return false;
-        return memo("keys", [sharedKey(s), sharedKey(key)], () => {
+        return memo("keys", [alphabetTag(this.alphabet), sharedKey(s), sharedKey(key)], () => {
             const p = this.product(s);
             if (p.isEmpty()) return false;
             return new Product(and(leaf(p.prefixes()), this.automatize(key)), this.alphabet, this.budget).isInfinite();
@@ -1133,7 +1294,7 @@ export class Decider {
         const key = sharedKey(s);
         let result: boolean[];
         if (key !== null && forms.every((f) => sharedKey(f.form) !== null && sharedKey(f.key) !== null)) {
-            const memoKey = `conf:${key}|${forms.map((f) => `${sharedKey(f.form)}/${sharedKey(f.key)}`).join(",")}`;
+            const memoKey = `conf:${alphabetTag(this.alphabet)}|${key}|${forms.map((f) => `${sharedKey(f.form)}/${sharedKey(f.key)}`).join(",")}`;
             result = sharedConfinement.get(memoKey) ?? decide();
             sharedConfinement.set(memoKey, result);
         } else {
@@ -1158,6 +1319,7 @@ export class Decider {
                 case "finite":
                     return x.items.some((i) => i.startsWith(prefix) || prefix.startsWith(i));
                 case "leaf": {
+                    this.charge(x.a);
                     let st = x.a.start;
                     for (const c of syms) {
                         st = x.a.step(st, c);
@@ -1175,9 +1337,27 @@ export class Decider {
         return live(l);
     }
 
+    /** Shared automata outlive an analysis: states they add now are charged to this one's budget. */
+    private charge(a: Automaton): void {
+        if (a instanceof LazyDfa) a.budget = this.budget;
+    }
+
+    /** Strings already read as symbols (candidates are tried against many languages): this analysis's, bounded. */
+    private readonly encoded = new Map<string, number[]>();
+
+    private symbolsOf(s: string): number[] {
+        let syms = this.encoded.get(s);
+        if (!syms) {
+            syms = Array.from(s, (c) => this.alphabet.lookup(c));
+            // Only printable ASCII is cached: other characters' symbols change as the document's are registered.
+            if (this.encoded.size < 100_000 && syms.every((x) => x < ASCII_SYMBOLS)) this.encoded.set(s, syms);
+        }
+        return syms;
+    }
+
     /** Whether a concrete string is in the language. */
     contains(l: Lang, s: string): boolean {
-        const syms = Array.from(s, (c) => this.alphabet.lookup(c));
+        const syms = this.symbolsOf(s);
         const evalLang = (x: Lang): boolean => {
             switch (x.k) {
                 case "all":
@@ -1187,6 +1367,7 @@ export class Decider {
                 case "finite":
                     return x.items.includes(s);
                 case "leaf": {
+                    this.charge(x.a);
                     let st = x.a.start;
                     for (const c of syms) st = x.a.step(st, c);
                     return x.a.accepting(st);

@@ -4,7 +4,7 @@
  * (request context, claims it does not model, non-string operators on claims) are approximated soundly:
  * over for Allow (ignored), under for Deny (the Deny is assumed not to apply).
  */
-import { ALL, Alphabet, LazyDfa, NONE, and, finite, leaf, not, rx, type Lang, type Rx } from "./automata.js";
+import { ALL, Alphabet, LazyDfa, NONE, and, finite, leaf, not, rx, sharedAlphabetFor, sharedPatternDfa, type Lang, type Rx } from "./automata.js";
 import type { Clause, Statement } from "./document.js";
 
 export type Mode = "over" | "under";
@@ -98,11 +98,19 @@ export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet): Lang
         for (const v of clause.values) for (const c of v) alphabet.symbol(c);
         return finite(clause.values);
     }
-    const alts = clause.values
-        .map((v) => globRx(v, like, ignoreCase, mode, alphabet))
-        .filter((r): r is Rx => r !== null);
-    if (alts.length === 0) return NONE;
-    const r = rx.alt(...alts);
+    const build = (a: Alphabet): Rx | null => {
+        const alts = clause.values.map((v) => globRx(v, like, ignoreCase, mode, a)).filter((r): r is Rx => r !== null);
+        return alts.length === 0 ? null : rx.alt(...alts);
+    };
+    // ASCII values: one automaton per distinct pattern per process (reused, with its explored states, by every
+    // document that writes the same values).
+    const ascii = sharedAlphabetFor(clause.values);
+    const r = build(ascii ?? alphabet);
+    if (r === null) return NONE;
+    if (ascii) {
+        const key = `${like ? "L" : "E"}${ignoreCase ? "i" : "c"}${mode === "over" ? "o" : "u"}${JSON.stringify(clause.values)}`;
+        return leaf(sharedPatternDfa(key, clause.values, () => r)!);
+    }
     return leaf(new LazyDfa(r, alphabet.width));
 }
 

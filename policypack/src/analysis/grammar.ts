@@ -2,7 +2,7 @@
  * The tokens Pulumi can issue, as regular languages (DOMAIN.md §5), and the default subject scope.
  * Grammar automata use printable ASCII only, so they are built once per process and shared by every analysis.
  */
-import { Alphabet, BASE_WIDTH, LazyDfa, OTHER, and, asciiClass, leaf, not, or, rx, shareDfa, type Lang, type Rx } from "./automata.js";
+import { Alphabet, BASE_WIDTH, BoundedCache, LazyDfa, OTHER, and, asciiClass, leaf, not, or, rx, shareDfa, type Lang, type Rx } from "./automata.js";
 
 /**
  * A name (organization, project, environment, stack) is a run of Pulumi's name characters `[A-Za-z0-9_.-]` or of
@@ -68,11 +68,13 @@ const OTHER_SUB: Rx = rx.seq(lit("pulumi:"), anyRun);
 const KNOWN_SUB: Rx = rx.alt(...KNOWN_NAMESPACES.map((n) => rx.seq(lit(n), anyRun)));
 
 const cache = new Map<string, LazyDfa>();
-function dfa(key: string, build: () => Rx): Lang {
-    let d = cache.get(key);
+/** Languages naming a document's organizations: one per distinct set, so bounded (least recently used go first). */
+const perOrgs = new BoundedCache<string, LazyDfa>(1024);
+function dfa(key: string, build: () => Rx, store: { get(k: string): LazyDfa | undefined; set(k: string, v: LazyDfa): unknown } = cache): Lang {
+    let d = store.get(key);
     if (!d) {
         d = shareDfa(new LazyDfa(build(), BASE_WIDTH + 1, NAMED_EXTRA));
-        cache.set(key, d);
+        store.set(key, d);
     }
     return leaf(d);
 }
@@ -252,7 +254,7 @@ export function subjectUniverse(kind: IssuerKind): Lang {
 /** Subjects of one variant that name one of the organizations: `<prefix><org>` then `:` or the end. */
 export function subjectsNamingOrgs(prefix: string, orgs: readonly string[]): Lang {
     const key = `org:${prefix}:${JSON.stringify([...orgs].sort())}`;
-    return dfa(key, () => rx.alt(...orgs.map((o) => rx.seq(lit(`${prefix}${o}`), rx.alt(rx.eps, rx.seq(lit(":"), anyRun))))));
+    return dfa(key, () => rx.alt(...orgs.map((o) => rx.seq(lit(`${prefix}${o}`), rx.alt(rx.eps, rx.seq(lit(":"), anyRun))))), perOrgs);
 }
 
 /** The shared inline-environment subjects `pulumi:environments:org:<org>:env:<yaml>`. */
@@ -286,7 +288,7 @@ export function isAsciiOnly(s: string): boolean {
 /** Audiences of any kind that name one of the organizations: `<org>` or `<platform>:<org>`. */
 export function audiencesNamingOrgs(orgs: readonly string[]): Lang {
     const key = `aud-orgs:${JSON.stringify([...orgs].sort())}`;
-    return dfa(key, () => rx.seq(rx.alt(rx.eps, rx.seq(name, lit(":"))), rx.alt(...orgs.map((o) => lit(o)))));
+    return dfa(key, () => rx.seq(rx.alt(rx.eps, rx.seq(name, lit(":"))), rx.alt(...orgs.map((o) => lit(o)))), perOrgs);
 }
 
 /** The organization of an audience of any kind: the text after its last `:`. */

@@ -7,7 +7,7 @@
  * outside the allowed ones admitted, are the subjects confined) is then an emptiness or finiteness question on
  * products of automata, decided exactly. See docs/analysis.md.
  */
-import { Alphabet, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, or, rx, type Automaton, type Lang, type Rx } from "./automata.js";
+import { Alphabet, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, or, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
 import { classifyKey, conditionBox, globRx, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
 import { PolicyDocumentError, actionMatches, parseDocument, type Clause, type Statement } from "./document.js";
@@ -432,8 +432,12 @@ class Analysis {
 
     /** Allowed subjects through the one glob compiler (under-approximated: a value with a variable allows nothing). */
     private globLanguage(globs: readonly string[]): Lang {
-        const alts = globs.map((g) => globRx(g, true, false, "under", this.alphabet)).filter((r): r is Rx => r !== null);
-        return alts.length === 0 ? NONE : leaf(new LazyDfa(rx.alt(...alts), this.alphabet.width));
+        const ascii = sharedAlphabetFor(globs);
+        const alts = globs.map((g) => globRx(g, true, false, "under", ascii ?? this.alphabet)).filter((r): r is Rx => r !== null);
+        if (alts.length === 0) return NONE;
+        // The same configuration on every document: compiled once per process.
+        if (ascii) return leaf(sharedPatternDfa(`allowed:${JSON.stringify(globs)}`, globs, () => rx.alt(...alts))!);
+        return leaf(new LazyDfa(rx.alt(...alts), this.alphabet.width));
     }
 
     run(): TrustAnalysis {
@@ -885,6 +889,15 @@ class Analysis {
     // ---- audiences
 
     private audCandidates(): string[] {
+        const key = `aud\u0000${this.audPatterns.length}`;
+        const known = this.candidateLists.get(key);
+        if (known) return known;
+        const out = this.buildAudCandidates();
+        this.candidateLists.set(key, out);
+        return out;
+    }
+
+    private buildAudCandidates(): string[] {
         const orgs = new Set<string>(this.config.orgs);
         for (const p of this.audPatterns) {
             this.decider.budget.tick();
@@ -947,7 +960,19 @@ class Analysis {
 
     // ---- subjects
 
+    /** Candidate lists depend only on the patterns seen so far and the organizations: built once per such key. */
+    private readonly candidateLists = new Map<string, string[]>();
+
     private subCandidates(org: string | null): string[] {
+        const key = `sub\u0000${org}\u0000${this.anchorOrg}\u0000${this.subPatterns.length}`;
+        const known = this.candidateLists.get(key);
+        if (known) return known;
+        const out = this.buildSubCandidates(org);
+        this.candidateLists.set(key, out);
+        return out;
+    }
+
+    private buildSubCandidates(org: string | null): string[] {
         const out: string[] = [];
         for (const p of this.subPatterns) {
             this.decider.budget.tick();
