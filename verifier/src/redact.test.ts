@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FIXTURE_CREDENTIALS } from "../../fixtures/esc/credentials.js";
+import { FIXTURE_CREDENTIALS, STATIC_KEY_ID } from "../../fixtures/esc/credentials.js";
 import { oneLine, Redactor, redactDeep, redactingSink, redactText, shortenKeyId } from "./redact.js";
 
 // Planted values are assembled at run time so that no credential-shaped literal sits in the repository.
@@ -91,7 +91,7 @@ describe("Redactor (known secrets)", () => {
     });
 
     it("redactDeep walks 100,000 levels without recursion", () => {
-        let deep: unknown = "AKIAQ7XK2M9P4R8T6W3Z";
+        let deep: unknown = STATIC_KEY_ID;
         for (let i = 0; i < 100_000; i++) deep = [deep];
         let out = redactDeep(deep);
         for (let i = 0; i < 100_000; i++) out = (out as unknown[])[0];

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { FIXTURE_CREDENTIALS, FIXTURE_PULUMI_TOKEN } from "../../../fixtures/esc/credentials.js";
 import { Deadline } from "./deadline.js";
 import { ServiceError } from "./errors.js";
 import { EscClient } from "./esc.js";
@@ -50,7 +51,7 @@ describe("response bounds", () => {
     });
 
     it("ESC: a body past the bound fails the request as a bad response, without retrying or buffering it all", async () => {
-        const client = new EscClient({ basePath: `${esc.url}/api/esc`, token: "pul-0000000000000000000000000000000000000000" }, { maxResponseBytes: 256 * 1024, requestTimeoutMs: 10_000 });
+        const client = new EscClient({ basePath: `${esc.url}/api/esc`, token: FIXTURE_PULUMI_TOKEN }, { maxResponseBytes: 256 * 1024, requestTimeoutMs: 10_000 });
         await assert.rejects(
             client.open({ org: "acme", project: "p", name: "e" }, undefined, new Deadline(20_000)),
             (e: unknown) => e instanceof ServiceError && e.kind === "bad-response" && /the response is larger than 262144 bytes/.test(e.message),
@@ -60,7 +61,7 @@ describe("response bounds", () => {
 
     it("STS: a body past the bound fails the call as a bad response", async () => {
         await assert.rejects(
-            getCallerIdentity({ accessKeyId: "ASIAEXAMPLEEXAMPLE00", secretAccessKey: "s".repeat(40), sessionToken: "t" }, { region: "eu-west-1", endpoint: sts.url }, new Deadline(20_000), 10_000, 128 * 1024),
+            getCallerIdentity(FIXTURE_CREDENTIALS, { region: "eu-west-1", endpoint: sts.url }, new Deadline(20_000), 10_000, 128 * 1024),
             (e: unknown) => e instanceof ServiceError && e.kind === "bad-response" && /larger than 131072 bytes/.test(e.message),
         );
         assert.ok(sts.sent() < 64 * 1024 * 1024, `the server got to send ${sts.sent()} bytes`);
