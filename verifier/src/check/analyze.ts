@@ -244,37 +244,27 @@ export function runCheck(
         }
         const input = read.input;
         run.files.push({ file: f.shown, kind: input.kind });
-        if (input.kind === "cdk-metadata") {
+        // Files that are not inputs: named on the command line, each is an error of its own; found by walking a
+        // directory, cdk.out metadata is left out quietly and an earlier run's result file is listed as skipped.
+        const notAnInput =
+            input.kind === "cdk-metadata"
+                ? {
+                      message: `${f.shown} is cdk synth metadata (manifest, tree or assets), not a CloudFormation template.`,
+                      fix: "Pass the cdk.out folder (its *.template.json files are checked, the metadata is skipped) or a *.template.json file.",
+                  }
+                : input.kind === "check-result"
+                  ? {
+                        message: `${f.shown} is an oidc-guard check result, not an input to check.`,
+                        fix: "Pass the trust policies, stack exports, previews or AWS listings that were checked; use `oidc-guard report` to render a result file.",
+                        skipped: "an oidc-guard check result (holds only tool, results, summary)",
+                    }
+                  : undefined;
+        if (notAnInput !== undefined) {
             if (f.explicit) {
-                run.results.push({
-                    target: { file: f.shown },
-                    verdict: "error",
-                    findings: [
-                        documentFinding(
-                            `${f.shown} is cdk synth metadata (manifest, tree or assets), not a CloudFormation template.`,
-                            "Pass the cdk.out folder (its *.template.json files are checked, the metadata is skipped) or a *.template.json file.",
-                        ),
-                    ],
-                });
+                run.results.push({ target: { file: f.shown }, verdict: "error", findings: [documentFinding(notAnInput.message, notAnInput.fix)] });
+            } else if (notAnInput.skipped !== undefined) {
+                run.skipped.push({ file: f.shown, reason: notAnInput.skipped });
             }
-            continue;
-        }
-
-        if (input.kind === "check-result") {
-            if (f.explicit) {
-                run.results.push({
-                    target: { file: f.shown },
-                    verdict: "error",
-                    findings: [
-                        documentFinding(
-                            `${f.shown} is an oidc-guard check result, not an input to check.`,
-                            "Pass the trust policies, stack exports, previews or AWS listings that were checked; use `oidc-guard report` to render a result file.",
-                        ),
-                    ],
-                });
-            }
-            // Found by walking a directory: an earlier run's --output. Left out, and the summary says so.
-            run.skipped.push({ file: f.shown, reason: "an oidc-guard check result (holds only tool, results, summary)" });
             continue;
         }
         if (input.kind === "unrecognized") {
