@@ -129,10 +129,33 @@ export function parseCheckArgs(argv: string[]): ParsedArgs {
     }
     const maxInputBytes = values["max-input-mib"] === undefined ? undefined : parseMaxInputMib(values["max-input-mib"]);
     // The text table is rendered here; JSON, SARIF, JUnit, Markdown and HTML by the shared report library.
-    const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"], command: "check" });
-    const text = flags.other ? (flags.other.path === "-" ? {} : { output: flags.other.path }) : undefined;
     return {
         paths: positionals,
+        ...analysisAndOutputFlags(values, "check"),
+        ...(timeBudgetMs !== undefined ? { timeBudgetMs } : {}),
+        ...(maxInputBytes !== undefined ? { maxInputBytes } : {}),
+        ...(values["subject-scope"] !== undefined ? { subjectScope: values["subject-scope"] } : {}),
+        help: values.help === true,
+    };
+}
+
+/** The flag values `check` and `scan aws` share: the analysis settings and where the reports go. */
+export interface AnalysisFlagValues extends Partial<Record<keyof typeof REPORT_FLAG_OPTIONS, string | boolean | undefined>> {
+    org?: string[];
+    issuer?: string[];
+    "allow-subject"?: string[];
+    audience?: string[];
+    config?: string;
+}
+
+/** Reads the flags `check` and `scan aws` share (the text table is rendered by the command, the rest by the report library). */
+export function analysisAndOutputFlags(
+    values: AnalysisFlagValues,
+    command: string,
+): CheckOutputs & Pick<ParsedArgs, "config" | "orgs" | "issuers" | "allowSubjects" | "audiences"> {
+    const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"], command });
+    const text = flags.other ? (flags.other.path === "-" ? {} : { output: flags.other.path }) : undefined;
+    return {
         ...(text ? { text } : {}),
         reports: flags.outputs,
         config: values.config,
@@ -140,10 +163,6 @@ export function parseCheckArgs(argv: string[]): ParsedArgs {
         issuers: values.issuer ?? [],
         allowSubjects: values["allow-subject"] ?? [],
         audiences: values.audience ?? [],
-        ...(timeBudgetMs !== undefined ? { timeBudgetMs } : {}),
-        ...(maxInputBytes !== undefined ? { maxInputBytes } : {}),
-        ...(values["subject-scope"] !== undefined ? { subjectScope: values["subject-scope"] } : {}),
-        help: values.help === true,
     };
 }
 

@@ -13,11 +13,11 @@ import { docsUrl } from "../docs.js";
 import { AWS_OIDC_PROVIDER_TYPE, AWS_ROLE_TYPE, decodeAwsPolicyDocument, type ExtractedInput } from "../check/inputs.js";
 import { buildOptions, errnoMessage, readConfigFile, type ConfigSettings } from "../check/options.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
-import { REPORT_FLAG_OPTIONS, parseReportFlags } from "../report/index.js";
+import { REPORT_FLAG_OPTIONS } from "../report/index.js";
 import type { CheckReport, CheckResult } from "../results.js";
 import { AccountReadError, ROLE_ARN, mapBounded, scanAccount, type AccountScan, type AwsConnection } from "../scan/aws.js";
 import { toolInfo } from "../version.js";
-import { writeCheckOutputs, type CheckOutputs } from "./check.js";
+import { analysisAndOutputFlags, writeCheckOutputs, type CheckOutputs } from "./check.js";
 
 export const USAGE = `Usage: oidc-guard scan aws [options]
 
@@ -127,27 +127,11 @@ export function parseScanArgs(argv: string[]): ScanArgs {
             throw new CliError(`unexpected argument '${positionals[1]}': scan aws takes options only\n${HINT}`, EXIT.usage);
         }
     }
-    for (const [flag, v] of [
-        ["--profile", values.profile],
-        ["--region", values.region],
-        ["--config", values.config],
-        ["--assume-role-file", values["assume-role-file"]],
-    ] as const) {
-        if (v !== undefined && v.trim() === "") throw new CliError(`${flag} needs a value`, EXIT.usage);
-    }
     if (values.region !== undefined && !/^[a-z]{2}(?:-[a-z]+)+-\d+$/.test(values.region)) {
         throw new CliError(`--region '${values.region}' is not an AWS region name (like us-east-1)`, EXIT.usage);
     }
-    const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"], command: "scan aws" });
-    const text = flags.other ? (flags.other.path === "-" ? {} : { output: flags.other.path }) : undefined;
     return {
-        ...(text ? { text } : {}),
-        reports: flags.outputs,
-        config: values.config,
-        orgs: values.org ?? [],
-        issuers: values.issuer ?? [],
-        allowSubjects: values["allow-subject"] ?? [],
-        audiences: values.audience ?? [],
+        ...analysisAndOutputFlags(values, "scan aws"),
         profile: values.profile,
         region: values.region,
         assumeRoles: values["assume-role"] ?? [],
