@@ -65,7 +65,7 @@ function policyFor(i: number, mix: Mix): string {
 }
 
 /** A stack export shaped like the real thing: inputs and outputs both carry the trust policy. */
-function stackExport(mix: Mix, roles = ROLES): string {
+export function stackExport(mix: Mix, roles = ROLES): string {
     const urn = (t: string, n: string): string => `urn:pulumi:prod::big::${t}::${n}`;
     const resources: unknown[] = [
         { urn: urn("pulumi:pulumi:Stack", "big-prod"), custom: false, type: "pulumi:pulumi:Stack", outputs: {} },

@@ -7,7 +7,8 @@
  * outside the allowed ones admitted, are the subjects confined) is then an emptiness or finiteness question on
  * products of automata, decided exactly. See docs/analysis.md.
  */
-import { Alphabet, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, or, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
+import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, or, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
+import { canonicalize, mapStrings } from "./canonical.js";
 import { classifyKey, conditionBox, globRx, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
 import { PolicyDocumentError, actionMatches, parseDocument, type Clause, type Statement } from "./document.js";
@@ -131,6 +132,21 @@ function unknownResult(paths: string[]): TrustAnalysis {
  * verdict `error`, values unknown at preview give verdict `unknown`.
  */
 export function analyzeTrustPolicy(doc: unknown, options: AnalysisOptions = {}): TrustAnalysis {
+    const parsed = parse(doc);
+    return Array.isArray(parsed) ? analyzeShape(parsed, options) : parsed;
+}
+
+/**
+ * The same analysis without the shape cache or renaming: what `analyzeTrustPolicy` computes for a document seen
+ * for the first time with names the grammar spells nowhere else. For tests (the two must agree) and benchmarks.
+ */
+export function analyzeTrustPolicyAsWritten(doc: unknown, options: AnalysisOptions = {}): TrustAnalysis {
+    const parsed = parse(doc);
+    return Array.isArray(parsed) ? analyzeStatements(parsed, options) : parsed;
+}
+
+/** The document's statements, or the result that ends the analysis (malformed: `error`; unknown: `unknown`). */
+function parse(doc: unknown): Statement[] | TrustAnalysis {
     let value = doc;
     if (typeof doc === "string") {
         const unknown = findUnknowns(doc);
@@ -143,13 +159,44 @@ export function analyzeTrustPolicy(doc: unknown, options: AnalysisOptions = {}):
     }
     const unknown = findUnknowns(value);
     if (unknown.length > 0) return unknownResult(unknown);
-    let statements: Statement[];
     try {
-        statements = parseDocument(value);
+        return parseDocument(value);
     } catch (e) {
         if (e instanceof PolicyDocumentError) return errorResult(e.message, e.path, e.statementIndex);
         throw e;
     }
+}
+
+/** Analyses of document shapes (names renamed away), least recently used dropped first. */
+const SHAPE_CACHE_ENTRIES = 4096;
+/** Shapes longer than this (as JSON) are analysed without the cache: large documents rarely repeat. */
+const SHAPE_KEY_MAX_CHARS = 16 * 1024;
+const shapes = new BoundedCache<string, TrustAnalysis>(SHAPE_CACHE_ENTRIES);
+const identity = (s: string): string => s;
+
+/**
+ * Analyses the document's shape (canonical.ts): the names renamed to placeholders, the analysis of that shape
+ * taken from the cache or computed once, and read back in the document's names. A document σ cannot rename is
+ * cached as written. Results that ran out of budget (`error`) are not cached: they depend on the machine's load.
+ */
+function analyzeShape(statements: Statement[], options: AnalysisOptions): TrustAnalysis {
+    const issuers = [...new Set((options.issuers?.length ? options.issuers : DEFAULT_ISSUERS).map(normalizeIssuer))];
+    const canon = canonicalize(statements, options, issuers);
+    const shape = canon ?? { statements, options, unmap: identity };
+    const key = JSON.stringify([shape.statements, shape.options]);
+    const cacheable = key.length <= SHAPE_KEY_MAX_CHARS;
+    let result = cacheable ? shapes.get(key) : undefined;
+    if (!result) {
+        result = analyzeStatements(shape.statements, shape.options);
+        if (cacheable && result.verdict !== "error") shapes.set(key, result);
+    }
+    const out = mapStrings(result, shape.unmap);
+    // Sorted in the original names, as an uncached analysis sorts them.
+    if (canon) for (const a of out.admitted) a.audiences?.sort();
+    return out;
+}
+
+function analyzeStatements(statements: Statement[], options: AnalysisOptions): TrustAnalysis {
     try {
         return new Analysis(statements, resolveConfig(options), options.maxStates ?? DEFAULT_MAX_STATES, options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS).run();
     } catch (e) {
@@ -735,7 +782,8 @@ class Analysis {
         }
         const pinned = pinnedKinds(box.subClauses.filter((c) => c.operator.family === "string" && !c.operator.negated).flatMap((c) => c.values));
         const blast = this.blastRadius(unit, sets, pinned);
-        for (const cell of cells) this.checkAudience(st, unit, box, cell, blast, readings);
+        // A cell whose bad audiences pair with an issuable token is reported first; else the first with any.
+        for (const requireToken of [true, false]) for (const cell of cells) this.checkAudience(st, unit, box, cell, blast, readings, requireToken);
         this.checkSubject(st, unit, box, sets, blast, readings);
     }
 
@@ -913,7 +961,7 @@ class Analysis {
         return out;
     }
 
-    private checkAudience(st: Statement, unit: Unit, box: Box, cell: Cell, blast: BlastEntry[], readings: string[]): void {
+    private checkAudience(st: Statement, unit: Unit, box: Box, cell: Cell, blast: BlastEntry[], readings: string[], requireToken: boolean): void {
         const ruleId: RuleId = "oidc-trust-aud-pinned";
         if (this.findings.has(`${ruleId}/${st.index}`)) return;
         const key = `${unit.issuer}:aud`;
@@ -951,6 +999,7 @@ class Analysis {
             const t = this.decider.isEmpty(subs) ? null : this.tokenOf(unit, { variant: null, kind: "other", subs, cell }, subs, "evil-org", bad);
             if (t) token = { t, kind: "other" };
         }
+        if (!token && requireToken) return;
         const example = this.decider.pick(bad, this.audCandidates()) ?? "";
         const message = token
             ? `${this.where(st)} lets in ${describeToken(token.kind, token.t)} with aud "${token.t.aud}": ${why(token.t.aud)}`

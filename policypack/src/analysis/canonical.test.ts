@@ -1,0 +1,210 @@
+/**
+ * The renaming behind the shape cache (canonical.ts): documents that differ only in names share one analysis, the
+ * renamed analysis read back agrees with the analysis of the document as written, and documents the renaming
+ * cannot treat exactly are analysed as written.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { canonicalize, mapStrings } from "./canonical.js";
+import { DEFAULT_ISSUERS } from "./constants.js";
+import { parseDocument } from "./document.js";
+import { analyzeTrustPolicy, analyzeTrustPolicyAsWritten } from "./trust-policy.js";
+import type { AnalysisOptions, TrustAnalysis } from "./types.js";
+import { checkCounterexamples, describeFinding } from "../testing/reference-evaluator.js";
+
+const V1 = "api.pulumi.com/oidc";
+const PROVIDER = `arn:aws:iam::123456789012:oidc-provider/${V1}`;
+const WEB = "sts:AssumeRoleWithWebIdentity";
+
+function doc(...conditions: Array<Record<string, Record<string, string | string[]>> | { deny: Record<string, Record<string, string | string[]>> }>): object {
+    return {
+        Version: "2012-10-17",
+        Statement: conditions.map((c) =>
+            "deny" in c
+                ? { Effect: "Deny", Principal: "*", Action: WEB, Condition: c.deny }
+                : { Effect: "Allow", Principal: { Federated: PROVIDER }, Action: WEB, Condition: c },
+        ),
+    };
+}
+
+function shapeOf(d: object, options: AnalysisOptions = {}): string | null {
+    const c = canonicalize(parseDocument(d), options, DEFAULT_ISSUERS);
+    return c ? JSON.stringify([c.statements, c.options]) : null;
+}
+
+/** What must agree exactly: verdict, usability, and each finding's rule, place and blast classes. */
+function summary(r: TrustAnalysis): unknown {
+    return {
+        verdict: r.verdict,
+        usable: r.usableFromPulumi,
+        findings: r.findings.map((f) => ({
+            ruleId: f.ruleId,
+            statementIndex: f.location.statementIndex,
+            conditionKey: f.location.conditionKey,
+            kind: f.tokenKind,
+            blast: (f.blastRadius ?? []).map((b) => b.class),
+        })),
+        admittedStatements: r.admitted.map((a) => a.statements),
+        audiences: r.admitted.map((a) => a.audiences),
+    };
+}
+
+describe("canonicalize", () => {
+    it("gives documents that differ only in names one shape", () => {
+        const a = doc({ StringEquals: { [`${V1}:aud`]: "aws:acme", [`${V1}:sub`]: "pulumi:environments:org:acme:env:payments/live" } });
+        const b = doc({ StringEquals: { [`${V1}:aud`]: "aws:globex-2", [`${V1}:sub`]: "pulumi:environments:org:globex-2:env:infra/dev" } });
+        const c = doc({ StringEquals: { [`${V1}:aud`]: "aws:globex", [`${V1}:sub`]: "pulumi:environments:org:globex:env:infra/dev" } });
+        assert.equal(shapeOf(a, { organizations: ["acme"] }), shapeOf(c, { organizations: ["globex"] }));
+        // A `-` is kept (the subject-attribute grammar has no `-` in attribute names), so globex-2 is another shape.
+        assert.notEqual(shapeOf(a, { organizations: ["acme"] }), shapeOf(b, { organizations: ["globex-2"] }));
+        // The same names in other roles are other shapes: the organization is not the project.
+        const d = doc({ StringEquals: { [`${V1}:aud`]: "aws:acme", [`${V1}:sub`]: "pulumi:environments:org:acme:env:acme/live" } });
+        assert.notEqual(shapeOf(a, { organizations: ["acme"] }), shapeOf(d, { organizations: ["acme"] }));
+    });
+
+    it("renames the literal head of a glob segment and keeps the rest of the pattern", () => {
+        const c = canonicalize(
+            parseDocument(doc({ StringLike: { [`${V1}:sub`]: "pulumi:deploy:org:acme:project:svc-7*" } })),
+            {},
+            DEFAULT_ISSUERS,
+        )!;
+        const value = c.statements[0]!.clauses[0]!.values[0]!;
+        assert.match(value, /^pulumi:deploy:org:zqzqw0x:project:zqzqg0x-\*$/);
+        assert.equal(c.unmap(value), "pulumi:deploy:org:acme:project:svc-7*");
+        // Text glued to a placeholder reads back glued to the name, `-` included or not.
+        assert.equal(c.unmap("zqzqw0x-evil zqzqg0x-abc zqzqw0xq"), "acme-evil svc-7abc acmeq");
+    });
+
+    const unsafe: Array<[string, object, AnalysisOptions?]> = [
+        ["a segment starting with ?", doc({ StringLike: { [`${V1}:sub`]: "pulumi:environments:org:acme:env:?ay/prod" } })],
+        ["a segment starting with * and more", doc({ StringLike: { [`${V1}:sub`]: "pulumi:environments:org:acme:env:*-prod" } })],
+        ["a policy variable", doc({ StringEquals: { [`${V1}:sub`]: "pulumi:environments:org:acme:env:${aws:username}" } })],
+        ["IgnoreCase on sub", doc({ StringEqualsIgnoreCase: { [`${V1}:sub`]: "pulumi:environments:org:acme:env:a/b" } })],
+        ["a glob head that starts a whole name", doc({ StringLike: { [`${V1}:aud`]: ["aws:acme", "aws:ac*"] } })],
+        ["a glob head that starts a grammar word", doc({ StringLike: { [`${V1}:sub`]: "pulumi:deploy:org:acme:pro*" } })],
+        ["a glob head that starts another", doc({ StringLike: { [`${V1}:sub`]: ["pulumi:environments:org:acme:env:p*", "pulumi:environments:org:acme:env:pa*"] } })],
+        ["a glob head that starts the placeholders", doc({ StringLike: { [`${V1}:sub`]: "pulumi:environments:org:acme:env:zq*" } })],
+        ["the placeholder marker anywhere", doc({ StringEquals: { [`${V1}:aud`]: "aws:acme", "aws:PrincipalTag/x": "ZQZQ" } })],
+        ["a literal under StringEquals that a glob head starts", doc({ StringEquals: { [`${V1}:sub`]: "pulumi:environments:org:acme:env:pay*" } }, { StringLike: { [`${V1}:sub`]: "pulumi:environments:org:acme:env:pay*" } })],
+        ["a configured organization a glob head starts", doc({ StringLike: { [`${V1}:aud`]: "aws:ac*" } }), { organizations: ["acme"] }],
+    ];
+    for (const [label, d, options] of unsafe) {
+        it(`leaves the document as written: ${label}`, () => {
+            assert.equal(canonicalize(parseDocument(d), options ?? {}, DEFAULT_ISSUERS), null);
+        });
+    }
+
+    it("reads every string of a result back, and copies it", () => {
+        const c = canonicalize(parseDocument(doc({ StringEquals: { [`${V1}:aud`]: "aws:acme" } })), {}, DEFAULT_ISSUERS)!;
+        const src = { a: ["zqzqw0x", { b: "aud aws:zqzqw0x" }], n: 1, t: true, z: null };
+        const out = mapStrings(src, c.unmap);
+        assert.deepEqual(out, { a: ["acme", { b: "aud aws:acme" }], n: 1, t: true, z: null });
+        assert.notEqual(out.a, src.a);
+    });
+});
+
+describe("the shape cache", () => {
+    it("hands out copies: editing one result does not change the next", () => {
+        const d = doc({ StringEquals: { [`${V1}:aud`]: "aws:acme" } });
+        const first = analyzeTrustPolicy(d, { organizations: ["acme"] });
+        first.findings[0]!.message = "edited";
+        first.findings.length = 0;
+        const second = analyzeTrustPolicy(d, { organizations: ["acme"] });
+        assert.ok(second.findings.length > 0);
+        assert.notEqual(second.findings[0]!.message, "edited");
+    });
+
+    it("reads a cached shape back in each document's own names", () => {
+        for (const org of ["acme", "globex", "o1", "a.b_c"]) {
+            const r = analyzeTrustPolicy(doc({ StringEquals: { [`${V1}:aud`]: `aws:${org}` } }), { organizations: [org] });
+            assert.equal(r.verdict, "fail");
+            const f = r.findings.find((x) => x.ruleId === "oidc-trust-sub-pinned")!;
+            assert.match(f.counterexample!.sub, new RegExp(`^pulumi:[a-z]+:[a-z.]+:${org.replace(/\./g, "\\.")}(:|$)`));
+            assert.equal(f.counterexample!.aud.endsWith(org), true);
+            assert.doesNotMatch(JSON.stringify(r), /zqzq/);
+        }
+    });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Agreement with the analysis as written, over documents whose names overlap in every way (prefixes of each other,
+// of grammar words, of the placeholders).
+
+const NAMES = ["acme", "acme-1", "acme-evil", "ac", "a", "z", "zq", "env", "env-1", "pro", "prod", "prod-2", "payments", "pay", "cur", "x.y", "o_1", "evil-org", "evil", "other", "roll", "x", "mallory"];
+const nameArb = fc.oneof(fc.constantFrom(...NAMES), fc.stringMatching(/^[a-z0-9-]{1,5}$/));
+const AUD = `${V1}:aud`;
+const SUB = `${V1}:sub`;
+
+const audArb = fc.tuple(fc.integer({ min: 0, max: 5 }), nameArb).map(([form, o]) => [`aws:${o}`, o, `aws:${o}*`, "aws:*", `${o}*`, `aws:${o}-?`][form]!);
+const subArb = fc.tuple(fc.integer({ min: 0, max: 10 }), nameArb, nameArb, nameArb).map(
+    ([form, o, p, e]) =>
+        [
+            `pulumi:environments:org:${o}:env:${p}/${e}`,
+            `pulumi:environments:org:${o}:env:${p}/*`,
+            `pulumi:environments:org:${o}:env:${p}*`,
+            `pulumi:environments:org:${o}:env:*`,
+            `pulumi:deploy:org:${o}:project:${p}:stack:${e}:*`,
+            `pulumi:deploy:org:${o}:project:${p}*`,
+            `pulumi:environments:pulumi.organization.login:${o}:currentEnvironment.name:${p}/${e}`,
+            `pulumi:cmk:pulumi.organization.login:${o}`,
+            `pulumi:environments:org:${o}:env:${p}/${e}-??`,
+            `pulumi:environments:org:${o}:env:${p}`,
+            `pulumi:*:org:${o}:*`,
+        ][form]!,
+);
+const valuesArb = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | T[]> => fc.oneof(a, fc.array(a, { minLength: 1, maxLength: 3 }));
+const conditionArb = fc
+    .record(
+        {
+            audOp: fc.constantFrom("StringEquals", "StringLike", "StringNotLike", "ForAnyValue:StringLike"),
+            aud: valuesArb(audArb),
+            subOp: fc.constantFrom("StringEquals", "StringLike", "StringNotEquals", "StringLike"),
+            sub: valuesArb(subArb),
+        },
+        { requiredKeys: ["audOp", "subOp"] },
+    )
+    .map(({ audOp, aud, subOp, sub }) => {
+        const c: Record<string, Record<string, string | string[]>> = {};
+        if (aud !== undefined) c[audOp] = { [AUD]: aud };
+        if (sub !== undefined) c[subOp] = { ...(c[subOp] ?? {}), [SUB]: sub };
+        return c;
+    });
+const documentArb = fc
+    .array(fc.tuple(fc.constantFrom("Allow", "Allow", "Deny"), conditionArb), { minLength: 1, maxLength: 3 })
+    .map((sts) => doc(...sts.map(([effect, c]) => (effect === "Deny" ? { deny: c } : c))));
+const optionsArb: fc.Arbitrary<AnalysisOptions> = fc.record(
+    {
+        organizations: fc.array(nameArb, { minLength: 1, maxLength: 2 }),
+        subjectScope: fc.constantFrom("project" as const, "environment" as const),
+        allowedSubjects: fc.array(subArb, { minLength: 1, maxLength: 2 }),
+    },
+    { requiredKeys: [] },
+);
+
+describe("a renamed analysis agrees with the analysis as written", () => {
+    it("verdict, rules, places and blast classes exactly; every counterexample admitted and issuable", () => {
+        let renamed = 0;
+        let identical = 0;
+        let runs = 0;
+        fc.assert(
+            fc.property(documentArb, optionsArb, (d, options) => {
+                runs++;
+                const asWritten = analyzeTrustPolicyAsWritten(d, options);
+                const viaShape = analyzeTrustPolicy(d, options);
+                if (canonicalize(parseDocument(d), options, DEFAULT_ISSUERS)) renamed++;
+                if (asWritten.verdict === "error" || viaShape.verdict === "error") return;
+                assert.deepEqual(summary(viaShape), summary(asWritten), `findings: ${viaShape.findings.map(describeFinding).join("; ")}`);
+                if (JSON.stringify(viaShape) === JSON.stringify(asWritten)) identical++;
+                assert.doesNotMatch(JSON.stringify(viaShape), /zqzq/);
+                checkCounterexamples(d, options, viaShape);
+                // The cache hands back the same analysis the second time.
+                assert.deepEqual(analyzeTrustPolicy(d, options), viaShape);
+            }),
+            { numRuns: 200, includeErrorInReport: true },
+        );
+        // The generator must exercise the renaming, not only the documents it leaves as written.
+        assert.ok(renamed >= runs / 4, `only ${renamed} of ${runs} documents were renamed`);
+        assert.ok(identical > 0);
+    });
+});
