@@ -9,6 +9,11 @@ export interface CliIO {
     /** Standard input, for `check -`; absent means nothing can be read from it. */
     stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
     /**
+     * The descriptor behind `stdout` when it is the process's own standard output: long output (a check report of
+     * 100,000 roles) is written to it chunk by chunk, synchronously, instead of queueing it all in the stream.
+     */
+    stdoutFd?: number;
+    /**
      * The process's redactor (redact.ts): secrets seen so far. The dispatcher sets it (with the Pulumi access
      * token registered) and scrubs its own error path with it; `verify` registers credentials as it meets them.
      */
@@ -56,5 +61,5 @@ export class CliError extends Error {
 }
 
 export function processIO(): CliIO {
-    return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), stdin: process.stdin };
+    return { stdout: process.stdout, stdoutFd: 1, stderr: process.stderr, env: process.env, cwd: process.cwd(), stdin: process.stdin };
 }

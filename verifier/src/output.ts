@@ -85,6 +85,11 @@ export function resolveOutputTarget(path: string): string {
     throw err;
 }
 
+/** Writes every chunk of `text` to `fd`, one chunk's bytes at a time. */
+export function writeChunks(fd: number, text: Iterable<string>): void {
+    for (const chunk of text) writeAll(fd, Buffer.from(chunk, "utf8"));
+}
+
 function writeAll(fd: number, data: Buffer): void {
     let off = 0;
     while (off < data.length) {
@@ -99,16 +104,16 @@ function writeAll(fd: number, data: Buffer): void {
 }
 
 /**
- * Writes `text` to `path` (absolute or relative to the process's working directory), creating missing directories.
+ * Writes `text` (one string, or chunks written as they come) to `path` (absolute or relative to the process's working directory), creating missing directories.
  * Atomic for regular files, in place for devices, FIFOs, sockets and the process's own streams.
  * @throws the underlying error (with its `code`) when the file cannot be written; the old file is then untouched.
  */
-export function writeOutputFile(path: string, text: string): WriteOutcome {
-    const data = Buffer.from(text, "utf8");
+export function writeOutputFile(path: string, text: string | Iterable<string>): WriteOutcome {
+    const data = typeof text === "string" ? [text] : text;
     const abs = resolve(path);
     const fdOfStream = streamFd(abs);
     if (fdOfStream !== undefined) {
-        writeAll(fdOfStream, data);
+        writeChunks(fdOfStream, data);
         return { mode: "in-place", target: abs };
     }
     const followed = statOrUndefined(abs, true);
@@ -116,7 +121,7 @@ export function writeOutputFile(path: string, text: string): WriteOutcome {
         // O_WRONLY|O_TRUNC on a device or FIFO: no file is created, no link replaced.
         const fd = openSync(abs, "w");
         try {
-            writeAll(fd, data);
+            writeChunks(fd, data);
         } finally {
             closeSync(fd);
         }
@@ -131,7 +136,7 @@ export function writeOutputFile(path: string, text: string): WriteOutcome {
         // Exclusive create: never follow a link someone planted at the temporary name. Keep the old file's mode.
         fd = openSync(tmp, "wx", 0o666);
         if (existing?.isFile()) fchmodSync(fd, existing.mode & 0o7777);
-        writeAll(fd, data);
+        writeChunks(fd, data);
         fsyncSync(fd);
         closeSync(fd);
         fd = undefined;

@@ -1024,23 +1024,30 @@ export function shareDfa(d: LazyDfa): LazyDfa {
 
 /** A Map that keeps at most `max` entries, dropping the least recently used one (process-wide caches stay bounded). */
 export class BoundedCache<K, V> {
-    private readonly map = new Map<K, V>();
+    /** Two generations: entries used since the last turnover, and those of the generation before. */
+    private young = new Map<K, V>();
+    private old = new Map<K, V>();
     constructor(readonly max: number) {}
     get(k: K): V | undefined {
-        const v = this.map.get(k);
-        if (v !== undefined) {
-            this.map.delete(k);
-            this.map.set(k, v);
-        }
-        return v;
+        const v = this.young.get(k);
+        if (v !== undefined) return v;
+        const o = this.old.get(k);
+        if (o !== undefined) this.set(k, o);
+        return o;
     }
     set(k: K, v: V): void {
-        this.map.delete(k);
-        this.map.set(k, v);
-        if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
+        this.young.set(k, v);
+        // Past half the bound the young generation becomes the old one and the old one is dropped: at most `max`
+        // entries, and whatever was used in the last half-bound of insertions survives (a hit costs no reordering).
+        if (this.young.size >= Math.max(1, this.max >> 1)) {
+            this.old = this.young;
+            this.young = new Map();
+        }
     }
     get size(): number {
-        return this.map.size;
+        let n = this.young.size;
+        for (const k of this.old.keys()) if (!this.young.has(k)) n++;
+        return n;
     }
 }
 

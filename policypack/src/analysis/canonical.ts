@@ -14,7 +14,8 @@
  * admits; they can differ from the ones the original would have printed (another, equally valid, witness). Where σ
  * cannot be shown to be such a bijection (a pattern starting with `?` or `*x`, a policy variable, IgnoreCase
  * operators on aud/sub, names that are prefixes of each other's globs, ...), `canonicalize` returns null and the
- * document is analysed as written.
+ * document is analysed as written. Values of conditions on other keys are left out of the shape: the analysis reads
+ * only their keys and operators (and the value of `Null`), and prints none of them.
  */
 import { classifyKey } from "./conditions.js";
 import type { Clause, Statement } from "./document.js";
@@ -23,8 +24,7 @@ import type { AnalysisOptions } from "./types.js";
 /** Placeholders look like `zqzqw3x`, `zqzqg0x-`; no input may contain the marker. */
 const MARKER = "zqzq";
 const PLACEHOLDER = /zqzq([wg])(\d+)x(-?)/g;
-/** What can be renamed: Pulumi's lowercase name characters (organization names are lowercase). */
-const RENAMABLE = /^[a-z0-9_.-]+$/;
+const MARKER_ANY_CASE = /zqzq/i;
 /** Every segment the token grammar spells, and the audience prefix: never renamed, never the start of a glob. */
 const KEYWORDS: readonly string[] = [
     "pulumi",
@@ -65,13 +65,6 @@ const KEYWORDS: readonly string[] = [
 /** Text the candidates glue to a whole name (`aws:<org>-evil`). */
 const GLUED = ["-evil"] as const;
 const KEYWORD_SET = new Set(KEYWORDS);
-const SEPARATOR = /([:/])/;
-
-interface Piece {
-    /** The whole segment without wildcards, or the literal head before its first wildcard. */
-    head: string;
-    glob: boolean;
-}
 
 export interface Canonical {
     statements: Statement[];
@@ -82,7 +75,7 @@ export interface Canonical {
 
 /** Whether any string of a statement holds the placeholder marker (it would be read back as a name). */
 function mentionsMarker(st: Statement): boolean {
-    const has = (x: string): boolean => x.toLowerCase().includes(MARKER);
+    const has = (x: string): boolean => MARKER_ANY_CASE.test(x);
     return (
         has(st.path) ||
         st.actions.some(has) ||
@@ -91,39 +84,76 @@ function mentionsMarker(st: Statement): boolean {
     );
 }
 
-/** The clauses whose values are tokens' aud or sub for some issuer. */
-function tokenClauses(statements: readonly Statement[], issuers: readonly string[]): Set<Clause> {
-    const out = new Set<Clause>();
-    for (const st of statements) {
-        for (const c of st.clauses) {
-            if (issuers.some((i) => {
-                const k = classifyKey(c.key, i);
-                return k === "aud" || k === "sub";
-            })) out.add(c);
-        }
-    }
-    return out;
+/** A placeholder inside a string of a renamed analysis. */
+interface Slot {
+    glob: boolean;
+    index: number;
+    /** The placeholder is followed by `-` (its name's own, or text after it). */
+    dash: boolean;
+    text: string;
 }
 
 /**
- * Splits a value into segments; null when a segment's wildcards make σ unsafe (a segment that starts with a
- * wildcard and is not exactly `*`) or when it holds a policy variable.
+ * Strings of renamed analyses split at their placeholders, once per distinct string: the strings of one shape's
+ * analysis come back for every role of that shape, each read back with that role's names.
  */
-function pieces(value: string, like: boolean): Piece[] | null {
-    if (value.includes("${")) return null;
-    const out: Piece[] = [];
-    for (const seg of value.split(/[:/]/)) {
-        if (!like) {
-            out.push({ head: seg, glob: false });
-            continue;
+const templates = new Map<string, ReadonlyArray<string | Slot>>();
+const TEMPLATE_ENTRIES = 16_384;
+
+function templateOf(s: string): ReadonlyArray<string | Slot> {
+    let parts = templates.get(s);
+    if (parts === undefined) {
+        const out: Array<string | Slot> = [];
+        let last = 0;
+        for (const m of s.matchAll(PLACEHOLDER)) {
+            if (m.index > last) out.push(s.slice(last, m.index));
+            out.push({ glob: m[1] === "g", index: Number(m[2]), dash: m[3] === "-", text: m[0] });
+            last = m.index + m[0].length;
         }
-        const w = seg.search(/[*?]/);
-        if (w < 0) out.push({ head: seg, glob: false });
-        else if (w === 0) {
-            if (seg !== "*") return null;
-        } else out.push({ head: seg.slice(0, w), glob: true });
+        if (last < s.length) out.push(s.slice(last));
+        parts = out;
+        if (templates.size >= TEMPLATE_ENTRIES) templates.clear();
+        templates.set(s, parts);
     }
-    return out;
+    return parts;
+}
+
+/** Whether a key names a token's aud or sub for one of the issuers; memoized per key (keys repeat across roles). */
+const tokenKeyMemo = new Map<string, boolean>();
+const TOKEN_KEY_MEMO_ENTRIES = 4096;
+
+function isTokenKey(key: string, issuers: readonly string[], issuersKey: string): boolean {
+    const memoKey = `${issuersKey}\u0000${key}`;
+    let known = tokenKeyMemo.get(memoKey);
+    if (known === undefined) {
+        known = issuers.some((i) => {
+            const k = classifyKey(key, i);
+            return k === "aud" || k === "sub";
+        });
+        if (tokenKeyMemo.size >= TOKEN_KEY_MEMO_ENTRIES) tokenKeyMemo.clear();
+        tokenKeyMemo.set(memoKey, known);
+    }
+    return known;
+}
+
+const COLON = 0x3a;
+const SLASH = 0x2f;
+const STAR = 0x2a;
+const QUESTION = 0x3f;
+
+/** Pulumi's lowercase name characters: `[a-z0-9_.-]`. */
+function isRenamable(s: string): boolean {
+    for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e || c === 0x2d)) return false;
+    }
+    return s.length > 0 && !KEYWORD_SET.has(s);
+}
+
+/** One value to rename: its text and whether `*` and `?` are wildcards in it. */
+interface Value {
+    text: string;
+    like: boolean;
 }
 
 /**
@@ -132,82 +162,112 @@ function pieces(value: string, like: boolean): Piece[] | null {
  */
 export function canonicalize(statements: readonly Statement[], options: AnalysisOptions, issuers: readonly string[]): Canonical | null {
     if (statements.some(mentionsMarker)) return null;
-    const clauses = tokenClauses(statements, issuers);
-    const values: Array<{ value: string; like: boolean }> = [];
-    for (const c of clauses) {
-        const op = c.operator;
-        if (op.family === "null") continue;
-        if (op.family !== "string" || op.stringOp?.endsWith("IgnoreCase")) return null;
-        const like = op.stringOp === "StringLike" || op.stringOp === "StringNotLike";
-        for (const v of c.values) values.push({ value: v, like });
-    }
-    for (const o of options.organizations ?? []) values.push({ value: o, like: false });
-    for (const a of options.audiences ?? []) values.push({ value: a, like: false });
-    for (const s of options.allowedSubjects ?? []) values.push({ value: s, like: true });
-
-    const whole = new Map<string, number>();
-    const globs = new Map<string, number>();
-    const fixed: Array<{ head: string; glob: boolean }> = [];
-    for (const { value, like } of values) {
-        if (value.toLowerCase().includes(MARKER)) return null;
-        const ps = pieces(value, like);
-        if (ps === null) return null;
-        for (const p of ps) {
-            if (p.head.length === 0) continue;
-            if (RENAMABLE.test(p.head) && !KEYWORD_SET.has(p.head)) {
-                const names = p.glob ? globs : whole;
-                if (!names.has(p.head)) names.set(p.head, names.size);
-            } else fixed.push(p);
+    const issuersKey = issuers.join("\n");
+    const values: Value[] = [];
+    const tokenClauses = new Set<Clause>();
+    for (const st of statements) {
+        for (const c of st.clauses) {
+            if (!isTokenKey(c.key, issuers, issuersKey)) continue;
+            tokenClauses.add(c);
+            const op = c.operator;
+            if (op.family === "null") continue;
+            if (op.family !== "string" || op.stringOp?.endsWith("IgnoreCase")) return null;
+            const like = op.stringOp === "StringLike" || op.stringOp === "StringNotLike";
+            for (const v of c.values) values.push({ text: v, like });
         }
     }
-    if (whole.size === 0 && globs.size === 0) return null;
+    for (const o of options.organizations ?? []) values.push({ text: o, like: false });
+    for (const a of options.audiences ?? []) values.push({ text: a, like: false });
+    for (const v of options.allowedSubjects ?? []) values.push({ text: v, like: true });
+
+    // Segments of every value: whole names, glob heads (the literal text before a segment's first wildcard), and
+    // the fixed rest (grammar words, text with other characters).
+    const whole = new Map<string, number>();
+    const globs = new Map<string, number>();
+    const fixedWhole: string[] = [];
+    const fixedHeads: string[] = [];
+    for (const { text, like } of values) {
+        if (text.includes("${") || MARKER_ANY_CASE.test(text)) return null;
+        let start = 0;
+        let star = -1;
+        for (let i = 0; i <= text.length; i++) {
+            const c = i < text.length ? text.charCodeAt(i) : COLON;
+            if (c === COLON || c === SLASH) {
+                if (star === start) {
+                    // A segment that starts with a wildcard: only `*` alone keeps σ exact.
+                    if (i - start !== 1 || text.charCodeAt(start) !== STAR) return null;
+                } else if (star > start) {
+                    const head = text.slice(start, star);
+                    if (isRenamable(head)) {
+                        if (!globs.has(head)) globs.set(head, globs.size);
+                    } else fixedHeads.push(head);
+                } else if (i > start) {
+                    const seg = text.slice(start, i);
+                    if (isRenamable(seg)) {
+                        if (!whole.has(seg)) whole.set(seg, whole.size);
+                    } else fixedWhole.push(seg);
+                }
+                start = i + 1;
+                star = -1;
+            } else if (like && star < 0 && (c === STAR || c === QUESTION)) star = i;
+        }
+    }
     // σ is a bijection when no segment can be read two ways: glob heads are prefixes of no whole name, keyword,
     // fixed segment, other glob head or placeholder, and no fixed glob head is a prefix of a renamed name.
     const g = [...globs.keys()];
+    const wholeNames = [...whole.keys()];
     for (const head of g) {
         if (MARKER.startsWith(head)) return null;
         for (const other of g) if (other !== head && other.startsWith(head)) return null;
-        for (const n of whole.keys()) if (n.startsWith(head)) return null;
+        for (const n of wholeNames) if (n.startsWith(head) || head.startsWith(n)) return null;
         for (const k of KEYWORDS) if (k.startsWith(head)) return null;
-        for (const f of fixed) if (f.head.startsWith(head)) return null;
+        for (const f of fixedWhole) if (f.startsWith(head)) return null;
+        for (const f of fixedHeads) if (f.startsWith(head) || head.startsWith(f)) return null;
     }
     // A candidate glued to a whole name (`acme-evil`) must read back as a string that is no other name's.
-    for (const n of whole.keys()) {
-        for (const glued of GLUED.map((x) => n + x)) {
-            if (whole.has(glued) || KEYWORD_SET.has(glued)) return null;
-            for (const head of g) if (glued.startsWith(head) || head.startsWith(n)) return null;
-            for (const f of fixed) if (f.head === glued || (f.glob && glued.startsWith(f.head))) return null;
+    for (const n of wholeNames) {
+        for (const x of GLUED) {
+            const glued = n + x;
+            if (whole.has(glued) || KEYWORD_SET.has(glued) || fixedWhole.includes(glued)) return null;
+            for (const head of g) if (glued.startsWith(head)) return null;
+            for (const f of fixedHeads) if (glued.startsWith(f) || n.startsWith(f)) return null;
         }
     }
-    for (const f of fixed) {
-        if (!f.glob) continue;
-        for (const n of whole.keys()) if (n.startsWith(f.head)) return null;
-        for (const head of g) if (head.startsWith(f.head)) return null;
-        if (MARKER.startsWith(f.head.toLowerCase())) return null;
-    }
+    for (const f of fixedHeads) if (MARKER.startsWith(f.toLowerCase())) return null;
 
-    const wholeNames = [...whole.keys()];
-    const placeholder = (kind: "w" | "g", i: number, name: string): string => `${MARKER}${kind}${i}x${name.includes("-") ? "-" : ""}`;
-    const renameSegment = (seg: string, like: boolean): string => {
-        const w = whole.get(seg);
-        if (w !== undefined) return placeholder("w", w, seg);
-        if (!like) return seg;
-        const star = seg.search(/[*?]/);
-        if (star <= 0) return seg;
-        const head = seg.slice(0, star);
-        const gi = globs.get(head);
-        return gi === undefined ? seg : placeholder("g", gi, head) + seg.slice(star);
+    const dash = (name: string): string => (name.includes("-") ? "-" : "");
+    const wholePlaceholders = wholeNames.map((n, i) => `${MARKER}w${i}x${dash(n)}`);
+    const globPlaceholders = g.map((n, i) => `${MARKER}g${i}x${dash(n)}`);
+    const rename = (text: string, like: boolean): string => {
+        let out = "";
+        let start = 0;
+        let star = -1;
+        for (let i = 0; i <= text.length; i++) {
+            const c = i < text.length ? text.charCodeAt(i) : COLON;
+            if (c === COLON || c === SLASH) {
+                const seg = text.slice(start, i);
+                if (star > start) {
+                    const gi = globs.get(text.slice(start, star));
+                    out += gi === undefined ? seg : globPlaceholders[gi]! + text.slice(star, i);
+                } else {
+                    const wi = star < 0 ? whole.get(seg) : undefined;
+                    out += wi === undefined ? seg : wholePlaceholders[wi]!;
+                }
+                if (i < text.length) out += text[i];
+                start = i + 1;
+                star = -1;
+            } else if (like && star < 0 && (c === STAR || c === QUESTION)) star = i;
+        }
+        return out;
     };
-    const rename = (value: string, like: boolean): string =>
-        value
-            .split(SEPARATOR)
-            .map((part, i) => (i % 2 === 1 ? part : renameSegment(part, like)))
-            .join("");
 
     const renamedStatements = statements.map((st) => ({
         ...st,
         clauses: st.clauses.map((c) => {
-            if (!clauses.has(c) || c.operator.family !== "string") return c;
+            // Values on other keys (another provider's claims, global context keys) never decide anything but
+            // `Null` (conditionBox): left out of the shape, so `repo:acme/app-7:*` roles share one analysis too.
+            if (!tokenClauses.has(c)) return c.operator.family === "null" ? c : { ...c, values: [] };
+            if (c.operator.family !== "string") return c;
             const like = c.operator.stringOp === "StringLike" || c.operator.stringOp === "StringNotLike";
             return { ...c, values: c.values.map((v) => rename(v, like)) };
         }),
@@ -215,30 +275,24 @@ export function canonicalize(statements: readonly Statement[], options: Analysis
     const renamedOptions: AnalysisOptions = { ...options };
     if (options.organizations) renamedOptions.organizations = options.organizations.map((o) => rename(o, false));
     if (options.audiences) renamedOptions.audiences = options.audiences.map((a) => rename(a, false));
-    if (options.allowedSubjects) renamedOptions.allowedSubjects = options.allowedSubjects.map((s) => rename(s, true));
+    if (options.allowedSubjects) renamedOptions.allowedSubjects = options.allowedSubjects.map((v) => rename(v, true));
 
-    const globNames = g;
     const unmap = (s: string): string => {
         if (!s.includes(MARKER)) return s;
-        return s.replace(PLACEHOLDER, (m: string, kind: string, index: string, dash: string) => {
-            const name = (kind === "w" ? wholeNames : globNames)[Number(index)];
-            if (name === undefined) return m;
-            const hasDash = name.includes("-");
-            if (hasDash && dash !== "-") return m;
-            return hasDash ? name : name + dash;
-        });
+        const parts = templateOf(s);
+        // Joined, not concatenated: a flat string, not a rope of parts that every result would keep alive.
+        const out = new Array<string>(parts.length);
+        for (let i = 0; i < parts.length; i++) {
+            const part = parts[i]!;
+            if (typeof part === "string") {
+                out[i] = part;
+                continue;
+            }
+            const name = (part.glob ? g : wholeNames)[part.index];
+            if (name === undefined || (name.includes("-") && !part.dash)) out[i] = part.text;
+            else out[i] = name.includes("-") ? name : part.dash ? `${name}-` : name;
+        }
+        return out.join("");
     };
     return { statements: renamedStatements, options: renamedOptions, unmap };
-}
-
-/** A copy of a JSON-shaped value with every string read back through `unmap`. */
-export function mapStrings<T>(value: T, unmap: (s: string) => string): T {
-    if (typeof value === "string") return unmap(value) as T;
-    if (Array.isArray(value)) return value.map((v: unknown) => mapStrings(v, unmap)) as T;
-    if (value !== null && typeof value === "object") {
-        const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = mapStrings(v, unmap);
-        return out as T;
-    }
-    return value;
 }

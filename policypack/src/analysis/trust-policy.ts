@@ -8,7 +8,7 @@
  * products of automata, decided exactly. See docs/analysis.md.
  */
 import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, or, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
-import { canonicalize, mapStrings } from "./canonical.js";
+import { canonicalize } from "./canonical.js";
 import { classifyKey, conditionBox, globRx, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
 import { PolicyDocumentError, actionMatches, parseDocument, type Clause, type Statement } from "./document.js";
@@ -157,7 +157,8 @@ function parse(doc: unknown): Statement[] | TrustAnalysis {
             return errorResult(`not valid JSON: ${(e as Error).message}`, "");
         }
     }
-    const unknown = findUnknowns(value);
+    // A sentinel in the parsed text was in the text, unless the text spelled it with `\u` escapes.
+    const unknown = typeof doc === "string" && !doc.includes("\\u") ? [] : findUnknowns(value);
     if (unknown.length > 0) return unknownResult(unknown);
     try {
         return parseDocument(value);
@@ -171,8 +172,10 @@ function parse(doc: unknown): Statement[] | TrustAnalysis {
 const SHAPE_CACHE_ENTRIES = 4096;
 /** Shapes longer than this (as JSON) are analysed without the cache: large documents rarely repeat. */
 const SHAPE_KEY_MAX_CHARS = 16 * 1024;
+/** Each shape's analysis, never handed out itself: callers get copies. */
 const shapes = new BoundedCache<string, TrustAnalysis>(SHAPE_CACHE_ENTRIES);
-const identity = (s: string): string => s;
+let defaultIssuers: string[] | undefined;
+const asWritten = (s: string): string => s;
 
 /**
  * Analyses the document's shape (canonical.ts): the names renamed to placeholders, the analysis of that shape
@@ -180,20 +183,39 @@ const identity = (s: string): string => s;
  * cached as written. Results that ran out of budget (`error`) are not cached: they depend on the machine's load.
  */
 function analyzeShape(statements: Statement[], options: AnalysisOptions): TrustAnalysis {
-    const issuers = [...new Set((options.issuers?.length ? options.issuers : DEFAULT_ISSUERS).map(normalizeIssuer))];
+    const issuers = options.issuers?.length ? [...new Set(options.issuers.map(normalizeIssuer))] : (defaultIssuers ??= [...new Set(DEFAULT_ISSUERS.map(normalizeIssuer))]);
     const canon = canonicalize(statements, options, issuers);
-    const shape = canon ?? { statements, options, unmap: identity };
+    const shape = canon ?? { statements, options, unmap: asWritten };
     const key = JSON.stringify([shape.statements, shape.options]);
     const cacheable = key.length <= SHAPE_KEY_MAX_CHARS;
     let result = cacheable ? shapes.get(key) : undefined;
-    if (!result) {
+    if (result === undefined) {
         result = analyzeStatements(shape.statements, shape.options);
+        if (!canon && (!cacheable || result.verdict === "error")) return result;
         if (cacheable && result.verdict !== "error") shapes.set(key, result);
     }
-    const out = mapStrings(result, shape.unmap);
+    const out = copyWith(result, shape.unmap);
     // Sorted in the original names, as an uncached analysis sorts them.
     if (canon) for (const a of out.admitted) a.audiences?.sort();
     return out;
+}
+
+/**
+ * A copy of a JSON-shaped value (objects, arrays, strings, numbers, booleans, null) with every string read through
+ * `unmap`. Strings `unmap` leaves as they are stay shared with the cached analysis (strings are immutable), so the
+ * copies of an estate's analyses share their rule texts and remediations.
+ */
+function copyWith<T>(value: T, unmap: (s: string) => string): T {
+    if (typeof value === "string") return unmap(value) as T;
+    if (value === null || typeof value !== "object") return value;
+    if (Array.isArray(value)) {
+        const out: unknown[] = new Array<unknown>(value.length);
+        for (let i = 0; i < value.length; i++) out[i] = copyWith(value[i] as unknown, unmap);
+        return out as T;
+    }
+    const out: Record<string, unknown> = {};
+    for (const k in value as Record<string, unknown>) out[k] = copyWith((value as Record<string, unknown>)[k], unmap);
+    return out as T;
 }
 
 function analyzeStatements(statements: Statement[], options: AnalysisOptions): TrustAnalysis {

@@ -6,6 +6,7 @@ import {
     analyzeOidcProvider,
     analyzeStackAudiences,
     analyzeTrustPolicy,
+    findUnknowns,
     rule,
     type AnalysisOptions,
     type Finding,
@@ -119,16 +120,25 @@ export function canonical(root: unknown): string {
     return out.join("");
 }
 
-/** The error analysis of a trust policy given as text that nests too deep or repeats a key; undefined otherwise. */
-function textProblem(doc: string): TrustAnalysis | undefined {
+/**
+ * A trust policy given as text, read by the CLI's JSON reader: the error analysis when it nests too deep or repeats
+ * a key, else the value when it is JSON (analysed as that value, so the text is parsed once), else undefined (the
+ * analysis reports what is wrong with the text).
+ */
+function readPolicyText(doc: string): { analysis: TrustAnalysis } | { value: unknown } | undefined {
     if (!doc.trimStart().startsWith("{")) return undefined;
     const parsed = parseJson(doc);
     if (!parsed.ok && parsed.problem.message.startsWith("nested deeper")) {
-        return errorAnalysis([
-            documentFinding(`The trust policy is ${describeJsonProblem(parsed.problem)}.`, "Flatten the document: IAM policies nest a few levels at most."),
-        ]);
+        return {
+            analysis: errorAnalysis([
+                documentFinding(`The trust policy is ${describeJsonProblem(parsed.problem)}.`, "Flatten the document: IAM policies nest a few levels at most."),
+            ]),
+        };
     }
-    return parsed.ok && parsed.duplicates.length > 0 ? errorAnalysis(duplicateFindings(parsed.duplicates)) : undefined;
+    if (!parsed.ok) return undefined;
+    if (parsed.duplicates.length > 0) return { analysis: errorAnalysis(duplicateFindings(parsed.duplicates)) };
+    // The value stands for the text unless the text marks an unknown (then the text's own path is reported).
+    return findUnknowns(doc).length > 0 ? undefined : { value: parsed.value };
 }
 
 /** A trust policy analysis that stops at document errors. */
@@ -190,7 +200,7 @@ function unreadableFindings(items: Unreadable[], property: string, what: string)
 export function runCheck(
     files: readonly InputFile[],
     options: AnalysisOptions,
-    limits: { maxInputBytes?: number } = {},
+    limits: { maxInputBytes?: number; keepSources?: boolean } = {},
 ): CheckRun {
     const run: CheckRun = {
         results: [],
@@ -225,7 +235,8 @@ export function runCheck(
             });
             continue;
         }
-        run.sources.set(f.shown, text);
+        // Kept for reports that locate findings in their files (SARIF and the others); not for JSON or text alone.
+        if (limits.keepSources !== false) run.sources.set(f.shown, text);
         const read = readInput(f, text);
         if ("skip" in read) {
             run.sources.delete(f.shown);
@@ -311,9 +322,9 @@ export function createChecker(
             stats.analyses++;
             // A document given as text is read by the CLI's JSON reader first: too deep or with a duplicated key,
             // it is an error of its own (cached with the text, which is where the duplicate is).
-            const early = typeof doc === "string" ? textProblem(doc) : undefined;
+            const read = typeof doc === "string" ? readPolicyText(doc) : undefined;
             try {
-                hit = early ?? analyzeTrustPolicy(doc, options);
+                hit = read && "analysis" in read ? read.analysis : analyzeTrustPolicy(read ? read.value : doc, options);
             } catch (e) {
                 hit = { thrown: e };
             }

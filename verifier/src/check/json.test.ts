@@ -84,6 +84,24 @@ describe("parseJson", () => {
         assert.match(describeDuplicateKey(r.duplicates[0]!), /^key "Condition" appears twice in the same object \(Statement\[0\]\) at line 1 column 40$/);
     });
 
+    it("finds duplicates on the fast path's terms: escaped quotes, keys that look like values, nesting, __proto__", () => {
+        const cases: Array<[string, string[]]> = [
+            ['{"a\\"": 1, "a\\"": 2}', ['a"']],
+            ['{"a": "b\\\\", "c": {"d": 1, "d" : 2}}', ["d"]],
+            ['{"a": ["x", "y:", {"k": "v"}], "b": "\\":"}', []],
+            ['{"__proto__": 1, "__proto__": 2}', ["__proto__"]],
+            ['[{"a": 1}, {"a": 1}]', []],
+            ['{"s": "{[", "t": "]}", "u": {"v": 1,\n "v"\t: 2}}', ["v"]],
+        ];
+        for (const [text, keys] of cases) {
+            const r = parseJson(text);
+            assert.ok(r.ok, text);
+            if (!r.ok) continue;
+            assert.deepEqual(r.duplicates.map((d) => d.key), keys, text);
+            assert.deepEqual(r.value, JSON.parse(text), text);
+        }
+    });
+
     it("refuses nesting deeper than MAX_JSON_DEPTH without recursing (100,000 levels)", () => {
         const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
         const r = parseJson(deep);

@@ -36,6 +36,9 @@ export type JsonParseResult =
 /** Deepest nesting of arrays and objects accepted (AWS policies nest about 6 levels, stack exports about 20). */
 export const MAX_JSON_DEPTH = 512;
 
+/** Marks a failed `JSON.parse` (any JSON value, `null` included, can be a result). */
+const FAILED: unique symbol = Symbol("not JSON");
+
 const PARSE_OPTIONS = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false } as const;
 
 /** Objects of the last parses that had duplicate keys, keyed by the object itself (so the value carries them). */
@@ -216,14 +219,88 @@ function scan(text: string): { problem: JsonSyntaxProblem } | { duplicates: { ke
     return { duplicates };
 }
 
-/** Parses `text` (a UTF-8 BOM is ignored) as strict JSON. On failure, says where the text stops being JSON. */
+/**
+ * One pass over JSON text that skips strings: where nesting first goes deeper than `max` (or -1), and how many
+ * object members the text writes (a string followed by `:`). It does not judge the syntax.
+ */
+function shape(text: string, max: number): { deepAt: number; members: number } {
+    let depth = 0;
+    let members = 0;
+    const n = text.length;
+    let i = 0;
+    while (i < n) {
+        // Structure up to the next string, character by character (it is short: punctuation, numbers, spaces).
+        let q = text.indexOf('"', i);
+        if (q < 0) q = n;
+        for (; i < q; i++) {
+            const c = text.charCodeAt(i);
+            if (c === 0x7b || c === 0x5b) {
+                if (++depth > max) return { deepAt: i, members };
+            } else if (c === 0x7d || c === 0x5d) depth--;
+        }
+        if (q >= n) break;
+        // The string: its closing quote is the next one not escaped by an odd run of backslashes.
+        let end = q;
+        for (;;) {
+            end = text.indexOf('"', end + 1);
+            if (end < 0) return { deepAt: -1, members };
+            let b = end - 1;
+            while (text.charCodeAt(b) === 0x5c) b--;
+            if ((end - 1 - b) % 2 === 0) break;
+        }
+        let j = end + 1;
+        while (j < n) {
+            const w = text.charCodeAt(j);
+            if (w !== 0x20 && w !== 0x0a && w !== 0x0d && w !== 0x09) break;
+            j++;
+        }
+        if (j < n && text.charCodeAt(j) === 0x3a) members++;
+        i = end + 1;
+    }
+    return { deepAt: -1, members };
+}
+
+/** How many own keys the objects inside `value` hold (iterative). */
+function memberCount(value: unknown): number {
+    let count = 0;
+    const stack: unknown[] = [value];
+    while (stack.length > 0) {
+        const v = stack.pop();
+        if (v === null || typeof v !== "object") continue;
+        if (Array.isArray(v)) {
+            for (const e of v as unknown[]) if (e !== null && typeof e === "object") stack.push(e);
+            continue;
+        }
+        for (const k in v as Record<string, unknown>) {
+            count++;
+            const e = (v as Record<string, unknown>)[k];
+            if (e !== null && typeof e === "object") stack.push(e);
+        }
+    }
+    return count;
+}
+
+/**
+ * Parses `text` (a UTF-8 BOM is ignored) as strict JSON. On failure, says where the text stops being JSON.
+ *
+ * Valid JSON without duplicate keys (nearly every input) takes the fast path: `JSON.parse`, which accepts exactly
+ * RFC 8259 JSON, builds the value, and the text's member count equals the value's key count (a key written twice in
+ * one object leaves one key). Otherwise the strict scanner runs to locate the problem or the duplicates.
+ */
 export function parseJson(text: string): JsonParseResult {
     const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    const deep = tooDeepAt(body);
-    if (deep >= 0) {
-        const { line, column } = lineColumn(body, deep);
+    const { deepAt, members } = shape(body, MAX_JSON_DEPTH);
+    if (deepAt >= 0) {
+        const { line, column } = lineColumn(body, deepAt);
         return { ok: false, problem: { message: `nested deeper than ${MAX_JSON_DEPTH} levels`, line, column } };
     }
+    let fast: unknown;
+    try {
+        fast = JSON.parse(body) as unknown;
+    } catch {
+        fast = FAILED;
+    }
+    if (fast !== FAILED && memberCount(fast) === members) return { ok: true, value: fast, duplicates: [] };
     const scanned = scan(body);
     if ("problem" in scanned) return { ok: false, problem: scanned.problem };
     let value: unknown;

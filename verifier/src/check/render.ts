@@ -134,5 +134,37 @@ function renderTable(
 
 /** The JSON report: one object, two-space indented, newline-terminated. */
 export function renderJson(report: CheckReport): string {
-    return `${escapeJsonOutput(JSON.stringify(report, null, 2))}\n`;
+    return [...renderJsonChunks(report)].join("");
+}
+
+/** Stands for the results in the report's skeleton; JSON.stringify writes it as `"\\u0000results"`. */
+const RESULTS_MARK = "\u0000results";
+/** How much text a chunk gathers before it is handed out. */
+const CHUNK_CHARS = 1 << 20;
+
+/**
+ * The JSON report in chunks, byte for byte what `JSON.stringify(report, null, 2)` (escaped for output) writes, without
+ * ever holding all of it: each result is written at its depth on its own, so a 100,000-role run never builds one
+ * string of hundreds of megabytes (V8 strings stop at 512 MiB).
+ */
+export function* renderJsonChunks(report: CheckReport): Generator<string> {
+    if (report.results.length === 0) {
+        yield `${escapeJsonOutput(JSON.stringify(report, null, 2))}\n`;
+        return;
+    }
+    const skeleton = JSON.stringify({ ...report, results: [RESULTS_MARK] }, null, 2);
+    const mark = `    ${JSON.stringify(RESULTS_MARK)}`;
+    const at = skeleton.indexOf(mark);
+    let chunk = escapeJsonOutput(skeleton.slice(0, at));
+    for (let i = 0; i < report.results.length; i++) {
+        // Stringified inside a one-element array two levels deep, the result has exactly the indentation it has
+        // in the whole report: `{\n  "r": [\n    {...}\n  ]\n}` minus the wrapper.
+        const wrapped = JSON.stringify({ r: [report.results[i]] }, null, 2);
+        chunk += (i > 0 ? ",\n" : "") + escapeJsonOutput(wrapped.slice(wrapped.indexOf("[\n") + 2, wrapped.length - 6));
+        if (chunk.length >= CHUNK_CHARS) {
+            yield chunk;
+            chunk = "";
+        }
+    }
+    yield `${chunk}${escapeJsonOutput(skeleton.slice(at + mark.length))}\n`;
 }

@@ -20,9 +20,9 @@ import {
     type ConfigSettings,
 } from "../check/options.js";
 import { parseMaxInputMib } from "../read.js";
-import { renderJson, renderText, useColour } from "../check/render.js";
+import { renderJsonChunks, renderText, useColour } from "../check/render.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
-import { writeOutputFile } from "../output.js";
+import { writeChunks, writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportOutput } from "../report/index.js";
 import type { CheckReport } from "../results.js";
 import { toolInfo } from "../version.js";
@@ -166,7 +166,7 @@ export function analysisAndOutputFlags(
     };
 }
 
-function writeOwnFile(path: string, shown: string, text: string): void {
+function writeOwnFile(path: string, shown: string, text: string | Iterable<string>): void {
     try {
         writeOutputFile(path, text);
     } catch (e) {
@@ -203,7 +203,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
     for (const f of files) if (f.path === "-") f.text = await readStdin(io.stdin);
 
-    const run = runCheck(files, options, args.maxInputBytes !== undefined ? { maxInputBytes: args.maxInputBytes } : {});
+    const run = runCheck(files, options, {
+        ...(args.maxInputBytes !== undefined ? { maxInputBytes: args.maxInputBytes } : {}),
+        keepSources: args.reports.some((r) => r.format !== "json"),
+    });
     for (const s of run.skipped) io.stderr.write(`oidc-guard check: skipped ${s.file}: ${s.reason}\n`);
     const skipped = [...walkSkipped, ...run.skipped];
     for (const p of run.fileProblems) io.stderr.write(`oidc-guard check: ${p.file}: ${p.message}\n`);
@@ -262,8 +265,9 @@ export function writeCheckOutputs(
     // JSON of one check run is the CheckReport itself: rendered here, without the report model (which locates
     // every finding in the source files for SARIF and the others).
     for (const out of args.reports.filter((r) => r.format === "json")) {
-        if (out.path === "-") io.stdout.write(renderJson(report));
-        else writeOwnFile(resolve(io.cwd, out.path), out.path, renderJson(report));
+        if (out.path !== "-") writeOwnFile(resolve(io.cwd, out.path), out.path, renderJsonChunks(report));
+        else if (io.stdoutFd !== undefined && process.stdout.writableLength === 0) writeChunks(io.stdoutFd, renderJsonChunks(report));
+        else for (const chunk of renderJsonChunks(report)) io.stdout.write(chunk);
     }
     writeReports(
         args.reports.filter((r) => r.format !== "json"),
