@@ -68,6 +68,8 @@ export function escapeTextOutput(text: string): string {
  * unchanged.
  */
 export function escapeJsonOutput(json: string): string {
+    // Every character it rewrites is DEL or outside ASCII: a native count answers for most text.
+    if (Buffer.byteLength(json, "utf8") === json.length && !json.includes("\x7f")) return json;
     return json.replace(/[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 

@@ -87,7 +87,8 @@ export function resolveOutputTarget(path: string): string {
 
 /** Writes every chunk of `text` to `fd`, one chunk's bytes at a time. */
 export function writeChunks(fd: number, text: Iterable<string>): void {
-    for (const chunk of text) writeAll(fd, Buffer.from(chunk, "utf8"));
+    // ASCII text is its own UTF-8: copied byte for byte (latin1) instead of encoded.
+    for (const chunk of text) writeAll(fd, Buffer.from(chunk, Buffer.byteLength(chunk, "utf8") === chunk.length ? "latin1" : "utf8"));
 }
 
 function writeAll(fd: number, data: Buffer): void {

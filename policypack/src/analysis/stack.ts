@@ -230,13 +230,28 @@ function federatedArns(
         const values: unknown[] = entry ? (Array.isArray(entry[1]) ? (entry[1] as unknown[]) : [entry[1]]) : [];
         for (const v of values) {
             if (typeof v !== "string") continue;
-            const arn = parseProviderArn(v);
-            if (!arn || normalizeIssuer(arn.issuer) !== issuer || seen.has(v)) continue;
+            const arn = providerArnOf(v);
+            if (!arn || arn.normalizedIssuer !== issuer || seen.has(v)) continue;
             seen.add(v);
             out.push({ arn, text: v, statementIndex });
         }
     }
     return out;
+}
+
+/** Parsed provider ARNs by text (the roles of a stack name the same few providers). */
+const arnMemo = new Map<string, (ProviderArn & { normalizedIssuer: string }) | null>();
+const ARN_MEMO_ENTRIES = 1024;
+
+function providerArnOf(text: string): (ProviderArn & { normalizedIssuer: string }) | null {
+    let known = arnMemo.get(text);
+    if (known === undefined) {
+        const arn = parseProviderArn(text);
+        known = arn ? { ...arn, normalizedIssuer: normalizeIssuer(arn.issuer) } : null;
+        if (arnMemo.size >= ARN_MEMO_ENTRIES) arnMemo.clear();
+        arnMemo.set(text, known);
+    }
+    return known;
 }
 
 /** The stack's provider for a role's ARN: by ARN when the provider's is known, else by issuer URL. */

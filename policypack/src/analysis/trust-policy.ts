@@ -186,7 +186,7 @@ function analyzeShape(statements: Statement[], options: AnalysisOptions): TrustA
     const issuers = options.issuers?.length ? [...new Set(options.issuers.map(normalizeIssuer))] : (defaultIssuers ??= [...new Set(DEFAULT_ISSUERS.map(normalizeIssuer))]);
     const canon = canonicalize(statements, options, issuers);
     const shape = canon ?? { statements, options, unmap: asWritten };
-    const key = JSON.stringify([shape.statements, shape.options]);
+    const key = shapeKey(shape.statements, shape.options);
     const cacheable = key.length <= SHAPE_KEY_MAX_CHARS;
     let result = cacheable ? shapes.get(key) : undefined;
     if (result === undefined) {
@@ -198,6 +198,20 @@ function analyzeShape(statements: Statement[], options: AnalysisOptions): TrustA
     // Sorted in the original names, as an uncached analysis sorts them.
     if (canon) for (const a of out.admitted) a.audiences?.sort();
     return out;
+}
+
+/**
+ * The cache key of a shape: every field of the statements the analysis reads, as arrays (the operator's other
+ * fields follow from how it is written), and the options. Equal keys, equal analyses.
+ */
+function shapeKey(statements: readonly Statement[], options: AnalysisOptions): string {
+    const parts: unknown[] = [options];
+    for (const st of statements) {
+        const p = st.principal;
+        parts.push(st.index, st.path, st.effect, p.kind, p.star, p.awsStar, p.federated, st.actions, st.notAction, st.clauses.length);
+        for (const c of st.clauses) parts.push(c.operator.written, c.key, c.path, c.values);
+    }
+    return JSON.stringify(parts);
 }
 
 /**

@@ -75,8 +75,25 @@ function unknownFinding(
 }
 
 /** The cache key of a trust policy: its text, or canonical JSON for an object. */
-function cacheKey(doc: unknown): string {
-    return typeof doc === "string" ? `s${doc}` : `j${canonical(doc)}`;
+/**
+ * The key a document is cached under: the text itself for a document given as text, canonical JSON for an
+ * object. The two kinds live in separate maps ({@link KeyedCache}), so a text is never copied into a new key.
+ */
+function cacheKey(doc: unknown): { text: string } | { json: string } {
+    return typeof doc === "string" ? { text: doc } : { json: canonical(doc) };
+}
+
+/** A map keyed by {@link cacheKey}. */
+class KeyedCache<V> {
+    private readonly byText = new Map<string, V>();
+    private readonly byJson = new Map<string, V>();
+    get(k: { text: string } | { json: string }): V | undefined {
+        return "text" in k ? this.byText.get(k.text) : this.byJson.get(k.json);
+    }
+    set(k: { text: string } | { json: string }, v: V): void {
+        if ("text" in k) this.byText.set(k.text, v);
+        else this.byJson.set(k.json, v);
+    }
 }
 
 /** A piece of canonical JSON text already written out (as opposed to a value still to be written). */
@@ -313,7 +330,7 @@ export function createChecker(
     options: AnalysisOptions,
     stats: { roles: number; providers: number; analyses: number } = { roles: 0, providers: 0, analyses: 0 },
 ): Checker {
-    const cache = new Map<string, TrustAnalysis | { thrown: unknown }>();
+    const cache = new KeyedCache<TrustAnalysis | { thrown: unknown }>();
     const run = { stats };
     const analyze = (doc: unknown): TrustAnalysis | { thrown: unknown } => {
         const key = cacheKey(doc);
@@ -339,7 +356,7 @@ export function createChecker(
         // distinct document: `stackRoles` holds one representative per document, `urnsOf` the roles it stands for.
         const stackRoles: StackRoleInput[] = [];
         const urnsOf: string[][] = [];
-        const groupOf = new Map<string, number>();
+        const groupOf = new KeyedCache<number>();
         const propertyOf = new Map<string, string>();
         const stackProviders: StackProviderInput[] = [];
 

@@ -17,7 +17,8 @@
  * `unknown` (never `pass`) when such a value is part of the trust policy.
  */
 import { UNKNOWN_SENTINELS } from "oidc-guard-policypack/analysis";
-import { LineCounter, parseDocument, isMap, isScalar, type Node as YamlNode, type ScalarTag, type CollectionTag, type YAMLMap, type YAMLSeq } from "yaml";
+import type { Node as YamlNode, ScalarTag, CollectionTag, YAMLMap, YAMLSeq } from "yaml";
+import { yaml } from "../lazy.js";
 import { parseJsonWithPositions } from "../report/locate.js";
 import type { CheckTarget } from "../results.js";
 import type { ExtractedInput, ProviderItem, RoleItem } from "./inputs.js";
@@ -119,10 +120,10 @@ export type YamlTemplate =
 
 /** Parses YAML with CloudFormation's short-form tags. Aliases are bounded by the library (maxAliasCount 100). */
 export function parseYamlTemplate(text: string): YamlTemplate {
-    const lineCounter = new LineCounter();
+    const lineCounter = new (yaml().LineCounter)();
     let doc;
     try {
-        doc = parseDocument(text, { customTags: CFN_YAML_TAGS, lineCounter, prettyErrors: false, uniqueKeys: true });
+        doc = yaml().parseDocument(text, { customTags: CFN_YAML_TAGS, lineCounter, prettyErrors: false, uniqueKeys: true });
     } catch (e) {
         return { ok: false, message: e instanceof Error ? e.message : String(e), line: 1, column: 1 };
     }
@@ -138,11 +139,11 @@ export function parseYamlTemplate(text: string): YamlTemplate {
         return { ok: false, message: e instanceof Error ? e.message : String(e), line: 1, column: 1 };
     }
     const resourceLines = new Map<string, number>();
-    const resources = isMap(doc.contents) ? doc.contents.get("Resources", true) : undefined;
-    if (isMap(resources)) {
+    const resources = yaml().isMap(doc.contents) ? doc.contents.get("Resources", true) : undefined;
+    if (yaml().isMap(resources)) {
         for (const pair of resources.items) {
             const key = pair.key as YamlNode | null;
-            if (isScalar(key) && typeof key.value === "string" && key.range) {
+            if (yaml().isScalar(key) && typeof key.value === "string" && key.range) {
                 resourceLines.set(key.value, lineCounter.linePos(key.range[0]).line);
             }
         }

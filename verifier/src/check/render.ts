@@ -155,16 +155,17 @@ export function* renderJsonChunks(report: CheckReport): Generator<string> {
     const skeleton = JSON.stringify({ ...report, results: [RESULTS_MARK] }, null, 2);
     const mark = `    ${JSON.stringify(RESULTS_MARK)}`;
     const at = skeleton.indexOf(mark);
-    let chunk = escapeJsonOutput(skeleton.slice(0, at));
+    // Escaping is character by character, so a chunk is escaped as a whole when it is handed out.
+    let chunk = skeleton.slice(0, at);
     for (let i = 0; i < report.results.length; i++) {
         // Stringified inside a one-element array two levels deep, the result has exactly the indentation it has
         // in the whole report: `{\n  "r": [\n    {...}\n  ]\n}` minus the wrapper.
         const wrapped = JSON.stringify({ r: [report.results[i]] }, null, 2);
-        chunk += (i > 0 ? ",\n" : "") + escapeJsonOutput(wrapped.slice(wrapped.indexOf("[\n") + 2, wrapped.length - 6));
+        chunk += (i > 0 ? ",\n" : "") + wrapped.slice(wrapped.indexOf("[\n") + 2, wrapped.length - 6);
         if (chunk.length >= CHUNK_CHARS) {
-            yield chunk;
+            yield escapeJsonOutput(chunk);
             chunk = "";
         }
     }
-    yield `${chunk}${escapeJsonOutput(skeleton.slice(at + mark.length))}\n`;
+    yield escapeJsonOutput(`${chunk}${skeleton.slice(at + mark.length)}\n`);
 }

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { ajv as loadAjv } from "../lazy.js";
 import type { Verdict } from "oidc-guard-policypack/analysis";
 import type { CheckReport, VerifyBatchReport, VerifyReport } from "../results.js";
 
@@ -35,6 +35,7 @@ let validators: Record<SchemaName, ValidateFunction> | undefined;
 /** Compiles the three schemas once (they refer to each other by their shared `$id` base). */
 function schemas(): Record<SchemaName, ValidateFunction> {
     if (validators) return validators;
+    const { Ajv, addFormats } = loadAjv();
     const ajv = new Ajv({ allErrors: true, strict: false });
     addFormats(ajv);
     const ids: Record<string, string> = {};

@@ -8,7 +8,8 @@
  */
 import type { Node } from "jsonc-parser";
 import type { FindingLocation } from "oidc-guard-policypack/analysis";
-import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from "yaml";
+import type { Node as YamlNode } from "yaml";
+import { yaml } from "../lazy.js";
 import { MAX_JSON_DEPTH as MAX_DEPTH, parseJsonTree } from "../check/json.js";
 
 /** A 1-based line and column (columns in UTF-16 code units, SARIF's default `columnKind`). */
@@ -76,26 +77,26 @@ function toJsonNode(node: Node): JsonNode {
 export function parseYamlWithPositions(text: string): JsonNode | null {
     let doc;
     try {
-        doc = parseDocument(text, { prettyErrors: false });
+        doc = yaml().parseDocument(text, { prettyErrors: false });
     } catch {
         return null;
     }
-    if (doc.errors.length > 0 || !isMap(doc.contents)) return null;
+    if (doc.errors.length > 0 || !yaml().isMap(doc.contents)) return null;
     const convert = (node: unknown, depth: number): JsonNode => {
         const n = node as YamlNode | null;
         const range = n?.range ?? [0, 0, 0];
         if (depth > MAX_DEPTH) return { kind: "scalar", start: range[0], end: range[1] };
-        if (isMap(n)) {
+        if (yaml().isMap(n)) {
             const entries: { key: string; keyStart: number; value: JsonNode }[] = [];
             for (const pair of n.items) {
                 const key = pair.key as YamlNode | null;
-                if (!isScalar(key)) continue;
+                if (!yaml().isScalar(key)) continue;
                 entries.push({ key: String(key.value), keyStart: key.range?.[0] ?? range[0], value: convert(pair.value, depth + 1) });
             }
             return { kind: "object", start: range[0], end: range[1], entries };
         }
-        if (isSeq(n)) return { kind: "array", start: range[0], end: range[1], items: n.items.map((i) => convert(i, depth + 1)) };
-        if (isScalar(n) && typeof n.value === "string") return { kind: "string", start: range[0], end: range[1], value: n.value };
+        if (yaml().isSeq(n)) return { kind: "array", start: range[0], end: range[1], items: n.items.map((i) => convert(i, depth + 1)) };
+        if (yaml().isScalar(n) && typeof n.value === "string") return { kind: "string", start: range[0], end: range[1], value: n.value };
         return { kind: "scalar", start: range[0], end: range[1] };
     };
     return convert(doc.contents, 0);
