@@ -731,14 +731,22 @@ class Analysis {
 
     // ---- cells and kinds
 
-    /** Splits a box into disjoint cells by how its tokens escape each Deny; empty cells are dropped. */
-    private cells(aud: Lang, sub: Lang, denies: Box[], j = 0): Cell[] {
-        if (this.decider.isEmpty(aud) || this.decider.isEmpty(sub)) return [];
+    /**
+     * Splits a box into disjoint cells by how its tokens escape each Deny; empty cells are dropped. The subject
+     * side is tested for emptiness only where the split branches (or at the end): along a chain of Denies that
+     * constrain only `sub`, an empty intermediate language stays empty to the end, and each test would explore
+     * a product of its own.
+     */
+    private cells(aud: Lang, sub: Lang, denies: Box[], j = 0, subChecked = false): Cell[] {
+        if (this.decider.isEmpty(aud)) return [];
         const d = denies[j];
-        if (!d) return [{ aud, sub }];
+        if (!d) return this.decider.isEmpty(sub) ? [] : [{ aud, sub }];
+        const escapesByAud = and(aud, not(d.aud));
+        const branches = !this.decider.isEmpty(escapesByAud);
+        if (branches && !subChecked && this.decider.isEmpty(sub)) return [];
         return [
-            ...this.cells(and(aud, not(d.aud)), sub, denies, j + 1),
-            ...this.cells(and(aud, d.aud), and(sub, not(d.sub)), denies, j + 1),
+            ...(branches ? this.cells(escapesByAud, sub, denies, j + 1, true) : []),
+            ...this.cells(and(aud, d.aud), and(sub, not(d.sub)), denies, j + 1, false),
         ];
     }
 
