@@ -1269,6 +1269,35 @@ export class Decider {
         });
     }
 
+    /** Products of a Lang built with passengers, and those passengers (one per Lang). */
+    private readonly passengerProducts = new WeakMap<Lang, { p: Product; passengers: readonly Automaton[] }>();
+
+    /**
+     * The product of `l` with `passengers` riding along, built once: it is also registered as the product of `l`
+     * (passengers take no part in acceptance), so emptiness, finiteness and enumeration of `l` and the confinement
+     * questions all explore one product.
+     */
+    private withPassengers(l: Lang, passengers: readonly Automaton[]): Product {
+        const known = this.passengerProducts.get(l);
+        if (known && known.passengers.length === passengers.length && known.passengers.every((a, i) => a === passengers[i])) return known.p;
+        const p = new Product(this.automatize(l), this.alphabet, this.budget, passengers);
+        this.passengerProducts.set(l, { p, passengers });
+        if (!known) this.products.set(l, p);
+        return p;
+    }
+
+    /**
+     * Prepares `scoped` for {@link confinement} with `forms` before any other question is asked about it, so the
+     * one product serves them all. Does nothing when the Lang already has a product.
+     */
+    prepareConfinement(scoped: Lang, forms: ReadonlyArray<{ form: Lang; key: Lang }>): void {
+        const s = this.simplify(scoped);
+        if (s.k === "none" || s.k === "finite" || this.products.has(s)) return;
+        const leaves = forms.flatMap((f) => [this.automatize(f.form), this.automatize(f.key)]);
+        if (leaves.some((x) => x.k !== "leaf")) return;
+        this.withPassengers(s, leaves.map((x) => (x as { k: "leaf"; a: Automaton }).a));
+    }
+
     /**
      * For members of `scoped`: per form, whether the members in that form have infinitely many keys (prefixes
      * in the form's key language); and whether the members in none of the forms are infinitely many.
@@ -1283,8 +1312,7 @@ export class Decider {
             return a.a;
         };
         const decide = (): boolean[] => {
-            const passengers = forms.flatMap((f) => [leafOf(f.form), leafOf(f.key)]);
-            const p = new Product(this.automatize(s), this.alphabet, this.budget, passengers);
+            const p = this.withPassengers(s, forms.flatMap((f) => [leafOf(f.form), leafOf(f.key)]));
             const keyed = forms.map((_, i) => {
                 const live = p.coReach((st) => p.accepting(st) && p.passengerAccepting(st, 2 * i));
                 const keyLive = p.coReach(

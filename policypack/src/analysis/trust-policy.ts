@@ -786,6 +786,10 @@ class Analysis {
             // Cheap and exact: a variant none of whose subjects starts like the statement's values has no token here.
             if (heads && heads.some((clause) => clause.every((h) => !this.decider.isPrefixLive(v.sub, h)))) continue;
             const subs = and(cell.sub, v.sub, this.paired(v, cell.aud));
+            // The blast radius asks these subjects about their naming levels: one product answers that too.
+            if (v.sub.k === "leaf" && v.levels.every((l) => l.key.k === "leaf")) {
+                this.decider.prepareConfinement(subs, v.levels.map((l) => ({ form: v.sub, key: l.key })));
+            }
             if (!this.decider.isEmpty(subs)) out.push({ variant: v, kind: v.kind, subs, cell });
         }
         const other = and(cell.sub, otherKindSubjects());
