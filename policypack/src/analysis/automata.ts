@@ -806,6 +806,21 @@ export class Product implements Automaton {
         return this.acc[state]!;
     }
 
+    /**
+     * Whether the language holds the string `syms` (symbols of the product's alphabet), walking the product's own
+     * transitions (explored ones are looked up; a walk ends at the dead state); null when a symbol is newer than
+     * the product.
+     */
+    accepts(syms: readonly number[]): boolean | null {
+        let s = 0;
+        for (const sym of syms) {
+            if (sym >= this.width) return null;
+            s = this.stepClass(s, this.classOf[sym]!);
+            if (s === this.deadState) return false;
+        }
+        return this.acc[s]!;
+    }
+
     private pathTo(state: number): string {
         const syms: number[] = [];
         let s = state;
@@ -1422,7 +1437,12 @@ export class Decider {
     pick(l: Lang, candidates: readonly string[]): string | null {
         const s = this.simplify(l);
         if (s.k === "none") return null;
-        for (const c of candidates) if (this.contains(s, c)) return c;
+        // Many candidates against one language: walked through its product, where most stop after a few symbols.
+        const p = s.k === "finite" ? undefined : candidates.length > 16 ? this.product(s) : this.products.get(s);
+        for (const c of candidates) {
+            const inside = p ? p.accepts(this.symbolsOf(c)) : null;
+            if (inside ?? this.contains(s, c)) return c;
+        }
         return this.witness(s);
     }
 }
