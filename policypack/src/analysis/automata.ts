@@ -465,6 +465,22 @@ function symbolOrder(width: number): readonly number[] {
     return order;
 }
 
+/** Scratch of the joint-class refinement, shared by every product of the process (products are built one at a time). */
+const refinement = { stamp: 0, stamps: new Int32Array(0), ids: new Int32Array(0) };
+
+function refinementTable(size: number): typeof refinement {
+    if (refinement.stamps.length < size) {
+        refinement.stamps = new Int32Array(size);
+        refinement.ids = new Int32Array(size);
+        refinement.stamp = 0;
+    }
+    if (refinement.stamp > 0x3fffffff) {
+        refinement.stamps.fill(0);
+        refinement.stamp = 0;
+    }
+    return refinement;
+}
+
 /**
  * The explored product of the leaves of a Lang. States are tuples of leaf states. Symbols that no leaf tells
  * apart form one class and are explored once; tuples from which no member is reachable fold into one dead state.
@@ -535,20 +551,22 @@ export class Product implements Automaton {
         const order = symbolOrder(this.width);
         let part = new Int32Array(this.width);
         let parts = 1;
+        const table = refinementTable((this.width + 1) * (this.width + 1));
         for (const l of this.leaves) {
-            const ids = new Map<number, number>();
+            // (class so far, class at this leaf) pairs numbered in a stamped table: no map, no clearing.
+            const stamp = ++table.stamp;
             const next = new Int32Array(this.width);
+            let n = 0;
             for (const sym of order) {
                 const k = part[sym]! * (this.width + 1) + (l.symbolClass ? l.symbolClass(sym) : sym);
-                let id = ids.get(k);
-                if (id === undefined) {
-                    id = ids.size;
-                    ids.set(k, id);
+                if (table.stamps[k] !== stamp) {
+                    table.stamps[k] = stamp;
+                    table.ids[k] = n++;
                 }
-                next[sym] = id;
+                next[sym] = table.ids[k]!;
             }
             part = next;
-            parts = ids.size;
+            parts = n;
         }
         this.classOf = new Int32Array(this.width);
         const renumber = new Int32Array(parts).fill(-1);
@@ -694,7 +712,7 @@ export class Product implements Automaton {
     }
 
     private grow(): void {
-        const cap = Math.max(16, this.capacity * 2);
+        const cap = Math.max(64, this.capacity * 2);
         const L = this.leaves.length;
         const C = this.members.length;
         const tup = new Int32Array(cap * L);
