@@ -62,14 +62,16 @@ export function escapeTextOutput(text: string): string {
     return guardCiLog(escapeText(text, { keepNewlines: true }));
 }
 
+const DEL_OR_NOT_ASCII = /[^\x00-\x7e]/;
+
 /**
  * JSON output: JSON.stringify already escapes C0; this also writes C1, DEL, U+2028/9 and the bidi controls as
  * `\uXXXX`, so a JSON document printed to a terminal or a log holds no raw control character. The parsed value is
  * unchanged.
  */
 export function escapeJsonOutput(json: string): string {
-    // Every character it rewrites is DEL or outside ASCII: a native count answers for most text.
-    if (Buffer.byteLength(json, "utf8") === json.length && !json.includes("\x7f")) return json;
+    // Every character it rewrites is DEL or outside ASCII: one native scan answers for most text.
+    if (!DEL_OR_NOT_ASCII.test(json)) return json;
     return json.replace(/[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 

@@ -88,8 +88,10 @@ export function resolveOutputTarget(path: string): string {
 /** Writes every chunk of `text` to `fd`, one chunk's bytes at a time. */
 export function writeChunks(fd: number, text: Iterable<string>): void {
     // ASCII text is its own UTF-8: copied byte for byte (latin1) instead of encoded.
-    for (const chunk of text) writeAll(fd, Buffer.from(chunk, Buffer.byteLength(chunk, "utf8") === chunk.length ? "latin1" : "utf8"));
+    for (const chunk of text) writeAll(fd, Buffer.from(chunk, NOT_ASCII.test(chunk) ? "utf8" : "latin1"));
 }
+
+const NOT_ASCII = /[^\x00-\x7f]/;
 
 function writeAll(fd: number, data: Buffer): void {
     let off = 0;
