@@ -14,6 +14,8 @@ export default tseslint.config(
             // moto's virtual environment (scripts/ensure-moto.sh) and the bundled code of the cdk.out fixture.
             ".venv-moto/**",
             "fixtures/cdk.out/**/*.js",
+            // What `npm run bench` generates (the empty pack it compares with).
+            ".bench/**",
         ],
     },
     js.configs.recommended,

@@ -62,7 +62,7 @@ export function escapeTextOutput(text: string): string {
     return guardCiLog(escapeText(text, { keepNewlines: true }));
 }
 
-const DEL_OR_NOT_ASCII = /[^\x00-\x7e]/;
+const DEL_OR_NOT_ASCII = /[\u007f-\uffff]/;
 
 /**
  * JSON output: JSON.stringify already escapes C0; this also writes C1, DEL, U+2028/9 and the bidi controls as

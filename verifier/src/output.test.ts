@@ -79,6 +79,17 @@ describe("writeOutputFile", () => {
         assert.ok(lstatSync(fifo).isFIFO());
     });
 
+    it("writes chunks as they come: ASCII and UTF-8 chunks alike, the result one text", () => {
+        const path = join(tmp, "chunks.json");
+        const chunks = ["{\"a\": [", "\"plain ascii\", ", "\"caf\u00e9 \ud83d\ude00\"", "]}\n"];
+        function* gen(): Generator<string> {
+            yield* chunks;
+        }
+        assert.equal(writeOutputFile(path, gen()).mode, "atomic");
+        assert.equal(readFileSync(path, "utf8"), chunks.join(""));
+        assert.deepEqual(JSON.parse(readFileSync(path, "utf8")), { a: ["plain ascii", "caf\u00e9 \ud83d\ude00"] });
+    });
+
     it("leaves the old file whole when the write fails", () => {
         const dir = join(tmp, "fail");
         mkdirSync(dir);

@@ -91,7 +91,7 @@ export function writeChunks(fd: number, text: Iterable<string>): void {
     for (const chunk of text) writeAll(fd, Buffer.from(chunk, NOT_ASCII.test(chunk) ? "utf8" : "latin1"));
 }
 
-const NOT_ASCII = /[^\x00-\x7f]/;
+const NOT_ASCII = /[\u0080-\uffff]/;
 
 function writeAll(fd: number, data: Buffer): void {
     let off = 0;

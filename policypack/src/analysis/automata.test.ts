@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Alphabet, Budget, ComplexityError, Decider, LazyDfa, and, finite, leaf, not, or, rx, type Lang } from "./automata.js";
+import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, and, finite, leaf, not, or, rx, type Lang } from "./automata.js";
 
 function glob(alphabet: Alphabet, ...patterns: string[]): Lang {
     const alts = patterns.map((p) =>
@@ -71,5 +71,27 @@ describe("automata", () => {
         const { a, d } = decider(50);
         const many = glob(a, ...Array.from({ length: 40 }, (_, i) => `*a${"?".repeat(i % 7)}b*`));
         assert.throws(() => d.isInfinite(and(many, not(glob(a, "*c*")))), ComplexityError);
+    });
+});
+
+describe("BoundedCache", () => {
+    it("holds at most its bound, keeps what was used since the last turnover, and forgets the rest", () => {
+        const c = new BoundedCache<number, string>(8);
+        for (let i = 0; i < 100; i++) {
+            c.set(i, `v${i}`);
+            // Entry 0 is read after every insertion: it is always among the recently used.
+            assert.equal(c.get(0), "v0", `lost the entry in use after ${i} insertions`);
+            assert.ok(c.size <= 8, `size ${c.size} past the bound`);
+        }
+        assert.equal(c.get(99), "v99");
+        assert.equal(c.get(50), undefined);
+    });
+
+    it("answers a hit from either generation", () => {
+        const c = new BoundedCache<string, number>(4);
+        c.set("a", 1);
+        c.set("b", 2); // turnover: a and b are now the old generation
+        assert.equal(c.get("a"), 1);
+        assert.equal(c.get("b"), 2);
     });
 });
