@@ -9,11 +9,6 @@ export interface CliIO {
     /** Standard input, for `check -`; absent means nothing can be read from it. */
     stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
     /**
-     * The descriptor behind `stdout` when it is the process's own standard output: long output (a check report of
-     * 100,000 roles) is written to it chunk by chunk, synchronously, instead of queueing it all in the stream.
-     */
-    stdoutFd?: number;
-    /**
      * The process's redactor (redact.ts): secrets seen so far. The dispatcher sets it (with the Pulumi access
      * token registered) and scrubs its own error path with it; `verify` registers credentials as it meets them.
      */
@@ -61,5 +56,40 @@ export class CliError extends Error {
 }
 
 export function processIO(): CliIO {
-    return { stdout: process.stdout, stdoutFd: 1, stderr: process.stderr, env: process.env, cwd: process.cwd(), stdin: process.stdin };
+    return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), stdin: process.stdin };
+}
+
+/** A stream that says when it has room again (Node's writable streams). */
+interface Drainable {
+    once(event: "drain" | "error" | "close", listener: () => void): unknown;
+    removeListener(event: "drain" | "error" | "close", listener: () => void): unknown;
+}
+
+function isDrainable(x: unknown): x is Drainable {
+    return typeof (x as Partial<Drainable>).once === "function" && typeof (x as Partial<Drainable>).removeListener === "function";
+}
+
+/**
+ * Writes long output (a check report of 100,000 roles is about 300 MB of JSON) chunk by chunk, waiting whenever the
+ * stream's buffer is full, so at most one chunk and the stream's buffer are held at a time. A stream that fails or
+ * closes ends the writing (its error surfaces where the stream reports errors).
+ */
+export async function writeChunked(out: CliIO["stdout"], chunks: Iterable<string>): Promise<void> {
+    const gone = (): boolean => (out as { destroyed?: boolean }).destroyed === true;
+    for (const chunk of chunks) {
+        // A stream that failed (EPIPE: the reader went away) takes nothing more and will never drain.
+        if (gone()) return;
+        if (out.write(chunk) !== false || !isDrainable(out) || gone()) continue;
+        await new Promise<void>((resolve) => {
+            const done = (): void => {
+                out.removeListener("drain", done);
+                out.removeListener("error", done);
+                out.removeListener("close", done);
+                resolve();
+            };
+            out.once("drain", done);
+            out.once("error", done);
+            out.once("close", done);
+        });
+    }
 }

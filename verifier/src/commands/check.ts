@@ -21,8 +21,8 @@ import {
 } from "../check/options.js";
 import { parseMaxInputMib } from "../read.js";
 import { renderJsonChunks, renderText, useColour } from "../check/render.js";
-import { CliError, EXIT, type CliIO } from "../io.js";
-import { writeChunks, writeOutputFile } from "../output.js";
+import { CliError, EXIT, writeChunked, type CliIO } from "../io.js";
+import { writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportOutput } from "../report/index.js";
 import type { CheckReport } from "../results.js";
 import { toolInfo } from "../version.js";
@@ -229,7 +229,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         );
     }
 
-    writeCheckOutputs(report, run.sources, { count: run.files.length, unit: "file", skipped }, args, io, "check");
+    await writeCheckOutputs(report, run.sources, { count: run.files.length, unit: "file", skipped }, args, io, "check");
     return code;
 }
 
@@ -243,14 +243,14 @@ export interface CheckOutputs {
  * Writes a check report as the flags ask: the text table (stdout or `--output`), JSON (the CheckReport itself),
  * and SARIF/JUnit/Markdown/HTML through the shared report library; says on stderr which files were written.
  */
-export function writeCheckOutputs(
+export async function writeCheckOutputs(
     report: CheckReport,
     sources: ReadonlyMap<string, string>,
     scope: { count: number; unit: string; skipped?: readonly SkippedFile[] },
     args: CheckOutputs,
     io: CliIO,
     command: string,
-): void {
+): Promise<void> {
     const summary = report.summary;
     if (args.text) {
         const textPath = args.text.output !== undefined ? resolve(io.cwd, args.text.output) : undefined;
@@ -266,8 +266,7 @@ export function writeCheckOutputs(
     // every finding in the source files for SARIF and the others).
     for (const out of args.reports.filter((r) => r.format === "json")) {
         if (out.path !== "-") writeOwnFile(resolve(io.cwd, out.path), out.path, renderJsonChunks(report));
-        else if (io.stdoutFd !== undefined && process.stdout.writableLength === 0) writeChunks(io.stdoutFd, renderJsonChunks(report));
-        else for (const chunk of renderJsonChunks(report)) io.stdout.write(chunk);
+        else await writeChunked(io.stdout, renderJsonChunks(report));
     }
     writeReports(
         args.reports.filter((r) => r.format !== "json"),
