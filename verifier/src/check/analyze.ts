@@ -83,10 +83,39 @@ function cacheKey(doc: unknown): { text: string } | { json: string } {
     return typeof doc === "string" ? { text: doc } : { json: canonical(doc) };
 }
 
-/** A map keyed by {@link cacheKey}. */
+/**
+ * A bounded map: two generations of at most `max / 2` entries each, the older dropped when the younger fills.
+ * Documents that repeat stay; an export of all-distinct documents does not keep an analysis per role alive next
+ * to the copies its results hold.
+ */
+class Generations<V> {
+    private young = new Map<string, V>();
+    private old = new Map<string, V>();
+    constructor(private readonly max: number) {}
+    get(key: string): V | undefined {
+        const v = this.young.get(key);
+        if (v !== undefined) return v;
+        const o = this.old.get(key);
+        if (o !== undefined) this.set(key, o);
+        return o;
+    }
+    set(key: string, v: V): void {
+        this.young.set(key, v);
+        if (this.young.size >= Math.floor(this.max / 2)) {
+            this.old = this.young;
+            this.young = new Map();
+        }
+    }
+}
+
+/** A map keyed by {@link cacheKey}: texts and canonical JSON in maps of their own, so they never collide. */
 class KeyedCache<V> {
-    private readonly byText = new Map<string, V>();
-    private readonly byJson = new Map<string, V>();
+    private readonly byText: Generations<V>;
+    private readonly byJson: Generations<V>;
+    constructor(max = 8192) {
+        this.byText = new Generations(max);
+        this.byJson = new Generations(max);
+    }
     get(k: { text: string } | { json: string }): V | undefined {
         return "text" in k ? this.byText.get(k.text) : this.byJson.get(k.json);
     }
@@ -356,7 +385,8 @@ export function createChecker(
         // distinct document: `stackRoles` holds one representative per document, `urnsOf` the roles it stands for.
         const stackRoles: StackRoleInput[] = [];
         const urnsOf: string[][] = [];
-        const groupOf = new KeyedCache<number>();
+        // Every distinct document of the input is one group of the audience check: not bounded.
+        const groupOf = new KeyedCache<number>(Number.POSITIVE_INFINITY);
         const propertyOf = new Map<string, string>();
         const stackProviders: StackProviderInput[] = [];
 
