@@ -227,11 +227,18 @@ export interface Automaton {
 
 export type Sink = "dead" | "universal" | null;
 
+function sameSet(a: Int32Array, b: Int32Array): boolean {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+}
+
 /** A DFA determinized on demand from an NFA. `width` is the number of symbols it distinguishes. */
 export class LazyDfa implements Automaton {
     readonly start = 0;
     private readonly nfa: Nfa;
-    private readonly keys = new Map<string, number>();
+    /** DFA states by the hash of their NFA state set. */
+    private readonly keys = new Map<number, number[]>();
     private readonly sets: Int32Array[] = [];
     private readonly table: Int32Array[] = [];
     private readonly acc: boolean[] = [];
@@ -322,12 +329,17 @@ export class LazyDfa implements Automaton {
     }
 
     private intern(set: Int32Array): number {
-        const key = set.join(",");
-        const known = this.keys.get(key);
-        if (known !== undefined) return known;
+        // NFA state sets are found by a numeric hash of the sorted set (no key strings), equal sets compared.
+        let h = 0x811c9dc5 ^ set.length;
+        for (let i = 0; i < set.length; i++) h = Math.imul(h ^ set[i]!, 0x01000193);
+        const bucket = this.keys.get(h);
+        if (bucket !== undefined) {
+            for (const id of bucket) if (sameSet(this.sets[id]!, set)) return id;
+        }
         this.budget?.take();
         const id = this.sets.length;
-        this.keys.set(key, id);
+        if (bucket) bucket.push(id);
+        else this.keys.set(h, [id]);
         this.sets.push(set);
         this.table.push(new Int32Array(this.representative.length).fill(-1));
         this.acc.push(set.includes(this.nfa.accept));
