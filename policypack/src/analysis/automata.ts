@@ -477,6 +477,9 @@ function symbolOrder(width: number): readonly number[] {
     return order;
 }
 
+/** How many candidate loops `Product.isInfinite` checks for liveness before it relies on full exploration. */
+const MAX_PUMP_CHECKS = 8;
+
 /** Scratch of the joint-class refinement, shared by every product of the process (products are built one at a time). */
 const refinement = { stamp: 0, stamps: new Int32Array(0), ids: new Int32Array(0) };
 
@@ -987,7 +990,58 @@ export class Product implements Automaton {
 
     /** Whether the language has infinitely many members (over the infinite character set). */
     isInfinite(): boolean {
+        if (!this.explored && this.pumps()) return true;
         return this.unbounded(this.live());
+    }
+
+    /**
+     * Explores the product breadth-first and stops at the first proof that it is infinite: a reachable state with a
+     * loop, or a reachable edge on OTHER (infinitely many characters), into a state from which an accepting state
+     * is reachable (checked by a forward search, at most `MAX_PUMP_CHECKS` times). False when exploration ends
+     * without one: the exact test (`unbounded` over the live states) then runs on the explored product. Infinite
+     * languages, the usual case with a wildcard, are so decided without exploring the whole product.
+     */
+    private pumps(): boolean {
+        let checks = 0;
+        const queue = [0];
+        let seen = new Uint8Array(Math.max(64, this.count * 2));
+        seen[0] = 1;
+        for (let qi = 0; qi < queue.length; qi++) {
+            const s = queue[qi]!;
+            for (let cls = 0; cls < this.members.length; cls++) {
+                const t = this.stepClass(s, cls);
+                if (t === this.deadState) continue;
+                if ((t === s || cls === this.otherClass) && checks < MAX_PUMP_CHECKS) {
+                    checks++;
+                    if (this.reachesAccepting(t)) return true;
+                }
+                if (t >= seen.length) seen = grown(seen, t);
+                if (!seen[t]) {
+                    seen[t] = 1;
+                    queue.push(t);
+                }
+            }
+        }
+        this.explored = true;
+        return false;
+    }
+
+    /** Whether an accepting state is reachable from `from` (breadth-first over the product). */
+    private reachesAccepting(from: number): boolean {
+        if (this.acc[from]) return true;
+        const queue = [from];
+        const seen = new Set<number>([from]);
+        for (let qi = 0; qi < queue.length; qi++) {
+            const s = queue[qi]!;
+            for (let cls = 0; cls < this.members.length; cls++) {
+                const t = this.stepClass(s, cls);
+                if (t === this.deadState || seen.has(t)) continue;
+                if (this.acc[t]) return true;
+                seen.add(t);
+                queue.push(t);
+            }
+        }
+        return false;
     }
 
     /** The state of passenger `j` in product state `s` (-1 in the dead state). */
