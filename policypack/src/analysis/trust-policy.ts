@@ -169,7 +169,7 @@ function parse(doc: unknown): Statement[] | TrustAnalysis {
 }
 
 /** Analyses of document shapes (names renamed away), least recently used dropped first. */
-const SHAPE_CACHE_ENTRIES = 4096;
+const SHAPE_CACHE_ENTRIES = 2048;
 /** Shapes longer than this (as JSON) are analysed without the cache: large documents rarely repeat. */
 const SHAPE_KEY_MAX_CHARS = 16 * 1024;
 /** Each shape's analysis, never handed out itself: callers get copies. */
