@@ -5,6 +5,8 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import fc from "fast-check";
 import { canonicalize } from "./canonical.js";
 import { DEFAULT_ISSUERS } from "./constants.js";
@@ -198,5 +200,31 @@ describe("a renamed analysis agrees with the analysis as written", () => {
         // The generator must exercise the renaming, not only the documents it leaves as written.
         assert.ok(renamed >= runs / 4, `only ${renamed} of ${runs} documents were renamed`);
         assert.ok(identical > 0);
+    });
+});
+
+describe("the fixtures read the same through the shape cache", () => {
+    it("every fixture document under six option sets: the same result, byte for byte, as the analysis as written", () => {
+        const dir = join(__dirname, "..", "..", "..", "fixtures", "trust-policies");
+        const optionSets: AnalysisOptions[] = [
+            {},
+            { organizations: ["acme"] },
+            { organizations: ["acme"], subjectScope: "environment" },
+            { organizations: ["acme", "beta-2"] },
+            { organizations: ["acme"], allowedSubjects: ["pulumi:environments:org:acme:env:payments/*"] },
+        ];
+        let documents = 0;
+        for (const kind of ["good", "bad"]) {
+            for (const f of readdirSync(join(dir, kind)).sort()) {
+                if (!f.endsWith(".json") || f.endsWith(".expected.json")) continue;
+                const d = JSON.parse(readFileSync(join(dir, kind, f), "utf8")) as unknown;
+                const expected = JSON.parse(readFileSync(join(dir, kind, f.replace(/\.json$/, ".expected.json")), "utf8")) as { options?: AnalysisOptions };
+                documents++;
+                for (const options of [expected.options ?? {}, ...optionSets]) {
+                    assert.equal(JSON.stringify(analyzeTrustPolicy(d, options)), JSON.stringify(analyzeTrustPolicyAsWritten(d, options)), `${kind}/${f} with ${JSON.stringify(options)}`);
+                }
+            }
+        }
+        assert.ok(documents >= 60, `only ${documents} fixtures`);
     });
 });
