@@ -2,7 +2,7 @@
  * Reading input files with a bound: the size limit is enforced while reading (never taken from `stat`, which says
  * 0 for `/dev/zero`, FIFOs and `/proc` files), and the bytes must be valid UTF-8 (never silently replaced).
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { CliError, EXIT } from "./io.js";
 
 /** Default limit for one input file (`check` inputs, `report` result and source files): 256 MiB. */
@@ -95,6 +95,36 @@ export function readTextFile(path: string, maxBytes = DEFAULT_MAX_INPUT_BYTES): 
     const chunks: Buffer[] = [];
     let total = 0;
     try {
+        // A regular file is read into one buffer of its size (plus a byte, to see it grow): no chunk list and no
+        // second copy of a large input while it is joined. Anything else, or a file that grew, goes on in chunks.
+        let size = -1;
+        try {
+            const st = fstatSync(fd);
+            if (st.isFile()) size = st.size;
+        } catch {
+            // fstat failing is not worth an error of its own: the chunked read reports what is wrong.
+        }
+        if (size >= 0 && size <= maxBytes) {
+            const whole = Buffer.allocUnsafe(size + 1);
+            let n = 0;
+            for (;;) {
+                let k: number;
+                try {
+                    k = readSync(fd, whole, n, whole.length - n, null);
+                } catch (e) {
+                    const code = (e as NodeJS.ErrnoException).code;
+                    if (code === "EAGAIN") continue;
+                    throw new InputReadError(code ?? String(e), "io", code);
+                }
+                if (k === 0) break;
+                n += k;
+                if (n === whole.length) break;
+            }
+            if (n <= size) return decodeUtf8(whole.subarray(0, n));
+            chunks.push(whole.subarray(0, n));
+            total = n;
+            if (total > maxBytes) throw new InputReadError(`larger than the input limit of ${formatBytes(maxBytes)}`, "too-large");
+        }
         for (;;) {
             // One byte past the limit tells "exactly at the limit" from "over it".
             const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, maxBytes + 1 - total));

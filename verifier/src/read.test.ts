@@ -1,0 +1,65 @@
+/** read.ts: reading an input as UTF-8 text within a byte limit, from regular files and from anything else. */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { InputReadError, readTextFile } from "./read.js";
+
+let tmp: string;
+before(() => {
+    tmp = mkdtempSync(join(tmpdir(), "oidc-guard-read-"));
+});
+after(() => {
+    rmSync(tmp, { recursive: true, force: true });
+});
+
+function reason(f: () => unknown): string | undefined {
+    try {
+        f();
+    } catch (e) {
+        return e instanceof InputReadError ? e.reason : `other: ${String(e)}`;
+    }
+    return undefined;
+}
+
+describe("readTextFile", () => {
+    it("reads a regular file whole: empty, ASCII, multi-byte UTF-8 (one buffer of the file's size)", () => {
+        for (const text of ["", '{"a": 1}', "caf\u00e9 \u{1F600} \u2028", "x".repeat(3 * 1024 * 1024 + 7)]) {
+            const p = join(tmp, "f.json");
+            writeFileSync(p, text);
+            assert.equal(readTextFile(p), text);
+        }
+    });
+
+    it("takes a file of exactly the limit and refuses one byte more", () => {
+        const p = join(tmp, "limit.json");
+        writeFileSync(p, "y".repeat(1000));
+        assert.equal(readTextFile(p, 1000).length, 1000);
+        assert.equal(reason(() => readTextFile(p, 999)), "too-large");
+    });
+
+    it("refuses invalid UTF-8 with the byte offset", () => {
+        const p = join(tmp, "latin1.json");
+        writeFileSync(p, Buffer.from([0x7b, 0x22, 0x61, 0xe9, 0x22, 0x7d]));
+        assert.throws(() => readTextFile(p), /not valid UTF-8 \(invalid byte sequence at byte 3\)/);
+    });
+
+    it("reads what is not a regular file in chunks, and stops at the limit (/dev/zero never ends)", () => {
+        assert.equal(reason(() => readTextFile("/dev/zero", 3 * 1024 * 1024)), "too-large");
+    });
+
+    it("reads a FIFO to its end", async () => {
+        const fifo = join(tmp, "fifo");
+        if (spawnSync("mkfifo", [fifo]).status !== 0) assert.fail("mkfifo is needed for this test");
+        const text = "z".repeat(2 * 1024 * 1024 + 3);
+        const writer = spawn(process.execPath, ["-e", `require("fs").writeFileSync(${JSON.stringify(fifo)}, "z".repeat(${text.length}))`]);
+        assert.equal(readTextFile(fifo), text);
+        await new Promise((resolve) => writer.on("close", resolve));
+    });
+
+    it("says which input cannot be opened", () => {
+        assert.equal(reason(() => readTextFile(join(tmp, "missing.json"))), "io");
+    });
+});
