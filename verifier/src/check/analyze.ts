@@ -112,7 +112,7 @@ class Generations<V> {
 class KeyedCache<V> {
     private readonly byText: Generations<V>;
     private readonly byJson: Generations<V>;
-    constructor(max = 8192) {
+    constructor(max = 2048) {
         this.byText = new Generations(max);
         this.byJson = new Generations(max);
     }
