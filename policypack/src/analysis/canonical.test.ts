@@ -91,6 +91,11 @@ describe("canonicalize", () => {
         ["a literal under StringEquals that a glob head starts", doc({ StringEquals: { [`${V1}:sub`]: "pulumi:environments:org:acme:env:pay*" } }, { StringLike: { [`${V1}:sub`]: "pulumi:environments:org:acme:env:pay*" } })],
         ["a configured organization a glob head starts", doc({ StringLike: { [`${V1}:aud`]: "aws:ac*" } }), { organizations: ["acme"] }],
     ];
+    it("leaves the document as written when a configured issuer holds the placeholder marker", () => {
+        const d = doc({ StringEquals: { [`${V1}:aud`]: "aws:acme" } });
+        assert.equal(canonicalize(parseDocument(d), {}, [...DEFAULT_ISSUERS, "zqzq.example.com/oidc"]), null);
+    });
+
     for (const [label, d, options] of unsafe) {
         it(`leaves the document as written: ${label}`, () => {
             assert.equal(canonicalize(parseDocument(d), options ?? {}, DEFAULT_ISSUERS), null);

@@ -161,7 +161,7 @@ interface Value {
  * normalized issuers the analysis will use.
  */
 export function canonicalize(statements: readonly Statement[], options: AnalysisOptions, issuers: readonly string[]): Canonical | null {
-    if (statements.some(mentionsMarker)) return null;
+    if (statements.some(mentionsMarker) || issuers.some((i) => MARKER_ANY_CASE.test(i))) return null;
     const issuersKey = issuers.join("\n");
     const values: Value[] = [];
     const tokenClauses = new Set<Clause>();
