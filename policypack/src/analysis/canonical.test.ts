@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { canonicalize } from "./canonical.js";
+import { GLUED, KEYWORDS, canonicalize } from "./canonical.js";
 import { DEFAULT_ISSUERS } from "./constants.js";
 import { parseDocument } from "./document.js";
 import { analyzeTrustPolicy, analyzeTrustPolicyAsWritten } from "./trust-policy.js";
@@ -231,5 +231,33 @@ describe("the fixtures read the same through the shape cache", () => {
             }
         }
         assert.ok(documents >= 60, `only ${documents} fixtures`);
+    });
+});
+
+describe("the words the renaming leaves alone", () => {
+    it("include every lowercase word the token grammar and the counterexample candidates spell", () => {
+        const source = (f: string): string => readFileSync(join(__dirname, f), "utf8");
+        const grammar = source("grammar.ts");
+        const analysis = source("trust-policy.ts");
+        const body = (src: string, method: string): string => {
+            const start = src.indexOf(`private ${method}(`);
+            assert.ok(start >= 0, `${method} not found`);
+            return src.slice(start, src.indexOf("\n    }\n", start));
+        };
+        const literals = (text: string): string[] => [...text.matchAll(/"([^"\n]*)"|`([^`\n]*)`/g)].map((m) => m[1] ?? m[2] ?? "");
+        const spelled = [
+            // The grammar's literals: lit(...) arguments, the prefix constants and lists, the audience prefixes.
+            ...[...grammar.matchAll(/lit\(("[^"]*"|`[^`]*`)\)/g)].flatMap((m) => literals(m[1]!)),
+            // (not the character classes, `..._CHARS`, which are sets of characters, not words)
+            ...[...grammar.matchAll(/^(?:export )?const (?![A-Z_]*_CHARS\b)[A-Z_]+ = (.*)$/gm)].flatMap((m) => literals(m[1]!)),
+            ...[...grammar.matchAll(/audPrefixes: \[([^\]]*)\]/g)].flatMap((m) => literals(m[1]!)),
+            ...literals(body(analysis, "buildSubCandidates")),
+            ...literals(body(analysis, "buildAudCandidates")),
+        ];
+        const words = new Set(spelled.flatMap((l) => l.split(/[:/]|\$\{[^}]*\}/)).filter((w) => /^[a-z0-9_.-]+$/.test(w)));
+        assert.ok(words.has("pulumi") && words.has("evil-org") && words.has("update"), `the scan found too little: ${[...words].join(" ")}`);
+        const glued: readonly string[] = GLUED;
+        const missing = [...words].filter((w) => !KEYWORDS.includes(w) && !glued.includes(w));
+        assert.deepEqual(missing, [], "words the renaming would rename");
     });
 });

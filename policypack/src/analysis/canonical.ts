@@ -26,7 +26,7 @@ const MARKER = "zqzq";
 const PLACEHOLDER = /zqzq([wg])(\d+)x(-?)/g;
 const MARKER_ANY_CASE = /zqzq/i;
 /** Every segment the token grammar spells, and the audience prefix: never renamed, never the start of a glob. */
-const KEYWORDS: readonly string[] = [
+export const KEYWORDS: readonly string[] = [
     "pulumi",
     "environments",
     "org",
@@ -63,7 +63,7 @@ const KEYWORDS: readonly string[] = [
     "pulumi.user.login",
 ];
 /** Text the candidates glue to a whole name (`aws:<org>-evil`). */
-const GLUED = ["-evil"] as const;
+export const GLUED = ["-evil"] as const;
 const KEYWORD_SET = new Set(KEYWORDS);
 
 export interface Canonical {
