@@ -86,7 +86,7 @@ export function resolveOutputTarget(path: string): string {
 }
 
 /** Writes every chunk of `text` to `fd`, one chunk's bytes at a time. */
-export function writeChunks(fd: number, text: Iterable<string>): void {
+function writeChunks(fd: number, text: Iterable<string>): void {
     // ASCII text is its own UTF-8: copied byte for byte (latin1) instead of encoded.
     for (const chunk of text) writeAll(fd, Buffer.from(chunk, NOT_ASCII.test(chunk) ? "utf8" : "latin1"));
 }

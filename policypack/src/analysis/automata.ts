@@ -894,7 +894,14 @@ export class Product implements Automaton {
 
     /** Explores every reachable state. */
     private exploreAll(): void {
-        if (this.explored) return;
+        if (!this.explored) this.explore();
+    }
+
+    /**
+     * Breadth-first over every reachable state and edge; `stop(s, cls, t)` may end it early (then the product is
+     * not marked explored and true is returned).
+     */
+    private explore(stop?: (s: number, cls: number, t: number) => boolean): boolean {
         const queue = [0];
         let seen = new Uint8Array(Math.max(64, this.count * 2));
         seen[0] = 1;
@@ -902,6 +909,7 @@ export class Product implements Automaton {
             const s = queue[qi]!;
             for (let cls = 0; cls < this.members.length; cls++) {
                 const t = this.stepClass(s, cls);
+                if (stop?.(s, cls, t)) return true;
                 if (t >= seen.length) seen = grown(seen, t);
                 if (!seen[t]) {
                     seen[t] = 1;
@@ -910,6 +918,7 @@ export class Product implements Automaton {
             }
         }
         this.explored = true;
+        return false;
     }
 
     /** States from which a state satisfying `target` is reachable through states satisfying `within`. */
@@ -1003,27 +1012,11 @@ export class Product implements Automaton {
      */
     private pumps(): boolean {
         let checks = 0;
-        const queue = [0];
-        let seen = new Uint8Array(Math.max(64, this.count * 2));
-        seen[0] = 1;
-        for (let qi = 0; qi < queue.length; qi++) {
-            const s = queue[qi]!;
-            for (let cls = 0; cls < this.members.length; cls++) {
-                const t = this.stepClass(s, cls);
-                if (t === this.deadState) continue;
-                if ((t === s || cls === this.otherClass) && checks < MAX_PUMP_CHECKS) {
-                    checks++;
-                    if (this.reachesAccepting(t)) return true;
-                }
-                if (t >= seen.length) seen = grown(seen, t);
-                if (!seen[t]) {
-                    seen[t] = 1;
-                    queue.push(t);
-                }
-            }
-        }
-        this.explored = true;
-        return false;
+        return this.explore((s, cls, t) => {
+            if (t === this.deadState || (t !== s && cls !== this.otherClass) || checks >= MAX_PUMP_CHECKS) return false;
+            checks++;
+            return this.reachesAccepting(t);
+        });
     }
 
     /** Whether an accepting state is reachable from `from` (breadth-first over the product). */

@@ -17,6 +17,7 @@
  * document is analysed as written. Values of conditions on other keys are left out of the shape: the analysis reads
  * only their keys and operators (and the value of `Null`), and prints none of them.
  */
+import { BoundedCache } from "./automata.js";
 import { classifyKey } from "./conditions.js";
 import type { Clause, Statement } from "./document.js";
 import type { AnalysisOptions } from "./types.js";
@@ -97,8 +98,8 @@ interface Slot {
  * Strings of renamed analyses split at their placeholders, once per distinct string: the strings of one shape's
  * analysis come back for every role of that shape, each read back with that role's names.
  */
-const templates = new Map<string, ReadonlyArray<string | Slot>>();
 const TEMPLATE_ENTRIES = 16_384;
+const templates = new BoundedCache<string, ReadonlyArray<string | Slot>>(TEMPLATE_ENTRIES);
 
 function templateOf(s: string): ReadonlyArray<string | Slot> {
     let parts = templates.get(s);
@@ -112,15 +113,14 @@ function templateOf(s: string): ReadonlyArray<string | Slot> {
         }
         if (last < s.length) out.push(s.slice(last));
         parts = out;
-        if (templates.size >= TEMPLATE_ENTRIES) templates.clear();
         templates.set(s, parts);
     }
     return parts;
 }
 
 /** Whether a key names a token's aud or sub for one of the issuers; memoized per key (keys repeat across roles). */
-const tokenKeyMemo = new Map<string, boolean>();
 const TOKEN_KEY_MEMO_ENTRIES = 4096;
+const tokenKeyMemo = new BoundedCache<string, boolean>(TOKEN_KEY_MEMO_ENTRIES);
 
 function isTokenKey(key: string, issuers: readonly string[], issuersKey: string): boolean {
     const memoKey = `${issuersKey}\u0000${key}`;
@@ -130,7 +130,6 @@ function isTokenKey(key: string, issuers: readonly string[], issuersKey: string)
             const k = classifyKey(key, i);
             return k === "aud" || k === "sub";
         });
-        if (tokenKeyMemo.size >= TOKEN_KEY_MEMO_ENTRIES) tokenKeyMemo.clear();
         tokenKeyMemo.set(memoKey, known);
     }
     return known;

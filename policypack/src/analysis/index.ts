@@ -5,6 +5,7 @@ export * from "./rules.js";
 export { analyzeTrustPolicy, DEFAULT_TIME_BUDGET_MS, PolicyDocumentError } from "./trust-policy.js";
 export { parseProviderArn, issuerMatches, normalizeIssuer, type ProviderArn } from "./principal.js";
 export { findUnknowns } from "./unknowns.js";
+export { BoundedCache } from "./automata.js";
 export {
     analyzeOidcProvider,
     allowedAudiences,

@@ -4,6 +4,7 @@
  * provider does not list is unusable, and a role without an `aud` pin admits whatever the list holds.
  * Pure: no @pulumi imports. AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html
  */
+import { BoundedCache } from "./automata.js";
 import { parseProviderArn, normalizeIssuer, type ProviderArn } from "./principal.js";
 import { isPulumiIssuer } from "./provider.js";
 import { rule } from "./rules.js";
@@ -240,15 +241,14 @@ function federatedArns(
 }
 
 /** Parsed provider ARNs by text (the roles of a stack name the same few providers). */
-const arnMemo = new Map<string, (ProviderArn & { normalizedIssuer: string }) | null>();
 const ARN_MEMO_ENTRIES = 1024;
+const arnMemo = new BoundedCache<string, (ProviderArn & { normalizedIssuer: string }) | null>(ARN_MEMO_ENTRIES);
 
 function providerArnOf(text: string): (ProviderArn & { normalizedIssuer: string }) | null {
     let known = arnMemo.get(text);
     if (known === undefined) {
         const arn = parseProviderArn(text);
         known = arn ? { ...arn, normalizedIssuer: normalizeIssuer(arn.issuer) } : null;
-        if (arnMemo.size >= ARN_MEMO_ENTRIES) arnMemo.clear();
         arnMemo.set(text, known);
     }
     return known;

@@ -6,6 +6,7 @@ import {
     analyzeOidcProvider,
     analyzeStackAudiences,
     analyzeTrustPolicy,
+    BoundedCache,
     findUnknowns,
     rule,
     type AnalysisOptions,
@@ -83,38 +84,19 @@ function cacheKey(doc: unknown): { text: string } | { json: string } {
     return typeof doc === "string" ? { text: doc } : { json: canonical(doc) };
 }
 
-/**
- * A bounded map: two generations of at most `max / 2` entries each, the older dropped when the younger fills.
- * Documents that repeat stay; an export of all-distinct documents does not keep an analysis per role alive next
- * to the copies its results hold.
- */
-class Generations<V> {
-    private young = new Map<string, V>();
-    private old = new Map<string, V>();
-    constructor(private readonly max: number) {}
-    get(key: string): V | undefined {
-        const v = this.young.get(key);
-        if (v !== undefined) return v;
-        const o = this.old.get(key);
-        if (o !== undefined) this.set(key, o);
-        return o;
-    }
-    set(key: string, v: V): void {
-        this.young.set(key, v);
-        if (this.young.size >= Math.floor(this.max / 2)) {
-            this.old = this.young;
-            this.young = new Map();
-        }
-    }
+/** What {@link KeyedCache} keeps its entries in: a plain Map, or the analysis core's bounded cache. */
+interface Store<V> {
+    get(key: string): V | undefined;
+    set(key: string, v: V): unknown;
 }
 
-/** A map keyed by {@link cacheKey}: texts and canonical JSON in maps of their own, so they never collide. */
+/** A map keyed by {@link cacheKey}: texts and canonical JSON in stores of their own, so they never collide. */
 class KeyedCache<V> {
-    private readonly byText: Generations<V>;
-    private readonly byJson: Generations<V>;
-    constructor(max = 2048) {
-        this.byText = new Generations(max);
-        this.byJson = new Generations(max);
+    private readonly byText: Store<V>;
+    private readonly byJson: Store<V>;
+    constructor(store: () => Store<V>) {
+        this.byText = store();
+        this.byJson = store();
     }
     get(k: { text: string } | { json: string }): V | undefined {
         return "text" in k ? this.byText.get(k.text) : this.byJson.get(k.json);
@@ -124,6 +106,9 @@ class KeyedCache<V> {
         else this.byJson.set(k.json, v);
     }
 }
+
+/** Distinct policy texts (and objects) whose analyses `check` keeps for roles that repeat them. */
+const ANALYSIS_CACHE_ENTRIES = 2048;
 
 /** A piece of canonical JSON text already written out (as opposed to a value still to be written). */
 class Text {
@@ -359,7 +344,9 @@ export function createChecker(
     options: AnalysisOptions,
     stats: { roles: number; providers: number; analyses: number } = { roles: 0, providers: 0, analyses: 0 },
 ): Checker {
-    const cache = new KeyedCache<TrustAnalysis | { thrown: unknown }>();
+    // Bounded: documents that repeat stay; an export of all-distinct documents does not keep an analysis per role
+    // alive next to the copies its results hold.
+    const cache = new KeyedCache<TrustAnalysis | { thrown: unknown }>(() => new BoundedCache(ANALYSIS_CACHE_ENTRIES));
     const run = { stats };
     const analyze = (doc: unknown): TrustAnalysis | { thrown: unknown } => {
         const key = cacheKey(doc);
@@ -386,7 +373,7 @@ export function createChecker(
         const stackRoles: StackRoleInput[] = [];
         const urnsOf: string[][] = [];
         // Every distinct document of the input is one group of the audience check: not bounded.
-        const groupOf = new KeyedCache<number>(Number.POSITIVE_INFINITY);
+        const groupOf = new KeyedCache<number>(() => new Map());
         const propertyOf = new Map<string, string>();
         const stackProviders: StackProviderInput[] = [];
 
