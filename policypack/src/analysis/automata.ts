@@ -227,22 +227,33 @@ export interface Automaton {
 
 export type Sink = "dead" | "universal" | null;
 
-function sameSet(a: Int32Array, b: Int32Array): boolean {
+function sameSet(a: Int32Array, b: readonly number[]): boolean {
     if (a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
     return true;
 }
 
-/** A DFA determinized on demand from an NFA. `width` is the number of symbols it distinguishes. */
+/**
+ * A DFA determinized on demand from an NFA. A DFA state is the set of *important* NFA states its strings reach
+ * (those with a symbol edge, and the accepting one): ε-only states are passed through, so sets stay small and sets
+ * that differ only in them are one state. A state's transitions are computed for every class at once (the edges of
+ * its NFA states are visited once, each on the classes it matches), the way products explore them.
+ */
 export class LazyDfa implements Automaton {
     readonly start = 0;
     private readonly nfa: Nfa;
+    /** Per NFA state: has a symbol edge or is the accepting state. */
+    private readonly important: Uint8Array;
+    /** Per NFA state, per edge: the classes the edge matches (its symbol set is a union of classes). */
+    private readonly edgeClasses: Int32Array[][];
     /** DFA states by the hash of their NFA state set. */
     private readonly keys = new Map<number, number[]>();
     private readonly sets: Int32Array[] = [];
     private readonly table: Int32Array[] = [];
     private readonly acc: boolean[] = [];
     private readonly sinks: Array<Sink | undefined> = [];
+    /** The state of the empty set (no member reachable), once interned. */
+    private deadId = -1;
     /** Symbols no edge of the NFA tells apart share a class; transitions are stored per class. */
     readonly classOf: Int32Array;
     /** One symbol of each class. */
@@ -263,6 +274,12 @@ export class LazyDfa implements Automaton {
     ) {
         this.nfa = compile(r);
         this.classOf = this.computeClasses();
+        const n = this.nfa.eps.length;
+        this.important = new Uint8Array(n);
+        for (let i = 0; i < n; i++) if (this.nfa.edges[i]!.length > 0 || i === this.nfa.accept) this.important[i] = 1;
+        this.edgeClasses = this.nfa.edges.map((edges) => edges.map((e) => this.classesOf(e.set)));
+        this.mark = new Uint32Array(n);
+        this.seeds = Array.from({ length: this.representative.length }, () => []);
         this.intern(this.closure([this.nfa.start]));
     }
 
@@ -297,38 +314,68 @@ export class LazyDfa implements Automaton {
         return classOf;
     }
 
+    /** The classes a symbol set matches (each class lies wholly inside or outside every edge's set). */
+    private classesOf(set: SymSet): Int32Array {
+        const out: number[] = [];
+        for (let c = 0; c < this.representative.length; c++) {
+            const s = this.representative[c]!;
+            if (set.kind === "any" || (set.kind === "set" ? set.syms.has(s) : !set.syms.has(s))) out.push(c);
+        }
+        return Int32Array.from(out);
+    }
+
     get classCount(): number {
         return this.representative.length;
     }
 
-    private mark = new Uint32Array(0);
+    private mark: Uint32Array;
     private epoch = 0;
+    /** Per class: the NFA states the current row's edges lead to (reused). */
+    private readonly seeds: number[][];
+    private readonly stack: number[] = [];
 
-    private closure(seed: number[]): Int32Array {
-        if (this.mark.length < this.nfa.eps.length) this.mark = new Uint32Array(this.nfa.eps.length);
-        const epoch = ++this.epoch;
+    /** The important NFA states of the ε-closure of `seed`, sorted. */
+    private closure(seed: readonly number[]): number[] {
+        if (++this.epoch === 0xffffffff) {
+            this.mark.fill(0);
+            this.epoch = 1;
+        }
+        const epoch = this.epoch;
+        const mark = this.mark;
+        const eps = this.nfa.eps;
         const out: number[] = [];
-        const stack: number[] = [];
+        const stack = this.stack;
         for (const s of seed) {
-            if (this.mark[s] !== epoch) {
-                this.mark[s] = epoch;
+            if (mark[s] !== epoch) {
+                mark[s] = epoch;
                 stack.push(s);
             }
         }
         while (stack.length > 0) {
             const s = stack.pop()!;
-            out.push(s);
-            for (const t of this.nfa.eps[s]!) {
-                if (this.mark[t] !== epoch) {
-                    this.mark[t] = epoch;
+            if (this.important[s]) out.push(s);
+            for (const t of eps[s]!) {
+                if (mark[t] !== epoch) {
+                    mark[t] = epoch;
                     stack.push(t);
                 }
             }
         }
-        return Int32Array.from(out).sort();
+        // Insertion sort: sets are small.
+        for (let i = 1; i < out.length; i++) {
+            const x = out[i]!;
+            let j = i - 1;
+            while (j >= 0 && out[j]! > x) {
+                out[j + 1] = out[j]!;
+                j--;
+            }
+            out[j + 1] = x;
+        }
+        return out;
     }
 
-    private intern(set: Int32Array): number {
+    private intern(set: readonly number[]): number {
+        if (set.length === 0 && this.deadId >= 0) return this.deadId;
         // NFA state sets are found by a numeric hash of the sorted set (no key strings), equal sets compared.
         let h = 0x811c9dc5 ^ set.length;
         for (let i = 0; i < set.length; i++) h = Math.imul(h ^ set[i]!, 0x01000193);
@@ -340,10 +387,34 @@ export class LazyDfa implements Automaton {
         const id = this.sets.length;
         if (bucket) bucket.push(id);
         else this.keys.set(h, [id]);
-        this.sets.push(set);
+        this.sets.push(Int32Array.from(set));
         this.table.push(new Int32Array(this.representative.length).fill(-1));
         this.acc.push(set.includes(this.nfa.accept));
+        if (set.length === 0) this.deadId = id;
         return id;
+    }
+
+    /** Computes every transition of `state`: each edge of its NFA states is visited once. */
+    private fillRow(state: number): void {
+        const seeds = this.seeds;
+        // A row left half done by a budget error (the automaton may be shared) starts clean.
+        for (const seed of seeds) seed.length = 0;
+        const edges = this.nfa.edges;
+        for (const n of this.sets[state]!) {
+            const out = edges[n]!;
+            const classes = this.edgeClasses[n]!;
+            for (let k = 0; k < out.length; k++) {
+                const to = out[k]!.to;
+                for (const c of classes[k]!) seeds[c]!.push(to);
+            }
+        }
+        for (let c = 0; c < seeds.length; c++) {
+            const seed = seeds[c]!;
+            const id = seed.length === 0 ? this.intern(seed) : this.intern(this.closure(seed));
+            seed.length = 0;
+            // Interning may add rows: index the table afresh.
+            this.table[state]![c] = id;
+        }
     }
 
     /** The class of any symbol of the alphabet in use. */
@@ -356,20 +427,10 @@ export class LazyDfa implements Automaton {
     }
 
     stepClass(state: number, cls: number): number {
-        const row = this.table[state]!;
-        const cached = row[cls]!;
+        const cached = this.table[state]![cls]!;
         if (cached >= 0) return cached;
-        const s = this.representative[cls]!;
-        const next: number[] = [];
-        for (const n of this.sets[state]!) {
-            for (const e of this.nfa.edges[n]!) {
-                const set = e.set;
-                if (set.kind === "any" || (set.kind === "set" ? set.syms.has(s) : !set.syms.has(s))) next.push(e.to);
-            }
-        }
-        const id = this.intern(this.closure(next));
-        row[cls] = id;
-        return id;
+        this.fillRow(state);
+        return this.table[state]![cls]!;
     }
 
     accepting(state: number): boolean {
@@ -400,6 +461,11 @@ export class LazyDfa implements Automaton {
         let s = this.start;
         for (const c of symbols) s = this.step(s, c);
         return this.accepting(s);
+    }
+
+    /** How many DFA states have been determinized so far. */
+    get stateCount(): number {
+        return this.sets.length;
     }
 }
 
@@ -1256,6 +1322,9 @@ export class Decider {
         if (known) return known;
         const result = this.simplifyOnce(l);
         this.simplified.set(l, result);
+        // Simplified is simplified: asking again (enumerate asks isInfinite) must find the same object, whose
+        // product is then the one already explored.
+        if (result.k === "and" || result.k === "or" || result.k === "not") this.simplified.set(result, result);
         return result;
     }
 
