@@ -577,15 +577,13 @@ export class Product implements Automaton {
     private deadState = -1;
     /**
      * States live in flat, growable typed arrays (no allocation per state or step): state s's tuple is
-     * tup[s*L .. s*L+L), its transitions tab[s*C .. s*C+C) (-1 unexplored), its BFS parent (state, class) for
-     * witnesses. `slots` is an open-addressing index from tuple hash to state (-1 free).
+     * tup[s*L .. s*L+L), its transitions tab[s*C .. s*C+C) (-1 unexplored). `slots` is an open-addressing index
+     * from tuple hash to state (-1 free).
      */
     private count = 0;
     private capacity = 0;
     private tup = new Int32Array(0);
     private tab = new Int32Array(0);
-    private parentState = new Int32Array(0);
-    private parentClass = new Int32Array(0);
     private hashes = new Int32Array(0);
     private slots = new Int32Array(16).fill(-1);
     private readonly acc: boolean[] = [];
@@ -670,7 +668,7 @@ export class Product implements Automaton {
         this.sinkBuffer = new Array<Sink>(this.leaves.length).fill(null);
         this.flagBuffer = new Array<boolean>(this.leaves.length).fill(false);
         this.optional = this.leaves.map((_, i) => i).filter((i) => !this.required.includes(i));
-        this.intern(Int32Array.from(this.leaves, (l) => l.start), -1, -1);
+        this.intern(Int32Array.from(this.leaves, (l) => l.start));
     }
 
     private compileLang(l: Lang): (flags: boolean[]) => boolean {
@@ -800,23 +798,17 @@ export class Product implements Automaton {
         tup.set(this.tup);
         const tab = new Int32Array(cap * C).fill(-1);
         tab.set(this.tab);
-        const ps = new Int32Array(cap);
-        ps.set(this.parentState);
-        const pc = new Int32Array(cap);
-        pc.set(this.parentClass);
         const hs = new Int32Array(cap);
         hs.set(this.hashes);
         this.tup = tup;
         this.tab = tab;
-        this.parentState = ps;
-        this.parentClass = pc;
         this.hashes = hs;
         this.capacity = cap;
     }
 
-    private dead(from: number, cls: number): number {
+    private dead(): number {
         if (this.deadState < 0) {
-            this.deadState = this.add(new Int32Array(this.leaves.length).fill(-1), null, from, cls, false);
+            this.deadState = this.add(new Int32Array(this.leaves.length).fill(-1), null, false);
             const C = this.members.length;
             this.tab.fill(this.deadState, this.deadState * C, this.deadState * C + C);
         }
@@ -824,7 +816,7 @@ export class Product implements Automaton {
     }
 
     /** Adds a state (copying `tuple`); `h` null keeps it out of the tuple index (the dead state). */
-    private add(tuple: Int32Array, h: number | null, from: number, cls: number, accepting: boolean | undefined): number {
+    private add(tuple: Int32Array, h: number | null, accepting: boolean | undefined): number {
         this.budget.take();
         const id = this.count;
         if (id === this.capacity) this.grow();
@@ -840,21 +832,19 @@ export class Product implements Automaton {
             accepting = this.test(flags);
         }
         this.acc.push(accepting);
-        this.parentState[id] = from;
-        this.parentClass[id] = cls;
         return id;
     }
 
-    private intern(tuple: Int32Array, from: number, cls: number): number {
+    private intern(tuple: Int32Array): number {
         const h = this.hash(tuple);
         const known = this.lookup(tuple, h);
         if (known >= 0) return known;
         if (this.count > 0) {
             const sinks = this.sinkBuffer;
             for (let i = 0; i < this.firstPassenger; i++) sinks[i] = this.leaves[i]!.sink?.(tuple[i]!) ?? null;
-            if (this.fate(sinks) === 0) return this.dead(from, cls);
+            if (this.fate(sinks) === 0) return this.dead();
         }
-        return this.add(tuple, h, from, cls, undefined);
+        return this.add(tuple, h, undefined);
     }
 
     /** The explored transition of `s` on class `c` (-1 when unexplored). */
@@ -883,7 +873,7 @@ export class Product implements Automaton {
             const from = this.tup[base + i]!;
             const t = l.stepClass ? l.stepClass(from, this.leafInput[i]![cls]!) : l.step(from, this.leafInput[i]![cls]!);
             if (l.sink?.(t) === "dead") {
-                id = this.dead(state, cls);
+                id = this.dead();
                 break;
             }
             next[i] = t;
@@ -894,7 +884,7 @@ export class Product implements Automaton {
                 const from = this.tup[base + i]!;
                 next[i] = l.stepClass ? l.stepClass(from, this.leafInput[i]![cls]!) : l.step(from, this.leafInput[i]![cls]!);
             }
-            id = this.intern(next, state, cls);
+            id = this.intern(next);
         }
         // After intern: the table may have been reallocated.
         this.tab[state * C + cls] = id;
@@ -920,23 +910,60 @@ export class Product implements Automaton {
         return this.acc[s]!;
     }
 
-    private pathTo(state: number): string {
-        const syms: number[] = [];
-        let s = state;
-        while (s > 0) {
-            syms.push(this.members[this.parentClass[s]!]![0]!);
-            s = this.parentState[s]!;
+    /**
+     * The index of the first candidate in the language, or -1. Each candidate is walked on from the state its
+     * common prefix with the one before reached (a prefix that died stays dead), so a list of fillers of one
+     * pattern costs one walk of the shared part. New states are made in the order walking each candidate from
+     * the start would make them. A candidate that is not printable ASCII is decided by `other`.
+     */
+    firstAccepted(candidates: readonly string[], walk: CandidateWalk, other: (c: string) => boolean): number {
+        let path = new Int32Array(64);
+        path[0] = 0;
+        let depth = 0;
+        let dead = false;
+        for (let i = 0; i < candidates.length; i++) {
+            const c = candidates[i]!;
+            if (!walk.ascii[i]) {
+                if (other(c)) return i;
+                depth = 0;
+                dead = false;
+                continue;
+            }
+            if (i > 0 && depth > walk.lcp[i]!) {
+                depth = walk.lcp[i]!;
+                dead = false;
+            }
+            if (dead) continue;
+            if (path.length <= c.length) {
+                const longer = new Int32Array(Math.max(c.length + 1, path.length * 2));
+                longer.set(path);
+                path = longer;
+            }
+            for (let d = depth; d < c.length; d++) {
+                const t = this.stepClass(path[d]!, this.classOf[c.charCodeAt(d) - 0x20]!);
+                path[d + 1] = t;
+                depth = d + 1;
+                if (t === this.deadState) {
+                    dead = true;
+                    break;
+                }
+            }
+            if (!dead && this.acc[path[depth]!]) return i;
         }
-        return syms
-            .reverse()
-            .map((c) => this.alphabet.char(c))
-            .join("");
+        return -1;
     }
 
-    /** A shortest member (readable characters preferred), or null when the language is empty. */
+    /**
+     * A shortest member (readable characters preferred), or null when the language is empty. The path is the
+     * breadth-first search's own (each state's first discovery, classes in preference order), so it does not
+     * depend on the order in which other questions made the states.
+     */
     witness(): string | null {
         if (this.acc[0]) return "";
         const queue = [0];
+        /** Per queue entry: the entry it was reached from, and on which class. */
+        const via: number[] = [-1];
+        const on: number[] = [-1];
         let seen = new Uint8Array(Math.max(64, this.count * 2));
         seen[0] = 1;
         for (let qi = 0; qi < queue.length; qi++) {
@@ -946,8 +973,17 @@ export class Product implements Automaton {
                 if (t >= seen.length) seen = grown(seen, t);
                 if (seen[t]) continue;
                 seen[t] = 1;
-                if (this.acc[t]) return this.pathTo(t);
+                if (this.acc[t]) {
+                    const syms = [this.members[cls]![0]!];
+                    for (let q = qi; q > 0; q = via[q]!) syms.push(this.members[on[q]!]![0]!);
+                    return syms
+                        .reverse()
+                        .map((c) => this.alphabet.char(c))
+                        .join("");
+                }
                 queue.push(t);
+                via.push(qi);
+                on.push(cls);
             }
         }
         this.explored = true;
@@ -1285,6 +1321,40 @@ function memo(kind: string, keys: Array<string | null>, decide: () => boolean): 
     return v;
 }
 
+/**
+ * How a candidate list is walked through a product: per candidate, whether it is printable ASCII (its symbols are
+ * its character codes, whatever the document's alphabet) and how many characters it shares with the one before.
+ * Candidate lists are built once per analysis and asked about many languages.
+ */
+export interface CandidateWalk {
+    ascii: Uint8Array;
+    /** lcp[i]: the length of the common prefix of candidates i-1 and i (0 for the first). */
+    lcp: Int32Array;
+}
+
+const candidateWalks = new WeakMap<readonly string[], CandidateWalk>();
+
+function candidateWalk(candidates: readonly string[]): CandidateWalk {
+    let w = candidateWalks.get(candidates);
+    if (!w) {
+        const ascii = new Uint8Array(candidates.length);
+        const lcp = new Int32Array(candidates.length);
+        for (let i = 0; i < candidates.length; i++) {
+            const c = candidates[i]!;
+            ascii[i] = ASCII_ONLY.test(c) ? 1 : 0;
+            if (i === 0) continue;
+            const prev = candidates[i - 1]!;
+            const n = Math.min(prev.length, c.length);
+            let k = 0;
+            while (k < n && prev.charCodeAt(k) === c.charCodeAt(k)) k++;
+            lcp[i] = k;
+        }
+        w = { ascii, lcp };
+        candidateWalks.set(candidates, w);
+    }
+    return w;
+}
+
 /** Readable order of strings: shorter first, then by the witness symbol order. */
 function readableCompare(alphabet: Alphabet): (a: string, b: string) => number {
     const rank = new Map<number, number>();
@@ -1585,10 +1655,11 @@ export class Decider {
         if (s.k === "none") return null;
         // Many candidates against one language: walked through its product, where most stop after a few symbols.
         const p = s.k === "finite" ? undefined : candidates.length > 16 ? this.product(s) : this.products.get(s);
-        for (const c of candidates) {
-            const inside = p ? p.accepts(this.symbolsOf(c)) : null;
-            if (inside ?? this.contains(s, c)) return c;
+        if (p) {
+            const i = p.firstAccepted(candidates, candidateWalk(candidates), (c) => this.contains(s, c));
+            return i >= 0 ? candidates[i]! : this.witness(s);
         }
+        for (const c of candidates) if (this.contains(s, c)) return c;
         return this.witness(s);
     }
 }
