@@ -233,6 +233,39 @@ function sameSet(a: Int32Array, b: readonly number[]): boolean {
     return true;
 }
 
+const EMPTY: readonly number[] = [];
+
+/**
+ * The coarsest partition of the symbols below `width` that no set tells apart (symbols in the same class are in
+ * the same sets), refined set by set; classes are numbered by their smallest symbol.
+ */
+function symbolClasses(sets: readonly SymSet[], width: number): { classOf: Int32Array; count: number } {
+    let part = new Int32Array(width);
+    let count = 1;
+    const seen = new Set<string>();
+    const inSet = new Uint8Array(width);
+    for (const set of sets) {
+        if (set.kind === "any") continue;
+        // Sets already refined by: one-symbol sets keyed cheaply, others by their sorted members.
+        const key = set.syms.size === 1 ? `${set.syms.values().next().value}` : [...set.syms].sort((x, y) => x - y).join(",");
+        if (seen.has(key)) continue;
+        seen.add(key);
+        inSet.fill(0);
+        for (const sym of set.syms) if (sym < width) inSet[sym] = 1;
+        const ids = new Int32Array(count * 2).fill(-1);
+        const next = new Int32Array(width);
+        let n = 0;
+        for (let sym = 0; sym < width; sym++) {
+            const k = part[sym]! * 2 + inSet[sym]!;
+            if (ids[k]! < 0) ids[k] = n++;
+            next[sym] = ids[k]!;
+        }
+        part = next;
+        count = n;
+    }
+    return { classOf: part, count };
+}
+
 /**
  * A DFA determinized on demand from an NFA. A DFA state is the set of *important* NFA states its strings reach
  * (those with a symbol edge, and the accepting one): ε-only states are passed through, so sets stay small and sets
@@ -241,11 +274,19 @@ function sameSet(a: Int32Array, b: readonly number[]): boolean {
  */
 export class LazyDfa implements Automaton {
     readonly start = 0;
-    private readonly nfa: Nfa;
+    /**
+     * The NFA, flat: state n's ε-targets are epsTo[epsOff[n] .. epsOff[n+1]), its symbol edges edgeTo[e] for e in
+     * edgeOff[n] .. edgeOff[n+1], and edge e matches the classes clsList[clsOff[e] .. clsOff[e+1]).
+     */
+    private readonly epsOff: Int32Array;
+    private readonly epsTo: Int32Array;
+    private readonly edgeOff: Int32Array;
+    private readonly edgeTo: Int32Array;
+    private readonly clsOff: Int32Array;
+    private readonly clsList: Int32Array;
+    private readonly accept: number;
     /** Per NFA state: has a symbol edge or is the accepting state. */
     private readonly important: Uint8Array;
-    /** Per NFA state, per edge: the classes the edge matches (its symbol set is a union of classes). */
-    private readonly edgeClasses: Int32Array[][];
     /** DFA states by the hash of their NFA state set. */
     private readonly keys = new Map<number, number[]>();
     private readonly sets: Int32Array[] = [];
@@ -256,8 +297,8 @@ export class LazyDfa implements Automaton {
     private deadId = -1;
     /** Symbols no edge of the NFA tells apart share a class; transitions are stored per class. */
     readonly classOf: Int32Array;
-    /** One symbol of each class. */
-    private readonly representative: number[] = [];
+    /** How many classes. */
+    private readonly classes: number;
     /** Budget charged for new states: set per use, since a cached DFA outlives one analysis. */
     budget: Budget | null = null;
     /** Set for process-wide automata (the token grammar): decisions over them alone are cached. */
@@ -272,80 +313,82 @@ export class LazyDfa implements Automaton {
         readonly width: number,
         private readonly extrasAs: number = OTHER,
     ) {
-        this.nfa = compile(r);
-        this.classOf = this.computeClasses();
-        const n = this.nfa.eps.length;
+        const nfa = compile(r);
+        const n = nfa.eps.length;
+        const sets: SymSet[] = [];
+        for (const edges of nfa.edges) for (const e of edges) sets.push(e.set);
+        const { classOf, count } = symbolClasses(sets, width);
+        this.classOf = classOf;
+        this.classes = count;
+        // Flatten: the Rx tree and its symbol sets are garbage from here on.
+        this.accept = nfa.accept;
+        this.epsOff = new Int32Array(n + 1);
+        this.edgeOff = new Int32Array(n + 1);
+        for (let i = 0; i < n; i++) {
+            this.epsOff[i + 1] = this.epsOff[i]! + nfa.eps[i]!.length;
+            this.edgeOff[i + 1] = this.edgeOff[i]! + nfa.edges[i]!.length;
+        }
+        this.epsTo = Int32Array.from(nfa.eps.flat());
+        this.edgeTo = new Int32Array(sets.length);
+        this.clsOff = new Int32Array(sets.length + 1);
+        const cls: number[] = [];
+        const seen = new Int32Array(count).fill(-1);
+        let e = 0;
+        for (const edges of nfa.edges) {
+            for (const edge of edges) {
+                this.edgeTo[e] = edge.to;
+                const set = edge.set;
+                // The classes the edge's set matches: it is a union of classes.
+                if (set.kind === "set") {
+                    for (const sym of set.syms) {
+                        if (sym >= width) continue;
+                        const c = classOf[sym]!;
+                        if (seen[c] !== e) {
+                            seen[c] = e;
+                            cls.push(c);
+                        }
+                    }
+                } else {
+                    const out = new Uint8Array(count);
+                    if (set.kind === "except") for (const sym of set.syms) if (sym < width) out[classOf[sym]!] = 1;
+                    // Every class (of "except": but those wholly inside the set) has a symbol outside it.
+                    for (let c = 0; c < count; c++) if (!out[c]) cls.push(c);
+                }
+                this.clsOff[++e] = cls.length;
+            }
+        }
+        this.clsList = Int32Array.from(cls);
         this.important = new Uint8Array(n);
-        for (let i = 0; i < n; i++) if (this.nfa.edges[i]!.length > 0 || i === this.nfa.accept) this.important[i] = 1;
-        this.edgeClasses = this.nfa.edges.map((edges) => edges.map((e) => this.classesOf(e.set)));
+        for (let i = 0; i < n; i++) if (this.edgeOff[i + 1]! > this.edgeOff[i]! || i === this.accept) this.important[i] = 1;
         this.mark = new Uint32Array(n);
-        this.seeds = Array.from({ length: this.representative.length }, () => []);
-        this.intern(this.closure([this.nfa.start]));
-    }
-
-    private computeClasses(): Int32Array {
-        // Distinct symbol sets on the NFA's edges; a symbol's signature is which of them contain it.
-        const distinct = new Map<string, SymSet>();
-        for (const edges of this.nfa.edges) {
-            for (const e of edges) {
-                if (e.set.kind === "any") continue;
-                const key = `${e.set.kind}:${[...e.set.syms].sort((x, y) => x - y).join(",")}`;
-                if (!distinct.has(key)) distinct.set(key, e.set);
-            }
-        }
-        const sets = [...distinct.values()];
-        const classOf = new Int32Array(this.width);
-        const ids = new Map<string, number>();
-        for (let sym = 0; sym < this.width; sym++) {
-            let sig = "";
-            for (let i = 0; i < sets.length; i++) {
-                const set = sets[i]!;
-                const has = set.kind === "set" ? set.syms.has(sym) : set.kind === "except" ? !set.syms.has(sym) : true;
-                if (has) sig += `${i},`;
-            }
-            let id = ids.get(sig);
-            if (id === undefined) {
-                id = ids.size;
-                ids.set(sig, id);
-                this.representative.push(sym);
-            }
-            classOf[sym] = id;
-        }
-        return classOf;
-    }
-
-    /** The classes a symbol set matches (each class lies wholly inside or outside every edge's set). */
-    private classesOf(set: SymSet): Int32Array {
-        const out: number[] = [];
-        for (let c = 0; c < this.representative.length; c++) {
-            const s = this.representative[c]!;
-            if (set.kind === "any" || (set.kind === "set" ? set.syms.has(s) : !set.syms.has(s))) out.push(c);
-        }
-        return Int32Array.from(out);
+        this.seeds = Array.from({ length: count }, () => []);
+        this.seedCount = new Int32Array(count);
+        this.intern(this.closure([nfa.start], 1));
     }
 
     get classCount(): number {
-        return this.representative.length;
+        return this.classes;
     }
 
     private mark: Uint32Array;
     private epoch = 0;
-    /** Per class: the NFA states the current row's edges lead to (reused). */
+    /** Per class: the NFA states the current row's edges lead to, seedCount[c] of them (reused buffers). */
     private readonly seeds: number[][];
+    private readonly seedCount: Int32Array;
     private readonly stack: number[] = [];
 
-    /** The important NFA states of the ε-closure of `seed`, sorted. */
-    private closure(seed: readonly number[]): number[] {
+    /** The important NFA states of the ε-closure of the first `count` states of `seed`, sorted. */
+    private closure(seed: readonly number[], count: number): number[] {
         if (++this.epoch === 0xffffffff) {
             this.mark.fill(0);
             this.epoch = 1;
         }
         const epoch = this.epoch;
         const mark = this.mark;
-        const eps = this.nfa.eps;
         const out: number[] = [];
         const stack = this.stack;
-        for (const s of seed) {
+        for (let i = 0; i < count; i++) {
+            const s = seed[i]!;
             if (mark[s] !== epoch) {
                 mark[s] = epoch;
                 stack.push(s);
@@ -354,7 +397,8 @@ export class LazyDfa implements Automaton {
         while (stack.length > 0) {
             const s = stack.pop()!;
             if (this.important[s]) out.push(s);
-            for (const t of eps[s]!) {
+            for (let k = this.epsOff[s]!, end = this.epsOff[s + 1]!; k < end; k++) {
+                const t = this.epsTo[k]!;
                 if (mark[t] !== epoch) {
                     mark[t] = epoch;
                     stack.push(t);
@@ -388,8 +432,8 @@ export class LazyDfa implements Automaton {
         if (bucket) bucket.push(id);
         else this.keys.set(h, [id]);
         this.sets.push(Int32Array.from(set));
-        this.table.push(new Int32Array(this.representative.length).fill(-1));
-        this.acc.push(set.includes(this.nfa.accept));
+        this.table.push(new Int32Array(this.classes).fill(-1));
+        this.acc.push(set.includes(this.accept));
         if (set.length === 0) this.deadId = id;
         return id;
     }
@@ -397,21 +441,21 @@ export class LazyDfa implements Automaton {
     /** Computes every transition of `state`: each edge of its NFA states is visited once. */
     private fillRow(state: number): void {
         const seeds = this.seeds;
+        const count = this.seedCount;
         // A row left half done by a budget error (the automaton may be shared) starts clean.
-        for (const seed of seeds) seed.length = 0;
-        const edges = this.nfa.edges;
+        count.fill(0);
         for (const n of this.sets[state]!) {
-            const out = edges[n]!;
-            const classes = this.edgeClasses[n]!;
-            for (let k = 0; k < out.length; k++) {
-                const to = out[k]!.to;
-                for (const c of classes[k]!) seeds[c]!.push(to);
+            for (let e = this.edgeOff[n]!, end = this.edgeOff[n + 1]!; e < end; e++) {
+                const to = this.edgeTo[e]!;
+                for (let k = this.clsOff[e]!, last = this.clsOff[e + 1]!; k < last; k++) {
+                    const c = this.clsList[k]!;
+                    seeds[c]![count[c]!++] = to;
+                }
             }
         }
-        for (let c = 0; c < seeds.length; c++) {
-            const seed = seeds[c]!;
-            const id = seed.length === 0 ? this.intern(seed) : this.intern(this.closure(seed));
-            seed.length = 0;
+        for (let c = 0; c < this.classes; c++) {
+            const id = count[c] === 0 ? this.intern(EMPTY) : this.intern(this.closure(seeds[c]!, count[c]!));
+            count[c] = 0;
             // Interning may add rows: index the table afresh.
             this.table[state]![c] = id;
         }
@@ -445,7 +489,7 @@ export class LazyDfa implements Automaton {
             result = "dead";
         } else if (this.acc[state]) {
             result = "universal";
-            for (let c = 0; c < this.representative.length; c++) {
+            for (let c = 0; c < this.classes; c++) {
                 if (this.stepClass(state, c) !== state) {
                     result = null;
                     break;
@@ -1023,38 +1067,51 @@ export class Product implements Automaton {
         return false;
     }
 
-    /** States from which a state satisfying `target` is reachable through states satisfying `within`. */
-    private reverse: number[][] | null = null;
+    /**
+     * Reverse edges of the explored product, compressed: the predecessors of t are revFrom[revOff[t] .. revOff[t+1])
+     * (a predecessor appears once per class that leads to t).
+     */
+    private reverse: { revOff: Int32Array; revFrom: Int32Array } | null = null;
 
+    /** States from which a state satisfying `target` is reachable through states satisfying `within`. */
     coReach(target: (s: number) => boolean, within: (s: number) => boolean = () => true): Uint8Array {
         this.exploreAll();
         const n = this.count;
         if (!this.reverse) {
-            const rev: number[][] = Array.from({ length: n }, () => []);
             const C = this.members.length;
+            const revOff = new Int32Array(n + 1);
+            for (let k = 0; k < n * C; k++) {
+                const t = this.tab[k]!;
+                if (t >= 0) revOff[t + 1]!++;
+            }
+            for (let t = 0; t < n; t++) revOff[t + 1]! += revOff[t]!;
+            const fill = revOff.slice(0, n);
+            const revFrom = new Int32Array(revOff[n]!);
             for (let s = 0; s < n; s++) {
                 for (let c = 0; c < C; c++) {
                     const t = this.tab[s * C + c]!;
-                    if (t >= 0) rev[t]!.push(s);
+                    if (t >= 0) revFrom[fill[t]!++] = s;
                 }
             }
-            this.reverse = rev;
+            this.reverse = { revOff, revFrom };
         }
-        const rev = this.reverse;
+        const { revOff, revFrom } = this.reverse;
         const mark = new Uint8Array(n);
-        const stack: number[] = [];
+        const stack = new Int32Array(n);
+        let top = 0;
         for (let s = 0; s < n; s++) {
             if (within(s) && target(s)) {
                 mark[s] = 1;
-                stack.push(s);
+                stack[top++] = s;
             }
         }
-        while (stack.length > 0) {
-            const s = stack.pop()!;
-            for (const p of rev[s]!) {
+        while (top > 0) {
+            const s = stack[--top]!;
+            for (let k = revOff[s]!, end = revOff[s + 1]!; k < end; k++) {
+                const p = revFrom[k]!;
                 if (!mark[p] && within(p)) {
                     mark[p] = 1;
-                    stack.push(p);
+                    stack[top++] = p;
                 }
             }
         }
@@ -1076,24 +1133,31 @@ export class Product implements Automaton {
         const n = this.count;
         const C = this.members.length;
         const color = new Uint8Array(n); // 0 white, 1 on stack, 2 done
-        const stack: Array<[number, number]> = [[0, 0]];
+        // Depth-first: the state on each level of the stack and the next class to try from it.
+        const states = new Int32Array(n);
+        const next = new Int32Array(n);
+        let top = 0;
+        states[0] = 0;
+        next[0] = 0;
         color[0] = 1;
-        while (stack.length > 0) {
-            const top = stack[stack.length - 1]!;
-            const [s, i] = top;
+        while (top >= 0) {
+            const s = states[top]!;
+            const i = next[top]!;
             if (i >= C) {
                 color[s] = 2;
-                stack.pop();
+                top--;
                 continue;
             }
-            top[1] = i + 1;
+            next[top] = i + 1;
             const t = this.tab[s * C + i]!;
             if (t < 0 || !allowed[t]) continue;
             if (i === this.otherClass) return true;
             if (color[t] === 1) return true;
             if (color[t] === 0) {
                 color[t] = 1;
-                stack.push([t, 0]);
+                top++;
+                states[top] = t;
+                next[top] = 0;
             }
         }
         return false;
@@ -1659,7 +1723,12 @@ export class Decider {
             const i = p.firstAccepted(candidates, candidateWalk(candidates), (c) => this.contains(s, c));
             return i >= 0 ? candidates[i]! : this.witness(s);
         }
-        for (const c of candidates) if (this.contains(s, c)) return c;
+        if (s.k === "finite") {
+            const items = new Set(s.items);
+            for (const c of candidates) if (items.has(c)) return c;
+        } else {
+            for (const c of candidates) if (this.contains(s, c)) return c;
+        }
         return this.witness(s);
     }
 }
