@@ -453,12 +453,24 @@ export class LazyDfa implements Automaton {
                 }
             }
         }
+        // Classes whose edges lead to the same NFA states (in the same order) step alike: most classes of a row
+        // only follow a `*`. Each distinct seed list is closed and interned once.
+        const row = this.table[state]!;
         for (let c = 0; c < this.classes; c++) {
-            const id = count[c] === 0 ? this.intern(EMPTY) : this.intern(this.closure(seeds[c]!, count[c]!));
-            count[c] = 0;
-            // Interning may add rows: index the table afresh.
-            this.table[state]![c] = id;
+            const n = count[c]!;
+            const seed = seeds[c]!;
+            let id = -1;
+            for (let p = 0; p < c && id < 0; p++) {
+                if (count[p] !== n) continue;
+                const other = seeds[p]!;
+                let k = 0;
+                while (k < n && other[k] === seed[k]) k++;
+                if (k === n) id = row[p]!;
+            }
+            if (id < 0) id = n === 0 ? this.intern(EMPTY) : this.intern(this.closure(seed, n));
+            row[c] = id;
         }
+        count.fill(0);
     }
 
     /** The class of any symbol of the alphabet in use. */
