@@ -328,7 +328,8 @@ export class LazyDfa implements Automaton {
             this.epsOff[i + 1] = this.epsOff[i]! + nfa.eps[i]!.length;
             this.edgeOff[i + 1] = this.edgeOff[i]! + nfa.edges[i]!.length;
         }
-        this.epsTo = Int32Array.from(nfa.eps.flat());
+        this.epsTo = new Int32Array(this.epsOff[n]!);
+        for (let i = 0, k = 0; i < n; i++) for (const t of nfa.eps[i]!) this.epsTo[k++] = t;
         this.edgeTo = new Int32Array(sets.length);
         this.clsOff = new Int32Array(sets.length + 1);
         const cls: number[] = [];
