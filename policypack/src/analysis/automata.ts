@@ -227,12 +227,6 @@ export interface Automaton {
 
 export type Sink = "dead" | "universal" | null;
 
-function sameSet(a: Int32Array, b: readonly number[]): boolean {
-    if (a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-    return true;
-}
-
 const EMPTY: readonly number[] = [];
 
 /**
@@ -289,9 +283,16 @@ export class LazyDfa implements Automaton {
     private readonly important: Uint8Array;
     /** DFA states by the hash of their NFA state set. */
     private readonly keys = new Map<number, number[]>();
-    private readonly sets: Int32Array[] = [];
-    private readonly table: Int32Array[] = [];
-    private readonly acc: boolean[] = [];
+    /**
+     * States in flat, growable typed arrays (no allocation per state): state d's NFA set is
+     * pool[setStart[d] .. setStart[d+1]), its transitions tab[d*classes .. d*classes+classes) (-1 unexplored).
+     */
+    private states = 0;
+    private capacity = 0;
+    private setStart = new Int32Array(1);
+    private pool = new Int32Array(64);
+    private tab = new Int32Array(0);
+    private acc = new Uint8Array(0);
     private readonly sinks: Array<Sink | undefined> = [];
     /** The state of the empty set (no member reachable), once interned. */
     private deadId = -1;
@@ -426,17 +427,46 @@ export class LazyDfa implements Automaton {
         for (let i = 0; i < set.length; i++) h = Math.imul(h ^ set[i]!, 0x01000193);
         const bucket = this.keys.get(h);
         if (bucket !== undefined) {
-            for (const id of bucket) if (sameSet(this.sets[id]!, set)) return id;
+            for (const id of bucket) if (this.sameSet(id, set)) return id;
         }
         this.budget?.take();
-        const id = this.sets.length;
+        const id = this.states;
+        if (id === this.capacity) this.grow();
         if (bucket) bucket.push(id);
         else this.keys.set(h, [id]);
-        this.sets.push(Int32Array.from(set));
-        this.table.push(new Int32Array(this.classes).fill(-1));
-        this.acc.push(set.includes(this.accept));
+        const at = this.setStart[id]!;
+        if (at + set.length > this.pool.length) {
+            const pool = new Int32Array(Math.max(this.pool.length * 2, at + set.length));
+            pool.set(this.pool);
+            this.pool = pool;
+        }
+        for (let i = 0; i < set.length; i++) this.pool[at + i] = set[i]!;
+        this.setStart[id + 1] = at + set.length;
+        this.acc[id] = set.includes(this.accept) ? 1 : 0;
+        this.states++;
         if (set.length === 0) this.deadId = id;
         return id;
+    }
+
+    private sameSet(id: number, set: readonly number[]): boolean {
+        const at = this.setStart[id]!;
+        if (this.setStart[id + 1]! - at !== set.length) return false;
+        for (let i = 0; i < set.length; i++) if (this.pool[at + i] !== set[i]) return false;
+        return true;
+    }
+
+    private grow(): void {
+        const cap = Math.max(16, this.capacity * 2);
+        const tab = new Int32Array(cap * this.classes).fill(-1);
+        tab.set(this.tab);
+        this.tab = tab;
+        const acc = new Uint8Array(cap);
+        acc.set(this.acc);
+        this.acc = acc;
+        const starts = new Int32Array(cap + 1);
+        starts.set(this.setStart);
+        this.setStart = starts;
+        this.capacity = cap;
     }
 
     /** Computes every transition of `state`: each edge of its NFA states is visited once. */
@@ -445,7 +475,8 @@ export class LazyDfa implements Automaton {
         const count = this.seedCount;
         // A row left half done by a budget error (the automaton may be shared) starts clean.
         count.fill(0);
-        for (const n of this.sets[state]!) {
+        for (let j = this.setStart[state]!, last = this.setStart[state + 1]!; j < last; j++) {
+            const n = this.pool[j]!;
             for (let e = this.edgeOff[n]!, end = this.edgeOff[n + 1]!; e < end; e++) {
                 const to = this.edgeTo[e]!;
                 for (let k = this.clsOff[e]!, last = this.clsOff[e + 1]!; k < last; k++) {
@@ -456,8 +487,8 @@ export class LazyDfa implements Automaton {
         }
         // Classes whose edges lead to the same NFA states (in the same order) step alike: most classes of a row
         // only follow a `*`. Each distinct seed list is closed and interned once.
-        const row = this.table[state]!;
-        for (let c = 0; c < this.classes; c++) {
+        const C = this.classes;
+        for (let c = 0; c < C; c++) {
             const n = count[c]!;
             const seed = seeds[c]!;
             let id = -1;
@@ -466,10 +497,11 @@ export class LazyDfa implements Automaton {
                 const other = seeds[p]!;
                 let k = 0;
                 while (k < n && other[k] === seed[k]) k++;
-                if (k === n) id = row[p]!;
+                if (k === n) id = this.tab[state * C + p]!;
             }
             if (id < 0) id = n === 0 ? this.intern(EMPTY) : this.intern(this.closure(seed, n));
-            row[c] = id;
+            // After interning: the table may have grown.
+            this.tab[state * C + c] = id;
         }
         count.fill(0);
     }
@@ -484,21 +516,21 @@ export class LazyDfa implements Automaton {
     }
 
     stepClass(state: number, cls: number): number {
-        const cached = this.table[state]![cls]!;
+        const cached = this.tab[state * this.classes + cls]!;
         if (cached >= 0) return cached;
         this.fillRow(state);
-        return this.table[state]![cls]!;
+        return this.tab[state * this.classes + cls]!;
     }
 
     accepting(state: number): boolean {
-        return this.acc[state]!;
+        return this.acc[state] === 1;
     }
 
     sink(state: number): Sink {
         const known = this.sinks[state];
         if (known !== undefined) return known;
         let result: Sink = null;
-        if (this.sets[state]!.length === 0) {
+        if (this.setStart[state + 1] === this.setStart[state]) {
             result = "dead";
         } else if (this.acc[state]) {
             result = "universal";
@@ -518,11 +550,6 @@ export class LazyDfa implements Automaton {
         let s = this.start;
         for (const c of symbols) s = this.step(s, c);
         return this.accepting(s);
-    }
-
-    /** How many DFA states have been determinized so far. */
-    get stateCount(): number {
-        return this.sets.length;
     }
 }
 
