@@ -1678,7 +1678,7 @@ export class Decider {
      * with `prefix`, or `prefix` starts with a member. Used to skip questions that cannot have an answer.
      */
     isPrefixLive(l: Lang, prefix: string): boolean {
-        const syms = Array.from(prefix, (c) => this.alphabet.lookup(c));
+        const syms = this.symbolsOf(prefix);
         const live = (x: Lang): boolean => {
             switch (x.k) {
                 case "all":
