@@ -143,13 +143,20 @@ export const rx = {
     /** A literal string; with `ignoreCase`, each letter also matches its other case. */
     lit(s: string, alphabet: Alphabet, ignoreCase = false): Rx {
         const xs: Rx[] = Array.from(s, (c) => {
-            if (!ignoreCase) return rx.set([alphabet.symbol(c)]);
+            if (!ignoreCase) return oneSymbol(alphabet.symbol(c));
             const variants = new Set([c, c.toLowerCase(), c.toUpperCase()].filter((v) => Array.from(v).length === 1));
             return rx.set([...variants].map((v) => alphabet.symbol(v)));
         });
         return { t: "seq", xs };
     },
 };
+
+/** One node per symbol that matches just that symbol, shared by every literal (nodes and their sets are read-only). */
+const oneSymbols: Rx[] = [];
+
+function oneSymbol(sym: number): Rx {
+    return (oneSymbols[sym] ??= rx.set([sym]));
+}
 
 /** ASCII characters as a symbol set (for grammar classes such as `[A-Za-z0-9_.-]`). */
 export function asciiClass(chars: string): Set<number> {
@@ -163,6 +170,11 @@ interface Nfa {
     accept: number;
 }
 
+/**
+ * Thompson's construction, each part built from the node where the one before it ended (no ε-link between the
+ * parts of a sequence, so a literal of n characters is n+1 nodes). A starred part gets a node of its own, so two
+ * stars in a row do not loop into each other.
+ */
 function compile(r: Rx): Nfa {
     const eps: number[][] = [];
     const edges: Array<Array<{ set: SymSet; to: number }>> = [];
@@ -171,43 +183,41 @@ function compile(r: Rx): Nfa {
         edges.push([]);
         return eps.length - 1;
     };
-    const build = (x: Rx): [number, number] => {
+    const build = (x: Rx, from: number): number => {
         switch (x.t) {
-            case "eps": {
-                const s = node();
-                return [s, s];
-            }
+            case "eps":
+                return from;
             case "sym": {
-                const s = node();
                 const e = node();
-                edges[s]!.push({ set: x.set, to: e });
-                return [s, e];
+                edges[from]!.push({ set: x.set, to: e });
+                return e;
             }
             case "seq": {
-                if (x.xs.length === 0) return build(rx.eps);
-                const parts = x.xs.map(build);
-                for (let i = 0; i + 1 < parts.length; i++) eps[parts[i]![1]]!.push(parts[i + 1]![0]);
-                return [parts[0]![0], parts[parts.length - 1]![1]];
+                let at = from;
+                for (const part of x.xs) at = build(part, at);
+                return at;
             }
             case "alt": {
-                const s = node();
                 const e = node();
-                for (const p of x.xs.map(build)) {
-                    eps[s]!.push(p[0]);
-                    eps[p[1]]!.push(e);
+                for (const part of x.xs) {
+                    const s = node();
+                    eps[from]!.push(s);
+                    eps[build(part, s)]!.push(e);
                 }
-                return [s, e];
+                return e;
             }
             case "star": {
                 const s = node();
-                const [is, ie] = build(x.x);
-                eps[s]!.push(is);
-                eps[ie]!.push(s);
-                return [s, s];
+                eps[from]!.push(s);
+                const inner = node();
+                eps[s]!.push(inner);
+                eps[build(x.x, inner)]!.push(s);
+                return s;
             }
         }
     };
-    const [start, accept] = build(r);
+    const start = node();
+    const accept = build(r, start);
     return { eps, edges, start, accept };
 }
 
@@ -506,6 +516,23 @@ export class LazyDfa implements Automaton {
         count.fill(0);
     }
 
+    /** Per state, the classes on which it does not step to the dead state (computed with its row). */
+    private readonly liveRows: Array<Int32Array | undefined> = [];
+
+    /** The classes on which `state` does not step to the dead state (the empty set). */
+    liveClasses(state: number): Int32Array {
+        const known = this.liveRows[state];
+        if (known) return known;
+        const C = this.classes;
+        if (this.tab[state * C]! < 0) this.fillRow(state);
+        let n = 0;
+        for (let c = 0; c < C; c++) if (this.tab[state * C + c] !== this.deadId) n++;
+        const live = new Int32Array(n);
+        for (let c = 0, k = 0; c < C; c++) if (this.tab[state * C + c] !== this.deadId) live[k++] = c;
+        this.liveRows[state] = live;
+        return live;
+    }
+
     /** The class of any symbol of the alphabet in use. */
     symbolClass(sym: number): number {
         return this.classOf[sym < this.width ? sym : this.extrasAs]!;
@@ -752,6 +779,7 @@ export class Product implements Automaton {
         this.sinkBuffer = new Array<Sink>(this.leaves.length).fill(null);
         this.flagBuffer = new Array<boolean>(this.leaves.length).fill(false);
         this.optional = this.leaves.map((_, i) => i).filter((i) => !this.required.includes(i));
+        this.setGuide();
         this.intern(Int32Array.from(this.leaves, (l) => l.start));
     }
 
@@ -948,6 +976,57 @@ export class Product implements Automaton {
         const C = this.members.length;
         const cached = this.tab[state * C + cls]!;
         if (cached >= 0) return cached;
+        if (this.guide === null || state === this.deadState) return this.computeEdge(state, cls);
+        this.fillRow(state);
+        return this.tab[state * C + cls]!;
+    }
+
+    /**
+     * The leaf that guides row filling: the first required conjunct that is a lazy DFA (null if none): its dead
+     * transitions are the product's. `joint` lists, per class of the guide, the joint classes it takes in
+     * (compressed: jointList[jointOff[k] .. jointOff[k+1])).
+     */
+    private guide: { leaf: number; dfa: LazyDfa; jointOff: Int32Array; jointList: Int32Array } | null = null;
+
+    private setGuide(): void {
+        const g = this.required.find((i) => this.leaves[i] instanceof LazyDfa);
+        if (g === undefined) return;
+        const dfa = this.leaves[g] as LazyDfa;
+        const input = this.leafInput[g]!;
+        const K = dfa.classCount;
+        const jointOff = new Int32Array(K + 1);
+        for (const k of input) jointOff[k + 1]!++;
+        for (let k = 0; k < K; k++) jointOff[k + 1]! += jointOff[k]!;
+        const fill = jointOff.slice(0, K);
+        const jointList = new Int32Array(input.length);
+        for (let c = 0; c < input.length; c++) jointList[fill[input[c]!]!++] = c;
+        this.guide = { leaf: g, dfa, jointOff, jointList };
+    }
+
+    /**
+     * Fills every transition of `state`. Most characters kill the guide (a literal position of a pattern admits one):
+     * those classes go to the dead state at once, and only the joint classes of the guide's live classes are stepped
+     * leaf by leaf.
+     */
+    private fillRow(state: number): void {
+        const { leaf, dfa, jointOff, jointList } = this.guide!;
+        const C = this.members.length;
+        const live = dfa.liveClasses(this.tup[state * this.leaves.length + leaf]!);
+        let covered = 0;
+        for (let k = 0; k < live.length; k++) covered += jointOff[live[k]! + 1]! - jointOff[live[k]!]!;
+        if (covered < C) {
+            const dead = this.dead();
+            this.tab.fill(dead, state * C, state * C + C);
+        }
+        for (let k = 0; k < live.length; k++) {
+            const lc = live[k]!;
+            for (let j = jointOff[lc]!, end = jointOff[lc + 1]!; j < end; j++) this.computeEdge(state, jointList[j]!);
+        }
+    }
+
+    /** Computes (and records) the transition of `state` on class `cls`. */
+    private computeEdge(state: number, cls: number): number {
+        const C = this.members.length;
         const L = this.leaves.length;
         const base = state * L;
         const next = this.scratch;
