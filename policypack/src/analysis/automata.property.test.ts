@@ -1,0 +1,131 @@
+/**
+ * Property tests of the automata against independent references: glob membership against JavaScript regular
+ * expressions, witnesses against a brute-force search over short strings, and answers that must not depend on what
+ * earlier questions explored (a witness after candidate walks, the first accepted candidate against one membership
+ * test per candidate). Patterns come from a small alphabet so that prefixes, stars in a row and shared heads are
+ * common: the cases the lazy DFA's state sets, its row filling and the product's row filling have to get right.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { Alphabet, Budget, Decider, LazyDfa, and, leaf, not, or, rx, type Lang, type Rx } from "./automata.js";
+
+const CHARS = ["a", "b", ":", "/"];
+const patternArb = fc.array(fc.constantFrom(...CHARS, "*", "?"), { maxLength: 7 }).map((cs) => cs.join(""));
+const patternsArb = fc.array(patternArb, { minLength: 1, maxLength: 5 });
+/** Strings over the pattern characters and one character no pattern names (read as OTHER). */
+const stringArb = fc.array(fc.constantFrom(...CHARS, "é"), { maxLength: 9 }).map((cs) => cs.join(""));
+
+function glob(alphabet: Alphabet, patterns: readonly string[]): Lang {
+    const alts = patterns.map((p) =>
+        rx.seq(...Array.from(p, (c) => (c === "*" ? rx.star(rx.any) : c === "?" ? rx.any : rx.lit(c, alphabet)))),
+    );
+    return leaf(new LazyDfa(rx.alt(...alts), alphabet.width));
+}
+
+/** The reference: a glob as a regular expression over code points (`*` any run, `?` any one character). */
+function regex(patterns: readonly string[]): RegExp {
+    const one = (p: string): string =>
+        Array.from(p, (c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[/]/g, "\\/"))).join("");
+    return new RegExp(`^(?:${patterns.map(one).join("|")})$`, "su");
+}
+
+function fresh(): { a: Alphabet; d: Decider } {
+    const a = new Alphabet();
+    return { a, d: new Decider(a, new Budget(200_000)) };
+}
+
+/** Every string over `chars` of length at most `n`, shortest first. */
+function allStrings(chars: readonly string[], n: number): string[] {
+    const out: string[] = [""];
+    let level = [""];
+    for (let i = 0; i < n; i++) {
+        level = level.flatMap((s) => chars.map((c) => s + c));
+        out.push(...level);
+    }
+    return out;
+}
+const SHORT = allStrings([...CHARS, "é"], 4);
+
+/** A regular expression over a, b and c with its JavaScript equivalent: stars of different parts, in a row and nested. */
+type Tree = { rx: (a: Alphabet) => Rx; src: string };
+const treeArb: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
+    tree: fc.oneof(
+        { depthSize: "small", withCrossShrink: true },
+        fc.constantFrom("a", "b", "c").map((c): Tree => ({ rx: (a) => rx.lit(c, a), src: c })),
+        fc.constant<Tree>({ rx: () => rx.eps, src: "(?:)" }),
+        fc.constant<Tree>({ rx: () => rx.set([0x61 - 0x20, 0x62 - 0x20]), src: "[ab]" }),
+        fc.array(tie("tree"), { minLength: 1, maxLength: 3 }).map((xs): Tree => ({ rx: (a) => rx.seq(...xs.map((x) => x.rx(a))), src: xs.map((x) => `(?:${x.src})`).join("") })),
+        fc.array(tie("tree"), { minLength: 1, maxLength: 3 }).map((xs): Tree => ({ rx: (a) => rx.alt(...xs.map((x) => x.rx(a))), src: xs.map((x) => `(?:${x.src})`).join("|") })),
+        tie("tree").map((x): Tree => ({ rx: (a) => rx.star(x.rx(a)), src: `(?:${x.src})*` })),
+        tie("tree").map((x): Tree => ({ rx: (a) => rx.plus(x.rx(a)), src: `(?:${x.src})+` })),
+    ),
+})).tree;
+
+describe("automata against references", () => {
+    it("any regular expression (stars in a row, nested, of different parts) holds exactly what JavaScript's matches", () => {
+        const strings = allStrings(["a", "b", "c"], 5);
+        fc.assert(
+            fc.property(treeArb, (t) => {
+                const a = new Alphabet();
+                const d = new LazyDfa(t.rx(a), a.width);
+                const r = new RegExp(`^(?:${t.src})$`);
+                for (const s of strings) assert.equal(d.matches(a.symbols(s)), r.test(s), `${t.src} on ${JSON.stringify(s)}`);
+            }),
+            { numRuns: 300 },
+        );
+    });
+
+    it("a union of globs holds exactly the strings its regular expression matches", () => {
+        fc.assert(
+            fc.property(patternsArb, fc.array(stringArb, { maxLength: 20 }), (patterns, strings) => {
+                const { a, d } = fresh();
+                const g = glob(a, patterns);
+                const r = regex(patterns);
+                for (const s of [...strings, ...patterns.map((p) => p.replace(/[*?]/g, "a"))]) {
+                    assert.equal(d.contains(g, s), r.test(s), `${JSON.stringify(patterns)} on ${JSON.stringify(s)}`);
+                }
+            }),
+            { numRuns: 300 },
+        );
+    });
+
+    it("a difference's witness is a member, and no member is shorter", () => {
+        fc.assert(
+            fc.property(patternsArb, patternsArb, (xs, ys) => {
+                const { a, d } = fresh();
+                const w = d.witness(and(glob(a, xs), not(glob(a, ys))));
+                const rx1 = regex(xs);
+                const rx2 = regex(ys);
+                const shortest = SHORT.find((s) => rx1.test(s) && !rx2.test(s));
+                if (w !== null) {
+                    assert.ok(rx1.test(w) && !rx2.test(w), `witness ${JSON.stringify(w)} is not a member`);
+                }
+                if (shortest !== undefined) {
+                    assert.notEqual(w, null, `${JSON.stringify(shortest)} is a member, but no witness was found`);
+                    assert.equal(Array.from(w!).length, Array.from(shortest).length, `witness ${JSON.stringify(w)} is longer than ${JSON.stringify(shortest)}`);
+                }
+            }),
+            { numRuns: 300 },
+        );
+    });
+
+    it("a witness does not depend on what earlier questions explored, and pick takes the first member in list order", () => {
+        fc.assert(
+            fc.property(patternsArb, patternsArb, fc.array(stringArb, { minLength: 17, maxLength: 40 }), (xs, ys, candidates) => {
+                const lang = (a: Alphabet): Lang => or(and(glob(a, xs), not(glob(a, ys))), and(glob(a, ys), not(glob(a, xs))));
+                const walked = fresh();
+                const l = lang(walked.a);
+                // More than 16 candidates: walked through the product, sharing prefixes, making states on the way.
+                const picked = walked.d.pick(l, candidates);
+                const afterWalks = walked.d.witness(l);
+                const untouched = fresh();
+                const m = lang(untouched.a);
+                const expected = candidates.find((c) => untouched.d.contains(m, c)) ?? untouched.d.witness(m);
+                assert.equal(picked, expected);
+                assert.equal(afterWalks, untouched.d.witness(m));
+            }),
+            { numRuns: 300 },
+        );
+    });
+});
