@@ -987,6 +987,8 @@ export class Product implements Automaton {
      * (compressed: jointList[jointOff[k] .. jointOff[k+1])).
      */
     private guide: { leaf: number; dfa: LazyDfa; jointOff: Int32Array; jointList: Int32Array } | null = null;
+    /** Per joint class, whether the row being filled computes it (reused). */
+    private rowMarks = new Uint8Array(0);
 
     private setGuide(): void {
         const g = this.required.find((i) => this.leaves[i] instanceof LazyDfa);
@@ -1001,6 +1003,7 @@ export class Product implements Automaton {
         const jointList = new Int32Array(input.length);
         for (let c = 0; c < input.length; c++) jointList[fill[input[c]!]!++] = c;
         this.guide = { leaf: g, dfa, jointOff, jointList };
+        this.rowMarks = new Uint8Array(input.length);
     }
 
     /**
@@ -1015,8 +1018,12 @@ export class Product implements Automaton {
         let covered = 0;
         for (let k = 0; k < live.length; k++) covered += jointOff[live[k]! + 1]! - jointOff[live[k]!]!;
         if (covered < C) {
+            // Only the classes the guide kills: a budget error while the live ones are computed leaves them unknown.
             const dead = this.dead();
-            this.tab.fill(dead, state * C, state * C + C);
+            const kept = this.rowMarks;
+            kept.fill(0);
+            for (let k = 0; k < live.length; k++) for (let j = jointOff[live[k]!]!; j < jointOff[live[k]! + 1]!; j++) kept[jointList[j]!] = 1;
+            for (let c = 0; c < C; c++) if (!kept[c]) this.tab[state * C + c] = dead;
         }
         for (let k = 0; k < live.length; k++) {
             const lc = live[k]!;
