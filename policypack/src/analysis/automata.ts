@@ -912,9 +912,12 @@ export class Product implements Automaton {
         tab.set(this.tab);
         const hs = new Int32Array(cap);
         hs.set(this.hashes);
+        const filled = new Uint8Array(cap);
+        filled.set(this.filled);
         this.tup = tup;
         this.tab = tab;
         this.hashes = hs;
+        this.filled = filled;
         this.capacity = cap;
     }
 
@@ -976,9 +979,22 @@ export class Product implements Automaton {
         const C = this.members.length;
         const cached = this.tab[state * C + cls]!;
         if (cached >= 0) return cached;
-        if (this.guide === null || state === this.deadState) return this.computeEdge(state, cls);
-        this.fillRow(state);
-        return this.tab[state * C + cls]!;
+        return this.computeEdge(state, cls);
+    }
+
+    /**
+     * Computes every transition of `state` before a search looks at all of them (a walk along one string steps
+     * single edges: filling whole rows there would make states no question asks about).
+     */
+    private row(state: number): void {
+        if (this.filled[state] || state === this.deadState) return;
+        if (this.guide !== null) {
+            this.fillRow(state);
+        } else {
+            const C = this.members.length;
+            for (let c = 0; c < C; c++) if (this.tab[state * C + c]! < 0) this.computeEdge(state, c);
+        }
+        this.filled[state] = 1;
     }
 
     /**
@@ -989,6 +1005,8 @@ export class Product implements Automaton {
     private guide: { leaf: number; dfa: LazyDfa; jointOff: Int32Array; jointList: Int32Array } | null = null;
     /** Per joint class, whether the row being filled computes it (reused). */
     private rowMarks = new Uint8Array(0);
+    /** Per state, whether its whole row is computed. */
+    private filled = new Uint8Array(0);
 
     private setGuide(): void {
         const g = this.required.find((i) => this.leaves[i] instanceof LazyDfa);
@@ -1027,7 +1045,9 @@ export class Product implements Automaton {
         }
         for (let k = 0; k < live.length; k++) {
             const lc = live[k]!;
-            for (let j = jointOff[lc]!, end = jointOff[lc + 1]!; j < end; j++) this.computeEdge(state, jointList[j]!);
+            for (let j = jointOff[lc]!, end = jointOff[lc + 1]!; j < end; j++) {
+                if (this.tab[state * C + jointList[j]!]! < 0) this.computeEdge(state, jointList[j]!);
+            }
         }
     }
 
@@ -1138,6 +1158,7 @@ export class Product implements Automaton {
         seen[0] = 1;
         for (let qi = 0; qi < queue.length; qi++) {
             const s = queue[qi]!;
+            this.row(s);
             for (const cls of this.classOrder) {
                 const t = this.stepClass(s, cls);
                 if (t >= seen.length) seen = grown(seen, t);
@@ -1179,6 +1200,7 @@ export class Product implements Automaton {
         seen[0] = 1;
         for (let qi = 0; qi < queue.length; qi++) {
             const s = queue[qi]!;
+            this.row(s);
             for (let cls = 0; cls < this.members.length; cls++) {
                 const t = this.stepClass(s, cls);
                 if (stop?.(s, cls, t)) return true;
@@ -1318,6 +1340,7 @@ export class Product implements Automaton {
         const seen = new Set<number>([from]);
         for (let qi = 0; qi < queue.length; qi++) {
             const s = queue[qi]!;
+            this.row(s);
             for (let cls = 0; cls < this.members.length; cls++) {
                 const t = this.stepClass(s, cls);
                 if (t === this.deadState || seen.has(t)) continue;
