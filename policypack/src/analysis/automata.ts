@@ -654,6 +654,26 @@ function symbolOrder(width: number): readonly number[] {
     return order;
 }
 
+/**
+ * Indices grouped by key, compressed: the values of the items with key k are list[off[k] .. off[k+1]), in item
+ * order. Items whose key is negative are left out.
+ */
+function groupBy(items: number, groups: number, key: (i: number) => number, value: (i: number) => number): { off: Int32Array; list: Int32Array } {
+    const off = new Int32Array(groups + 1);
+    for (let i = 0; i < items; i++) {
+        const k = key(i);
+        if (k >= 0) off[k + 1]!++;
+    }
+    for (let k = 0; k < groups; k++) off[k + 1]! += off[k]!;
+    const fill = off.slice(0, groups);
+    const list = new Int32Array(off[groups]!);
+    for (let i = 0; i < items; i++) {
+        const k = key(i);
+        if (k >= 0) list[fill[k]!++] = value(i);
+    }
+    return { off, list };
+}
+
 /** How many candidate loops `Product.isInfinite` checks for liveness before it relies on full exploration. */
 const MAX_PUMP_CHECKS = 8;
 
@@ -1013,13 +1033,7 @@ export class Product implements Automaton {
         if (g === undefined) return;
         const dfa = this.leaves[g] as LazyDfa;
         const input = this.leafInput[g]!;
-        const K = dfa.classCount;
-        const jointOff = new Int32Array(K + 1);
-        for (const k of input) jointOff[k + 1]!++;
-        for (let k = 0; k < K; k++) jointOff[k + 1]! += jointOff[k]!;
-        const fill = jointOff.slice(0, K);
-        const jointList = new Int32Array(input.length);
-        for (let c = 0; c < input.length; c++) jointList[fill[input[c]!]!++] = c;
+        const { off: jointOff, list: jointList } = groupBy(input.length, dfa.classCount, (c) => input[c]!, (c) => c);
         this.guide = { leaf: g, dfa, jointOff, jointList };
         this.rowMarks = new Uint8Array(input.length);
     }
@@ -1083,21 +1097,6 @@ export class Product implements Automaton {
 
     accepting(state: number): boolean {
         return this.acc[state]!;
-    }
-
-    /**
-     * Whether the language holds the string `syms` (symbols of the product's alphabet), walking the product's own
-     * transitions (explored ones are looked up; a walk ends at the dead state); null when a symbol is newer than
-     * the product.
-     */
-    accepts(syms: readonly number[]): boolean | null {
-        let s = 0;
-        for (const sym of syms) {
-            if (sym >= this.width) return null;
-            s = this.stepClass(s, this.classOf[sym]!);
-            if (s === this.deadState) return false;
-        }
-        return this.acc[s]!;
     }
 
     /**
@@ -1191,13 +1190,13 @@ export class Product implements Automaton {
     }
 
     /**
-     * Breadth-first over every reachable state and edge; `stop(s, cls, t)` may end it early (then the product is
-     * not marked explored and true is returned).
+     * Breadth-first over every state and edge reachable from `from`; `stop(s, cls, t)` may end it early (then true is
+     * returned). A search from the start that ends on its own marks the product explored.
      */
-    private explore(stop?: (s: number, cls: number, t: number) => boolean): boolean {
-        const queue = [0];
-        let seen = new Uint8Array(Math.max(64, this.count * 2));
-        seen[0] = 1;
+    private explore(stop?: (s: number, cls: number, t: number) => boolean, from = 0): boolean {
+        const queue = [from];
+        let seen = new Uint8Array(Math.max(64, from + 1, this.count * 2));
+        seen[from] = 1;
         for (let qi = 0; qi < queue.length; qi++) {
             const s = queue[qi]!;
             this.row(s);
@@ -1211,7 +1210,7 @@ export class Product implements Automaton {
                 }
             }
         }
-        this.explored = true;
+        if (from === 0) this.explored = true;
         return false;
     }
 
@@ -1226,22 +1225,10 @@ export class Product implements Automaton {
         this.exploreAll();
         const n = this.count;
         if (!this.reverse) {
+            // Edge k is tab[k]: from state k / C to state tab[k].
             const C = this.members.length;
-            const revOff = new Int32Array(n + 1);
-            for (let k = 0; k < n * C; k++) {
-                const t = this.tab[k]!;
-                if (t >= 0) revOff[t + 1]!++;
-            }
-            for (let t = 0; t < n; t++) revOff[t + 1]! += revOff[t]!;
-            const fill = revOff.slice(0, n);
-            const revFrom = new Int32Array(revOff[n]!);
-            for (let s = 0; s < n; s++) {
-                for (let c = 0; c < C; c++) {
-                    const t = this.tab[s * C + c]!;
-                    if (t >= 0) revFrom[fill[t]!++] = s;
-                }
-            }
-            this.reverse = { revOff, revFrom };
+            const { off, list } = groupBy(n * C, n, (k) => this.tab[k]!, (k) => Math.floor(k / C));
+            this.reverse = { revOff: off, revFrom: list };
         }
         const { revOff, revFrom } = this.reverse;
         const mark = new Uint8Array(n);
@@ -1335,21 +1322,7 @@ export class Product implements Automaton {
 
     /** Whether an accepting state is reachable from `from` (breadth-first over the product). */
     private reachesAccepting(from: number): boolean {
-        if (this.acc[from]) return true;
-        const queue = [from];
-        const seen = new Set<number>([from]);
-        for (let qi = 0; qi < queue.length; qi++) {
-            const s = queue[qi]!;
-            this.row(s);
-            for (let cls = 0; cls < this.members.length; cls++) {
-                const t = this.stepClass(s, cls);
-                if (t === this.deadState || seen.has(t)) continue;
-                if (this.acc[t]) return true;
-                seen.add(t);
-                queue.push(t);
-            }
-        }
-        return false;
+        return this.acc[from]! || this.explore((_s, _cls, t) => this.acc[t]!, from);
     }
 
     /** The state of passenger `j` in product state `s` (-1 in the dead state). */
