@@ -79,6 +79,18 @@ export function decodeUtf8(bytes: Uint8Array): string {
     }
 }
 
+/** One read into `buf` at `offset` (0 at the end); a non-blocking descriptor with nothing yet is read again. */
+function readSome(fd: number, buf: Buffer, offset: number, length: number): number {
+    for (;;) {
+        try {
+            return readSync(fd, buf, offset, length, null);
+        } catch (e) {
+            const code = (e as NodeJS.ErrnoException).code;
+            if (code !== "EAGAIN") throw new InputReadError(code ?? String(e), "io", code);
+        }
+    }
+}
+
 /**
  * Reads `path` as UTF-8 text, at most `maxBytes` bytes. Works on regular files, devices, FIFOs and `/proc` files.
  * @throws InputReadError: `too-large` once more than `maxBytes` bytes arrive (the rest is never read),
@@ -108,14 +120,7 @@ export function readTextFile(path: string, maxBytes = DEFAULT_MAX_INPUT_BYTES): 
             const whole = Buffer.allocUnsafe(size + 1);
             let n = 0;
             for (;;) {
-                let k: number;
-                try {
-                    k = readSync(fd, whole, n, whole.length - n, null);
-                } catch (e) {
-                    const code = (e as NodeJS.ErrnoException).code;
-                    if (code === "EAGAIN") continue;
-                    throw new InputReadError(code ?? String(e), "io", code);
-                }
+                const k = readSome(fd, whole, n, whole.length - n);
                 if (k === 0) break;
                 n += k;
                 if (n === whole.length) break;
@@ -128,14 +133,7 @@ export function readTextFile(path: string, maxBytes = DEFAULT_MAX_INPUT_BYTES): 
         for (;;) {
             // One byte past the limit tells "exactly at the limit" from "over it".
             const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, maxBytes + 1 - total));
-            let n: number;
-            try {
-                n = readSync(fd, buf, 0, buf.length, null);
-            } catch (e) {
-                const code = (e as NodeJS.ErrnoException).code;
-                if (code === "EAGAIN") continue;
-                throw new InputReadError(code ?? String(e), "io", code);
-            }
+            const n = readSome(fd, buf, 0, buf.length);
             if (n === 0) break;
             total += n;
             if (total > maxBytes) {
