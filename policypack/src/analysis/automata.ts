@@ -1643,11 +1643,19 @@ export class Decider {
         return p;
     }
 
+    /**
+     * Members made up by the witness search (shortest, readable characters first) rather than taken from a finite
+     * set or a candidate list: their free characters follow the preference order, not the document.
+     */
+    readonly madeUp: string[] = [];
+
     witness(l: Lang): string | null {
         const s = this.simplify(l);
         if (s.k === "none") return null;
         if (s.k === "finite") return [...s.items].sort(this.compare)[0] ?? null;
-        return this.product(s).witness();
+        const w = this.product(s).witness();
+        if (w !== null) this.madeUp.push(w);
+        return w;
     }
 
     isEmpty(l: Lang): boolean {

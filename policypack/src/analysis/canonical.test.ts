@@ -124,6 +124,23 @@ describe("the shape cache", () => {
             assert.doesNotMatch(JSON.stringify(r), /zqzq/);
         }
     });
+
+    it("analyses as written a document whose names a made-up member spells (found by the property below)", () => {
+        // In the shape, `a` is no organization, so the shortest bad audience is `aws:a`; read back, `a` is one.
+        const d = JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+                { Effect: "Allow", Principal: { Federated: PROVIDER }, Action: "sts:AssumeRoleWithWebIdentity", Condition: { StringNotLike: { [`${V1}:aud`]: "aws:evil-org" } } },
+                { Effect: "Allow", Principal: { Federated: PROVIDER }, Action: "sts:AssumeRoleWithWebIdentity", Condition: {} },
+            ],
+        });
+        const options = { organizations: ["a", "acme"] };
+        const r = analyzeTrustPolicy(d, options);
+        assert.deepEqual(r, analyzeTrustPolicyAsWritten(d, options));
+        const aud = r.findings.find((f) => f.ruleId === "oidc-trust-aud-pinned" && f.location.statementIndex === 0)!.counterexample!.aud;
+        assert.ok(!["aws:a", "a", "aws:acme", "acme"].includes(aud), aud);
+        checkCounterexamples(d, options, r);
+    });
 });
 
 // ---------------------------------------------------------------------------------------------------------------

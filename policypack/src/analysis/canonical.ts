@@ -72,6 +72,11 @@ export interface Canonical {
     options: AnalysisOptions;
     /** Reads a string of the renamed analysis back in the original names. */
     unmap: (s: string) => string;
+    /**
+     * Whether any of these strings (made up in the renamed analysis) has a segment that is one of the original names,
+     * or starts with one of the original glob heads: read back, such a string would name what the document names.
+     */
+    spellsName: (made: readonly string[]) => boolean;
 }
 
 /** Whether any string of a statement holds the placeholder marker (it would be read back as a name). */
@@ -293,5 +298,9 @@ export function canonicalize(statements: readonly Statement[], options: Analysis
         }
         return out.join("");
     };
-    return { statements: renamedStatements, options: renamedOptions, unmap };
+    const spellsName = (made: readonly string[]): boolean =>
+        made.some((m) =>
+            m.split(/[:/]/).some((seg) => whole.has(seg) || g.some((head) => seg.startsWith(head))),
+        );
+    return { statements: renamedStatements, options: renamedOptions, unmap, spellsName };
 }

@@ -173,7 +173,7 @@ const SHAPE_CACHE_ENTRIES = 2048;
 /** Shapes longer than this (as JSON) are analysed without the cache: large documents rarely repeat. */
 const SHAPE_KEY_MAX_CHARS = 16 * 1024;
 /** Each shape's analysis, never handed out itself: callers get copies. */
-const shapes = new BoundedCache<string, TrustAnalysis>(SHAPE_CACHE_ENTRIES);
+const shapes = new BoundedCache<string, ShapeAnalysis>(SHAPE_CACHE_ENTRIES);
 let defaultIssuers: string[] | undefined;
 const asWritten = (s: string): string => s;
 
@@ -188,13 +188,16 @@ function analyzeShape(statements: Statement[], options: AnalysisOptions): TrustA
     const shape = canon ?? { statements, options, unmap: asWritten };
     const key = shapeKey(shape.statements, shape.options);
     const cacheable = key.length <= SHAPE_KEY_MAX_CHARS;
-    let result = cacheable ? shapes.get(key) : undefined;
-    if (result === undefined) {
-        result = analyzeStatements(shape.statements, shape.options);
-        if (!canon && (!cacheable || result.verdict === "error")) return result;
-        if (cacheable && result.verdict !== "error") shapes.set(key, result);
+    let known = cacheable ? shapes.get(key) : undefined;
+    if (known === undefined) {
+        known = runAnalysis(shape.statements, shape.options);
+        if (!canon && (!cacheable || known.result.verdict === "error")) return known.result;
+        if (cacheable && known.result.verdict !== "error") shapes.set(key, known);
     }
-    const out = copyWith(result, shape.unmap);
+    // A member the witness search made up in the shape's names may spell one of this document's own names, which
+    // the shape does not hold (it holds placeholders): read back, it would mean another token. Analysed as written.
+    if (canon && canon.spellsName(known.madeUp)) return analyzeStatements(statements, options);
+    const out = copyWith(known.result, shape.unmap);
     // Sorted in the original names, as an uncached analysis sorts them.
     if (canon) for (const a of out.admitted) a.audiences?.sort();
     return out;
@@ -233,11 +236,22 @@ function copyWith<T>(value: T, unmap: (s: string) => string): T {
 }
 
 function analyzeStatements(statements: Statement[], options: AnalysisOptions): TrustAnalysis {
+    return runAnalysis(statements, options).result;
+}
+
+/** An analysis, and the members its witness search made up (see `Decider.madeUp`). */
+interface ShapeAnalysis {
+    result: TrustAnalysis;
+    madeUp: readonly string[];
+}
+
+function runAnalysis(statements: Statement[], options: AnalysisOptions): ShapeAnalysis {
+    const analysis = new Analysis(statements, resolveConfig(options), options.maxStates ?? DEFAULT_MAX_STATES, options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS);
     try {
-        return new Analysis(statements, resolveConfig(options), options.maxStates ?? DEFAULT_MAX_STATES, options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS).run();
+        return { result: analysis.run(), madeUp: analysis.madeUp };
     } catch (e) {
         if (e instanceof ComplexityError) {
-            return errorResult(`${e.message}; split the policy or simplify its patterns`, "");
+            return { result: errorResult(`${e.message}; split the policy or simplify its patterns`, ""), madeUp: [] };
         }
         throw e;
     }
@@ -521,6 +535,11 @@ class Analysis {
         // The same configuration on every document: compiled once per process.
         if (ascii) return leaf(sharedPatternDfa(`allowed:${JSON.stringify(globs)}`, globs, () => rx.alt(...alts))!);
         return leaf(new LazyDfa(rx.alt(...alts), this.alphabet.width));
+    }
+
+    /** Members the witness search made up during this analysis. */
+    get madeUp(): readonly string[] {
+        return this.decider.madeUp;
     }
 
     run(): TrustAnalysis {
