@@ -1,12 +1,12 @@
 /**
  * The JSON report in chunks (render.ts): byte for byte what one `JSON.stringify(report, null, 2)` writes, escaped
- * for output, however many chunks a large report takes.
+ * for output, however many chunks a large report takes. The text report in chunks of whole lines, at any size.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { escapeJsonOutput } from "../escape.js";
 import type { CheckReport, CheckResult } from "../results.js";
-import { renderJson, renderJsonChunks } from "./render.js";
+import { renderJson, renderJsonChunks, renderText, renderTextChunks } from "./render.js";
 
 function report(results: CheckResult[]): CheckReport {
     const summary = { pass: 0, fail: 0, unknown: 0, error: 0 };
@@ -43,5 +43,40 @@ describe("renderJsonChunks", () => {
         assert.equal(chunks.join(""), whole(r));
         assert.doesNotMatch(chunks.join(""), /[\u007f-\u009f\u2028\u202e]/);
         assert.deepEqual(JSON.parse(chunks.join("")), JSON.parse(JSON.stringify(r)));
+    });
+});
+
+describe("renderTextChunks", () => {
+    it("renders 150,000 targets (a stack export of that many roles) in chunks of whole lines", () => {
+        // One width per table row used to be spread into Math.max: past about 120,000 rows, a RangeError (the call
+        // stack) instead of a report.
+        const r = report(Array.from({ length: 150_000 }, (_, i) => result(i, `message ${i}`)));
+        const chunks = [...renderTextChunks(r, false, 1)];
+        assert.ok(chunks.length > 100, `only ${chunks.length} chunk(s)`);
+        for (const c of chunks) assert.ok(c.endsWith("\n"), `a chunk ends mid-line: ${JSON.stringify(c.slice(-40))}`);
+        const text = chunks.join("");
+        const lines = text.split("\n");
+        assert.match(lines[0]!, /^TARGET {2,}VERDICT {2}FINDING {2,}WORST CLASS {2,}TOKEN THAT GETS IN$/);
+        // A row per target, then one detail block per failing target (every third), then the summary.
+        assert.equal(lines.filter((l) => l.startsWith("stack.json › role-")).length, 150_000);
+        assert.equal(lines.filter((l) => l.startsWith("FAIL stack.json › role-")).length, 50_000);
+        assert.equal(lines.at(-2), "150000 targets in 1 file: 100000 pass, 50000 fail, 0 unknown, 0 error");
+        // The widest label sets the first column for every row, the last one included.
+        const widest = "stack.json › role-149999".length;
+        assert.equal(lines[150_000]!.indexOf("pass"), widest + 2);
+    });
+
+    it("escapes values and guards CI-log lines wherever a chunk ends", () => {
+        const hostile = (i: number): string => `x\u001b[31m \u202e\n::error::owned ${i}`;
+        const r = report(Array.from({ length: 500 }, (_, i) => result(i, hostile(i))));
+        const chunks = [...renderTextChunks(r, false, 1, [{ file: "::skip\u0007.json", reason: "r" }])];
+        assert.ok(chunks.length > 2, `only ${chunks.length} chunk(s)`);
+        const text = chunks.join("");
+        assert.equal(text, renderText(r, false, 1, [{ file: "::skip\u0007.json", reason: "r" }]));
+        // No control character but the newlines the report itself writes; no line a CI runner would obey.
+        assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u202e]/);
+        assert.doesNotMatch(text, /^[ \t]*::/m);
+        assert.match(text, /x\\x1b\[31m \\u202e\\n::error::owned 498/);
+        assert.match(text, /\nskipped ::skip\\x07\.json: r\n$/);
     });
 });

@@ -1,6 +1,6 @@
 /** Text and JSON renderings of a {@link CheckReport}. */
 import type { Finding, PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
-import { escapeJsonOutput, escapeTextDeep, guardCiLog } from "../escape.js";
+import { escapeJsonOutput, escapeText, escapeTextDeep, guardCiLog } from "../escape.js";
 import type { CheckReport, CheckResult } from "../results.js";
 
 /** Whether to colour: only for a TTY, and never when `NO_COLOR` is set to a non-empty value (no-color.org). */
@@ -50,77 +50,106 @@ export function summaryText(summary: Record<Verdict, number>): string {
  * template's logical ids, a role name) cannot carry terminal control sequences into it.
  */
 export function renderText(
-    rawReport: CheckReport,
+    report: CheckReport,
+    colour: boolean,
+    fileCount: number,
+    skipped: readonly { file: string; reason: string }[] = [],
+    unit = "file",
+): string {
+    return [...renderTextChunks(report, colour, fileCount, skipped, unit)].join("");
+}
+
+/** How many table rows or detail blocks one chunk of the text report holds. */
+const TEXT_BATCH = 64;
+
+type Row = [label: string, verdict: Verdict, finding: string, worst: string, token: string];
+
+/** The table rows of one result (values escaped as they are shown): one per finding, or one `-` row. */
+function rowsOf(r: CheckResult): Row[] {
+    const label = clipStart(escapeText(targetLabel(r)), 64);
+    if (r.findings.length === 0) return [[label, r.verdict, "-", "-", "-"]];
+    return r.findings.map((f, i): Row => [
+        i === 0 ? label : "",
+        r.verdict,
+        escapeText(f.ruleId),
+        escapeText(blastSummary(f)),
+        clipEnd(escapeText(formatToken(f.counterexample)), 90),
+    ]);
+}
+
+/**
+ * The text report in chunks of whole lines, the same text {@link renderText} returns, without ever holding all of
+ * it (or an escaped copy of the whole report): 100,000 roles make over 100 MB of text. Every value from the input
+ * (file and resource names, URNs, quoted conditions) is escaped as it is shown: no control character reaches the
+ * terminal, and no line starts with `::` for a CI runner to obey.
+ */
+export function* renderTextChunks(
+    report: CheckReport,
     colour: boolean,
     fileCount: number,
     rawSkipped: readonly { file: string; reason: string }[] = [],
     unit = "file",
-): string {
-    // Every value from the input (file and resource names, URNs, quoted conditions) shown as text: no control
-    // character reaches the terminal, and (below) no line starts with `::` for a CI runner to obey.
-    const report = escapeTextDeep(rawReport);
-    const skipped = escapeTextDeep(rawSkipped);
-    return guardCiLog(renderTable(report, colour, fileCount, skipped, unit));
-}
-
-function renderTable(
-    report: CheckReport,
-    colour: boolean,
-    fileCount: number,
-    skipped: readonly { file: string; reason: string }[],
-    unit: string,
-): string {
+): Generator<string> {
     const paint: Paint = colour ? (code, s) => `\u001b[${code}m${s}\u001b[0m` : (_code, s) => s;
-    const rows: [string, Verdict, string, string, string][] = [];
+    const chunk = (lines: string[]): string => guardCiLog(`${lines.join("\n")}\n`);
+    const head = ["TARGET", "VERDICT", "FINDING", "WORST CLASS", "TOKEN THAT GETS IN"] as const;
+    // Column widths first (a loop: a spread of 100,000 widths would overflow the call stack), rows again below.
+    let w0 = head[0].length;
+    let w2 = head[2].length;
+    let w3 = head[3].length;
     for (const r of report.results) {
-        const label = clipStart(targetLabel(r), 64);
-        if (r.findings.length === 0) {
-            rows.push([label, r.verdict, "-", "-", "-"]);
-            continue;
+        for (const row of rowsOf(r)) {
+            w0 = Math.max(w0, row[0].length);
+            w2 = Math.max(w2, row[2].length);
+            w3 = Math.max(w3, row[3].length);
         }
-        r.findings.forEach((f, i) => {
-            rows.push([i === 0 ? label : "", r.verdict, f.ruleId, blastSummary(f), clipEnd(formatToken(f.counterexample), 90)]);
-        });
     }
-    const head: [string, string, string, string, string] = ["TARGET", "VERDICT", "FINDING", "WORST CLASS", "TOKEN THAT GETS IN"];
-    const w0 = Math.max(head[0].length, ...rows.map((r) => r[0].length));
-    const w1 = Math.max(head[1].length, 7);
-    const w2 = Math.max(head[2].length, ...rows.map((r) => r[2].length));
-    const w3 = Math.max(head[3].length, ...rows.map((r) => r[3].length));
-    const lines: string[] = [];
-    lines.push(paint("1", `${head[0].padEnd(w0)}  ${head[1].padEnd(w1)}  ${head[2].padEnd(w2)}  ${head[3].padEnd(w3)}  ${head[4]}`));
-    rows.forEach(([t, v, f, b, c], i) => {
-        // Repeat the verdict only on a target's first row.
-        const firstOfTarget = i === 0 || t !== "";
-        const verdict = firstOfTarget ? paint(VERDICT_COLOUR[v], v.padEnd(w1)) : "".padEnd(w1);
-        lines.push(`${t.padEnd(w0)}  ${verdict}  ${f.padEnd(w2)}  ${b.padEnd(w3)}  ${c}`.trimEnd());
-    });
+    const w1 = Math.max(head[1].length, "unknown".length);
+    let lines: string[] = [paint("1", `${head[0].padEnd(w0)}  ${head[1].padEnd(w1)}  ${head[2].padEnd(w2)}  ${head[3].padEnd(w3)}  ${head[4]}`)];
+    let first = true;
+    for (let i = 0; i < report.results.length; i++) {
+        for (const [t, v, f, b, c] of rowsOf(report.results[i]!)) {
+            // Repeat the verdict only on a target's first row.
+            const firstOfTarget = first || t !== "";
+            first = false;
+            const verdict = firstOfTarget ? paint(VERDICT_COLOUR[v], v.padEnd(w1)) : "".padEnd(w1);
+            lines.push(`${t.padEnd(w0)}  ${verdict}  ${f.padEnd(w2)}  ${b.padEnd(w3)}  ${c}`.trimEnd());
+        }
+        if (lines.length >= TEXT_BATCH) {
+            yield chunk(lines);
+            lines = [];
+        }
+    }
 
-    const details = report.results.filter((r) => r.verdict !== "pass" || r.findings.length > 0);
-    if (details.length > 0) {
-        lines.push("", paint("1", "Details"));
-        for (const r of details) {
-            lines.push("");
-            const res = r.target.resource;
-            lines.push(
-                `${paint(VERDICT_COLOUR[r.verdict], r.verdict.toUpperCase())} ${targetLabel(r)}` +
-                    (res ? ` (${res.type})` : ""),
-            );
-            if (res && res.urn !== res.name) lines.push(`  id:    ${res.urn}`);
-            for (const f of r.findings) {
-                lines.push(`  ${paint("1", f.ruleId)} [${f.severity}${f.advisory ? ", advisory" : ""}] ${f.message}`);
-                if (f.path !== "") lines.push(`    where: ${f.path}`);
-                if (f.counterexample) {
-                    const t = f.counterexample;
-                    lines.push(`    token that gets in: ${f.tokenDescription ? `${f.tokenDescription}: ` : ""}issuer=${t.issuer} aud=${t.aud} sub=${t.sub}`);
-                }
-                for (const b of f.blastRadius ?? []) {
-                    lines.push(`    admits ${b.class}: ${b.description}; e.g. aud=${b.counterexample.aud} sub=${b.counterexample.sub}`);
-                }
-                for (const reading of f.readings ?? []) lines.push(`    reading: ${reading}`);
-                lines.push(`    fix:   ${f.remediation}`);
+    let details = 0;
+    for (const raw of report.results) {
+        if (raw.verdict === "pass" && raw.findings.length === 0) continue;
+        if (details++ === 0) lines.push("", paint("1", "Details"));
+        const r = escapeTextDeep(raw);
+        lines.push("");
+        const res = r.target.resource;
+        lines.push(
+            `${paint(VERDICT_COLOUR[r.verdict], r.verdict.toUpperCase())} ${targetLabel(r)}` +
+                (res ? ` (${res.type})` : ""),
+        );
+        if (res && res.urn !== res.name) lines.push(`  id:    ${res.urn}`);
+        for (const f of r.findings) {
+            lines.push(`  ${paint("1", f.ruleId)} [${f.severity}${f.advisory ? ", advisory" : ""}] ${f.message}`);
+            if (f.path !== "") lines.push(`    where: ${f.path}`);
+            if (f.counterexample) {
+                const t = f.counterexample;
+                lines.push(`    token that gets in: ${f.tokenDescription ? `${f.tokenDescription}: ` : ""}issuer=${t.issuer} aud=${t.aud} sub=${t.sub}`);
             }
-            for (const n of r.notes ?? []) lines.push(`  note: ${n}`);
+            for (const b of f.blastRadius ?? []) {
+                lines.push(`    admits ${b.class}: ${b.description}; e.g. aud=${b.counterexample.aud} sub=${b.counterexample.sub}`);
+            }
+            for (const reading of f.readings ?? []) lines.push(`    reading: ${reading}`);
+            lines.push(`    fix:   ${f.remediation}`);
+        }
+        for (const n of r.notes ?? []) lines.push(`  note: ${n}`);
+        if (lines.length >= TEXT_BATCH) {
+            yield chunk(lines);
+            lines = [];
         }
     }
     const total = report.results.length;
@@ -128,8 +157,8 @@ function renderTable(
         "",
         `${total} target${total === 1 ? "" : "s"} in ${fileCount} ${unit}${fileCount === 1 ? "" : "s"}: ${summaryText(report.summary)}`,
     );
-    for (const s of skipped) lines.push(`skipped ${s.file}: ${s.reason}`);
-    return `${lines.join("\n")}\n`;
+    for (const s of escapeTextDeep(rawSkipped)) lines.push(`skipped ${s.file}: ${s.reason}`);
+    yield chunk(lines);
 }
 
 /** The JSON report: one object, two-space indented, newline-terminated. */

@@ -20,7 +20,7 @@ import {
     type ConfigSettings,
 } from "../check/options.js";
 import { parseMaxInputMib } from "../read.js";
-import { renderJsonChunks, renderText, useColour } from "../check/render.js";
+import { renderJsonChunks, renderTextChunks, useColour } from "../check/render.js";
 import { CliError, EXIT, writeChunked, type CliIO } from "../io.js";
 import { writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportOutput } from "../report/index.js";
@@ -255,11 +255,11 @@ export async function writeCheckOutputs(
     if (args.text) {
         const textPath = args.text.output !== undefined ? resolve(io.cwd, args.text.output) : undefined;
         const target = textPath !== undefined ? { isTTY: false } : io.stdout;
-        const rendered = renderText(report, useColour(target, io.env), scope.count, scope.skipped ?? [], scope.unit);
+        const rendered = renderTextChunks(report, useColour(target, io.env), scope.count, scope.skipped ?? [], scope.unit);
         if (textPath !== undefined) {
             writeOwnFile(textPath, args.text.output ?? "", rendered);
         } else {
-            io.stdout.write(rendered);
+            await writeChunked(io.stdout, rendered);
         }
     }
     // JSON of one check run is the CheckReport itself: rendered here, without the report model (which locates
