@@ -4,7 +4,7 @@
  * `npm test` builds first; when run alone, the `before` hook rebuilds if bin/ is missing or older than src/.
  */
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -232,6 +232,53 @@ describe("oidc-guard check (compiled CLI, end to end)", () => {
         assert.match(r.stdout, /oidc-guard check exited 1/);
         assertNoStackTrace(r);
     });
+});
+
+describe("a reader that goes away early (`oidc-guard check … | head`)", () => {
+    /** A stack export of `roles` roles that trust Pulumi with aud only: every one fails. */
+    const exportOf = (roles: number): string => {
+        const provider = "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc";
+        const resources = Array.from({ length: roles }, (_, i) => {
+            const policy = JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Federated: provider }, Action: "sts:AssumeRoleWithWebIdentity", Condition: { StringEquals: { "api.pulumi.com/oidc:aud": `aws:acme-${i}` } } }],
+            });
+            return { urn: `urn:pulumi:prod::big::aws:iam/role:Role::role-${i}`, custom: true, type: "aws:iam/role:Role", outputs: { assumeRolePolicy: policy, name: `role-${i}` } };
+        });
+        return JSON.stringify({ version: 3, deployment: { manifest: { version: "v3.248.0" }, resources } });
+    };
+
+    /** Runs the CLI, closes its stdout after the first chunk, and returns how it exited. */
+    const readFirstChunk = (args: string[]): Promise<{ code: number | null; signal: string | null; stderr: string; read: number }> =>
+        new Promise((resolve, reject) => {
+            const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", HOME: tmpdir() }, stdio: ["ignore", "pipe", "pipe"] });
+            let stderr = "";
+            let read = 0;
+            child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+            child.stdout.once("data", (b: Buffer) => {
+                read = b.length;
+                child.stdout.destroy();
+            });
+            const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+            child.on("error", reject);
+            child.on("close", (code, signal) => {
+                clearTimeout(timer);
+                resolve({ code, signal, stderr, read });
+            });
+        });
+
+    for (const format of ["json", "text"]) {
+        it(`--format ${format}: exits with the command's own code (1 for a violation), not 0, and quietly`, async () => {
+            const file = join(tmp, `head-${format}.json`);
+            writeFileSync(file, exportOf(600));
+            const r = await readFirstChunk(["check", file, "--org", "acme", "--format", format]);
+            // The report is far larger than a pipe's buffer: the reader left while it was being written.
+            assert.ok(r.read > 0 && r.read < 200_000, `read ${r.read} bytes`);
+            assert.equal(r.signal, null);
+            assert.equal(r.code, 1, r.stderr);
+            assert.equal(r.stderr, "");
+        });
+    }
 });
 
 describe("the process ends by its deadline, its exit included", () => {

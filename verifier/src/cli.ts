@@ -85,9 +85,11 @@ export async function run(argv: string[], rawIO: CliIO): Promise<number> {
 
 /** Runs the CLI in this process: argv, stdio and the exit code. */
 export function main(): void {
-    // `oidc-guard check … | head`: a reader that goes away is not an error worth a stack trace.
+    // `oidc-guard check … | head`: a reader that goes away is not an error worth a stack trace, nor a reason to end
+    // with a code that is not the command's. The stream is closed, so the command writes nothing more (writeChunked
+    // stops) and exits with its own code: under `set -o pipefail` a violation is still a failure, never a pass.
     process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-        if (e.code === "EPIPE") process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+        if (e.code === "EPIPE") return;
         throw e;
     });
     const redactor = new Redactor();
