@@ -321,11 +321,35 @@ export class SourceFile {
     }
 }
 
-function stringAt(node: JsonNode, start: number): string | undefined {
-    if (node.kind === "string") return node.start === start ? node.value : undefined;
-    const children = node.kind === "object" ? node.entries.map((e) => e.value) : node.kind === "array" ? node.items : [];
-    for (const c of children) {
-        if (c.start <= start && start < c.end) return stringAt(c, start);
+/** How many children a node has, and its `i`-th (an object's property values, an array's items). */
+function childCount(node: JsonNode): number {
+    return node.kind === "object" ? node.entries.length : node.kind === "array" ? node.items.length : 0;
+}
+
+function childAt(node: JsonNode, i: number): JsonNode | undefined {
+    return node.kind === "object" ? node.entries[i]?.value : node.kind === "array" ? node.items[i] : undefined;
+}
+
+/**
+ * The string value that starts at offset `start`. Children are in document order and do not overlap, so each level
+ * is a binary search: a stack export's `resources` array holds one child per resource, and every finding of every
+ * role looks its policy text up here (a linear scan of that array made 100,000 roles quadratic).
+ */
+function stringAt(root: JsonNode, start: number): string | undefined {
+    let node: JsonNode | undefined = root;
+    while (node !== undefined) {
+        if (node.kind === "string") return node.start === start ? node.value : undefined;
+        // The last child that starts at or before `start`: the only one that can hold it.
+        let lo = 0;
+        let hi = childCount(node) - 1;
+        while (lo < hi) {
+            const mid = (lo + hi + 1) >> 1;
+            if ((childAt(node, mid)?.start ?? Infinity) <= start) lo = mid;
+            else hi = mid - 1;
+        }
+        const child = childAt(node, lo);
+        node = child !== undefined && child.start <= start && start < child.end ? child : undefined;
     }
     return undefined;
 }
+
