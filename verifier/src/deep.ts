@@ -9,22 +9,31 @@ export function mapStringsDeep<T>(value: T, map: (s: string) => string): T {
     if (typeof value === "string") return map(value) as T;
     if (value === null || typeof value !== "object") return value;
     const root: unknown = Array.isArray(value) ? [] : {};
-    const stack: { from: unknown; to: unknown }[] = [{ from: value, to: root }];
+    // Pairs (from, to) still to copy; a report of 100,000 roles has millions of values, so no array per value.
+    const stack: unknown[] = [value, root];
+    const copy = (v: unknown): unknown => {
+        if (typeof v === "string") return map(v);
+        if (v === null || typeof v !== "object") return v;
+        const to: unknown = Array.isArray(v) ? [] : {};
+        stack.push(v, to);
+        return to;
+    };
     while (stack.length > 0) {
-        const { from, to } = stack.pop()!;
-        const entries: [string | number, unknown][] = Array.isArray(from)
-            ? from.map((v, i): [number, unknown] => [i, v])
-            : Object.entries(from as Record<string, unknown>);
-        for (const [k, v] of entries) {
-            let copy: unknown = v;
-            if (typeof v === "string") copy = map(v);
-            else if (v !== null && typeof v === "object") {
-                copy = Array.isArray(v) ? [] : {};
-                stack.push({ from: v, to: copy });
-            }
-            if (Array.isArray(to)) (to as unknown[])[k as number] = copy;
+        const to = stack.pop();
+        const from = stack.pop();
+        if (Array.isArray(from)) {
+            const out = to as unknown[];
+            for (let i = 0; i < from.length; i++) if (i in from) out[i] = copy(from[i]);
+            continue;
+        }
+        const src = from as Record<string, unknown>;
+        const out = to as Record<string, unknown>;
+        for (const k of Object.keys(src)) {
+            const key = map(k);
+            const v = copy(src[k]);
             // defineProperty: a key named __proto__ stays an own property, as JSON.parse made it.
-            else Object.defineProperty(to, map(String(k)), { value: copy, enumerable: true, writable: true, configurable: true });
+            if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+            else out[key] = v;
         }
     }
     return root as T;

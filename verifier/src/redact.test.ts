@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FIXTURE_CREDENTIALS, STATIC_KEY_ID } from "../../fixtures/esc/credentials.js";
-import { oneLine, Redactor, redactDeep, redactingSink, redactText, shortenKeyId } from "./redact.js";
+import fc from "fast-check";
+import { oneLine, Redactor, redactDeep, redactingSink, redactShapes, redactText, shortenKeyId } from "./redact.js";
 
 // Planted values are assembled at run time so that no credential-shaped literal sits in the repository.
 const ak = (prefix: string): string => `${prefix}${"Q7XK2M9P4R8T6W3Z"}`;
@@ -48,6 +49,19 @@ describe("redactText", () => {
         const out = redactDeep(input);
         assert.deepEqual(out, { a: [{ detail: "ASIA…[redacted, 20 chars]" }], "AKIA…[redacted, 20 chars]": 1, n: 3, b: null });
         assert.equal(input.a[0]?.detail, ak("ASIA"));
+    });
+});
+
+describe("redactText's first scan", () => {
+    it("lets through only text in which no shape matches", () => {
+        // Strings made of the shapes' own letters and their near misses: every credential shape, cut or glued.
+        const piece = fc.constantFrom("eyJ", "ey", "J", "pul-", "pul", "-", "AKIA", "ASIA", "0", "9", "a", "Z", "+", "/", "=", ".", "_", " ", ":", "ABCDEFGHIJ", "abcdef0123", "0123456789");
+        const text = fc.array(piece, { maxLength: 60 }).map((ps) => ps.join(""));
+        fc.assert(fc.property(text, (t) => redactText(t) === redactShapes(t)), { numRuns: 3000 });
+        // And it does redact: the shapes themselves get through the scan.
+        const key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        assert.notEqual(redactText(`k=${key}`), `k=${key}`);
+        assert.equal(redactText("urn:pulumi:prod::big::aws:iam/role:Role::role-6"), "urn:pulumi:prod::big::aws:iam/role:Role::role-6");
     });
 });
 
