@@ -1,5 +1,6 @@
 /**
- * The one JSON reader of the CLI (check inputs, config files, report result files, report source positions).
+ * The one JSON reader of the CLI (check inputs, config files, report result files; report source positions read
+ * text this reader accepts).
  *
  * - Syntax is checked by `jsonc-parser` (a maintained parser that keeps offsets) with its extensions switched off:
  *   comments and trailing commas are errors, so this is strict RFC 8259 JSON; `JSON.parse` builds the value (its
@@ -9,7 +10,7 @@
  * - An object that holds the same key twice is remembered ({@link duplicateKeysOf}): JSON keeps the last value, and
  *   what IAM or Pulumi would make of it is not for this tool to guess, so the check reports it as an error.
  */
-import { parseTree, printParseErrorCode, visit, type JSONPath, type Node, type ParseError, type ParseErrorCode } from "jsonc-parser";
+import { printParseErrorCode, visit, type JSONPath, type ParseErrorCode } from "jsonc-parser";
 
 /** Where and why a text is not valid JSON. `line` and `column` are 1-based. */
 export interface JsonSyntaxProblem {
@@ -327,14 +328,4 @@ export function locateJsonError(text: string): JsonSyntaxProblem {
     return r.ok ? { message: "not valid JSON", line: 1, column: 1 } : r.problem;
 }
 
-/**
- * The syntax tree of strict JSON `text` with offsets (for source positions), or null when it is not valid JSON or
- * nests too deep.
- */
-export function parseJsonTree(text: string): Node | null {
-    if (tooDeepAt(text) >= 0) return null;
-    const errors: ParseError[] = [];
-    const root = parseTree(text, errors, PARSE_OPTIONS);
-    return errors.length === 0 && root !== undefined ? root : null;
-}
 

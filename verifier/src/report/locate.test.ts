@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import fc from "fast-check";
+import { parseTree, type Node } from "jsonc-parser";
 import { SourceFile, parseJsonWithPositions } from "./locate.js";
 import { FIXTURES, lineOf } from "./testdata/load.js";
 
@@ -21,6 +23,41 @@ describe("parseJsonWithPositions", () => {
                 ["a", '[1, "x\\"y", {"b": null}]'],
                 ["c", "-1.5e3"],
             ],
+        );
+    });
+
+    it("records what a general JSON parser's syntax tree records, for any JSON written any way", () => {
+        // The reference: jsonc-parser's tree (strict options), in the same shape.
+        type Plain = { kind: string; start: number; end: number; entries?: unknown[]; items?: unknown[]; value?: string };
+        const reference = (node: Node): Plain => {
+            const at = { start: node.offset, end: node.offset + node.length };
+            if (node.type === "object") {
+                return { kind: "object", ...at, entries: (node.children ?? []).map((p) => ({ key: String(p.children![0]!.value), keyStart: p.children![0]!.offset, value: reference(p.children![1]!) })) };
+            }
+            if (node.type === "array") return { kind: "array", ...at, items: (node.children ?? []).map(reference) };
+            if (node.type === "string") return { kind: "string", ...at, value: String(node.value) };
+            return { kind: "scalar", ...at };
+        };
+        const key = fc.string({ unit: fc.constantFrom("a", "\"", "\\", "/", "\n", "\u2028", "é", "😀", "{", "]", ":", ",", " ") , maxLength: 6 });
+        const value = fc.letrec((tie) => ({
+            v: fc.oneof(
+                { depthSize: "small" },
+                key,
+                fc.double({ noNaN: true, noDefaultInfinity: true }),
+                fc.integer(),
+                fc.constantFrom(true, false, null),
+                fc.array(tie("v"), { maxLength: 4 }),
+                fc.dictionary(key, tie("v"), { maxKeys: 4 }),
+            ),
+        })).v;
+        fc.assert(
+            fc.property(value, fc.constantFrom(undefined, 1, 2, "\t"), (v, indent) => {
+                const text = ` ${JSON.stringify(v, null, indent)}\r\n`;
+                const tree = parseTree(text, [], { disallowComments: true, allowTrailingComma: false });
+                assert.ok(tree);
+                assert.deepEqual(parseJsonWithPositions(text), reference(tree));
+            }),
+            { numRuns: 2000 },
         );
     });
 

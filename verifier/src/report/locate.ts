@@ -6,11 +6,10 @@
  * searched text occurs exactly once). Anything else falls back to the resource's line (stack inputs) or to line 1,
  * with `exact: false`.
  */
-import type { Node } from "jsonc-parser";
 import type { FindingLocation } from "oidc-guard-policypack/analysis";
 import type { Node as YamlNode } from "yaml";
 import { yaml } from "../lazy.js";
-import { MAX_JSON_DEPTH as MAX_DEPTH, parseJsonTree } from "../check/json.js";
+import { MAX_JSON_DEPTH as MAX_DEPTH, tooDeepAt } from "../check/json.js";
 
 /** A 1-based line and column (columns in UTF-16 code units, SARIF's default `columnKind`). */
 export interface SourcePosition {
@@ -39,35 +38,89 @@ type JsonNode =
 
 /**
  * The JSON of `text` with the offset of every value and key, or null when it is not strict JSON (or nests deeper
- * than the reader allows). Parsed by the CLI's one JSON reader (check/json.ts, jsonc-parser underneath); the
- * recursion below is bounded by that reader's depth limit.
+ * than the reader allows). `JSON.parse` (strict RFC 8259, as the CLI's JSON reader in check/json.ts) decides
+ * whether it is JSON; one scan of the valid text then records where each value is. A stack export of 100,000 roles
+ * is 145 MB: a general parser's syntax tree of it (a node per value, with parents) took 8 s and 2.4 GB.
  */
 export function parseJsonWithPositions(text: string): JsonNode | null {
-    const root = parseJsonTree(text);
-    return root === null ? null : toJsonNode(root);
+    if (tooDeepAt(text, MAX_DEPTH) >= 0) return null;
+    try {
+        JSON.parse(text);
+    } catch {
+        return null;
+    }
+    return positionsOfValidJson(text);
 }
 
-function toJsonNode(node: Node): JsonNode {
-    const start = node.offset;
-    const end = node.offset + node.length;
-    switch (node.type) {
-        case "object":
-            return {
-                kind: "object",
-                start,
-                end,
-                entries: (node.children ?? []).flatMap((p) => {
-                    const [k, v] = p.children ?? [];
-                    return k !== undefined && v !== undefined ? [{ key: String(k.value), keyStart: k.offset, value: toJsonNode(v) }] : [];
-                }),
-            };
-        case "array":
-            return { kind: "array", start, end, items: (node.children ?? []).map(toJsonNode) };
-        case "string":
-            return { kind: "string", start, end, value: String(node.value) };
-        default:
-            return { kind: "scalar", start, end };
+type ContainerNode = Extract<JsonNode, { kind: "object" | "array" }>;
+
+/** Whether a UTF-16 code unit is JSON whitespace. */
+function isSpace(c: number): boolean {
+    return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/**
+ * The position tree of `text`, which must be valid JSON. Iterative (an explicit stack of open containers). A string
+ * without a backslash is its own slice; one with escapes is decoded by `JSON.parse`.
+ */
+function positionsOfValidJson(text: string): JsonNode | null {
+    const n = text.length;
+    const open: ContainerNode[] = [];
+    let root: JsonNode | null = null;
+    // Inside an object: the key read last, waiting for its value.
+    let key: { key: string; keyStart: number } | undefined;
+    const attach = (node: JsonNode): void => {
+        const top = open[open.length - 1];
+        if (top === undefined) root = node;
+        else if (top.kind === "array") top.items.push(node);
+        else if (key !== undefined) {
+            top.entries.push({ key: key.key, keyStart: key.keyStart, value: node });
+            key = undefined;
+        }
+    };
+    let i = 0;
+    while (i < n) {
+        const c = text.charCodeAt(i);
+        if (isSpace(c) || c === 0x2c || c === 0x3a) {
+            i++;
+        } else if (c === 0x7b || c === 0x5b) {
+            const node: ContainerNode = c === 0x7b ? { kind: "object", start: i, end: n, entries: [] } : { kind: "array", start: i, end: n, items: [] };
+            attach(node);
+            open.push(node);
+            i++;
+        } else if (c === 0x7d || c === 0x5d) {
+            const node = open.pop();
+            if (node !== undefined) node.end = i + 1;
+            i++;
+        } else if (c === 0x22) {
+            // The closing quote: the next one not escaped by an odd run of backslashes.
+            let end = i;
+            for (;;) {
+                end = text.indexOf('"', end + 1);
+                if (end < 0) return null;
+                let b = end - 1;
+                while (text.charCodeAt(b) === 0x5c) b--;
+                if ((end - 1 - b) % 2 === 0) break;
+            }
+            const raw = text.slice(i + 1, end);
+            const value = raw.includes("\\") ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
+            const top = open[open.length - 1];
+            if (top?.kind === "object" && key === undefined) key = { key: value, keyStart: i };
+            else attach({ kind: "string", start: i, end: end + 1, value });
+            i = end + 1;
+        } else {
+            // A number, true, false or null: up to the next separator, bracket or space.
+            let j = i + 1;
+            while (j < n) {
+                const d = text.charCodeAt(j);
+                if (isSpace(d) || d === 0x2c || d === 0x5d || d === 0x7d) break;
+                j++;
+            }
+            attach({ kind: "scalar", start: i, end: j });
+            i = j;
+        }
     }
+    return root;
 }
 
 /**
@@ -215,6 +268,7 @@ export class SourceFile {
     private readonly root: JsonNode | null;
     private readonly lines: LineIndex;
     private resources: Map<string, { node: JsonNode; at: number }> | undefined;
+    private readonly policies = new WeakMap<JsonNode, PolicyCandidate | undefined>();
     constructor(readonly text: string) {
         this.root =
             parseJsonWithPositions(text) ??
@@ -306,6 +360,15 @@ export class SourceFile {
      * copies with the same text count once, and the first (inputs) is used.
      */
     private policyIn(scope: JsonNode): PolicyCandidate | undefined {
+        // Every finding of a resource asks for its policy, twice (position and statement): each embedded text is
+        // parsed once per scope, not once per question.
+        if (this.policies.has(scope)) return this.policies.get(scope);
+        const policy = this.findPolicyIn(scope);
+        this.policies.set(scope, policy);
+        return policy;
+    }
+
+    private findPolicyIn(scope: JsonNode): PolicyCandidate | undefined {
         const found: PolicyCandidate[] = [];
         findPolicies(scope, found, 8);
         if (found.length === 0 || found.length > 8) return undefined;
