@@ -61,6 +61,8 @@ describe("redactText's first scan", () => {
         // And it does redact: the shapes themselves get through the scan.
         const key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
         assert.notEqual(redactText(`k=${key}`), `k=${key}`);
+        // The shortest shape: a Pulumi token cut off after 6 hex digits, 10 characters in all.
+        assert.equal(redactText("pul-abcdef"), `pul-…[redacted, 10 chars]`);
         assert.equal(redactText("urn:pulumi:prod::big::aws:iam/role:Role::role-6"), "urn:pulumi:prod::big::aws:iam/role:Role::role-6");
     });
 });
