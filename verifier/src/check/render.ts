@@ -1,6 +1,7 @@
 /** Text and JSON renderings of a {@link CheckReport}. */
 import type { Finding, PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
 import { escapeJsonOutput, escapeText, escapeTextDeep, guardCiLog } from "../escape.js";
+import { ChunkedArray, jsonChunks } from "../json-chunks.js";
 import type { CheckReport, CheckResult } from "../results.js";
 
 /** Whether to colour: only for a TTY, and never when `NO_COLOR` is set to a non-empty value (no-color.org). */
@@ -166,32 +167,12 @@ export function renderJson(report: CheckReport): string {
     return [...renderJsonChunks(report)].join("");
 }
 
-/** Stands for the results in the report's skeleton; JSON.stringify writes it as `"\\u0000results"`. */
-const RESULTS_MARK = "\u0000results";
-/** How many results one chunk holds: small chunks keep the peak low (4 measured best, about 12 KB each). */
-const BATCH = 4;
-
 /**
  * The JSON report in chunks, byte for byte what `JSON.stringify(report, null, 2)` (escaped for output) writes, without
- * ever holding all of it: each result is written at its depth on its own, so a 100,000-role run never builds one
- * string of hundreds of megabytes (V8 strings stop at 512 MiB).
+ * ever holding all of it: a 100,000-role run never builds one string of hundreds of megabytes (V8 strings stop at
+ * 512 MiB).
  */
-export function* renderJsonChunks(report: CheckReport): Generator<string> {
-    if (report.results.length === 0) {
-        yield `${escapeJsonOutput(JSON.stringify(report, null, 2))}\n`;
-        return;
-    }
-    const skeleton = JSON.stringify({ ...report, results: [RESULTS_MARK] }, null, 2);
-    const mark = `    ${JSON.stringify(RESULTS_MARK)}`;
-    const at = skeleton.indexOf(mark);
-    // Results are stringified a batch at a time inside a one-key wrapper two levels deep: inside it they have
-    // exactly the indentation and separators they have in the whole report (`{\n  "r": [\n    {...},\n    {...}\n  ]\n}`
-    // minus the wrapper). Escaping is character by character, so each batch is escaped as a whole.
-    yield escapeJsonOutput(skeleton.slice(0, at));
-    for (let i = 0; i < report.results.length; i += BATCH) {
-        const wrapped = JSON.stringify({ r: report.results.slice(i, i + BATCH) }, null, 2);
-        if (i > 0) yield ",\n";
-        yield escapeJsonOutput(wrapped.slice(wrapped.indexOf("[\n") + 2, wrapped.length - 6));
-    }
-    yield escapeJsonOutput(`${skeleton.slice(at + mark.length)}\n`);
+export function renderJsonChunks(report: CheckReport): Generator<string> {
+    const results = new ChunkedArray(report.results);
+    return jsonChunks({ ...report, results }, [results], escapeJsonOutput);
 }

@@ -268,7 +268,7 @@ export async function writeCheckOutputs(
         if (out.path !== "-") writeOwnFile(resolve(io.cwd, out.path), out.path, renderJsonChunks(report));
         else await writeChunked(io.stdout, renderJsonChunks(report));
     }
-    writeReports(
+    await writeReports(
         args.reports.filter((r) => r.format !== "json"),
         { checks: [report], sources: new Map(sources) },
         io,

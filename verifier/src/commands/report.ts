@@ -48,11 +48,12 @@ Documentation: ${docsUrl("report.md")}
 const OPTIONS = { ...REPORT_FLAG_OPTIONS, "source-root": { type: "string" }, "max-input-mib": { type: "string" }, help: { type: "boolean", short: "h" } } as const;
 
 /** Runs `oidc-guard report`; returns the exit code. */
-export function main(argv: string[], io: CliIO): Promise<number> {
-    return Promise.resolve().then(() => run(argv, io));
+export async function main(argv: string[], io: CliIO): Promise<number> {
+    await Promise.resolve();
+    return run(argv, io);
 }
 
-function run(argv: string[], io: CliIO): number {
+async function run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseCommandArgs("report", argv, OPTIONS);
     if (values.help) {
         io.stdout.write(HELP);
@@ -72,7 +73,7 @@ function run(argv: string[], io: CliIO): number {
     const { input, notes } = loadResultFiles(positionals, io, root === undefined ? io.cwd : resolve(io.cwd, root), maxBytes);
     for (const n of notes) io.stderr.write(`oidc-guard report: note: ${n}\n`);
     const model = buildModel(input);
-    writeReports(flags.outputs, model, io);
+    await writeReports(flags.outputs, model, io);
     const { status } = model.counts;
     const written = flags.outputs.filter((o) => o.path !== "-").map((o) => o.path);
     io.stderr.write(

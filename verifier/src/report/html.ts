@@ -254,6 +254,24 @@ function entryHtml(entry: ReportEntry, index: number): string {
 
 /** Renders the model as one self-contained HTML page. */
 export function renderHtml(model: ReportModel): string {
+    return [...renderHtmlChunks(model)].join("");
+}
+
+/** How many table rows, list items or detail blocks one chunk of the page holds. */
+const HTML_BATCH = 64;
+
+/** `items` rendered by `render` and joined by `separator`, a batch of items per chunk. */
+function* batched<T>(items: readonly T[], render: (item: T) => string, separator: string): Generator<string> {
+    for (let i = 0; i < items.length; i += HTML_BATCH) {
+        yield `${i > 0 ? separator : ""}${items.slice(i, i + HTML_BATCH).map(render).join(separator)}`;
+    }
+}
+
+/**
+ * The page in chunks: the head, then the table rows, the compliant list and the details a batch at a time (a check
+ * of 100,000 roles makes a page of about 290 MB, past what one string may hold).
+ */
+export function* renderHtmlChunks(model: ReportModel): Generator<string> {
     const { status } = model.counts;
     const total = model.entries.length;
     const banner =
@@ -265,19 +283,13 @@ export function renderHtml(model: ReportModel): string {
     const cards = STATUS_ORDER.map(
         (s) => `<div class="card ${s}" data-testid="count-${s}"><span class="n">${status[s]}</span><span class="l">${STATUS_TEXT[s]}</span></div>`,
     ).join("");
-    const compliant = model.entries.map((e, i) => ({ e, i })).filter(({ e }) => e.status === "pass");
-    const evidence =
-        compliant.length === 0
-            ? "<p>None.</p>"
-            : `<ul id="compliant">${compliant
-                  .map(({ e }) => `<li><strong>${h(e.name)}</strong> <span class="urn">${h(whereText(e))}</span>${e.source === "verify" ? verifiedHtml(e) : admitsHtml(e)}</li>`)
-                  .join("")}</ul>`;
+    const compliant = model.entries.filter((e) => e.status === "pass");
     const details = model.entries.map((e, i) => ({ e, i })).filter(({ e }) => e.findings.length > 0 || e.checks.length > 0);
     const heads = ["Verdict", "Target", "Kind", "Input", "Findings", "Severity", "Admits / identity"]
         .map((label, i) => (i === 2 || i === 6 ? `<th scope="col">${label}</th>` : `<th scope="col" aria-sort="none"><button type="button">${label}</button></th>`))
         .join("");
     const csp = `default-src 'none'; style-src ${sha256(CSS)}; script-src ${sha256(SCRIPT)}; img-src data:; base-uri 'none'; form-action 'none'`;
-    return `<!doctype html>
+    yield `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -299,11 +311,31 @@ ${banner}
 </section>
 <section id="targets"><h2>Roles and environments</h2>
 <table id="entries"><thead><tr>${heads}</tr></thead>
-<tbody>${model.entries.map(tableRow).join("\n")}</tbody></table>
+<tbody>`;
+    yield* batched(
+        model.entries.map((e, i) => ({ e, i })),
+        ({ e, i }) => tableRow(e, i),
+        "\n",
+    );
+    yield `</tbody></table>
 </section>
-<section id="evidence"><h2>Compliant, and what they admit</h2>${evidence}</section>
+<section id="evidence"><h2>Compliant, and what they admit</h2>`;
+    if (compliant.length === 0) yield "<p>None.</p>";
+    else {
+        yield `<ul id="compliant">`;
+        yield* batched(
+            compliant,
+            (e) => `<li><strong>${h(e.name)}</strong> <span class="urn">${h(whereText(e))}</span>${e.source === "verify" ? verifiedHtml(e) : admitsHtml(e)}</li>`,
+            "",
+        );
+        yield "</ul>";
+    }
+    yield `</section>
 ${model.skipped.length === 0 ? "" : `<section id="skipped"><h2>Listed but not verified</h2><ul>${model.skipped.map((sk) => `<li><code>${h(sk.environment)}</code>: ${inline(sk.reason)}</li>`).join("")}</ul></section>`}
-<section id="findings"><h2>Findings and verification details</h2>${details.length === 0 ? "<p>None.</p>" : details.map(({ e, i }) => entryHtml(e, i)).join("\n")}</section>
+<section id="findings"><h2>Findings and verification details</h2>`;
+    if (details.length === 0) yield "<p>None.</p>";
+    else yield* batched(details, ({ e, i }) => entryHtml(e, i), "\n");
+    yield `</section>
 </main>
 <footer>Self-contained report: no external resources. Rule metadata from the oidc-guard policy pack.</footer>
 <script>${SCRIPT}</script>

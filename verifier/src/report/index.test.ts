@@ -52,9 +52,9 @@ describe("parseReportFlags", () => {
 });
 
 describe("writeReports", () => {
-    it("writes every format to its file (creating directories) and one to stdout", () => {
+    it("writes every format to its file (creating directories) and one to stdout", async () => {
         const cli = io();
-        writeReports(
+        await writeReports(
             [
                 { format: "markdown", path: "-" },
                 { format: "sarif", path: "out/deep/r.sarif" },
@@ -72,10 +72,10 @@ describe("writeReports", () => {
         }
     });
 
-    it("fails with exit 2 naming the file it cannot write", () => {
+    it("fails with exit 2 naming the file it cannot write", async () => {
         writeFileSync(join(tmp, "blocker"), "");
-        assert.throws(
-            () => writeReports([{ format: "sarif", path: "blocker/r.sarif" }], sampleInput(), io()),
+        await assert.rejects(
+            writeReports([{ format: "sarif", path: "blocker/r.sarif" }], sampleInput(), io()),
             (e: unknown) => e instanceof CliError && e.exitCode === EXIT.usage && /cannot write the sarif report to 'blocker\/r\.sarif': (ENOTDIR|EEXIST)/.test(e.message),
         );
     });

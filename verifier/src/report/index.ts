@@ -10,10 +10,10 @@
  * //    renders itself (e.g. "text"): they come back in `other` instead of raising an error.
  * const flags = parseReportFlags(values, { defaultFormat: "text", otherFormats: ["text"], command: "<command>" });
  * // 3. After the run, write every requested report (stdout for "-"); throws CliError (exit 2) when a file cannot be written.
- * writeReports(flags.outputs, { checks: [checkReport], sources }, io);
+ * await writeReports(flags.outputs, { checks: [checkReport], sources }, io);
  * ```
  *
- * - `renderReport(format, input)` renders one format to a string. `input` holds any number of `CheckReport`s and
+ * - `renderReport(format, input)` renders one format to a string (`renderReportChunks`: the same in chunks). `input` holds any number of `CheckReport`s and
  *   `VerifyReport`s / `VerifyBatchReport`s, plus optionally the texts of the checked files (`sources`, keyed by `CheckTarget.file`) so that
  *   SARIF and the other formats can give line numbers and quote the offending statement.
  * - Formats: `json` (the check/verify result shapes), `sarif` (2.1.0), `junit` (XML), `markdown` (GitHub), `html`
@@ -22,19 +22,19 @@
  */
 import { resolve } from "node:path";
 import { checkFormat } from "../args.js";
-import { CliError, EXIT, type CliIO } from "../io.js";
+import { CliError, EXIT, writeChunked, type CliIO } from "../io.js";
 import { describeJsonProblem, parseJson } from "../check/json.js";
 import { guardCiLog } from "../escape.js";
 import { writeOutputFile } from "../output.js";
 import { DEFAULT_MAX_INPUT_BYTES, InputReadError, readTextFile } from "../read.js";
 import type { CheckReport, VerifyBatchReport, VerifyReport } from "../results.js";
-import { renderHtml } from "./html.js";
+import { renderHtml, renderHtmlChunks } from "./html.js";
 import { ResultShapeError, parseResultDocument } from "./input.js";
 import { renderJson } from "./json.js";
 import { renderJunit } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
 import { buildModel, type ReportInput, type ReportModel } from "./model.js";
-import { renderSarif } from "./sarif.js";
+import { renderSarif, renderSarifChunks } from "./sarif.js";
 
 export { buildModel, type ReportInput, type ReportModel, type ReportEntry, type ReportFinding, type EntryStatus } from "./model.js";
 export { redactText, redactDeep } from "../redact.js";
@@ -52,10 +52,30 @@ const RENDERERS: Record<ReportFormat, (model: ReportModel) => string> = {
     html: renderHtml,
 };
 
+/**
+ * Formats that can run to hundreds of megabytes (SARIF: 340 MB for 100,000 roles), rendered in chunks: no string of
+ * the whole report is built (V8 strings stop at 512 MiB).
+ */
+const CHUNKED_RENDERERS: Partial<Record<ReportFormat, (model: ReportModel) => Iterable<string>>> = {
+    sarif: renderSarifChunks,
+    html: renderHtmlChunks,
+};
+
 /** Renders `input` in `format`. Pure apart from reading the clock when `input.generatedAt` is absent. */
 export function renderReport(format: ReportFormat, input: ReportInput | ReportModel): string {
+    return [...renderReportChunks(format, input)].join("");
+}
+
+/** {@link renderReport} in chunks, each ending after text that is not a line's indentation (see `guardCiLog`). */
+export function* renderReportChunks(format: ReportFormat, input: ReportInput | ReportModel): Generator<string> {
+    const model = "entries" in input ? input : buildModel(input);
     // Values are escaped by each renderer for its medium; no line of any format may start a CI workflow command.
-    return guardCiLog(RENDERERS[format]("entries" in input ? input : buildModel(input)));
+    const chunked = CHUNKED_RENDERERS[format];
+    if (chunked === undefined) {
+        yield guardCiLog(RENDERERS[format](model));
+        return;
+    }
+    for (const chunk of chunked(model)) yield guardCiLog(chunk);
 }
 
 /** `node:util` parseArgs options for the report flags. */
@@ -139,20 +159,37 @@ function reason(e: unknown): string {
  * followed), devices and FIFOs written in place (output.ts), directories created as needed; `-` goes to `io.stdout`.
  * @throws CliError (exit 2) naming the file when it cannot be written.
  */
-export function writeReports(outputs: readonly ReportOutput[], input: ReportInput | ReportModel, io: CliIO): void {
+export async function writeReports(outputs: readonly ReportOutput[], input: ReportInput | ReportModel, io: CliIO): Promise<void> {
     if (outputs.length === 0) return;
     const model = "entries" in input ? input : buildModel(input);
     for (const out of outputs) {
-        const text = renderReport(out.format, model);
         if (out.path === "-") {
-            io.stdout.write(text);
+            await writeChunked(io.stdout, renderReportChunks(out.format, model));
             continue;
         }
+        // Chunks are rendered as they are written: a failure to render is not a failure to write.
+        const rendering = { failed: false };
         try {
-            writeOutputFile(resolve(io.cwd, out.path), text);
+            writeOutputFile(resolve(io.cwd, out.path), tagFailures(renderReportChunks(out.format, model), rendering));
         } catch (e) {
+            if (rendering.failed) throw e;
             throw new CliError(`cannot write the ${out.format} report to '${out.path}': ${reason(e)}`, EXIT.usage);
         }
+    }
+}
+
+/** The chunks of `chunks`, noting in `state` when making one throws (the error goes on unchanged). */
+function* tagFailures(chunks: Iterator<string>, state: { failed: boolean }): Generator<string> {
+    for (;;) {
+        let next: IteratorResult<string>;
+        try {
+            next = chunks.next();
+        } catch (e) {
+            state.failed = true;
+            throw e;
+        }
+        if (next.done === true) return;
+        yield next.value;
     }
 }
 

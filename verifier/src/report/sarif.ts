@@ -5,6 +5,7 @@
  * logical location for stack inputs, or the ESC environment for verify results.
  */
 import { escapeJsonOutput } from "../escape.js";
+import { ChunkedArray, jsonChunks } from "../json-chunks.js";
 import { createHash } from "node:crypto";
 import type { RuleMeta, Severity } from "oidc-guard-policypack/analysis";
 import { formatToken, type ReportEntry, type ReportFinding, type ReportModel } from "./model.js";
@@ -107,8 +108,16 @@ function fingerprint(entry: ReportEntry, f: ReportFinding): string {
 
 /** Renders the model as a SARIF 2.1.0 log (pretty-printed JSON). */
 export function renderSarif(model: ReportModel): string {
+    return [...renderSarifChunks(model)].join("");
+}
+
+/**
+ * The SARIF log in chunks (json-chunks.ts): the results and the compliant targets are made and written a few at a
+ * time, so a check of 100,000 roles (a 340 MB log) never builds its results at once or one string of them.
+ */
+export function renderSarifChunks(model: ReportModel): Generator<string> {
     const ruleIndex = new Map(model.rules.map((r, i) => [r.id, i]));
-    const results = model.entries.flatMap((entry) =>
+    const results = new ChunkedArray(model.entries, (entry) =>
         entry.findings.map((f) => {
             const result: Record<string, unknown> = {
                 ruleId: f.rule.id,
@@ -133,14 +142,18 @@ export function renderSarif(model: ReportModel): string {
             return result;
         }),
     );
-    const compliant = model.entries
-        .filter((e) => e.status === "pass")
-        .map((e) => ({
-            target: e.urn ?? e.environment ?? e.file ?? e.name,
-            ...(e.source === "check"
-                ? { admits: e.admitted.map(({ issuer, audiences, subjects }) => ({ issuer, audiences, subjects })) }
-                : { verified: e.environment }),
-        }));
+    const compliant = new ChunkedArray(model.entries, (e) =>
+        e.status !== "pass"
+            ? []
+            : [
+                  {
+                      target: e.urn ?? e.environment ?? e.file ?? e.name,
+                      ...(e.source === "check"
+                          ? { admits: e.admitted.map(({ issuer, audiences, subjects }) => ({ issuer, audiences, subjects })) }
+                          : { verified: e.environment }),
+                  },
+              ],
+    );
     const log = {
         $schema: SARIF_SCHEMA_URI,
         version: "2.1.0",
@@ -165,5 +178,5 @@ export function renderSarif(model: ReportModel): string {
             },
         ],
     };
-    return `${escapeJsonOutput(JSON.stringify(log, null, 2))}\n`;
+    return jsonChunks(log, [results, compliant], escapeJsonOutput);
 }

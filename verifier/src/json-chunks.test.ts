@@ -1,0 +1,42 @@
+/** jsonChunks: byte for byte what one `JSON.stringify(value, null, 2)` writes, however the arrays are cut. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { ChunkedArray, jsonChunks } from "./json-chunks.js";
+
+describe("jsonChunks", () => {
+    it("writes what JSON.stringify writes, for chunked arrays at any depth, empty or not", () => {
+        const json = fc.jsonValue({ maxDepth: 3 });
+        fc.assert(
+            fc.property(fc.array(json, { maxLength: 11 }), fc.array(json, { maxLength: 3 }), json, (long, other, rest) => {
+                const a = new ChunkedArray(long);
+                const b = new ChunkedArray(other);
+                const value = { head: rest, deep: { runs: [{ results: a, n: 1 }], list: [b, "x"] }, tail: rest };
+                const plain = { head: rest, deep: { runs: [{ results: long, n: 1 }], list: [other, "x"] }, tail: rest };
+                const chunks = [...jsonChunks(value, [a, b])];
+                assert.equal(chunks.join(""), `${JSON.stringify(plain, null, 2)}\n`);
+            }),
+            { numRuns: 500 },
+        );
+    });
+
+    it("expands each source item when its batch is written, and escapes every chunk", () => {
+        const made: number[] = [];
+        const a = new ChunkedArray([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], (n) => {
+            made.push(n);
+            return n % 3 === 0 ? [] : [{ n, s: "\u2028" }, n];
+        });
+        const it = jsonChunks({ a }, [a], (s) => s.replace(/\u2028/g, "\\u2028"));
+        const first = it.next().value ?? "";
+        // The first chunk holds the first batch only: items 1 and 2 made 4 values; the rest is not made yet.
+        assert.deepEqual(made, [1, 2]);
+        const text = first + [...it].join("");
+        assert.deepEqual(made, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        assert.doesNotMatch(text, /\u2028/);
+        const expected = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].flatMap((n) => (n % 3 === 0 ? [] : [{ n, s: "\u2028" }, n]));
+        assert.deepEqual(JSON.parse(text), { a: expected });
+        // An array whose items all expand to nothing is written as JSON.stringify writes an empty one.
+        const none = new ChunkedArray([1, 2], () => []);
+        assert.equal([...jsonChunks({ x: none, y: 1 }, [none])].join(""), `${JSON.stringify({ x: [], y: 1 }, null, 2)}\n`);
+    });
+});

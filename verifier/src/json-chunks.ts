@@ -1,0 +1,84 @@
+/**
+ * Large JSON reports (a check of 100,000 roles is about 300 MB of JSON, its SARIF log 340 MB) written in chunks:
+ * byte for byte what `JSON.stringify(value, null, 2)` writes, without ever holding all of it. V8 strings stop at
+ * 512 MiB, so one string would end such a run with an internal error; a few chunks at a time also keep the peak low.
+ *
+ * The long arrays of the value are marked {@link ChunkedArray}: the rest (the skeleton) is stringified whole, and
+ * each marked array is stringified a batch of items at a time, at the indentation it has in the whole document.
+ */
+
+/** How many items one chunk holds: small chunks keep the peak low (4 results, about 12 KB, measured best). */
+const BATCH = 4;
+
+let nextId = 0;
+
+/**
+ * An array of a value given to {@link jsonChunks}, written a few items at a time. Each source item stands for the
+ * items `expand` makes of it (a report entry for its SARIF results), made only when its batch is written.
+ */
+/** What {@link jsonChunks} needs of a {@link ChunkedArray}, whatever its item type. */
+export interface Chunked {
+    readonly mark: string;
+    items(): Iterable<unknown>;
+}
+
+export class ChunkedArray<T = unknown> implements Chunked {
+    /** Stands for the array in the skeleton: a string no value can hold (`JSON.stringify` writes the NUL as `\u0000`). */
+    readonly mark = `\u0000chunked-array-${nextId++}`;
+    constructor(
+        private readonly source: readonly T[],
+        private readonly expand: (item: T) => readonly unknown[] = (item) => [item],
+    ) {}
+
+    /** The array's items, each source item expanded when it is reached. */
+    *items(): Generator<unknown> {
+        for (const item of this.source) yield* this.expand(item);
+    }
+
+    /** What `JSON.stringify` writes in the skeleton. */
+    toJSON(): string {
+        return this.mark;
+    }
+}
+
+/**
+ * `JSON.stringify(value, null, 2)` and a newline, in chunks; `arrays` are the {@link ChunkedArray}s inside `value`.
+ * `escape` is applied to each chunk (escaping for output is per character, so chunks can be escaped alone).
+ */
+export function* jsonChunks(value: unknown, arrays: readonly Chunked[], escape: (s: string) => string = (s) => s): Generator<string> {
+    const skeleton = `${JSON.stringify(value, null, 2)}\n`;
+    // Marks in document order; an array left out of `value` has no mark in the skeleton.
+    const found = arrays
+        .map((a) => ({ a, quoted: JSON.stringify(a.mark) }))
+        .map((m) => ({ ...m, at: skeleton.indexOf(m.quoted) }))
+        .filter((m) => m.at >= 0)
+        .sort((x, y) => x.at - y.at);
+    let from = 0;
+    for (const { a, quoted, at } of found) {
+        // The array's own line: its items go two spaces deeper, its closing bracket at the line's indentation.
+        const lineStart = skeleton.lastIndexOf("\n", at) + 1;
+        let indent = 0;
+        while (skeleton.charCodeAt(lineStart + indent) === 0x20) indent++;
+        const pad = " ".repeat(indent);
+        // Written with the first batch: an array that turns out empty is `[]`, as JSON.stringify writes it.
+        let head: string | undefined = `${skeleton.slice(from, at)}[\n`;
+        let batch: unknown[] = [];
+        const flush = (): string => {
+            // `[\n  item,\n  item\n]` at the top level: the items two spaces in; moved to the array's depth.
+            const text = JSON.stringify(batch, null, 2);
+            const items = `${pad}${text.slice(2, text.length - 2).replace(/\n/g, `\n${pad}`)}`;
+            const chunk = head === undefined ? `,\n${items}` : `${head}${items}`;
+            head = undefined;
+            batch = [];
+            return escape(chunk);
+        };
+        for (const x of a.items()) {
+            batch.push(x);
+            if (batch.length >= BATCH) yield flush();
+        }
+        if (batch.length > 0) yield flush();
+        yield escape(head === undefined ? `\n${pad}]` : `${skeleton.slice(from, at)}[]`);
+        from = at + quoted.length;
+    }
+    yield escape(skeleton.slice(from));
+}
