@@ -4,6 +4,9 @@
  * - 10,000 and 100,000 roles, every policy distinct, 10% wildcards ("all-distinct"): at most 3x the wall time and
  *   2.5x the peak RSS of the floor, a child process that only reads the same file and `JSON.parse`s it, measured
  *   in the same run (issue 13).
+ * - The other outputs over the all-distinct exports: `--format text` (the default) and SARIF (which also locates
+ *   every finding in the file and redacts every string), at 10,000 and 100,000 roles: linear growth (10x the roles
+ *   at most 12x the time; a quadratic step would show as about 100x).
  * Peak RSS comes from `/usr/bin/time -v` when present, else from `process.resourceUsage().maxRSS` reported by a
  * preloaded script.
  */
@@ -24,6 +27,8 @@ const RATIO_GOAL_WALL = 3;
 const RATIO_GOAL_RSS = 2.5;
 const GOAL_MS = 2000;
 const GOAL_MB = 300;
+/** Ten times the roles may take at most this many times as long: linear, with room for the garbage collector. */
+const LINEAR_GOAL = 12;
 
 type Mix = "varied" | "all-distinct";
 
@@ -260,6 +265,46 @@ async function versusFloor(dir: string, preload: string, roles: number): Promise
     ];
 }
 
+/**
+ * The default text output and SARIF over the all-distinct exports `versusFloor` wrote: wall time and peak RSS at
+ * 10,000 roles (median of `RUNS`) and 100,000 (one run), and how the time grows.
+ */
+async function growth(dir: string, preload: string): Promise<BenchResult[]> {
+    const out: BenchResult[] = [];
+    for (const format of ["text", "sarif"] as const) {
+        const at = async (roles: number, runs: number): Promise<{ wall: number; rss: number; mb: number }> => {
+            const file = join(dir, `stack-all-distinct-${roles}.json`);
+            const measured: Measured[] = [];
+            for (let i = 0; i < runs; i++) measured.push(await measure(["check", file, "--org", "acme", "--format", format], preload));
+            if (measured.some((r) => r.code !== 1)) {
+                throw new Error(`--format ${format}, ${roles} roles: expected exit 1, got ${measured.map((r) => r.code).join(",")}`);
+            }
+            return {
+                wall: median(measured.map((r) => r.wallMs)),
+                rss: Math.max(...measured.map((r) => r.maxRssMb)),
+                mb: measured[0]!.stdoutBytes / 1024 / 1024,
+            };
+        };
+        const small = await at(ROLES, RUNS);
+        const large = await at(LARGE_ROLES, 1);
+        const label = `check --format ${format}, all policies distinct`;
+        out.push({
+            name: `${label}: ${ROLES} roles`,
+            value: `${small.wall.toFixed(0)} ms (median of ${RUNS}), ${small.rss.toFixed(0)} MB peak RSS, ${small.mb.toFixed(1)} MB output`,
+        });
+        out.push({
+            name: `${label}: ${LARGE_ROLES} roles`,
+            value: `${large.wall.toFixed(0)} ms (one run), ${large.rss.toFixed(0)} MB peak RSS, ${large.mb.toFixed(1)} MB output`,
+            goal: `<= ${LINEAR_GOAL}x the time of ${ROLES} roles (linear growth)`,
+            met: large.wall <= LINEAR_GOAL * small.wall,
+            measured: { value: large.wall, unit: "ms" },
+            floor: { name: `${ROLES} roles`, value: small.wall, unit: "ms" },
+            ratio: large.wall / small.wall,
+        });
+    }
+    return out;
+}
+
 export async function run(): Promise<BenchResult[]> {
     if (!existsSync(CLI)) throw new Error("verifier/bin/cli.js is missing: run `npm run build` first");
     const dir = mkdtempSync(join(tmpdir(), "oidc-guard-bench-check-"));
@@ -272,6 +317,7 @@ export async function run(): Promise<BenchResult[]> {
                 `process.stderr.write("${RSS_MARK}" + u.maxRSS + "\\n${CPU_MARK}" + (u.userCPUTime + u.systemCPUTime) + "\\n"); });\n`,
         );
         for (const roles of [ROLES, LARGE_ROLES]) results.push(...(await versusFloor(dir, preload, roles)));
+        results.push(...(await growth(dir, preload)));
         for (const mix of ["varied", "all-distinct"] as const) {
             const file = join(dir, `stack-${mix}.json`);
             const text = stackExport(mix);
