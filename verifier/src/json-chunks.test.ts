@@ -27,7 +27,8 @@ describe("jsonChunks", () => {
             return n % 3 === 0 ? [] : [{ n, s: "\u2028" }, n];
         });
         const it = jsonChunks({ a }, [a], (s) => s.replace(/\u2028/g, "\\u2028"));
-        const first = it.next().value ?? "";
+        const step = it.next();
+        const first = step.done === true ? "" : step.value;
         // The first chunk holds the first batch only: items 1 and 2 made 4 values; the rest is not made yet.
         assert.deepEqual(made, [1, 2]);
         const text = first + [...it].join("");

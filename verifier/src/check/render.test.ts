@@ -74,6 +74,7 @@ describe("renderTextChunks", () => {
         const text = chunks.join("");
         assert.equal(text, renderText(r, false, 1, [{ file: "::skip\u0007.json", reason: "r" }]));
         // No control character but the newlines the report itself writes; no line a CI runner would obey.
+        // eslint-disable-next-line no-control-regex -- matching control characters is the point
         assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u202e]/);
         assert.doesNotMatch(text, /^[ \t]*::/m);
         assert.match(text, /x\\x1b\[31m \\u202e\\n::error::owned 498/);
