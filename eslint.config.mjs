@@ -34,4 +34,18 @@ export default tseslint.config(
             "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
         },
     },
+    {
+        // An array spread into a call passes each element as an argument on the stack: past about 125,000 elements
+        // (roles of one export, keys of one object, values of one condition) V8 throws "Maximum call stack size
+        // exceeded". Product code loops instead; tests, test helpers, benchmarks and scripts may spread what they build.
+        files: ["policypack/src/**/*.ts", "verifier/src/**/*.ts"],
+        ignores: ["**/*.test.ts", "**/testing/**"],
+        rules: {
+            "no-restricted-syntax": [
+                "error",
+                { selector: "CallExpression > SpreadElement", message: "Loop instead: an input-sized array spread into a call overflows the stack (about 125,000 elements)." },
+                { selector: "NewExpression > SpreadElement", message: "Loop instead: an input-sized array spread into a call overflows the stack (about 125,000 elements)." },
+            ],
+        },
+    },
 );

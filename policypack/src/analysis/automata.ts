@@ -134,6 +134,14 @@ export const rx = {
     alt(...xs: Rx[]): Rx {
         return { t: "alt", xs };
     },
+    /** `seq` of a list (a list of any length: spread into a call, 125,000 items overflow the stack). */
+    seqOf(xs: readonly Rx[]): Rx {
+        return { t: "seq", xs: xs.slice() };
+    },
+    /** `alt` of a list (a condition's values: any number of them). */
+    altOf(xs: readonly Rx[]): Rx {
+        return { t: "alt", xs: xs.slice() };
+    },
     star(x: Rx): Rx {
         return { t: "star", x };
     },
@@ -417,7 +425,9 @@ export class LazyDfa implements Automaton {
                 }
             }
         }
-        // Insertion sort: sets are small.
+        // Sets are small (insertion sort), except where a union of thousands of literals starts: sorted natively,
+        // as insertion sort there is quadratic (20,000 values of one condition took seconds per state).
+        if (out.length > 64) return out.sort((a, b) => a - b);
         for (let i = 1; i < out.length; i++) {
             const x = out[i]!;
             let j = i - 1;
@@ -606,11 +616,16 @@ export function finite(items: Iterable<string>): Lang {
 }
 
 export function and(...xs: Lang[]): Lang {
+    return andOf(xs);
+}
+
+/** `and` of a list of any length. */
+export function andOf(xs: readonly Lang[]): Lang {
     const parts: Lang[] = [];
     for (const x of xs) {
         if (x.k === "none") return NONE;
         if (x.k === "all") continue;
-        if (x.k === "and") parts.push(...x.xs);
+        if (x.k === "and") for (const y of x.xs) parts.push(y);
         else parts.push(x);
     }
     if (parts.length === 0) return ALL;
@@ -619,11 +634,16 @@ export function and(...xs: Lang[]): Lang {
 }
 
 export function or(...xs: Lang[]): Lang {
+    return orOf(xs);
+}
+
+/** `or` of a list of any length. */
+export function orOf(xs: readonly Lang[]): Lang {
     const parts: Lang[] = [];
     for (const x of xs) {
         if (x.k === "all") return ALL;
         if (x.k === "none") continue;
-        if (x.k === "or") parts.push(...x.xs);
+        if (x.k === "or") for (const y of x.xs) parts.push(y);
         else parts.push(x);
     }
     if (parts.length === 0) return NONE;
@@ -748,7 +768,7 @@ export class Product implements Automaton {
         this.test = this.compileLang(lang);
         this.fate = this.compileFate(lang);
         this.firstPassenger = this.leaves.length;
-        this.leaves.push(...passengers);
+        for (const p of passengers) this.leaves.push(p);
         if (lang.k === "leaf") this.required.push(0);
         if (lang.k === "and") {
             for (const x of lang.xs) if (x.k === "leaf") this.required.push(this.leaves.indexOf(x.a));
@@ -1589,7 +1609,7 @@ export class Decider {
             case "and": {
                 const xs = l.xs.map((x) => this.simplify(x));
                 const f = xs.find((x) => x.k === "finite");
-                if (!f || f.k !== "finite") return and(...xs);
+                if (!f || f.k !== "finite") return andOf(xs);
                 const others = xs.filter((x) => x !== f);
                 return finite(f.items.filter((item) => others.every((o) => this.contains(o, item))));
             }
@@ -1598,7 +1618,7 @@ export class Decider {
                 if (xs.every((x) => x.k === "finite" || x.k === "none")) {
                     return finite(xs.flatMap((x) => (x.k === "finite" ? x.items : [])));
                 }
-                return or(...xs);
+                return orOf(xs);
             }
             case "not":
                 return not(this.simplify(l.x));
@@ -1614,16 +1634,16 @@ export class Decider {
                 let d = this.finiteDfas.get(l.items);
                 if (!d) {
                     d =
-                        sharedPatternDfa(`F${JSON.stringify(l.items)}`, l.items, (a) => rx.alt(...l.items.map((i) => rx.lit(i, a)))) ??
-                        new LazyDfa(rx.alt(...l.items.map((i) => rx.lit(i, this.alphabet))), this.alphabet.width);
+                        sharedPatternDfa(`F${JSON.stringify(l.items)}`, l.items, (a) => rx.altOf(l.items.map((i) => rx.lit(i, a)))) ??
+                        new LazyDfa(rx.altOf(l.items.map((i) => rx.lit(i, this.alphabet))), this.alphabet.width);
                     this.finiteDfas.set(l.items, d);
                 }
                 return leaf(d);
             }
             case "and":
-                return and(...l.xs.map((x) => this.automatize(x)));
+                return andOf(l.xs.map((x) => this.automatize(x)));
             case "or":
-                return or(...l.xs.map((x) => this.automatize(x)));
+                return orOf(l.xs.map((x) => this.automatize(x)));
             case "not":
                 return not(this.automatize(l.x));
             default:

@@ -66,6 +66,8 @@ export const KEYWORDS: readonly string[] = [
 /** Text the candidates glue to a whole name (`aws:<org>-evil`). */
 export const GLUED = ["-evil"] as const;
 const KEYWORD_SET = new Set(KEYWORDS);
+/** Documents naming more distinct names than this are analysed as written (the renaming's checks are pairwise). */
+const MAX_RENAMED_NAMES = 512;
 
 export interface Canonical {
     statements: Statement[];
@@ -188,8 +190,9 @@ export function canonicalize(statements: readonly Statement[], options: Analysis
     // the fixed rest (grammar words, text with other characters).
     const whole = new Map<string, number>();
     const globs = new Map<string, number>();
-    const fixedWhole: string[] = [];
-    const fixedHeads: string[] = [];
+    // Sets: a value list repeats its fixed segments (`aws` in every `aws:<org>`).
+    const fixedWhole = new Set<string>();
+    const fixedHeads = new Set<string>();
     for (const { text, like } of values) {
         if (text.includes("${") || MARKER_ANY_CASE.test(text)) return null;
         let start = 0;
@@ -204,18 +207,21 @@ export function canonicalize(statements: readonly Statement[], options: Analysis
                     const head = text.slice(start, star);
                     if (isRenamable(head)) {
                         if (!globs.has(head)) globs.set(head, globs.size);
-                    } else fixedHeads.push(head);
+                    } else fixedHeads.add(head);
                 } else if (i > start) {
                     const seg = text.slice(start, i);
                     if (isRenamable(seg)) {
                         if (!whole.has(seg)) whole.set(seg, whole.size);
-                    } else fixedWhole.push(seg);
+                    } else fixedWhole.add(seg);
                 }
                 start = i + 1;
                 star = -1;
             } else if (like && star < 0 && (c === STAR || c === QUESTION)) star = i;
         }
     }
+    // The checks below compare names pairwise. A document that names this many is no template an estate repeats:
+    // analysed as written (and bounded by the analysis budget), not renamed in quadratic time.
+    if (whole.size + globs.size > MAX_RENAMED_NAMES) return null;
     // σ is a bijection when no segment can be read two ways: glob heads are prefixes of no whole name, keyword,
     // fixed segment, other glob head or placeholder, and no fixed glob head is a prefix of a renamed name.
     const g = [...globs.keys()];
@@ -232,7 +238,7 @@ export function canonicalize(statements: readonly Statement[], options: Analysis
     for (const n of wholeNames) {
         for (const x of GLUED) {
             const glued = n + x;
-            if (whole.has(glued) || KEYWORD_SET.has(glued) || fixedWhole.includes(glued)) return null;
+            if (whole.has(glued) || KEYWORD_SET.has(glued) || fixedWhole.has(glued)) return null;
             for (const head of g) if (glued.startsWith(head)) return null;
             for (const f of fixedHeads) if (glued.startsWith(f) || n.startsWith(f)) return null;
         }

@@ -84,7 +84,7 @@ export function globRx(value: string, like: boolean, ignoreCase: boolean, mode: 
         }
     }
     flush();
-    return rx.seq(...parts);
+    return rx.seqOf(parts);
 }
 
 /** The language of a clause's values (their union), approximated per `mode`. */
@@ -100,7 +100,7 @@ export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet): Lang
     }
     const build = (a: Alphabet): Rx | null => {
         const alts = clause.values.map((v) => globRx(v, like, ignoreCase, mode, a)).filter((r): r is Rx => r !== null);
-        return alts.length === 0 ? null : rx.alt(...alts);
+        return alts.length === 0 ? null : rx.altOf(alts);
     };
     // ASCII values: one automaton per distinct pattern per process (reused, with its explored states, by every
     // document that writes the same values).

@@ -161,7 +161,7 @@ function parsePrincipal(kind: "Principal" | "NotPrincipal", v: unknown, path: st
     const spec: PrincipalSpec = { kind, star: false, awsStar: false, federated: [] };
     for (const [k, val] of Object.entries(v)) {
         const values = stringList(val, `${path}.${k}`, index, `${kind}.${k}`);
-        if (k === "Federated") spec.federated.push(...values);
+        if (k === "Federated") for (const f of values) spec.federated.push(f);
         else if (k === "AWS" && values.includes("*")) spec.awsStar = true;
         else if (!["AWS", "Service", "CanonicalUser"].includes(k)) {
             throw new PolicyDocumentError(`unknown principal type "${k}" in ${kind}`, `${path}.${k}`, index);

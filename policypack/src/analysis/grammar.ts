@@ -51,13 +51,13 @@ const DEPLOY: Rx = rx.seq(
     lit(":stack:"),
     name,
     lit(":operation:"),
-    rx.alt(...DEPLOY_OPERATIONS.map(lit)),
+    rx.altOf(DEPLOY_OPERATIONS.map(lit)),
     lit(":scope:write"),
 );
 const ATTR: Rx = rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair));
 /** Subjects naming an environment attribute twice: Pulumi names each attribute once. */
 const TWO_ENV_ATTRS = (): Rx => {
-    const envAttr = rx.alt(...ENV_ATTRS.map((a) => lit(`:${a}:`)));
+    const envAttr = rx.altOf(ENV_ATTRS.map((a) => lit(`:${a}:`)));
     return rx.seq(anyRun, envAttr, anyRun, envAttr, anyRun);
 };
 /** The subject-attribute form, each environment attribute at most once. */
@@ -65,7 +65,7 @@ const attrSubjects = (): Lang => and(dfa("sub:attr-raw", () => ATTR), not(dfa("s
 const CMK: Rx = rx.seq(lit(CMK_PREFIX), org);
 /** `pulumi:` followed by anything outside the known namespaces. */
 const OTHER_SUB: Rx = rx.seq(lit("pulumi:"), anyRun);
-const KNOWN_SUB: Rx = rx.alt(...KNOWN_NAMESPACES.map((n) => rx.seq(lit(n), anyRun)));
+const KNOWN_SUB: Rx = rx.altOf(KNOWN_NAMESPACES.map((n) => rx.seq(lit(n), anyRun)));
 
 const cache = new Map<string, LazyDfa>();
 /** Languages naming a document's organizations: one per distinct set, so bounded (least recently used go first). */
@@ -126,7 +126,7 @@ export interface Variant {
 }
 
 const attrLevels = (): Level[] => {
-    const envAttr = rx.alt(...ENV_ATTRS.map((a) => lit(`:${a}:`)));
+    const envAttr = rx.altOf(ENV_ATTRS.map((a) => lit(`:${a}:`)));
     const before = rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair));
     return [
         { cls: "every-project", key: dfa("key:attr:project", () => rx.seq(before, envAttr, name, lit("/"))) },
@@ -233,7 +233,7 @@ export function otherKindAudiences(): Lang {
 /** Subject-attribute subjects that carry an environment attribute. */
 export function attrPinnedSubjects(): Lang {
     return dfa("attr:pinned", () =>
-        rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair), rx.alt(...ENV_ATTRS.map((a) => lit(`:${a}:`))), rx.plus(cls(NAME_CHARS + "@/")), rx.star(attrPair)),
+        rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair), rx.altOf(ENV_ATTRS.map((a) => lit(`:${a}:`))), rx.plus(cls(NAME_CHARS + "@/")), rx.star(attrPair)),
     );
 }
 
@@ -254,7 +254,7 @@ export function subjectUniverse(kind: IssuerKind): Lang {
 /** Subjects of one variant that name one of the organizations: `<prefix><org>` then `:` or the end. */
 export function subjectsNamingOrgs(prefix: string, orgs: readonly string[]): Lang {
     const key = `org:${prefix}:${JSON.stringify([...orgs].sort())}`;
-    return dfa(key, () => rx.alt(...orgs.map((o) => rx.seq(lit(`${prefix}${o}`), rx.alt(rx.eps, rx.seq(lit(":"), anyRun))))), perOrgs);
+    return dfa(key, () => rx.altOf(orgs.map((o) => rx.seq(lit(`${prefix}${o}`), rx.alt(rx.eps, rx.seq(lit(":"), anyRun))))), perOrgs);
 }
 
 /** The shared inline-environment subjects `pulumi:environments:org:<org>:env:<yaml>`. */
@@ -288,7 +288,7 @@ export function isAsciiOnly(s: string): boolean {
 /** Audiences of any kind that name one of the organizations: `<org>` or `<platform>:<org>`. */
 export function audiencesNamingOrgs(orgs: readonly string[]): Lang {
     const key = `aud-orgs:${JSON.stringify([...orgs].sort())}`;
-    return dfa(key, () => rx.seq(rx.alt(rx.eps, rx.seq(name, lit(":"))), rx.alt(...orgs.map((o) => lit(o)))), perOrgs);
+    return dfa(key, () => rx.seq(rx.alt(rx.eps, rx.seq(name, lit(":"))), rx.altOf(orgs.map((o) => lit(o)))), perOrgs);
 }
 
 /** The organization of an audience of any kind: the text after its last `:`. */

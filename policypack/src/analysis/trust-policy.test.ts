@@ -242,6 +242,25 @@ describe("analyzeTrustPolicy", () => {
         assert.match(only(r).message, /^the document is too complex to decide within 50 ms; split the policy or simplify its patterns$/);
     });
 
+    it("a list of 150,000 values or principals is decided or fails closed by the budget, never overflows the stack", () => {
+        // A list spread into a call passes each item on the stack: past about 125,000 the analysis died with
+        // "Maximum call stack size exceeded"; sorting the first DFA states of a union of literals was quadratic.
+        const many = (f: (i: number) => string): string[] => Array.from({ length: 150_000 }, (_, i) => f(i));
+        const pinnedSub = { [SUB]: "pulumi:environments:org:acme:env:a/b" };
+        const auds = analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: many((i) => `aws:o${i}`), ...pinnedSub } })), { ...ACME, timeBudgetMs: 300 });
+        assert.ok(["fail", "error"].includes(auds.verdict), auds.verdict);
+        if (auds.verdict === "error") assert.match(only(auds).message, /^the document is too complex to decide within 300 ms/);
+        const principals = analyzeTrustPolicy(
+            doc(allow({ StringEquals: { [AUD]: "aws:acme", ...pinnedSub } }, { Federated: [PROVIDER, ...many((i) => `${PROVIDER}-${i}`)] })),
+            { ...ACME, timeBudgetMs: 300 },
+        );
+        assert.ok(["pass", "error"].includes(principals.verdict), principals.verdict);
+        // Fewer values are decided: 20,000 audiences, one of them another organization's.
+        const some = analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: ["aws:acme", ...many((i) => `aws:o${i}`).slice(0, 20_000)], ...pinnedSub } })), ACME);
+        assert.equal(some.verdict, "fail");
+        assert.ok(some.findings.some((f) => f.ruleId === "oidc-trust-aud-pinned"));
+    });
+
     it("fails closed on invalid JSON and on documents too complex for the budget", () => {
         const bad = analyzeTrustPolicy('{"Statement": [');
         assert.equal(bad.verdict, "error");

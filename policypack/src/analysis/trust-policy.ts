@@ -7,7 +7,7 @@
  * outside the allowed ones admitted, are the subjects confined) is then an emptiness or finiteness question on
  * products of automata, decided exactly. See docs/analysis.md.
  */
-import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, or, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
+import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, orOf, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
 import { canonicalize } from "./canonical.js";
 import { classifyKey, conditionBox, globRx, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
@@ -533,8 +533,8 @@ class Analysis {
         const alts = globs.map((g) => globRx(g, true, false, "under", ascii ?? this.alphabet)).filter((r): r is Rx => r !== null);
         if (alts.length === 0) return NONE;
         // The same configuration on every document: compiled once per process.
-        if (ascii) return leaf(sharedPatternDfa(`allowed:${JSON.stringify(globs)}`, globs, () => rx.alt(...alts))!);
-        return leaf(new LazyDfa(rx.alt(...alts), this.alphabet.width));
+        if (ascii) return leaf(sharedPatternDfa(`allowed:${JSON.stringify(globs)}`, globs, () => rx.altOf(alts))!);
+        return leaf(new LazyDfa(rx.altOf(alts), this.alphabet.width));
     }
 
     /** Members the witness search made up during this analysis. */
@@ -549,8 +549,8 @@ class Analysis {
             for (const st of this.statements) {
                 for (const c of st.clauses) {
                     const k = classifyKey(c.key, issuer);
-                    if (k === "aud") this.audPatterns.push(...c.values);
-                    if (k === "sub") this.subPatterns.push(...c.values);
+                    if (k === "aud") for (const v of c.values) this.audPatterns.push(v);
+                    if (k === "sub") for (const v of c.values) this.subPatterns.push(v);
                 }
             }
             if (kind === "v1") this.adviseOrgCase(issuer);
@@ -575,7 +575,7 @@ class Analysis {
                 box.readings.forEach((r) => this.denyReadings.push(`Statement[${st.index}] (Deny): ${r}`));
                 if (box.possible) denies.push(box);
             }
-            this.readings.push(...this.denyReadings);
+            for (const r of this.denyReadings) this.readings.push(r);
             for (const { st, reading } of allows) this.checkStatement(st, unit, denies, reading);
         }
         if (!this.inScope) {
@@ -792,7 +792,7 @@ class Analysis {
         } else {
             const product = this.decider.product(this.decider.simplify(aud));
             const width = this.alphabet.width;
-            result = or(...v.audPrefixes.map((q) => leaf(new OrgPaired(v.subPrefix, q, product, this.alphabet, width))));
+            result = orOf(v.audPrefixes.map((q) => leaf(new OrgPaired(v.subPrefix, q, product, this.alphabet, width))));
         }
         per.set(v.id, result);
         return result;
@@ -837,7 +837,7 @@ class Analysis {
         const cells = this.cells(and(box.aud, audienceUniverse(unit.kind)), and(box.sub, subjectUniverse(unit.kind)), denies);
         if (cells.length === 0) return;
         const readings = [...(principalReading ? [principalReading] : []), ...box.readings.map((r) => `Statement[${st.index}]: ${r}`), ...this.denyReadings];
-        this.readings.push(...readings);
+        for (const r of readings) this.readings.push(r);
         if (unit.kind === "v2") {
             this.checkV2(st, unit, box, cells, readings);
             return;
@@ -965,7 +965,7 @@ class Analysis {
                 exact.length = 0;
                 break;
             }
-            exact.push(...subs);
+            for (const s of subs) exact.push(s);
         }
         // Per kind, in words: the exact tokens when the subjects are few, else an example (finiteness of each kind
         // is not decided here: that would explore every kind's product once more).
