@@ -60,7 +60,7 @@ export function findDuplicateKeys(value: unknown): DuplicateKey[] {
     while (stack.length > 0) {
         const v = stack.pop();
         if (v === null || typeof v !== "object") continue;
-        out.push(...duplicateKeysOf(v));
+        for (const d of duplicateKeysOf(v)) out.push(d);
         const children = Array.isArray(v) ? (v as unknown[]) : Object.values(v as Record<string, unknown>);
         for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
     }
@@ -88,6 +88,25 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
         }
     }
     return { line, column: offset - lineStart + 1 };
+}
+
+/** The offset of each line's first character. */
+function lineStarts(text: string): number[] {
+    const starts = [0];
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+    return starts;
+}
+
+/** {@link lineColumn} by binary search over {@link lineStarts}. */
+function lineColumnIn(starts: readonly number[], offset: number): { line: number; column: number } {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid]! <= offset) lo = mid;
+        else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - starts[lo]! + 1 };
 }
 
 /** Shows one character of the input: enough to find it, too little to leak a value. */
@@ -312,12 +331,18 @@ export function parseJson(text: string): JsonParseResult {
         return { ok: false, problem: { message: "not valid JSON", line: 1, column: 1 } };
     }
     const duplicates: DuplicateKey[] = [];
+    // Line starts found once: a hostile text can repeat a key 200,000 times, and counting lines from the start for
+    // each (or copying an object's list for each) was quadratic.
+    const lines = lineStarts(body);
     for (const d of scanned.duplicates) {
-        const { line, column } = lineColumn(body, d.offset);
+        const { line, column } = lineColumnIn(lines, d.offset);
         const dup: DuplicateKey = { key: d.key, path: formatJsonPath(d.objectPath), line, column };
         duplicates.push(dup);
         const obj = valueAt(value, d.objectPath);
-        if (obj !== null && typeof obj === "object") duplicatesByObject.set(obj, [...duplicateKeysOf(obj), dup]);
+        if (obj === null || typeof obj !== "object") continue;
+        const list = duplicatesByObject.get(obj);
+        if (list === undefined) duplicatesByObject.set(obj, [dup]);
+        else list.push(dup);
     }
     return { ok: true, value, duplicates };
 }
