@@ -126,7 +126,7 @@ function walk(dir: string, shownArg: string): string[] {
         const p = join(dir, e.name);
         if (e.isDirectory()) {
             if (e.name.startsWith(".") || e.name === "node_modules" || isCdkAssetDir(e.name)) continue;
-            files.push(...walk(p, shownArg));
+            for (const f of walk(p, shownArg)) files.push(f);
         } else if (e.isFile() && (e.name.endsWith(".json") || yamlByName(e.name)) && !skippedByName(e.name)) {
             files.push(p);
         }

@@ -144,7 +144,7 @@ export function settingsFromConfig(doc: unknown, shownAs: string): ConfigSetting
             if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.trim() === "")) {
                 throw bad(`"${key}.${name}" must be an array of non-empty strings`);
             }
-            settings[name as Setting].push(...(value as string[]));
+            for (const v of value as string[]) settings[name as Setting].push(v);
         }
     }
     return {

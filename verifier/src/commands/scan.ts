@@ -276,7 +276,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     let unreadable = 0;
     for (const s of scans) {
         if ("scan" in s && s.scan) {
-            results.push(...checker.checkInput(accountInput(s.scan), `aws://${s.scan.account}`));
+            for (const r of checker.checkInput(accountInput(s.scan), `aws://${s.scan.account}`)) results.push(r);
             continue;
         }
         unreadable++;

@@ -145,7 +145,7 @@ function barChart(model: ReportModel): string {
         ...STATUS_ORDER.map((s) => ({ label: STATUS_TEXT[s], value: model.counts.status[s], color: COLORS[s], group: "verdict" })),
         ...SEVERITIES.map((s) => ({ label: s, value: model.counts.severity[s], color: COLORS[s], group: "severity" })),
     ];
-    const max = Math.max(1, ...rows.map((r) => r.value));
+    const max = rows.reduce((m, r) => Math.max(m, r.value), 1);
     const labelW = 80;
     const barW = 300;
     const rowH = 22;

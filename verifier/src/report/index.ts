@@ -31,7 +31,7 @@ import type { CheckReport, VerifyBatchReport, VerifyReport } from "../results.js
 import { renderHtml, renderHtmlChunks } from "./html.js";
 import { ResultShapeError, parseResultDocument } from "./input.js";
 import { renderJson } from "./json.js";
-import { renderJunit } from "./junit.js";
+import { renderJunit, renderJunitChunks } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
 import { buildModel, type ReportInput, type ReportModel } from "./model.js";
 import { renderSarif, renderSarifChunks } from "./sarif.js";
@@ -58,6 +58,7 @@ const RENDERERS: Record<ReportFormat, (model: ReportModel) => string> = {
  */
 const CHUNKED_RENDERERS: Partial<Record<ReportFormat, (model: ReportModel) => Iterable<string>>> = {
     sarif: renderSarifChunks,
+    junit: renderJunitChunks,
     html: renderHtmlChunks,
 };
 

@@ -43,7 +43,7 @@ function evidence(entry: ReportEntry): string {
     }
     for (const c of entry.checks) lines.push(`${c.status.padEnd(4)} ${c.id}: ${c.detail}`);
     for (const fact of entry.facts) lines.push(`${fact.label.toLowerCase()}: ${fact.value}`);
-    lines.push(...entry.notes.map((n) => `note: ${n}`));
+    for (const n of entry.notes) lines.push(`note: ${n}`);
     return lines.join("\n");
 }
 
@@ -76,6 +76,14 @@ function counts(entries: readonly ReportEntry[]): { tests: number; failures: num
 
 /** Renders the model as JUnit XML. */
 export function renderJunit(model: ReportModel): string {
+    return [...renderJunitChunks(model)].join("");
+}
+
+/** How many test cases one chunk holds. */
+const JUNIT_BATCH = 64;
+
+/** The JUnit XML in chunks of whole lines: the test cases of a suite a batch at a time. */
+export function* renderJunitChunks(model: ReportModel): Generator<string> {
     const suites = new Map<string, ReportEntry[]>();
     for (const e of model.entries) {
         const key = `${e.source}: ${e.suite}`;
@@ -86,27 +94,28 @@ export function renderJunit(model: ReportModel): string {
     const total = counts(model.entries);
     total.tests += model.skipped.length;
     total.skipped += model.skipped.length;
-    const out = [`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites${attrs({ name: model.tool.name, ...total, time: 0 })}>`];
+    // Every chunk is whole lines, each ending with its newline; the document ends with one.
+    const lines = (ls: readonly string[]): string => ls.map((l) => `${l}\n`).join("");
+    yield lines([`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites${attrs({ name: model.tool.name, ...total, time: 0 })}>`]);
     let id = 0;
     for (const [name, entries] of suites) {
         const classname = `${model.tool.name}.${name.startsWith("verify") ? "verify" : "check"}`;
-        out.push(
+        yield lines([
             `  <testsuite${attrs({ name, id: id++, ...counts(entries), time: 0, timestamp: model.generatedAt.replace(/\.\d+Z$/, ""), hostname: "localhost" })}>`,
             `    <properties>${`<property${attrs({ name: "tool", value: `${model.tool.name} ${model.tool.version}` })}/>`}</properties>`,
-            ...entries.map((e) => testcase(e, classname)),
-            "  </testsuite>",
-        );
+        ]);
+        for (let i = 0; i < entries.length; i += JUNIT_BATCH) yield lines(entries.slice(i, i + JUNIT_BATCH).map((e) => testcase(e, classname)));
+        yield lines(["  </testsuite>"]);
     }
     if (model.skipped.length > 0) {
         // Listed by `verify --all` but out of scope (e.g. no aws-login): skipped, neither passed nor failed.
-        out.push(
+        yield lines([
             `  <testsuite${attrs({ name: "verify: listed but not verified", id, tests: model.skipped.length, failures: 0, errors: 0, skipped: model.skipped.length, time: 0 })}>`,
-            ...model.skipped.map(
-                (sk) => `    <testcase${attrs({ classname: `${model.tool.name}.verify`, name: sk.environment, time: 0 })}>\n      <skipped${attrs({ message: sk.reason })}/>\n    </testcase>`,
-            ),
-            "  </testsuite>",
-        );
+        ]);
+        const skippedCase = (sk: { environment: string; reason: string }): string =>
+            `    <testcase${attrs({ classname: `${model.tool.name}.verify`, name: sk.environment, time: 0 })}>\n      <skipped${attrs({ message: sk.reason })}/>\n    </testcase>`;
+        for (let i = 0; i < model.skipped.length; i += JUNIT_BATCH) yield lines(model.skipped.slice(i, i + JUNIT_BATCH).map(skippedCase));
+        yield lines(["  </testsuite>"]);
     }
-    out.push("</testsuites>", "");
-    return out.join("\n");
+    yield "</testsuites>\n";
 }

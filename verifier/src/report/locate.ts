@@ -289,7 +289,7 @@ export class SourceFile {
                     }
                     stack.push(e.value);
                 }
-            } else if (node.kind === "array") stack.push(...node.items);
+            } else if (node.kind === "array") for (const item of node.items) stack.push(item);
         }
         return undefined;
     }

@@ -39,11 +39,18 @@ export function mdInline(value: string): string {
 }
 
 
+/** The longest run of backticks in `text`, at least `min` (a loop: a value may hold any number of runs). */
+function longestRun(text: string, min: number): number {
+    let longest = min;
+    for (const m of text.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+    return longest;
+}
+
 /** An inline code span that survives any backticks inside the value. */
 export function mdCode(value: string): string {
     // Controls shown as escapes: a CR or U+2028 inside a code span would still end the table row.
     const v = escapeText(value);
-    const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((m) => m.length));
+    const longest = longestRun(v, 0);
     const fence = "`".repeat(longest + 1);
     const pad = v.startsWith("`") || v.endsWith("`") ? " " : "";
     return `${fence}${pad}${v}${pad}${fence}`;
@@ -57,7 +64,7 @@ function cell(value: string): string {
 /** A fenced block that survives any backtick runs in the content. */
 function fenced(raw: string, lang: string): string {
     const content = escapeText(raw, { keepNewlines: true });
-    const longest = Math.max(2, ...(content.match(/`+/g) ?? []).map((m) => m.length));
+    const longest = longestRun(content, 2);
     const fence = "`".repeat(longest + 1);
     return `${fence}${lang}\n${content}\n${fence}`;
 }

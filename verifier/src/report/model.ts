@@ -328,7 +328,7 @@ function verifyEntries(
     skipped: { environment: string; reason: string }[],
 ): ReportEntry[] {
     if (!("results" in report)) return [verifyEntry(report, origin)];
-    skipped.push(...(report.skipped ?? []));
+    for (const s of report.skipped ?? []) skipped.push(s);
     // One JUnit suite for the batch, as for any other input.
     const suite = `batch${origin !== undefined ? ` ${origin}` : ""}`;
     const entries = [...report.results.map((r) => verifyEntry(r, origin)), ...report.checks.map((c) => batchCheckEntry(c, origin))];
@@ -367,7 +367,7 @@ export function buildModel(input: ReportInput): ReportModel {
         for (const r of red.results) entries.push(checkEntry(r, sourceCache, sources, origin(raw)));
     }
     const skipped: { environment: string; reason: string }[] = [];
-    for (const { raw, red } of verifications) entries.push(...verifyEntries(red, origin(raw), skipped));
+    for (const { raw, red } of verifications) for (const e of verifyEntries(red, origin(raw), skipped)) entries.push(e);
     entries.sort(
         (a, b) =>
             STATUS_RANK[a.status] - STATUS_RANK[b.status] ||

@@ -114,7 +114,7 @@ export async function verifyEnvironments(target: BatchTarget, options: BatchOpti
         tasks = refs.map((ref) => ({ kind: "env" as const, ref, listed: false }));
     }
     const main = tasks.length === 1 ? tasks[0]?.ref : undefined;
-    tasks.push(...denied.map((ref) => ({ kind: "denied" as const, ref })));
+    for (const ref of denied) tasks.push({ kind: "denied" as const, ref });
 
     // One pool for everything: a listed environment's definition is read, and if it opens aws-login, it is verified
     // by the same worker, so no phase waits for the slowest of another.

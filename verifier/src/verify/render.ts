@@ -23,7 +23,7 @@ function seconds(ms: number | undefined): string {
 const LABEL: Record<VerifyCheck["status"], string> = { pass: "pass", fail: "FAIL", skip: "skip" };
 
 function checkLines(checks: VerifyCheck[], indent: string): string[] {
-    const width = Math.min(40, Math.max(...checks.map((c) => c.id.length), 10));
+    const width = Math.min(40, checks.reduce((m, c) => Math.max(m, c.id.length), 10));
     return checks.map((c) => `${indent}${(isErrorCheck(c) ? "ERROR" : LABEL[c.status]).padEnd(5)}  ${c.id.padEnd(width)}  ${c.detail}`);
 }
 
@@ -32,7 +32,7 @@ export function renderText(r: VerificationResult): string {
     const lines: string[] = [];
     const verdict = r.verdict === "verified" ? "VERIFIED" : r.verdict === "failed" ? "FAILED" : "COULD NOT VERIFY";
     lines.push(`${r.environment}: ${verdict}${r.durationMs !== undefined ? ` (${(r.durationMs / 1000).toFixed(1)} s)` : ""}`);
-    lines.push(...checkLines(r.checks, "  "));
+    for (const l of checkLines(r.checks, "  ")) lines.push(l);
     if (r.diagnostics && r.diagnostics.length > 0) {
         lines.push("diagnostics:");
         for (const d of r.diagnostics) {
@@ -50,7 +50,7 @@ export function renderText(r: VerificationResult): string {
 /** Text for a batch: one summary table, then the failing checks of each environment that did not verify. */
 export function renderBatchText(b: BatchVerificationResult): string {
     const lines: string[] = [];
-    const envWidth = Math.min(60, Math.max(11, ...b.results.map((r) => r.environment.length)));
+    const envWidth = Math.min(60, b.results.reduce((m, r) => Math.max(m, r.environment.length), 11));
     if (b.results.length > 0) lines.push(`${"ENVIRONMENT".padEnd(envWidth)}  ${"VERDICT".padEnd(8)}  CALLER / FIRST PROBLEM`);
     for (const r of b.results) {
         const firstFail = r.checks.find((c) => c.status === "fail");
@@ -59,13 +59,13 @@ export function renderBatchText(b: BatchVerificationResult): string {
     }
     if (b.checks.length > 0) {
         if (lines.length > 0) lines.push("");
-        lines.push(...checkLines(b.checks, ""));
+        for (const l of checkLines(b.checks, "")) lines.push(l);
     }
     const notVerified = b.results.filter((r) => r.verdict !== "verified");
     for (const r of notVerified) {
         lines.push("");
         lines.push(`${r.environment}:`);
-        lines.push(...checkLines(r.checks.filter((c) => c.status === "fail"), "  "));
+        for (const l of checkLines(r.checks.filter((c) => c.status === "fail"), "  ")) lines.push(l);
         for (const d of r.diagnostics ?? []) {
             lines.push(`  ${d.message}`);
             if (d.hint) lines.push(`    hint: ${d.hint}`);

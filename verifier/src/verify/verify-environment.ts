@@ -229,9 +229,9 @@ async function verifyMain(ctx: VerifyContext, ref: EnvRef, deadline: Deadline, o
     const logins = findAwsLogins(env);
     const bound = lifetimeBound(ctx, logins);
     const creds = analyzeCredentials(env, { now: ctx.now(), maxLifetimeMs: bound.ms, lifetimeSource: bound.source });
-    ctx.redactor.add(...creds.secrets);
+    for (const s of creds.secrets) ctx.redactor.add(s);
     if (creds.credentials) ctx.onAccessKeyId?.(creds.credentials.accessKeyId);
-    out.checks.push(...creds.checks);
+    for (const c of creds.checks) out.checks.push(c);
     result.accessKeyId = creds.accessKeyIdShort ?? null;
 
     // Expected role: the option, else the definition's literal roleArn when there is exactly one.
@@ -340,7 +340,7 @@ export async function checkDenied(ctx: VerifyContext, main: EnvRef | undefined, 
         }
         const env = await ctx.esc.read(denied, opened.id, deadline);
         const creds = analyzeCredentials(env, { now: ctx.now(), maxLifetimeMs: Number.MAX_SAFE_INTEGER, lifetimeSource: "" });
-        ctx.redactor.add(...creds.secrets);
+        for (const s of creds.secrets) ctx.redactor.add(s);
         if (creds.credentials) ctx.onAccessKeyId?.(creds.credentials.accessKeyId);
         if (!creds.credentials) {
             return fail(
