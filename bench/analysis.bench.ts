@@ -3,7 +3,7 @@
  * documents with hundreds of wildcard patterns (every decision then needs product automata).
  */
 import { analyzeTrustPolicy, type AnalysisOptions } from "../policypack/src/analysis/index.js";
-import { analyzeTrustPolicyAsWritten } from "../policypack/src/analysis/trust-policy.js";
+import { DEFAULT_TIME_BUDGET_MS, analyzeTrustPolicyAsWritten } from "../policypack/src/analysis/trust-policy.js";
 import type { BenchResult } from "./index.js";
 
 const PROVIDER = "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc";
@@ -168,6 +168,26 @@ export async function run(): Promise<BenchResult[]> {
             goal: "<= 300 ms, and a decided verdict (not the time budget's error)",
             met: w.ms <= 300 && w.verdict !== "error",
             measured: { value: w.ms, unit: "ms" },
+        });
+    }
+    // Last: their automata stay in the process caches. Hostile sizes: a condition listing 150,000 audiences, and a principal listing 150,000 providers. A list that
+    // long, spread into a call, overflowed the stack; the union's first DFA states were sorted in quadratic time.
+    const provider = "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc";
+    const huge = (cond: object, federated: string | string[] = provider): string =>
+        JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Federated: federated }, Action: "sts:AssumeRoleWithWebIdentity", Condition: cond }] });
+    const many = (f: (i: number) => string): string[] => Array.from({ length: 150_000 }, (_, i) => f(i));
+    const sub = { "api.pulumi.com/oidc:sub": "pulumi:environments:org:acme:env:a/b" };
+    for (const [label, text] of [
+        ["150,000 audience values", huge({ StringEquals: { "api.pulumi.com/oidc:aud": many((i) => `aws:o${i}`), ...sub } })],
+        ["150,000 Federated providers", huge({ StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme", ...sub } }, [provider, ...many((i) => `${provider}-${i}`)])],
+    ] as const) {
+        const h = once(text);
+        results.push({
+            name: `hostile: ${label} (${(h.bytes / 1024 / 1024).toFixed(1)} MB)`,
+            value: `${h.ms.toFixed(0)} ms (${h.verdict})`,
+            goal: `<= ${2 * DEFAULT_TIME_BUDGET_MS} ms (twice the per-document time budget), decided or failed closed`,
+            met: h.ms <= 2 * DEFAULT_TIME_BUDGET_MS && ["pass", "fail", "error"].includes(h.verdict),
+            measured: { value: h.ms, unit: "ms" },
         });
     }
     return results;

@@ -305,6 +305,24 @@ async function growth(dir: string, preload: string): Promise<BenchResult[]> {
     return out;
 }
 
+/**
+ * Hostile: one object that repeats a key 200,000 times (3 MB). Each repeat is an error finding with its line and
+ * column; counting lines from the start for each (and copying the object's list of repeats) made it quadratic.
+ */
+async function repeatedKeys(dir: string, preload: string): Promise<BenchResult> {
+    const file = join(dir, "repeated-keys.json");
+    writeFileSync(file, `{"Version":"2012-10-17",${Array.from({ length: 200_000 }, () => '"Statement":[]').join(",")}}`);
+    const r = await measure(["check", file, "--format", "json"], preload);
+    if (r.code !== 1) throw new Error(`repeated keys: expected exit 1 (an error finding per repeat), got ${r.code}`);
+    return {
+        name: "hostile: check of one object repeating a key 200,000 times (3 MB)",
+        value: `${r.wallMs.toFixed(0)} ms, ${r.maxRssMb.toFixed(0)} MB peak RSS, ${(r.stdoutBytes / 1024 / 1024).toFixed(0)} MB output`,
+        goal: "<= 4,000 ms (twice the per-document time budget)",
+        met: r.wallMs <= 4000,
+        measured: { value: r.wallMs, unit: "ms" },
+    };
+}
+
 export async function run(): Promise<BenchResult[]> {
     if (!existsSync(CLI)) throw new Error("verifier/bin/cli.js is missing: run `npm run build` first");
     const dir = mkdtempSync(join(tmpdir(), "oidc-guard-bench-check-"));
@@ -318,6 +336,7 @@ export async function run(): Promise<BenchResult[]> {
         );
         for (const roles of [ROLES, LARGE_ROLES]) results.push(...(await versusFloor(dir, preload, roles)));
         results.push(...(await growth(dir, preload)));
+        results.push(await repeatedKeys(dir, preload));
         for (const mix of ["varied", "all-distinct"] as const) {
             const file = join(dir, `stack-${mix}.json`);
             const text = stackExport(mix);
