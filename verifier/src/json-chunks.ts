@@ -63,10 +63,16 @@ export function* jsonChunks(value: unknown, arrays: readonly Chunked[], escape: 
         // Written with the first batch: an array that turns out empty is `[]`, as JSON.stringify writes it.
         let head: string | undefined = `${skeleton.slice(from, at)}[\n`;
         let batch: unknown[] = [];
+        // The batch is stringified inside `indent / 2` arrays, which puts its items exactly as deep as the array's
+        // own items (two spaces per level); the wrapping lines are cut off, nothing is re-indented.
+        const depth = indent >> 1;
+        let cut = 0;
+        for (let j = 0; j <= depth; j++) cut += 2 * j + 2;
         const flush = (): string => {
-            // `[\n  item,\n  item\n]` at the top level: the items two spaces in; moved to the array's depth.
-            const text = JSON.stringify(batch, null, 2);
-            const items = `${pad}${text.slice(2, text.length - 2).replace(/\n/g, `\n${pad}`)}`;
+            let wrapped: unknown = batch;
+            for (let d = 0; d < depth; d++) wrapped = [wrapped];
+            const text = JSON.stringify(wrapped, null, 2);
+            const items = text.slice(cut, text.length - cut);
             const chunk = head === undefined ? `,\n${items}` : `${head}${items}`;
             head = undefined;
             batch = [];
