@@ -36,6 +36,9 @@ describe("jsonChunks", () => {
         assert.doesNotMatch(text, /\u2028/);
         const expected = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].flatMap((n) => (n % 3 === 0 ? [] : [{ n, s: "\u2028" }, n]));
         assert.deepEqual(JSON.parse(text), { a: expected });
+        // A skeleton string that spells a mark is refused, not cut in the wrong place.
+        const c = new ChunkedArray([1]);
+        assert.throws(() => [...jsonChunks({ spoof: c.mark, c }, [c])], /spells a chunked array's mark/);
         // An array whose items all expand to nothing is written as JSON.stringify writes an empty one.
         const none = new ChunkedArray([1, 2], () => []);
         assert.equal([...jsonChunks({ x: none, y: 1 }, [none])].join(""), `${JSON.stringify({ x: [], y: 1 }, null, 2)}\n`);

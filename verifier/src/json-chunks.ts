@@ -53,6 +53,8 @@ export function* jsonChunks(value: unknown, arrays: readonly Chunked[], escape: 
         .map((m) => ({ ...m, at: skeleton.indexOf(m.quoted) }))
         .filter((m) => m.at >= 0)
         .sort((x, y) => x.at - y.at);
+    // A string of the skeleton equal to a mark would be cut as the array: refused, never written wrong.
+    for (const m of found) if (skeleton.indexOf(m.quoted, m.at + 1) >= 0) throw new Error("jsonChunks: a value of the skeleton spells a chunked array's mark");
     let from = 0;
     for (const { a, quoted, at } of found) {
         // The array's own line: its items go two spaces deeper, its closing bracket at the line's indentation.

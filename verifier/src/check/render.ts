@@ -108,8 +108,8 @@ export function* renderTextChunks(
     const w1 = Math.max(head[1].length, "unknown".length);
     let lines: string[] = [paint("1", `${head[0].padEnd(w0)}  ${head[1].padEnd(w1)}  ${head[2].padEnd(w2)}  ${head[3].padEnd(w3)}  ${head[4]}`)];
     let first = true;
-    for (let i = 0; i < report.results.length; i++) {
-        for (const [t, v, f, b, c] of rowsOf(report.results[i]!)) {
+    for (const r of report.results) {
+        for (const [t, v, f, b, c] of rowsOf(r)) {
             // Repeat the verdict only on a target's first row.
             const firstOfTarget = first || t !== "";
             first = false;
