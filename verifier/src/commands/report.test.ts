@@ -146,7 +146,10 @@ describe("oidc-guard report", () => {
 
 describe("oidc-guard report: hostile inputs", () => {
     it("bounds reads while reading (/dev/zero says size 0 to stat) and refuses invalid UTF-8", async () => {
-        await usage(["/dev/zero", "--max-input-mib", "1"], /^result file '\/dev\/zero' is larger than the input limit of 1 MiB$/);
+        await usage(
+            ["/dev/zero", "--max-input-mib", "1"],
+            /^result file '\/dev\/zero' is larger than the input limit of 1 MiB\nhint: if it is the file you meant, raise the limit with --max-input-mib <n> \(up to 4096\)$/,
+        );
         const latin1 = join(tmp, "latin1.json");
         writeFileSync(latin1, Buffer.concat([Buffer.from('{"tool": {"name": "oidc-guard", "version": "caf'), Buffer.from([0xe9]), Buffer.from('"}, "results": []}')]));
         await usage([latin1], /^result file '.*latin1\.json' is not valid UTF-8 \(invalid byte sequence at byte 47\)$/);

@@ -222,6 +222,10 @@ export function loadResultFiles(
             // The limit is counted while reading (stat says 0 for /dev/zero and FIFOs).
             text = readTextFile(full, maxBytes);
         } catch (e) {
+            if (e instanceof InputReadError && e.reason === "too-large") {
+                // A check of 100,000 roles writes about 300 MB of JSON: past the default limit, and meant to be read.
+                throw new CliError(`result file '${p}' is ${e.message}\nhint: if it is the file you meant, raise the limit with --max-input-mib <n> (up to 4096)`, EXIT.usage);
+            }
             if (e instanceof InputReadError && e.reason !== "io") throw new CliError(`result file '${p}' is ${e.message}`, EXIT.usage);
             throw new CliError(`cannot read result file '${p}': ${reason(e)}`, EXIT.usage);
         }
