@@ -96,6 +96,20 @@ describe("canonicalize", () => {
         assert.equal(canonicalize(parseDocument(d), {}, [...DEFAULT_ISSUERS, "zqzq.example.com/oidc"]), null);
     });
 
+    it("leaves as written a document naming more than 512 names or 4,096 other segments (its checks are pairwise)", () => {
+        const auds = (n: number, f: (i: number) => string): Record<string, Record<string, string[]>> => ({
+            StringEquals: { [`${V1}:aud`]: Array.from({ length: n }, (_, i) => f(i)) },
+        });
+        assert.notEqual(shapeOf(doc(auds(512, (i) => `aws:org-${i}`))), null);
+        assert.equal(shapeOf(doc(auds(513, (i) => `aws:org-${i}`))), null);
+        // Segments that are not names (upper case, and the word `aws`): compared with every name, so bounded too.
+        assert.notEqual(shapeOf(doc(auds(4095, (i) => `aws:ORG-${i}`))), null);
+        assert.equal(shapeOf(doc(auds(4096, (i) => `aws:ORG-${i}`))), null);
+        // And the analysis as written is what the shape cache hands out for it.
+        const many = doc(auds(600, (i) => `aws:org-${i}`));
+        assert.deepEqual(analyzeTrustPolicy(many, { organizations: ["org-1"] }), analyzeTrustPolicyAsWritten(many, { organizations: ["org-1"] }));
+    });
+
     for (const [label, d, options] of unsafe) {
         it(`leaves the document as written: ${label}`, () => {
             assert.equal(canonicalize(parseDocument(d), options ?? {}, DEFAULT_ISSUERS), null);

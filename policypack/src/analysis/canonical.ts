@@ -68,6 +68,8 @@ export const GLUED = ["-evil"] as const;
 const KEYWORD_SET = new Set(KEYWORDS);
 /** Documents naming more distinct names than this are analysed as written (the renaming's checks are pairwise). */
 const MAX_RENAMED_NAMES = 512;
+/** Likewise for distinct segments that are not names (each is compared with every name). */
+const MAX_FIXED_SEGMENTS = 4096;
 
 export interface Canonical {
     statements: Statement[];
@@ -221,7 +223,7 @@ export function canonicalize(statements: readonly Statement[], options: Analysis
     }
     // The checks below compare names pairwise. A document that names this many is no template an estate repeats:
     // analysed as written (and bounded by the analysis budget), not renamed in quadratic time.
-    if (whole.size + globs.size > MAX_RENAMED_NAMES) return null;
+    if (whole.size + globs.size > MAX_RENAMED_NAMES || fixedWhole.size + fixedHeads.size > MAX_FIXED_SEGMENTS) return null;
     // σ is a bijection when no segment can be read two ways: glob heads are prefixes of no whole name, keyword,
     // fixed segment, other glob head or placeholder, and no fixed glob head is a prefix of a renamed name.
     const g = [...globs.keys()];
