@@ -4,7 +4,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { resolveOutputTarget, writeOutputFile } from "./output.js";
+import { ChunkError, resolveOutputTarget, writeOutputFile } from "./output.js";
 
 let tmp: string;
 before(() => {
@@ -88,6 +88,24 @@ describe("writeOutputFile", () => {
         assert.equal(writeOutputFile(path, gen()).mode, "atomic");
         assert.equal(readFileSync(path, "utf8"), chunks.join(""));
         assert.deepEqual(JSON.parse(readFileSync(path, "utf8")), { a: ["plain ascii", "caf\u00e9 \ud83d\ude00"] });
+    });
+
+    it("tells a chunk that could not be made from a write that failed, and leaves the old file whole", () => {
+        const dir = join(tmp, "render-fails");
+        mkdirSync(dir);
+        const f = join(dir, "r.json");
+        writeFileSync(f, "old");
+        const boom = new RangeError("renderer bug");
+        function* gen(): Generator<string> {
+            yield "new, part 1";
+            throw boom;
+        }
+        assert.throws(() => writeOutputFile(f, gen()), (e: unknown) => e instanceof ChunkError && e.cause === boom);
+        assert.equal(readFileSync(f, "utf8"), "old");
+        assert.deepEqual(readdirSync(dir), ["r.json"], "no temporary file left behind");
+        // A failed write is the file's own error, not a ChunkError.
+        mkdirSync(join(dir, "isdir"));
+        assert.throws(() => writeOutputFile(join(dir, "isdir"), ["new"]), (e: unknown) => !(e instanceof ChunkError) && (e as NodeJS.ErrnoException).code !== undefined);
     });
 
     it("leaves the old file whole when the write fails", () => {

@@ -85,10 +85,31 @@ export function resolveOutputTarget(path: string): string {
     throw err;
 }
 
+/**
+ * Thrown by {@link writeOutputFile} when making a chunk failed rather than writing it (chunks are rendered as they
+ * are written): `cause` is what the producer threw, which is no reason to blame the file.
+ */
+export class ChunkError extends Error {
+    constructor(cause: unknown) {
+        super("making a chunk of the output failed", { cause });
+        this.name = "ChunkError";
+    }
+}
+
 /** Writes every chunk of `text` to `fd`, one chunk's bytes at a time. */
 function writeChunks(fd: number, text: Iterable<string>): void {
-    // ASCII text is its own UTF-8: copied byte for byte (latin1) instead of encoded.
-    for (const chunk of text) writeAll(fd, Buffer.from(chunk, NOT_ASCII.test(chunk) ? "utf8" : "latin1"));
+    const chunks = text[Symbol.iterator]();
+    for (;;) {
+        let next: IteratorResult<string>;
+        try {
+            next = chunks.next();
+        } catch (e) {
+            throw new ChunkError(e);
+        }
+        if (next.done === true) return;
+        // ASCII text is its own UTF-8: copied byte for byte (latin1) instead of encoded.
+        writeAll(fd, Buffer.from(next.value, NOT_ASCII.test(next.value) ? "utf8" : "latin1"));
+    }
 }
 
 const NOT_ASCII = /[\u0080-\uffff]/;
@@ -109,7 +130,8 @@ function writeAll(fd: number, data: Buffer): void {
 /**
  * Writes `text` (one string, or chunks written as they come) to `path` (absolute or relative to the process's working directory), creating missing directories.
  * Atomic for regular files, in place for devices, FIFOs, sockets and the process's own streams.
- * @throws the underlying error (with its `code`) when the file cannot be written; the old file is then untouched.
+ * @throws the underlying error (with its `code`) when the file cannot be written, {@link ChunkError} when making a
+ * chunk of `text` failed; either way the old file is untouched.
  */
 export function writeOutputFile(path: string, text: string | Iterable<string>): WriteOutcome {
     const data = typeof text === "string" ? [text] : text;

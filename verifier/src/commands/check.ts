@@ -22,7 +22,7 @@ import {
 import { parseMaxInputMib } from "../read.js";
 import { renderJsonChunks, renderTextChunks, useColour } from "../check/render.js";
 import { CliError, EXIT, writeChunked, type CliIO } from "../io.js";
-import { writeOutputFile } from "../output.js";
+import { ChunkError, writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportOutput } from "../report/index.js";
 import type { CheckReport } from "../results.js";
 import { toolInfo } from "../version.js";
@@ -170,6 +170,8 @@ function writeOwnFile(path: string, shown: string, text: string | Iterable<strin
     try {
         writeOutputFile(path, text);
     } catch (e) {
+        // Rendering failed, not the file: the renderer's own error.
+        if (e instanceof ChunkError) throw e.cause;
         throw new CliError(`${shown}: cannot write: ${errnoMessage(e)}`, EXIT.usage);
     }
 }

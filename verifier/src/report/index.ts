@@ -25,16 +25,16 @@ import { checkFormat } from "../args.js";
 import { CliError, EXIT, writeChunked, type CliIO } from "../io.js";
 import { describeJsonProblem, parseJson } from "../check/json.js";
 import { guardCiLog } from "../escape.js";
-import { writeOutputFile } from "../output.js";
+import { ChunkError, writeOutputFile } from "../output.js";
 import { DEFAULT_MAX_INPUT_BYTES, InputReadError, readTextFile } from "../read.js";
 import type { CheckReport, VerifyBatchReport, VerifyReport } from "../results.js";
-import { renderHtml, renderHtmlChunks } from "./html.js";
+import { renderHtmlChunks } from "./html.js";
 import { ResultShapeError, parseResultDocument } from "./input.js";
 import { renderJson } from "./json.js";
-import { renderJunit, renderJunitChunks } from "./junit.js";
+import { renderJunitChunks } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
 import { buildModel, type ReportInput, type ReportModel } from "./model.js";
-import { renderSarif, renderSarifChunks } from "./sarif.js";
+import { renderSarifChunks } from "./sarif.js";
 
 export { buildModel, type ReportInput, type ReportModel, type ReportEntry, type ReportFinding, type EntryStatus } from "./model.js";
 export { redactText, redactDeep } from "../redact.js";
@@ -44,21 +44,16 @@ export type { MergedReport } from "./json.js";
 export type ReportFormat = "json" | "sarif" | "junit" | "markdown" | "html";
 export const REPORT_FORMATS: readonly ReportFormat[] = ["json", "sarif", "junit", "markdown", "html"];
 
-const RENDERERS: Record<ReportFormat, (model: ReportModel) => string> = {
-    json: renderJson,
-    sarif: renderSarif,
-    junit: renderJunit,
-    markdown: (m) => renderMarkdown(m),
-    html: renderHtml,
-};
-
 /**
- * Formats that can run to hundreds of megabytes (SARIF: 340 MB for 100,000 roles), rendered in chunks: no string of
- * the whole report is built (V8 strings stop at 512 MiB).
+ * Each format's renderer, as chunks. SARIF, JUnit and HTML can run to hundreds of megabytes (SARIF: 340 MB for
+ * 100,000 roles) and are made a chunk at a time, so no string of the whole report is built (V8 strings stop at
+ * 512 MiB); JSON and Markdown are one chunk.
  */
-const CHUNKED_RENDERERS: Partial<Record<ReportFormat, (model: ReportModel) => Iterable<string>>> = {
+const RENDERERS: Record<ReportFormat, (model: ReportModel) => Iterable<string>> = {
+    json: (m) => [renderJson(m)],
     sarif: renderSarifChunks,
     junit: renderJunitChunks,
+    markdown: (m) => [renderMarkdown(m)],
     html: renderHtmlChunks,
 };
 
@@ -71,12 +66,7 @@ export function renderReport(format: ReportFormat, input: ReportInput | ReportMo
 export function* renderReportChunks(format: ReportFormat, input: ReportInput | ReportModel): Generator<string> {
     const model = "entries" in input ? input : buildModel(input);
     // Values are escaped by each renderer for its medium; no line of any format may start a CI workflow command.
-    const chunked = CHUNKED_RENDERERS[format];
-    if (chunked === undefined) {
-        yield guardCiLog(RENDERERS[format](model));
-        return;
-    }
-    for (const chunk of chunked(model)) yield guardCiLog(chunk);
+    for (const chunk of RENDERERS[format](model)) yield guardCiLog(chunk);
 }
 
 /** `node:util` parseArgs options for the report flags. */
@@ -168,29 +158,13 @@ export async function writeReports(outputs: readonly ReportOutput[], input: Repo
             await writeChunked(io.stdout, renderReportChunks(out.format, model));
             continue;
         }
-        // Chunks are rendered as they are written: a failure to render is not a failure to write.
-        const rendering = { failed: false };
         try {
-            writeOutputFile(resolve(io.cwd, out.path), tagFailures(renderReportChunks(out.format, model), rendering));
+            writeOutputFile(resolve(io.cwd, out.path), renderReportChunks(out.format, model));
         } catch (e) {
-            if (rendering.failed) throw e;
+            // Rendering failed, not the file: the renderer's own error.
+            if (e instanceof ChunkError) throw e.cause;
             throw new CliError(`cannot write the ${out.format} report to '${out.path}': ${reason(e)}`, EXIT.usage);
         }
-    }
-}
-
-/** The chunks of `chunks`, noting in `state` when making one throws (the error goes on unchanged). */
-function* tagFailures(chunks: Iterator<string>, state: { failed: boolean }): Generator<string> {
-    for (;;) {
-        let next: IteratorResult<string>;
-        try {
-            next = chunks.next();
-        } catch (e) {
-            state.failed = true;
-            throw e;
-        }
-        if (next.done === true) return;
-        yield next.value;
     }
 }
 
