@@ -1,7 +1,7 @@
 /** Text and JSON renderings of a {@link CheckReport}. */
 import type { Finding, PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
 import { escapeJsonOutput, escapeText, escapeTextDeep, guardCiLog } from "../escape.js";
-import { ChunkedArray, jsonChunks } from "../json-chunks.js";
+import { ChunkedArray, jsonChunks } from "../chunks.js";
 import type { CheckReport, CheckResult } from "../results.js";
 
 /** Whether to colour: only for a TTY, and never when `NO_COLOR` is set to a non-empty value (no-color.org). */

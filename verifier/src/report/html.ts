@@ -7,6 +7,7 @@
  * Every value is HTML-escaped; the script reads only the page's own cells.
  */
 import { createHash } from "node:crypto";
+import { batched } from "../chunks.js";
 import { escapeHtml } from "../escape.js";
 import type { Severity } from "oidc-guard-policypack/analysis";
 import {
@@ -255,16 +256,6 @@ function entryHtml(entry: ReportEntry, index: number): string {
 /** Renders the model as one self-contained HTML page. */
 export function renderHtml(model: ReportModel): string {
     return [...renderHtmlChunks(model)].join("");
-}
-
-/** How many table rows, list items or detail blocks one chunk of the page holds. */
-const HTML_BATCH = 64;
-
-/** `items` rendered by `render` and joined by `separator`, a batch of items per chunk. */
-function* batched<T>(items: readonly T[], render: (item: T) => string, separator: string): Generator<string> {
-    for (let i = 0; i < items.length; i += HTML_BATCH) {
-        yield `${i > 0 ? separator : ""}${items.slice(i, i + HTML_BATCH).map(render).join(separator)}`;
-    }
 }
 
 /**

@@ -4,6 +4,7 @@
  * environment. `fail` → `<failure>`, `error` → `<error>`, `unknown` (preview) → `<failure type="unknown">`: an
  * undecided role is never shown green. Positive evidence goes to `<system-out>`.
  */
+import { batched } from "../chunks.js";
 import { escapeXml } from "../escape.js";
 import { formatAdmitted, formatToken, whereText, worstSeverity, type ReportEntry, type ReportModel } from "./model.js";
 
@@ -79,9 +80,6 @@ export function renderJunit(model: ReportModel): string {
     return [...renderJunitChunks(model)].join("");
 }
 
-/** How many test cases one chunk holds. */
-const JUNIT_BATCH = 64;
-
 /** The JUnit XML in chunks of whole lines: the test cases of a suite a batch at a time. */
 export function* renderJunitChunks(model: ReportModel): Generator<string> {
     const suites = new Map<string, ReportEntry[]>();
@@ -104,7 +102,7 @@ export function* renderJunitChunks(model: ReportModel): Generator<string> {
             `  <testsuite${attrs({ name, id: id++, ...counts(entries), time: 0, timestamp: model.generatedAt.replace(/\.\d+Z$/, ""), hostname: "localhost" })}>`,
             `    <properties>${`<property${attrs({ name: "tool", value: `${model.tool.name} ${model.tool.version}` })}/>`}</properties>`,
         ]);
-        for (let i = 0; i < entries.length; i += JUNIT_BATCH) yield lines(entries.slice(i, i + JUNIT_BATCH).map((e) => testcase(e, classname)));
+        yield* batched(entries, (e) => `${testcase(e, classname)}\n`, "");
         yield lines(["  </testsuite>"]);
     }
     if (model.skipped.length > 0) {
@@ -114,7 +112,7 @@ export function* renderJunitChunks(model: ReportModel): Generator<string> {
         ]);
         const skippedCase = (sk: { environment: string; reason: string }): string =>
             `    <testcase${attrs({ classname: `${model.tool.name}.verify`, name: sk.environment, time: 0 })}>\n      <skipped${attrs({ message: sk.reason })}/>\n    </testcase>`;
-        for (let i = 0; i < model.skipped.length; i += JUNIT_BATCH) yield lines(model.skipped.slice(i, i + JUNIT_BATCH).map(skippedCase));
+        yield* batched(model.skipped, (sk) => `${skippedCase(sk)}\n`, "");
         yield lines(["  </testsuite>"]);
     }
     yield "</testsuites>\n";

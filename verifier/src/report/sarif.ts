@@ -5,7 +5,7 @@
  * logical location for stack inputs, or the ESC environment for verify results.
  */
 import { escapeJsonOutput } from "../escape.js";
-import { ChunkedArray, jsonChunks } from "../json-chunks.js";
+import { ChunkedArray, jsonChunks } from "../chunks.js";
 import { createHash } from "node:crypto";
 import type { RuleMeta, Severity } from "oidc-guard-policypack/analysis";
 import { formatToken, type ReportEntry, type ReportFinding, type ReportModel } from "./model.js";

@@ -1,8 +1,11 @@
-/** jsonChunks: byte for byte what one `JSON.stringify(value, null, 2)` writes, however the arrays are cut. */
+/**
+ * jsonChunks: byte for byte what one `JSON.stringify(value, null, 2)` writes, however the arrays are cut. batched:
+ * what one join writes.
+ */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { ChunkedArray, jsonChunks } from "./json-chunks.js";
+import { ChunkedArray, batched, jsonChunks } from "./chunks.js";
 
 describe("jsonChunks", () => {
     it("writes what JSON.stringify writes, for chunked arrays at any depth, empty or not", () => {
@@ -42,5 +45,19 @@ describe("jsonChunks", () => {
         // An array whose items all expand to nothing is written as JSON.stringify writes an empty one.
         const none = new ChunkedArray([1, 2], () => []);
         assert.equal([...jsonChunks({ x: none, y: 1 }, [none])].join(""), `${JSON.stringify({ x: [], y: 1 }, null, 2)}\n`);
+    });
+});
+
+describe("batched", () => {
+    it("writes what items.map(render).join(separator) writes, 64 items a chunk", () => {
+        for (const n of [0, 1, 63, 64, 65, 200]) {
+            const items = Array.from({ length: n }, (_, i) => i);
+            const render = (i: number): string => `<li>${i}</li>`;
+            for (const sep of ["", "\n"]) {
+                const chunks = [...batched(items, render, sep)];
+                assert.equal(chunks.join(""), items.map(render).join(sep), `${n} items, separator ${JSON.stringify(sep)}`);
+                assert.equal(chunks.length, Math.ceil(n / 64));
+            }
+        }
     });
 });

@@ -1,10 +1,12 @@
 /**
- * Large JSON reports (a check of 100,000 roles is about 300 MB of JSON, its SARIF log 340 MB) written in chunks:
- * byte for byte what `JSON.stringify(value, null, 2)` writes, without ever holding all of it. V8 strings stop at
- * 512 MiB, so one string would end such a run with an internal error; a few chunks at a time also keep the peak low.
+ * Large reports written in chunks (a check of 100,000 roles is about 300 MB of JSON, its SARIF log 340 MB, its HTML
+ * page 290 MB): V8 strings stop at 512 MiB, so one string would end such a run with an internal error, and a few
+ * chunks at a time also keep the peak low.
  *
- * The long arrays of the value are marked {@link ChunkedArray}: the rest (the skeleton) is stringified whole, and
- * each marked array is stringified a batch of items at a time, at the indentation it has in the whole document.
+ * - {@link jsonChunks}: byte for byte what `JSON.stringify(value, null, 2)` writes. The long arrays of the value are
+ *   marked {@link ChunkedArray}: the rest (the skeleton) is stringified whole, and each marked array is stringified
+ *   a batch of items at a time, at the indentation it has in the whole document.
+ * - {@link batched}: rendered items of a text format (HTML rows, JUnit test cases) joined, a batch at a time.
  */
 
 /** How many items one chunk holds: small chunks keep the peak low (4 results, about 12 KB, measured best). */
@@ -89,4 +91,14 @@ export function* jsonChunks(value: unknown, arrays: readonly Chunked[], escape: 
         from = at + quoted.length;
     }
     yield escape(skeleton.slice(from));
+}
+
+/** How many rendered items one chunk of a text format holds. */
+const TEXT_BATCH = 64;
+
+/** What `items.map(render).join(separator)` makes, a batch of items per chunk. */
+export function* batched<T>(items: readonly T[], render: (item: T) => string, separator: string): Generator<string> {
+    for (let i = 0; i < items.length; i += TEXT_BATCH) {
+        yield `${i > 0 ? separator : ""}${items.slice(i, i + TEXT_BATCH).map(render).join(separator)}`;
+    }
 }
