@@ -77,36 +77,42 @@ export function describeDuplicateKey(d: DuplicateKey): string {
     return `key ${JSON.stringify(d.key)} appears twice in the same object${d.path === "" ? "" : ` (${d.path})`} at line ${d.line} column ${d.column}`;
 }
 
-/** 1-based line and column of a UTF-16 offset. */
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-    let line = 1;
-    let lineStart = 0;
-    for (let i = 0; i < offset && i < text.length; i++) {
-        if (text.charCodeAt(i) === 10) {
-            line++;
-            lineStart = i + 1;
+/**
+ * 1-based lines and columns (UTF-16 code units) of offsets into one text: the line starts are found once, each
+ * offset by binary search (a text can ask for 200,000 positions, one per repeated key).
+ */
+export class LineIndex {
+    private readonly starts: number[] = [0];
+    constructor(text: string) {
+        for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) this.starts.push(i + 1);
+    }
+    at(offset: number): { line: number; column: number } {
+        let lo = 0;
+        let hi = this.starts.length - 1;
+        while (lo < hi) {
+            const mid = (lo + hi + 1) >> 1;
+            if (this.starts[mid]! <= offset) lo = mid;
+            else hi = mid - 1;
         }
+        return { line: lo + 1, column: offset - this.starts[lo]! + 1 };
     }
-    return { line, column: offset - lineStart + 1 };
 }
 
-/** The offset of each line's first character. */
-function lineStarts(text: string): number[] {
-    const starts = [0];
-    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
-    return starts;
+/** Whether a UTF-16 code unit is JSON whitespace. */
+export function isJsonSpace(c: number): boolean {
+    return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-/** {@link lineColumn} by binary search over {@link lineStarts}. */
-function lineColumnIn(starts: readonly number[], offset: number): { line: number; column: number } {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (starts[mid]! <= offset) lo = mid;
-        else hi = mid - 1;
+/** The offset of the quote that closes the JSON string opened at `open`, or -1: the next one no odd run of backslashes escapes. */
+export function closingQuote(text: string, open: number): number {
+    let end = open;
+    for (;;) {
+        end = text.indexOf('"', end + 1);
+        if (end < 0) return -1;
+        let b = end - 1;
+        while (text.charCodeAt(b) === 0x5c) b--;
+        if ((end - 1 - b) % 2 === 0) return end;
     }
-    return { line: lo + 1, column: offset - starts[lo]! + 1 };
 }
 
 /** Shows one character of the input: enough to find it, too little to leak a value. */
@@ -233,7 +239,7 @@ function scan(text: string): { problem: JsonSyntaxProblem } | { duplicates: { ke
         PARSE_OPTIONS,
     );
     if (first !== undefined) {
-        const { line, column } = lineColumn(text, first.offset);
+        const { line, column } = new LineIndex(text).at(first.offset);
         return { problem: { message: message(first.code, text, first.offset), line, column } };
     }
     return { duplicates };
@@ -259,21 +265,10 @@ function shape(text: string, max: number): { deepAt: number; members: number } {
             } else if (c === 0x7d || c === 0x5d) depth--;
         }
         if (q >= n) break;
-        // The string: its closing quote is the next one not escaped by an odd run of backslashes.
-        let end = q;
-        for (;;) {
-            end = text.indexOf('"', end + 1);
-            if (end < 0) return { deepAt: -1, members };
-            let b = end - 1;
-            while (text.charCodeAt(b) === 0x5c) b--;
-            if ((end - 1 - b) % 2 === 0) break;
-        }
+        const end = closingQuote(text, q);
+        if (end < 0) return { deepAt: -1, members };
         let j = end + 1;
-        while (j < n) {
-            const w = text.charCodeAt(j);
-            if (w !== 0x20 && w !== 0x0a && w !== 0x0d && w !== 0x09) break;
-            j++;
-        }
+        while (j < n && isJsonSpace(text.charCodeAt(j))) j++;
         if (j < n && text.charCodeAt(j) === 0x3a) members++;
         i = end + 1;
     }
@@ -311,7 +306,7 @@ export function parseJson(text: string): JsonParseResult {
     const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     const { deepAt, members } = shape(body, MAX_JSON_DEPTH);
     if (deepAt >= 0) {
-        const { line, column } = lineColumn(body, deepAt);
+        const { line, column } = new LineIndex(body).at(deepAt);
         return { ok: false, problem: { message: `nested deeper than ${MAX_JSON_DEPTH} levels`, line, column } };
     }
     let fast: unknown;
@@ -333,9 +328,9 @@ export function parseJson(text: string): JsonParseResult {
     const duplicates: DuplicateKey[] = [];
     // Line starts found once: a hostile text can repeat a key 200,000 times, and counting lines from the start for
     // each (or copying an object's list for each) was quadratic.
-    const lines = lineStarts(body);
+    const lines = new LineIndex(body);
     for (const d of scanned.duplicates) {
-        const { line, column } = lineColumnIn(lines, d.offset);
+        const { line, column } = lines.at(d.offset);
         const dup: DuplicateKey = { key: d.key, path: formatJsonPath(d.objectPath), line, column };
         duplicates.push(dup);
         const obj = valueAt(value, d.objectPath);

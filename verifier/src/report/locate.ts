@@ -9,7 +9,7 @@
 import type { FindingLocation } from "oidc-guard-policypack/analysis";
 import type { Node as YamlNode } from "yaml";
 import { yaml } from "../lazy.js";
-import { MAX_JSON_DEPTH as MAX_DEPTH, tooDeepAt } from "../check/json.js";
+import { LineIndex, MAX_JSON_DEPTH as MAX_DEPTH, closingQuote, isJsonSpace, tooDeepAt } from "../check/json.js";
 
 /** A 1-based line and column (columns in UTF-16 code units, SARIF's default `columnKind`). */
 export interface SourcePosition {
@@ -54,11 +54,6 @@ export function parseJsonWithPositions(text: string): JsonNode | null {
 
 type ContainerNode = Extract<JsonNode, { kind: "object" | "array" }>;
 
-/** Whether a UTF-16 code unit is JSON whitespace. */
-function isSpace(c: number): boolean {
-    return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
 /**
  * The position tree of `text`, which must be valid JSON. Iterative (an explicit stack of open containers). A string
  * without a backslash is its own slice; one with escapes is decoded by `JSON.parse`.
@@ -81,7 +76,7 @@ function positionsOfValidJson(text: string): JsonNode | null {
     let i = 0;
     while (i < n) {
         const c = text.charCodeAt(i);
-        if (isSpace(c) || c === 0x2c || c === 0x3a) {
+        if (isJsonSpace(c) || c === 0x2c || c === 0x3a) {
             i++;
         } else if (c === 0x7b || c === 0x5b) {
             const node: ContainerNode = c === 0x7b ? { kind: "object", start: i, end: n, entries: [] } : { kind: "array", start: i, end: n, items: [] };
@@ -93,15 +88,8 @@ function positionsOfValidJson(text: string): JsonNode | null {
             if (node !== undefined) node.end = i + 1;
             i++;
         } else if (c === 0x22) {
-            // The closing quote: the next one not escaped by an odd run of backslashes.
-            let end = i;
-            for (;;) {
-                end = text.indexOf('"', end + 1);
-                if (end < 0) return null;
-                let b = end - 1;
-                while (text.charCodeAt(b) === 0x5c) b--;
-                if ((end - 1 - b) % 2 === 0) break;
-            }
+            const end = closingQuote(text, i);
+            if (end < 0) return null;
             const raw = text.slice(i + 1, end);
             const value = raw.includes("\\") ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
             const top = open[open.length - 1];
@@ -113,7 +101,7 @@ function positionsOfValidJson(text: string): JsonNode | null {
             let j = i + 1;
             while (j < n) {
                 const d = text.charCodeAt(j);
-                if (isSpace(d) || d === 0x2c || d === 0x5d || d === 0x7d) break;
+                if (isJsonSpace(d) || d === 0x2c || d === 0x5d || d === 0x7d) break;
                 j++;
             }
             attach({ kind: "scalar", start: i, end: j });
@@ -155,22 +143,9 @@ export function parseYamlWithPositions(text: string): JsonNode | null {
     return convert(doc.contents, 0);
 }
 
-/** Maps string offsets to 1-based line/column. */
-class LineIndex {
-    private readonly starts: number[] = [0];
-    constructor(text: string) {
-        for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
-    }
-    at(offset: number, exact: boolean): SourcePosition {
-        let lo = 0;
-        let hi = this.starts.length - 1;
-        while (lo < hi) {
-            const mid = (lo + hi + 1) >> 1;
-            if ((this.starts[mid] ?? 0) <= offset) lo = mid;
-            else hi = mid - 1;
-        }
-        return { line: lo + 1, column: offset - (this.starts[lo] ?? 0) + 1, exact };
-    }
+/** The position of `offset` in the text `lines` indexes. */
+function positionAt(lines: LineIndex, offset: number, exact: boolean): SourcePosition {
+    return { ...lines.at(offset), exact };
 }
 
 function entry(node: JsonNode, key: string): { keyStart: number; value: JsonNode } | undefined {
@@ -260,7 +235,7 @@ function uniqueLine(text: string, needle: string, lines: LineIndex): SourcePosit
     const n = needle.toLowerCase();
     const first = hay.indexOf(n);
     if (first < 0 || hay.indexOf(n, first + 1) >= 0) return undefined;
-    return lines.at(first, false);
+    return positionAt(lines, first, false);
 }
 
 /** A parsed source file, reusable for many findings. */
@@ -284,7 +259,7 @@ export class SourceFile {
             const node = stack.pop()!;
             if (node.kind === "object") {
                 for (const e of node.entries) {
-                    if (e.key === declared.name && this.lines.at(e.keyStart, false).line === declared.line) {
+                    if (e.key === declared.name && this.lines.at(e.keyStart).line === declared.line) {
                         return { node: e.value, at: e.keyStart };
                     }
                     stack.push(e.value);
@@ -306,21 +281,21 @@ export class SourceFile {
             const res = this.declaredAt(query.declared);
             if (!res) return fallback;
             scope = res.node;
-            anchor = this.lines.at(res.at, false);
+            anchor = positionAt(this.lines, res.at, false);
             if (!query.location) return { ...anchor, exact: true };
         } else if (query.urn !== undefined) {
             this.resources ??= indexStringProperties(this.root);
             const res = this.resources.get(query.urn);
             if (!res) return fallback;
             scope = res.node;
-            anchor = this.lines.at(res.at, false);
+            anchor = positionAt(this.lines, res.at, false);
         }
         if (!query.location) return query.urn !== undefined ? { ...anchor, exact: true } : fallback;
         const policy = this.policyIn(scope);
         if (!policy) return anchor;
         const { offset, exact } = offsetIn(policy.doc, query.location);
-        if (policy.embeddedAt !== undefined) return this.lines.at(policy.embeddedAt, false);
-        return this.lines.at(offset, exact);
+        if (policy.embeddedAt !== undefined) return positionAt(this.lines, policy.embeddedAt, false);
+        return positionAt(this.lines, offset, exact);
     }
 
     /** The statement at `index` of the (only) trust policy in scope, pretty-printed; undefined when not found. */
