@@ -10,6 +10,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { GLUED, KEYWORDS, canonicalize } from "./canonical.js";
 import { DEFAULT_ISSUERS } from "./constants.js";
+import { orgOfAnyAudience } from "./grammar.js";
 import { parseDocument } from "./document.js";
 import { analyzeTrustPolicy, analyzeTrustPolicyAsWritten } from "./trust-policy.js";
 import type { AnalysisOptions, TrustAnalysis } from "./types.js";
@@ -154,6 +155,23 @@ describe("the shape cache", () => {
         const aud = r.findings.find((f) => f.ruleId === "oidc-trust-aud-pinned" && f.location.statementIndex === 0)!.counterexample!.aud;
         assert.ok(!["aws:a", "a", "aws:acme", "acme"].includes(aud), aud);
         checkCounterexamples(d, options, r);
+    });
+
+    it("takes the organization a statement names first as the intended one, however the names sort (found by the property below)", () => {
+        // No organization configured: of two, the one written second is reported. `acme` is renamed and `env` (a
+        // grammar word) is not, and the placeholder sorts after `aws:env` where `acme` sorted before it.
+        for (const [auds, reported] of [
+            [["acme", "aws:env"], "aws:env"],
+            [["aws:env", "acme"], "acme"],
+        ] as const) {
+            const d = doc({ StringEquals: { [`${V1}:aud`]: [...auds] } });
+            const r = analyzeTrustPolicy(d, {});
+            assert.deepEqual(r, analyzeTrustPolicyAsWritten(d, {}));
+            const finding = r.findings.find((f) => f.ruleId === "oidc-trust-aud-pinned")!;
+            assert.equal(finding.counterexample!.aud, reported, finding.message);
+            assert.ok(finding.message.includes(`more than one organization (${auds.map(orgOfAnyAudience).join(", ")})`), finding.message);
+            checkCounterexamples(d, {}, r);
+        }
     });
 });
 

@@ -9,7 +9,7 @@
  */
 import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, orOf, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
 import { canonicalize } from "./canonical.js";
-import { classifyKey, conditionBox, globRx, type Box } from "./conditions.js";
+import { classifyKey, conditionBox, globRx, valuesLang, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
 import { PolicyDocumentError, actionMatches, parseDocument, type Clause, type Statement } from "./document.js";
 import {
@@ -1042,8 +1042,9 @@ class Analysis {
             bad = cell.aud;
             why = (aud) => (box.audClauses.length === 0 ? `it has no condition on ${key}` : `its condition on ${key} admits unboundedly many audiences (organizations), e.g. "${aud}"`);
         } else {
-            // No organization configured: the audiences must name one organization.
-            const auds = this.decider.enumerate(cell.aud, AUDIENCE_ENUMERATION_CAP) ?? [];
+            // No organization configured: the audiences must name one organization, the first one the statement
+            // names (the others are reported).
+            const auds = this.inWrittenOrder(this.decider.enumerate(cell.aud, AUDIENCE_ENUMERATION_CAP) ?? [], box);
             const orgs = [...new Set(auds.map(orgOfAnyAudience))];
             if (orgs.length <= 1) return;
             bad = finite(auds.filter((a) => orgOfAnyAudience(a) !== orgs[0]));
@@ -1072,6 +1073,26 @@ class Analysis {
             ? `${this.where(st)} lets in ${describeToken(token.kind, token.t)} with aud "${token.t.aud}": ${why(token.t.aud)}`
             : `${this.where(st)} admits the audience "${example}": ${why(example)}. No token kind Pulumi issues today pairs it with a subject this statement admits, but the audience is what keeps other organizations out for every kind Pulumi adds`;
         this.report(ruleId, st, box.audClauses, token, message, blast, readings);
+    }
+
+    /**
+     * Audiences in the order the statement writes them: by the first value (document order, over the audience
+     * clauses that admit) that admits each, ties kept in `auds`' order. Not by how they sort: a decision taken on
+     * the first of them must not change when the shape cache renames the names (a placeholder sorts elsewhere than
+     * the name it stands for).
+     */
+    private inWrittenOrder(auds: readonly string[], box: Box): string[] {
+        const values = box.audClauses
+            .filter((c) => c.operator.family === "string" && !c.operator.negated)
+            .flatMap((c) => c.values.map((v) => ({ ...c, values: [v] })));
+        const rank = (a: string): number => {
+            const i = values.findIndex((c) => c.values[0] === a || this.decider.contains(valuesLang(c, "over", this.alphabet), a));
+            return i < 0 ? values.length : i;
+        };
+        return auds
+            .map((a, i) => ({ a, i, r: rank(a) }))
+            .sort((x, y) => x.r - y.r || x.i - y.i)
+            .map((x) => x.a);
     }
 
     // ---- subjects
