@@ -274,6 +274,7 @@ export async function writeCheckOutputs(
         args.reports.filter((r) => r.format !== "json"),
         { checks: [report], sources: new Map(sources) },
         io,
+        `oidc-guard ${command}`,
     );
     const written = [...args.reports.map((r) => r.path), ...(args.text?.output !== undefined ? [args.text.output] : [])];
     for (const path of written.filter((p) => p !== "-")) {

@@ -73,7 +73,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     const { input, notes } = loadResultFiles(positionals, io, root === undefined ? io.cwd : resolve(io.cwd, root), maxBytes);
     for (const n of notes) io.stderr.write(`oidc-guard report: note: ${n}\n`);
     const model = buildModel(input);
-    await writeReports(flags.outputs, model, io);
+    await writeReports(flags.outputs, model, io, "oidc-guard report");
     const { status } = model.counts;
     const written = flags.outputs.filter((o) => o.path !== "-").map((o) => o.path);
     io.stderr.write(

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { CliError, EXIT, type CliIO } from "../io.js";
-import { loadResultFiles, parseReportFlags, renderReport, writeReports } from "./index.js";
+import { buildModel, loadResultFiles, parseReportFlags, renderReport, writeReports, type ReportModel } from "./index.js";
 import { FIXTURES, ROOT, sampleInput } from "./testdata/load.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "oidc-guard-report-"));
@@ -70,6 +70,34 @@ describe("writeReports", () => {
         for (const [file, format] of [["out/deep/r.sarif", "sarif"], ["out/r.xml", "junit"], ["out/r.html", "html"], ["out/r.json", "json"]] as const) {
             assert.equal(readFileSync(join(tmp, file), "utf8"), renderReport(format, input), file);
         }
+    });
+
+    it("warns when a SARIF log holds more results than GitHub code scanning accepts in a run, and writes it all the same", async () => {
+        // One entry's findings repeated, so that the log holds exactly `total` results.
+        const withResults = (total: number): ReportModel => {
+            const model = buildModel(sampleInput());
+            const entry = model.entries.find((e) => e.findings.length > 0)!;
+            const others = model.entries.reduce((n, e) => n + (e === entry ? 0 : e.findings.length), 0);
+            entry.findings = Array.from({ length: total - others }, () => entry.findings[0]!);
+            return model;
+        };
+        const atLimit = io();
+        await writeReports([{ format: "sarif", path: "limit.sarif" }], withResults(25_000), atLimit, "oidc-guard check");
+        assert.deepEqual(atLimit.err, []);
+        const log = JSON.parse(readFileSync(join(tmp, "limit.sarif"), "utf8")) as { runs: Array<{ results: unknown[] }> };
+        assert.equal(log.runs[0]!.results.length, 25_000);
+
+        const over = io();
+        await writeReports([{ format: "sarif", path: "over.sarif" }, { format: "markdown", path: "over.md" }], withResults(25_001), over, "oidc-guard report");
+        assert.equal(over.err.length, 1);
+        assert.match(over.err[0]!, /^oidc-guard report: warning: the SARIF log holds 25001 results in one run; GitHub code scanning rejects a run of more than 25000 /);
+        const written = JSON.parse(readFileSync(join(tmp, "over.sarif"), "utf8")) as { runs: Array<{ results: unknown[] }> };
+        assert.equal(written.runs[0]!.results.length, 25_001);
+
+        // Not asked for SARIF: no warning, however many findings.
+        const markdownOnly = io();
+        await writeReports([{ format: "markdown", path: "only.md" }], withResults(25_001), markdownOnly);
+        assert.deepEqual(markdownOnly.err, []);
     });
 
     it("fails with exit 2 naming the file it cannot write", async () => {

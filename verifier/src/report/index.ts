@@ -34,7 +34,7 @@ import { renderJson } from "./json.js";
 import { renderJunitChunks } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
 import { buildModel, type ReportInput, type ReportModel } from "./model.js";
-import { renderSarifChunks } from "./sarif.js";
+import { CODE_SCANNING_MAX_RESULTS, renderSarifChunks, sarifResultCount } from "./sarif.js";
 
 export { buildModel, type ReportInput, type ReportModel, type ReportEntry, type ReportFinding, type EntryStatus } from "./model.js";
 export { redactText, redactDeep } from "../redact.js";
@@ -148,11 +148,20 @@ function reason(e: unknown): string {
 /**
  * Renders and writes every output (the model is built once). Regular files are replaced atomically (symbolic links
  * followed), devices and FIFOs written in place (output.ts), directories created as needed; `-` goes to `io.stdout`.
+ * A SARIF log that GitHub code scanning would reject for its number of results is written all the same, with a
+ * warning on stderr (`command` starts it, e.g. `oidc-guard check`).
  * @throws CliError (exit 2) naming the file when it cannot be written.
  */
-export async function writeReports(outputs: readonly ReportOutput[], input: ReportInput | ReportModel, io: CliIO): Promise<void> {
+export async function writeReports(outputs: readonly ReportOutput[], input: ReportInput | ReportModel, io: CliIO, command = "oidc-guard"): Promise<void> {
     if (outputs.length === 0) return;
     const model = "entries" in input ? input : buildModel(input);
+    const sarifResults = outputs.some((o) => o.format === "sarif") ? sarifResultCount(model) : 0;
+    if (sarifResults > CODE_SCANNING_MAX_RESULTS) {
+        io.stderr.write(
+            `${command}: warning: the SARIF log holds ${sarifResults} results in one run; GitHub code scanning rejects a run of more than ` +
+                `${CODE_SCANNING_MAX_RESULTS} (and shows the 5,000 most severe): upload the inputs in parts, each with its own category\n`,
+        );
+    }
     for (const out of outputs) {
         if (out.path === "-") {
             await writeChunked(io.stdout, renderReportChunks(out.format, model));

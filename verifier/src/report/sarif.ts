@@ -106,6 +106,19 @@ function fingerprint(entry: ReportEntry, f: ReportFinding): string {
         .digest("hex");
 }
 
+/**
+ * GitHub code scanning rejects a SARIF run with more results than this, and of a run it accepts shows only the 5,000
+ * most severe ("SARIF results exceed limit", docs.github.com code-security/code-scanning/troubleshooting-sarif-uploads).
+ */
+export const CODE_SCANNING_MAX_RESULTS = 25_000;
+
+/** How many results the SARIF log of `model` holds (its one run): one per finding. */
+export function sarifResultCount(model: ReportModel): number {
+    let n = 0;
+    for (const e of model.entries) n += e.findings.length;
+    return n;
+}
+
 /** Renders the model as a SARIF 2.1.0 log (pretty-printed JSON). */
 export function renderSarif(model: ReportModel): string {
     return [...renderSarifChunks(model)].join("");
