@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { CheckReport } from "../results.js";
-import { renderMarkdown, mdCode, mdInline, mdText } from "./markdown.js";
+import { MARKDOWN_BUDGET, renderMarkdown, mdCode, mdInline, mdText } from "./markdown.js";
 import { buildModel } from "./model.js";
 import { sampleInput, verifyBatch } from "./testdata/load.js";
 
@@ -93,10 +93,51 @@ describe("Markdown", () => {
     });
 
     it("drops the details, saying so, rather than exceed the step-summary budget", () => {
-        const out = renderMarkdown(buildModel(sampleInput()), 3000);
+        const whole = renderMarkdown(buildModel(sampleInput()));
+        const budget = Buffer.byteLength(whole.slice(0, whole.indexOf("### Findings"))) + 200;
+        const out = renderMarkdown(buildModel(sampleInput()), budget);
+        assert.ok(Buffer.byteLength(out) <= budget);
         assert.ok(!out.includes("<details>"));
-        assert.match(out, /Details left out/);
+        assert.match(out, /Details left out: they would exceed/);
         assert.match(out, /\| ❌ \| deployments-role/);
+        assert.match(out, /### Compliant, and what they admit\n\n- ✅ esc-networking-prod/);
+    });
+
+    it("then the list of compliant targets, keeping the table whole", () => {
+        const out = renderMarkdown(buildModel(sampleInput()), 3000);
+        assert.ok(Buffer.byteLength(out) <= 3000, String(Buffer.byteLength(out)));
+        assert.doesNotMatch(out, /### Compliant/);
+        assert.match(out, /_The list of compliant targets is left out: it would exceed 3 KiB\. The HTML, SARIF and JSON reports have it\._/);
+        assert.equal(out.split("\n").filter((l) => /^\| (✅|❌|❔|⚠️) \| /.test(l)).length, 8);
+    });
+
+    it("then the table's last rows (the least severe), so that a large estate still fits GitHub's step-summary limit", () => {
+        const results: CheckReport["results"] = Array.from({ length: 12_000 }, (_, i) => {
+            const name = `role-${i}`;
+            const failing = i % 3 === 0;
+            return {
+                target: { file: "stack.json", resource: { urn: `urn:pulumi:prod::big::aws:iam/role:Role::${name}`, type: "aws:iam/role:Role", name } },
+                verdict: failing ? ("fail" as const) : ("pass" as const),
+                findings: failing
+                    ? [{ ruleId: "oidc-trust-sub-pinned", severity: "high" as const, message: `${name} lets every project in`, path: "", location: {}, remediation: "pin it", counterexample: null }]
+                    : [],
+            };
+        });
+        const report: CheckReport = { tool: { name: "oidc-guard", version: "0.1.0" }, results, summary: { pass: 8000, fail: 4000, unknown: 0, error: 0 } };
+        const out = renderMarkdown(buildModel({ checks: [report] }));
+        assert.ok(Buffer.byteLength(out) <= MARKDOWN_BUDGET, String(Buffer.byteLength(out)));
+        // The counts are whole; the table is worst first and cut at the end, with what was left out said.
+        assert.match(out, /❌ \*\*4000 of 12000 did not pass\*\*/);
+        const rows = out.split("\n").filter((l) => /^\| (✅|❌) \| /.test(l));
+        assert.ok(rows.length > 4000 && rows.length < 12_000, String(rows.length));
+        assert.ok(rows.slice(0, 4000).every((r) => r.startsWith("| ❌ |")));
+        const note = /_…and (\d+) more target\(s\) \((\d+) not passing\) left out: the table would exceed 900 KiB\. The HTML, SARIF and JSON reports list every target\._/.exec(out);
+        assert.ok(note, out.slice(-400));
+        assert.equal(rows.length + Number(note[1]), 12_000);
+        assert.equal(note[2], "0");
+        assert.match(out, /_The list of compliant targets is left out/);
+        assert.match(out, /Details left out/);
+        assert.ok(out.endsWith("\n\n"));
     });
 
     it("shows verified environments with the identity they got, and what a batch did not verify", () => {

@@ -120,17 +120,30 @@ function detailsBlock(entry: ReportEntry): string {
     return parts.join("\n");
 }
 
-/** Renders the model as Markdown. Details are dropped (with a note) when the text would exceed `budget`. */
+/** UTF-8 bytes of `lines` joined by newlines (with the newline that follows the last). */
+function bytesOf(lines: readonly string[]): number {
+    let n = 0;
+    for (const l of lines) n += Buffer.byteLength(l) + 1;
+    return n;
+}
+
+/**
+ * Renders the model as Markdown within `budget` bytes (GitHub rejects a step summary over 1 MiB as a whole). What
+ * does not fit is left out with a note, least important first: the findings' details, then the list of compliant
+ * targets (and of environments not verified), then the table's last rows (the table is worst first, so the rows
+ * left out are the least severe). The counts at the top are always whole.
+ */
 export function renderMarkdown(model: ReportModel, budget = MARKDOWN_BUDGET): string {
     const { status, severity } = model.counts;
     const total = model.entries.length;
+    const kib = Math.round(budget / 1024);
     const headline =
         total === 0
             ? "⚠️ **Nothing was checked**: the inputs hold no role and no environment."
             : model.passed
               ? `✅ **All ${total} passed**`
               : `❌ **${total - status.pass} of ${total} did not pass**`;
-    const head: string[] = [
+    const intro: string[] = [
         "## oidc-guard compliance report",
         "",
         `${headline} · ${model.counts.checked} checked resource(s), ${model.counts.verified} environment verification(s) · ${mdText(model.tool.name)} ${mdText(model.tool.version)} · ${mdText(model.generatedAt)}`,
@@ -142,53 +155,70 @@ export function renderMarkdown(model: ReportModel, budget = MARKDOWN_BUDGET): st
         `Findings by severity: ${SEVERITIES.map((s: Severity) => `${s} **${severity[s]}**`).join(" · ")}`,
         "",
     ];
-    if (total > 0) {
-        head.push("| | Target | Kind | Input | Verdict | Findings | Admits / identity |", "|---|---|---|---|---|---|---|");
-        for (const e of model.entries) {
-            const target = e.urn ? `${mdText(e.name)}<br>${mdCode(e.urn)}` : mdCode(e.name);
-            const input = e.source === "verify" ? "verify" : mdCode(e.file ?? "");
-            head.push(
-                `| ${STATUS_ICON[e.status]} | ${cell(target)} | ${e.kind} | ${cell(input)} | ${e.verdict} | ${findingsCell(e)} | ${cell(admitsCell(e))} |`,
-            );
-        }
-        head.push("");
+    const tableHead = ["| | Target | Kind | Input | Verdict | Findings | Admits / identity |", "|---|---|---|---|---|---|---|"];
+    const rows: string[] = [];
+    for (const e of model.entries) {
+        const target = e.urn ? `${mdText(e.name)}<br>${mdCode(e.urn)}` : mdCode(e.name);
+        const input = e.source === "verify" ? "verify" : mdCode(e.file ?? "");
+        rows.push(`| ${STATUS_ICON[e.status]} | ${cell(target)} | ${e.kind} | ${cell(input)} | ${e.verdict} | ${findingsCell(e)} | ${cell(admitsCell(e))} |`);
     }
+    const lists: string[] = [];
     const compliant = model.entries.filter((e) => e.status === "pass");
     if (compliant.length > 0) {
-        head.push("### Compliant, and what they admit", "");
-        for (const e of compliant) {
-            if (e.source === "verify") {
-                const facts = e.facts.filter((f) => f.label === "Caller identity" || f.label === "Expected role");
-                head.push(`- ${STATUS_ICON.pass} ${mdText(e.name)}: ${e.checks.length === 1 && !e.callerIdentity ? mdInline(e.checks[0]?.detail ?? "") : "verified"}${facts.map((f) => `; ${mdText(f.label.toLowerCase())} ${mdCode(f.value)}`).join("")}`);
-                continue;
-            }
-            const sets = e.admitted.map((set) => {
-                const a = formatAdmitted(set);
-                return `from ${mdCode(a.issuer)}: audiences ${set.audiences ? set.audiences.map(mdCode).join(", ") || "none" : mdText(a.audiences)}; subjects ${set.subjects.map(mdCode).join(", ") || mdText(a.subjects)}`;
-            });
-            const admits =
-                sets.length > 0
-                    ? sets.join("; ")
-                    : e.kind === "role"
-                      ? "no Pulumi token can assume it"
-                      : e.notes.map(mdInline).join(" ") || "passed";
-            head.push(`- ${STATUS_ICON.pass} ${mdText(e.name)} (${mdCode(whereText(e))}): ${admits}`);
-        }
-        head.push("");
+        lists.push("### Compliant, and what they admit", "");
+        for (const e of compliant) lists.push(compliantLine(e));
+        lists.push("");
     }
     if (model.skipped.length > 0) {
-        head.push("### Listed but not verified", "");
-        for (const sk of model.skipped) head.push(`- ${mdCode(sk.environment)}: ${mdInline(sk.reason)}`);
-        head.push("");
+        lists.push("### Listed but not verified", "");
+        for (const sk of model.skipped) lists.push(`- ${mdCode(sk.environment)}: ${mdInline(sk.reason)}`);
+        lists.push("");
     }
     const withFindings = model.entries.filter((e) => e.findings.length > 0);
-    let body = "";
-    if (withFindings.length > 0) {
-        body = ["### Findings", "", ...withFindings.map(detailsBlock)].join("\n");
+    const details = withFindings.length > 0 ? ["### Findings", "", ...withFindings.map(detailsBlock)] : [];
+
+    const table = (shown: readonly string[], note: string[] = []): string[] => (total > 0 ? [...tableHead, ...shown, "", ...note] : []);
+    // Ends with a blank line, also after `</details>`: GitHub's Markdown ends an HTML block only at a blank line, so
+    // a report appended after this one (`>> $GITHUB_STEP_SUMMARY`) would otherwise be read as part of it.
+    const finish = (parts: readonly string[]): string => parts.join("\n").replace(/\n{3,}/g, "\n\n").replace(/\n*$/, "\n\n");
+    const whole = [...intro, ...table(rows), ...lists, ...details];
+    if (bytesOf(whole) <= budget) return finish(whole);
+
+    const detailsNote = details.length > 0 ? ["### Findings", "", `_Details left out: they would exceed ${kib} KiB. Write the HTML or SARIF report for them._`, ""] : [];
+    const withoutDetails = [...intro, ...table(rows), ...lists, ...detailsNote];
+    if (bytesOf(withoutDetails) <= budget) return finish(withoutDetails);
+
+    const listsNote =
+        lists.length > 0
+            ? [`_The list of compliant targets${model.skipped.length > 0 ? " and of environments not verified" : ""} is left out: it would exceed ${kib} KiB. The HTML, SARIF and JSON reports have it._`, ""]
+            : [];
+    const withoutLists = [...intro, ...table(rows), ...listsNote, ...detailsNote];
+    if (bytesOf(withoutLists) <= budget) return finish(withoutLists);
+
+    // The table's first rows, as many as fit next to a note on the rest.
+    const rowsNote = (left: number): string[] => {
+        const notPassing = model.entries.slice(rows.length - left).filter((e) => e.status !== "pass").length;
+        return [`_…and ${left} more target(s) (${notPassing} not passing) left out: the table would exceed ${kib} KiB. The HTML, SARIF and JSON reports list every target._`, ""];
+    };
+    let room = budget - bytesOf([...intro, ...table([], rowsNote(rows.length)), ...listsNote, ...detailsNote]);
+    let shown = 0;
+    while (shown < rows.length && Buffer.byteLength(rows[shown]!) + 1 <= room) {
+        room -= Buffer.byteLength(rows[shown]!) + 1;
+        shown++;
     }
-    const top = head.join("\n");
-    if (Buffer.byteLength(top) + Buffer.byteLength(body) > budget) {
-        body = `### Findings\n\n_Details left out: they would exceed ${Math.round(budget / 1024)} KiB. Write the HTML or SARIF report for them._\n`;
+    return finish([...intro, ...table(rows.slice(0, shown), rowsNote(rows.length - shown)), ...listsNote, ...detailsNote]);
+}
+
+/** One compliant target and what it admits (a verified environment: the identity it got). */
+function compliantLine(e: ReportEntry): string {
+    if (e.source === "verify") {
+        const facts = e.facts.filter((f) => f.label === "Caller identity" || f.label === "Expected role");
+        return `- ${STATUS_ICON.pass} ${mdText(e.name)}: ${e.checks.length === 1 && !e.callerIdentity ? mdInline(e.checks[0]?.detail ?? "") : "verified"}${facts.map((f) => `; ${mdText(f.label.toLowerCase())} ${mdCode(f.value)}`).join("")}`;
     }
-    return `${top}\n${body}`.replace(/\n{3,}/g, "\n\n");
+    const sets = e.admitted.map((set) => {
+        const a = formatAdmitted(set);
+        return `from ${mdCode(a.issuer)}: audiences ${set.audiences ? set.audiences.map(mdCode).join(", ") || "none" : mdText(a.audiences)}; subjects ${set.subjects.map(mdCode).join(", ") || mdText(a.subjects)}`;
+    });
+    const admits = sets.length > 0 ? sets.join("; ") : e.kind === "role" ? "no Pulumi token can assume it" : e.notes.map(mdInline).join(" ") || "passed";
+    return `- ${STATUS_ICON.pass} ${mdText(e.name)} (${mdCode(whereText(e))}): ${admits}`;
 }
