@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import fc from "fast-check";
 import { run } from "./cli.js";
 import {
     escapeHtml,
@@ -37,6 +38,21 @@ describe("escaping, one function per medium", () => {
     it("CI log: no line starts with '::' (also after spaces), other '::' (URNs) stay", () => {
         assert.equal(guardCiLog("ok\n::error::x\n  ::add-mask::y\nurn:pulumi:s::p::t::n"), "ok\n\\::error::x\n  \\::add-mask::y\nurn:pulumi:s::p::t::n");
         assert.doesNotMatch(escapeTextOutput(HOSTILE), WORKFLOW_LINE);
+    });
+
+    it("CI log: the guard is the multi-line expression it stands for, on any text (the `indexOf` pass only skips work)", () => {
+        const expression = (text: string): string => text.replace(/^([ \t]*)::/gm, "$1\\::");
+        for (const text of [":::", "a:::\n:::", " \t::", "x::\r::", "\u2028 ::", "\u2029::", "\u0085::", "::a::", "a::b\n c::"]) {
+            assert.equal(guardCiLog(text), expression(text), JSON.stringify(text));
+        }
+        const piece = fc.constantFrom(":", "::", " ", "\t", "\n", "\r", "\u2028", "\u2029", "\u0085", "a", "urn:pulumi:s::p::t::n");
+        fc.assert(
+            fc.property(fc.array(piece, { maxLength: 40 }), (parts) => {
+                const text = parts.join("");
+                assert.equal(guardCiLog(text), expression(text));
+            }),
+            { numRuns: 2000 },
+        );
     });
 
     it("Markdown: a bare CR, U+2028, U+2029 and NEL cannot end the line; markup is inert", () => {

@@ -54,8 +54,19 @@ export function escapeTextDeep<T>(value: T): T {
  * or `::stop-commands::`. The tool's own workflow commands are written past this guard.
  */
 export function guardCiLog(text: string): string {
-    return text.replace(/^([ \t]*)::/gm, "$1\\::");
+    // Reports hold `::` in every URN but almost never at a line's start: find that case with `indexOf` first (the
+    // multi-line expression alone tries every position of a 340 MB SARIF log).
+    for (let at = text.indexOf("::"); at >= 0; at = text.indexOf("::", at + 2)) {
+        let i = at - 1;
+        while (i >= 0 && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09)) i--;
+        // A line starts where the expression's `^` does: at the start, or after \n, \r, U+2028 or U+2029.
+        const c = i < 0 ? -1 : text.charCodeAt(i);
+        if (c === -1 || c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029) return text.replace(CI_COMMAND_AT_LINE_START, "$1\\::");
+    }
+    return text;
 }
+
+const CI_COMMAND_AT_LINE_START = /^([ \t]*)::/gm;
 
 /** Plain text output as a whole: nothing but `\n`/`\t` as controls in values, and no line a CI runner obeys. */
 export function escapeTextOutput(text: string): string {
