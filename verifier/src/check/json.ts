@@ -123,26 +123,6 @@ function describeChar(ch: string | undefined): string {
     return `token ${ch}`;
 }
 
-/**
- * The offset where nesting first goes deeper than `max`, or -1. One pass that skips strings; it does not judge the
- * syntax (the parser does that afterwards).
- */
-export function tooDeepAt(text: string, max = MAX_JSON_DEPTH): number {
-    let depth = 0;
-    let inString = false;
-    for (let i = 0; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        if (inString) {
-            if (c === 0x5c) i++;
-            else if (c === 0x22) inString = false;
-        } else if (c === 0x22) inString = true;
-        else if (c === 0x7b || c === 0x5b) {
-            if (++depth > max) return i;
-        } else if (c === 0x7d || c === 0x5d) depth--;
-    }
-    return -1;
-}
-
 function message(code: ParseErrorCode, text: string, offset: number): string {
     const at = describeChar(text[offset]);
     // The names, not the values: ParseErrorCode is a const enum, which isolatedModules cannot inline.
@@ -205,7 +185,7 @@ function valueAt(root: unknown, path: JSONPath): unknown {
 
 /**
  * Checks `text` as strict JSON: the first syntax problem (with its position), or null plus the duplicate keys and
- * the paths of their objects. The text must already have passed {@link tooDeepAt}.
+ * the paths of their objects. The text must already have passed the depth check of {@link shape}.
  */
 function scan(text: string): { problem: JsonSyntaxProblem } | { duplicates: { key: string; offset: number; objectPath: JSONPath }[] } {
     let first: { code: ParseErrorCode; offset: number } | undefined;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { parseTree, type Node } from "jsonc-parser";
+import { MAX_JSON_DEPTH } from "../check/json.js";
 import { SourceFile, parseJsonWithPositions } from "./locate.js";
 import { FIXTURES, lineOf } from "./testdata/load.js";
 
@@ -62,9 +63,13 @@ describe("parseJsonWithPositions", () => {
     });
 
     it("returns null for invalid or absurdly deep JSON instead of throwing", () => {
-        for (const bad of ["", "{", '{"a": }', "[1,]", "{} x", "'a'", "[".repeat(10_000) + "]".repeat(10_000)]) {
+        for (const bad of ["", "{", '{"a": }', "[1,]", "{} x", "'a'", '["\\x"]', '{"a": "b', "[".repeat(10_000) + "]".repeat(10_000)]) {
             assert.equal(parseJsonWithPositions(bad), null, bad.slice(0, 20));
         }
+        // The reader's own limit: as deep as `check` reads, and not one level deeper.
+        assert.notEqual(parseJsonWithPositions("[".repeat(MAX_JSON_DEPTH) + "]".repeat(MAX_JSON_DEPTH)), null);
+        assert.equal(parseJsonWithPositions("[".repeat(MAX_JSON_DEPTH + 1) + "]".repeat(MAX_JSON_DEPTH + 1)), null);
+        assert.notEqual(parseJsonWithPositions(JSON.stringify(["[".repeat(MAX_JSON_DEPTH + 1)])), null, "brackets inside strings do not count");
     });
 });
 

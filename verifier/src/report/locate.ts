@@ -9,7 +9,7 @@
 import type { FindingLocation } from "oidc-guard-policypack/analysis";
 import type { Node as YamlNode } from "yaml";
 import { yaml } from "../lazy.js";
-import { LineIndex, MAX_JSON_DEPTH as MAX_DEPTH, closingQuote, isJsonSpace, tooDeepAt } from "../check/json.js";
+import { LineIndex, MAX_JSON_DEPTH as MAX_DEPTH, closingQuote, isJsonSpace } from "../check/json.js";
 
 /** A 1-based line and column (columns in UTF-16 code units, SARIF's default `columnKind`). */
 export interface SourcePosition {
@@ -43,20 +43,29 @@ type JsonNode =
  * is 145 MB: a general parser's syntax tree of it (a node per value, with parents) took 8 s and 2.4 GB.
  */
 export function parseJsonWithPositions(text: string): JsonNode | null {
-    if (tooDeepAt(text, MAX_DEPTH) >= 0) return null;
+    // The scan first: it stops at the reader's depth limit, so a hostile nesting costs no full parse. Its tree
+    // counts only when `JSON.parse` accepts the text.
+    let tree: JsonNode | null;
+    try {
+        tree = positionsOfValidJson(text);
+    } catch {
+        return null;
+    }
+    if (tree === null) return null;
     try {
         JSON.parse(text);
     } catch {
         return null;
     }
-    return positionsOfValidJson(text);
+    return tree;
 }
 
 type ContainerNode = Extract<JsonNode, { kind: "object" | "array" }>;
 
 /**
- * The position tree of `text`, which must be valid JSON. Iterative (an explicit stack of open containers). A string
- * without a backslash is its own slice; one with escapes is decoded by `JSON.parse`.
+ * The position tree of `text`, or null when it nests deeper than the reader's limit (MAX_DEPTH open containers) or
+ * a string does not end. Meaningful only for valid JSON (the caller checks that). Iterative (an explicit stack of
+ * open containers). A string without a backslash is its own slice; one with escapes is decoded by `JSON.parse`.
  */
 function positionsOfValidJson(text: string): JsonNode | null {
     const n = text.length;
@@ -79,6 +88,7 @@ function positionsOfValidJson(text: string): JsonNode | null {
         if (isJsonSpace(c) || c === 0x2c || c === 0x3a) {
             i++;
         } else if (c === 0x7b || c === 0x5b) {
+            if (open.length >= MAX_DEPTH) return null;
             const node: ContainerNode = c === 0x7b ? { kind: "object", start: i, end: n, entries: [] } : { kind: "array", start: i, end: n, items: [] };
             attach(node);
             open.push(node);
