@@ -654,6 +654,18 @@ describe("oidc-guard check: report formats", () => {
         assert.equal(two.code, 2);
         assert.match(two.err, /more than one report would go to stdout/);
     });
+
+    it("--markdown-max-kib bounds the Markdown report, and is refused without one", async () => {
+        const whole = await check(["fixtures/trust-policies", "--org", "acme", "--format", "markdown"]);
+        assert.ok(Buffer.byteLength(whole.out) > 4 * 1024, "the fixtures must exceed the limit for this test to mean anything");
+        const r = await check(["fixtures/trust-policies", "--org", "acme", "--format", "markdown", "--markdown-max-kib", "4"]);
+        assert.equal(r.code, 1);
+        assert.ok(Buffer.byteLength(r.out) <= 4 * 1024, String(Buffer.byteLength(r.out)));
+        assert.match(r.out, /would exceed 4 KiB/);
+        const none = await check(["fixtures/trust-policies/good", "--markdown-max-kib", "64"]);
+        assert.equal(none.code, 2);
+        assert.match(none.err, /--markdown-max-kib limits Markdown output, and none is asked for/);
+    });
 });
 
 describe("npm start demo", () => {

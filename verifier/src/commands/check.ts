@@ -61,6 +61,8 @@ Options:
   --json|--sarif|--junit|--markdown|--html <file>
                            Also write a report in that format to <file> ('-' for standard output);
                            several can be given in one run
+  --markdown-max-kib <n>   Keep the Markdown within <n> KiB (default 900, for a GitHub step summary; 64 for
+                           a pull-request comment); what does not fit is left out with a note
   -h, --help               Show this help
 
 Exit codes:

@@ -115,6 +115,26 @@ describe("oidc-guard report", () => {
         await usage(["fixtures/reports/check-files.json", "--source-root", ""], /option '--source-root <value>' needs a value/);
     });
 
+    it("keeps Markdown within --markdown-max-kib (a pull-request comment: 64), and refuses the flag without Markdown", async () => {
+        const whole = io();
+        await report(ALL, whole);
+        const limit = 3;
+        assert.ok(Buffer.byteLength(whole.out()) > limit * 1024, "the sample must exceed the limit for this test to mean anything");
+        const cli = io();
+        assert.equal(await report([...ALL, "--markdown-max-kib", String(limit)], cli), EXIT.failed);
+        assert.ok(Buffer.byteLength(cli.out()) <= limit * 1024, String(Buffer.byteLength(cli.out())));
+        assert.match(cli.out(), /❌ \*\*4 of 8 did not pass\*\*/);
+        assert.match(cli.out(), /left out: it would exceed 3 KiB/);
+        // Only the Markdown: the SARIF written next to it is whole.
+        const sarif = join(tmp, "limited.sarif");
+        const both = io();
+        await report([...ALL, "--markdown-max-kib", "1", "--sarif", sarif, "--markdown", "-"], both);
+        assert.ok(Buffer.byteLength(readFileSync(sarif)) > 10 * 1024);
+        await usage([...ALL, "--markdown-max-kib", "0"], /--markdown-max-kib must be a whole number of KiB from 1 to 102400/);
+        await usage([...ALL, "--markdown-max-kib", "64k"], /--markdown-max-kib must be a whole number of KiB/);
+        await usage([...ALL, "--format", "sarif", "--markdown-max-kib", "64"], /--markdown-max-kib limits Markdown output, and none is asked for\nhint: add --markdown <file>/);
+    });
+
     it("prints help", async () => {
         const cli = io();
         assert.equal(await report(["--help"], cli), EXIT.ok);

@@ -24,6 +24,8 @@ Options:
       --junit <file>     Also write JUnit XML (for CI test reporters)
       --markdown <file>  Also write Markdown (for $GITHUB_STEP_SUMMARY or a PR comment)
       --html <file>      Also write a self-contained HTML page
+      --markdown-max-kib <n>  Keep the Markdown within <n> KiB (default 900, for a GitHub step summary; 64 for a
+                         pull-request comment); what does not fit is left out with a note
       --source-root <dir>  Where the checked files are, for line numbers (default: the working directory)
       --max-input-mib <n>  Refuse a result or source file larger than <n> MiB (default 256), counted while reading
   -h, --help             Show this help

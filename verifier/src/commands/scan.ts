@@ -52,6 +52,8 @@ Check options (as for 'oidc-guard check'):
   --output <file>          Write the --format report to <file> instead of standard output
   --json|--sarif|--junit|--markdown|--html <file>
                    Also write a report in that format to <file> ('-' for standard output)
+  --markdown-max-kib <n>   Keep the Markdown within <n> KiB (default 900, for a GitHub step summary; 64 for
+                           a pull-request comment); what does not fit is left out with a note
   -h, --help               Show this help
 
 Targets are named aws://<account-id>, resources by ARN.

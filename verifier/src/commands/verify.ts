@@ -10,7 +10,7 @@ import { docsUrl } from "../docs.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
 import { escapeText } from "../escape.js";
 import { realPathOf, writeOutputFile } from "../output.js";
-import { REPORT_FLAG_OPTIONS, renderReport, type ReportFormat } from "../report/index.js";
+import { REPORT_FLAG_OPTIONS, parseMarkdownMaxKib, renderReport, type ReportFormat } from "../report/index.js";
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, verifyEnvironments, type BatchOptions } from "../verify/batch.js";
 import { VerifyConfigError } from "../verify/errors.js";
 import { looksLikePulumiToken, parseEnvRef } from "../verify/ref.js";
@@ -48,6 +48,8 @@ Options:
   --output <file>               Write the --format output to <file> instead of stdout
   --json|--junit|--sarif|--markdown|--html <file>
                                 Also write that format to <file> ('-' for stdout); several in one run
+  --markdown-max-kib <n>        Keep the Markdown within <n> KiB (default 900, for a GitHub step summary;
+                                64 for a pull-request comment); what does not fit is left out with a note
   --stack-outputs <file>        Read the role ARN and environment(s) from \`pulumi stack output --json\`.
   --role-arn-output <key>       Output holding the role ARN (default ${DEFAULT_ROLE_ARN_OUTPUT}).
   --environment-output <key>    Output holding <org>/<project>/<env> or a list of them (default ${DEFAULT_ENVIRONMENT_OUTPUT}).
@@ -88,7 +90,7 @@ interface Parsed {
     all?: string;
     format: OutputFormat;
     /** Every output: the --format one first (to --output or stdout), then --json/--junit/... files. */
-    outputs: Array<{ format: AnyFormat; path: string }>;
+    outputs: Array<{ format: AnyFormat; path: string; markdownBudget?: number }>;
     concurrency?: number;
     options: VerifyOptions;
     stackOutputs?: { file: string; roleKey?: string; envKey?: string };
@@ -129,6 +131,12 @@ function parse(argv: string[]): Parsed | "help" {
     }
     if (outputs.filter((o) => o.path === "-").length > 1) {
         throw usage("more than one output would go to stdout: give all but one of them a file name");
+    }
+    if (values["markdown-max-kib"] !== undefined) {
+        const budget = parseMarkdownMaxKib(values["markdown-max-kib"]);
+        const markdown = outputs.filter((o) => o.format === "markdown");
+        if (markdown.length === 0) throw usage("--markdown-max-kib limits Markdown output, and none is asked for", "add --markdown <file> (or --format markdown)");
+        for (const o of markdown) o.markdownBudget = budget;
     }
     // Progress lines and the text table are for a person; other formats on stdout stay machine-readable.
     const format: OutputFormat = OWN_FORMATS.includes(chosen) ? (chosen as OutputFormat) : "json";
@@ -257,7 +265,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         for (const [i, out] of parsed.outputs.entries()) {
             const text = OWN_FORMATS.includes(out.format)
                 ? render(result, out.format as OutputFormat)
-                : renderReport(out.format as ReportFormat, { verifications: [result] });
+                : renderReport(out.format as ReportFormat, { verifications: [result] }, out);
             if (out.path === "-") {
                 stdout.write(text);
             } else {

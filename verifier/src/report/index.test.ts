@@ -42,6 +42,17 @@ describe("parseReportFlags", () => {
         assert.deepEqual(parseReportFlags({ format: "text", output: "t.txt" }, { otherFormats: ["text"] }).other, { format: "text", path: "t.txt" });
     });
 
+    it("gives every Markdown output the --markdown-max-kib limit, in bytes", () => {
+        assert.deepEqual(parseReportFlags({ markdown: "a.md", sarif: "o.sarif", "markdown-max-kib": "64" }).outputs, [
+            { format: "sarif", path: "o.sarif" },
+            { format: "markdown", path: "a.md", markdownBudget: 64 * 1024 },
+        ]);
+        usageError(() => parseReportFlags({ sarif: "o.sarif", "markdown-max-kib": "64" }), /none is asked for/);
+        for (const bad of ["", "0", "-1", "1.5", "102401", "64k"]) {
+            usageError(() => parseReportFlags({ markdown: "a.md", "markdown-max-kib": bad }), /--markdown-max-kib must be a whole number of KiB from 1 to 102400/);
+        }
+    });
+
     it("rejects unknown formats, empty names, two reports on stdout and two on one file", () => {
         usageError(() => parseReportFlags({ format: "pdf" }), /unknown --format 'pdf': expected one of json, sarif, junit, markdown, html/);
         usageError(() => parseReportFlags({ sarif: "" }), /--sarif needs a file name/);

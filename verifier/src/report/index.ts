@@ -32,7 +32,7 @@ import { renderHtmlChunks } from "./html.js";
 import { ResultShapeError, parseResultDocument } from "./input.js";
 import { renderJson } from "./json.js";
 import { renderJunitChunks } from "./junit.js";
-import { renderMarkdown } from "./markdown.js";
+import { MARKDOWN_MAX_KIB, renderMarkdown } from "./markdown.js";
 import { buildModel, type ReportInput, type ReportModel } from "./model.js";
 import { CODE_SCANNING_MAX_RESULTS, renderSarifChunks, sarifResultCount } from "./sarif.js";
 
@@ -49,24 +49,42 @@ export const REPORT_FORMATS: readonly ReportFormat[] = ["json", "sarif", "junit"
  * 100,000 roles) and are made a chunk at a time, so no string of the whole report is built (V8 strings stop at
  * 512 MiB); JSON and Markdown are one chunk.
  */
-const RENDERERS: Record<ReportFormat, (model: ReportModel) => Iterable<string>> = {
+const RENDERERS: Record<ReportFormat, (model: ReportModel, options: RenderOptions) => Iterable<string>> = {
     json: (m) => [renderJson(m)],
     sarif: renderSarifChunks,
     junit: renderJunitChunks,
-    markdown: (m) => [renderMarkdown(m)],
+    markdown: (m, o) => [renderMarkdown(m, o.markdownBudget)],
     html: renderHtmlChunks,
 };
 
+/** How a format is rendered, where it has a choice. */
+export interface RenderOptions {
+    /** Markdown: the most bytes the text may take (default 900 KiB, for a GitHub step summary); see `renderMarkdown`. */
+    markdownBudget?: number;
+}
+
 /** Renders `input` in `format`. Pure apart from reading the clock when `input.generatedAt` is absent. */
-export function renderReport(format: ReportFormat, input: ReportInput | ReportModel): string {
-    return [...renderReportChunks(format, input)].join("");
+export function renderReport(format: ReportFormat, input: ReportInput | ReportModel, options: RenderOptions = {}): string {
+    return [...renderReportChunks(format, input, options)].join("");
 }
 
 /** {@link renderReport} in chunks, each ending after text that is not a line's indentation (see `guardCiLog`). */
-export function* renderReportChunks(format: ReportFormat, input: ReportInput | ReportModel): Generator<string> {
+export function* renderReportChunks(format: ReportFormat, input: ReportInput | ReportModel, options: RenderOptions = {}): Generator<string> {
     const model = "entries" in input ? input : buildModel(input);
     // Values are escaped by each renderer for its medium; no line of any format may start a CI workflow command.
-    for (const chunk of RENDERERS[format](model)) yield guardCiLog(chunk);
+    for (const chunk of RENDERERS[format](model, options)) yield guardCiLog(chunk);
+}
+
+/**
+ * Parses a `--markdown-max-kib` value (a whole number from 1 to {@link MARKDOWN_MAX_KIB}) into bytes.
+ * @throws CliError (exit 2) for anything else.
+ */
+export function parseMarkdownMaxKib(v: string): number {
+    const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < 1 || n > MARKDOWN_MAX_KIB) {
+        throw new CliError(`--markdown-max-kib must be a whole number of KiB from 1 to ${MARKDOWN_MAX_KIB} (64 for a pull-request comment, 900 by default for a step summary)`, EXIT.usage);
+    }
+    return n * 1024;
 }
 
 /** `node:util` parseArgs options for the report flags. */
@@ -78,12 +96,15 @@ export const REPORT_FLAG_OPTIONS = {
     junit: { type: "string" },
     markdown: { type: "string" },
     html: { type: "string" },
+    "markdown-max-kib": { type: "string" },
 } as const;
 
 /** One report to write: `path` is a file (relative to the working directory) or `-` for stdout. */
 export interface ReportOutput {
     format: ReportFormat;
     path: string;
+    /** Markdown: its size limit in bytes (`--markdown-max-kib`), when not the default. */
+    markdownBudget?: number;
 }
 
 export interface ParsedReportFlags {
@@ -136,6 +157,15 @@ export function parseReportFlags(
     const files = paths.filter((p) => p !== "-").map((p) => resolve(p));
     const dup = files.find((p, i) => files.indexOf(p) !== i);
     if (dup !== undefined) throw new CliError(`two reports would be written to the same file '${dup}'`, EXIT.usage);
+    const limit = values["markdown-max-kib"];
+    if (limit !== undefined) {
+        const budget = parseMarkdownMaxKib(typeof limit === "string" ? limit : "");
+        const markdown = result.outputs.filter((o) => o.format === "markdown");
+        if (markdown.length === 0) {
+            throw new CliError("--markdown-max-kib limits Markdown output, and none is asked for\nhint: add --markdown <file> (or --format markdown)", EXIT.usage);
+        }
+        for (const o of markdown) o.markdownBudget = budget;
+    }
     return result;
 }
 
@@ -164,11 +194,11 @@ export async function writeReports(outputs: readonly ReportOutput[], input: Repo
     }
     for (const out of outputs) {
         if (out.path === "-") {
-            await writeChunked(io.stdout, renderReportChunks(out.format, model));
+            await writeChunked(io.stdout, renderReportChunks(out.format, model, out));
             continue;
         }
         try {
-            writeOutputFile(resolve(io.cwd, out.path), renderReportChunks(out.format, model));
+            writeOutputFile(resolve(io.cwd, out.path), renderReportChunks(out.format, model, out));
         } catch (e) {
             // Rendering failed, not the file: the renderer's own error.
             if (e instanceof ChunkError) throw e.cause;

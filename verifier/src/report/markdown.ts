@@ -19,6 +19,8 @@ import {
 
 /** GitHub rejects step summaries over 1 MiB; stay below with room for other steps. */
 export const MARKDOWN_BUDGET = 900 * 1024;
+/** Largest accepted `--markdown-max-kib`: 100 MiB. */
+export const MARKDOWN_MAX_KIB = 100 * 1024;
 
 export const STATUS_ICON: Record<EntryStatus, string> = { pass: "✅", fail: "❌", unknown: "❔", error: "⚠️" };
 const STATUS_LABEL: Record<EntryStatus, string> = { pass: "pass", fail: "fail", unknown: "unknown", error: "error" };

@@ -456,6 +456,14 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
             const twice = await verify("report-twice", [`${ORG}/platform/prod`, "--format", "sarif", "--markdown", "-"]);
             assert.equal(twice.code, 2);
             assert.match(twice.stderr, /more than one output would go to stdout/);
+            // The Markdown limit applies to verify's Markdown too, and is refused without it.
+            const small = await verify("report-markdown-limit", [`${ORG}/platform/prod`, "--format", "markdown", "--markdown-max-kib", "1"]);
+            assert.equal(small.code, 0);
+            assert.ok(Buffer.byteLength(small.stdout) <= 1024, String(Buffer.byteLength(small.stdout)));
+            assert.match(small.stdout, /^## oidc-guard compliance report/);
+            const noMarkdown = await verify("report-markdown-limit-alone", [`${ORG}/platform/prod`, "--markdown-max-kib", "64"]);
+            assert.equal(noMarkdown.code, 2);
+            assert.match(noMarkdown.stderr, /--markdown-max-kib limits Markdown output, and none is asked for/);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
