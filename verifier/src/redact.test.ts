@@ -64,6 +64,9 @@ describe("redactText's first scan", () => {
         // The shortest shape: a Pulumi token cut off after 6 hex digits, 10 characters in all.
         assert.equal(redactText("pul-abcdef"), `pul-…[redacted, 10 chars]`);
         assert.equal(redactText("urn:pulumi:prod::big::aws:iam/role:Role::role-6"), "urn:pulumi:prod::big::aws:iam/role:Role::role-6");
+        // An access key id is 20 characters, caught by its type prefix; a 25-letter action name is no shape.
+        assert.equal(redactText("id AKIAABCDEFGHIJ012345 end"), "id AKIA…[redacted, 20 chars] end");
+        assert.equal(redactText('"Action": "sts:AssumeRoleWithWebIdentity"'), '"Action": "sts:AssumeRoleWithWebIdentity"');
     });
 });
 

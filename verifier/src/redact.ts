@@ -47,20 +47,21 @@ function looksLikeSecretKey(run: string): boolean {
 }
 
 /**
- * Whether `text` has what every shape above needs: `eyJ` (JWT), `pul-` (Pulumi token), or a run of 20 base64
- * characters (an access key id is 20 of `[A-Z0-9]`, a secret key 40, a blob 100); and no shape is shorter than 10
- * characters. Text without any is left as it is after one scan instead of five regular expressions: almost every
- * string of a report (names, messages, URNs) is such text, and a report of 100,000 roles holds millions of them.
+ * Whether `text` has what one of the shapes above needs: `eyJ` (JWT), `pul-` (Pulumi token), `AKIA` or `ASIA` (an
+ * access key id), or a run of 40 base64 characters (a secret key is 40, a blob 100 or more); and no shape is shorter
+ * than 10 characters. Text without any is left as it is after one scan instead of five regular expressions: almost
+ * every string of a report (names, messages, URNs, a quoted statement with its `sts:AssumeRoleWithWebIdentity`) is
+ * such text, and a report of 100,000 roles holds millions of them.
  */
 function mayHoldSecret(text: string): boolean {
     if (text.length < 10) return false;
-    if (text.includes("eyJ") || text.includes("pul-")) return true;
+    if (text.includes("eyJ") || text.includes("pul-") || text.includes("AKIA") || text.includes("ASIA")) return true;
     let run = 0;
     for (let i = 0; i < text.length; i++) {
         const c = text.charCodeAt(i);
         const base64 = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2b || c === 0x2f;
         run = base64 ? run + 1 : 0;
-        if (run >= 20) return true;
+        if (run >= 40) return true;
     }
     return false;
 }
