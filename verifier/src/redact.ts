@@ -11,7 +11,7 @@
  *
  * Every replacement reads `[redacted, <n> chars]` (access key ids keep their 4-letter type: `ASIA…[redacted, 20 chars]`).
  */
-import { mapStringsDeep } from "./deep.js";
+import { mapStringsDeep, mapStringsShared } from "./deep.js";
 
 /** The marker for `n` redacted characters. */
 export function redactedMarker(n: number): string {
@@ -87,6 +87,14 @@ export function redactShapes(text: string): string {
  */
 export function redactDeep<T>(value: T): T {
     return mapStringsDeep(value, (s) => redactText(s));
+}
+
+/**
+ * {@link redactDeep} for a value that is only read afterwards: what holds nothing to redact is shared, not copied
+ * (deep.ts, `mapStringsShared`), so a report of 100,000 results without a secret is not held twice.
+ */
+export function redactShared<T>(value: T): T {
+    return mapStringsShared(value, (s) => redactText(s));
 }
 
 /**

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RULES } from "oidc-guard-policypack/analysis";
 import type { CheckReport, VerifyReport } from "../results.js";
+import { REPORT_FORMATS, renderReport } from "./index.js";
 import { UNEXPLAINED_FAILURE_RULE, buildModel, ruleFor } from "./model.js";
 import { checkFiles, sampleInput, verifyBatch, verifyFailed, verifyVerified } from "./testdata/load.js";
 
@@ -104,5 +105,19 @@ describe("buildModel", () => {
         const model = buildModel({ verifications: [leaky] });
         assert.equal(model.entries[0]?.checks[0]?.detail, "key ASIA…[redacted, 20 chars]");
         assert.match(model.entries[0]?.findings[0]?.message ?? "", /ASIA…\[redacted/);
+        // The input keeps its own text: the redacted copy is the model's.
+        assert.match(leaky.checks[0]!.detail, /ASIAQ7XK2M9P4R8T6W3Z/);
+    });
+
+    it("shares what it need not redact, and no format's rendering changes its inputs", () => {
+        const input = sampleInput();
+        const before = structuredClone({ checks: input.checks, verifications: input.verifications });
+        const model = buildModel(input);
+        // A result with nothing to redact is read as it is, not copied (a report of 100,000 roles is not held twice).
+        const stack = model.entries.find((e) => e.urn?.endsWith("::esc-networking-prod"))!;
+        const result = input.checks!.flatMap((c) => c.results).find((r) => r.target.resource?.urn === stack.urn)!;
+        assert.equal(stack.admitted, result.admitted);
+        for (const format of REPORT_FORMATS) renderReport(format, model);
+        assert.deepEqual({ checks: input.checks, verifications: input.verifications }, before);
     });
 });
