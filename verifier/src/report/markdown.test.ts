@@ -111,6 +111,18 @@ describe("Markdown", () => {
         assert.equal(out.split("\n").filter((l) => /^\| (✅|❌|❔|⚠️) \| /.test(l)).length, 8);
     });
 
+    it("never exceeds the budget, whatever it is, once the counts and the notes fit", () => {
+        const model = buildModel(sampleInput());
+        const whole = Buffer.byteLength(renderMarkdown(model));
+        const least = Buffer.byteLength(renderMarkdown(model, 1));
+        for (let budget = least; budget <= whole + 2; budget++) {
+            const out = renderMarkdown(model, budget);
+            assert.ok(Buffer.byteLength(out) <= budget, `${Buffer.byteLength(out)} > ${budget}`);
+            assert.ok(out.endsWith("\n\n") && !out.endsWith("\n\n\n"));
+        }
+        assert.equal(renderMarkdown(model, whole), renderMarkdown(model));
+    });
+
     it("then the table's last rows (the least severe), so that a large estate still fits GitHub's step-summary limit", () => {
         const results: CheckReport["results"] = Array.from({ length: 12_000 }, (_, i) => {
             const name = `role-${i}`;

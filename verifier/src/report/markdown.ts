@@ -183,26 +183,28 @@ export function renderMarkdown(model: ReportModel, budget = MARKDOWN_BUDGET): st
     // Ends with a blank line, also after `</details>`: GitHub's Markdown ends an HTML block only at a blank line, so
     // a report appended after this one (`>> $GITHUB_STEP_SUMMARY`) would otherwise be read as part of it.
     const finish = (parts: readonly string[]): string => parts.join("\n").replace(/\n{3,}/g, "\n\n").replace(/\n*$/, "\n\n");
+    // Measured as written (`finish` folds blank lines); a count of the lines alone is only an upper bound, cheap to
+    // take first.
+    const fits = (parts: readonly string[]): boolean => bytesOf(parts) + 1 <= budget || Buffer.byteLength(finish(parts)) <= budget;
     const whole = [...intro, ...table(rows), ...lists, ...details];
-    if (bytesOf(whole) <= budget) return finish(whole);
+    if (fits(whole)) return finish(whole);
 
     const detailsNote = details.length > 0 ? ["### Findings", "", `_Details left out: they would exceed ${kib} KiB. Write the HTML or SARIF report for them._`, ""] : [];
     const withoutDetails = [...intro, ...table(rows), ...lists, ...detailsNote];
-    if (bytesOf(withoutDetails) <= budget) return finish(withoutDetails);
+    if (fits(withoutDetails)) return finish(withoutDetails);
 
+    const listed = [...(compliant.length > 0 ? ["compliant targets"] : []), ...(model.skipped.length > 0 ? ["environments not verified"] : [])];
     const listsNote =
-        lists.length > 0
-            ? [`_The list of compliant targets${model.skipped.length > 0 ? " and of environments not verified" : ""} is left out: it would exceed ${kib} KiB. The HTML, SARIF and JSON reports have it._`, ""]
-            : [];
+        listed.length > 0 ? [`_The list of ${listed.join(" and of ")} is left out: it would exceed ${kib} KiB. The HTML, SARIF and JSON reports have it._`, ""] : [];
     const withoutLists = [...intro, ...table(rows), ...listsNote, ...detailsNote];
-    if (bytesOf(withoutLists) <= budget) return finish(withoutLists);
+    if (fits(withoutLists)) return finish(withoutLists);
 
     // The table's first rows, as many as fit next to a note on the rest.
     const rowsNote = (left: number): string[] => {
         const notPassing = model.entries.slice(rows.length - left).filter((e) => e.status !== "pass").length;
         return [`_…and ${left} more target(s) (${notPassing} not passing) left out: the table would exceed ${kib} KiB. The HTML, SARIF and JSON reports list every target._`, ""];
     };
-    let room = budget - bytesOf([...intro, ...table([], rowsNote(rows.length)), ...listsNote, ...detailsNote]);
+    let room = budget - 1 - bytesOf([...intro, ...table([], rowsNote(rows.length)), ...listsNote, ...detailsNote]);
     let shown = 0;
     while (shown < rows.length && Buffer.byteLength(rows[shown]!) + 1 <= room) {
         room -= Buffer.byteLength(rows[shown]!) + 1;
