@@ -65,7 +65,7 @@ describe("redactText's first scan", () => {
         assert.equal(redactText("pul-abcdef"), `pul-…[redacted, 10 chars]`);
         assert.equal(redactText("urn:pulumi:prod::big::aws:iam/role:Role::role-6"), "urn:pulumi:prod::big::aws:iam/role:Role::role-6");
         // An access key id is 20 characters, caught by its type prefix; a 25-letter action name is no shape.
-        assert.equal(redactText("id AKIAABCDEFGHIJ012345 end"), "id AKIA…[redacted, 20 chars] end");
+        assert.equal(redactText(`id ${ak("AKIA")} end`), "id AKIA…[redacted, 20 chars] end");
         assert.equal(redactText('"Action": "sts:AssumeRoleWithWebIdentity"'), '"Action": "sts:AssumeRoleWithWebIdentity"');
     });
 });
