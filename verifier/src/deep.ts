@@ -29,11 +29,7 @@ export function mapStringsDeep<T>(value: T, map: (s: string) => string): T {
         const src = from as Record<string, unknown>;
         const out = to as Record<string, unknown>;
         for (const k of Object.keys(src)) {
-            const key = map(k);
-            const v = copy(src[k]);
-            // defineProperty: a key named __proto__ stays an own property, as JSON.parse made it.
-            if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-            else out[key] = v;
+            put(out, map(k), copy(src[k]));
         }
     }
     return root as T;

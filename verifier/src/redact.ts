@@ -11,7 +11,7 @@
  *
  * Every replacement reads `[redacted, <n> chars]` (access key ids keep their 4-letter type: `ASIA…[redacted, 20 chars]`).
  */
-import { mapStringsDeep, mapStringsShared } from "./deep.js";
+import { mapStringsShared } from "./deep.js";
 
 /** The marker for `n` redacted characters. */
 export function redactedMarker(n: number): string {
@@ -82,18 +82,12 @@ export function redactShapes(text: string): string {
 }
 
 /**
- * A deep copy of `value` with `redactText` applied to every string, object keys included. Iterative: the depth of
- * `value` does not matter.
+ * `value` with `redactText` applied to every string, object keys included; `value` itself is not changed. What holds
+ * nothing to redact is shared with `value`, not copied (deep.ts, `mapStringsShared`), so a report of 100,000 results
+ * without a secret is not held twice: read the result, do not change it. Iterative: the depth of `value` does not
+ * matter.
  */
 export function redactDeep<T>(value: T): T {
-    return mapStringsDeep(value, (s) => redactText(s));
-}
-
-/**
- * {@link redactDeep} for a value that is only read afterwards: what holds nothing to redact is shared, not copied
- * (deep.ts, `mapStringsShared`), so a report of 100,000 results without a secret is not held twice.
- */
-export function redactShared<T>(value: T): T {
     return mapStringsShared(value, (s) => redactText(s));
 }
 

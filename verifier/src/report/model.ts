@@ -19,7 +19,7 @@ import type { CheckReport, CheckResult, ToolInfo, VerifyBatchReport, VerifyCheck
 import { VERIFY_RULE_PREFIX, VERIFY_RULES } from "../verify/rules.js";
 import { toolInfo } from "../version.js";
 import { SourceFile, type SourcePosition } from "./locate.js";
-import { redactShared, redactText } from "../redact.js";
+import { redactDeep, redactText } from "../redact.js";
 
 /** What a report is made from. Any number of check and verify reports; the rest is optional. */
 export interface ReportInput {
@@ -354,8 +354,8 @@ export function worstSeverity(findings: readonly Finding[]): Severity | undefine
 /** Builds the model from the inputs. Redacts every input string first. */
 export function buildModel(input: ReportInput): ReportModel {
     // Redacted where needed, shared where not: the model builds new entries and never changes what it reads.
-    const checks = (input.checks ?? []).map((c) => ({ raw: c, red: redactShared(c) }));
-    const verifications = (input.verifications ?? []).map((v) => ({ raw: v, red: redactShared(v) }));
+    const checks = (input.checks ?? []).map((c) => ({ raw: c, red: redactDeep(c) }));
+    const verifications = (input.verifications ?? []).map((v) => ({ raw: v, red: redactDeep(v) }));
     const sourceCache = new Map<string, SourceFile | null>();
     // Keyed like the redacted results, so that lookups match.
     const sources = new Map([...(input.sources ?? new Map<string, string>())].map(([k, v]) => [redactText(k), v]));
