@@ -10,7 +10,7 @@ import { docsUrl } from "../docs.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
 import { escapeText } from "../escape.js";
 import { realPathOf, writeOutputFile } from "../output.js";
-import { REPORT_FLAG_OPTIONS, parseMarkdownMaxKib, renderReport, type ReportFormat } from "../report/index.js";
+import { REPORT_FLAG_OPTIONS, applyMarkdownMaxKib, renderReport, type ReportFormat } from "../report/index.js";
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, verifyEnvironments, type BatchOptions } from "../verify/batch.js";
 import { VerifyConfigError } from "../verify/errors.js";
 import { looksLikePulumiToken, parseEnvRef } from "../verify/ref.js";
@@ -132,12 +132,7 @@ function parse(argv: string[]): Parsed | "help" {
     if (outputs.filter((o) => o.path === "-").length > 1) {
         throw usage("more than one output would go to stdout: give all but one of them a file name");
     }
-    if (values["markdown-max-kib"] !== undefined) {
-        const budget = parseMarkdownMaxKib(values["markdown-max-kib"]);
-        const markdown = outputs.filter((o) => o.format === "markdown");
-        if (markdown.length === 0) throw usage("--markdown-max-kib limits Markdown output, and none is asked for", "add --markdown <file> (or --format markdown)");
-        for (const o of markdown) o.markdownBudget = budget;
-    }
+    applyMarkdownMaxKib(outputs, values["markdown-max-kib"]);
     // Progress lines and the text table are for a person; other formats on stdout stay machine-readable.
     const format: OutputFormat = OWN_FORMATS.includes(chosen) ? (chosen as OutputFormat) : "json";
     let timeoutSeconds: number | undefined;

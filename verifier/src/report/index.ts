@@ -76,15 +76,22 @@ export function* renderReportChunks(format: ReportFormat, input: ReportInput | R
 }
 
 /**
- * Parses a `--markdown-max-kib` value (a whole number from 1 to {@link MARKDOWN_MAX_KIB}) into bytes.
- * @throws CliError (exit 2) for anything else.
+ * Applies a `--markdown-max-kib` value (a whole number of KiB from 1 to {@link MARKDOWN_MAX_KIB}, or undefined when
+ * not given) to the Markdown outputs among `outputs`, in bytes.
+ * @throws CliError (exit 2) for a bad value, or for a value when no output is Markdown.
  */
-export function parseMarkdownMaxKib(v: string): number {
-    const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+export function applyMarkdownMaxKib(outputs: ReadonlyArray<{ format: string; markdownBudget?: number }>, value: string | boolean | undefined): void {
+    if (value === undefined) return;
+    const v = typeof value === "string" ? value.trim() : "";
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
     if (!Number.isInteger(n) || n < 1 || n > MARKDOWN_MAX_KIB) {
         throw new CliError(`--markdown-max-kib must be a whole number of KiB from 1 to ${MARKDOWN_MAX_KIB} (64 for a pull-request comment, 900 by default for a step summary)`, EXIT.usage);
     }
-    return n * 1024;
+    const markdown = outputs.filter((o) => o.format === "markdown");
+    if (markdown.length === 0) {
+        throw new CliError("--markdown-max-kib limits Markdown output, and none is asked for\nhint: add --markdown <file> (or --format markdown)", EXIT.usage);
+    }
+    for (const o of markdown) o.markdownBudget = n * 1024;
 }
 
 /** `node:util` parseArgs options for the report flags. */
@@ -157,15 +164,7 @@ export function parseReportFlags(
     const files = paths.filter((p) => p !== "-").map((p) => resolve(p));
     const dup = files.find((p, i) => files.indexOf(p) !== i);
     if (dup !== undefined) throw new CliError(`two reports would be written to the same file '${dup}'`, EXIT.usage);
-    const limit = values["markdown-max-kib"];
-    if (limit !== undefined) {
-        const budget = parseMarkdownMaxKib(typeof limit === "string" ? limit : "");
-        const markdown = result.outputs.filter((o) => o.format === "markdown");
-        if (markdown.length === 0) {
-            throw new CliError("--markdown-max-kib limits Markdown output, and none is asked for\nhint: add --markdown <file> (or --format markdown)", EXIT.usage);
-        }
-        for (const o of markdown) o.markdownBudget = budget;
-    }
+    applyMarkdownMaxKib(result.outputs, values["markdown-max-kib"]);
     return result;
 }
 
