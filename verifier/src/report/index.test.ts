@@ -90,6 +90,7 @@ describe("writeReports", () => {
             const entry = model.entries.find((e) => e.findings.length > 0)!;
             const others = model.entries.reduce((n, e) => n + (e === entry ? 0 : e.findings.length), 0);
             entry.findings = Array.from({ length: total - others }, () => entry.findings[0]!);
+            model.counts.findings = total;
             return model;
         };
         const atLimit = io();

@@ -34,7 +34,7 @@ import { renderJson } from "./json.js";
 import { renderJunitChunks } from "./junit.js";
 import { MARKDOWN_MAX_KIB, renderMarkdown } from "./markdown.js";
 import { buildModel, type ReportInput, type ReportModel } from "./model.js";
-import { CODE_SCANNING_MAX_RESULTS, renderSarifChunks, sarifResultCount } from "./sarif.js";
+import { CODE_SCANNING_MAX_RESULTS, renderSarifChunks } from "./sarif.js";
 
 export { buildModel, type ReportInput, type ReportModel, type ReportEntry, type ReportFinding, type EntryStatus } from "./model.js";
 export { redactText, redactDeep } from "../redact.js";
@@ -184,7 +184,8 @@ function reason(e: unknown): string {
 export async function writeReports(outputs: readonly ReportOutput[], input: ReportInput | ReportModel, io: CliIO, command = "oidc-guard"): Promise<void> {
     if (outputs.length === 0) return;
     const model = "entries" in input ? input : buildModel(input);
-    const sarifResults = outputs.some((o) => o.format === "sarif") ? sarifResultCount(model) : 0;
+    // SARIF holds one result per finding.
+    const sarifResults = outputs.some((o) => o.format === "sarif") ? model.counts.findings : 0;
     if (sarifResults > CODE_SCANNING_MAX_RESULTS) {
         io.stderr.write(
             `${command}: warning: the SARIF log holds ${sarifResults} results in one run; GitHub code scanning rejects a run of more than ` +

@@ -112,20 +112,13 @@ function fingerprint(entry: ReportEntry, f: ReportFinding): string {
  */
 export const CODE_SCANNING_MAX_RESULTS = 25_000;
 
-/** How many results the SARIF log of `model` holds (its one run): one per finding. */
-export function sarifResultCount(model: ReportModel): number {
-    let n = 0;
-    for (const e of model.entries) n += e.findings.length;
-    return n;
-}
-
 /** Renders the model as a SARIF 2.1.0 log (pretty-printed JSON). */
 export function renderSarif(model: ReportModel): string {
     return [...renderSarifChunks(model)].join("");
 }
 
 /**
- * The SARIF log in chunks (json-chunks.ts): the results and the compliant targets are made and written a few at a
+ * The SARIF log in chunks (chunks.ts), one result per finding: the results and the compliant targets are made and written a few at a
  * time, so a check of 100,000 roles (a 340 MB log) never builds its results at once or one string of them.
  */
 export function renderSarifChunks(model: ReportModel): Generator<string> {
