@@ -58,6 +58,31 @@ describe("automata", () => {
         assert.equal(d.keysInfinite(finite(["k:a/x", "k:b/y"]), key), false);
     });
 
+    it("compiles alternatives that start alike as a trie: a state of a union of literals holds one of them", () => {
+        const { a, d } = decider();
+        const values = Array.from({ length: 2000 }, (_, i) => `pulumi:environments:org:acme:env:p${i}/e`);
+        const union = new LazyDfa(rx.altOf(values.map((v) => rx.lit(v, a))), a.width);
+        const l = leaf(union);
+        assert.equal(d.contains(l, values[1234]!), true);
+        assert.equal(d.contains(l, "pulumi:environments:org:acme:env:p2000/e"), false);
+        assert.equal(d.contains(l, "pulumi:environments:org:acme:env:p12"), false);
+        assert.equal(d.isInfinite(l), false);
+        // One alternative per start node, as Thompson's construction builds them, put all 2,000 in each state of the
+        // shared prefix; a trie node and the accepting node are at most two.
+        assert.ok(union.largestStateSet <= 2, `largest state set ${union.largestStateSet}`);
+        // What follows the shared part (a star, a case-insensitive letter) is built from the trie node it ends at.
+        const mixed = leaf(
+            new LazyDfa(rx.alt(rx.seq(rx.lit("ab", a), rx.star(rx.any)), rx.lit("abc", a, true), rx.seq(rx.lit("a", a), rx.any, rx.lit("d", a))), a.width),
+        );
+        for (const [s, member] of [["ab", true], ["abzz", true], ["aBC", true], ["Abc", true], ["aBe", false], ["axd", true], ["axe", false], ["a", false]] as const) {
+            assert.equal(d.contains(mixed, s), member, s);
+        }
+        // A finite set's own membership test: a long list is looked up, not searched.
+        const big = finite(values);
+        assert.equal(d.contains(big, values[1999]!), true);
+        assert.equal(d.contains(big, "pulumi:environments:org:acme:env:p1999"), false);
+    });
+
     it("handles characters beyond ASCII as their own symbols", () => {
         const { a, d } = decider();
         const g = glob(a, "é*");

@@ -153,7 +153,7 @@ export const rx = {
         const xs: Rx[] = Array.from(s, (c) => {
             if (!ignoreCase) return oneSymbol(alphabet.symbol(c));
             const variants = new Set([c, c.toLowerCase(), c.toUpperCase()].filter((v) => Array.from(v).length === 1));
-            return rx.set([...variants].map((v) => alphabet.symbol(v)));
+            return caseSymbol([...variants].map((v) => alphabet.symbol(v)));
         });
         return { t: "seq", xs };
     },
@@ -166,9 +166,37 @@ function oneSymbol(sym: number): Rx {
     return (oneSymbols[sym] ??= rx.set([sym]));
 }
 
+/** One node per set of a letter's cases, shared like {@link oneSymbol} (alternatives that share it share a trie path). */
+const caseSymbols = new Map<string, Rx>();
+
+function caseSymbol(syms: number[]): Rx {
+    if (syms.length === 1) return oneSymbol(syms[0]!);
+    syms.sort((a, b) => a - b);
+    const key = syms.join(",");
+    let r = caseSymbols.get(key);
+    if (r === undefined) caseSymbols.set(key, (r = rx.set(syms)));
+    return r;
+}
+
 /** ASCII characters as a symbol set (for grammar classes such as `[A-Za-z0-9_.-]`). */
 export function asciiClass(chars: string): Set<number> {
     return new Set(Array.from(chars, (c) => c.charCodeAt(0) - 0x20));
+}
+
+/** Trie keys are `node * TRIE_KEY_BASE + set id`: exact as long as both stay below 2^26 (64 M nodes and sets). */
+const TRIE_KEY_BASE = 2 ** 26;
+
+/** The parts of `x` read as one sequence, nested sequences expanded (iteratively: a literal can be long). */
+function flatSeq(x: Rx): Rx[] {
+    if (x.t !== "seq") return [x];
+    const out: Rx[] = [];
+    const stack: Rx[] = [x];
+    while (stack.length > 0) {
+        const y = stack.pop()!;
+        if (y.t === "seq") for (let i = y.xs.length - 1; i >= 0; i--) stack.push(y.xs[i]!);
+        else if (y.t !== "eps") out.push(y);
+    }
+    return out;
 }
 
 interface Nfa {
@@ -206,11 +234,37 @@ function compile(r: Rx): Nfa {
                 return at;
             }
             case "alt": {
+                // The alternatives' leading symbols form a trie: alternatives that start alike share those nodes,
+                // so a state of the DFA holds one node per distinct prefix, not one per alternative (a union of
+                // 150,000 literals is a trie, whose DFA states are single nodes). Trie nodes only ever gain
+                // outgoing edges: what follows an alternative's leading symbols is built from its last trie node,
+                // and a star there gets a node of its own, so nothing loops back into the trie.
                 const e = node();
+                const root = node();
+                eps[from]!.push(root);
+                const children = new Map<number, number>();
+                const setIds = new Map<SymSet, number>();
                 for (const part of x.xs) {
-                    const s = node();
-                    eps[from]!.push(s);
-                    eps[build(part, s)]!.push(e);
+                    const parts = flatSeq(part);
+                    let at = root;
+                    let i = 0;
+                    for (; i < parts.length; i++) {
+                        const p = parts[i]!;
+                        if (p.t !== "sym" || at >= TRIE_KEY_BASE) break;
+                        let id = setIds.get(p.set);
+                        if (id === undefined) setIds.set(p.set, (id = setIds.size));
+                        if (id >= TRIE_KEY_BASE) break;
+                        const key = at * TRIE_KEY_BASE + id;
+                        let next = children.get(key);
+                        if (next === undefined) {
+                            next = node();
+                            edges[at]!.push({ set: p.set, to: next });
+                            children.set(key, next);
+                        }
+                        at = next;
+                    }
+                    for (; i < parts.length; i++) at = build(parts[i]!, at);
+                    eps[at]!.push(e);
                 }
                 return e;
             }
@@ -388,6 +442,13 @@ export class LazyDfa implements Automaton {
 
     get classCount(): number {
         return this.classes;
+    }
+
+    /** How many NFA states the largest explored state holds (what each of its steps walks). */
+    get largestStateSet(): number {
+        let max = 0;
+        for (let d = 0; d < this.states; d++) max = Math.max(max, this.setStart[d + 1]! - this.setStart[d]!);
+        return max;
     }
 
     private mark: Uint32Array;
@@ -1504,6 +1565,37 @@ function sharedKey(l: Lang): string | null {
     }
 }
 
+/** Sets of the long finite lists (a condition can list 150,000 values: a linear search per question was quadratic). */
+const finiteSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+function finiteHas(items: readonly string[], s: string): boolean {
+    if (items.length <= 32) return items.includes(s);
+    let set = finiteSets.get(items);
+    if (set === undefined) finiteSets.set(items, (set = new Set(items)));
+    return set.has(s);
+}
+
+/**
+ * The state `a` reaches from its start over the code points of `s`, read without an array of symbols (a string is
+ * often asked about once: 150,000 values of a condition each tried against the other conditions).
+ */
+function runString(a: Automaton, alphabet: Alphabet, s: string): number {
+    let st = a.start;
+    for (let i = 0; i < s.length; i++) {
+        const unit = s.charCodeAt(i);
+        let sym: number;
+        if (unit >= 0x20 && unit <= 0x7e) {
+            sym = unit - 0x20;
+        } else {
+            const cp = s.codePointAt(i)!;
+            if (cp > 0xffff) i++;
+            sym = alphabet.lookup(String.fromCodePoint(cp));
+        }
+        st = a.step(st, sym);
+    }
+    return st;
+}
+
 /** Bounded: with condition patterns shared, every distinct pattern of a large estate adds decisions here. */
 const SHARED_DECISIONS = 50_000;
 const sharedDecisions = new BoundedCache<string, boolean>(SHARED_DECISIONS);
@@ -1837,7 +1929,6 @@ export class Decider {
 
     /** Whether a concrete string is in the language. */
     contains(l: Lang, s: string): boolean {
-        const syms = this.symbolsOf(s);
         const evalLang = (x: Lang): boolean => {
             switch (x.k) {
                 case "all":
@@ -1845,12 +1936,10 @@ export class Decider {
                 case "none":
                     return false;
                 case "finite":
-                    return x.items.includes(s);
+                    return finiteHas(x.items, s);
                 case "leaf": {
                     this.charge(x.a);
-                    let st = x.a.start;
-                    for (const c of syms) st = x.a.step(st, c);
-                    return x.a.accepting(st);
+                    return x.a.accepting(runString(x.a, this.alphabet, s));
                 }
                 case "and":
                     return x.xs.every(evalLang);
