@@ -1575,11 +1575,15 @@ function finiteHas(items: readonly string[], s: string): boolean {
     return set.has(s);
 }
 
+/** What {@link runString} returns when `untilSink` stops it at a dead state. */
+const DIED = -2;
+
 /**
  * The state `a` reaches from its start over the code points of `s`, read without an array of symbols (a string is
- * often asked about once: 150,000 values of a condition each tried against the other conditions).
+ * often asked about once: 150,000 values of a condition each tried against the other conditions). With `untilSink`
+ * it stops early: DIED at a dead state, and the state itself at a universal one.
  */
-function runString(a: Automaton, alphabet: Alphabet, s: string): number {
+function runString(a: Automaton, alphabet: Alphabet, s: string, untilSink = false): number {
     let st = a.start;
     for (let i = 0; i < s.length; i++) {
         const unit = s.charCodeAt(i);
@@ -1592,6 +1596,11 @@ function runString(a: Automaton, alphabet: Alphabet, s: string): number {
             sym = alphabet.lookup(String.fromCodePoint(cp));
         }
         st = a.step(st, sym);
+        if (untilSink && a.sink !== undefined) {
+            const sink = a.sink(st);
+            if (sink === "dead") return DIED;
+            if (sink === "universal") return st;
+        }
     }
     return st;
 }
@@ -1880,7 +1889,6 @@ export class Decider {
      * with `prefix`, or `prefix` starts with a member. Used to skip questions that cannot have an answer.
      */
     isPrefixLive(l: Lang, prefix: string): boolean {
-        const syms = this.symbolsOf(prefix);
         const live = (x: Lang): boolean => {
             switch (x.k) {
                 case "all":
@@ -1892,13 +1900,7 @@ export class Decider {
                     return x.items.some((i) => i.startsWith(prefix) || prefix.startsWith(i));
                 case "leaf": {
                     this.charge(x.a);
-                    let st = x.a.start;
-                    for (const c of syms) {
-                        st = x.a.step(st, c);
-                        if (x.a.sink?.(st) === "dead") return false;
-                        if (x.a.sink?.(st) === "universal") return true;
-                    }
-                    return true;
+                    return runString(x.a, this.alphabet, prefix, true) !== DIED;
                 }
                 case "and":
                     return x.xs.every(live);
@@ -1912,19 +1914,6 @@ export class Decider {
     /** Shared automata outlive an analysis: states they add now are charged to this one's budget. */
     private charge(a: Automaton): void {
         if (a instanceof LazyDfa) a.budget = this.budget;
-    }
-
-    /** Strings already read as symbols (candidates are tried against many languages): this analysis's, bounded. */
-    private readonly encoded = new Map<string, number[]>();
-
-    private symbolsOf(s: string): number[] {
-        let syms = this.encoded.get(s);
-        if (!syms) {
-            syms = Array.from(s, (c) => this.alphabet.lookup(c));
-            // Only printable ASCII is cached: other characters' symbols change as the document's are registered.
-            if (this.encoded.size < 100_000 && syms.every((x) => x < ASCII_SYMBOLS)) this.encoded.set(s, syms);
-        }
-        return syms;
     }
 
     /** Whether a concrete string is in the language. */
