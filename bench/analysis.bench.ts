@@ -220,8 +220,9 @@ export async function run(): Promise<BenchResult[]> {
             measured: { value: f.ms, unit: "ms" },
         });
     }
-    // Last: their automata stay in the process caches. Hostile sizes: a condition listing 150,000 audiences, and a principal listing 150,000 providers. A list that
-    // long, spread into a call, overflowed the stack; the union's first DFA states were sorted in quadratic time.
+    // Last: their automata stay in the process caches. Hostile sizes: a condition listing 150,000 audiences, a
+    // principal listing 150,000 providers, and 150,000 subject values or patterns. A list that long, spread into a
+    // call, overflowed the stack; the union's first DFA states were sorted in quadratic time.
     const provider = "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc";
     const huge = (cond: object, federated: string | string[] = provider): string =>
         JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Federated: federated }, Action: "sts:AssumeRoleWithWebIdentity", Condition: cond }] });
@@ -230,6 +231,9 @@ export async function run(): Promise<BenchResult[]> {
     for (const [label, text] of [
         ["150,000 audience values", huge({ StringEquals: { "api.pulumi.com/oidc:aud": many((i) => `aws:o${i}`), ...sub } })],
         ["150,000 Federated providers", huge({ StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme", ...sub } }, [provider, ...many((i) => `${provider}-${i}`)])],
+        // Values that share a long head: one start node per value made every state of that head hold all of them.
+        ["150,000 subject values", huge({ StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme", "api.pulumi.com/oidc:sub": many((i) => `pulumi:environments:org:acme:env:p${i}/prod`) } })],
+        ["150,000 subject patterns", huge({ StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme" }, StringLike: { "api.pulumi.com/oidc:sub": many((i) => `pulumi:environments:org:acme:env:p${i}/*`) } })],
     ] as const) {
         const h = once(text);
         results.push({
