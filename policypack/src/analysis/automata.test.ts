@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, and, finite, leaf, not, or, rx, type Lang } from "./automata.js";
+import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, OTHER, and, finite, leaf, not, or, rx, type Lang } from "./automata.js";
 
 function glob(alphabet: Alphabet, ...patterns: string[]): Lang {
     const alts = patterns.map((p) =>
@@ -90,6 +90,29 @@ describe("automata", () => {
         assert.equal(d.contains(g, "ea"), false);
         const w = d.witness(and(glob(a, "?"), not(finite(["é"]))));
         assert.ok(w !== null && w !== "é" && Array.from(w).length === 1);
+    });
+
+    it("reads the clock while it builds an automaton: 150,000 values fail closed without being built first", () => {
+        const a = new Alphabet();
+        const values = Array.from({ length: 150_000 }, (_, i) => `pulumi:environments:org:acme:env:p${i}/*`);
+        const union = rx.altOf(values.map((v) => rx.seq(rx.lit(v.slice(0, -1), a), rx.star(rx.any))));
+        // A budget whose time is up (its deadline is the moment it was made): the build stops at its first reading of
+        // the clock, after 64 steps.
+        const spent = new Budget(Infinity, 0);
+        for (const made = Date.now(); Date.now() <= made; ) {
+            // let the deadline's millisecond pass
+        }
+        let steps = 0;
+        const tick = spent.tick.bind(spent);
+        spent.tick = () => {
+            steps++;
+            tick();
+        };
+        assert.throws(() => new LazyDfa(union, a.width, OTHER, spent), (e: unknown) => e instanceof ComplexityError && e.timeLimitMs === 0);
+        assert.equal(steps, 64);
+        // With time left it is built, and decides.
+        const built = new LazyDfa(union, a.width, OTHER, new Budget(Infinity, 60_000));
+        assert.equal(built.matches(a.symbols("pulumi:environments:org:acme:env:p149999/x")), true);
     });
 
     it("fails closed with ComplexityError when the state budget runs out", () => {

@@ -150,8 +150,22 @@ export const rx = {
     },
     /** A literal string; with `ignoreCase`, each letter also matches its other case. */
     lit(s: string, alphabet: Alphabet, ignoreCase = false): Rx {
+        if (!ignoreCase) {
+            // Code unit by code unit (a condition can list 150,000 values): printable ASCII is its own symbol.
+            const xs: Rx[] = [];
+            for (let i = 0; i < s.length; i++) {
+                const unit = s.charCodeAt(i);
+                if (unit >= 0x20 && unit <= 0x7e) {
+                    xs.push(oneSymbol(unit - 0x20));
+                } else {
+                    const cp = s.codePointAt(i)!;
+                    if (cp > 0xffff) i++;
+                    xs.push(oneSymbol(alphabet.symbol(String.fromCodePoint(cp))));
+                }
+            }
+            return { t: "seq", xs };
+        }
         const xs: Rx[] = Array.from(s, (c) => {
-            if (!ignoreCase) return oneSymbol(alphabet.symbol(c));
             const variants = new Set([c, c.toLowerCase(), c.toUpperCase()].filter((v) => Array.from(v).length === 1));
             return caseSymbol([...variants].map((v) => alphabet.symbol(v)));
         });
@@ -199,11 +213,31 @@ function flatSeq(x: Rx): Rx[] {
     return out;
 }
 
+/**
+ * An NFA as lists of links in the order they were made (no array per node, no object per edge: a union of 150,000
+ * values has millions of nodes): ε-link k goes from epsFrom[k] to epsTo[k], edge k from edgeFrom[k] to edgeTo[k]
+ * on the symbols of edgeSet[k].
+ */
 interface Nfa {
-    eps: number[][];
-    edges: Array<Array<{ set: SymSet; to: number }>>;
+    nodes: number;
+    epsFrom: number[];
+    epsTo: number[];
+    edgeFrom: number[];
+    edgeTo: number[];
+    edgeSet: SymSet[];
     start: number;
     accept: number;
+}
+
+/** Offsets of a compressed adjacency: the links of node i are order[off[i] .. off[i+1]), in the order they were made. */
+function byNode(from: readonly number[], nodes: number): { off: Int32Array; order: Int32Array } {
+    const off = new Int32Array(nodes + 1);
+    for (const f of from) off[f + 1]!++;
+    for (let i = 0; i < nodes; i++) off[i + 1]! += off[i]!;
+    const next = off.slice(0, nodes);
+    const order = new Int32Array(from.length);
+    for (let k = 0; k < from.length; k++) order[next[from[k]!]!++] = k;
+    return { off, order };
 }
 
 /**
@@ -211,13 +245,25 @@ interface Nfa {
  * parts of a sequence, so a literal of n characters is n+1 nodes). A starred part gets a node of its own, so two
  * stars in a row do not loop into each other.
  */
-function compile(r: Rx): Nfa {
-    const eps: number[][] = [];
-    const edges: Array<Array<{ set: SymSet; to: number }>> = [];
+function compile(r: Rx, budget?: Budget): Nfa {
+    let nodes = 0;
+    const epsFrom: number[] = [];
+    const epsTo: number[] = [];
+    const edgeFrom: number[] = [];
+    const edgeTo: number[] = [];
+    const edgeSet: SymSet[] = [];
     const node = (): number => {
-        eps.push([]);
-        edges.push([]);
-        return eps.length - 1;
+        budget?.tick();
+        return nodes++;
+    };
+    const link = (from: number, to: number): void => {
+        epsFrom.push(from);
+        epsTo.push(to);
+    };
+    const edge = (from: number, set: SymSet, to: number): void => {
+        edgeFrom.push(from);
+        edgeSet.push(set);
+        edgeTo.push(to);
     };
     const build = (x: Rx, from: number): number => {
         switch (x.t) {
@@ -225,7 +271,7 @@ function compile(r: Rx): Nfa {
                 return from;
             case "sym": {
                 const e = node();
-                edges[from]!.push({ set: x.set, to: e });
+                edge(from, x.set, e);
                 return e;
             }
             case "seq": {
@@ -241,13 +287,19 @@ function compile(r: Rx): Nfa {
                 // and a star there gets a node of its own, so nothing loops back into the trie.
                 const e = node();
                 const root = node();
-                eps[from]!.push(root);
+                link(from, root);
                 const children = new Map<number, number>();
                 const setIds = new Map<SymSet, number>();
+                // The trie path of the alternative before (path[k]: the node after its first k parts): values are
+                // often written in order, and the parts this one shares with it are not looked up again.
+                let prevParts: Rx[] = [];
+                const path: number[] = [root];
                 for (const part of x.xs) {
                     const parts = flatSeq(part);
-                    let at = root;
                     let i = 0;
+                    while (i < path.length - 1 && i < parts.length && parts[i] === prevParts[i]) i++;
+                    let at = path[i]!;
+                    path.length = i + 1;
                     for (; i < parts.length; i++) {
                         const p = parts[i]!;
                         if (p.t !== "sym" || at >= TRIE_KEY_BASE) break;
@@ -258,29 +310,31 @@ function compile(r: Rx): Nfa {
                         let next = children.get(key);
                         if (next === undefined) {
                             next = node();
-                            edges[at]!.push({ set: p.set, to: next });
+                            edge(at, p.set, next);
                             children.set(key, next);
                         }
                         at = next;
+                        path.push(at);
                     }
+                    prevParts = parts;
                     for (; i < parts.length; i++) at = build(parts[i]!, at);
-                    eps[at]!.push(e);
+                    link(at, e);
                 }
                 return e;
             }
             case "star": {
                 const s = node();
-                eps[from]!.push(s);
+                link(from, s);
                 const inner = node();
-                eps[s]!.push(inner);
-                eps[build(x.x, inner)]!.push(s);
+                link(s, inner);
+                link(build(x.x, inner), s);
                 return s;
             }
         }
     };
     const start = node();
     const accept = build(r, start);
-    return { eps, edges, start, accept };
+    return { nodes, epsFrom, epsTo, edgeFrom, edgeTo, edgeSet, start, accept };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -309,9 +363,12 @@ function symbolClasses(sets: readonly SymSet[], width: number): { classOf: Int32
     let part = new Int32Array(width);
     let count = 1;
     const seen = new Set<string>();
+    // Literals share their symbols' set objects: a union of 150,000 values has millions of edges and a few sets.
+    const seenSets = new Set<SymSet>();
     const inSet = new Uint8Array(width);
     for (const set of sets) {
-        if (set.kind === "any") continue;
+        if (set.kind === "any" || seenSets.has(set)) continue;
+        seenSets.add(set);
         // Sets already refined by: one-symbol sets keyed cheaply, others by their sorted members.
         const key = set.syms.size === 1 ? `${set.syms.values().next().value}` : [...set.syms].sort((x, y) => x - y).join(",");
         if (seen.has(key)) continue;
@@ -380,56 +437,52 @@ export class LazyDfa implements Automaton {
     /**
      * @param width the symbols this automaton tells apart; symbols at or above it read as `extrasAs`
      * @param extrasAs OTHER by default (exact when the automaton names none of those characters)
+     * @param budget the analysis it is built for: building is linear in the expression, but a condition can list
+     *   150,000 values, so the clock is read while building too
      */
     constructor(
         r: Rx,
         readonly width: number,
         private readonly extrasAs: number = OTHER,
+        budget?: Budget,
     ) {
-        const nfa = compile(r);
-        const n = nfa.eps.length;
-        const sets: SymSet[] = [];
-        for (const edges of nfa.edges) for (const e of edges) sets.push(e.set);
+        const nfa = compile(r, budget);
+        const n = nfa.nodes;
+        // Flatten, by node: the Rx tree and its symbol sets are garbage from here on.
+        const eps = byNode(nfa.epsFrom, n);
+        this.epsOff = eps.off;
+        this.epsTo = Int32Array.from(eps.order, (k) => nfa.epsTo[k]!);
+        const edges = byNode(nfa.edgeFrom, n);
+        this.edgeOff = edges.off;
+        const sets = Array.from(edges.order, (k) => nfa.edgeSet[k]!);
         const { classOf, count } = symbolClasses(sets, width);
         this.classOf = classOf;
         this.classes = count;
-        // Flatten: the Rx tree and its symbol sets are garbage from here on.
         this.accept = nfa.accept;
-        this.epsOff = new Int32Array(n + 1);
-        this.edgeOff = new Int32Array(n + 1);
-        for (let i = 0; i < n; i++) {
-            this.epsOff[i + 1] = this.epsOff[i]! + nfa.eps[i]!.length;
-            this.edgeOff[i + 1] = this.edgeOff[i]! + nfa.edges[i]!.length;
-        }
-        this.epsTo = new Int32Array(this.epsOff[n]!);
-        for (let i = 0, k = 0; i < n; i++) for (const t of nfa.eps[i]!) this.epsTo[k++] = t;
-        this.edgeTo = new Int32Array(sets.length);
+        this.edgeTo = Int32Array.from(edges.order, (k) => nfa.edgeTo[k]!);
         this.clsOff = new Int32Array(sets.length + 1);
         const cls: number[] = [];
         const seen = new Int32Array(count).fill(-1);
-        let e = 0;
-        for (const edges of nfa.edges) {
-            for (const edge of edges) {
-                this.edgeTo[e] = edge.to;
-                const set = edge.set;
-                // The classes the edge's set matches: it is a union of classes.
-                if (set.kind === "set") {
-                    for (const sym of set.syms) {
-                        if (sym >= width) continue;
-                        const c = classOf[sym]!;
-                        if (seen[c] !== e) {
-                            seen[c] = e;
-                            cls.push(c);
-                        }
+        for (let e = 0; e < sets.length; e++) {
+            budget?.tick();
+            const set = sets[e]!;
+            // The classes the edge's set matches: it is a union of classes.
+            if (set.kind === "set") {
+                for (const sym of set.syms) {
+                    if (sym >= width) continue;
+                    const c = classOf[sym]!;
+                    if (seen[c] !== e) {
+                        seen[c] = e;
+                        cls.push(c);
                     }
-                } else {
-                    const out = new Uint8Array(count);
-                    if (set.kind === "except") for (const sym of set.syms) if (sym < width) out[classOf[sym]!] = 1;
-                    // Every class (of "except": but those wholly inside the set) has a symbol outside it.
-                    for (let c = 0; c < count; c++) if (!out[c]) cls.push(c);
                 }
-                this.clsOff[++e] = cls.length;
+            } else {
+                const out = new Uint8Array(count);
+                if (set.kind === "except") for (const sym of set.syms) if (sym < width) out[classOf[sym]!] = 1;
+                // Every class (of "except": but those wholly inside the set) has a symbol outside it.
+                for (let c = 0; c < count; c++) if (!out[c]) cls.push(c);
             }
+            this.clsOff[e + 1] = cls.length;
         }
         this.clsList = Int32Array.from(cls);
         this.important = new Uint8Array(n);
@@ -1526,11 +1579,17 @@ asciiAlphabet.freeze();
  * it). Such an automaton names no character beyond ASCII, so reading every other character as OTHER is exact in
  * any document's alphabet. Null when a value names another character: the caller builds a per-document one.
  */
-export function sharedPatternDfa(key: string, values: readonly string[], build: (alphabet: Alphabet) => Rx): LazyDfa | null {
+export function sharedPatternDfa(
+    key: string,
+    values: readonly string[],
+    build: (alphabet: Alphabet) => Rx,
+    budget?: Budget,
+): LazyDfa | null {
     if (!values.every((v) => ASCII_ONLY.test(v))) return null;
     let d = patternDfas.get(key);
     if (!d) {
-        d = shareDfa(new LazyDfa(build(asciiAlphabet), BASE_WIDTH));
+        // Cached only once built: a budget that runs out while building leaves nothing half made behind.
+        d = shareDfa(new LazyDfa(build(asciiAlphabet), BASE_WIDTH, OTHER, budget));
         patternDfas.set(key, d);
     }
     return d;
@@ -1735,8 +1794,8 @@ export class Decider {
                 let d = this.finiteDfas.get(l.items);
                 if (!d) {
                     d =
-                        sharedPatternDfa(`F${JSON.stringify(l.items)}`, l.items, (a) => rx.altOf(l.items.map((i) => rx.lit(i, a)))) ??
-                        new LazyDfa(rx.altOf(l.items.map((i) => rx.lit(i, this.alphabet))), this.alphabet.width);
+                        sharedPatternDfa(`F${JSON.stringify(l.items)}`, l.items, (a) => rx.altOf(l.items.map((i) => rx.lit(i, a))), this.budget) ??
+                        new LazyDfa(rx.altOf(l.items.map((i) => rx.lit(i, this.alphabet))), this.alphabet.width, OTHER, this.budget);
                     this.finiteDfas.set(l.items, d);
                 }
                 return leaf(d);

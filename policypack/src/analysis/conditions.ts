@@ -4,7 +4,7 @@
  * (request context, claims it does not model, non-string operators on claims) are approximated soundly:
  * over for Allow (ignored), under for Deny (the Deny is assumed not to apply).
  */
-import { ALL, Alphabet, LazyDfa, NONE, and, finite, leaf, not, rx, sharedAlphabetFor, sharedPatternDfa, type Lang, type Rx } from "./automata.js";
+import { ALL, Alphabet, LazyDfa, NONE, OTHER, and, finite, leaf, not, rx, sharedAlphabetFor, sharedPatternDfa, type Budget, type Lang, type Rx } from "./automata.js";
 import type { Clause, Statement } from "./document.js";
 
 export type Mode = "over" | "under";
@@ -88,7 +88,7 @@ export function globRx(value: string, like: boolean, ignoreCase: boolean, mode: 
 }
 
 /** The language of a clause's values (their union), approximated per `mode`. */
-export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet): Lang {
+export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet, budget?: Budget): Lang {
     const op = clause.operator.stringOp!;
     const like = op === "StringLike" || op === "StringNotLike";
     const ignoreCase = op.endsWith("IgnoreCase");
@@ -99,7 +99,12 @@ export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet): Lang
         return finite(clause.values);
     }
     const build = (a: Alphabet): Rx | null => {
-        const alts = clause.values.map((v) => globRx(v, like, ignoreCase, mode, a)).filter((r): r is Rx => r !== null);
+        const alts = clause.values
+            .map((v) => {
+                budget?.tick();
+                return globRx(v, like, ignoreCase, mode, a);
+            })
+            .filter((r): r is Rx => r !== null);
         return alts.length === 0 ? null : rx.altOf(alts);
     };
     // ASCII values: one automaton per distinct pattern per process (reused, with its explored states, by every
@@ -109,9 +114,9 @@ export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet): Lang
     if (r === null) return NONE;
     if (ascii) {
         const key = `${like ? "L" : "E"}${ignoreCase ? "i" : "c"}${mode === "over" ? "o" : "u"}${JSON.stringify(clause.values)}`;
-        return leaf(sharedPatternDfa(key, clause.values, () => r)!);
+        return leaf(sharedPatternDfa(key, clause.values, () => r, budget)!);
     }
-    return leaf(new LazyDfa(r, alphabet.width));
+    return leaf(new LazyDfa(r, alphabet.width, OTHER, budget));
 }
 
 /** Whether `ForAnyValue:` combined with `...IfExists` is the operator: its value on an absent key is unclear. */
@@ -138,7 +143,7 @@ function onAbsentKey(clause: Clause, mode: Mode): boolean {
 const cache = new WeakMap<Statement, Map<string, Box>>();
 
 /** The box of tokens of `issuer` that satisfy the statement's conditions, approximated per `mode`. */
-export function conditionBox(statement: Statement, issuer: string, mode: Mode, alphabet: Alphabet): Box {
+export function conditionBox(statement: Statement, issuer: string, mode: Mode, alphabet: Alphabet, budget?: Budget): Box {
     const cacheKey = `${issuer}\u0000${mode}`;
     let perStatement = cache.get(statement);
     const known = perStatement?.get(cacheKey);
@@ -171,9 +176,9 @@ export function conditionBox(statement: Statement, issuer: string, mode: Mode, a
             if (mode === "under") box.possible = false;
             continue;
         } else if (op.negated) {
-            constraint = not(valuesLang(clause, mode === "over" ? "under" : "over", alphabet));
+            constraint = not(valuesLang(clause, mode === "over" ? "under" : "over", alphabet, budget));
         } else {
-            constraint = valuesLang(clause, mode, alphabet);
+            constraint = valuesLang(clause, mode, alphabet, budget);
         }
         if (kind === "aud") box.aud = and(box.aud, constraint);
         else box.sub = and(box.sub, constraint);

@@ -246,8 +246,9 @@ interface ShapeAnalysis {
 }
 
 function runAnalysis(statements: Statement[], options: AnalysisOptions): ShapeAnalysis {
-    const analysis = new Analysis(statements, resolveConfig(options), options.maxStates ?? DEFAULT_MAX_STATES, options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS);
     try {
+        // Inside the try: building the configured subjects' automaton already runs on the analysis's budget.
+        const analysis = new Analysis(statements, resolveConfig(options), options.maxStates ?? DEFAULT_MAX_STATES, options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS);
         return { result: analysis.run(), madeUp: analysis.madeUp };
     } catch (e) {
         if (e instanceof ComplexityError) {
@@ -533,8 +534,8 @@ class Analysis {
         const alts = globs.map((g) => globRx(g, true, false, "under", ascii ?? this.alphabet)).filter((r): r is Rx => r !== null);
         if (alts.length === 0) return NONE;
         // The same configuration on every document: compiled once per process.
-        if (ascii) return leaf(sharedPatternDfa(`allowed:${JSON.stringify(globs)}`, globs, () => rx.altOf(alts))!);
-        return leaf(new LazyDfa(rx.altOf(alts), this.alphabet.width));
+        if (ascii) return leaf(sharedPatternDfa(`allowed:${JSON.stringify(globs)}`, globs, () => rx.altOf(alts), this.decider.budget)!);
+        return leaf(new LazyDfa(rx.altOf(alts), this.alphabet.width, OTHER, this.decider.budget));
     }
 
     /** Members the witness search made up during this analysis. */
@@ -571,7 +572,7 @@ class Analysis {
                 const cov = this.coverage(st, unit);
                 if (cov.reading) this.denyReadings.push(cov.reading);
                 if (!cov.covers) continue;
-                const box = conditionBox(st, issuer, "under", this.alphabet);
+                const box = conditionBox(st, issuer, "under", this.alphabet, this.decider.budget);
                 box.readings.forEach((r) => this.denyReadings.push(`Statement[${st.index}] (Deny): ${r}`));
                 if (box.possible) denies.push(box);
             }
@@ -832,7 +833,7 @@ class Analysis {
     // ---- one statement
 
     private checkStatement(st: Statement, unit: Unit, denies: Box[], principalReading?: string): void {
-        const box = conditionBox(st, unit.issuer, "over", this.alphabet);
+        const box = conditionBox(st, unit.issuer, "over", this.alphabet, this.decider.budget);
         if (!box.possible) return;
         const cells = this.cells(and(box.aud, audienceUniverse(unit.kind)), and(box.sub, subjectUniverse(unit.kind)), denies);
         if (cells.length === 0) return;
@@ -1086,7 +1087,7 @@ class Analysis {
             .filter((c) => c.operator.family === "string" && !c.operator.negated)
             .flatMap((c) => c.values.map((v) => ({ ...c, values: [v] })));
         const rank = (a: string): number => {
-            const i = values.findIndex((c) => c.values[0] === a || this.decider.contains(valuesLang(c, "over", this.alphabet), a));
+            const i = values.findIndex((c) => c.values[0] === a || this.decider.contains(valuesLang(c, "over", this.alphabet, this.decider.budget), a));
             return i < 0 ? values.length : i;
         };
         return auds
