@@ -83,6 +83,16 @@ describe("automata", () => {
         assert.equal(d.contains(big, "pulumi:environments:org:acme:env:p1999"), false);
     });
 
+    it("orders the members of a finite set readably: shorter first, counted in characters, then by symbol", () => {
+        const { d } = decider();
+        // é and 😀 are characters no automaton names (both OTHER, so equal): the list's order is kept between them.
+        assert.deepEqual(d.enumerate(finite(["zz", "😀", "é", "b", "a"]), 10), ["a", "b", "😀", "é", "zz"]);
+        assert.equal(d.witness(finite(["zz", "😀", "é", "b"])), "b");
+        assert.equal(d.witness(finite(["zz", "😀"])), "😀"); // one character, though two UTF-16 code units
+        const many = Array.from({ length: 20_000 }, (_, i) => `aws:o${20_000 - i}`);
+        assert.equal(d.witness(finite(many)), "aws:o1");
+    });
+
     it("handles characters beyond ASCII as their own symbols", () => {
         const { a, d } = decider();
         const g = glob(a, "é*");
