@@ -34,11 +34,13 @@ export class Budget {
     used = 0;
     private steps = 0;
     private readonly until: number;
+    /** @param until when the time budget ends (Date.now() + timeLimitMs by default: it starts now) */
     constructor(
         readonly limit: number,
         readonly timeLimitMs?: number,
+        until?: number,
     ) {
-        this.until = timeLimitMs === undefined ? Infinity : Date.now() + timeLimitMs;
+        this.until = timeLimitMs === undefined ? Infinity : (until ?? Date.now() + timeLimitMs);
     }
     take(n = 1): void {
         this.used += n;

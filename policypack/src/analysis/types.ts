@@ -105,7 +105,10 @@ export interface AnalysisOptions {
     issuers?: readonly string[];
     /** Budget of automaton states explored per document before failing closed with verdict `error`. */
     maxStates?: number;
-    /** Time budget per document in ms (default DEFAULT_TIME_BUDGET_MS, 2000) before failing closed with verdict `error`. */
+    /**
+     * Time budget per document in ms (default DEFAULT_TIME_BUDGET_MS, 2000), counted from the call (reading the
+     * document and building its automata included), before failing closed with verdict `error`.
+     */
     timeBudgetMs?: number;
     /**
      * How far a subject may reach inside one organization. "project" (default): every environment or stack of one
