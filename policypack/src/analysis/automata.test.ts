@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, OTHER, and, finite, leaf, not, or, rx, type Lang } from "./automata.js";
+import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, OTHER, and, finite, leaf, not, or, rx, sharedPatternDfa, type Lang } from "./automata.js";
 
 function glob(alphabet: Alphabet, ...patterns: string[]): Lang {
     const alts = patterns.map((p) =>
@@ -91,6 +91,24 @@ describe("automata", () => {
         assert.equal(d.witness(finite(["zz", "😀"])), "😀"); // one character, though two UTF-16 code units
         const many = Array.from({ length: 20_000 }, (_, i) => `aws:o${20_000 - i}`);
         assert.equal(d.witness(finite(many)), "aws:o1");
+    });
+
+    it("keeps a pattern's automaton for the process, but not a long list's (caches bounded by count hold no 6 MB keys)", () => {
+        const build = (values: readonly string[]) => (a: Alphabet) => rx.altOf(values.map((v) => rx.lit(v, a)));
+        const few = ["aws:acme", "acme"];
+        const once = sharedPatternDfa(`test:${JSON.stringify(few)}`, few, build(few));
+        assert.ok(once !== null && once.sharedId !== null);
+        assert.equal(sharedPatternDfa(`test:${JSON.stringify(few)}`, few, build(few)), once);
+        const many = Array.from({ length: 2_000 }, (_, i) => `aws:org-${i}`); // 28 KB as a key
+        const first = sharedPatternDfa(`test:${JSON.stringify(many)}`, many, build(many));
+        const second = sharedPatternDfa(`test:${JSON.stringify(many)}`, many, build(many));
+        assert.ok(first !== null && second !== null && first !== second);
+        assert.equal(first.sharedId, null);
+        // Not shared, and still the same language.
+        const { d } = decider();
+        assert.equal(d.contains(leaf(second), "aws:org-1999"), true);
+        assert.equal(d.contains(leaf(second), "aws:org-2000"), false);
+        assert.equal(d.isEmpty(and(finite(many), not(leaf(first)))), true);
     });
 
     it("handles characters beyond ASCII as their own symbols", () => {

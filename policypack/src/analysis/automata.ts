@@ -1569,6 +1569,12 @@ export class BoundedCache<K, V> {
 
 /** Distinct condition patterns (and literal sets) kept compiled per process; the least recently used go first. */
 const PATTERN_CACHE_ENTRIES = 2048;
+/**
+ * Longer keys are not kept process-wide: the caches are bounded by their count of entries, and a condition of
+ * 150,000 values would leave a 6 MB key and an automaton of millions of NFA states in each (large lists rarely
+ * repeat; the shape cache leaves out documents past 16 KiB for the same reason).
+ */
+const SHARED_KEY_MAX_CHARS = 16 * 1024;
 const patternDfas = new BoundedCache<string, LazyDfa>(PATTERN_CACHE_ENTRIES);
 const ASCII_ONLY = /^[\x20-\x7e]*$/;
 /** Grammar-free alphabet for patterns that name printable ASCII only (every other character reads as OTHER). */
@@ -1591,7 +1597,10 @@ export function sharedPatternDfa(
     let d = patternDfas.get(key);
     if (!d) {
         // Cached only once built: a budget that runs out while building leaves nothing half made behind.
-        d = shareDfa(new LazyDfa(build(asciiAlphabet), BASE_WIDTH, OTHER, budget));
+        d = new LazyDfa(build(asciiAlphabet), BASE_WIDTH, OTHER, budget);
+        // A long list is this document's own: not kept (nor its decisions) for the rest of the process.
+        if (key.length > SHARED_KEY_MAX_CHARS) return d;
+        shareDfa(d);
         patternDfas.set(key, d);
     }
     return d;
@@ -1600,6 +1609,11 @@ export function sharedPatternDfa(
 /** The printable-ASCII alphabet shared patterns are compiled over (frozen: it registers nothing). */
 export function sharedAlphabetFor(values: readonly string[]): Alphabet | null {
     return values.every((v) => ASCII_ONLY.test(v)) ? asciiAlphabet : null;
+}
+
+/** A key short enough to keep process-wide, else null. */
+function sizedKey(key: string): string | null {
+    return key.length > SHARED_KEY_MAX_CHARS ? null : key;
 }
 
 /** A structural key for a Lang whose leaves are all shared automata; null otherwise. */
@@ -1611,7 +1625,8 @@ function sharedKey(l: Lang): string | null {
             return "N";
         case "finite":
             // Decided on the shared automaton of the same items (Decider.automatize) when they are ASCII.
-            return l.items.every((i) => ASCII_ONLY.test(i)) ? `F${JSON.stringify(l.items)}` : null;
+            if (!l.items.every((i) => ASCII_ONLY.test(i))) return null;
+            return sizedKey(`F${JSON.stringify(l.items)}`);
         case "leaf":
             return l.a instanceof LazyDfa && l.a.sharedId !== null ? `#${l.a.sharedId}` : null;
         case "not": {
@@ -1681,7 +1696,8 @@ function alphabetTag(alphabet: Alphabet): string {
 
 function memo(kind: string, keys: Array<string | null>, decide: () => boolean): boolean {
     if (keys.some((k) => k === null)) return decide();
-    const key = `${kind}:${keys.join("|")}`;
+    const key = sizedKey(`${kind}:${keys.join("|")}`);
+    if (key === null) return decide();
     const known = sharedDecisions.get(key);
     if (known !== undefined) return known;
     const v = decide();
@@ -1969,9 +1985,9 @@ export class Decider {
         const key = sharedKey(s);
         let result: boolean[];
         if (key !== null && forms.every((f) => sharedKey(f.form) !== null && sharedKey(f.key) !== null)) {
-            const memoKey = `conf:${alphabetTag(this.alphabet)}|${key}|${forms.map((f) => `${sharedKey(f.form)}/${sharedKey(f.key)}`).join(",")}`;
-            result = sharedConfinement.get(memoKey) ?? decide();
-            sharedConfinement.set(memoKey, result);
+            const memoKey = sizedKey(`conf:${alphabetTag(this.alphabet)}|${key}|${forms.map((f) => `${sharedKey(f.form)}/${sharedKey(f.key)}`).join(",")}`);
+            result = (memoKey !== null ? sharedConfinement.get(memoKey) : undefined) ?? decide();
+            if (memoKey !== null) sharedConfinement.set(memoKey, result);
         } else {
             result = decide();
         }
