@@ -1592,16 +1592,17 @@ export function sharedPatternDfa(
     values: readonly string[],
     build: (alphabet: Alphabet) => Rx,
     budget?: Budget,
+    local?: Map<string, LazyDfa>,
 ): LazyDfa | null {
     if (!values.every((v) => ASCII_ONLY.test(v))) return null;
-    let d = patternDfas.get(key);
+    // A long list is this document's own: kept in the analysis's `local` map, not for the rest of the process. Its
+    // automaton still has an id, so the decisions about it are found again (their keys name the id, not the values).
+    const store = storeFor(key, patternDfas, local ?? new Map<string, LazyDfa>());
+    let d = store.get(key);
     if (!d) {
         // Cached only once built: a budget that runs out while building leaves nothing half made behind.
-        d = new LazyDfa(build(asciiAlphabet), BASE_WIDTH, OTHER, budget);
-        // A long list is this document's own: not kept (nor its decisions) for the rest of the process.
-        if (key.length > SHARED_KEY_MAX_CHARS) return d;
-        shareDfa(d);
-        patternDfas.set(key, d);
+        d = shareDfa(new LazyDfa(build(asciiAlphabet), BASE_WIDTH, OTHER, budget));
+        store.set(key, d);
     }
     return d;
 }
@@ -1611,9 +1612,21 @@ export function sharedAlphabetFor(values: readonly string[]): Alphabet | null {
     return values.every((v) => ASCII_ONLY.test(v)) ? asciiAlphabet : null;
 }
 
-/** A key short enough to keep process-wide, else null. */
-function sizedKey(key: string): string | null {
-    return key.length > SHARED_KEY_MAX_CHARS ? null : key;
+/** The keys of finite sets, once per list (a list of 150,000 values is asked about many times in an analysis). */
+const finiteKeys = new WeakMap<readonly string[], string | null>();
+
+function finiteKey(items: readonly string[]): string | null {
+    let k = finiteKeys.get(items);
+    if (k === undefined) {
+        k = items.every((i) => ASCII_ONLY.test(i)) ? `F${JSON.stringify(items)}` : null;
+        finiteKeys.set(items, k);
+    }
+    return k;
+}
+
+/** Where a decision under `key` is kept: process-wide when the key is short, else in the analysis's own `local`. */
+function storeFor<V>(key: string, shared: BoundedCache<string, V>, local: Map<string, V>): { get(k: string): V | undefined; set(k: string, v: V): void } {
+    return key.length > SHARED_KEY_MAX_CHARS ? local : shared;
 }
 
 /** A structural key for a Lang whose leaves are all shared automata; null otherwise. */
@@ -1625,8 +1638,7 @@ function sharedKey(l: Lang): string | null {
             return "N";
         case "finite":
             // Decided on the shared automaton of the same items (Decider.automatize) when they are ASCII.
-            if (!l.items.every((i) => ASCII_ONLY.test(i))) return null;
-            return sizedKey(`F${JSON.stringify(l.items)}`);
+            return finiteKey(l.items);
         case "leaf":
             return l.a instanceof LazyDfa && l.a.sharedId !== null ? `#${l.a.sharedId}` : null;
         case "not": {
@@ -1694,14 +1706,14 @@ function alphabetTag(alphabet: Alphabet): string {
     return alphabet.width > BASE_WIDTH ? "x" : "a";
 }
 
-function memo(kind: string, keys: Array<string | null>, decide: () => boolean): boolean {
+function memo(kind: string, keys: Array<string | null>, local: Map<string, boolean>, decide: () => boolean): boolean {
     if (keys.some((k) => k === null)) return decide();
-    const key = sizedKey(`${kind}:${keys.join("|")}`);
-    if (key === null) return decide();
-    const known = sharedDecisions.get(key);
+    const key = `${kind}:${keys.join("|")}`;
+    const store = storeFor(key, sharedDecisions, local);
+    const known = store.get(key);
     if (known !== undefined) return known;
     const v = decide();
-    sharedDecisions.set(key, v);
+    store.set(key, v);
     return v;
 }
 
@@ -1778,6 +1790,10 @@ const SURROGATE = /[\ud800-\udfff]/;
  */
 export class Decider {
     private readonly finiteDfas = new Map<readonly string[], LazyDfa>();
+    /** Decisions whose keys are too long to keep process-wide (a list of thousands of values): this analysis's. */
+    private readonly localDecisions = new Map<string, boolean>();
+    private readonly localConfinement = new Map<string, boolean[]>();
+    private readonly localDfas = new Map<string, LazyDfa>();
     private readonly compare: (a: string, b: string) => number;
 
     constructor(
@@ -1837,7 +1853,7 @@ export class Decider {
                 let d = this.finiteDfas.get(l.items);
                 if (!d) {
                     d =
-                        sharedPatternDfa(`F${JSON.stringify(l.items)}`, l.items, (a) => rx.altOf(l.items.map((i) => rx.lit(i, a))), this.budget) ??
+                        sharedPatternDfa(`F${JSON.stringify(l.items)}`, l.items, (a) => rx.altOf(l.items.map((i) => rx.lit(i, a))), this.budget, this.localDfas) ??
                         new LazyDfa(rx.altOf(l.items.map((i) => rx.lit(i, this.alphabet))), this.alphabet.width, OTHER, this.budget);
                     this.finiteDfas.set(l.items, d);
                 }
@@ -1893,13 +1909,13 @@ export class Decider {
         const s = this.simplify(l);
         if (s.k === "none") return true;
         if (s.k === "finite") return s.items.length === 0;
-        return memo("empty", [alphabetTag(this.alphabet), sharedKey(s)], () => this.product(s).witness() === null);
+        return memo("empty", [alphabetTag(this.alphabet), sharedKey(s)], this.localDecisions, () => this.product(s).witness() === null);
     }
 
     isInfinite(l: Lang): boolean {
         const s = this.simplify(l);
         if (s.k === "none" || s.k === "finite") return false;
-        return memo("inf", [alphabetTag(this.alphabet), sharedKey(s)], () => this.product(s).isInfinite());
+        return memo("inf", [alphabetTag(this.alphabet), sharedKey(s)], this.localDecisions, () => this.product(s).isInfinite());
     }
 
     /** All members in readable order when finitely many (at most `cap`); null otherwise. */
@@ -1918,7 +1934,7 @@ export class Decider {
     keysInfinite(members: Lang, key: Lang): boolean {
         const s = this.simplify(members);
         if (s.k === "none" || s.k === "finite") return false;
-        return memo("keys", [alphabetTag(this.alphabet), sharedKey(s), sharedKey(key)], () => {
+        return memo("keys", [alphabetTag(this.alphabet), sharedKey(s), sharedKey(key)], this.localDecisions, () => {
             const p = this.product(s);
             if (p.isEmpty()) return false;
             return new Product(and(leaf(p.prefixes()), this.automatize(key)), this.alphabet, this.budget).isInfinite();
@@ -1985,9 +2001,10 @@ export class Decider {
         const key = sharedKey(s);
         let result: boolean[];
         if (key !== null && forms.every((f) => sharedKey(f.form) !== null && sharedKey(f.key) !== null)) {
-            const memoKey = sizedKey(`conf:${alphabetTag(this.alphabet)}|${key}|${forms.map((f) => `${sharedKey(f.form)}/${sharedKey(f.key)}`).join(",")}`);
-            result = (memoKey !== null ? sharedConfinement.get(memoKey) : undefined) ?? decide();
-            if (memoKey !== null) sharedConfinement.set(memoKey, result);
+            const memoKey = `conf:${alphabetTag(this.alphabet)}|${key}|${forms.map((f) => `${sharedKey(f.form)}/${sharedKey(f.key)}`).join(",")}`;
+            const store = storeFor(memoKey, sharedConfinement, this.localConfinement);
+            result = store.get(memoKey) ?? decide();
+            store.set(memoKey, result);
         } else {
             result = decide();
         }
