@@ -182,11 +182,13 @@ function oneSymbol(sym: number): Rx {
     return (oneSymbols[sym] ??= rx.set([sym]));
 }
 
-/** One node per set of a letter's cases, shared like {@link oneSymbol} (alternatives that share it share a trie path). */
+/** One node per set of an ASCII letter's cases, shared like {@link oneSymbol} (alternatives that share it share a trie path). */
 const caseSymbols = new Map<string, Rx>();
 
 function caseSymbol(syms: number[]): Rx {
     if (syms.length === 1) return oneSymbol(syms[0]!);
+    // ASCII letters only: other characters' symbols are numbered per document, and would fill the map for good.
+    if (syms.some((sym) => sym >= ASCII_SYMBOLS)) return rx.set(syms);
     syms.sort((a, b) => a - b);
     const key = syms.join(",");
     let r = caseSymbols.get(key);
@@ -1584,8 +1586,9 @@ asciiAlphabet.freeze();
 /**
  * The process-wide automaton of a pattern language whose values are printable ASCII: compiled once per distinct
  * `key` and reused by every later document (its explored states and, being shared, the memoized decisions over
- * it). Such an automaton names no character beyond ASCII, so reading every other character as OTHER is exact in
- * any document's alphabet. Null when a value names another character: the caller builds a per-document one.
+ * it); a key longer than 16 KiB is kept in `local` only, the analysis's own. Such an automaton names no character
+ * beyond ASCII, so reading every other character as OTHER is exact in any document's alphabet. Null when a value
+ * names another character: the caller builds a per-document one.
  */
 export function sharedPatternDfa(
     key: string,
