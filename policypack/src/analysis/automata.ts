@@ -1855,8 +1855,10 @@ export class Decider {
             case "finite": {
                 let d = this.finiteDfas.get(l.items);
                 if (!d) {
+                    // The same key as the decisions about the set (built once per list; null when it is not ASCII).
+                    const key = finiteKey(l.items);
                     d =
-                        sharedPatternDfa(`F${JSON.stringify(l.items)}`, l.items, (a) => rx.altOf(l.items.map((i) => rx.lit(i, a))), this.budget, this.localDfas) ??
+                        (key === null ? null : sharedPatternDfa(key, l.items, (a) => rx.altOf(l.items.map((i) => rx.lit(i, a))), this.budget, this.localDfas)) ??
                         new LazyDfa(rx.altOf(l.items.map((i) => rx.lit(i, this.alphabet))), this.alphabet.width, OTHER, this.budget);
                     this.finiteDfas.set(l.items, d);
                 }
