@@ -73,7 +73,15 @@ export function escapeTextOutput(text: string): string {
     return guardCiLog(escapeText(text, { keepNewlines: true }));
 }
 
-const DEL_OR_NOT_ASCII = /[\u007f-\uffff]/;
+/**
+ * Whether `s` holds DEL or any character outside ASCII. The UTF-8 length equals the length in code units exactly
+ * when every code unit is below U+0080 (anything else, a lone surrogate too, takes two or more bytes); V8 counts
+ * that natively, about four times as fast as a regular expression's scan of the same text (a 100,000-role JSON
+ * report is 300 MB of it).
+ */
+export function hasDelOrNonAscii(s: string): boolean {
+    return Buffer.byteLength(s, "utf8") !== s.length || s.includes("\u007f");
+}
 
 /**
  * JSON output: JSON.stringify already escapes C0; this also writes C1, DEL, U+2028/9 and the bidi controls as
@@ -81,8 +89,8 @@ const DEL_OR_NOT_ASCII = /[\u007f-\uffff]/;
  * unchanged.
  */
 export function escapeJsonOutput(json: string): string {
-    // Every character it rewrites is DEL or outside ASCII: one native scan answers for most text.
-    if (!DEL_OR_NOT_ASCII.test(json)) return json;
+    // Every character it rewrites is DEL or outside ASCII: one native count answers for most text.
+    if (!hasDelOrNonAscii(json)) return json;
     return json.replace(/[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
