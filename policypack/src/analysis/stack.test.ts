@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { UNKNOWN_SENTINELS } from "./constants.js";
 import { PINNED, PULUMI_PROVIDER_ARN, trustPolicy } from "../testing/stack-resources.js";
 import { analyzeStackAudiences, type StackProviderInput, type StackRoleInput } from "./stack.js";
+import { analyzeTrustPolicy } from "./trust-policy.js";
 
 const UNKNOWN = UNKNOWN_SENTINELS[0]!;
 const ROLE_URN = "urn:pulumi:dev::infra::aws:iam/role:Role::esc";
@@ -104,6 +105,33 @@ describe("analyzeStackAudiences", () => {
         const other = "urn:pulumi:dev::infra::aws:iam/role:Role::deploy";
         const findings = analyzeStackAudiences([role(pinned), role(pinned, other)], [provider({ clientIds: ["acme"] })], options);
         assert.deepEqual(findings.map((f) => f.urn), [ROLE_URN, other]);
+    });
+
+    it("a caller's own analysis gives the same findings; only a decided one (pass, fail) rules out unknowns", () => {
+        const outside = "arn:aws:iam::999999999999:oidc-provider/api.pulumi.com/oidc";
+        const roles = [
+            role(pinned),
+            role(JSON.stringify(audOnly), "urn:pulumi:dev::infra::aws:iam/role:Role::aud-only"),
+            role(trust({ StringEquals: { "api.pulumi.com/oidc:aud": "acme" } }, outside), "urn:pulumi:dev::infra::aws:iam/role:Role::outside"),
+            role(UNKNOWN, "urn:pulumi:dev::infra::aws:iam/role:Role::unknown"),
+        ];
+        const providers = [provider({ clientIds: ["acme"] })];
+        const withAnalysis = roles.map((r) => ({ ...r, analysis: analyzeTrustPolicy(r.trustPolicy, options) }));
+        assert.deepEqual(withAnalysis.map((r) => r.analysis.verdict), ["pass", "fail", "fail", "unknown"]);
+        const expected = analyzeStackAudiences(roles, providers, options);
+        assert.deepEqual(
+            project(expected).map((f) => [f.ruleId, f.level]),
+            [
+                ["oidc-provider-audiences-match", "mandatory"],
+                ["oidc-provider-audiences-match", "mandatory"],
+                ["oidc-provider-outside-stack", "advisory"],
+                ["oidc-trust-unknown-at-preview", "advisory"],
+            ],
+        );
+        assert.deepEqual(analyzeStackAudiences(withAnalysis, providers, options), expected);
+        // A policy that holds an unknown with an analysis that is not decided (here: error) still reports the unknown.
+        const undecided = { ...roles[3]!, analysis: { ...withAnalysis[3]!.analysis, verdict: "error" as const } };
+        assert.deepEqual(project(analyzeStackAudiences([undecided], providers, options)).map((f) => f.ruleId), ["oidc-trust-unknown-at-preview"]);
     });
 
     it("skips roles no Pulumi token can use and malformed trust policies (the trust policy check fails those)", () => {

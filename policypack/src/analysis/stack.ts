@@ -16,7 +16,11 @@ export interface StackRoleInput {
     urn: string;
     /** The trust policy (string or object). */
     trustPolicy: unknown;
-    /** `analyzeTrustPolicy(trustPolicy, options)` when the caller already has it (saves a second analysis). */
+    /**
+     * `analyzeTrustPolicy(trustPolicy, options)` when the caller already has it (saves a second analysis). A verdict
+     * `pass` or `fail` also says that the trust policy holds no value unknown at preview (the analysis would have
+     * been `unknown`), so it is not looked for again.
+     */
     analysis?: TrustAnalysis;
 }
 
@@ -95,7 +99,8 @@ export function analyzeStackAudiences(
     });
 
     for (const role of roles) {
-        const unknownPaths = findUnknowns(role.trustPolicy);
+        const decided = role.analysis !== undefined && (role.analysis.verdict === "pass" || role.analysis.verdict === "fail");
+        const unknownPaths = decided ? [] : findUnknowns(role.trustPolicy);
         if (unknownPaths.length > 0) {
             findings.push(
                 unknown(

@@ -73,6 +73,32 @@ describe("runCheck", () => {
         verdicts(1).findings[0]!.message = "changed";
         assert.notEqual(verdicts(4).findings[0]!.message, "changed");
     });
+
+    it("checks the audiences of a policy text the analysis reads, a text with a byte order mark too", () => {
+        // The audience check reads the document the analysis read (the text's parsed value). It used to parse the
+        // text again with JSON.parse, which refuses a leading BOM, so such a role lost its audience check.
+        const resources: unknown[] = [
+            {
+                urn: "urn:pulumi:s::p::aws:iam/openIdConnectProvider:OpenIdConnectProvider::oidc",
+                type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+                inputs: { url: "https://api.pulumi.com/oidc", clientIdLists: ["aws:acme"] },
+                outputs: { arn: PROVIDER_ARN },
+            },
+            { urn: "urn:pulumi:s::p::aws:iam/role:Role::plain", type: "aws:iam/role:Role", outputs: { assumeRolePolicy: policy(null, "acme") } },
+            { urn: "urn:pulumi:s::p::aws:iam/role:Role::bom", type: "aws:iam/role:Role", outputs: { assumeRolePolicy: `\ufeff${policy(null, "acme")}` } },
+        ];
+        const path = join(dir, "bom-stack.json");
+        writeFileSync(path, JSON.stringify({ version: 3, deployment: { resources } }));
+        const run = runCheck([{ path, shown: "bom-stack.json", explicit: true }], { organizations: ["acme"] });
+        for (const name of ["plain", "bom"]) {
+            const r = run.results.find((x) => x.target.resource?.name === name)!;
+            assert.deepEqual(
+                r.findings.filter((f) => f.ruleId === "oidc-provider-audiences-match").map((f) => f.path),
+                ["assumeRolePolicy.Statement[0].Principal.Federated"],
+                name,
+            );
+        }
+    });
 });
 
 describe("helpers", () => {

@@ -107,6 +107,12 @@ class KeyedCache<V> {
     }
 }
 
+/** A trust policy's analysis (or what it threw), and the document it read: a text's parsed value, else the document. */
+interface Analyzed {
+    analysis: TrustAnalysis | { thrown: unknown };
+    value: unknown;
+}
+
 /** Distinct policy texts (and objects) whose analyses `check` keeps for roles that repeat them. */
 const ANALYSIS_CACHE_ENTRIES = 2048;
 
@@ -347,9 +353,9 @@ export function createChecker(
 ): Checker {
     // Bounded: documents that repeat stay; an export of all-distinct documents does not keep an analysis per role
     // alive next to the copies its results hold.
-    const cache = new KeyedCache<TrustAnalysis | { thrown: unknown }>(() => new BoundedCache(ANALYSIS_CACHE_ENTRIES));
+    const cache = new KeyedCache<Analyzed>(() => new BoundedCache(ANALYSIS_CACHE_ENTRIES));
     const run = { stats };
-    const analyze = (doc: unknown): TrustAnalysis | { thrown: unknown } => {
+    const analyze = (doc: unknown): Analyzed => {
         const key = cacheKey(doc);
         let hit = cache.get(key);
         if (hit === undefined) {
@@ -357,10 +363,11 @@ export function createChecker(
             // A document given as text is read by the CLI's JSON reader first: too deep or with a duplicated key,
             // it is an error of its own (cached with the text, which is where the duplicate is).
             const read = typeof doc === "string" ? readPolicyText(doc) : undefined;
+            const value = read && "value" in read ? read.value : doc;
             try {
-                hit = read && "analysis" in read ? read.analysis : analyzeTrustPolicy(read ? read.value : doc, options);
+                hit = { analysis: read && "analysis" in read ? read.analysis : analyzeTrustPolicy(value, options), value };
             } catch (e) {
-                hit = { thrown: e };
+                hit = { analysis: { thrown: e }, value };
             }
             cache.set(key, hit);
         }
@@ -391,11 +398,13 @@ export function createChecker(
                 if (group === undefined) {
                     group = stackRoles.length;
                     groupOf.set(key, group);
+                    // The document as its analysis read it (a text's parsed value): the audience check neither
+                    // parses the text again nor looks for unknowns the analysis already ruled out.
                     const known = analyze(revealed);
                     stackRoles.push({
                         urn: String(group),
-                        trustPolicy: revealed,
-                        ...("verdict" in known ? { analysis: known } : {}),
+                        trustPolicy: known.value,
+                        ...("verdict" in known.analysis ? { analysis: known.analysis } : {}),
                     });
                     urnsOf.push([]);
                 }
@@ -536,7 +545,7 @@ function describeTarget(target: CheckTarget): string {
 /** One role: reveal secrets, then analyse (cached) or explain why it cannot be. */
 function checkRole(
     role: RoleItem,
-    analyze: (doc: unknown) => TrustAnalysis | { thrown: unknown },
+    analyze: (doc: unknown) => Analyzed,
 ): { result: CheckResult; revealed: unknown } {
     if (role.variants !== undefined && role.variants.length > 1) return checkVariants(role, role.variants, analyze);
     const checked = checkOne(role, analyze);
@@ -550,7 +559,7 @@ function checkRole(
 function checkVariants(
     role: RoleItem,
     variants: NonNullable<RoleItem["variants"]>,
-    analyze: (doc: unknown) => TrustAnalysis | { thrown: unknown },
+    analyze: (doc: unknown) => Analyzed,
 ): { result: CheckResult; revealed: unknown } {
     let worst: { result: CheckResult; revealed: unknown; assumption: string } | undefined;
     const byBranch: string[] = [];
@@ -573,7 +582,7 @@ function checkVariants(
 /** One role: reveal secrets, then analyse (cached) or explain why it cannot be. */
 function checkOne(
     role: RoleItem,
-    analyze: (doc: unknown) => TrustAnalysis | { thrown: unknown },
+    analyze: (doc: unknown) => Analyzed,
 ): { result: CheckResult; revealed: unknown } {
     const target = role.target;
     const what = describeTarget(target);
@@ -605,7 +614,7 @@ function checkOne(
         };
     }
     const duplicates = [...new Set([...findDuplicateKeys(role.trustPolicy), ...findDuplicateKeys(value)])];
-    const analysis = duplicates.length > 0 ? errorAnalysis(duplicateFindings(duplicates)) : analyze(value);
+    const analysis = duplicates.length > 0 ? errorAnalysis(duplicateFindings(duplicates)) : analyze(value).analysis;
     let result: CheckResult;
     if ("thrown" in analysis) {
         result = { target, ...internalError(what, analysis.thrown) };
