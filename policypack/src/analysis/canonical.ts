@@ -127,19 +127,28 @@ function templateOf(s: string): ReadonlyArray<string | Slot> {
     return parts;
 }
 
-/** Whether a key names a token's aud or sub for one of the issuers; memoized per key (keys repeat across roles). */
+/**
+ * Whether a key names a token's aud or sub for one of the issuers; memoized per issuer set, then per key (keys repeat
+ * across roles). Two levels, not one key joined from both: a condition key read from JSON comes with its hash
+ * computed, and a joined key would be a new string to hash for every clause of every role.
+ */
 const TOKEN_KEY_MEMO_ENTRIES = 4096;
-const tokenKeyMemo = new BoundedCache<string, boolean>(TOKEN_KEY_MEMO_ENTRIES);
+const ISSUER_SETS = 64;
+const tokenKeyMemo = new BoundedCache<string, BoundedCache<string, boolean>>(ISSUER_SETS);
 
 function isTokenKey(key: string, issuers: readonly string[], issuersKey: string): boolean {
-    const memoKey = `${issuersKey}\u0000${key}`;
-    let known = tokenKeyMemo.get(memoKey);
+    let memo = tokenKeyMemo.get(issuersKey);
+    if (memo === undefined) {
+        memo = new BoundedCache<string, boolean>(TOKEN_KEY_MEMO_ENTRIES);
+        tokenKeyMemo.set(issuersKey, memo);
+    }
+    let known = memo.get(key);
     if (known === undefined) {
         known = issuers.some((i) => {
             const k = classifyKey(key, i);
             return k === "aud" || k === "sub";
         });
-        tokenKeyMemo.set(memoKey, known);
+        memo.set(key, known);
     }
     return known;
 }
