@@ -10,7 +10,8 @@
  * - An object that holds the same key twice is remembered ({@link duplicateKeysOf}): JSON keeps the last value, and
  *   what IAM or Pulumi would make of it is not for this tool to guess, so the check reports it as an error.
  */
-import { printParseErrorCode, visit, type JSONPath, type ParseErrorCode } from "jsonc-parser";
+import type { JSONPath, ParseErrorCode } from "jsonc-parser";
+import { jsoncParser } from "../lazy.js";
 
 /** Where and why a text is not valid JSON. `line` and `column` are 1-based. */
 export interface JsonSyntaxProblem {
@@ -126,7 +127,7 @@ function describeChar(ch: string | undefined): string {
 function message(code: ParseErrorCode, text: string, offset: number): string {
     const at = describeChar(text[offset]);
     // The names, not the values: ParseErrorCode is a const enum, which isolatedModules cannot inline.
-    switch (printParseErrorCode(code)) {
+    switch (jsoncParser().printParseErrorCode(code)) {
         case "InvalidSymbol":
             return `Unexpected ${at}`;
         case "InvalidNumberFormat":
@@ -191,6 +192,7 @@ function scan(text: string): { problem: JsonSyntaxProblem } | { duplicates: { ke
     let first: { code: ParseErrorCode; offset: number } | undefined;
     const keys: Set<string>[] = [];
     const duplicates: { key: string; offset: number; objectPath: JSONPath }[] = [];
+    const { visit, printParseErrorCode } = jsoncParser();
     visit(
         text,
         {
