@@ -66,6 +66,25 @@ describe("canonicalize", () => {
         assert.notEqual(shapeOf(a, { organizations: ["acme"] }), shapeOf(d, { organizations: ["acme"] }));
     });
 
+    it("refuses a document of too many names as soon as it has read one too many, not after reading them all", () => {
+        // Renaming cannot be interrupted by the time budget: 150,000 names took 0.2 s to collect before the refusal.
+        const names = Array.from({ length: 5_000 }, (_, i) => `pulumi:environments:org:acme:env:p${i}/*`);
+        const statements = parseDocument(doc({ StringLike: { [`${V1}:sub`]: names } }));
+        const clause = statements[0]!.clauses[0]!;
+        let reads = 0;
+        const counted = new Proxy([...clause.values], {
+            get(target, prop, receiver) {
+                if (typeof prop === "string" && /^\d+$/.test(prop)) reads++;
+                return Reflect.get(target, prop, receiver) as unknown;
+            },
+        });
+        (clause as { values: readonly string[] }).values = counted;
+        assert.equal(canonicalize(statements, { organizations: ["acme"] }, DEFAULT_ISSUERS), null);
+        // One look at every value for the placeholder marker (a regular expression's test), then the names: the limit
+        // is 512 (`acme` is one of them), and reading stops at the first past it. Before, every name was collected.
+        assert.ok(reads > names.length + 500 && reads <= names.length + 513, `read ${reads} times, ${names.length} values`);
+    });
+
     it("renames the literal head of a glob segment and keeps the rest of the pattern", () => {
         const c = canonicalize(
             parseDocument(doc({ StringLike: { [`${V1}:sub`]: "pulumi:deploy:org:acme:project:svc-7*" } })),
