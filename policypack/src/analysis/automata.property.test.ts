@@ -128,4 +128,20 @@ describe("automata against references", () => {
             { numRuns: 300 },
         );
     });
+
+    it("anyPrefixLive answers as isPrefixLive asked of each prefix, with heads shared, sorted or not, on any Lang", () => {
+        fc.assert(
+            fc.property(patternsArb, patternsArb, fc.array(stringArb, { maxLength: 12 }), fc.boolean(), (p1, p2, prefixes, sorted) => {
+                const { a, d } = fresh();
+                // Prefixes that start alike, as a condition's values do: each also extended by what follows it.
+                const list = prefixes.flatMap((x) => [x, `${x}a`, `${x}:b`]);
+                if (sorted) list.sort();
+                const g1 = glob(a, p1);
+                for (const l of [g1, and(g1, not(glob(a, p2))), or(g1, glob(a, p2))]) {
+                    assert.equal(d.anyPrefixLive(l, list), list.some((x) => d.isPrefixLive(l, x)), JSON.stringify({ p1, p2, list, k: l.k }));
+                }
+            }),
+            { numRuns: 400 },
+        );
+    });
 });

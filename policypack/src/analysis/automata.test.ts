@@ -140,6 +140,33 @@ describe("automata", () => {
         assert.equal(built.matches(a.symbols("pulumi:environments:org:acme:env:p149999/x")), true);
     });
 
+    it("reads the clock while it tries a condition's values as prefixes, and tries a dead head once", () => {
+        const a = new Alphabet();
+        const deploy = glob(a, "pulumi:deploy:*");
+        const values = Array.from({ length: 150_000 }, (_, i) => `pulumi:environments:org:acme:env:p${i}/prod`);
+        const spent = new Budget(Infinity, 2_000, Date.now() - 1);
+        let ticks = 0;
+        const tick = spent.tick.bind(spent);
+        spent.tick = () => {
+            ticks++;
+            tick();
+        };
+        assert.throws(() => new Decider(a, spent).anyPrefixLive(deploy, values), (e: unknown) => e instanceof ComplexityError);
+        assert.equal(ticks, 64);
+        // With time left: no value is live, and the automaton is run once (`pulumi:e` dies; every value starts so).
+        const d = new Decider(a, new Budget(Infinity, 60_000));
+        const leafOf = deploy as { k: "leaf"; a: LazyDfa };
+        let steps = 0;
+        const step = leafOf.a.step.bind(leafOf.a);
+        leafOf.a.step = (st: number, sym: number) => {
+            steps++;
+            return step(st, sym);
+        };
+        assert.equal(d.anyPrefixLive(deploy, values), false);
+        assert.equal(steps, "pulumi:e".length);
+        assert.equal(d.anyPrefixLive(deploy, [...values, "pulumi:deploy:org:acme"]), true);
+    });
+
     it("fails closed with ComplexityError when the state budget runs out", () => {
         const { a, d } = decider(50);
         const patterns = Array.from({ length: 40 }, (_, i) => `*a${"?".repeat(i % 7)}b*`);

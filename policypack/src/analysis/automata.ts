@@ -1696,6 +1696,33 @@ function runString(a: Automaton, alphabet: Alphabet, s: string, untilSink = fals
     return st;
 }
 
+/**
+ * How many code units of `s` `a` reads before it reaches a dead state (the dead state is reached on the last of
+ * them), or -1 when it never does: then `s` is prefix-live, as {@link runString} with `untilSink` says (a universal
+ * state is live too). Every string that starts with those code units dies there as well.
+ */
+function deathIndex(a: Automaton, alphabet: Alphabet, s: string): number {
+    let st = a.start;
+    for (let i = 0; i < s.length; i++) {
+        const unit = s.charCodeAt(i);
+        let sym: number;
+        if (unit >= 0x20 && unit <= 0x7e) {
+            sym = unit - 0x20;
+        } else {
+            const cp = s.codePointAt(i)!;
+            if (cp > 0xffff) i++;
+            sym = alphabet.lookup(String.fromCodePoint(cp));
+        }
+        st = a.step(st, sym);
+        if (a.sink !== undefined) {
+            const sink = a.sink(st);
+            if (sink === "dead") return i + 1;
+            if (sink === "universal") return -1;
+        }
+    }
+    return -1;
+}
+
 /** Bounded: with condition patterns shared, every distinct pattern of a large estate adds decisions here. */
 const SHARED_DECISIONS = 50_000;
 const sharedDecisions = new BoundedCache<string, boolean>(SHARED_DECISIONS);
@@ -2041,6 +2068,29 @@ export class Decider {
             }
         };
         return live(l);
+    }
+
+    /**
+     * Whether any of `prefixes` is prefix-live in `l` ({@link isPrefixLive}). A condition can list 150,000 values,
+     * so this reads the clock as it goes, and for a single automaton skips every prefix that starts with the part of
+     * an earlier one at whose end the automaton died (values that start alike die alike: a variant of another kind
+     * rejects `pulumi:environments:` once, not once per value).
+     */
+    anyPrefixLive(l: Lang, prefixes: readonly string[]): boolean {
+        let dead: string | null = null;
+        for (const p of prefixes) {
+            this.budget.tick();
+            if (dead !== null && p.startsWith(dead)) continue;
+            if (l.k !== "leaf") {
+                if (this.isPrefixLive(l, p)) return true;
+                continue;
+            }
+            this.charge(l.a);
+            const at = deathIndex(l.a, this.alphabet, p);
+            if (at < 0) return true;
+            dead = p.slice(0, at);
+        }
+        return false;
     }
 
     /** Shared automata outlive an analysis: states they add now are charged to this one's budget. */

@@ -815,7 +815,7 @@ class Analysis {
         const heads = literalHeads(box);
         for (const v of tokenVariants()) {
             // Cheap and exact: a variant none of whose subjects starts like the statement's values has no token here.
-            if (heads && heads.some((clause) => clause.every((h) => !this.decider.isPrefixLive(v.sub, h)))) continue;
+            if (heads && heads.some((clause) => !this.decider.anyPrefixLive(v.sub, clause))) continue;
             const subs = and(cell.sub, v.sub, this.paired(v, cell.aud));
             // The blast radius asks these subjects about their naming levels: one product answers that too.
             if (v.sub.k === "leaf" && v.levels.every((l) => l.key.k === "leaf")) {
