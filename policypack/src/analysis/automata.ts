@@ -1689,12 +1689,18 @@ function runString(a: Automaton, alphabet: Alphabet, s: string, untilSink = fals
         st = a.step(st, sym);
         if (untilSink && a.sink !== undefined) {
             const sink = a.sink(st);
-            if (sink === "dead") return DIED;
+            if (sink === "dead") {
+                diedAfter = i + 1;
+                return DIED;
+            }
             if (sink === "universal") return st;
         }
     }
     return st;
 }
+
+/** Where the last {@link runString} that returned DIED stopped: how many code units it had read. */
+let diedAfter = 0;
 
 /**
  * How many code units of `s` `a` reads before it reaches a dead state (the dead state is reached on the last of
@@ -1702,25 +1708,7 @@ function runString(a: Automaton, alphabet: Alphabet, s: string, untilSink = fals
  * state is live too). Every string that starts with those code units dies there as well.
  */
 function deathIndex(a: Automaton, alphabet: Alphabet, s: string): number {
-    let st = a.start;
-    for (let i = 0; i < s.length; i++) {
-        const unit = s.charCodeAt(i);
-        let sym: number;
-        if (unit >= 0x20 && unit <= 0x7e) {
-            sym = unit - 0x20;
-        } else {
-            const cp = s.codePointAt(i)!;
-            if (cp > 0xffff) i++;
-            sym = alphabet.lookup(String.fromCodePoint(cp));
-        }
-        st = a.step(st, sym);
-        if (a.sink !== undefined) {
-            const sink = a.sink(st);
-            if (sink === "dead") return i + 1;
-            if (sink === "universal") return -1;
-        }
-    }
-    return -1;
+    return runString(a, alphabet, s, true) === DIED ? diedAfter : -1;
 }
 
 /** Bounded: with condition patterns shared, every distinct pattern of a large estate adds decisions here. */
