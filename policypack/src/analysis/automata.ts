@@ -2065,15 +2065,17 @@ export class Decider {
      * rejects `pulumi:environments:` once, not once per value).
      */
     anyPrefixLive(l: Lang, prefixes: readonly string[]): boolean {
+        if (l.k !== "leaf") {
+            return prefixes.some((p) => {
+                this.budget.tick();
+                return this.isPrefixLive(l, p);
+            });
+        }
+        this.charge(l.a);
         let dead: string | null = null;
         for (const p of prefixes) {
             this.budget.tick();
             if (dead !== null && p.startsWith(dead)) continue;
-            if (l.k !== "leaf") {
-                if (this.isPrefixLive(l, p)) return true;
-                continue;
-            }
-            this.charge(l.a);
             const at = deathIndex(l.a, this.alphabet, p);
             if (at < 0) return true;
             dead = p.slice(0, at);
