@@ -123,6 +123,34 @@ describe("automata", () => {
         assert.equal(d.isEmpty(and(finite(many), not(leaf(first)))), true);
     });
 
+    it("lists a shared language once per process, unless the list is long: a later analysis explores no product for it", () => {
+        const build = (values: readonly string[]) => (a: Alphabet) => rx.altOf(values.map((v) => rx.lit(v, a)));
+        const shared = (values: readonly string[]): Lang => {
+            const dfa = sharedPatternDfa(`test:enumerate:${JSON.stringify(values)}`, values, build(values));
+            assert.ok(dfa !== null && dfa.sharedId !== null);
+            return leaf(dfa);
+        };
+        const ops = ["op:update", "op:destroy", "op:preview"];
+        const first = decider();
+        const listed = first.d.enumerate(shared(ops), 256);
+        // Readable order: shorter first, then by character.
+        assert.deepEqual(listed, ["op:update", "op:destroy", "op:preview"]);
+        assert.ok(first.d.budget.used > 0, "the first listing explores the product");
+        listed.push("mutated by a caller");
+        // A new analysis (its own decider and budget) asks again: the answer is remembered, and a copy.
+        const second = decider();
+        assert.deepEqual(second.d.enumerate(shared(ops), 256), listed.slice(0, 3));
+        assert.equal(second.d.budget.used, 0);
+        // 300 members of 40 characters (12 KB) are kept by the analysis only: the next one explores again.
+        const long = Array.from({ length: 300 }, (_, i) => `pulumi:deploy:org:acme:op:${String(i).padStart(14, "0")}`);
+        const a1 = decider();
+        const l1 = a1.d.enumerate(shared(long), 512);
+        assert.equal(l1?.length, 300);
+        const a2 = decider();
+        assert.deepEqual(a2.d.enumerate(shared(long), 512), l1);
+        assert.ok(a2.d.budget.used > 0, "a long list is not kept for the process");
+    });
+
     it("handles characters beyond ASCII as their own symbols", () => {
         const { a, d } = decider();
         const g = glob(a, "é*");

@@ -1438,9 +1438,12 @@ export class Product implements Automaton {
 
     /** Whether the language has infinitely many members (over the infinite character set). */
     isInfinite(): boolean {
-        if (!this.explored && this.pumps()) return true;
-        return this.unbounded(this.live());
+        // A property of the language: decided once per product (enumeration asks it again after the decider did).
+        if (this.infinite === null) this.infinite = (!this.explored && this.pumps()) || this.unbounded(this.live());
+        return this.infinite;
     }
+
+    private infinite: boolean | null = null;
 
     /**
      * Explores the product breadth-first and stops at the first proof that it is infinite: a reachable state with a
@@ -1715,6 +1718,13 @@ function deathIndex(a: Automaton, alphabet: Alphabet, s: string): number {
 const SHARED_DECISIONS = 50_000;
 const sharedDecisions = new BoundedCache<string, boolean>(SHARED_DECISIONS);
 const sharedConfinement = new BoundedCache<string, boolean[]>(SHARED_DECISIONS);
+/**
+ * Enumerations of shared languages, bounded by count and by size: a list longer than this many characters in all
+ * is kept by the analysis only, so the process-wide store holds at most SHARED_ENUMERATIONS x 8 KiB.
+ */
+const SHARED_ENUMERATIONS = 1024;
+const SHARED_ENUMERATION_MAX_CHARS = 8 * 1024;
+const sharedEnumerations = new BoundedCache<string, readonly string[] | null>(SHARED_ENUMERATIONS);
 
 /**
  * Shared automata read every character a document names beyond ASCII alike (grammar: as a non-name character,
@@ -1811,6 +1821,7 @@ export class Decider {
     /** Decisions whose keys are too long to keep process-wide (a list of thousands of values): this analysis's. */
     private readonly localDecisions = new Map<string, boolean>();
     private readonly localConfinement = new Map<string, boolean[]>();
+    private readonly localEnumerations = new Map<string, readonly string[] | null>();
     private readonly localDfas = new Map<string, LazyDfa>();
     private readonly compare: (a: string, b: string) => number;
 
@@ -1944,7 +1955,20 @@ export class Decider {
         if (s.k === "none") return [];
         if (s.k === "finite") return s.items.length > cap ? null : [...s.items].sort(this.compare);
         if (this.isInfinite(s)) return null;
-        return this.product(s).enumerate(cap);
+        // Memoized like the decisions: a set whose confinement was decided before (a memo hit, so its product was
+        // never explored) is not explored again only to be listed.
+        const key = sharedKey(s);
+        if (key === null) return this.product(s).enumerate(cap);
+        const memoKey = `enum:${alphabetTag(this.alphabet)}|${cap}|${key}`;
+        let known = sharedEnumerations.get(memoKey) ?? this.localEnumerations.get(memoKey);
+        if (known === undefined) {
+            known = this.product(s).enumerate(cap);
+            let chars = memoKey.length;
+            for (const m of known ?? []) chars += m.length;
+            if (chars <= SHARED_ENUMERATION_MAX_CHARS) sharedEnumerations.set(memoKey, known);
+            else this.localEnumerations.set(memoKey, known);
+        }
+        return known === null ? null : [...known];
     }
 
     /**
