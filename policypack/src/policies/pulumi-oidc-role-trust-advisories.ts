@@ -4,12 +4,12 @@
  * lowercase, a role no Pulumi token can use. https://www.pulumi.com/docs/esc/guides/configuring-oidc/aws/
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { analyzeTrustPolicy } from "../analysis/index.js";
 import { trustPolicyProperty } from "./pulumi-oidc-role-trust-pinned.js";
 import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
 import { formatFinding } from "./support/messages.js";
 import { metadataFromRules, rulesOfPolicy } from "./support/metadata.js";
 import { readDeep } from "./support/sdk.js";
+import { analyzeRoleTrust } from "./support/trust-analysis.js";
 
 const NAME = "pulumi-oidc-role-trust-advisories";
 
@@ -25,7 +25,7 @@ export const roleTrustAdvisories: ResourceValidationPolicy = {
         // Unknown or missing documents are pulumi-oidc-role-trust-pinned's to report; advisories need the text.
         const read = readDeep(args.props, property);
         if (read.unknownPaths.length > 0 || read.value === undefined || read.value === null) return;
-        const analysis = analyzeTrustPolicy(read.value, options);
+        const analysis = analyzeRoleTrust(read.value, options);
         for (const finding of analysis.findings.filter((f) => f.advisory)) reportViolation(formatFinding(finding, property));
     },
 };

@@ -3,11 +3,12 @@
  * `api.pulumi.com/oidc:aud` and `api.pulumi.com/oidc:sub`. https://www.pulumi.com/docs/esc/guides/configuring-oidc/aws/
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { analyzeTrustPolicy, ROLE_TYPES, type TrustAnalysis } from "../analysis/index.js";
+import { ROLE_TYPES, type TrustAnalysis } from "../analysis/index.js";
 import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
 import { formatFinding } from "./support/messages.js";
 import { metadataFromRules, rulesOfPolicy } from "./support/metadata.js";
 import { readDeep, throwUnknown } from "./support/sdk.js";
+import { analyzeRoleTrust } from "./support/trust-analysis.js";
 
 const NAME = "pulumi-oidc-role-trust-pinned";
 
@@ -50,7 +51,7 @@ export const roleTrustPinned: ResourceValidationPolicy = {
 
         let analysis: TrustAnalysis;
         try {
-            analysis = analyzeTrustPolicy(read.value, options);
+            analysis = analyzeRoleTrust(read.value, options);
         } catch (e) {
             // A defect in the analysis must not let the role through, nor crash the whole deployment.
             reportViolation(

@@ -28,6 +28,7 @@ export const MAX_TIME_BUDGET_MS = 600_000;
 
 /** A Pulumi organization name: no wildcards, separators or spaces (it is spliced into audiences and subjects). */
 export const ORGANIZATION_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
+const ORGANIZATION_NAME = new RegExp(ORGANIZATION_PATTERN);
 /** An audience is a literal: a wildcard here would allow every audience. */
 export const AUDIENCE_PATTERN = "^[^\\s*?]+$";
 /** `api.pulumi.com/oidc`, `https://pulumi.example.com:8443/oidc`: host[:port][/path], optional https scheme. */
@@ -88,7 +89,7 @@ export const CONFIG_SCHEMA: PolicyConfigSchema = {
 /** Where the engine puts the organization of the stack being deployed (DOMAIN.md §3). */
 function stackOrganization(env: NodeJS.ProcessEnv): string | undefined {
     const org = env["PULUMI_ORGANIZATION"] || env["PULUMI_NODEJS_ORGANIZATION"];
-    return org && new RegExp(ORGANIZATION_PATTERN).test(org) ? org : undefined;
+    return org && ORGANIZATION_NAME.test(org) ? org : undefined;
 }
 
 function stringList(policyName: string, config: Record<string, unknown>, key: string): string[] | undefined {
