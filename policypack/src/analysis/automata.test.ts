@@ -141,6 +141,11 @@ describe("automata", () => {
         const second = decider();
         assert.deepEqual(second.d.enumerate(shared(ops), 256), listed.slice(0, 3));
         assert.equal(second.d.budget.used, 0);
+        // More members than asked for (null) is an answer too, and remembered as one.
+        assert.equal(decider().d.enumerate(shared(ops), 2), null);
+        const third = decider();
+        assert.equal(third.d.enumerate(shared(ops), 2), null);
+        assert.equal(third.d.budget.used, 0);
         // 300 members of 40 characters (12 KB) are kept by the analysis only: the next one explores again.
         const long = Array.from({ length: 300 }, (_, i) => `pulumi:deploy:org:acme:op:${String(i).padStart(14, "0")}`);
         const a1 = decider();

@@ -1981,7 +1981,9 @@ export class Decider {
         const key = sharedKey(s);
         if (key === null) return this.product(s).enumerate(cap);
         const memoKey = `enum:${alphabetTag(this.alphabet)}|${cap}|${key}`;
-        let known = sharedEnumerations.get(memoKey) ?? this.localEnumerations.get(memoKey);
+        // `null` (more than `cap` members) is an answer too: `??` would take it for a miss.
+        let known = sharedEnumerations.get(memoKey);
+        if (known === undefined) known = this.localEnumerations.get(memoKey);
         if (known === undefined) {
             known = this.product(s).enumerate(cap);
             let chars = memoKey.length;
