@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import {
     MAX_JSON_DEPTH,
     describeDuplicateKey,
@@ -123,6 +124,67 @@ describe("parseJson", () => {
             assert.deepEqual(r.duplicates.map((d) => d.key), keys, text);
             assert.deepEqual(r.value, JSON.parse(text), text);
         }
+    });
+
+    it("is not fooled by keys spaced from their colon, or strings that start with a colon", () => {
+        // The fast path counts quotes that a colon follows: a spaced key must count, and a string starting with ':'
+        // (counted too) must not make up for a repeated key.
+        const cases: Array<[string, string[]]> = [
+            ['{"a" :1,"b":1,"b":2}', ["b"]],
+            ['{"a"\n\t:1,"a":2}', ["a"]],
+            ['{"x": ":", "x": ": "}', ["x"]],
+            ['{"k": " :v", "k": 1, "m": ":"}', ["k"]],
+            ['{"k": " :v", "m": ":"}', []],
+            ['{"s": "\\\\\\\\", "t" : {"u":"\\\\\\":"}}', []],
+        ];
+        for (const [text, keys] of cases) {
+            const r = parseJson(text);
+            assert.ok(r.ok, text);
+            if (r.ok) assert.deepEqual(r.duplicates.map((d) => d.key), keys, text);
+        }
+    });
+
+    it("finds exactly the repeated keys of random objects, however they are spaced and whatever their strings hold", () => {
+        // Strings made of the characters that matter to the fast path: quotes, backslashes, colons, whitespace.
+        const str = fc.string({ unit: fc.constantFrom("a", "b", ":", '"', "\\", " ", "\n", "{", "]"), maxLength: 6 });
+        const space = fc.constantFrom("", " ", "\n", "\t ", "\r\n");
+        interface Obj {
+            members: Array<{ key: string; value: Obj | string; before: string; after: string }>;
+        }
+        const obj: fc.Arbitrary<Obj> = fc.letrec<{ obj: Obj }>((tie) => ({
+            obj: fc.record({
+                members: fc.array(
+                    fc.record({
+                        key: fc.constantFrom("a", "b", ":", '"', "a:"),
+                        value: fc.oneof({ maxDepth: 3 }, str, tie("obj")),
+                        before: space,
+                        after: space,
+                    }),
+                    { maxLength: 5 },
+                ),
+            }),
+        })).obj;
+        const write = (o: Obj): string =>
+            `{${o.members.map((m) => `${JSON.stringify(m.key)}${m.before}:${m.after}${typeof m.value === "string" ? JSON.stringify(m.value) : write(m.value)}`).join(",")}}`;
+        const repeats = (o: Obj): string[] => {
+            const out: string[] = [];
+            const seen = new Set<string>();
+            for (const m of o.members) {
+                if (seen.has(m.key)) out.push(m.key);
+                seen.add(m.key);
+                if (typeof m.value !== "string") out.push(...repeats(m.value));
+            }
+            return out;
+        };
+        fc.assert(
+            fc.property(obj, (o) => {
+                const text = write(o);
+                const r = parseJson(text);
+                assert.ok(r.ok, text);
+                if (r.ok) assert.deepEqual(r.duplicates.map((d) => d.key).sort(), repeats(o).sort(), text);
+            }),
+            { numRuns: 2000 },
+        );
     });
 
     it("refuses nesting deeper than MAX_JSON_DEPTH without recursing (100,000 levels)", () => {
