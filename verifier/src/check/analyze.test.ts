@@ -74,6 +74,30 @@ describe("runCheck", () => {
         assert.notEqual(verdicts(4).findings[0]!.message, "changed");
     });
 
+    it("gives a stack finding to the role it is about when two roles share a URN", () => {
+        // An export can hold a resource twice under one URN (a replacement pending deletion keeps it). The finding
+        // used to be looked up by URN, so it went to whichever result came last.
+        const urn = "urn:pulumi:s::p::aws:iam/role:Role::twin";
+        const resources: unknown[] = [
+            {
+                urn: "urn:pulumi:s::p::aws:iam/openIdConnectProvider:OpenIdConnectProvider::oidc",
+                type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+                inputs: { url: "https://api.pulumi.com/oidc", clientIdLists: ["aws:acme"] },
+                outputs: { arn: PROVIDER_ARN },
+            },
+            // Deployments' audience `acme`, which the provider does not list; then ESC's `aws:acme`, which it does.
+            { urn, type: "aws:iam/role:Role", outputs: { assumeRolePolicy: policy(null, "acme") } },
+            { urn, type: "aws:iam/role:Role", outputs: { assumeRolePolicy: policy(null) } },
+        ];
+        const path = join(dir, "twins.json");
+        writeFileSync(path, JSON.stringify({ version: 3, deployment: { resources } }));
+        const run = runCheck([{ path, shown: "twins.json", explicit: true }], { organizations: ["acme"] });
+        const roles = run.results.filter((r) => r.target.resource?.urn === urn);
+        assert.equal(roles.length, 2);
+        const mismatch = (i: number) => roles[i]!.findings.filter((f) => f.ruleId === "oidc-provider-audiences-match").length;
+        assert.deepEqual([mismatch(0), mismatch(1)], [1, 0]);
+    });
+
     it("checks the audiences of a policy text the analysis reads, a text with a byte order mark too", () => {
         // The audience check reads the document the analysis read (the text's parsed value). It used to parse the
         // text again with JSON.parse, which refuses a leading BOM, so such a role lost its audience check.

@@ -375,21 +375,19 @@ export function createChecker(
     };
     const checkInput = (input: ExtractedInput, file: string): CheckResult[] => {
         const fileResults: CheckResult[] = [];
-        const byUrn = new Map<string, CheckResult>();
         // The audience check depends only on a role's trust policy (and the stack's providers), so it runs once per
-        // distinct document: `stackRoles` holds one representative per document, `urnsOf` the roles it stands for.
+        // distinct document: `stackRoles` holds one representative per document, `membersOf` the results of the
+        // roles it stands for (each with the property its trust policy is in).
         const stackRoles: StackRoleInput[] = [];
-        const urnsOf: string[][] = [];
+        const membersOf: { result: CheckResult; property: string }[][] = [];
         // Every distinct document of the input is one group of the audience check: not bounded.
         const groupOf = new KeyedCache<number>(() => new Map());
-        const propertyOf = new Map<string, string>();
         const stackProviders: StackProviderInput[] = [];
 
         for (const role of input.roles) {
             run.stats.roles++;
             const { result, revealed } = checkRole(role, analyze);
             fileResults.push(result);
-            if (role.target.resource) byUrn.set(role.target.resource.urn, result);
             // Roles no Pulumi token can use (and malformed ones) have nothing to compare with a provider.
             const relevant = result.verdict === "unknown" || (result.admitted?.length ?? 0) > 0;
             if (input.stackScoped && revealed !== undefined && relevant && role.target.resource) {
@@ -406,17 +404,15 @@ export function createChecker(
                         trustPolicy: known.value,
                         ...("verdict" in known.analysis ? { analysis: known.analysis } : {}),
                     });
-                    urnsOf.push([]);
+                    membersOf.push([]);
                 }
-                urnsOf[group]!.push(role.target.resource.urn);
-                propertyOf.set(role.target.resource.urn, role.property);
+                membersOf[group]!.push({ result, property: role.property });
             }
         }
         for (const provider of input.providers) {
             run.stats.providers++;
             const { result, url, clientIds } = checkProvider(provider, options);
             fileResults.push(result);
-            if (provider.target.resource) byUrn.set(provider.target.resource.urn, result);
             if (input.stackScoped) {
                 const arn = revealValue(provider.arn).value;
                 stackProviders.push({
@@ -434,11 +430,9 @@ export function createChecker(
             try {
                 for (const sf of analyzeStackAudiences(stackRoles, stackProviders, options)) {
                     const { urn: group, level, ...finding } = sf;
-                    for (const urn of urnsOf[Number(group)] ?? []) {
-                        const target = byUrn.get(urn);
-                        if (!target) continue;
+                    for (const { result: target, property } of membersOf[Number(group)] ?? []) {
                         if (level === "mandatory") {
-                            target.findings.push({ ...finding, path: prefixPath(propertyOf.get(urn) ?? "", finding.path) });
+                            target.findings.push({ ...finding, path: prefixPath(property, finding.path) });
                             target.verdict = worse(target.verdict, "fail");
                         } else if (!(target.verdict === "unknown" && finding.ruleId === "oidc-trust-unknown-at-preview")) {
                             // Advisory (provider outside this stack, or unknown at preview): information, not a
