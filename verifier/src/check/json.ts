@@ -5,8 +5,9 @@
  * - Syntax is checked by `jsonc-parser` (a maintained parser that keeps offsets) with its extensions switched off:
  *   comments and trailing commas are errors, so this is strict RFC 8259 JSON; `JSON.parse` builds the value (its
  *   `__proto__` handling is safe). A problem says where, quoting at most one character of the input.
- * - Nesting deeper than {@link MAX_JSON_DEPTH} is refused before any parser runs (one iterative scan), so no walker
- *   over the value, recursive or not, can exhaust the stack.
+ * - Nesting deeper than {@link MAX_JSON_DEPTH} is refused before any value is handed out: `JSON.parse` (iterative in
+ *   V8) and one iterative walk measure it, and one iterative scan of the text locates it; so no walker over the
+ *   value, recursive or not, can exhaust the stack.
  * - An object that holds the same key twice is remembered ({@link duplicateKeysOf}): JSON keeps the last value, and
  *   what IAM or Pulumi would make of it is not for this tool to guess, so the check reports it as an error.
  */
