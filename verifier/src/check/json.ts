@@ -111,10 +111,15 @@ export function closingQuote(text: string, open: number): number {
     for (;;) {
         end = text.indexOf('"', end + 1);
         if (end < 0) return -1;
-        let b = end - 1;
-        while (text.charCodeAt(b) === 0x5c) b--;
-        if ((end - 1 - b) % 2 === 0) return end;
+        if (unescapedQuote(text, end)) return end;
     }
+}
+
+/** Whether the quote at `at` is unescaped: an even run of backslashes (none included) stands before it. */
+function unescapedQuote(text: string, at: number): boolean {
+    let b = at - 1;
+    while (b >= 0 && text.charCodeAt(b) === 0x5c) b--;
+    return (at - 1 - b) % 2 === 0;
 }
 
 /** Shows one character of the input: enough to find it, too little to leak a value. */
@@ -288,13 +293,6 @@ function memberCount(value: unknown, max: number): { members: number; deep: bool
     return { members: count, deep: false };
 }
 
-/** Whether the quote at `at` is unescaped: an even run of backslashes (none included) stands before it. */
-function unescapedQuote(text: string, at: number): boolean {
-    let b = at - 1;
-    while (b >= 0 && text.charCodeAt(b) === 0x5c) b--;
-    return (at - 1 - b) % 2 === 0;
-}
-
 /**
  * In text `JSON.parse` accepted: how many unescaped quotes are followed (after JSON whitespace) by `:`. Every
  * member's key ends in such a quote, and any other such quote opens a string that starts with `:`, so this is at
@@ -341,13 +339,10 @@ export function parseJson(text: string): JsonParseResult {
     }
     const scanned = scan(body);
     if ("problem" in scanned) return { ok: false, problem: scanned.problem };
-    let value: unknown;
-    try {
-        value = JSON.parse(body) as unknown;
-    } catch {
-        // The two parsers disagree: say so without guessing a position (and without V8's quote of the input).
-        return { ok: false, problem: { message: "not valid JSON", line: 1, column: 1 } };
-    }
+    // The strict reader accepted the text: `JSON.parse` did too (the value the fast path read), unless the two
+    // parsers disagree, which is said without guessing a position (and without V8's quote of the input).
+    if (fast === FAILED) return { ok: false, problem: { message: "not valid JSON", line: 1, column: 1 } };
+    const value = fast;
     const duplicates: DuplicateKey[] = [];
     // Line starts found once: a hostile text can repeat a key 200,000 times, and counting lines from the start for
     // each (or copying an object's list for each) was quadratic.
