@@ -937,7 +937,7 @@ export class Product implements Automaton {
         this.sinkBuffer = new Array<Sink>(this.leaves.length).fill(null);
         this.flagBuffer = new Array<boolean>(this.leaves.length).fill(false);
         this.optional = this.leaves.map((_, i) => i).filter((i) => !this.required.includes(i));
-        this.setGuide();
+        this.setGuides();
         this.intern(Int32Array.from(this.leaves, (l) => l.start));
     }
 
@@ -1146,7 +1146,7 @@ export class Product implements Automaton {
      */
     private row(state: number): void {
         if (this.filled[state] || state === this.deadState) return;
-        if (this.guide !== null) {
+        if (this.guides.length > 0) {
             this.fillRow(state);
         } else {
             const C = this.members.length;
@@ -1156,50 +1156,54 @@ export class Product implements Automaton {
     }
 
     /**
-     * The leaf that guides row filling: the first required conjunct that is a lazy DFA (null if none): its dead
-     * transitions are the product's. `joint` lists, per class of the guide, the joint classes it takes in
-     * (compressed: jointList[jointOff[k] .. jointOff[k+1])).
+     * The leaves that guide row filling: the required conjuncts that are lazy DFAs (none: rows are filled class by
+     * class). A class on which any of them dies leads to the product's dead state. `jointList[jointOff[k] ..
+     * jointOff[k+1])` lists, per class of the leaf, the joint classes it takes in.
      */
-    private guide: { leaf: number; dfa: LazyDfa; jointOff: Int32Array; jointList: Int32Array } | null = null;
-    /** Per joint class, whether the row being filled computes it (reused). */
-    private rowMarks = new Uint8Array(0);
+    private guides: Array<{ leaf: number; dfa: LazyDfa; jointOff: Int32Array; jointList: Int32Array }> = [];
+    /** Per joint class, how many guides keep it live in the row being filled (reused). */
+    private rowCounts = new Uint8Array(0);
     /** Per state, whether its whole row is computed. */
     private filled = new Uint8Array(0);
 
-    private setGuide(): void {
-        const g = this.required.find((i) => this.leaves[i] instanceof LazyDfa);
-        if (g === undefined) return;
-        const dfa = this.leaves[g] as LazyDfa;
-        const input = this.leafInput[g]!;
-        const { off: jointOff, list: jointList } = groupBy(input.length, dfa.classCount, (c) => input[c]!, (c) => c);
-        this.guide = { leaf: g, dfa, jointOff, jointList };
-        this.rowMarks = new Uint8Array(input.length);
+    private setGuides(): void {
+        for (const g of this.required) {
+            const dfa = this.leaves[g];
+            if (!(dfa instanceof LazyDfa)) continue;
+            const input = this.leafInput[g]!;
+            const { off: jointOff, list: jointList } = groupBy(input.length, dfa.classCount, (c) => input[c]!, (c) => c);
+            this.guides.push({ leaf: g, dfa, jointOff, jointList });
+        }
+        this.rowCounts = new Uint8Array(this.members.length);
     }
 
     /**
-     * Fills every transition of `state`. Most characters kill the guide (a literal position of a pattern admits one):
-     * those classes go to the dead state at once, and only the joint classes of the guide's live classes are stepped
-     * leaf by leaf.
+     * Fills every transition of `state`. Most characters kill one of the guides (a literal position of a pattern
+     * admits one character; a grammar's name admits no separator): those classes go to the dead state at once,
+     * and only the joint classes every guide keeps live are stepped leaf by leaf.
      */
     private fillRow(state: number): void {
-        const { leaf, dfa, jointOff, jointList } = this.guide!;
+        const guides = this.guides;
         const C = this.members.length;
-        const live = dfa.liveClasses(this.tup[state * this.leaves.length + leaf]!);
-        let covered = 0;
-        for (let k = 0; k < live.length; k++) covered += jointOff[live[k]! + 1]! - jointOff[live[k]!]!;
-        if (covered < C) {
-            // Only the classes the guide kills: a budget error while the live ones are computed leaves them unknown.
-            const dead = this.dead();
-            const kept = this.rowMarks;
-            kept.fill(0);
-            for (let k = 0; k < live.length; k++) for (let j = jointOff[live[k]!]!; j < jointOff[live[k]! + 1]!; j++) kept[jointList[j]!] = 1;
-            for (let c = 0; c < C; c++) if (!kept[c]) this.tab[state * C + c] = dead;
-        }
-        for (let k = 0; k < live.length; k++) {
-            const lc = live[k]!;
-            for (let j = jointOff[lc]!, end = jointOff[lc + 1]!; j < end; j++) {
-                if (this.tab[state * C + jointList[j]!]! < 0) this.computeEdge(state, jointList[j]!);
+        const L = this.leaves.length;
+        const counts = this.rowCounts;
+        counts.fill(0);
+        for (const { leaf, dfa, jointOff, jointList } of guides) {
+            const live = dfa.liveClasses(this.tup[state * L + leaf]!);
+            for (let k = 0; k < live.length; k++) {
+                for (let j = jointOff[live[k]!]!, end = jointOff[live[k]! + 1]!; j < end; j++) counts[jointList[j]!]!++;
             }
+        }
+        const all = guides.length;
+        // The classes a guide kills first: a budget error while the live ones are computed leaves those unknown.
+        for (let c = 0; c < C; c++) {
+            if (counts[c] !== all) {
+                const dead = this.dead();
+                this.tab[state * C + c] = dead;
+            }
+        }
+        for (let c = 0; c < C; c++) {
+            if (counts[c] === all && this.tab[state * C + c]! < 0) this.computeEdge(state, c);
         }
     }
 
