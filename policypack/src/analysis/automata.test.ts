@@ -200,6 +200,20 @@ describe("automata", () => {
         assert.equal(d.anyPrefixLive(deploy, [...values, "pulumi:deploy:org:acme"]), true);
     });
 
+    it("goes down one pattern to find a member or a loop, instead of making every state nearer the start first", () => {
+        // 60 patterns that part at their third character and run 40 more before their `*`: a breadth-first search
+        // makes about 60 x 42 states before it reaches any pattern's end; a depth-first one, one pattern's.
+        const patterns = Array.from({ length: 60 }, (_, i) => `w${i}:${"abcdefghij".repeat(4)}*`);
+        const lang = (a: Alphabet): Lang => and(glob(a, ...patterns), not(glob(a, "zz*")));
+        const empty = decider(400);
+        assert.equal(empty.d.isEmpty(lang(empty.a)), false);
+        const infinite = decider(400);
+        assert.equal(infinite.d.isInfinite(lang(infinite.a)), true);
+        // The witness is still the shortest, readable member, found breadth-first (this one may make every state).
+        const shortest = decider();
+        assert.equal(shortest.d.witness(lang(shortest.a)), `w0:${"abcdefghij".repeat(4)}`);
+    });
+
     it("fails closed with ComplexityError when the state budget runs out", () => {
         const { a, d } = decider(50);
         const patterns = Array.from({ length: 40 }, (_, i) => `*a${"?".repeat(i % 7)}b*`);

@@ -1323,7 +1323,7 @@ export class Product implements Automaton {
     }
 
     isEmpty(): boolean {
-        return this.witness() === null;
+        return !this.acc[0] && !this.exploreDepthFirst((_s, _cls, t) => this.acc[t]!);
     }
 
     /** Explores every reachable state. */
@@ -1353,6 +1353,33 @@ export class Product implements Automaton {
             }
         }
         if (from === 0) this.explored = true;
+        return false;
+    }
+
+    /**
+     * Depth-first over every state and edge reachable from the start; `stop(s, cls, t)` may end it early (then true is
+     * returned), else the product is marked explored. Questions that need some member, or some loop, rather than the
+     * nearest one go down a pattern to where it ends or repeats, instead of making every state nearer the start first.
+     */
+    private exploreDepthFirst(stop: (s: number, cls: number, t: number) => boolean): boolean {
+        const C = this.members.length;
+        let seen = new Uint8Array(Math.max(64, this.count * 2));
+        seen[0] = 1;
+        const stack = [0];
+        while (stack.length > 0) {
+            const s = stack.pop()!;
+            this.row(s);
+            for (let cls = 0; cls < C; cls++) {
+                const t = this.stepClass(s, cls);
+                if (stop(s, cls, t)) return true;
+                if (t >= seen.length) seen = grown(seen, t);
+                if (!seen[t]) {
+                    seen[t] = 1;
+                    stack.push(t);
+                }
+            }
+        }
+        this.explored = true;
         return false;
     }
 
@@ -1471,7 +1498,7 @@ export class Product implements Automaton {
     private infinite: boolean | null = null;
 
     /**
-     * Explores the product breadth-first and stops at the first proof that it is infinite: a reachable state with a
+     * Explores the product depth-first and stops at the first proof that it is infinite: a reachable state with a
      * loop, or a reachable edge on OTHER (infinitely many characters), into a state from which an accepting state
      * is reachable (checked by a forward search, at most `MAX_PUMP_CHECKS` times). False when exploration ends
      * without one: the exact test (`unbounded` over the live states) then runs on the explored product. Infinite
@@ -1479,7 +1506,7 @@ export class Product implements Automaton {
      */
     private pumps(): boolean {
         let checks = 0;
-        return this.explore((s, cls, t) => {
+        return this.exploreDepthFirst((s, cls, t) => {
             if (t === this.deadState || (t !== s && cls !== this.otherClass) || checks >= MAX_PUMP_CHECKS) return false;
             checks++;
             return this.reachesAccepting(t);
@@ -1965,7 +1992,7 @@ export class Decider {
         const s = this.simplify(l);
         if (s.k === "none") return true;
         if (s.k === "finite") return s.items.length === 0;
-        return memo("empty", [alphabetTag(this.alphabet), sharedKey(s)], this.localDecisions, () => this.product(s).witness() === null);
+        return memo("empty", [alphabetTag(this.alphabet), sharedKey(s)], this.localDecisions, () => this.product(s).isEmpty());
     }
 
     isInfinite(l: Lang): boolean {
