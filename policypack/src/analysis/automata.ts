@@ -873,6 +873,11 @@ export class Product implements Automaton {
     private flagBuffer: boolean[] = [];
     /** Leaves that are not required conjuncts, stepped after the required ones. */
     private optional: number[] = [];
+    /**
+     * Passengers that are an automaton the product already steps (a level's form is often the variant's own grammar):
+     * pairs (passenger, earlier leaf), whose state is copied rather than stepped again.
+     */
+    private copies: number[] = [];
 
     /** Index of the first passenger leaf: automata run alongside that do not take part in acceptance. */
     private readonly firstPassenger: number;
@@ -936,7 +941,11 @@ export class Product implements Automaton {
         this.scratch = new Int32Array(this.leaves.length);
         this.sinkBuffer = new Array<Sink>(this.leaves.length).fill(null);
         this.flagBuffer = new Array<boolean>(this.leaves.length).fill(false);
-        this.optional = this.leaves.map((_, i) => i).filter((i) => !this.required.includes(i));
+        for (let i = this.firstPassenger; i < this.leaves.length; i++) {
+            const same = this.leaves.indexOf(this.leaves[i]!);
+            if (same < i) this.copies.push(i, same);
+        }
+        this.optional = this.leaves.map((_, i) => i).filter((i) => !this.required.includes(i) && !this.copies.some((c, k) => k % 2 === 0 && c === i));
         this.setGuides();
         this.intern(Int32Array.from(this.leaves, (l) => l.start));
     }
@@ -1230,6 +1239,7 @@ export class Product implements Automaton {
                 const from = this.tup[base + i]!;
                 next[i] = l.stepClass ? l.stepClass(from, this.leafInput[i]![cls]!) : l.step(from, this.leafInput[i]![cls]!);
             }
+            for (let k = 0; k < this.copies.length; k += 2) next[this.copies[k]!] = next[this.copies[k + 1]!]!;
             id = this.intern(next);
         }
         // After intern: the table may have been reallocated.
