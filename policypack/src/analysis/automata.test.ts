@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, OTHER, and, finite, leaf, not, or, rx, sharedPatternDfa, type Lang } from "./automata.js";
+import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, OTHER, Product, and, finite, leaf, not, or, rx, sharedPatternDfa, type Lang } from "./automata.js";
 
 function glob(alphabet: Alphabet, ...patterns: string[]): Lang {
     const alts = patterns.map((p) =>
@@ -212,6 +212,17 @@ describe("automata", () => {
         // The witness is still the shortest, readable member, found breadth-first (this one may make every state).
         const shortest = decider();
         assert.equal(shortest.d.witness(lang(shortest.a)), `w0:${"abcdefghij".repeat(4)}`);
+    });
+
+    it("walks edges backwards to every state that reaches a target, the dead state's predecessors too", () => {
+        const a = new Alphabet();
+        const p = new Product(and(glob(a, "ab"), not(glob(a, "zz"))), a, new Budget(1_000));
+        const live = p.live();
+        // Every state of "ab" steps to the dead state on some character; only "" and "a" reach the member "ab".
+        const reachesDead = p.coReach((s) => live[s] === 0);
+        assert.equal([...reachesDead].filter((m) => m === 1).length, p.size);
+        assert.equal([...live].filter((m) => m === 1).length, 3); // "", "a", "ab"
+        assert.equal(p.coReach((s) => p.accepting(s))[0], 1);
     });
 
     it("fails closed with ComplexityError when the state budget runs out", () => {

@@ -1394,32 +1394,45 @@ export class Product implements Automaton {
     }
 
     /**
-     * Reverse edges of the explored product, compressed: the predecessors of t are revFrom[revOff[t] .. revOff[t+1])
-     * (a predecessor appears once per class that leads to t).
+     * Reverse edges of the explored product, compressed: the predecessors of t are revFrom[revOff[t] .. revOff[t+1]),
+     * each once. Edges into the dead state are left out (`reverseAll` keeps them), and so are loops: neither can
+     * make a state reach a target it does not reach without them.
      */
     private reverse: { revOff: Int32Array; revFrom: Int32Array } | null = null;
+    private reverseAll: { revOff: Int32Array; revFrom: Int32Array } | null = null;
 
     /**
-     * The reverse edges, grouped by target (a counting sort: predecessors in increasing order, one entry per class).
-     * Written out rather than through `groupBy`: it visits every cell of the table, most of a large product's time
-     * in `coReach` when its key and value were calls.
+     * The reverse edges, grouped by target (a counting sort: predecessors in increasing order). Written out rather
+     * than through `groupBy`: it visits every cell of the table, most of a large product's time in `coReach` when its
+     * key and value were calls. Most cells of a row lead to the dead state, or to one state on many classes (the
+     * classes a `*` takes): one entry per predecessor keeps the lists as short as the graph.
      */
-    private reverseEdges(): { revOff: Int32Array; revFrom: Int32Array } {
+    private reverseEdges(withDead: boolean): { revOff: Int32Array; revFrom: Int32Array } {
         const n = this.count;
         const C = this.members.length;
         const tab = this.tab;
+        const skip = withDead ? -1 : this.deadState;
+        /** lastFrom[t]: the last predecessor counted for t (each counted once). */
+        const lastFrom = new Int32Array(n).fill(-1);
         const revOff = new Int32Array(n + 1);
-        for (let k = 0; k < n * C; k++) {
-            const t = tab[k]!;
-            if (t >= 0) revOff[t + 1]!++;
+        for (let s = 0, k = 0; s < n; s++) {
+            for (let c = 0; c < C; c++, k++) {
+                const t = tab[k]!;
+                if (t < 0 || t === s || t === skip || lastFrom[t] === s) continue;
+                lastFrom[t] = s;
+                revOff[t + 1]!++;
+            }
         }
         for (let t = 0; t < n; t++) revOff[t + 1]! += revOff[t]!;
         const fill = revOff.slice(0, n);
         const revFrom = new Int32Array(revOff[n]!);
+        lastFrom.fill(-1);
         for (let s = 0, k = 0; s < n; s++) {
             for (let c = 0; c < C; c++, k++) {
                 const t = tab[k]!;
-                if (t >= 0) revFrom[fill[t]!++] = s;
+                if (t < 0 || t === s || t === skip || lastFrom[t] === s) continue;
+                lastFrom[t] = s;
+                revFrom[fill[t]!++] = s;
             }
         }
         return { revOff, revFrom };
@@ -1429,8 +1442,6 @@ export class Product implements Automaton {
     coReach(target: (s: number) => boolean, within: (s: number) => boolean = () => true): Uint8Array {
         this.exploreAll();
         const n = this.count;
-        if (!this.reverse) this.reverse = this.reverseEdges();
-        const { revOff, revFrom } = this.reverse;
         const mark = new Uint8Array(n);
         const stack = new Int32Array(n);
         let top = 0;
@@ -1440,6 +1451,9 @@ export class Product implements Automaton {
                 stack[top++] = s;
             }
         }
+        // The dead state reaches nothing but itself: only a target that is the dead state needs the edges into it.
+        const intoDead = this.deadState >= 0 && mark[this.deadState] === 1;
+        const { revOff, revFrom } = intoDead ? (this.reverseAll ??= this.reverseEdges(true)) : (this.reverse ??= this.reverseEdges(false));
         while (top > 0) {
             const s = stack[--top]!;
             for (let k = revOff[s]!, end = revOff[s + 1]!; k < end; k++) {
