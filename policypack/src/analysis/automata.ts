@@ -661,6 +661,11 @@ export class LazyDfa implements Automaton {
         return live;
     }
 
+    /** Whether `state` steps on class `cls` to a state other than the dead one; its row must be filled (`liveClasses`). */
+    keepsLive(state: number, cls: number): boolean {
+        return this.tab[state * this.classes + cls] !== this.deadId;
+    }
+
     /** The class of any symbol of the alphabet in use. */
     symbolClass(sym: number): number {
         return this.classOf[sym < this.width ? sym : this.extrasAs]!;
@@ -1170,8 +1175,8 @@ export class Product implements Automaton {
      * jointOff[k+1])` lists, per class of the leaf, the joint classes it takes in.
      */
     private guides: Array<{ leaf: number; dfa: LazyDfa; jointOff: Int32Array; jointList: Int32Array }> = [];
-    /** Per joint class, how many guides keep it live in the row being filled (reused). */
-    private rowCounts = new Uint8Array(0);
+    /** The joint classes every guide keeps live in the row being filled (reused). */
+    private rowKept = new Int32Array(0);
     /** Per state, whether its whole row is computed. */
     private filled = new Uint8Array(0);
 
@@ -1183,37 +1188,52 @@ export class Product implements Automaton {
             const { off: jointOff, list: jointList } = groupBy(input.length, dfa.classCount, (c) => input[c]!, (c) => c);
             this.guides.push({ leaf: g, dfa, jointOff, jointList });
         }
-        this.rowCounts = new Uint8Array(this.members.length);
+        this.rowKept = new Int32Array(this.members.length);
     }
 
     /**
      * Fills every transition of `state`. Most characters kill one of the guides (a literal position of a pattern
-     * admits one character; a grammar's name admits no separator): those classes go to the dead state at once,
-     * and only the joint classes every guide keeps live are stepped leaf by leaf.
+     * admits one character; a grammar's name admits no separator): those classes go to the dead state at once, and
+     * only the joint classes every guide keeps live are stepped leaf by leaf. The guide with the fewest live classes
+     * here leads: the others are asked only about the classes it keeps.
      */
     private fillRow(state: number): void {
         const guides = this.guides;
         const C = this.members.length;
         const L = this.leaves.length;
-        const counts = this.rowCounts;
-        counts.fill(0);
-        for (const { leaf, dfa, jointOff, jointList } of guides) {
-            const live = dfa.liveClasses(this.tup[state * L + leaf]!);
-            for (let k = 0; k < live.length; k++) {
-                for (let j = jointOff[live[k]!]!, end = jointOff[live[k]! + 1]!; j < end; j++) counts[jointList[j]!]!++;
+        const G = guides.length;
+        let lead = 0;
+        let leadLive = guides[0]!.dfa.liveClasses(this.tup[state * L + guides[0]!.leaf]!);
+        for (let g = 1; g < G; g++) {
+            const live = guides[g]!.dfa.liveClasses(this.tup[state * L + guides[g]!.leaf]!);
+            if (live.length < leadLive.length) {
+                lead = g;
+                leadLive = live;
             }
         }
-        const all = guides.length;
-        // The classes a guide kills first: a budget error while the live ones are computed leaves those unknown.
-        for (let c = 0; c < C; c++) {
-            if (counts[c] !== all) {
-                const dead = this.dead();
-                this.tab[state * C + c] = dead;
+        const kept = this.rowKept;
+        let n = 0;
+        const { jointOff, jointList } = guides[lead]!;
+        for (let k = 0; k < leadLive.length; k++) {
+            for (let j = jointOff[leadLive[k]!]!, end = jointOff[leadLive[k]! + 1]!; j < end; j++) {
+                const c = jointList[j]!;
+                let live = true;
+                for (let g = 0; g < G && live; g++) {
+                    if (g === lead) continue;
+                    const other = guides[g]!;
+                    live = other.dfa.keepsLive(this.tup[state * L + other.leaf]!, this.leafInput[other.leaf]![c]!);
+                }
+                if (live) kept[n++] = c;
             }
         }
-        for (let c = 0; c < C; c++) {
-            if (counts[c] === all && this.tab[state * C + c]! < 0) this.computeEdge(state, c);
+        const row = state * C;
+        if (n < C) {
+            // The classes a guide kills first: a budget error while the live ones are computed leaves those unknown.
+            const dead = this.dead();
+            this.tab.fill(dead, row, row + C);
+            for (let k = 0; k < n; k++) this.tab[row + kept[k]!] = -1;
         }
+        for (let k = 0; k < n; k++) if (this.tab[state * C + kept[k]!]! < 0) this.computeEdge(state, kept[k]!);
     }
 
     /** Computes (and records) the transition of `state` on class `cls`. */
