@@ -1175,6 +1175,11 @@ export class Product implements Automaton {
      * jointOff[k+1])` lists, per class of the leaf, the joint classes it takes in.
      */
     private guides: Array<{ leaf: number; dfa: LazyDfa; jointOff: Int32Array; jointList: Int32Array }> = [];
+    /** The required leaves that are guides, and those that are not (stepped with a test for death on every edge). */
+    private guideLeaves: number[] = [];
+    private unguided: number[] = [];
+    /** The class each leaf reads for each joint class: leafIn[cls * leaves + leaf] (`leafInput`, flat). */
+    private leafIn = new Int32Array(0);
     /** The joint classes every guide keeps live in the row being filled (reused). */
     private rowKept = new Int32Array(0);
     /** Per state, whether its whole row is computed. */
@@ -1188,6 +1193,11 @@ export class Product implements Automaton {
             const { off: jointOff, list: jointList } = groupBy(input.length, dfa.classCount, (c) => input[c]!, (c) => c);
             this.guides.push({ leaf: g, dfa, jointOff, jointList });
         }
+        this.guideLeaves = this.guides.map((g) => g.leaf);
+        this.unguided = this.required.filter((i) => !this.guideLeaves.includes(i));
+        const L = this.leaves.length;
+        this.leafIn = new Int32Array(this.members.length * L);
+        for (let i = 0; i < L; i++) for (let c = 0; c < this.members.length; c++) this.leafIn[c * L + i] = this.leafInput[i]![c]!;
         this.rowKept = new Int32Array(this.members.length);
     }
 
@@ -1233,20 +1243,28 @@ export class Product implements Automaton {
             this.tab.fill(dead, row, row + C);
             for (let k = 0; k < n; k++) this.tab[row + kept[k]!] = -1;
         }
-        for (let k = 0; k < n; k++) if (this.tab[state * C + kept[k]!]! < 0) this.computeEdge(state, kept[k]!);
+        for (let k = 0; k < n; k++) if (this.tab[state * C + kept[k]!]! < 0) this.computeEdge(state, kept[k]!, true);
     }
 
     /** Computes (and records) the transition of `state` on class `cls`. */
-    private computeEdge(state: number, cls: number): number {
+    private computeEdge(state: number, cls: number, guidesLive = false): number {
         const C = this.members.length;
         const L = this.leaves.length;
         const base = state * L;
+        const input = cls * L;
         const next = this.scratch;
+        const leaves = this.leaves;
+        const tup = this.tup;
+        const leafIn = this.leafIn;
         let id = -1;
-        for (const i of this.required) {
-            const l = this.leaves[i]!;
-            const from = this.tup[base + i]!;
-            const t = l.stepClass ? l.stepClass(from, this.leafInput[i]![cls]!) : l.step(from, this.leafInput[i]![cls]!);
+        // Leaves that must not die: the guides need no test when the row found them live on this class.
+        const checked = guidesLive ? this.unguided : this.required;
+        if (guidesLive) {
+            for (const i of this.guideLeaves) next[i] = leaves[i]!.stepClass!(tup[base + i]!, leafIn[input + i]!);
+        }
+        for (const i of checked) {
+            const l = leaves[i]!;
+            const t = l.stepClass ? l.stepClass(tup[base + i]!, leafIn[input + i]!) : l.step(tup[base + i]!, leafIn[input + i]!);
             if (l.sink?.(t) === "dead") {
                 id = this.dead();
                 break;
@@ -1255,11 +1273,11 @@ export class Product implements Automaton {
         }
         if (id < 0) {
             for (const i of this.optional) {
-                const l = this.leaves[i]!;
-                const from = this.tup[base + i]!;
-                next[i] = l.stepClass ? l.stepClass(from, this.leafInput[i]![cls]!) : l.step(from, this.leafInput[i]![cls]!);
+                const l = leaves[i]!;
+                next[i] = l.stepClass ? l.stepClass(tup[base + i]!, leafIn[input + i]!) : l.step(tup[base + i]!, leafIn[input + i]!);
             }
-            for (let k = 0; k < this.copies.length; k += 2) next[this.copies[k]!] = next[this.copies[k + 1]!]!;
+            const copies = this.copies;
+            for (let k = 0; k < copies.length; k += 2) next[copies[k]!] = next[copies[k + 1]!]!;
             id = this.intern(next);
         }
         // After intern: the table may have been reallocated.
