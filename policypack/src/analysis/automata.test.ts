@@ -225,6 +225,20 @@ describe("automata", () => {
         assert.equal(p.coReach((s) => p.accepting(s))[0], 1);
     });
 
+    it("excludes several Denies' languages through one union, which says where every continuation is excluded", () => {
+        const { a, d } = decider();
+        const denies = [not(glob(a, "ab*")), not(glob(a, "ac*")), not(glob(a, "a?d"))];
+        assert.equal(d.witness(and(glob(a, "a*"), ...denies)), "a");
+        assert.equal(d.isEmpty(and(glob(a, "a?"), ...denies)), false); // "aa", "ae", ...
+        assert.equal(d.enumerate(and(glob(a, "ab", "ac", "ad", "bd"), ...denies), 10)!.join(","), "ad,bd");
+        // Every continuation of "x" is excluded: the union is universal there, so the product ends (no state past it).
+        const u = new Product(or(glob(a, "x*"), glob(a, "y")), a, new Budget(100));
+        assert.equal(u.sink(u.step(u.start, "x".charCodeAt(0) - 0x20)), "universal");
+        assert.equal(u.sink(u.step(u.start, "z".charCodeAt(0) - 0x20)), "dead");
+        assert.equal(u.sink(u.start), null);
+        assert.equal(d.isEmpty(and(glob(a, "x*"), not(glob(a, "x*")), not(glob(a, "q")))), true);
+    });
+
     it("fails closed with ComplexityError when the state budget runs out", () => {
         const { a, d } = decider(50);
         const patterns = Array.from({ length: 40 }, (_, i) => `*a${"?".repeat(i % 7)}b*`);

@@ -1086,6 +1086,9 @@ export class Product implements Automaton {
         hs.set(this.hashes);
         const filled = new Uint8Array(cap);
         filled.set(this.filled);
+        const fates = new Uint8Array(cap);
+        fates.set(this.fates);
+        this.fates = fates;
         this.tup = tup;
         this.tab = tab;
         this.hashes = hs;
@@ -1126,12 +1129,25 @@ export class Product implements Automaton {
         const h = this.hash(tuple);
         const known = this.lookup(tuple, h);
         if (known >= 0) return known;
-        if (this.count > 0) {
-            const sinks = this.sinkBuffer;
-            for (let i = 0; i < this.firstPassenger; i++) sinks[i] = this.leaves[i]!.sink?.(tuple[i]!) ?? null;
-            if (this.fate(sinks) === 0) return this.dead();
-        }
-        return this.add(tuple, h, undefined);
+        const sinks = this.sinkBuffer;
+        for (let i = 0; i < this.firstPassenger; i++) sinks[i] = this.leaves[i]!.sink?.(tuple[i]!) ?? null;
+        const fate = this.fate(sinks);
+        if (fate === 0 && this.count > 0) return this.dead();
+        const id = this.add(tuple, h, undefined);
+        this.fates[id] = fate;
+        return id;
+    }
+
+    /**
+     * Per state, what the leaves' sinks say of it: 1 every continuation is a member, 2 undecided (the dead state
+     * and a dead start hold 0). A product that is a leaf of another (a union of exclusions) so tells it where it
+     * stops mattering.
+     */
+    private fates = new Uint8Array(0);
+
+    sink(state: number): Sink {
+        const f = this.fates[state];
+        return f === 0 ? "dead" : f === 1 ? "universal" : null;
     }
 
     /** The explored transition of `s` on class `c` (-1 when unexplored). */
@@ -2005,7 +2021,7 @@ export class Decider {
                 return leaf(d);
             }
             case "and":
-                return andOf(l.xs.map((x) => this.automatize(x)));
+                return andOf(this.joinExclusions(l.xs.map((x) => this.automatize(x))));
             case "or":
                 return orOf(l.xs.map((x) => this.automatize(x)));
             case "not":
@@ -2013,6 +2029,43 @@ export class Decider {
             default:
                 return l;
         }
+    }
+
+    /** Automata numbered for the keys of {@link joinExclusions} (this analysis's). */
+    private readonly automatonIds = new WeakMap<Automaton, number>();
+    private nextAutomatonId = 0;
+    private readonly exclusions = new Map<string, Product>();
+
+    /**
+     * Conjuncts that exclude an automaton's language (a Deny's subjects, one per Deny) become one: "in none of
+     * them", run as one product of their union, which every product of this analysis with the same exclusions shares
+     * (each statement of a document is checked against all its Denies). A product then steps one leaf for them
+     * all, and their states are worked out once.
+     */
+    private joinExclusions(xs: Lang[]): Lang[] {
+        const excluded: Automaton[] = [];
+        const rest: Lang[] = [];
+        for (const x of xs) {
+            if (x.k === "not" && x.x.k === "leaf") excluded.push(x.x.a);
+            else rest.push(x);
+        }
+        if (excluded.length < 2) return xs;
+        const key = excluded
+            .map((a) => {
+                let id = this.automatonIds.get(a);
+                if (id === undefined) {
+                    id = this.nextAutomatonId++;
+                    this.automatonIds.set(a, id);
+                }
+                return id;
+            })
+            .join(",");
+        let union = this.exclusions.get(key);
+        if (!union) {
+            union = new Product(orOf(excluded.map(leaf)), this.alphabet, this.budget);
+            this.exclusions.set(key, union);
+        }
+        return [...rest, not(leaf(union))];
     }
 
     private readonly products = new WeakMap<Lang, Product>();
