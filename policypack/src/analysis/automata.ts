@@ -878,11 +878,6 @@ export class Product implements Automaton {
     private flagBuffer: boolean[] = [];
     /** Leaves that are not required conjuncts, stepped after the required ones. */
     private optional: number[] = [];
-    /**
-     * Passengers that are an automaton the product already steps (a level's form is often the variant's own grammar):
-     * pairs (passenger, earlier leaf), whose state is copied rather than stepped again.
-     */
-    private copies: number[] = [];
 
     /** Index of the first passenger leaf: automata run alongside that do not take part in acceptance. */
     private readonly firstPassenger: number;
@@ -946,11 +941,7 @@ export class Product implements Automaton {
         this.scratch = new Int32Array(this.leaves.length);
         this.sinkBuffer = new Array<Sink>(this.leaves.length).fill(null);
         this.flagBuffer = new Array<boolean>(this.leaves.length).fill(false);
-        for (let i = this.firstPassenger; i < this.leaves.length; i++) {
-            const same = this.leaves.indexOf(this.leaves[i]!);
-            if (same < i) this.copies.push(i, same);
-        }
-        this.optional = this.leaves.map((_, i) => i).filter((i) => !this.required.includes(i) && !this.copies.some((c, k) => k % 2 === 0 && c === i));
+        this.optional = this.leaves.map((_, i) => i).filter((i) => !this.required.includes(i));
         this.setGuides();
         this.intern(Int32Array.from(this.leaves, (l) => l.start));
     }
@@ -1292,8 +1283,6 @@ export class Product implements Automaton {
                 const l = leaves[i]!;
                 next[i] = l.stepClass ? l.stepClass(tup[base + i]!, leafIn[input + i]!) : l.step(tup[base + i]!, leafIn[input + i]!);
             }
-            const copies = this.copies;
-            for (let k = 0; k < copies.length; k += 2) next[copies[k]!] = next[copies[k + 1]!]!;
             id = this.intern(next);
         }
         // After intern: the table may have been reallocated.
