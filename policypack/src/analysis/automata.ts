@@ -867,8 +867,11 @@ export class Product implements Automaton {
     /** Joint symbol classes: classOf[sym], the symbols of each class in preference order. */
     private readonly classOf: Int32Array;
     private readonly members: number[][] = [];
-    /** Per leaf, its class of each joint class's representative (LazyDfa) or the representative symbol. */
-    private readonly leafInput: Int32Array[];
+    /**
+     * Per joint class and leaf, the leaf's class of the joint class's representative (LazyDfa) or the representative
+     * symbol: leafIn[cls * leaves + leaf].
+     */
+    private readonly leafIn: Int32Array;
     /** Classes in witness preference order. */
     private readonly classOrder: number[];
     private readonly otherClass: number;
@@ -935,9 +938,12 @@ export class Product implements Automaton {
         }
         this.classOrder = this.members.map((_, i) => i);
         this.otherClass = this.classOf[OTHER]!;
-        this.leafInput = this.leaves.map((l) =>
-            Int32Array.from(this.members, (m) => (l.symbolClass ? l.symbolClass(m[0]!) : m[0]!)),
-        );
+        const L = this.leaves.length;
+        this.leafIn = new Int32Array(this.members.length * L);
+        for (const [c, m] of this.members.entries()) {
+            for (const [i, l] of this.leaves.entries()) this.leafIn[c * L + i] = l.symbolClass ? l.symbolClass(m[0]!) : m[0]!;
+        }
+        this.rowKept = new Int32Array(this.members.length);
         this.scratch = new Int32Array(this.leaves.length);
         this.sinkBuffer = new Array<Sink>(this.leaves.length).fill(null);
         this.flagBuffer = new Array<boolean>(this.leaves.length).fill(false);
@@ -1185,8 +1191,6 @@ export class Product implements Automaton {
     /** The required leaves that are guides, and those that are not (stepped with a test for death on every edge). */
     private guideLeaves: number[] = [];
     private unguided: number[] = [];
-    /** The class each leaf reads for each joint class: leafIn[cls * leaves + leaf] (`leafInput`, flat). */
-    private leafIn = new Int32Array(0);
     /** The joint classes every guide keeps live in the row being filled (reused). */
     private rowKept = new Int32Array(0);
     /** Per state, whether its whole row is computed. */
@@ -1196,16 +1200,12 @@ export class Product implements Automaton {
         for (const g of this.required) {
             const dfa = this.leaves[g];
             if (!(dfa instanceof LazyDfa)) continue;
-            const input = this.leafInput[g]!;
-            const { off: jointOff, list: jointList } = groupBy(input.length, dfa.classCount, (c) => input[c]!, (c) => c);
+            const L = this.leaves.length;
+            const { off: jointOff, list: jointList } = groupBy(this.members.length, dfa.classCount, (c) => this.leafIn[c * L + g]!, (c) => c);
             this.guides.push({ leaf: g, dfa, jointOff, jointList });
         }
         this.guideLeaves = this.guides.map((g) => g.leaf);
         this.unguided = this.required.filter((i) => !this.guideLeaves.includes(i));
-        const L = this.leaves.length;
-        this.leafIn = new Int32Array(this.members.length * L);
-        for (let i = 0; i < L; i++) for (let c = 0; c < this.members.length; c++) this.leafIn[c * L + i] = this.leafInput[i]![c]!;
-        this.rowKept = new Int32Array(this.members.length);
     }
 
     /**
@@ -1238,7 +1238,7 @@ export class Product implements Automaton {
                 for (let g = 0; g < G && live; g++) {
                     if (g === lead) continue;
                     const other = guides[g]!;
-                    live = other.dfa.keepsLive(this.tup[state * L + other.leaf]!, this.leafInput[other.leaf]![c]!);
+                    live = other.dfa.keepsLive(this.tup[state * L + other.leaf]!, this.leafIn[c * L + other.leaf]!);
                 }
                 if (live) kept[n++] = c;
             }
@@ -1376,7 +1376,7 @@ export class Product implements Automaton {
     }
 
     isEmpty(): boolean {
-        return !this.acc[0] && !this.exploreDepthFirst((_s, _cls, t) => this.acc[t]!);
+        return !this.acc[0] && !this.explore((_s, _cls, t) => this.acc[t]!, 0, true);
     }
 
     /** Explores every reachable state. */
@@ -1385,15 +1385,17 @@ export class Product implements Automaton {
     }
 
     /**
-     * Breadth-first over every state and edge reachable from `from`; `stop(s, cls, t)` may end it early (then true is
-     * returned). A search from the start that ends on its own marks the product explored.
+     * Over every state and edge reachable from `from`; `stop(s, cls, t)` may end it early (then true is returned). A
+     * search from the start that ends on its own marks the product explored. Breadth-first by default; depth-first
+     * for questions that need some member or some loop rather than the nearest one: they go down a pattern to where
+     * it ends or repeats, instead of making every state nearer the start first.
      */
-    private explore(stop?: (s: number, cls: number, t: number) => boolean, from = 0): boolean {
-        const queue = [from];
+    private explore(stop?: (s: number, cls: number, t: number) => boolean, from = 0, depthFirst = false): boolean {
+        const work = [from];
         let seen = new Uint8Array(Math.max(64, from + 1, this.count * 2));
         seen[from] = 1;
-        for (let qi = 0; qi < queue.length; qi++) {
-            const s = queue[qi]!;
+        for (let head = 0; head < work.length; ) {
+            const s = depthFirst ? work.pop()! : work[head++]!;
             this.row(s);
             for (let cls = 0; cls < this.members.length; cls++) {
                 const t = this.stepClass(s, cls);
@@ -1401,38 +1403,11 @@ export class Product implements Automaton {
                 if (t >= seen.length) seen = grown(seen, t);
                 if (!seen[t]) {
                     seen[t] = 1;
-                    queue.push(t);
+                    work.push(t);
                 }
             }
         }
         if (from === 0) this.explored = true;
-        return false;
-    }
-
-    /**
-     * Depth-first over every state and edge reachable from the start; `stop(s, cls, t)` may end it early (then true is
-     * returned), else the product is marked explored. Questions that need some member, or some loop, rather than the
-     * nearest one go down a pattern to where it ends or repeats, instead of making every state nearer the start first.
-     */
-    private exploreDepthFirst(stop: (s: number, cls: number, t: number) => boolean): boolean {
-        const C = this.members.length;
-        let seen = new Uint8Array(Math.max(64, this.count * 2));
-        seen[0] = 1;
-        const stack = [0];
-        while (stack.length > 0) {
-            const s = stack.pop()!;
-            this.row(s);
-            for (let cls = 0; cls < C; cls++) {
-                const t = this.stepClass(s, cls);
-                if (stop(s, cls, t)) return true;
-                if (t >= seen.length) seen = grown(seen, t);
-                if (!seen[t]) {
-                    seen[t] = 1;
-                    stack.push(t);
-                }
-            }
-        }
-        this.explored = true;
         return false;
     }
 
@@ -1573,11 +1548,15 @@ export class Product implements Automaton {
      */
     private pumps(): boolean {
         let checks = 0;
-        return this.exploreDepthFirst((s, cls, t) => {
-            if (t === this.deadState || (t !== s && cls !== this.otherClass) || checks >= MAX_PUMP_CHECKS) return false;
-            checks++;
-            return this.reachesAccepting(t);
-        });
+        return this.explore(
+            (s, cls, t) => {
+                if (t === this.deadState || (t !== s && cls !== this.otherClass) || checks >= MAX_PUMP_CHECKS) return false;
+                checks++;
+                return this.reachesAccepting(t);
+            },
+            0,
+            true,
+        );
     }
 
     /** Whether an accepting state is reachable from `from` (breadth-first over the product). */
