@@ -8,7 +8,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { UNKNOWN_SENTINELS } from "./analysis/index.js";
-import { DEFAULT_PACK_DIR, startAnalyzer, type AnalyzerClient, type AnalyzerDiagnostic } from "./testing/analyzer-client.js";
+import { decodeAnalyzeResponse, DEFAULT_PACK_DIR, startAnalyzer, type AnalyzerClient, type AnalyzerDiagnostic } from "./testing/analyzer-client.js";
 import { PolicyConfigError } from "./testing/policy-config.js";
 import { AUD_ONLY, PINNED, PROVIDER_TYPE, providerOutputs, PULUMI_PROVIDER_ARN, ROLE_TYPE, roleOutputs } from "./testing/stack-resources.js";
 
@@ -225,6 +225,16 @@ describe("engine protocol", { concurrency: true }, () => {
 
         it("reports nothing for unrelated resources", async () => {
             assert.deepEqual(await pack.analyze({ type: "aws:s3/bucket:Bucket", name: "b", properties: { bucket: "b" } }), []);
+        });
+
+        it("answers the benchmark's undecoded call with the bytes of the same response", async () => {
+            // The bench times analyzeBytes (the round trip as the engine sees it); it must be the same call.
+            const r = role(JSON.stringify(AUD_ONLY));
+            const bytes = await pack.analyzeBytes(r);
+            const urn = "urn:pulumi:dev::oidc-guard-test::aws:iam/role:Role::esc-role";
+            assert.deepEqual(decodeAnalyzeResponse(bytes, urn), await pack.analyze(r));
+            assert.equal(decodeAnalyzeResponse(bytes, urn).length, 1);
+            assert.equal((await pack.analyzeBytes({ type: "aws:s3/bucket:Bucket", name: "b", properties: {} })).length > 0, true);
         });
     });
 

@@ -55,6 +55,12 @@ export interface AnalyzerClient {
      */
     configure(config: Record<string, unknown>): Promise<void>;
     analyze(resource: AnalyzerResource): Promise<AnalyzerDiagnostic[]>;
+    /**
+     * The same Analyze call, answered with the response's protobuf bytes undecoded: the round trip as the engine
+     * (Go) sees it, without this client's JavaScript decoding of the diagnostics. For benchmarks; `decodeAnalyzeResponse`
+     * reads the bytes when a caller needs them.
+     */
+    analyzeBytes(resource: AnalyzerResource): Promise<Uint8Array>;
     analyzeStack(resources: AnalyzerResource[]): Promise<AnalyzerDiagnostic[]>;
     /** Close channel, SIGINT, SIGKILL after 5 s; resolves when the process exited. */
     close(): Promise<void>;
@@ -183,6 +189,11 @@ function toStruct(properties: Record<string, unknown>): Struct {
     return Struct.fromJavaScript(properties as Record<string, JavaScriptValue>);
 }
 
+/** The diagnostics of Analyze response bytes (from `analyzeBytes`); `urn` stands in where a diagnostic names none. */
+export function decodeAnalyzeResponse(bytes: Uint8Array, urn: string): AnalyzerDiagnostic[] {
+    return diagnostics(analyzerPb.AnalyzeResponse.deserializeBinary(bytes), urn);
+}
+
 function diagnostics(resp: analyzerPb.AnalyzeResponse, defaultUrn: string): AnalyzerDiagnostic[] {
     return resp.getDiagnosticsList().map((d) => {
         const out: AnalyzerDiagnostic = {
@@ -236,6 +247,15 @@ export async function startAnalyzer(
     const stack = env["PULUMI_STACK"] ?? "dev";
     const project = env["PULUMI_PROJECT"] ?? "oidc-guard-test";
     const urnOf = (r: AnalyzerResource): string => r.urn ?? `urn:pulumi:${stack}::${project}::${r.type}::${r.name}`;
+    const analyzeRequest = (resource: AnalyzerResource): analyzerPb.AnalyzeRequest => {
+        const req = new analyzerPb.AnalyzeRequest();
+        req.setType(resource.type);
+        req.setName(resource.name);
+        req.setUrn(urnOf(resource));
+        req.setProperties(toStruct(resource.properties));
+        req.setOptions(resourceOptions());
+        return req;
+    };
     let info: analyzerPb.AnalyzerInfo | undefined;
     const analyzerInfo = async (): Promise<analyzerPb.AnalyzerInfo> =>
         (info ??= await call<analyzerPb.AnalyzerInfo>("GetAnalyzerInfo", (m, o, cb) => client.getAnalyzerInfo(new Empty(), m, o, cb)));
@@ -289,14 +309,25 @@ export async function startAnalyzer(
             await call<Empty>("Configure", (m, o, cb) => client.configure(req, m, o, cb));
         },
         async analyze(resource) {
-            const req = new analyzerPb.AnalyzeRequest();
-            const urn = urnOf(resource);
-            req.setType(resource.type);
-            req.setName(resource.name);
-            req.setUrn(urn);
-            req.setProperties(toStruct(resource.properties));
-            req.setOptions(resourceOptions());
-            return diagnostics(await call<analyzerPb.AnalyzeResponse>("Analyze", (m, o, cb) => client.analyze(req, m, o, cb)), urn);
+            const req = analyzeRequest(resource);
+            return diagnostics(await call<analyzerPb.AnalyzeResponse>("Analyze", (m, o, cb) => client.analyze(req, m, o, cb)), req.getUrn());
+        },
+        analyzeBytes(resource) {
+            const req = analyzeRequest(resource);
+            return new Promise<Uint8Array>((resolve, reject) => {
+                client.makeUnaryRequest<analyzerPb.AnalyzeRequest, Uint8Array>(
+                    "/pulumirpc.Analyzer/Analyze",
+                    (r) => Buffer.from(r.serializeBinary()),
+                    (bytes) => bytes,
+                    req,
+                    new grpc.Metadata(),
+                    { deadline: Date.now() + CALL_TIMEOUT_MS },
+                    (err, bytes) => {
+                        if (err) reject(Object.assign(new Error(`Analyze: ${err.details || err.message}`), { code: err.code }));
+                        else resolve(bytes ?? new Uint8Array(0));
+                    },
+                );
+            });
         },
         async analyzeStack(resources) {
             const req = new analyzerPb.AnalyzeStackRequest();
