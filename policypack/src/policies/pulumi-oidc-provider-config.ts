@@ -8,7 +8,7 @@ import { isPulumiIssuer } from "../analysis/provider.js";
 import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
 import { formatFinding } from "./support/messages.js";
 import { metadataFromRules, rulesOfPolicy } from "./support/metadata.js";
-import { readDeep, throwUnknown } from "./support/sdk.js";
+import { notApplicable, readDeep, throwUnknown } from "./support/sdk.js";
 
 const NAME = "pulumi-oidc-provider-config";
 
@@ -27,7 +27,8 @@ export const providerConfig: ResourceValidationPolicy = {
     validateResource: (args, reportViolation) => {
         const idsProperty = clientIdsProperty(args.type);
         if (idsProperty === undefined) {
-            return args.notApplicable(
+            return notApplicable(
+                args,
                 `Policy only applies to resources of type ${PROVIDER_TYPES.map((t) => `'${t}'`).join(" or ")}`,
             );
         }
@@ -39,7 +40,7 @@ export const providerConfig: ResourceValidationPolicy = {
             throwUnknown("url cannot be verified during preview; enforced at update (unknown: url)", url.sentinel, ["url"]);
         }
         if (typeof url.value === "string" && !isPulumiIssuer(url.value, options)) {
-            return args.notApplicable(`The provider's url '${url.value}' is not a Pulumi issuer`);
+            return notApplicable(args, `The provider's url '${url.value}' is not a Pulumi issuer`);
         }
         const ids = readDeep(args.props, idsProperty);
         if (ids.unknownPaths.length > 0) {

@@ -7,6 +7,7 @@ import { analyzeStackAudiences } from "../analysis/index.js";
 import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
 import { metadataFromRules, rulesOfPolicy } from "./support/metadata.js";
 import { reportStackFindings, stackInputs } from "./support/stack-inputs.js";
+import { notApplicable } from "./support/sdk.js";
 
 const NAME = "pulumi-oidc-role-provider-audiences";
 
@@ -17,7 +18,7 @@ export const roleProviderAudiences: StackValidationPolicy = {
     configSchema: CONFIG_SCHEMA,
     validateStack: (args, reportViolation) => {
         const inputs = stackInputs(args.resources);
-        if (inputs.roles.length === 0) return args.notApplicable("The stack has no IAM roles");
+        if (inputs.roles.length === 0) return notApplicable(args, "The stack has no IAM roles");
         const options = analysisOptions(NAME, args.getConfig<Record<string, unknown>>());
         const findings = analyzeStackAudiences(inputs.roles, inputs.providers, options);
         // Roles trusting a provider outside the stack are pulumi-oidc-role-provider-outside-stack's (advisory).

@@ -9,6 +9,7 @@ import { analyzeStackAudiences, rule } from "../analysis/index.js";
 import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
 import { metadataFromRules } from "./support/metadata.js";
 import { reportStackFindings, stackInputs } from "./support/stack-inputs.js";
+import { notApplicable } from "./support/sdk.js";
 
 const NAME = "pulumi-oidc-role-provider-outside-stack";
 
@@ -19,7 +20,7 @@ export const roleProviderOutsideStack: StackValidationPolicy = {
     configSchema: CONFIG_SCHEMA,
     validateStack: (args, reportViolation) => {
         const inputs = stackInputs(args.resources);
-        if (inputs.roles.length === 0) return args.notApplicable("The stack has no IAM roles");
+        if (inputs.roles.length === 0) return notApplicable(args, "The stack has no IAM roles");
         const options = analysisOptions(NAME, args.getConfig<Record<string, unknown>>());
         const findings = analyzeStackAudiences(inputs.roles, inputs.providers, options);
         reportStackFindings(

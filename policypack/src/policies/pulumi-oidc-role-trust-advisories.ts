@@ -8,7 +8,7 @@ import { trustPolicyProperty } from "./pulumi-oidc-role-trust-pinned.js";
 import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
 import { formatFinding } from "./support/messages.js";
 import { metadataFromRules, rulesOfPolicy } from "./support/metadata.js";
-import { readDeep } from "./support/sdk.js";
+import { notApplicable, readDeep } from "./support/sdk.js";
 import { analyzeRoleTrust } from "./support/trust-analysis.js";
 
 const NAME = "pulumi-oidc-role-trust-advisories";
@@ -20,7 +20,7 @@ export const roleTrustAdvisories: ResourceValidationPolicy = {
     configSchema: CONFIG_SCHEMA,
     validateResource: (args, reportViolation) => {
         const property = trustPolicyProperty(args.type);
-        if (property === undefined) return args.notApplicable("Policy only applies to IAM roles");
+        if (property === undefined) return notApplicable(args, "Policy only applies to IAM roles");
         const options = analysisOptions(NAME, args.getConfig<Record<string, unknown>>());
         // Unknown or missing documents are pulumi-oidc-role-trust-pinned's to report; advisories need the text.
         const read = readDeep(args.props, property);

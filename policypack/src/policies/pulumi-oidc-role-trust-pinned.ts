@@ -7,7 +7,7 @@ import { ROLE_TYPES, type TrustAnalysis } from "../analysis/index.js";
 import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
 import { formatFinding } from "./support/messages.js";
 import { metadataFromRules, rulesOfPolicy } from "./support/metadata.js";
-import { readDeep, throwUnknown } from "./support/sdk.js";
+import { notApplicable, readDeep, throwUnknown } from "./support/sdk.js";
 import { analyzeRoleTrust } from "./support/trust-analysis.js";
 
 const NAME = "pulumi-oidc-role-trust-pinned";
@@ -25,7 +25,8 @@ export const roleTrustPinned: ResourceValidationPolicy = {
     validateResource: (args, reportViolation) => {
         const property = trustPolicyProperty(args.type);
         if (property === undefined) {
-            return args.notApplicable(
+            return notApplicable(
+                args,
                 `Policy only applies to resources of type ${Object.keys(ROLE_TYPES).map((t) => `'${t}'`).join(" or ")}`,
             );
         }
