@@ -161,6 +161,15 @@ function readPort(child: ChildProcess, stderr: () => string): Promise<number> {
     });
 }
 
+/** The resource fields an AnalyzeRequest and an AnalyzerResource share. */
+interface ResourceMessage {
+    setType(value: string): unknown;
+    setName(value: string): unknown;
+    setUrn(value: string): unknown;
+    setProperties(value?: Struct): unknown;
+    setOptions(value?: analyzerPb.AnalyzerResourceOptions): unknown;
+}
+
 type Invoke<Res> = (
     metadata: grpc.Metadata,
     options: Partial<grpc.CallOptions>,
@@ -247,15 +256,16 @@ export async function startAnalyzer(
     const stack = env["PULUMI_STACK"] ?? "dev";
     const project = env["PULUMI_PROJECT"] ?? "oidc-guard-test";
     const urnOf = (r: AnalyzerResource): string => r.urn ?? `urn:pulumi:${stack}::${project}::${r.type}::${r.name}`;
-    const analyzeRequest = (resource: AnalyzerResource): analyzerPb.AnalyzeRequest => {
-        const req = new analyzerPb.AnalyzeRequest();
-        req.setType(resource.type);
-        req.setName(resource.name);
-        req.setUrn(urnOf(resource));
-        req.setProperties(toStruct(resource.properties));
-        req.setOptions(resourceOptions());
-        return req;
+    /** An AnalyzeRequest, or AnalyzeStack's AnalyzerResource: the same fields, as the engine fills them. */
+    const fillResource = <M extends ResourceMessage>(msg: M, resource: AnalyzerResource): M => {
+        msg.setType(resource.type);
+        msg.setName(resource.name);
+        msg.setUrn(urnOf(resource));
+        msg.setProperties(toStruct(resource.properties));
+        msg.setOptions(resourceOptions());
+        return msg;
     };
+    const analyzeRequest = (resource: AnalyzerResource): analyzerPb.AnalyzeRequest => fillResource(new analyzerPb.AnalyzeRequest(), resource);
     let info: analyzerPb.AnalyzerInfo | undefined;
     const analyzerInfo = async (): Promise<analyzerPb.AnalyzerInfo> =>
         (info ??= await call<analyzerPb.AnalyzerInfo>("GetAnalyzerInfo", (m, o, cb) => client.getAnalyzerInfo(new Empty(), m, o, cb)));
@@ -331,17 +341,7 @@ export async function startAnalyzer(
         },
         async analyzeStack(resources) {
             const req = new analyzerPb.AnalyzeStackRequest();
-            req.setResourcesList(
-                resources.map((r) => {
-                    const res = new analyzerPb.AnalyzerResource();
-                    res.setType(r.type);
-                    res.setName(r.name);
-                    res.setUrn(urnOf(r));
-                    res.setProperties(toStruct(r.properties));
-                    res.setOptions(resourceOptions());
-                    return res;
-                }),
-            );
+            req.setResourcesList(resources.map((r) => fillResource(new analyzerPb.AnalyzerResource(), r)));
             return diagnostics(await call<analyzerPb.AnalyzeResponse>("AnalyzeStack", (m, o, cb) => client.analyzeStack(req, m, o, cb)), "");
         },
         async close() {
