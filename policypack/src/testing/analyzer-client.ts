@@ -322,22 +322,20 @@ export async function startAnalyzer(
             const req = analyzeRequest(resource);
             return diagnostics(await call<analyzerPb.AnalyzeResponse>("Analyze", (m, o, cb) => client.analyze(req, m, o, cb)), req.getUrn());
         },
-        analyzeBytes(resource) {
+        async analyzeBytes(resource) {
             const req = analyzeRequest(resource);
-            return new Promise<Uint8Array>((resolve, reject) => {
+            const bytes = await call<Uint8Array | undefined>("Analyze", (m, o, cb) =>
                 client.makeUnaryRequest<analyzerPb.AnalyzeRequest, Uint8Array>(
                     "/pulumirpc.Analyzer/Analyze",
                     (r) => Buffer.from(r.serializeBinary()),
-                    (bytes) => bytes,
+                    (b) => b,
                     req,
-                    new grpc.Metadata(),
-                    { deadline: Date.now() + CALL_TIMEOUT_MS },
-                    (err, bytes) => {
-                        if (err) reject(Object.assign(new Error(`Analyze: ${err.details || err.message}`), { code: err.code }));
-                        else resolve(bytes ?? new Uint8Array(0));
-                    },
-                );
-            });
+                    m,
+                    o,
+                    cb,
+                ),
+            );
+            return bytes ?? new Uint8Array(0);
         },
         async analyzeStack(resources) {
             const req = new analyzerPb.AnalyzeStackRequest();
