@@ -2153,31 +2153,35 @@ export class Decider {
 
     /**
      * For members of `scoped`: per form, whether the members in that form have infinitely many keys (prefixes
-     * in the form's key language); and whether the members in none of the forms are infinitely many.
-     * One product serves every question: the forms and keys ride along as passengers.
+     * in the form's key language). One product serves every question: the forms and keys ride along as passengers,
+     * and the members in a form are found once for every level that shares the form (a variant's levels all do).
      */
-    confinement(scoped: Lang, forms: ReadonlyArray<{ form: Lang; key: Lang }>): { keyed: boolean[]; rest: boolean } {
+    confinement(scoped: Lang, forms: ReadonlyArray<{ form: Lang; key: Lang }>): { keyed: boolean[] } {
         const s = this.simplify(scoped);
-        if (s.k === "none" || s.k === "finite") return { keyed: forms.map(() => false), rest: false };
+        if (s.k === "none" || s.k === "finite") return { keyed: forms.map(() => false) };
         const leafOf = (l: Lang): Automaton => {
             const a = this.automatize(l);
             if (a.k !== "leaf") throw new Error("internal: forms and keys must be single automata");
             return a.a;
         };
         const decide = (): boolean[] => {
-            const p = this.withPassengers(s, forms.flatMap((f) => [leafOf(f.form), leafOf(f.key)]));
-            const keyed = forms.map((_, i) => {
-                const live = p.coReach((st) => p.accepting(st) && p.passengerAccepting(st, 2 * i));
+            const passengers = forms.flatMap((f) => [leafOf(f.form), leafOf(f.key)]);
+            const p = this.withPassengers(s, passengers);
+            const inForm = new Map<Automaton, Uint8Array>();
+            return forms.map((_, i) => {
+                const form = passengers[2 * i]!;
+                let live = inForm.get(form);
+                if (live === undefined) {
+                    live = p.coReach((st) => p.accepting(st) && p.passengerAccepting(st, 2 * i));
+                    inForm.set(form, live);
+                }
+                const members = live;
                 const keyLive = p.coReach(
-                    (st) => live[st] === 1 && p.passengerAccepting(st, 2 * i + 1),
-                    (st) => live[st] === 1 && !p.passengerDead(st, 2 * i + 1),
+                    (st) => members[st] === 1 && p.passengerAccepting(st, 2 * i + 1),
+                    (st) => members[st] === 1 && !p.passengerDead(st, 2 * i + 1),
                 );
                 return p.unbounded(keyLive);
             });
-            const rest = p.unbounded(
-                p.coReach((st) => p.accepting(st) && forms.every((_, i) => !p.passengerAccepting(st, 2 * i))),
-            );
-            return [...keyed, rest];
         };
         const key = sharedKey(s);
         let result: boolean[];
@@ -2189,7 +2193,7 @@ export class Decider {
         } else {
             result = decide();
         }
-        return { keyed: result.slice(0, forms.length), rest: result[forms.length]! };
+        return { keyed: [...result] };
     }
 
     /**
