@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { RULES } from "../analysis/index.js";
 import { policies } from "./index.js";
+import { metadataFromRules, rulesOfPolicy } from "./support/metadata.js";
 
 const NAME = /^[a-zA-Z0-9-_.]{1,100}$/;
 const dir = __dirname;
@@ -49,8 +50,10 @@ describe("policy registry", () => {
         for (const r of RULES) {
             const p = byName.get(r.policy);
             assert.ok(p, `rule ${r.id} names unregistered policy ${r.policy}`);
-            assert.ok(p.description.includes(r.description), `${p.name} description lacks rule ${r.id}`);
             assert.ok(p.remediationSteps?.includes(r.remediation), `${p.name} remediation lacks rule ${r.id}`);
+            const together = RULES.filter((x) => x.policy === r.policy);
+            if (together.length === 1) assert.equal(p.description, r.description, `${p.name} description is not its rule's`);
+            else assert.ok(p.remediationSteps?.includes(`- ${r.title}: `), `${p.name} remediation does not name rule ${r.id}`);
         }
         for (const p of policies) {
             const rules = RULES.filter((r) => r.policy === p.name);
@@ -60,6 +63,23 @@ describe("policy registry", () => {
             assert.equal(p.severity, max, p.name);
             assert.equal(p.url, rules[0]!.url, p.name);
         }
+    });
+
+    it("describes each policy in one sentence: the SDK puts it in front of every violation's message", () => {
+        for (const p of policies) {
+            assert.ok(p.description.length <= 250, `${p.name}: description of ${p.description.length} characters`);
+            assert.equal(p.description.match(/[.!?](\s|$)/g)?.length, 1, `${p.name}: not one sentence: ${p.description}`);
+        }
+    });
+
+    it("refuses to make the description of a policy reporting several rules from theirs", () => {
+        const rules = rulesOfPolicy("pulumi-oidc-role-trust-pinned");
+        assert.ok(rules.length > 1);
+        assert.throws(() => metadataFromRules(rules), /needs a display name and description of its own/);
+        const own = metadataFromRules(rules, { displayName: "d", description: "One sentence." });
+        assert.equal(own.description, "One sentence.");
+        assert.equal(own.displayName, "d");
+        assert.equal(metadataFromRules([rules[0]!]).description, rules[0]!.description);
     });
 
     it("the role trust policy is mandatory by default; the outside-stack report is advisory", () => {

@@ -15,7 +15,11 @@ const NAME = "pulumi-oidc-role-trust-advisories";
 
 export const roleTrustAdvisories: ResourceValidationPolicy = {
     name: NAME,
-    ...metadataFromRules(rulesOfPolicy(NAME), "IAM roles trusting Pulumi OIDC: advisories"),
+    ...metadataFromRules(rulesOfPolicy(NAME), {
+        displayName: "IAM roles trusting Pulumi OIDC: advisories",
+        description:
+            "What an auditor should see in a trust policy that lets Pulumi tokens in, or means to: a project-wide subject wildcard, a provider URL typo, an organization name not in lowercase, or conditions no Pulumi token meets.",
+    }),
     enforcementLevel: "advisory",
     configSchema: CONFIG_SCHEMA,
     validateResource: (args, reportViolation) => {

@@ -19,7 +19,11 @@ export function trustPolicyProperty(type: string): string | undefined {
 
 export const roleTrustPinned: ResourceValidationPolicy = {
     name: NAME,
-    ...metadataFromRules(rulesOfPolicy(NAME), "IAM roles trusting Pulumi OIDC pin aud and sub"),
+    ...metadataFromRules(rulesOfPolicy(NAME), {
+        displayName: "IAM roles trusting Pulumi OIDC pin aud and sub",
+        description:
+            "An IAM role that trusts Pulumi's OIDC issuer must pin `aud` to the organization and `sub` to exact ESC environments or Deployments stacks; a trust policy that cannot be read, or is not known yet, never passes.",
+    }),
     enforcementLevel: "mandatory",
     configSchema: CONFIG_SCHEMA,
     validateResource: (args, reportViolation) => {
