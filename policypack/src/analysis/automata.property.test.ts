@@ -4,11 +4,12 @@
  * earlier questions explored (a witness after candidate walks, the first accepted candidate against one membership
  * test per candidate). Patterns come from a small alphabet so that prefixes, stars in a row and shared heads are
  * common: the cases the lazy DFA's state sets, its row filling and the product's row filling have to get right.
+ * Confinement (how many keys a language's members have) is compared with its definition over the whole product.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { Alphabet, Budget, Decider, LazyDfa, and, leaf, not, or, rx, type Lang, type Rx } from "./automata.js";
+import { Alphabet, Budget, Decider, LazyDfa, Product, and, leaf, not, or, rx, type Automaton, type Lang, type Rx } from "./automata.js";
 
 const CHARS = ["a", "b", ":", "/"];
 const patternArb = fc.array(fc.constantFrom(...CHARS, "*", "?"), { maxLength: 7 }).map((cs) => cs.join(""));
@@ -142,6 +143,38 @@ describe("automata against references", () => {
                 }
             }),
             { numRuns: 400 },
+        );
+    });
+    it("confinement answers what the co-reachable key states of the whole product answer, whatever was explored first", () => {
+        const dfa = (a: Alphabet, ps: readonly string[]): Automaton => (glob(a, ps) as { k: "leaf"; a: Automaton }).a;
+        fc.assert(
+            fc.property(
+                patternsArb,
+                fc.option(patternsArb, { nil: undefined }),
+                fc.array(fc.record({ form: patternsArb, key: patternsArb }), { minLength: 1, maxLength: 3 }),
+                fc.constantFrom("nothing", "emptiness", "witness"),
+                (xs, denied, levels, first) => {
+                    const { a, d } = fresh();
+                    const scoped = denied ? and(glob(a, xs), not(glob(a, denied))) : glob(a, xs);
+                    const forms = levels.map((l) => ({ form: glob(a, l.form), key: glob(a, l.key) }));
+                    if (first === "emptiness") d.isEmpty(scoped);
+                    if (first === "witness") d.witness(scoped);
+                    const keyed = d.confinement(scoped, forms).keyed;
+                    // The definition: explore everything, then the states that reach a key end followed by a member in
+                    // the form, through states where the key is alive; a loop (or OTHER) among them from the start.
+                    const ref = new Product(scoped, a, new Budget(200_000), levels.flatMap((l) => [dfa(a, l.form), dfa(a, l.key)]));
+                    const expected = levels.map((_, i) => {
+                        const live = ref.coReach((st) => ref.accepting(st) && ref.passengerAccepting(st, 2 * i));
+                        const keyLive = ref.coReach(
+                            (st) => live[st] === 1 && ref.passengerAccepting(st, 2 * i + 1),
+                            (st) => live[st] === 1 && !ref.passengerDead(st, 2 * i + 1),
+                        );
+                        return ref.unbounded(keyLive);
+                    });
+                    assert.deepEqual(keyed, expected, JSON.stringify({ xs, denied, levels, first }));
+                },
+            ),
+            { numRuns: 500 },
         );
     });
 });

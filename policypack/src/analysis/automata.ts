@@ -1530,6 +1530,90 @@ export class Product implements Automaton {
         return false;
     }
 
+    /**
+     * Whether the members in passenger `form`'s language have infinitely many keys, a member's key being its prefix
+     * that passenger `key` accepts: what {@link unbounded} answers over the states that reach a key end from which a
+     * member in the form goes on, through states where the key is still alive (a test compares the two). Decided
+     * from the start through the states before a key ends, depth-first, stopping at the first loop (or edge on
+     * OTHER) among them that leads to such a key end: the states after the keys, most of a subject's product, are
+     * explored only as far as it takes to reach one member, and the product's reverse edges are never built.
+     */
+    keysUnbounded(form: number, key: number): boolean {
+        const C = this.members.length;
+        const dead = this.deadState;
+        const region = (s: number): boolean => s !== dead && !this.passengerDead(s, key);
+        // Per state: 1 yes, 2 no, 0 not known yet (arrays grow: the searches make states).
+        let memberAhead = new Uint8Array(this.count + 16);
+        let keyEndAhead = new Uint8Array(memberAhead.length);
+        /** Whether `goal` holds at a state reachable from `from` through states `within` accepts; memoized. */
+        const reaches = (from: number, goal: (s: number) => boolean, within: (s: number) => boolean, known: () => Uint8Array, grow: (t: number) => void): boolean => {
+            if (from >= known().length) grow(from);
+            if (known()[from] !== 0) return known()[from] === 1;
+            const seen = [from];
+            const marks = new Set<number>([from]);
+            for (let i = 0; i < seen.length; i++) {
+                const st = seen[i]!;
+                if (st >= known().length) grow(st);
+                const k = known()[st]!;
+                if (k === 2) continue;
+                if (k === 1 || goal(st)) {
+                    known()[from] = 1;
+                    return true;
+                }
+                this.row(st);
+                for (let cls = 0; cls < C; cls++) {
+                    const t = this.stepClass(st, cls);
+                    if (t === dead || marks.has(t) || !within(t)) continue;
+                    marks.add(t);
+                    seen.push(t);
+                }
+            }
+            // Nothing reachable from these states meets the goal: neither does anything from any of them.
+            for (const st of seen) {
+                if (st >= known().length) grow(st);
+                known()[st] = 2;
+            }
+            return false;
+        };
+        const isMember = (st: number): boolean => this.acc[st]! && this.passengerAccepting(st, form);
+        const memberFrom = (st: number): boolean =>
+            reaches(st, isMember, (t) => t !== dead, () => memberAhead, (t) => (memberAhead = grown(memberAhead, t)));
+        const isKeyEnd = (st: number): boolean => this.passengerAccepting(st, key) && memberFrom(st);
+        const keyEndFrom = (st: number): boolean =>
+            reaches(st, isKeyEnd, region, () => keyEndAhead, (t) => (keyEndAhead = grown(keyEndAhead, t)));
+
+        if (!region(0)) return false;
+        // Depth-first from the start through the region: a loop closes on a state still on the stack.
+        let color = new Uint8Array(this.count + 16); // 0 white, 1 on the stack, 2 done
+        const states: number[] = [0];
+        const next: number[] = [0];
+        color[0] = 1;
+        while (states.length > 0) {
+            const top = states.length - 1;
+            const st = states[top]!;
+            const cls = next[top]!;
+            if (cls === 0) this.row(st);
+            if (cls >= C) {
+                color[st] = 2;
+                states.pop();
+                next.pop();
+                continue;
+            }
+            next[top] = cls + 1;
+            const t = this.stepClass(st, cls);
+            if (t === dead || !region(t)) continue;
+            if (t >= color.length) color = grown(color, t);
+            // A loop through t (or infinitely many characters into t), with a key end and a member after it.
+            if ((color[t] === 1 || cls === this.otherClass) && keyEndFrom(t)) return true;
+            if (color[t] === 0) {
+                color[t] = 1;
+                states.push(t);
+                next.push(0);
+            }
+        }
+        return false;
+    }
+
     /** Whether the language has infinitely many members (over the infinite character set). */
     isInfinite(): boolean {
         // A property of the language: decided once per product (enumeration asks it again after the decider did).
@@ -2153,8 +2237,7 @@ export class Decider {
 
     /**
      * For members of `scoped`: per form, whether the members in that form have infinitely many keys (prefixes
-     * in the form's key language). One product serves every question: the forms and keys ride along as passengers,
-     * and the members in a form are found once for every level that shares the form (a variant's levels all do).
+     * in the form's key language). One product serves every question: the forms and keys ride along as passengers.
      */
     confinement(scoped: Lang, forms: ReadonlyArray<{ form: Lang; key: Lang }>): { keyed: boolean[] } {
         const s = this.simplify(scoped);
@@ -2165,23 +2248,8 @@ export class Decider {
             return a.a;
         };
         const decide = (): boolean[] => {
-            const passengers = forms.flatMap((f) => [leafOf(f.form), leafOf(f.key)]);
-            const p = this.withPassengers(s, passengers);
-            const inForm = new Map<Automaton, Uint8Array>();
-            return forms.map((_, i) => {
-                const form = passengers[2 * i]!;
-                let live = inForm.get(form);
-                if (live === undefined) {
-                    live = p.coReach((st) => p.accepting(st) && p.passengerAccepting(st, 2 * i));
-                    inForm.set(form, live);
-                }
-                const members = live;
-                const keyLive = p.coReach(
-                    (st) => members[st] === 1 && p.passengerAccepting(st, 2 * i + 1),
-                    (st) => members[st] === 1 && !p.passengerDead(st, 2 * i + 1),
-                );
-                return p.unbounded(keyLive);
-            });
+            const p = this.withPassengers(s, forms.flatMap((f) => [leafOf(f.form), leafOf(f.key)]));
+            return forms.map((_, i) => p.keysUnbounded(2 * i, 2 * i + 1));
         };
         const key = sharedKey(s);
         let result: boolean[];
