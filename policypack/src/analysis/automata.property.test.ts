@@ -177,4 +177,21 @@ describe("automata against references", () => {
             { numRuns: 500 },
         );
     });
+    it("the keys of members, asked for several key languages at once, are infinite exactly when their prefixes in each key language are", () => {
+        fc.assert(
+            fc.property(patternsArb, fc.option(patternsArb, { nil: undefined }), fc.array(patternsArb, { minLength: 1, maxLength: 3 }), fc.boolean(), (xs, denied, keys, emptyFirst) => {
+                const { a, d } = fresh();
+                const members = denied ? and(glob(a, xs), not(glob(a, denied))) : glob(a, xs);
+                if (emptyFirst) d.isEmpty(members);
+                const got = d.keysInfiniteEach(members, keys.map((k) => glob(a, k)));
+                // The definition: the language of the members' prefixes, cut to each key language, is infinite.
+                const whole = new Product(members, a, new Budget(200_000));
+                const expected = keys.map((k) =>
+                    whole.isEmpty() ? false : new Product(and(leaf(whole.prefixes()), glob(a, k)), a, new Budget(200_000)).isInfinite(),
+                );
+                assert.deepEqual(got, expected, JSON.stringify({ xs, denied, keys, emptyFirst }));
+            }),
+            { numRuns: 500 },
+        );
+    });
 });

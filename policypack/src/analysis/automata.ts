@@ -1531,14 +1531,14 @@ export class Product implements Automaton {
     }
 
     /**
-     * Whether the members in passenger `form`'s language have infinitely many keys, a member's key being its prefix
-     * that passenger `key` accepts: what {@link unbounded} answers over the states that reach a key end from which a
+     * Whether the members in passenger `form`'s language (every member when `form` is null) have infinitely many
+     * keys, a member's key being its prefix that passenger `key` accepts: what {@link unbounded} answers over the states that reach a key end from which a
      * member in the form goes on, through states where the key is still alive (a test compares the two). Decided
      * from the start through the states before a key ends, depth-first, stopping at the first loop (or edge on
      * OTHER) among them that leads to such a key end: the states after the keys, most of a subject's product, are
      * explored only as far as it takes to reach one member, and the product's reverse edges are never built.
      */
-    keysUnbounded(form: number, key: number): boolean {
+    keysUnbounded(form: number | null, key: number): boolean {
         const C = this.members.length;
         const dead = this.deadState;
         const region = (s: number): boolean => s !== dead && !this.passengerDead(s, key);
@@ -1575,7 +1575,7 @@ export class Product implements Automaton {
             }
             return false;
         };
-        const isMember = (st: number): boolean => this.acc[st]! && this.passengerAccepting(st, form);
+        const isMember = (st: number): boolean => this.acc[st]! && (form === null || this.passengerAccepting(st, form));
         const memberFrom = (st: number): boolean =>
             reaches(st, isMember, (t) => t !== dead, () => memberAhead, (t) => (memberAhead = grown(memberAhead, t)));
         const isKeyEnd = (st: number): boolean => this.passengerAccepting(st, key) && memberFrom(st);
@@ -1643,9 +1643,9 @@ export class Product implements Automaton {
         );
     }
 
-    /** Whether an accepting state is reachable from `from` (breadth-first over the product). */
+    /** Whether an accepting state is reachable from `from`: depth-first, down one member to where it ends. */
     private reachesAccepting(from: number): boolean {
-        return this.acc[from]! || this.explore((_s, _cls, t) => this.acc[t]!, from);
+        return this.acc[from]! || this.explore((_s, _cls, t) => this.acc[t]!, from, true);
     }
 
     /** The state of passenger `j` in product state `s` (-1 in the dead state). */
@@ -2204,6 +2204,23 @@ export class Decider {
             if (p.isEmpty()) return false;
             return new Product(and(leaf(p.prefixes()), this.automatize(key)), this.alphabet, this.budget).isInfinite();
         });
+    }
+
+    /**
+     * {@link keysInfinite} for each of `keys`. When every key is one automaton they ride along in one product of the
+     * members, searched from the start up to the keys as {@link confinement} does (the members' whole product is
+     * not explored); else one question per key.
+     */
+    keysInfiniteEach(members: Lang, keys: readonly Lang[]): boolean[] {
+        const s = this.simplify(members);
+        if (s.k === "none" || s.k === "finite") return keys.map(() => false);
+        const leaves = keys.map((k) => this.automatize(k));
+        if (leaves.some((l) => l.k !== "leaf")) return keys.map((k) => this.keysInfinite(s, k));
+        let p: Product | undefined;
+        const riding = (): Product => (p ??= this.withPassengers(s, leaves.map((l) => (l as { k: "leaf"; a: Automaton }).a)));
+        return keys.map((k, i) =>
+            memo("keys", [alphabetTag(this.alphabet), sharedKey(s), sharedKey(k)], this.localDecisions, () => riding().keysUnbounded(null, i)),
+        );
     }
 
     /** Products of a Lang built with passengers, and those passengers (one per Lang). */

@@ -919,7 +919,7 @@ class Analysis {
             const single = v.sub.k === "leaf" && v.levels.every((l) => l.key.k === "leaf");
             const keyed = single
                 ? this.decider.confinement(scoped, v.levels.map((l) => ({ form: v.sub, key: l.key }))).keyed
-                : v.levels.map((l) => this.decider.keysInfinite(scoped, l.key));
+                : this.decider.keysInfiniteEach(scoped, v.levels.map((l) => l.key));
             for (const [i, level] of v.levels.entries()) {
                 if (!keyed[i]) continue;
                 if (level.cls === "every-environment-of-project") stackInfinite = true;
