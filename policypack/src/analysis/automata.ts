@@ -1532,11 +1532,12 @@ export class Product implements Automaton {
 
     /**
      * Whether the members in passenger `form`'s language (every member when `form` is null) have infinitely many
-     * keys, a member's key being its prefix that passenger `key` accepts: what {@link unbounded} answers over the states that reach a key end from which a
-     * member in the form goes on, through states where the key is still alive (a test compares the two). Decided
-     * from the start through the states before a key ends, depth-first, stopping at the first loop (or edge on
-     * OTHER) among them that leads to such a key end: the states after the keys, most of a subject's product, are
-     * explored only as far as it takes to reach one member, and the product's reverse edges are never built.
+     * keys, a member's key being its prefix that passenger `key` accepts: what {@link unbounded} answers over the
+     * states that reach a key end from which a member in the form goes on, through states where the key is still
+     * alive (a test compares the two). Decided from the start through the states before a key ends, depth-first,
+     * stopping at the first loop (or edge on OTHER) among them that leads to such a key end: the states after the
+     * keys, most of a subject's product, are explored only as far as it takes to reach one member, and the
+     * product's reverse edges are never built.
      */
     keysUnbounded(form: number | null, key: number): boolean {
         const C = this.members.length;
