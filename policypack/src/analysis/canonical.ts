@@ -23,7 +23,7 @@ import type { Clause, Statement } from "./document.js";
 import type { AnalysisOptions } from "./types.js";
 
 /** Placeholders look like `zqzqw3x`, `zqzqg0x-`; no input may contain the marker. */
-const MARKER = "zqzq";
+export const MARKER = "zqzq";
 const PLACEHOLDER = /zqzq([wg])(\d+)x(-?)/g;
 const MARKER_ANY_CASE = /zqzq/i;
 /** Every segment the token grammar spells, and the audience prefix: never renamed, never the start of a glob. */
@@ -71,9 +71,18 @@ const MAX_RENAMED_NAMES = 512;
 /** Likewise for distinct segments that are not names (each is compared with every name). */
 const MAX_FIXED_SEGMENTS = 4096;
 
+/** The names a renaming gave placeholders, by placeholder index: what a renamed analysis is read back with. */
+export interface Names {
+    whole: readonly string[];
+    globs: readonly string[];
+}
+
 export interface Canonical {
     statements: Statement[];
     options: AnalysisOptions;
+    names: Names;
+    /** The segments of the token values and options that were not renamed. */
+    fixed: FixedSegments;
     /** Reads a string of the renamed analysis back in the original names. */
     unmap: (s: string) => string;
     /**
@@ -103,29 +112,93 @@ interface Slot {
     text: string;
 }
 
-/**
- * Strings of renamed analyses split at their placeholders, once per distinct string: the strings of one shape's
- * analysis come back for every role of that shape, each read back with that role's names.
- */
-const TEMPLATE_ENTRIES = 16_384;
-const templates = new BoundedCache<string, ReadonlyArray<string | Slot>>(TEMPLATE_ENTRIES);
-
-function templateOf(s: string): ReadonlyArray<string | Slot> {
-    let parts = templates.get(s);
-    if (parts === undefined) {
-        const out: Array<string | Slot> = [];
-        let last = 0;
-        for (const m of s.matchAll(PLACEHOLDER)) {
-            if (m.index > last) out.push(s.slice(last, m.index));
-            out.push({ glob: m[1] === "g", index: Number(m[2]), dash: m[3] === "-", text: m[0] });
-            last = m.index + m[0].length;
-        }
-        if (last < s.length) out.push(s.slice(last));
-        parts = out;
-        templates.set(s, parts);
+/** A string of a renamed analysis split at its placeholders. */
+function slotsOf(s: string): ReadonlyArray<string | Slot> {
+    const out: Array<string | Slot> = [];
+    let last = 0;
+    for (const m of s.matchAll(PLACEHOLDER)) {
+        if (m.index > last) out.push(s.slice(last, m.index));
+        out.push({ glob: m[1] === "g", index: Number(m[2]), dash: m[3] === "-", text: m[0] });
+        last = m.index + m[0].length;
     }
-    return parts;
+    if (last < s.length) out.push(s.slice(last));
+    return out;
 }
+
+/** A split string read back with `names`. Joined, not concatenated: a flat string, not a rope of parts. */
+function readSlots(parts: ReadonlyArray<string | Slot>, names: Names): string {
+    const out = new Array<string>(parts.length);
+    for (let i = 0; i < parts.length; i++) {
+        const part = parts[i]!;
+        if (typeof part === "string") {
+            out[i] = part;
+            continue;
+        }
+        const name = (part.glob ? names.globs : names.whole)[part.index];
+        if (name === undefined || (name.includes("-") && !part.dash)) out[i] = part.text;
+        else out[i] = name.includes("-") ? name : part.dash ? `${name}-` : name;
+    }
+    return out.join("");
+}
+
+/** A string of a renamed analysis that holds placeholders, split once. */
+class SlottedText {
+    constructor(readonly parts: ReadonlyArray<string | Slot>) {}
+}
+class PlanArray {
+    constructor(readonly items: readonly Plan[]) {}
+}
+class PlanObject {
+    constructor(
+        readonly keys: readonly string[],
+        readonly values: readonly Plan[],
+    ) {}
+}
+type Plan = string | number | boolean | null | undefined | SlottedText | PlanArray | PlanObject;
+
+/**
+ * A renamed analysis (a JSON-shaped value) compiled for reading back: its strings that hold placeholders split at
+ * them once, every other string kept as it is. The analysis of a shape is read back for every role of that shape;
+ * compiled, a read-back neither searches each string for the marker nor splits it again.
+ */
+export interface ReadBack {
+    readonly plan: Plan;
+}
+
+export function compileReadBack(value: unknown): ReadBack {
+    const compile = (v: unknown): Plan => {
+        if (typeof v === "string") return v.includes(MARKER) ? new SlottedText(slotsOf(v)) : v;
+        if (v === null || typeof v !== "object") return v as Plan;
+        if (Array.isArray(v)) return new PlanArray((v as unknown[]).map(compile));
+        const keys = Object.keys(v);
+        return new PlanObject(keys, keys.map((k) => compile((v as Record<string, unknown>)[k])));
+    };
+    return { plan: compile(value) };
+}
+
+/**
+ * A fresh copy of the compiled value (every array and object new, so callers may change theirs) with every
+ * placeholder read back with `names`. With no names, a placeholder reads back as itself: the copy of a document
+ * analysed as written.
+ */
+export function readBack<T>(compiled: ReadBack, names: Names): T {
+    const copy = (p: Plan): unknown => {
+        if (p === null || typeof p !== "object") return p;
+        if (p instanceof SlottedText) return readSlots(p.parts, names);
+        if (p instanceof PlanArray) {
+            const out = new Array<unknown>(p.items.length);
+            for (let i = 0; i < out.length; i++) out[i] = copy(p.items[i]);
+            return out;
+        }
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < p.keys.length; i++) out[p.keys[i]!] = copy(p.values[i]);
+        return out;
+    };
+    return copy(compiled.plan) as T;
+}
+
+/** No names: every placeholder reads back as itself. */
+export const NO_NAMES: Names = { whole: [], globs: [] };
 
 /**
  * Whether a key names a token's aud or sub for one of the issuers; memoized per issuer set, then per key (keys repeat
@@ -165,6 +238,56 @@ function isRenamable(s: string): boolean {
         if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e || c === 0x2d)) return false;
     }
     return s.length > 0 && !KEYWORD_SET.has(s);
+}
+
+/** The segments of a document's token values (and of the options) that are not renamed. */
+export interface FixedSegments {
+    /** Whole segments: grammar words, text with other characters. */
+    whole: ReadonlySet<string>;
+    /** Literal heads of glob segments that are not renamed. */
+    heads: ReadonlySet<string>;
+}
+
+/**
+ * Whether σ, renaming the whole names `wholeNames` (`named` tells whether a string is one) and the glob heads `g`
+ * while `fixed` stays, is a bijection: no segment can be read two ways. Glob heads are prefixes of no whole name,
+ * keyword, fixed segment, other glob head or placeholder; no fixed glob head is a prefix of a renamed name; and a
+ * candidate glued to a whole name (`acme-evil`) reads back as a string that is no other name's.
+ */
+export function readsOneWay(
+    wholeNames: readonly string[],
+    named: { has(name: string): boolean },
+    g: readonly string[],
+    fixed: FixedSegments,
+): boolean {
+    for (const head of g) {
+        if (MARKER.startsWith(head)) return false;
+        for (const other of g) if (other !== head && other.startsWith(head)) return false;
+        for (const n of wholeNames) if (n.startsWith(head) || head.startsWith(n)) return false;
+        for (const k of KEYWORDS) if (k.startsWith(head)) return false;
+        for (const f of fixed.whole) if (f.startsWith(head)) return false;
+        for (const f of fixed.heads) if (f.startsWith(head) || head.startsWith(f)) return false;
+    }
+    for (const n of wholeNames) {
+        for (const x of GLUED) {
+            const glued = n + x;
+            if (named.has(glued) || KEYWORD_SET.has(glued) || fixed.whole.has(glued)) return false;
+            for (const head of g) if (glued.startsWith(head)) return false;
+            for (const f of fixed.heads) if (glued.startsWith(f) || n.startsWith(f)) return false;
+        }
+    }
+    for (const f of fixed.heads) if (MARKER.startsWith(f.toLowerCase())) return false;
+    return true;
+}
+
+/**
+ * Whether any of these strings (made up in a renamed analysis) has a segment that is one of `names`' whole names, or
+ * starts with one of its glob heads: read back, such a string would name what the document names.
+ */
+export function spellsAName(made: readonly string[], names: Names): boolean {
+    if (made.length === 0) return false;
+    const whole = new Set(names.whole);
+    return made.some((m) => m.split(/[:/]/).some((seg) => whole.has(seg) || names.globs.some((head) => seg.startsWith(head))));
 }
 
 /**
@@ -231,28 +354,10 @@ export function canonicalize(statements: readonly Statement[], options: Analysis
     for (const a of options.audiences ?? []) if (!collect(a, false)) return null;
     for (const v of options.allowedSubjects ?? []) if (!collect(v, true)) return null;
 
-    // σ is a bijection when no segment can be read two ways: glob heads are prefixes of no whole name, keyword,
-    // fixed segment, other glob head or placeholder, and no fixed glob head is a prefix of a renamed name.
     const g = [...globs.keys()];
     const wholeNames = [...whole.keys()];
-    for (const head of g) {
-        if (MARKER.startsWith(head)) return null;
-        for (const other of g) if (other !== head && other.startsWith(head)) return null;
-        for (const n of wholeNames) if (n.startsWith(head) || head.startsWith(n)) return null;
-        for (const k of KEYWORDS) if (k.startsWith(head)) return null;
-        for (const f of fixedWhole) if (f.startsWith(head)) return null;
-        for (const f of fixedHeads) if (f.startsWith(head) || head.startsWith(f)) return null;
-    }
-    // A candidate glued to a whole name (`acme-evil`) must read back as a string that is no other name's.
-    for (const n of wholeNames) {
-        for (const x of GLUED) {
-            const glued = n + x;
-            if (whole.has(glued) || KEYWORD_SET.has(glued) || fixedWhole.has(glued)) return null;
-            for (const head of g) if (glued.startsWith(head)) return null;
-            for (const f of fixedHeads) if (glued.startsWith(f) || n.startsWith(f)) return null;
-        }
-    }
-    for (const f of fixedHeads) if (MARKER.startsWith(f.toLowerCase())) return null;
+    const fixed: FixedSegments = { whole: fixedWhole, heads: fixedHeads };
+    if (!readsOneWay(wholeNames, whole, g, fixed)) return null;
 
     const dash = (name: string): string => (name.includes("-") ? "-" : "");
     const wholePlaceholders = wholeNames.map((n, i) => `${MARKER}w${i}x${dash(n)}`);
@@ -296,26 +401,8 @@ export function canonicalize(statements: readonly Statement[], options: Analysis
     if (options.audiences) renamedOptions.audiences = options.audiences.map((a) => rename(a, false));
     if (options.allowedSubjects) renamedOptions.allowedSubjects = options.allowedSubjects.map((v) => rename(v, true));
 
-    const unmap = (s: string): string => {
-        if (!s.includes(MARKER)) return s;
-        const parts = templateOf(s);
-        // Joined, not concatenated: a flat string, not a rope of parts that every result would keep alive.
-        const out = new Array<string>(parts.length);
-        for (let i = 0; i < parts.length; i++) {
-            const part = parts[i]!;
-            if (typeof part === "string") {
-                out[i] = part;
-                continue;
-            }
-            const name = (part.glob ? g : wholeNames)[part.index];
-            if (name === undefined || (name.includes("-") && !part.dash)) out[i] = part.text;
-            else out[i] = name.includes("-") ? name : part.dash ? `${name}-` : name;
-        }
-        return out.join("");
-    };
-    const spellsName = (made: readonly string[]): boolean =>
-        made.some((m) =>
-            m.split(/[:/]/).some((seg) => whole.has(seg) || g.some((head) => seg.startsWith(head))),
-        );
-    return { statements: renamedStatements, options: renamedOptions, unmap, spellsName };
+    const names: Names = { whole: wholeNames, globs: g };
+    const unmap = (s: string): string => (s.includes(MARKER) ? readSlots(slotsOf(s), names) : s);
+    const spellsName = (made: readonly string[]): boolean => spellsAName(made, names);
+    return { statements: renamedStatements, options: renamedOptions, names, fixed, unmap, spellsName };
 }

@@ -8,7 +8,7 @@
  * products of automata, decided exactly. See docs/analysis.md.
  */
 import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, orOf, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
-import { canonicalize } from "./canonical.js";
+import { NO_NAMES, canonicalize, compileReadBack, readBack, type ReadBack } from "./canonical.js";
 import { classifyKey, conditionBox, globRx, valuesLang, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
 import { PolicyDocumentError, actionMatches, parseDocument, type Clause, type Statement } from "./document.js";
@@ -185,7 +185,6 @@ const SHAPE_KEY_MAX_CHARS = 16 * 1024;
 /** Each shape's analysis, never handed out itself: callers get copies. */
 const shapes = new BoundedCache<string, ShapeAnalysis>(SHAPE_CACHE_ENTRIES);
 let defaultIssuers: string[] | undefined;
-const asWritten = (s: string): string => s;
 
 /**
  * Analyses the document's shape (canonical.ts): the names renamed to placeholders, the analysis of that shape
@@ -193,9 +192,9 @@ const asWritten = (s: string): string => s;
  * cached as written. Results that ran out of budget (`error`) are not cached: they depend on the machine's load.
  */
 function analyzeShape(statements: Statement[], options: AnalysisOptions, deadline: number): TrustAnalysis {
-    const issuers = options.issuers?.length ? [...new Set(options.issuers.map(normalizeIssuer))] : (defaultIssuers ??= [...new Set(DEFAULT_ISSUERS.map(normalizeIssuer))]);
+    const issuers = issuersOf(options);
     const canon = canonicalize(statements, options, issuers);
-    const shape = canon ?? { statements, options, unmap: asWritten };
+    const shape = canon ?? { statements, options };
     const key = shapeKey(shape.statements, shape.options);
     const cacheable = key.length <= SHAPE_KEY_MAX_CHARS;
     let known = cacheable ? shapes.get(key) : undefined;
@@ -207,10 +206,19 @@ function analyzeShape(statements: Statement[], options: AnalysisOptions, deadlin
     // A member the witness search made up in the shape's names may spell one of this document's own names, which
     // the shape does not hold (it holds placeholders): read back, it would mean another token. Analysed as written.
     if (canon && canon.spellsName(known.madeUp)) return analyzeStatements(statements, options, deadline);
-    const out = copyWith(known.result, shape.unmap);
+    // Compiled once per shape, read back for every document of it (a document as written reads back as itself).
+    const compiled = (known.compiled ??= compileReadBack(known.result));
+    const out = readBack<TrustAnalysis>(compiled, canon ? canon.names : NO_NAMES);
     // Sorted in the original names, as an uncached analysis sorts them.
     if (canon) for (const a of out.admitted) a.audiences?.sort();
     return out;
+}
+
+/** The normalized issuers of the options (the default issuers when none are given). */
+function issuersOf(options: AnalysisOptions): string[] {
+    return options.issuers?.length
+        ? [...new Set(options.issuers.map(normalizeIssuer))]
+        : (defaultIssuers ??= [...new Set(DEFAULT_ISSUERS.map(normalizeIssuer))]);
 }
 
 /**
@@ -227,24 +235,6 @@ function shapeKey(statements: readonly Statement[], options: AnalysisOptions): s
     return JSON.stringify(parts);
 }
 
-/**
- * A copy of a JSON-shaped value (objects, arrays, strings, numbers, booleans, null) with every string read through
- * `unmap`. Strings `unmap` leaves as they are stay shared with the cached analysis (strings are immutable), so the
- * copies of an estate's analyses share their rule texts and remediations.
- */
-function copyWith<T>(value: T, unmap: (s: string) => string): T {
-    if (typeof value === "string") return unmap(value) as T;
-    if (value === null || typeof value !== "object") return value;
-    if (Array.isArray(value)) {
-        const out: unknown[] = new Array<unknown>(value.length);
-        for (let i = 0; i < value.length; i++) out[i] = copyWith(value[i] as unknown, unmap);
-        return out as T;
-    }
-    const out: Record<string, unknown> = {};
-    for (const k in value as Record<string, unknown>) out[k] = copyWith((value as Record<string, unknown>)[k], unmap);
-    return out as T;
-}
-
 function analyzeStatements(statements: Statement[], options: AnalysisOptions, deadline: number): TrustAnalysis {
     return runAnalysis(statements, options, deadline).result;
 }
@@ -253,6 +243,8 @@ function analyzeStatements(statements: Statement[], options: AnalysisOptions, de
 interface ShapeAnalysis {
     result: TrustAnalysis;
     madeUp: readonly string[];
+    /** The result compiled for reading back, made on the first read-back. */
+    compiled?: ReadBack;
 }
 
 function runAnalysis(statements: Statement[], options: AnalysisOptions, deadline: number): ShapeAnalysis {
