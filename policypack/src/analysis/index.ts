@@ -3,6 +3,7 @@ export * from "./types.js";
 export * from "./constants.js";
 export * from "./rules.js";
 export { analyzeTrustPolicy, DEFAULT_TIME_BUDGET_MS, PolicyDocumentError } from "./trust-policy.js";
+export { analysisFromTemplate } from "./templates.js";
 export { parseProviderArn, issuerMatches, normalizeIssuer, type ProviderArn } from "./principal.js";
 export { findUnknowns } from "./unknowns.js";
 export { BoundedCache } from "./automata.js";

@@ -8,7 +8,8 @@
  * products of automata, decided exactly. See docs/analysis.md.
  */
 import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, orOf, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
-import { NO_NAMES, canonicalize, compileReadBack, readBack, type ReadBack } from "./canonical.js";
+import { NO_NAMES, canonicalize, compileReadBack, readBack, type Names, type ReadBack } from "./canonical.js";
+import { analysisFromTemplate, learnTemplate } from "./templates.js";
 import { classifyKey, conditionBox, globRx, valuesLang, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
 import { PolicyDocumentError, actionMatches, parseDocument, type Clause, type Statement } from "./document.js";
@@ -129,12 +130,20 @@ function unknownResult(paths: string[]): TrustAnalysis {
 
 /**
  * Analyzes a trust policy (a JSON string or an already decoded object). Never throws: malformed input gives
- * verdict `error`, values unknown at preview give verdict `unknown`.
+ * verdict `error`, values unknown at preview give verdict `unknown`. A caller that decoded the object from a JSON
+ * text itself may pass that `text` too (it must be the text the object was read from): the analysis then finds or
+ * learns the text's template with it, as for a document given as text.
  */
-export function analyzeTrustPolicy(doc: unknown, options: AnalysisOptions = {}): TrustAnalysis {
+export function analyzeTrustPolicy(doc: unknown, options: AnalysisOptions = {}, text?: string): TrustAnalysis {
+    // A text is first looked up among the templates of texts seen before (templates.ts).
+    const source = typeof doc === "string" ? doc : text;
+    if (source !== undefined) {
+        const templated = analysisFromTemplate(source, options);
+        if (templated !== undefined) return templated;
+    }
     const deadline = deadlineOf(options);
     const parsed = parse(doc);
-    return Array.isArray(parsed) ? analyzeShape(parsed, options, deadline) : parsed;
+    return Array.isArray(parsed) ? analyzeShape(parsed, options, deadline, source) : parsed;
 }
 
 /**
@@ -191,7 +200,7 @@ let defaultIssuers: string[] | undefined;
  * taken from the cache or computed once, and read back in the document's names. A document σ cannot rename is
  * cached as written. Results that ran out of budget (`error`) are not cached: they depend on the machine's load.
  */
-function analyzeShape(statements: Statement[], options: AnalysisOptions, deadline: number): TrustAnalysis {
+function analyzeShape(statements: Statement[], options: AnalysisOptions, deadline: number, text?: string): TrustAnalysis {
     const issuers = issuersOf(options);
     const canon = canonicalize(statements, options, issuers);
     const shape = canon ?? { statements, options };
@@ -209,8 +218,14 @@ function analyzeShape(statements: Statement[], options: AnalysisOptions, deadlin
     // Compiled once per shape, read back for every document of it (a document as written reads back as itself).
     const compiled = (known.compiled ??= compileReadBack(known.result));
     const out = readBack<TrustAnalysis>(compiled, canon ? canon.names : NO_NAMES);
-    // Sorted in the original names, as an uncached analysis sorts them.
-    if (canon) for (const a of out.admitted) a.audiences?.sort();
+    if (canon) {
+        // Sorted in the original names, as an uncached analysis sorts them.
+        for (const a of out.admitted) a.audiences?.sort();
+        if (text !== undefined && cacheable && known.result.verdict !== "error") {
+            const shape = { key, names: canon.names, segments: canon.fixed, compiled, madeUp: known.madeUp };
+            learnTemplate(text, options, shape, (probe) => probeShape(probe, options, issuers), deadline);
+        }
+    }
     return out;
 }
 
@@ -219,6 +234,18 @@ function issuersOf(options: AnalysisOptions): string[] {
     return options.issuers?.length
         ? [...new Set(options.issuers.map(normalizeIssuer))]
         : (defaultIssuers ??= [...new Set(DEFAULT_ISSUERS.map(normalizeIssuer))]);
+}
+
+/** A text's shape key and names, computed the full way; null when it is not JSON, not a policy, or not renamed. */
+function probeShape(text: string, options: AnalysisOptions, issuers: readonly string[]): { key: string; names: Names } | null {
+    let statements: Statement[];
+    try {
+        statements = parseDocument(JSON.parse(text) as unknown);
+    } catch {
+        return null;
+    }
+    const canon = canonicalize(statements, options, issuers);
+    return canon === null ? null : { key: shapeKey(canon.statements, canon.options), names: canon.names };
 }
 
 /**

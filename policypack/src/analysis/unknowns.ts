@@ -18,7 +18,7 @@ const SHORTEST_SENTINEL = UNKNOWN_SENTINELS.reduce((min, s) => Math.min(min, s.l
  */
 const ANY_SENTINEL = new RegExp(UNKNOWN_SENTINELS.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"));
 
-function holdsSentinel(s: string): boolean {
+export function holdsSentinel(s: string): boolean {
     return s.length >= SHORTEST_SENTINEL && ANY_SENTINEL.test(s);
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { analysisFromTemplate, analyzeTrustPolicy } from "oidc-guard-policypack/analysis";
 import { canonical, prefixPath, runCheck, worse } from "./analyze.js";
 
 const PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc";
@@ -72,6 +73,37 @@ describe("runCheck", () => {
         // Findings are copies: editing one result does not change another.
         verdicts(1).findings[0]!.message = "changed";
         assert.notEqual(verdicts(4).findings[0]!.message, "changed");
+    });
+
+    it("gives roles made from one template each the analysis of its own text (read back from the template)", () => {
+        const texts = Array.from({ length: 40 }, (_, i) =>
+            i % 2 === 0 ? policy(`pulumi:environments:org:acme:env:team-${i}/svc`) : policy(null, `acme-${i}`),
+        );
+        // A role of the same template whose environment is a grammar word, and one whose name is the engine's
+        // unknown sentinel: neither may take the template's answer.
+        texts.push(policy("pulumi:environments:org:acme:env:prod/svc"), policy("pulumi:environments:org:acme:env:04da6b54-80e4-46f7-96ec-b56ff0331ba9/svc"));
+        const resources = texts.map((t, i) => ({ urn: `urn:pulumi:s::p::aws:iam/role:Role::t${i}`, type: "aws:iam/role:Role", outputs: { assumeRolePolicy: t } }));
+        const path = join(dir, "templated.json");
+        writeFileSync(path, JSON.stringify({ version: 3, deployment: { resources } }));
+        const options = { organizations: ["acme"] };
+        const run = runCheck([{ path, shown: "templated.json", explicit: true }], options);
+        assert.equal(run.results.length, texts.length);
+        // The sentinel's role is unknown where the text holds it (the analysis of the parsed value says where inside).
+        texts.slice(0, -1).forEach((t, i) => {
+            const result = run.results.find((r) => r.target.resource?.name === `t${i}`)!;
+            const alone = analyzeTrustPolicy(JSON.parse(t) as unknown, options);
+            assert.equal(result.verdict, alone.verdict, `t${i}`);
+            assert.deepEqual(
+                result.findings.map((f) => f.message),
+                alone.findings.map((f) => f.message),
+                `t${i}`,
+            );
+        });
+        assert.equal(run.results.at(-1)!.verdict, "unknown");
+        // The roles after the first two of each form were read from their template.
+        assert.ok(analysisFromTemplate(texts[10]!, options) !== undefined && analysisFromTemplate(texts[11]!, options) !== undefined);
+        assert.match(JSON.stringify(run.results.find((r) => r.target.resource?.name === "t7")), /acme-7/);
+        assert.doesNotMatch(JSON.stringify(run.results), /zqzq|acme-7\b[^"]*acme-9/);
     });
 
     it("gives a stack finding to the role it is about when two roles share a URN", () => {

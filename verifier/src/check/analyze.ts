@@ -3,6 +3,7 @@
  * policy once, and turn everything into {@link CheckResult}s. Nothing here prints; the command renders the report.
  */
 import {
+    analysisFromTemplate,
     analyzeOidcProvider,
     analyzeStackAudiences,
     analyzeTrustPolicy,
@@ -355,20 +356,29 @@ export function createChecker(
     // alive next to the copies its results hold.
     const cache = new KeyedCache<Analyzed>(() => new BoundedCache(ANALYSIS_CACHE_ENTRIES));
     const run = { stats };
+    const analyzeOnce = (doc: unknown): Analyzed => {
+        const text = typeof doc === "string" ? doc : undefined;
+        // A text like one seen before but for its names reads its analysis back from that text's template: it has
+        // the structure of a text this reader accepted, so only its value is read (for the audience check).
+        const templated = text === undefined ? undefined : analysisFromTemplate(text, options);
+        if (templated !== undefined) return { analysis: templated, value: JSON.parse(text!) as unknown };
+        // A document given as text is read by the CLI's JSON reader first: too deep or with a duplicated key,
+        // it is an error of its own (cached with the text, which is where the duplicate is).
+        const read = text === undefined ? undefined : readPolicyText(text);
+        const value = read && "value" in read ? read.value : doc;
+        try {
+            return { analysis: read && "analysis" in read ? read.analysis : analyzeTrustPolicy(value, options, text), value };
+        } catch (e) {
+            return { analysis: { thrown: e }, value };
+        }
+    };
     const analyze = (doc: unknown): Analyzed => {
         const key = cacheKey(doc);
         let hit = cache.get(key);
         if (hit === undefined) {
             stats.analyses++;
-            // A document given as text is read by the CLI's JSON reader first: too deep or with a duplicated key,
-            // it is an error of its own (cached with the text, which is where the duplicate is).
-            const read = typeof doc === "string" ? readPolicyText(doc) : undefined;
-            const value = read && "value" in read ? read.value : doc;
-            try {
-                hit = { analysis: read && "analysis" in read ? read.analysis : analyzeTrustPolicy(value, options), value };
-            } catch (e) {
-                hit = { analysis: { thrown: e }, value };
-            }
+            hit = analyzeOnce(doc);
+
             cache.set(key, hit);
         }
         return hit;

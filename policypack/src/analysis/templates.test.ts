@@ -1,0 +1,313 @@
+/**
+ * Text templates (templates.ts): texts that differ only in names read their analysis back from a template learned
+ * from an earlier text, and the result is the one the full way gives, whatever the names.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { KEYWORDS, compileReadBack } from "./canonical.js";
+import { analysisFromTemplate, learnTemplate, scanText, type LearnedShape } from "./templates.js";
+import { analyzeTrustPolicy } from "./trust-policy.js";
+import type { AnalysisOptions } from "./types.js";
+import { UNKNOWN_SENTINELS } from "./constants.js";
+
+const V1 = "api.pulumi.com/oidc";
+const PROVIDER = `arn:aws:iam::123456789012:oidc-provider/${V1}`;
+const WEB = "sts:AssumeRoleWithWebIdentity";
+const LITERAL = new Set<string>([...KEYWORDS, "acme"]);
+
+function text(condition: Record<string, Record<string, string | string[]>>, extra: Record<string, unknown> = {}): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Sid: "ci", Effect: "Allow", Principal: { Federated: PROVIDER }, Action: WEB, Condition: condition, ...extra }],
+    });
+}
+
+const pinned = (env: string, org = "acme"): string =>
+    text({ StringEquals: { [`${V1}:aud`]: `aws:${org}`, [`${V1}:sub`]: `pulumi:environments:org:${org}:env:${env}` } });
+
+/** The text with slot value j replaced by `names[j]`. */
+function refill(t: string, at: readonly number[], names: readonly string[]): string {
+    let out = "";
+    let from = 0;
+    for (let i = 0; i < at.length; i += 3) {
+        out += t.slice(from, at[i]) + names[at[i + 2]!]!;
+        from = at[i]! + at[i + 1]!;
+    }
+    return out + t.slice(from);
+}
+
+describe("scanText", () => {
+    it("makes the names of a policy its slots, numbered by value, and leaves grammar words and the options' names literal", () => {
+        const s = scanText(pinned("infra/live"), LITERAL)!;
+        assert.ok(s.values.includes("infra") && s.values.includes("live"), s.values.join(","));
+        for (const word of ["pulumi", "environments", "org", "env", "aws", "acme"]) assert.ok(!s.values.includes(word), word);
+        // Equal names are one slot: the key keeps which slots are equal.
+        const same = scanText(pinned("a/a"), LITERAL)!;
+        const other = scanText(pinned("a/b"), LITERAL)!;
+        assert.notEqual(same.key, other.key);
+        assert.equal(scanText(pinned("x1/y1"), LITERAL)!.key, other.key);
+    });
+
+    it("splits a glob segment at its first wildcard: the literal head is the slot", () => {
+        const s = scanText(text({ StringLike: { [`${V1}:sub`]: "pulumi:deploy:org:acme:project:svc-7*" } }), LITERAL)!;
+        assert.ok(s.values.includes("svc-7"));
+        assert.ok(s.key.includes("*"));
+        // A segment that starts with a wildcard has no head.
+        assert.ok(!scanText(text({ StringLike: { [`${V1}:sub`]: "pulumi:deploy:org:acme:project:*x" } }), LITERAL)!.values.includes("x"));
+    });
+
+    it("refuses a text that holds the slot mark, and keeps upper case and other characters literal", () => {
+        assert.equal(scanText(`{"a":"b\u0001c"}`, LITERAL), null);
+        const s = scanText(text({ StringEquals: { [`${V1}:sub`]: "pulumi:environments:org:acme:env:Infra/li ve" } }), LITERAL)!;
+        assert.ok(!s.values.includes("Infra") && !s.values.includes("li ve") && !s.values.includes("ve"), s.values.join(","));
+    });
+});
+
+describe("text templates", () => {
+    const options: AnalysisOptions = { organizations: ["acme"] };
+
+    it("are learned on a text's second sighting and read back each later text's own names", () => {
+        assert.equal(analysisFromTemplate(pinned("t1/a"), options), undefined);
+        analyzeTrustPolicy(pinned("t1/a"), options);
+        assert.equal(analysisFromTemplate(pinned("t2/b"), options), undefined, "one sighting teaches nothing");
+        analyzeTrustPolicy(pinned("t2/b"), options);
+        const read = analysisFromTemplate(pinned("t3/c"), options);
+        assert.ok(read !== undefined, "the third text reads its template");
+        assert.deepEqual(read, analyzeTrustPolicy(JSON.parse(pinned("t3/c")) as unknown, options));
+        assert.match(JSON.stringify(read), /t3\/c/);
+        assert.doesNotMatch(JSON.stringify(read), /zqzq|t1|t2/);
+    });
+
+    it("leave the full way to a text that changes a fixed part (another account's provider), a `-` or a name into a grammar word", () => {
+        const deploy = (p: string, account = "123456789012"): string =>
+            JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Effect: "Allow",
+                        Principal: { Federated: `arn:aws:iam::${account}:oidc-provider/${V1}` },
+                        Action: WEB,
+                        Condition: { StringEquals: { [`${V1}:aud`]: "acme" }, StringLike: { [`${V1}:sub`]: `pulumi:deploy:org:acme:project:${p}*` } },
+                    },
+                ],
+            });
+        analyzeTrustPolicy(deploy("d1"), options);
+        analyzeTrustPolicy(deploy("d2"), options);
+        assert.ok(analysisFromTemplate(deploy("d3"), options) !== undefined);
+        assert.equal(analysisFromTemplate(deploy("d3", "210987654321"), options), undefined);
+        assert.equal(analysisFromTemplate(deploy("d-3"), options), undefined);
+        assert.equal(analysisFromTemplate(deploy("stack"), options), undefined);
+        // A name that a glob head of the text starts: the renaming's own checks refuse it.
+        assert.equal(analysisFromTemplate(deploy("pro"), options), undefined);
+        for (const p of ["d-3", "stack", "pro", "d3"]) {
+            for (const account of ["123456789012", "210987654321"]) {
+                const t = deploy(p, account);
+                assert.deepEqual(analyzeTrustPolicy(t, options), analyzeTrustPolicy(JSON.parse(t) as unknown, options), `${p} ${account}`);
+            }
+        }
+    });
+
+    it("never read back a text whose slots hold an unknown sentinel or the placeholder marker", () => {
+        const sentinel = UNKNOWN_SENTINELS.find((s) => /^[a-z0-9_.-]+$/.test(s));
+        assert.ok(sentinel !== undefined, "a sentinel spelled in name characters");
+        analyzeTrustPolicy(pinned("u1/a"), options);
+        analyzeTrustPolicy(pinned("u2/a"), options);
+        assert.ok(analysisFromTemplate(pinned("u3/a"), options) !== undefined);
+        assert.equal(analysisFromTemplate(pinned(`${sentinel}/a`), options), undefined);
+        assert.equal(analyzeTrustPolicy(pinned(`${sentinel}/a`), options).verdict, "unknown");
+        assert.equal(analysisFromTemplate(pinned("zqzqw0x/a"), options), undefined);
+    });
+
+    it("leave the full way to a text one of whose names the witness search made up in the shape", () => {
+        // In the shape, the organization of the Deny is a placeholder, so the search for a bad audience makes up `a`;
+        // read back in a text that names `a`, that witness would be the Deny's own organization.
+        const t = (n: string): string =>
+            JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    { Effect: "Allow", Principal: { Federated: PROVIDER }, Action: WEB, Condition: { StringNotLike: { [`${V1}:aud`]: "aws:evil-org" } } },
+                    { Effect: "Deny", Principal: "*", Action: WEB, Condition: { StringEquals: { [`${V1}:sub`]: `pulumi:environments:org:${n}:env:x/y` } } },
+                ],
+            });
+        analyzeTrustPolicy(t("m1"), options);
+        analyzeTrustPolicy(t("m2"), options);
+        assert.ok(analysisFromTemplate(t("m3"), options) !== undefined);
+        assert.ok(JSON.stringify(analyzeTrustPolicy(t("m3"), options)).includes('"aws:a"'), "the shape's witness is made up");
+        assert.equal(analysisFromTemplate(t("a"), options), undefined);
+        assert.deepEqual(analyzeTrustPolicy(t("a"), options), analyzeTrustPolicy(JSON.parse(t("a")) as unknown, options));
+    });
+
+    it("give free parts (another provider's condition values, a Sid) any value, and keep actions and keys fixed", () => {
+        const github = (repo: string, action = WEB): string =>
+            JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: `sid-${repo}`,
+                        Effect: "Allow",
+                        Principal: { Federated: PROVIDER },
+                        Action: action,
+                        Condition: {
+                            StringEquals: { [`${V1}:aud`]: "aws:acme", "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+                            StringLike: { "token.actions.githubusercontent.com:sub": `repo:acme/${repo}:*` },
+                        },
+                    },
+                ],
+            });
+        analyzeTrustPolicy(github("g1"), options);
+        analyzeTrustPolicy(github("g2"), options);
+        assert.ok(analysisFromTemplate(github("g3"), options) !== undefined);
+        assert.equal(analysisFromTemplate(github("g3", "sts:tagsession"), options), undefined);
+    });
+});
+
+describe("learning a template", () => {
+    const passing = { verdict: "pass", findings: [], notes: [], admitted: [], usableFromPulumi: true };
+    const shape = (name: string): LearnedShape => ({
+        key: "the shape",
+        names: { whole: [name], globs: [] },
+        segments: { whole: new Set(), heads: new Set() },
+        compiled: compileReadBack(passing),
+        madeUp: [],
+    });
+    const t = (name: string): string => `{"Sid":"${name}"}`;
+
+    it("probes on the second sighting only, and learns nothing past the document's deadline", () => {
+        const options: AnalysisOptions = { organizations: ["learning-1"] };
+        let probes = 0;
+        const probe = (text: string) => {
+            probes++;
+            return { key: "the shape", names: { whole: [(JSON.parse(text) as { Sid: string }).Sid], globs: [] } };
+        };
+        learnTemplate(t("n1"), options, shape("n1"), probe, Date.now() + 60_000);
+        assert.equal(probes, 0);
+        learnTemplate(t("n2"), options, shape("n2"), probe, Date.now() - 1);
+        assert.equal(probes, 0, "past the deadline nothing is probed");
+        assert.equal(analysisFromTemplate(t("n3"), options), undefined);
+        learnTemplate(t("n2"), options, shape("n2"), probe, Date.now() + 60_000);
+        assert.equal(probes, 1);
+        assert.deepEqual(analysisFromTemplate(t("n3"), options), passing);
+    });
+
+    it("remembers a text whose names do not agree as one with no template, and probes it no more", () => {
+        const options: AnalysisOptions = { organizations: ["learning-2"] };
+        let probes = 0;
+        const probe = () => {
+            probes++;
+            return { key: "another shape", names: { whole: [], globs: [] } };
+        };
+        for (const n of ["n1", "n2", "n3", "n4"]) learnTemplate(t(n), options, shape(n), probe, Date.now() + 60_000);
+        assert.equal(probes, 2, "the probe of every slot, then the probe of the names alone");
+        assert.equal(analysisFromTemplate(t("n5"), options), undefined);
+    });
+
+    it("has no template for a text longer than 16 KiB", () => {
+        assert.notEqual(scanText(`"${"a".repeat(16 * 1024 - 2)}"`, LITERAL), null);
+        assert.equal(scanText(`"${"a".repeat(16 * 1024 - 1)}"`, LITERAL), null);
+    });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Agreement with the full way over random documents whose names are replaced by names that collide in every way:
+// equal to each other, to grammar words, to the options' names, prefixes of each other, with and without `-`.
+
+const NAMES = ["acme", "acme-1", "acme-evil", "ac", "a", "z", "zq", "zqzq", "env", "env-1", "pro", "prod", "prod-2", "payments", "pay", "x.y", "o_1", "evil-org", "evil", "other", "x", "mallory", "stack", "aws", "sts", "aud", "sub", "oidc", "2012-10-17"];
+const nameArb = fc.oneof(fc.constantFrom(...NAMES), fc.stringMatching(/^[a-z0-9-]{1,5}$/));
+/** What the generator writes in every document: the provider ARN, the action, the keys, the version. */
+const GENERATED = new Set(["2012-10-17", "arn", "iam", "123456789012", "oidc-provider", "api.pulumi.com", "oidc", "sts", "aud", "sub", "team"]);
+const AUD = `${V1}:aud`;
+const SUB = `${V1}:sub`;
+const subArb = fc.tuple(fc.integer({ min: 0, max: 7 }), nameArb, nameArb, nameArb).map(
+    ([form, o, p, e]) =>
+        [
+            `pulumi:environments:org:${o}:env:${p}/${e}`,
+            `pulumi:environments:org:${o}:env:${p}/*`,
+            `pulumi:environments:org:${o}:env:${p}*`,
+            `pulumi:deploy:org:${o}:project:${p}:stack:${e}:*`,
+            `pulumi:deploy:org:${o}:project:${p}*`,
+            `pulumi:environments:pulumi.organization.login:${o}:currentEnvironment.name:${p}/${e}`,
+            `pulumi:environments:org:${o}:env:${p}/${e}-??`,
+            `pulumi:*:org:${o}:*`,
+        ][form]!,
+);
+const audArb = fc.tuple(fc.integer({ min: 0, max: 4 }), nameArb).map(([form, o]) => [`aws:${o}`, o, `aws:${o}*`, "aws:*", `aws:${o}-?`][form]!);
+const valuesArb = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | T[]> => fc.oneof(a, fc.array(a, { minLength: 1, maxLength: 3 }));
+const statementArb = fc
+    .record({
+        effect: fc.constantFrom("Allow", "Allow", "Deny"),
+        audOp: fc.constantFrom("StringEquals", "StringLike", "StringNotLike"),
+        aud: fc.option(valuesArb(audArb), { nil: undefined }),
+        subOp: fc.constantFrom("StringEquals", "StringLike", "StringNotEquals"),
+        sub: fc.option(valuesArb(subArb), { nil: undefined }),
+        other: fc.option(nameArb, { nil: undefined }),
+        sid: fc.option(nameArb, { nil: undefined }),
+    })
+    .map(({ effect, audOp, aud, subOp, sub, other, sid }) => {
+        const c: Record<string, Record<string, string | string[]>> = {};
+        if (aud !== undefined) c[audOp] = { [AUD]: aud };
+        if (sub !== undefined) c[subOp] = { ...(c[subOp] ?? {}), [SUB]: sub };
+        if (other !== undefined) c["StringEquals"] = { ...(c["StringEquals"] ?? {}), "aws:PrincipalTag/team": `team:${other}` };
+        return {
+            ...(sid !== undefined ? { Sid: sid } : {}),
+            Effect: effect,
+            Principal: effect === "Deny" ? "*" : { Federated: PROVIDER },
+            Action: WEB,
+            Condition: c,
+        };
+    });
+const documentArb = fc.array(statementArb, { minLength: 1, maxLength: 3 }).map((sts) => JSON.stringify({ Version: "2012-10-17", Statement: sts }));
+const optionsArb: fc.Arbitrary<AnalysisOptions> = fc.record(
+    { organizations: fc.array(nameArb, { minLength: 1, maxLength: 2 }), allowedSubjects: fc.array(subArb, { minLength: 1, maxLength: 2 }) },
+    { requiredKeys: [] },
+);
+
+/** New names for a document's slots: fresh ones of the same kind, or any names, colliding as they may. */
+interface Renaming {
+    safe: boolean;
+    names: ReadonlyArray<string | null>;
+}
+const renamingArb: fc.Arbitrary<Renaming> = fc.record({ safe: fc.boolean(), names: fc.array(fc.option(nameArb), { minLength: 40, maxLength: 40 }) });
+
+describe("a text read from its template agrees with the full way", () => {
+    it("byte for byte, over random documents and random replacements of their names", () => {
+        let read = 0;
+        let runs = 0;
+        fc.assert(
+            fc.property(documentArb, optionsArb, fc.array(renamingArb, { minLength: 3, maxLength: 3 }), (d, options, renamings) => {
+                runs++;
+                const literal = new Set<string>(KEYWORDS);
+                for (const v of [...(options.organizations ?? []), ...(options.allowedSubjects ?? [])]) {
+                    for (const seg of v.split(/[:/]/)) {
+                        literal.add(seg);
+                        const w = seg.search(/[*?]/);
+                        if (w > 0) literal.add(seg.slice(0, w));
+                    }
+                }
+                const scanned = scanText(d, literal);
+                if (scanned === null) return;
+                // The document and a renaming of it teach the template (the second sighting learns it); every text is
+                // checked: another renaming with fresh names, then three of any names.
+                // The generator's own words stay (they are the template's fixed parts); any other slot may take a name.
+                const renamed = (r: Renaming, k: number): string[] =>
+                    scanned.values.map((v, j) =>
+                        GENERATED.has(v) ? v : r.safe ? `s${j}r${k}${v.includes("-") ? "-d" : ""}` : (r.names[j] ?? v),
+                    );
+                const safe: Renaming = { safe: true, names: [] };
+                const texts = [d, refill(d, scanned.at, renamed(safe, 7)), refill(d, scanned.at, renamed(safe, 8)), ...renamings.map((r, k) => refill(d, scanned.at, renamed(r, k)))];
+                for (const t of texts) {
+                    const templated = analysisFromTemplate(t, options);
+                    const full = analyzeTrustPolicy(JSON.parse(t) as unknown, options);
+                    if (templated !== undefined) {
+                        read++;
+                        assert.equal(JSON.stringify(templated), JSON.stringify(full), t);
+                    }
+                    assert.equal(JSON.stringify(analyzeTrustPolicy(t, options)), JSON.stringify(full), t);
+                }
+            }),
+            { numRuns: 200, includeErrorInReport: true },
+        );
+        // The texts must reach their templates, not only the full way.
+        assert.ok(read >= runs / 2, `only ${read} texts of ${runs} documents were read from a template`);
+    });
+});

@@ -1,0 +1,296 @@
+/**
+ * Trust policy texts that differ only in names get their analysis without being read again: the text's template.
+ *
+ * The shape cache (canonical.ts) still parses every document, looks for unknowns, renames its names and builds its
+ * shape key before it finds the shape's analysis; for an estate of roles made from a few templates, that is most of
+ * the time a distinct document costs. A template skips all of it. Scanning the text once splits it into literal text
+ * and *slots*, the segments of its string values that a renaming could change (a `:`/`/`-separated segment, or the
+ * literal head of a glob segment, spelled in Pulumi's name characters; never a grammar word or a name the options
+ * hold, which stay literal). The text with each slot replaced by the number of its distinct value is the template's
+ * key: equal keys mean the same JSON structure, the same literal text and the same pattern of equal slots.
+ *
+ * A template is learned from a document whose shape was analysed, on the second sighting of its key, and only when
+ * probing shows that the slots play the roles a renaming allows. Each slot either holds one of the shape's renamed
+ * names (the names read back), or is free (its value is in no part of the shape: another provider's condition value,
+ * a `Sid`), or is fixed (another document must spell it the same: an action, a condition key, a provider ARN). The
+ * probe replaces the name slots (and, first, the other slots too) with fresh names, and requires that the probe's
+ * shape key is the document's and that its names are the fresh ones in the same places. Then any text of the same
+ * key whose fixed slots agree, whose names have the same `-` as the learned ones, hold no unknown sentinel or
+ * placeholder marker, and pass the renaming's own checks (canonical.ts `readsOneWay`, and the witness search's
+ * made-up members spelling none of them) renames to the very same shape: its analysis is that shape's, read back
+ * with its names. Anything else goes the full way, which gives the same result.
+ */
+import { BoundedCache } from "./automata.js";
+import {
+    KEYWORDS,
+    MARKER,
+    readBack,
+    readsOneWay,
+    spellsAName,
+    type FixedSegments,
+    type Names,
+    type ReadBack,
+} from "./canonical.js";
+import type { AnalysisOptions, TrustAnalysis } from "./types.js";
+import { holdsSentinel } from "./unknowns.js";
+
+/** A text split into literal text and slots. */
+export interface ScannedText {
+    /** The text with each slot replaced by `\u0001` and the number of its value. */
+    key: string;
+    /** The distinct slot values, numbered in order of first appearance. */
+    values: string[];
+    /** Where each slot is: its offset in the text, its length and its number, in text order. */
+    at: readonly number[];
+}
+
+/** Longer texts have no template (the shape cache leaves out shapes past 16 KiB for the same reason). */
+const MAX_TEXT_CHARS = 16 * 1024;
+/** Marks a slot in a key. A text that holds it is not scanned (raw control characters are no JSON anyway). */
+const SLOT = "\u0001";
+/**
+ * A slot: a run of Pulumi's name characters after a `"`, `:` or `/` (matched with it), and before a `"`, `:`, `/`,
+ * `*` or `?`. In JSON text such a run is inside a string: a whole `:`/`/`-separated segment of it, or the literal
+ * head of a glob segment. (Inside a string written with escapes a run can be part of a segment; the probe that
+ * learns a template finds such a run fixed, free or unusable like any other.)
+ */
+const SLOT_RUN = /["/:][a-z0-9_.-]+(?=["/:*?])/g;
+
+/**
+ * Splits `text` into literal text and slots, or null when it holds the slot mark or is longer than 16 KiB (large
+ * documents rarely repeat, and each key is kept). No segment in `literal` (the grammar words and the options'
+ * names) is a slot.
+ */
+export function scanText(text: string, literal: ReadonlySet<string>): ScannedText | null {
+    if (text.length > MAX_TEXT_CHARS || text.includes(SLOT)) return null;
+    const values: string[] = [];
+    const at: number[] = [];
+    const ids = new Map<string, number>();
+    const key = text.replace(SLOT_RUN, (match: string, offset: number) => {
+        const run = match.slice(1);
+        if (literal.has(run)) return match;
+        let id = ids.get(run);
+        if (id === undefined) {
+            id = values.length;
+            ids.set(run, id);
+            values.push(run);
+        }
+        at.push(offset + 1, run.length, id);
+        return match[0] + SLOT + id;
+    });
+    return { key, values, at };
+}
+
+/** The text with each slot's value replaced by `values[slot]`. */
+function fill(text: string, at: readonly number[], values: readonly string[]): string {
+    const out: string[] = [];
+    let from = 0;
+    for (let i = 0; i < at.length; i += 3) {
+        out.push(text.slice(from, at[i]), values[at[i + 2]!]!);
+        from = at[i]! + at[i + 1]!;
+    }
+    out.push(text.slice(from));
+    return out.join("");
+}
+
+/** A learned template: what a text of its key needs to satisfy, and the analysis it reads back. */
+interface Template {
+    compiled: ReadBack;
+    madeUp: readonly string[];
+    /** Per slot: the value a text must spell there (fixed), or undefined (a name, or free). */
+    fixed: ReadonlyArray<string | undefined>;
+    /** Per slot that holds a name: whether the name holds a `-` (the shape's placeholder says so). */
+    dash: ReadonlyArray<boolean | undefined>;
+    /** Per renamed whole name and glob head: the slot whose value it is, or the name itself (an option's). */
+    whole: ReadonlyArray<string | number>;
+    globs: ReadonlyArray<string | number>;
+    segments: FixedSegments;
+}
+
+/** What a document's shape analysis left to learn its template from. */
+export interface LearnedShape {
+    /** The shape key of the renamed document. */
+    key: string;
+    names: Names;
+    segments: FixedSegments;
+    compiled: ReadBack;
+    madeUp: readonly string[];
+}
+
+/** A text's shape key and names, as the full way computes them (null when that way renames nothing). */
+export type ShapeProbe = (text: string) => { key: string; names: Names } | null;
+
+const TEMPLATE_ENTRIES = 2048;
+/** Past this many slots other than names, a template that reads some of them keeps them all fixed (one probe each). */
+const MAX_SLOT_PROBES = 24;
+/** Keys seen once: a template is learned on the second sighting, so a text that never repeats pays no probe. */
+const SEEN_ENTRIES = 8192;
+const OPTION_SETS = 64;
+
+interface OptionState {
+    literal: ReadonlySet<string>;
+    templates: BoundedCache<string, Template | null>;
+    seen: BoundedCache<string, true>;
+}
+
+const byObject = new WeakMap<AnalysisOptions, OptionState>();
+const byJson = new BoundedCache<string, OptionState>(OPTION_SETS);
+
+/** The grammar words, and every segment and literal glob head the options spell: literal in every scan. */
+function optionNames(options: AnalysisOptions): Set<string> {
+    const out = new Set<string>(KEYWORDS);
+    for (const v of [...(options.organizations ?? []), ...(options.audiences ?? []), ...(options.allowedSubjects ?? [])]) {
+        for (const seg of v.split(/[:/]/)) {
+            out.add(seg);
+            const w = seg.search(/[*?]/);
+            if (w > 0) out.add(seg.slice(0, w));
+        }
+    }
+    return out;
+}
+
+function stateOf(options: AnalysisOptions): OptionState {
+    let state = byObject.get(options);
+    if (state === undefined) {
+        const json = JSON.stringify(options);
+        state = byJson.get(json);
+        if (state === undefined) {
+            state = { literal: optionNames(options), templates: new BoundedCache(TEMPLATE_ENTRIES), seen: new BoundedCache(SEEN_ENTRIES) };
+            byJson.set(json, state);
+        }
+        byObject.set(options, state);
+    }
+    return state;
+}
+
+/** The last text scanned, so that learning from the text a lookup just missed does not scan it again. */
+let lastScan: { text: string; state: OptionState; scanned: ScannedText | null } | undefined;
+
+function scanOf(text: string, state: OptionState): ScannedText | null {
+    if (lastScan !== undefined && lastScan.text === text && lastScan.state === state) return lastScan.scanned;
+    const scanned = scanText(text, state.literal);
+    lastScan = { text, state, scanned };
+    return scanned;
+}
+
+/**
+ * The analysis of `text` read back from its template, or undefined when there is none that applies (the caller
+ * then analyses the text the full way, and may learn its template with {@link learnTemplate}).
+ */
+export function analysisFromTemplate(text: string, options: AnalysisOptions): TrustAnalysis | undefined {
+    const state = stateOf(options);
+    const scanned = scanOf(text, state);
+    if (scanned === null) return undefined;
+    const t = state.templates.get(scanned.key);
+    if (t === undefined || t === null) return undefined;
+    const values = scanned.values;
+    if (values.length !== t.fixed.length) return undefined;
+    for (let j = 0; j < values.length; j++) {
+        const v = values[j]!;
+        const fixed = t.fixed[j];
+        if (fixed !== undefined) {
+            if (v !== fixed) return undefined;
+            continue;
+        }
+        const dash = t.dash[j];
+        if (dash !== undefined && v.includes("-") !== dash) return undefined;
+        if (v.includes(MARKER) || holdsSentinel(v)) return undefined;
+    }
+    const whole = t.whole.map((x) => (typeof x === "number" ? values[x]! : x));
+    const globs = t.globs.map((x) => (typeof x === "number" ? values[x]! : x));
+    // A name that no slot holds (an option's, or one spelled with escapes) must stay another name than the slots'.
+    const named = new Set(whole);
+    if (named.size !== whole.length || new Set(globs).size !== globs.length) return undefined;
+    if (!readsOneWay(whole, named, globs, t.segments)) return undefined;
+    const names: Names = { whole, globs };
+    if (spellsAName(t.madeUp, names)) return undefined;
+    const out = readBack<TrustAnalysis>(t.compiled, names);
+    // Sorted in the document's names, as the shape cache sorts them.
+    for (const a of out.admitted) a.audiences?.sort();
+    return out;
+}
+
+/** A fresh name for slot `j` that holds a `-` exactly when `like` does. */
+function freshName(j: number, like: string): string {
+    return `qj${j}q${like.includes("-") ? "-n" : ""}`;
+}
+
+/**
+ * Learns the template of `text`, whose shape analysis is `shape`, on the second time its key is seen. `probe`
+ * computes another text's shape key and names the full way. The probes run on the document's time budget: past
+ * `deadline` nothing is learned (nor remembered as unusable, which would depend on the machine's load).
+ */
+export function learnTemplate(text: string, options: AnalysisOptions, shape: LearnedShape, probe: ShapeProbe, deadline: number): void {
+    const state = stateOf(options);
+    const scanned = scanOf(text, state);
+    if (scanned === null || state.templates.get(scanned.key) !== undefined) return;
+    if (state.seen.get(scanned.key) === undefined) {
+        state.seen.set(scanned.key, true);
+        return;
+    }
+    const { values, at } = scanned;
+    const slotOf = new Map(values.map((v, j) => [v, j]));
+    const whole = shape.names.whole.map((n) => slotOf.get(n) ?? n);
+    const globs = shape.names.globs.map((n) => slotOf.get(n) ?? n);
+    const isName = new Set<number>();
+    for (const x of [...whole, ...globs]) if (typeof x === "number") isName.add(x);
+    const fresh = values.map((v, j) => freshName(j, v));
+    const agrees = (probed: string): boolean => {
+        if (Date.now() > deadline) throw new OutOfTime();
+        const r = probe(probed);
+        if (r === null || r.key !== shape.key) return false;
+        const same = (got: readonly string[], want: ReadonlyArray<string | number>): boolean =>
+            got.length === want.length && want.every((x, i) => got[i] === (typeof x === "number" ? fresh[x] : x));
+        return same(r.names.whole, whole) && same(r.names.globs, globs);
+    };
+    let fixed: Array<string | undefined> | null;
+    try {
+        fixed = slotRoles(values, isName, fresh, (v) => agrees(fill(text, at, v)));
+    } catch (e) {
+        if (e instanceof OutOfTime) return;
+        throw e;
+    }
+    if (fixed === null) {
+        state.templates.set(scanned.key, null);
+        return;
+    }
+    state.templates.set(scanned.key, {
+        compiled: shape.compiled,
+        madeUp: shape.madeUp,
+        fixed,
+        dash: values.map((v, j) => (isName.has(j) ? v.includes("-") : undefined)),
+        whole,
+        globs,
+        segments: shape.segments,
+    });
+}
+
+/** Thrown by a probe past the deadline. */
+class OutOfTime extends Error {}
+
+/**
+ * Per slot, the value a text must spell there (fixed) or undefined (a name, or free); null when the names alone do
+ * not agree. `agrees` probes the text with the given slot values.
+ */
+function slotRoles(
+    values: readonly string[],
+    isName: ReadonlySet<number>,
+    fresh: readonly string[],
+    agrees: (values: readonly string[]) => boolean,
+): Array<string | undefined> | null {
+    if (agrees(fresh)) return values.map(() => undefined);
+    // Some slot other than a name is read: the names alone must agree; then each other slot is free when it alone
+    // can change as well (no part of the shape holds it), and fixed otherwise.
+    const names = values.map((v, j) => (isName.has(j) ? fresh[j]! : v));
+    if (!agrees(names)) return null;
+    const fixed = values.map((v, j) => (isName.has(j) ? undefined : v));
+    if (values.length - isName.size <= MAX_SLOT_PROBES) {
+        for (let j = 0; j < values.length; j++) {
+            if (isName.has(j)) continue;
+            const one = [...names];
+            one[j] = fresh[j]!;
+            if (agrees(one)) fixed[j] = undefined;
+        }
+    }
+    return fixed;
+}
