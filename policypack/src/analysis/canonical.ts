@@ -143,6 +143,8 @@ function readSlots(parts: ReadonlyArray<string | Slot>, names: Names): string {
 
 /** A string of a renamed analysis that holds placeholders, split once. */
 class SlottedText {
+    /** Where its reading is kept during one read-back when the string occurs more than once, else -1. */
+    memo = -1;
     constructor(readonly parts: ReadonlyArray<string | Slot>) {}
 }
 class PlanArray {
@@ -163,17 +165,29 @@ type Plan = string | number | boolean | null | undefined | SlottedText | PlanArr
  */
 export interface ReadBack {
     readonly plan: Plan;
+    /** How many of its strings occur more than once (a finding's blast radius repeats in each finding). */
+    readonly repeated: number;
 }
 
 export function compileReadBack(value: unknown): ReadBack {
+    // Equal strings share one split, and those that occur again are read once per read-back.
+    const seen = new Map<string, SlottedText>();
+    let repeated = 0;
     const compile = (v: unknown): Plan => {
-        if (typeof v === "string") return v.includes(MARKER) ? new SlottedText(slotsOf(v)) : v;
+        if (typeof v === "string") {
+            if (!v.includes(MARKER)) return v;
+            let t = seen.get(v);
+            if (t === undefined) seen.set(v, (t = new SlottedText(slotsOf(v))));
+            else if (t.memo < 0) t.memo = repeated++;
+            return t;
+        }
         if (v === null || typeof v !== "object") return v as Plan;
         if (Array.isArray(v)) return new PlanArray((v as unknown[]).map(compile));
         const keys = Object.keys(v);
         return new PlanObject(keys, keys.map((k) => compile((v as Record<string, unknown>)[k])));
     };
-    return { plan: compile(value) };
+    const plan = compile(value);
+    return { plan, repeated };
 }
 
 /**
@@ -182,9 +196,13 @@ export function compileReadBack(value: unknown): ReadBack {
  * analysed as written.
  */
 export function readBack<T>(compiled: ReadBack, names: Names): T {
+    const memo = compiled.repeated > 0 ? new Array<string | undefined>(compiled.repeated) : undefined;
     const copy = (p: Plan): unknown => {
         if (p === null || typeof p !== "object") return p;
-        if (p instanceof SlottedText) return readSlots(p.parts, names);
+        if (p instanceof SlottedText) {
+            if (p.memo < 0 || memo === undefined) return readSlots(p.parts, names);
+            return (memo[p.memo] ??= readSlots(p.parts, names));
+        }
         if (p instanceof PlanArray) {
             const out = new Array<unknown>(p.items.length);
             for (let i = 0; i < out.length; i++) out[i] = copy(p.items[i]);
