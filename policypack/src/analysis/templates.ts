@@ -136,9 +136,18 @@ interface OptionState {
 const byObject = new WeakMap<AnalysisOptions, OptionState>();
 const byJson = new BoundedCache<string, OptionState>(OPTION_SETS);
 
-/** The grammar words, and every segment and literal glob head the options spell: literal in every scan. */
+/**
+ * Words nearly every trust policy spells in the same places (its version, provider ARNs, the action, the claims):
+ * kept literal, they are no slots to number and check. Being literal only makes keys more specific.
+ */
+const COMMON_WORDS = [
+    ...["2012-10-17", "2008-10-17", "arn", "iam", "sts", "oidc-provider", "api.pulumi.com", "oidc", "aud", "sub"],
+    ...["sts.amazonaws.com", "token.actions.githubusercontent.com"],
+];
+
+/** The grammar words, the common words, and every segment and glob head the options spell: literal in every scan. */
 function optionNames(options: AnalysisOptions): Set<string> {
-    const out = new Set<string>(KEYWORDS);
+    const out = new Set<string>([...KEYWORDS, ...COMMON_WORDS]);
     for (const v of [...(options.organizations ?? []), ...(options.audiences ?? []), ...(options.allowedSubjects ?? [])]) {
         for (const seg of v.split(/[:/]/)) {
             out.add(seg);
