@@ -138,6 +138,17 @@ describe("text templates", () => {
         assert.deepEqual(analyzeTrustPolicy(t("a"), options), analyzeTrustPolicy(JSON.parse(t("a")) as unknown, options));
     });
 
+    it("belong to the options they were learned under, even when the caller changes its options object", () => {
+        const mine: AnalysisOptions = { organizations: ["acme"] };
+        analyzeTrustPolicy(pinned("k1/a"), mine);
+        analyzeTrustPolicy(pinned("k2/a"), mine);
+        assert.ok(analysisFromTemplate(pinned("k3/a"), mine) !== undefined);
+        mine.organizations = ["globex"];
+        const t = pinned("k4/a");
+        assert.deepEqual(analyzeTrustPolicy(t, mine), analyzeTrustPolicy(JSON.parse(t) as unknown, { organizations: ["globex"] }));
+        assert.equal(analyzeTrustPolicy(t, mine).verdict, "fail");
+    });
+
     it("give free parts (another provider's condition values, a Sid) any value, and keep actions and keys fixed", () => {
         const github = (repo: string, action = WEB): string =>
             JSON.stringify({

@@ -133,7 +133,6 @@ interface OptionState {
     seen: BoundedCache<string, true>;
 }
 
-const byObject = new WeakMap<AnalysisOptions, OptionState>();
 const byJson = new BoundedCache<string, OptionState>(OPTION_SETS);
 
 /**
@@ -158,16 +157,13 @@ function optionNames(options: AnalysisOptions): Set<string> {
     return out;
 }
 
+/** The templates of one set of options, found by the options' JSON (never by the object, which a caller may change). */
 function stateOf(options: AnalysisOptions): OptionState {
-    let state = byObject.get(options);
+    const json = JSON.stringify(options);
+    let state = byJson.get(json);
     if (state === undefined) {
-        const json = JSON.stringify(options);
-        state = byJson.get(json);
-        if (state === undefined) {
-            state = { literal: optionNames(options), templates: new BoundedCache(TEMPLATE_ENTRIES), seen: new BoundedCache(SEEN_ENTRIES) };
-            byJson.set(json, state);
-        }
-        byObject.set(options, state);
+        state = { literal: optionNames(options), templates: new BoundedCache(TEMPLATE_ENTRIES), seen: new BoundedCache(SEEN_ENTRIES) };
+        byJson.set(json, state);
     }
     return state;
 }
