@@ -183,9 +183,15 @@ describe("learning a template", () => {
         madeUp: [],
     });
     const t = (name: string): string => `{"Sid":"${name}"}`;
+    /** Templates start with the second text looked up under a set of options (the first has none to find). */
+    const used = (options: AnalysisOptions): AnalysisOptions => {
+        analysisFromTemplate("{}", options);
+        analysisFromTemplate("{}", options);
+        return options;
+    };
 
     it("probes on the second sighting only, and learns nothing past the document's deadline", () => {
-        const options: AnalysisOptions = { organizations: ["learning-1"] };
+        const options = used({ organizations: ["learning-1"] });
         let probes = 0;
         const probe = (text: string) => {
             probes++;
@@ -202,7 +208,7 @@ describe("learning a template", () => {
     });
 
     it("remembers a text whose names do not agree as one with no template, and probes it no more", () => {
-        const options: AnalysisOptions = { organizations: ["learning-2"] };
+        const options = used({ organizations: ["learning-2"] });
         let probes = 0;
         const probe = () => {
             probes++;
@@ -211,6 +217,18 @@ describe("learning a template", () => {
         for (const n of ["n1", "n2", "n3", "n4"]) learnTemplate(t(n), options, shape(n), probe, Date.now() + 60_000);
         assert.equal(probes, 2, "the probe of every slot, then the probe of the names alone");
         assert.equal(analysisFromTemplate(t("n5"), options), undefined);
+    });
+
+    it("are not looked for, nor learned, under options seen for the first time", () => {
+        const options: AnalysisOptions = { organizations: ["learning-3"] };
+        let probes = 0;
+        const probe = () => {
+            probes++;
+            return null;
+        };
+        assert.equal(analysisFromTemplate(t("n1"), options), undefined);
+        for (const n of ["n1", "n2", "n3"]) learnTemplate(t(n), options, shape(n), probe, Date.now() + 60_000);
+        assert.equal(probes, 0, "no text was looked up twice under these options");
     });
 
     it("has no template for a text longer than 16 KiB", () => {

@@ -57,9 +57,20 @@ const SLOT = "\u0001";
 const SLOT_RUN = /["/:][a-z0-9_.-]+(?=["/:*?])/g;
 
 /**
+ * Words nearly every trust policy spells in the same places (its version, provider ARNs, the action, the claims):
+ * kept literal, they are no slots to number and check. Being literal only makes keys more specific.
+ */
+const COMMON_WORDS = [
+    ...["2012-10-17", "2008-10-17", "arn", "iam", "sts", "oidc-provider", "api.pulumi.com", "oidc", "aud", "sub"],
+    ...["sts.amazonaws.com", "token.actions.githubusercontent.com"],
+];
+/** Never a slot: the grammar words and the common words. */
+const ALWAYS_LITERAL: ReadonlySet<string> = new Set([...KEYWORDS, ...COMMON_WORDS]);
+
+/**
  * Splits `text` into literal text and slots, or null when it holds the slot mark or is longer than 16 KiB (large
- * documents rarely repeat, and each key is kept). No segment in `literal` (the grammar words and the options'
- * names) is a slot.
+ * documents rarely repeat, and each key is kept). No grammar word, common word or segment in `literal` (the
+ * options' names) is a slot.
  */
 export function scanText(text: string, literal: ReadonlySet<string>): ScannedText | null {
     if (text.length > MAX_TEXT_CHARS || text.includes(SLOT)) return null;
@@ -68,7 +79,7 @@ export function scanText(text: string, literal: ReadonlySet<string>): ScannedTex
     const ids = new Map<string, number>();
     const key = text.replace(SLOT_RUN, (match: string, offset: number) => {
         const run = match.slice(1);
-        if (literal.has(run)) return match;
+        if (ALWAYS_LITERAL.has(run) || literal.has(run)) return match;
         let id = ids.get(run);
         if (id === undefined) {
             id = values.length;
@@ -129,24 +140,17 @@ const OPTION_SETS = 64;
 
 interface OptionState {
     literal: ReadonlySet<string>;
+    /** Texts looked up under these options: a caller whose options change with every document never scans. */
+    lookups: number;
     templates: BoundedCache<string, Template | null>;
     seen: BoundedCache<string, true>;
 }
 
 const byJson = new BoundedCache<string, OptionState>(OPTION_SETS);
 
-/**
- * Words nearly every trust policy spells in the same places (its version, provider ARNs, the action, the claims):
- * kept literal, they are no slots to number and check. Being literal only makes keys more specific.
- */
-const COMMON_WORDS = [
-    ...["2012-10-17", "2008-10-17", "arn", "iam", "sts", "oidc-provider", "api.pulumi.com", "oidc", "aud", "sub"],
-    ...["sts.amazonaws.com", "token.actions.githubusercontent.com"],
-];
-
-/** The grammar words, the common words, and every segment and glob head the options spell: literal in every scan. */
+/** Every segment and glob head the options spell: literal in every scan under them. */
 function optionNames(options: AnalysisOptions): Set<string> {
-    const out = new Set<string>([...KEYWORDS, ...COMMON_WORDS]);
+    const out = new Set<string>();
     for (const v of [...(options.organizations ?? []), ...(options.audiences ?? []), ...(options.allowedSubjects ?? [])]) {
         for (const seg of v.split(/[:/]/)) {
             out.add(seg);
@@ -162,7 +166,7 @@ function stateOf(options: AnalysisOptions): OptionState {
     const json = JSON.stringify(options);
     let state = byJson.get(json);
     if (state === undefined) {
-        state = { literal: optionNames(options), templates: new BoundedCache(TEMPLATE_ENTRIES), seen: new BoundedCache(SEEN_ENTRIES) };
+        state = { literal: optionNames(options), lookups: 0, templates: new BoundedCache(TEMPLATE_ENTRIES), seen: new BoundedCache(SEEN_ENTRIES) };
         byJson.set(json, state);
     }
     return state;
@@ -184,6 +188,8 @@ function scanOf(text: string, state: OptionState): ScannedText | null {
  */
 export function analysisFromTemplate(text: string, options: AnalysisOptions): TrustAnalysis | undefined {
     const state = stateOf(options);
+    // Templates are kept per set of options: the first text under new options has none to find, nor learns.
+    if (state.lookups++ === 0) return undefined;
     const scanned = scanOf(text, state);
     if (scanned === null) return undefined;
     const t = state.templates.get(scanned.key);
@@ -227,6 +233,7 @@ function freshName(j: number, like: string): string {
  */
 export function learnTemplate(text: string, options: AnalysisOptions, shape: LearnedShape, probe: ShapeProbe, deadline: number): void {
     const state = stateOf(options);
+    if (state.lookups <= 1) return;
     const scanned = scanOf(text, state);
     if (scanned === null || state.templates.get(scanned.key) !== undefined) return;
     if (state.seen.get(scanned.key) === undefined) {
