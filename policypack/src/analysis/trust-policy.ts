@@ -222,8 +222,8 @@ function analyzeShape(statements: Statement[], options: AnalysisOptions, deadlin
         // Sorted in the original names, as an uncached analysis sorts them.
         for (const a of out.admitted) a.audiences?.sort();
         if (text !== undefined && cacheable && known.result.verdict !== "error") {
-            const shape = { key, names: canon.names, segments: canon.fixed, compiled, madeUp: known.madeUp };
-            learnTemplate(text, options, shape, (probe) => probeShape(probe, options, issuers), deadline);
+            const learned = { key, names: canon.names, segments: canon.fixed, compiled, madeUp: known.madeUp };
+            learnTemplate(text, options, learned, (probe) => probeShape(probe, options, issuers), deadline);
         }
     }
     return out;

@@ -358,15 +358,16 @@ export function createChecker(
     const run = { stats };
     const analyzeOnce = (doc: unknown): Analyzed => {
         const text = typeof doc === "string" ? doc : undefined;
-        // A text like one seen before but for its names reads its analysis back from that text's template: it has
-        // the structure of a text this reader accepted, so only its value is read (for the audience check).
-        const templated = text === undefined ? undefined : analysisFromTemplate(text, options);
-        if (templated !== undefined) return { analysis: templated, value: JSON.parse(text!) as unknown };
-        // A document given as text is read by the CLI's JSON reader first: too deep or with a duplicated key,
-        // it is an error of its own (cached with the text, which is where the duplicate is).
-        const read = text === undefined ? undefined : readPolicyText(text);
-        const value = read && "value" in read ? read.value : doc;
+        let value = doc;
         try {
+            // A text like one seen before but for its names reads its analysis back from that text's template: it
+            // has the structure of a text this reader accepted, so only its value is read (for the audience check).
+            const templated = text === undefined ? undefined : analysisFromTemplate(text, options);
+            if (templated !== undefined) return { analysis: templated, value: JSON.parse(doc as string) as unknown };
+            // A document given as text is read by the CLI's JSON reader first: too deep or with a duplicated key,
+            // it is an error of its own (cached with the text, which is where the duplicate is).
+            const read = text === undefined ? undefined : readPolicyText(text);
+            if (read && "value" in read) value = read.value;
             return { analysis: read && "analysis" in read ? read.analysis : analyzeTrustPolicy(value, options, text), value };
         } catch (e) {
             return { analysis: { thrown: e }, value };
@@ -378,7 +379,6 @@ export function createChecker(
         if (hit === undefined) {
             stats.analyses++;
             hit = analyzeOnce(doc);
-
             cache.set(key, hit);
         }
         return hit;
