@@ -83,13 +83,6 @@ export interface Canonical {
     names: Names;
     /** The segments of the token values and options that were not renamed. */
     fixed: FixedSegments;
-    /** Reads a string of the renamed analysis back in the original names. */
-    unmap: (s: string) => string;
-    /**
-     * Whether any of these strings (made up in the renamed analysis) has a segment that is one of the original names,
-     * or starts with one of the original glob heads: read back, such a string would name what the document names.
-     */
-    spellsName: (made: readonly string[]) => boolean;
 }
 
 /** Whether any string of a statement holds the placeholder marker (it would be read back as a name). */
@@ -420,7 +413,5 @@ export function canonicalize(statements: readonly Statement[], options: Analysis
     if (options.allowedSubjects) renamedOptions.allowedSubjects = options.allowedSubjects.map((v) => rename(v, true));
 
     const names: Names = { whole: wholeNames, globs: g };
-    const unmap = (s: string): string => (s.includes(MARKER) ? readSlots(slotsOf(s), names) : s);
-    const spellsName = (made: readonly string[]): boolean => spellsAName(made, names);
-    return { statements: renamedStatements, options: renamedOptions, names, fixed, unmap, spellsName };
+    return { statements: renamedStatements, options: renamedOptions, names, fixed };
 }

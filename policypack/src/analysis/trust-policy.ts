@@ -8,7 +8,7 @@
  * products of automata, decided exactly. See docs/analysis.md.
  */
 import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, orOf, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
-import { NO_NAMES, canonicalize, compileReadBack, readBack, type Names, type ReadBack } from "./canonical.js";
+import { NO_NAMES, canonicalize, compileReadBack, readBack, spellsAName, type Names, type ReadBack } from "./canonical.js";
 import { analysisFromTemplate, learnTemplate } from "./templates.js";
 import { classifyKey, conditionBox, globRx, valuesLang, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
@@ -214,7 +214,7 @@ function analyzeShape(statements: Statement[], options: AnalysisOptions, deadlin
     }
     // A member the witness search made up in the shape's names may spell one of this document's own names, which
     // the shape does not hold (it holds placeholders): read back, it would mean another token. Analysed as written.
-    if (canon && canon.spellsName(known.madeUp)) return analyzeStatements(statements, options, deadline);
+    if (canon && spellsAName(known.madeUp, canon.names)) return analyzeStatements(statements, options, deadline);
     // Compiled once per shape, read back for every document of it (a document as written reads back as itself).
     const compiled = (known.compiled ??= compileReadBack(known.result));
     const out = readBack<TrustAnalysis>(compiled, canon ? canon.names : NO_NAMES);
