@@ -62,6 +62,23 @@ describe("automata", () => {
         assert.equal(d.enumerate(glob(a, "x*"), 5), null);
     });
 
+    it("gives up listing a large finite language after about the cap's members, without exploring it whole", () => {
+        const { a } = decider();
+        // 150 Deployments-like stacks, four operations each: finite, with far more members than the cap.
+        const word = (w: string) => rx.seq(...Array.from(w, (c) => rx.lit(c, a)));
+        const operations = rx.alt(...["up", "pre", "ref", "des"].map(word));
+        const stacks = Array.from({ length: 150 }, (_, i) => rx.seq(word(`p:svc-${i}:stack:prod-${i}:op:`), operations));
+        const lang = (): Lang => leaf(new LazyDfa(rx.alt(...stacks), a.width));
+        const whole = new Product(lang(), a, new Budget(1_000_000));
+        assert.equal(whole.isInfinite(), false);
+        const listed = new Product(lang(), a, new Budget(1_000_000));
+        assert.equal(listed.enumerate(16), null);
+        assert.ok(listed.size * 10 < whole.size, `listing made ${listed.size} states, the whole product has ${whole.size}`);
+        // Within the cap, every member, shorter first; and the same list from the product explored whole.
+        assert.equal(new Product(lang(), a, new Budget(1_000_000)).enumerate(2_000)!.length, 600);
+        assert.deepEqual(new Product(lang(), a, new Budget(1_000_000)).enumerate(2_000), whole.enumerate(2_000));
+    });
+
     it("decides whether members have finitely many keys (prefixes in a key shape)", () => {
         const { a, d } = decider();
         const key = glob(a, "k:?/"); // keys: k:<one char>/

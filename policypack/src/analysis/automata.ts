@@ -1669,28 +1669,113 @@ export class Product implements Automaton {
      * (shorter first, readable characters first); null otherwise.
      */
     enumerate(cap: number): string[] | null {
-        if (this.isInfinite()) return null;
-        const live = this.live();
-        if (!live[0]) return [];
+        if (this.infinite === true) return null;
+        const counts = this.memberCounts(cap);
+        if (counts === null) return null;
+        if (counts[0] === 0) return [];
         const out: string[] = [];
         let level: Array<[number, string]> = [[0, ""]];
         while (level.length > 0) {
             const nextLevel: Array<[number, string]> = [];
             for (const [s, w] of level) {
-                if (this.acc[s]) {
-                    out.push(w);
-                    if (out.length > cap) return null;
-                }
+                if (this.acc[s]) out.push(w);
                 for (let cls = 0; cls < this.members.length; cls++) {
                     const t = this.edge(s, cls);
-                    if (t < 0 || !live[t]) continue;
+                    if (t < 0 || !counts[t]) continue;
                     for (const sym of this.members[cls]!) nextLevel.push([t, w + this.alphabet.char(sym)]);
                 }
-                if (nextLevel.length > cap * 64) return null;
             }
             level = nextLevel;
         }
         return out;
+    }
+
+    /**
+     * Per state, how many members lead from it: exact for every reachable state when the language is finite with at
+     * most `cap` members (the product is then explored); null as soon as a state has more than `cap` (the start has
+     * at least as many) or the language is found infinite. Depth-first from the start, counted as each state is left:
+     * a large finite language (every stack of a Deployments pattern list) is given up on after about `cap` members,
+     * not explored whole first to learn that it is finite. A loop, or an edge on OTHER, into a state from which a
+     * member is reachable means infinitely many: decided when that state is left (its count is then known), or at
+     * once by a forward search, as {@link pumps} does, for the first `MAX_PUMP_CHECKS` of them.
+     */
+    private memberCounts(cap: number): Int32Array | null {
+        const C = this.members.length;
+        let color = new Uint8Array(this.count + 16); // 0 not seen, 1 on the stack, 2 counted
+        let counts = new Int32Array(color.length);
+        /** Per state on the stack: whether a loop (or an edge on OTHER) leads into it. */
+        let loopInto = new Uint8Array(color.length);
+        const grow = (t: number): void => {
+            color = grown(color, t);
+            loopInto = grown(loopInto, t);
+            const longer = new Int32Array(color.length);
+            longer.set(counts);
+            counts = longer;
+        };
+        let checks = 0;
+        /** A loop into `t`: infinite at once when a member is known to follow it. */
+        const loopFound = (t: number): boolean => {
+            loopInto[t] = 1;
+            if (checks >= MAX_PUMP_CHECKS) return false;
+            checks++;
+            return this.reachesAccepting(t);
+        };
+        // Classes last first, as `explore` goes depth-first: down a pattern's wildcard before its literal branches.
+        const states: number[] = [0];
+        const next: number[] = [C - 1];
+        color[0] = 1;
+        counts[0] = this.acc[0] ? 1 : 0;
+        while (states.length > 0) {
+            const top = states.length - 1;
+            const s = states[top]!;
+            const cls = next[top]!;
+            if (cls === C - 1) this.row(s);
+            if (cls < 0) {
+                color[s] = 2;
+                states.pop();
+                next.pop();
+                if (counts[s]! > 0 && loopInto[s]) {
+                    this.infinite = true;
+                    return null;
+                }
+                if (top > 0) {
+                    const p = states[top - 1]!;
+                    counts[p] = Math.min(cap + 1, counts[p]! + counts[s]! * this.members[next[top - 1]! + 1]!.length);
+                    if (counts[p] > cap) return null;
+                }
+                continue;
+            }
+            next[top] = cls - 1;
+            const t = this.stepClass(s, cls);
+            // The dead state is read each time: a row may make it.
+            if (t === this.deadState) continue;
+            if (t >= color.length) grow(t);
+            const other = cls === this.otherClass;
+            if (color[t] === 2) {
+                if (counts[t] === 0) continue;
+                if (other) {
+                    this.infinite = true;
+                    return null;
+                }
+                counts[s] = Math.min(cap + 1, counts[s]! + counts[t]! * this.members[cls]!.length);
+                if (counts[s] > cap) return null;
+                continue;
+            }
+            if ((color[t] === 1 || other) && loopFound(t)) {
+                this.infinite = true;
+                return null;
+            }
+            if (color[t] === 1) continue;
+            color[t] = 1;
+            counts[t] = this.acc[t] ? 1 : 0;
+            states.push(t);
+            next.push(C - 1);
+        }
+        this.infinite = false;
+        this.explored = true;
+        // The start's own count is checked here: every other state's is checked as its predecessor adds it.
+        if (counts[0] > cap) return null;
+        return counts;
     }
 
     /** A view of this (explored) product whose accepting states are its live states: the prefixes of its members. */
@@ -2174,7 +2259,8 @@ export class Decider {
         const s = this.simplify(l);
         if (s.k === "none") return [];
         if (s.k === "finite") return s.items.length > cap ? null : [...s.items].sort(this.compare);
-        if (this.isInfinite(s)) return null;
+        // Not asked whether it is infinite first: listing finds that out, and gives up on a large finite language
+        // after about `cap` members, where deciding finiteness would explore its whole product.
         // Memoized like the decisions: a set whose confinement was decided before (a memo hit, so its product was
         // never explored) is not explored again only to be listed.
         const key = sharedKey(s);
