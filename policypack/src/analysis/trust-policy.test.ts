@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Decider } from "./automata.js";
 import { UNKNOWN_SENTINELS } from "./constants.js";
 import { analyzeTrustPolicy } from "./trust-policy.js";
 import type { AnalysisOptions, TrustAnalysis } from "./types.js";
@@ -25,6 +26,42 @@ function only(result: TrustAnalysis): TrustAnalysis["findings"][number] {
 }
 
 describe("analyzeTrustPolicy", () => {
+    it("reports every operation of one Deployments stack in a finding's blast radius, and lists the stacks only for a finding", () => {
+        const sub = "pulumi:deploy:org:acme:project:web:stack:prod:operation:*:scope:write";
+        const text = (aud: unknown): string => JSON.stringify(doc(allow({ StringEquals: { [AUD]: aud }, StringLike: { [SUB]: sub } })));
+        // Every list of 256 or fewer members the analysis makes (the blast radius lists a set that way; the admitted
+        // subjects are listed up to 64), to tell whether the stacks were listed for the radius.
+        const lists: string[][] = [];
+        const original = Object.getOwnPropertyDescriptor(Decider.prototype, "enumerate")!;
+        Decider.prototype.enumerate = function (this: Decider, l, cap) {
+            const out = (original.value as Decider["enumerate"]).call(this, l, cap);
+            if (out && cap === 256) lists.push(out);
+            return out;
+        };
+        const listedStacks = (): boolean => lists.some((l) => l.some((m) => m.includes(":operation:")));
+        try {
+            // Another organization's audience fails the statement: its finding carries the whole radius.
+            const failing = analyzeTrustPolicy(text(["acme", "evil"]), ACME);
+            assert.equal(failing.verdict, "fail");
+            const f = only(failing);
+            assert.equal(f.ruleId, "oidc-trust-aud-pinned");
+            assert.deepEqual(
+                f.blastRadius?.map((b) => [b.class, b.description, b.counterexample.sub]),
+                [["every-operation-of-stack", "4 operations of one stack (a Deployments token for stack acme/web/prod (operation destroy))", "pulumi:deploy:org:acme:project:web:stack:prod:operation:destroy:scope:write"]],
+            );
+            assert.ok(listedStacks());
+            // Every operation of one named stack is no reason to fail: the statement passes, and nothing reports the
+            // radius, so its stacks are never listed.
+            lists.length = 0;
+            const passing = analyzeTrustPolicy(text("acme"), ACME);
+            assert.equal(passing.verdict, "pass");
+            assert.deepEqual(passing.findings, []);
+            assert.equal(listedStacks(), false);
+        } finally {
+            Object.defineProperty(Decider.prototype, "enumerate", original);
+        }
+    });
+
     it("passes the DOMAIN.md pinned role and lists what it admits", () => {
         const r = analyzeTrustPolicy(
             JSON.stringify(doc(allow({ StringEquals: { [AUD]: "aws:acme", [SUB]: "pulumi:environments:org:acme:env:proj/prod" } }))),

@@ -886,8 +886,9 @@ class Analysis {
     }
 
     /** Every class of unintended token the kind sets admit, worst first, each with a counterexample. */
-    private blastRadius(unit: Unit, sets: KindSet[], pinned: Set<TokenKind>): BlastEntry[] {
+    private blastRadius(unit: Unit, sets: KindSet[], pinned: Set<TokenKind>): BlastRadius {
         const found = new Map<BlastClass, BlastEntry>();
+        const deferred: Array<() => void> = [];
         const add = (cls: BlastClass, set: KindSet, subs: Lang, org: string | null, what: (t: PulumiToken) => string, audLang?: Lang): void => {
             if (found.has(cls) || this.decider.isEmpty(subs)) return;
             const t = this.tokenOf(unit, set, subs, org, audLang);
@@ -946,20 +947,25 @@ class Analysis {
                 add(level.cls, set, scoped, org, (t) => this.levelWords(level.cls, set.kind, t));
             }
             if (set.kind === "deploy" && !stackInfinite) {
-                const subs = this.decider.enumerate(scoped, AUDIENCE_ENUMERATION_CAP);
-                const byStack = new Map<string, string[]>();
-                for (const s of subs ?? []) {
-                    const k = s.slice(0, s.indexOf(":operation:"));
-                    byStack.set(k, [...(byStack.get(k) ?? []), s]);
-                }
-                const group = [...byStack.values()].find((g) => g.length > 1);
-                if (group) {
-                    const pick = group.find((s) => s.includes(":operation:destroy:")) ?? group[group.length - 1]!;
-                    add("every-operation-of-stack", set, finite([pick]), org, (t) => `${group.length} operations of one stack (${describeToken("deploy", t)})`);
-                }
+                // Informational, and it lists the set: done only when a finding reports the radius. Its token is the
+                // listed member itself, so it does not depend on what was asked in between.
+                deferred.push(() => {
+                    if (found.has("every-operation-of-stack")) return;
+                    const subs = this.decider.enumerate(scoped, AUDIENCE_ENUMERATION_CAP);
+                    const byStack = new Map<string, string[]>();
+                    for (const s of subs ?? []) {
+                        const k = s.slice(0, s.indexOf(":operation:"));
+                        byStack.set(k, [...(byStack.get(k) ?? []), s]);
+                    }
+                    const group = [...byStack.values()].find((g) => g.length > 1);
+                    if (group) {
+                        const pick = group.find((s) => s.includes(":operation:destroy:")) ?? group[group.length - 1]!;
+                        add("every-operation-of-stack", set, finite([pick]), org, (t) => `${group.length} operations of one stack (${describeToken("deploy", t)})`);
+                    }
+                });
             }
         }
-        return BLAST_CLASSES.flatMap((c) => (found.has(c) ? [found.get(c)!] : []));
+        return new BlastRadius(found, deferred);
     }
 
     private levelWords(cls: BlastClass, kind: TokenKind, t: PulumiToken): string {
@@ -1059,7 +1065,7 @@ class Analysis {
         return out;
     }
 
-    private checkAudience(st: Statement, unit: Unit, box: Box, cell: Cell, blast: BlastEntry[], readings: string[], requireToken: boolean): void {
+    private checkAudience(st: Statement, unit: Unit, box: Box, cell: Cell, blast: BlastRadius, readings: string[], requireToken: boolean): void {
         const ruleId: RuleId = "oidc-trust-aud-pinned";
         if (this.findings.has(`${ruleId}/${st.index}`)) return;
         const key = `${unit.issuer}:aud`;
@@ -1172,7 +1178,7 @@ class Analysis {
         return out;
     }
 
-    private checkSubject(st: Statement, unit: Unit, box: Box, sets: KindSet[], blast: BlastEntry[], readings: string[]): void {
+    private checkSubject(st: Statement, unit: Unit, box: Box, sets: KindSet[], blast: BlastRadius, readings: string[]): void {
         const ruleId: RuleId = "oidc-trust-sub-pinned";
         const key = `${unit.issuer}:sub`;
         const noCondition = box.subClauses.length === 0 ? `it has no condition on ${key}` : null;
@@ -1194,7 +1200,7 @@ class Analysis {
             }
             return;
         }
-        const worst = blast.find((b) => isMandatory(b.class, this.config.subjectScope));
+        const worst = blast.decided().find((b) => isMandatory(b.class, this.config.subjectScope));
         if (worst) {
             this.report(
                 ruleId,
@@ -1207,7 +1213,7 @@ class Analysis {
             );
             return;
         }
-        const wide = blast.find((b) => b.class === "every-environment-of-project");
+        const wide = blast.decided().find((b) => b.class === "every-environment-of-project");
         if (wide) {
             const clause = box.subClauses.find((c) => c.operator.family === "string" && !c.operator.negated) ?? box.subClauses[0];
             this.advise(
@@ -1243,7 +1249,8 @@ class Analysis {
                 : this.allowedSubLang
                   ? `its subject "${t.sub}" is not among the allowed subjects (${this.config.allowedSubjects!.join(", ")})`
                   : `${key} must be pinned to exact subjects (fn::open::oidc audiences are chosen by the environment author, so only sub identifies the caller)`;
-            this.report("oidc-trust-sub-pinned", st, box.subClauses, { t, kind: "v2" }, `${this.where(st)} lets in ${entry.tokenDescription}: ${why}`, [entry], readings);
+            const radius = new BlastRadius(new Map([[entry.class, entry]]), []);
+            this.report("oidc-trust-sub-pinned", st, box.subClauses, { t, kind: "v2" }, `${this.where(st)} lets in ${entry.tokenDescription}: ${why}`, radius, readings);
             return;
         }
     }
@@ -1260,10 +1267,11 @@ class Analysis {
         clauses: Clause[],
         token: { t: PulumiToken; kind: TokenKind } | null,
         message: string,
-        blast: BlastEntry[],
+        radius: BlastRadius,
         readings: string[],
     ): void {
         if (this.findings.has(`${ruleId}/${st.index}`)) return;
+        const blast = radius.all();
         const meta = rule(ruleId);
         const blame = clauses.find((c) => c.operator.family === "string" && !c.operator.negated) ?? clauses[0];
         const location: FindingLocation = { statementIndex: st.index };
@@ -1285,6 +1293,34 @@ class Analysis {
             ...(blast.length > 0 ? { blastRadius: blast } : {}),
             ...(readings.length > 0 ? { readings: [...readings] } : {}),
         });
+    }
+}
+
+/**
+ * A statement's blast radius: what its verdict rests on is found at once; what is only reported (every operation of a
+ * Deployments stack, which lists the set) when a finding of the statement reports the radius. A statement that passes,
+ * the common case, never lists its stacks.
+ */
+class BlastRadius {
+    private completed: BlastEntry[] | null = null;
+
+    constructor(
+        private readonly found: Map<BlastClass, BlastEntry>,
+        private readonly deferred: ReadonlyArray<() => void>,
+    ) {}
+
+    /** The classes found so far, worst first: every class a verdict rests on is among them. */
+    decided(): BlastEntry[] {
+        return BLAST_CLASSES.flatMap((c) => (this.found.has(c) ? [this.found.get(c)!] : []));
+    }
+
+    /** Every class, worst first: the deferred ones are found on the first call (one list for all the findings). */
+    all(): BlastEntry[] {
+        if (this.completed === null) {
+            for (const find of this.deferred) find();
+            this.completed = this.decided();
+        }
+        return this.completed;
     }
 }
 
