@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { Alphabet, Budget, Decider, LazyDfa, Product, and, leaf, not, or, rx, type Automaton, type Lang, type Rx } from "./automata.js";
+import { Alphabet, Budget, Decider, LazyDfa, Product, and, leaf, not, noteLiteralHeads, or, rx, type Automaton, type Lang, type Rx } from "./automata.js";
 
 const CHARS = ["a", "b", ":", "/"];
 const patternArb = fc.array(fc.constantFrom(...CHARS, "*", "?"), { maxLength: 7 }).map((cs) => cs.join(""));
@@ -145,7 +145,7 @@ describe("automata against references", () => {
             { numRuns: 400 },
         );
     });
-    it("confinement answers what the co-reachable key states of the whole product answer, whatever was explored first", () => {
+    it("confinement answers what the co-reachable key states of the whole product answer, whatever was explored first or noted of the patterns' heads", () => {
         const dfa = (a: Alphabet, ps: readonly string[]): Automaton => (glob(a, ps) as { k: "leaf"; a: Automaton }).a;
         fc.assert(
             fc.property(
@@ -153,9 +153,14 @@ describe("automata against references", () => {
                 fc.option(patternsArb, { nil: undefined }),
                 fc.array(fc.record({ form: patternsArb, key: patternsArb }), { minLength: 1, maxLength: 3 }),
                 fc.constantFrom("nothing", "emptiness", "witness"),
-                (xs, denied, levels, first) => {
+                fc.boolean(),
+                (xs, denied, levels, first, heads) => {
                     const { a, d } = fresh();
-                    const scoped = denied ? and(glob(a, xs), not(glob(a, denied))) : glob(a, xs);
+                    const allowed = glob(a, xs);
+                    // The condition compiler notes each value's text before its first wildcard: the keys may be read
+                    // off those heads instead of the product.
+                    if (heads) noteLiteralHeads((allowed as { k: "leaf"; a: Automaton }).a, xs.map((x) => x.replace(/[*?].*$/, "")));
+                    const scoped = denied ? and(allowed, not(glob(a, denied))) : allowed;
                     const forms = levels.map((l) => ({ form: glob(a, l.form), key: glob(a, l.key) }));
                     if (first === "emptiness") d.isEmpty(scoped);
                     if (first === "witness") d.witness(scoped);
@@ -171,7 +176,7 @@ describe("automata against references", () => {
                         );
                         return ref.unbounded(keyLive);
                     });
-                    assert.deepEqual(keyed, expected, JSON.stringify({ xs, denied, levels, first }));
+                    assert.deepEqual(keyed, expected, JSON.stringify({ xs, denied, levels, first, heads }));
                 },
             ),
             { numRuns: 500 },

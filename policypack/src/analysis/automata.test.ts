@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, OTHER, Product, and, finite, leaf, not, or, rx, sharedPatternDfa, type Lang } from "./automata.js";
+import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, OTHER, Product, and, finite, leaf, noteLiteralHeads, not, or, rx, sharedPatternDfa, type Lang } from "./automata.js";
 
 function glob(alphabet: Alphabet, ...patterns: string[]): Lang {
     const alts = patterns.map((p) =>
@@ -77,6 +77,33 @@ describe("automata", () => {
         // Within the cap, every member, shorter first; and the same list from the product explored whole.
         assert.equal(new Product(lang(), a, new Budget(1_000_000)).enumerate(2_000)!.length, 600);
         assert.deepEqual(new Product(lang(), a, new Budget(1_000_000)).enumerate(2_000), whole.enumerate(2_000));
+    });
+
+    it("reads finitely many keys off the patterns' literal heads, without exploring the product", () => {
+        const stacks = (a: Alphabet): Lang => glob(a, ...Array.from({ length: 60 }, (_, i) => `p:svc-${i}:stack:prod-${i}:op:*`));
+        // Keys as the grammar writes them: names without a colon, so a key ends at its colon.
+        const key = (a: Alphabet): Lang => {
+            const word = (w: string) => rx.seq(...Array.from(w, (c) => rx.lit(c, a)));
+            const name = rx.plus(rx.set(Array.from("abcdefghijklmnopqrstuvwxyz0123456789-", (c) => c.charCodeAt(0) - 0x20)));
+            return leaf(new LazyDfa(rx.seq(word("p:"), name, word(":stack:"), name, word(":")), a.width));
+        };
+        const keyed = (heads: boolean): { keyed: boolean[]; states: number } => {
+            const { a, d } = decider(1_000_000);
+            const members = stacks(a);
+            if (heads) noteLiteralHeads((members as { k: "leaf"; a: LazyDfa }).a, Array.from({ length: 60 }, (_, i) => `p:svc-${i}:stack:prod-${i}:op:`));
+            const result = d.confinement(members, [{ form: glob(a, "*"), key: key(a) }]);
+            return { keyed: result.keyed, states: d.product(members).size };
+        };
+        const searched = keyed(false);
+        const read = keyed(true);
+        assert.deepEqual(read.keyed, [false]);
+        assert.deepEqual(searched.keyed, [false]);
+        assert.ok(read.states < 5 && searched.states > 1_000, `states: ${read.states} read off the heads, ${searched.states} searched`);
+        // A head that stops before its key ends (a wildcard in the stack's name) leaves the question to the product.
+        const { a, d } = decider(1_000_000);
+        const open = glob(a, "p:svc-1:stack:*:op:x");
+        noteLiteralHeads((open as { k: "leaf"; a: LazyDfa }).a, ["p:svc-1:stack:"]);
+        assert.deepEqual(d.confinement(open, [{ form: glob(a, "*"), key: key(a) }]).keyed, [true]);
     });
 
     it("decides whether members have finitely many keys (prefixes in a key shape)", () => {

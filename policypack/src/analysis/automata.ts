@@ -1886,6 +1886,27 @@ export function sharedAlphabetFor(values: readonly string[]): Alphabet | null {
     return values.every((v) => ASCII_ONLY.test(v)) ? asciiAlphabet : null;
 }
 
+/**
+ * Per pattern automaton, the literal head of each of its values: every member starts with one of them (a value
+ * `p*x`, `p?x` or `p${v}x` starts with `p`). Noted by the condition compiler, for case-sensitive values only.
+ */
+const literalHeads = new WeakMap<Automaton, readonly string[]>();
+
+/** Notes that every member of `a` starts with one of `heads` (see {@link Decider.confinement}). */
+export function noteLiteralHeads(a: Automaton, heads: readonly string[]): void {
+    literalHeads.set(a, heads);
+}
+
+/**
+ * Whether no key goes on past `head`: the key automaton dies within it, or can take no further character at its
+ * end. A member that starts with `head` then has only prefixes of `head` for keys.
+ */
+function keysEndWithin(key: Automaton, alphabet: Alphabet, head: string): boolean {
+    const st = runString(key, alphabet, head, true);
+    if (st === DIED) return true;
+    return key instanceof LazyDfa && key.sink(st) !== "universal" && key.liveClasses(st).length === 0;
+}
+
 /** The keys of finite sets, once per list (a list of 150,000 values is asked about many times in an analysis). */
 const finiteKeys = new WeakMap<readonly string[], string | null>();
 
@@ -2352,8 +2373,11 @@ export class Decider {
             return a.a;
         };
         const decide = (): boolean[] => {
+            // Read off the patterns first: a level whose keys the literal heads fix needs no search of the product.
+            const fixed = forms.map((f) => this.keysFixedByHeads(s, leafOf(f.key)));
+            if (fixed.every(Boolean)) return forms.map(() => false);
             const p = this.withPassengers(s, forms.flatMap((f) => [leafOf(f.form), leafOf(f.key)]));
-            return forms.map((_, i) => p.keysUnbounded(2 * i, 2 * i + 1));
+            return forms.map((_, i) => !fixed[i] && p.keysUnbounded(2 * i, 2 * i + 1));
         };
         const key = sharedKey(s);
         let result: boolean[];
@@ -2366,6 +2390,21 @@ export class Decider {
             result = decide();
         }
         return { keyed: [...result] };
+    }
+
+    /**
+     * Whether the members of `s` have finitely many keys in `key`, read off the patterns themselves: some conjunct of
+     * `s` is a pattern each of whose values begins with a literal head that no key goes on past. Every member starts
+     * with one of those heads, so its keys are prefixes of that head: at most one per head and length. A Deployments
+     * statement that names each project and stack is so decided without a product. False: not known this way.
+     */
+    private keysFixedByHeads(s: Lang, key: Automaton): boolean {
+        const parts = s.k === "and" ? s.xs : [s];
+        return parts.some((x) => {
+            if (x.k !== "leaf") return false;
+            const heads = literalHeads.get(x.a);
+            return heads !== undefined && heads.every((h) => keysEndWithin(key, this.alphabet, h));
+        });
     }
 
     /**

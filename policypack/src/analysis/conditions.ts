@@ -4,7 +4,7 @@
  * (request context, claims it does not model, non-string operators on claims) are approximated soundly:
  * over for Allow (ignored), under for Deny (the Deny is assumed not to apply).
  */
-import { ALL, Alphabet, LazyDfa, NONE, OTHER, and, finite, leaf, not, rx, sharedAlphabetFor, sharedPatternDfa, type Budget, type Lang, type Rx } from "./automata.js";
+import { ALL, Alphabet, LazyDfa, NONE, OTHER, and, finite, leaf, not, noteLiteralHeads, rx, sharedAlphabetFor, sharedPatternDfa, type Budget, type Lang, type Rx } from "./automata.js";
 import type { Clause, Statement } from "./document.js";
 
 export type Mode = "over" | "under";
@@ -114,7 +114,10 @@ export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet, budge
     if (r === null) return NONE;
     if (ascii) {
         const key = `${like ? "L" : "E"}${ignoreCase ? "i" : "c"}${mode === "over" ? "o" : "u"}${JSON.stringify(clause.values)}`;
-        return leaf(sharedPatternDfa(key, clause.values, () => r, budget)!);
+        const dfa = sharedPatternDfa(key, clause.values, () => r, budget)!;
+        // Each value's text before its first wildcard or variable is a literal head of its members (case matters).
+        if (!ignoreCase) noteLiteralHeads(dfa, clause.values.map((v) => v.replace(/[*?$].*$/s, "")));
+        return leaf(dfa);
     }
     return leaf(new LazyDfa(r, alphabet.width, OTHER, budget));
 }
