@@ -1892,6 +1892,9 @@ export function sharedAlphabetFor(values: readonly string[]): Alphabet | null {
  */
 const literalHeads = new WeakMap<Automaton, readonly string[]>();
 
+/** Per pattern automaton and key automaton: whether no key goes on past any of the pattern's heads. */
+const headsFixKeys = new WeakMap<Automaton, WeakMap<Automaton, boolean>>();
+
 /** Notes that every member of `a` starts with one of `heads` (see {@link Decider.confinement}). */
 export function noteLiteralHeads(a: Automaton, heads: readonly string[]): void {
     literalHeads.set(a, heads);
@@ -2403,7 +2406,19 @@ export class Decider {
         return parts.some((x) => {
             if (x.k !== "leaf") return false;
             const heads = literalHeads.get(x.a);
-            return heads !== undefined && heads.every((h) => keysEndWithin(key, this.alphabet, h));
+            if (heads === undefined) return false;
+            // Once per pattern and key: a list of 150,000 values is asked about at every level of every kind set.
+            let byKey = headsFixKeys.get(x.a);
+            if (byKey === undefined) headsFixKeys.set(x.a, (byKey = new WeakMap()));
+            let fixed = byKey.get(key);
+            if (fixed === undefined) {
+                fixed = heads.every((h) => {
+                    this.budget.tick();
+                    return keysEndWithin(key, this.alphabet, h);
+                });
+                byKey.set(key, fixed);
+            }
+            return fixed;
         });
     }
 
