@@ -159,7 +159,7 @@ describe("automata against references", () => {
                     const allowed = glob(a, xs);
                     // The condition compiler notes each value's text before its first wildcard: the keys may be read
                     // off those heads instead of the product.
-                    if (heads) noteLiteralHeads((allowed as { k: "leaf"; a: Automaton }).a, xs.map((x) => x.replace(/[*?].*$/, "")));
+                    if (heads) noteLiteralHeads((allowed as { k: "leaf"; a: Automaton }).a, () => xs.map((x) => x.replace(/[*?].*$/, "")));
                     const scoped = denied ? and(allowed, not(glob(a, denied))) : allowed;
                     const forms = levels.map((l) => ({ form: glob(a, l.form), key: glob(a, l.key) }));
                     if (first === "emptiness") d.isEmpty(scoped);

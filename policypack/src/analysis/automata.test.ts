@@ -90,7 +90,7 @@ describe("automata", () => {
         const keyed = (heads: boolean): { keyed: boolean[]; states: number } => {
             const { a, d } = decider(1_000_000);
             const members = stacks(a);
-            if (heads) noteLiteralHeads((members as { k: "leaf"; a: LazyDfa }).a, Array.from({ length: 60 }, (_, i) => `p:svc-${i}:stack:prod-${i}:op:`));
+            if (heads) noteLiteralHeads((members as { k: "leaf"; a: LazyDfa }).a, () => Array.from({ length: 60 }, (_, i) => `p:svc-${i}:stack:prod-${i}:op:`));
             const result = d.confinement(members, [{ form: glob(a, "*"), key: key(a) }]);
             return { keyed: result.keyed, states: d.product(members).size };
         };
@@ -102,7 +102,7 @@ describe("automata", () => {
         // A head that stops before its key ends (a wildcard in the stack's name) leaves the question to the product.
         const { a, d } = decider(1_000_000);
         const open = glob(a, "p:svc-1:stack:*:op:x");
-        noteLiteralHeads((open as { k: "leaf"; a: LazyDfa }).a, ["p:svc-1:stack:"]);
+        noteLiteralHeads((open as { k: "leaf"; a: LazyDfa }).a, () => ["p:svc-1:stack:"]);
         assert.deepEqual(d.confinement(open, [{ form: glob(a, "*"), key: key(a) }]).keyed, [true]);
     });
 

@@ -1895,9 +1895,12 @@ const literalHeads = new WeakMap<Automaton, readonly string[]>();
 /** Per pattern automaton and key automaton: whether no key goes on past any of the pattern's heads. */
 const headsFixKeys = new WeakMap<Automaton, WeakMap<Automaton, boolean>>();
 
-/** Notes that every member of `a` starts with one of `heads` (see {@link Decider.confinement}). */
-export function noteLiteralHeads(a: Automaton, heads: readonly string[]): void {
-    literalHeads.set(a, heads);
+/**
+ * Notes that every member of `a` starts with one of `heads` (see {@link Decider.confinement}). Once per automaton: a
+ * shared pattern is compiled again for every clause that writes its values, and `heads` runs over all of them.
+ */
+export function noteLiteralHeads(a: Automaton, heads: () => readonly string[]): void {
+    if (!literalHeads.has(a)) literalHeads.set(a, heads());
 }
 
 /**
@@ -1907,7 +1910,7 @@ export function noteLiteralHeads(a: Automaton, heads: readonly string[]): void {
 function keysEndWithin(key: Automaton, alphabet: Alphabet, head: string): boolean {
     const st = runString(key, alphabet, head, true);
     if (st === DIED) return true;
-    return key instanceof LazyDfa && key.sink(st) !== "universal" && key.liveClasses(st).length === 0;
+    return key instanceof LazyDfa && key.liveClasses(st).length === 0;
 }
 
 /** The keys of finite sets, once per list (a list of 150,000 values is asked about many times in an analysis). */

@@ -116,7 +116,7 @@ export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet, budge
         const key = `${like ? "L" : "E"}${ignoreCase ? "i" : "c"}${mode === "over" ? "o" : "u"}${JSON.stringify(clause.values)}`;
         const dfa = sharedPatternDfa(key, clause.values, () => r, budget)!;
         // Each value's text before its first wildcard or variable is a literal head of its members (case matters).
-        if (!ignoreCase) noteLiteralHeads(dfa, clause.values.map((v) => v.replace(/[*?$].*$/s, "")));
+        if (!ignoreCase) noteLiteralHeads(dfa, () => clause.values.map((v) => v.replace(/[*?$].*$/s, "")));
         return leaf(dfa);
     }
     return leaf(new LazyDfa(r, alphabet.width, OTHER, budget));
