@@ -57,6 +57,42 @@ describe("scanText", () => {
         assert.ok(!scanText(text({ StringLike: { [`${V1}:sub`]: "pulumi:deploy:org:acme:project:*x" } }), LITERAL)!.values.includes("x"));
     });
 
+    it("finds the runs a regular expression finds: any text, the same key, values and places", () => {
+        // The slot's definition as a regular expression (the scan was written as `replace` with it): the reference.
+        const reference = (t: string, literal: ReadonlySet<string>): { key: string; values: string[]; at: number[] } => {
+            const values: string[] = [];
+            const at: number[] = [];
+            const key = t.replace(/["/:][a-z0-9_.-]+(?=["/:*?])/g, (match: string, offset: number) => {
+                const run = match.slice(1);
+                if (literal.has(run) || ["arn", "iam", "sts", "oidc", "aud", "sub", "2012-10-17"].includes(run)) return match;
+                let id = values.indexOf(run);
+                if (id < 0) id = values.push(run) - 1;
+                at.push(offset + 1, run.length, id);
+                return `${match[0]}\u0001${id}`;
+            });
+            return { key, values, at };
+        };
+        // Short texts over the characters that matter: openers, ends, name characters and others (upper case, an
+        // escape, a space, a letter outside ASCII), with words the scan keeps literal.
+        const piece = fc.oneof(
+            { weight: 4, arbitrary: fc.constantFrom('"', "/", ":", "*", "?") },
+            { weight: 6, arbitrary: fc.constantFrom("a", "b", "z0", "9", "_", ".", "-", "acme", "env", "sub", "oidc") },
+            { weight: 1, arbitrary: fc.constantFrom("A", "\\", " ", ",", "é") },
+        );
+        let slots = 0;
+        fc.assert(
+            fc.property(fc.array(piece, { minLength: 8, maxLength: 40 }), (pieces) => {
+                const t = pieces.join("");
+                const got = scanText(t, LITERAL)!;
+                const want = reference(t, LITERAL);
+                slots += want.values.length;
+                assert.deepEqual({ key: got.key, values: got.values, at: [...got.at] }, want, JSON.stringify(t));
+            }),
+            { numRuns: 2000 },
+        );
+        assert.ok(slots > 2000, `the texts made only ${slots} slots`);
+    });
+
     it("refuses a text that holds the slot mark, and keeps upper case and other characters literal", () => {
         assert.equal(scanText(`{"a":"b\u0001c"}`, LITERAL), null);
         const s = scanText(text({ StringEquals: { [`${V1}:sub`]: "pulumi:environments:org:acme:env:Infra/li ve" } }), LITERAL)!;

@@ -49,12 +49,30 @@ const MAX_TEXT_CHARS = 16 * 1024;
 /** Marks a slot in a key. A text that holds it is not scanned (raw control characters are no JSON anyway). */
 const SLOT = "\u0001";
 /**
- * A slot: a run of Pulumi's name characters after a `"`, `:` or `/` (matched with it), and before a `"`, `:`, `/`,
- * `*` or `?`. In JSON text such a run is inside a string: a whole `:`/`/`-separated segment of it, or the literal
- * head of a glob segment. (Inside a string written with escapes a run can be part of a segment; the probe that
- * learns a template finds such a run fixed, free or unusable like any other.)
+ * A slot: a run of Pulumi's name characters (`[a-z0-9_.-]`) after a `"`, `:` or `/`, and before a `"`, `:`, `/`, `*`
+ * or `?`; runs are read left to right, and the character that ends one may open the next. In JSON text such a run
+ * is inside a string: a whole `:`/`/`-separated segment of it, or the literal head of a glob segment. (Inside a
+ * string written with escapes a run can be part of a segment; the probe that learns a template finds such a run
+ * fixed, free or unusable like any other.)
+ *
+ * What each ASCII character is to the scan, by its code: {@link OPENS} a run, is one of its {@link NAME}
+ * characters, or {@link ENDS} one (any other character is none of these).
  */
-const SLOT_RUN = /["/:][a-z0-9_.-]+(?=["/:*?])/g;
+const OPENS = 1;
+const NAME = 2;
+const ENDS = 4;
+const CHAR_CLASS = (() => {
+    const t = new Uint8Array(128);
+    for (const c of '"/:') t[c.charCodeAt(0)] = OPENS | ENDS;
+    for (const c of "*?") t[c.charCodeAt(0)] = ENDS;
+    for (const c of "abcdefghijklmnopqrstuvwxyz0123456789_.-") t[c.charCodeAt(0)] = NAME;
+    return t;
+})();
+
+/** What a character is to the scan ({@link CHAR_CLASS}); 0 outside ASCII. */
+function charClass(code: number): number {
+    return code < 128 ? CHAR_CLASS[code]! : 0;
+}
 
 /**
  * Words nearly every trust policy spells in the same places (its version, provider ARNs, the action, the claims):
@@ -73,23 +91,44 @@ const ALWAYS_LITERAL: ReadonlySet<string> = new Set([...KEYWORDS, ...COMMON_WORD
  * options' names) is a slot.
  */
 export function scanText(text: string, literal: ReadonlySet<string>): ScannedText | null {
-    if (text.length > MAX_TEXT_CHARS || text.includes(SLOT)) return null;
+    const n = text.length;
+    if (n > MAX_TEXT_CHARS || text.includes(SLOT)) return null;
     const values: string[] = [];
     const at: number[] = [];
     const ids = new Map<string, number>();
-    const key = text.replace(SLOT_RUN, (match: string, offset: number) => {
-        const run = match.slice(1);
-        if (ALWAYS_LITERAL.has(run) || literal.has(run)) return match;
-        let id = ids.get(run);
-        if (id === undefined) {
-            id = values.length;
-            ids.set(run, id);
-            values.push(run);
+    // The key in pieces (the literal text between slots, each slot's mark and number), joined once at the end.
+    const key: string[] = [];
+    let copied = 0;
+    let i = 0;
+    while (i < n) {
+        if ((charClass(text.charCodeAt(i)) & OPENS) === 0) {
+            i++;
+            continue;
         }
-        at.push(offset + 1, run.length, id);
-        return match[0] + SLOT + id;
-    });
-    return { key, values, at };
+        let j = i + 1;
+        while (j < n && (charClass(text.charCodeAt(j)) & NAME) !== 0) j++;
+        // No run, or one that a slot's end does not follow: the next run opens no earlier than where this one stopped.
+        if (j === i + 1 || j === n || (charClass(text.charCodeAt(j)) & ENDS) === 0) {
+            i = j;
+            continue;
+        }
+        const run = text.slice(i + 1, j);
+        if (!ALWAYS_LITERAL.has(run) && !literal.has(run)) {
+            let id = ids.get(run);
+            if (id === undefined) {
+                id = values.length;
+                ids.set(run, id);
+                values.push(run);
+            }
+            at.push(i + 1, j - i - 1, id);
+            key.push(text.slice(copied, i + 1), SLOT, String(id));
+            copied = j;
+        }
+        // The character that ends this run may open the next one.
+        i = j;
+    }
+    key.push(text.slice(copied));
+    return { key: key.join(""), values, at };
 }
 
 /** The text with each slot's value replaced by `values[slot]`. */
