@@ -140,36 +140,14 @@ class SlottedText {
     memo = -1;
     constructor(readonly parts: ReadonlyArray<string | Slot>) {}
 }
-/** Whether a compiled value reads back as itself: a primitive, or a string with no placeholder. */
-function isStatic(p: Plan): p is string | number | boolean | null | undefined {
-    return p === null || typeof p !== "object";
-}
-
-/**
- * An array or object of the compiled value: its static items already in place in `base`, and where the others go.
- * Read back as a copy of `base` (an object by spread, which V8 clones with its shape) with each other item stored
- * where it belongs: no item is added one key at a time.
- */
 class PlanArray {
-    readonly base: readonly unknown[];
-    /** Indices of the items to read back (placeholders, arrays, objects). */
-    readonly dynamic: readonly number[];
-    constructor(readonly items: readonly Plan[]) {
-        this.base = items.map((p) => (isStatic(p) ? p : null));
-        this.dynamic = items.flatMap((p, i) => (isStatic(p) ? [] : [i]));
-    }
+    constructor(readonly items: readonly Plan[]) {}
 }
 class PlanObject {
-    /** Every key, static values in place; built with own data properties (a key `__proto__` stays a key). */
-    readonly base: Readonly<Record<string, unknown>>;
-    readonly dynamic: readonly number[];
     constructor(
         readonly keys: readonly string[],
         readonly values: readonly Plan[],
-    ) {
-        this.base = Object.fromEntries(keys.map((k, i) => [k, isStatic(values[i]) ? values[i] : null]));
-        this.dynamic = values.flatMap((p, i) => (isStatic(p) ? [] : [i]));
-    }
+    ) {}
 }
 type Plan = string | number | boolean | null | undefined | SlottedText | PlanArray | PlanObject;
 
@@ -219,12 +197,12 @@ export function readBack<T>(compiled: ReadBack, names: Names): T {
             return (memo[p.memo] ??= readSlots(p.parts, names));
         }
         if (p instanceof PlanArray) {
-            const out = p.base.slice();
-            for (const i of p.dynamic) out[i] = copy(p.items[i]);
+            const out = new Array<unknown>(p.items.length);
+            for (let i = 0; i < out.length; i++) out[i] = copy(p.items[i]);
             return out;
         }
-        const out: Record<string, unknown> = { ...p.base };
-        for (const i of p.dynamic) out[p.keys[i]!] = copy(p.values[i]);
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < p.keys.length; i++) out[p.keys[i]!] = copy(p.values[i]);
         return out;
     };
     return copy(compiled.plan) as T;
