@@ -242,12 +242,14 @@ const SLASH = 0x2f;
 const STAR = 0x2a;
 const QUESTION = 0x3f;
 
-/** Pulumi's lowercase name characters: `[a-z0-9_.-]`. */
+/** Whether a character code is one of Pulumi's lowercase name characters: `[a-z0-9_.-]`. */
+export function isNameChar(c: number): boolean {
+    return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e || c === 0x2d;
+}
+
+/** A segment the renaming may replace: Pulumi's lowercase name characters only, and no grammar word. */
 function isRenamable(s: string): boolean {
-    for (let i = 0; i < s.length; i++) {
-        const c = s.charCodeAt(i);
-        if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e || c === 0x2d)) return false;
-    }
+    for (let i = 0; i < s.length; i++) if (!isNameChar(s.charCodeAt(i))) return false;
     return s.length > 0 && !KEYWORD_SET.has(s);
 }
 

@@ -24,6 +24,7 @@ import { BoundedCache } from "./automata.js";
 import {
     KEYWORDS,
     MARKER,
+    isNameChar,
     readBack,
     readsOneWay,
     spellsAName,
@@ -49,11 +50,11 @@ const MAX_TEXT_CHARS = 16 * 1024;
 /** Marks a slot in a key. A text that holds it is not scanned (raw control characters are no JSON anyway). */
 const SLOT = "\u0001";
 /**
- * A slot: a run of Pulumi's name characters (`[a-z0-9_.-]`) after a `"`, `:` or `/`, and before a `"`, `:`, `/`, `*`
- * or `?`; runs are read left to right, and the character that ends one may open the next. In JSON text such a run
- * is inside a string: a whole `:`/`/`-separated segment of it, or the literal head of a glob segment. (Inside a
- * string written with escapes a run can be part of a segment; the probe that learns a template finds such a run
- * fixed, free or unusable like any other.)
+ * A slot: a run of Pulumi's name characters (`[a-z0-9_.-]`, {@link isNameChar}) after a `"`, `:` or `/`, and before
+ * a `"`, `:`, `/`, `*` or `?`; runs are read left to right, and the character that ends one may open the next. In
+ * JSON text such a run is inside a string: a whole `:`/`/`-separated segment of it, or the literal head of a glob
+ * segment. (Inside a string written with escapes a run can be part of a segment; the probe that learns a template
+ * finds such a run fixed, free or unusable like any other.)
  *
  * What each ASCII character is to the scan, by its code: {@link OPENS} a run, is one of its {@link NAME}
  * characters, or {@link ENDS} one (any other character is none of these).
@@ -65,7 +66,7 @@ const CHAR_CLASS = (() => {
     const t = new Uint8Array(128);
     for (const c of '"/:') t[c.charCodeAt(0)] = OPENS | ENDS;
     for (const c of "*?") t[c.charCodeAt(0)] = ENDS;
-    for (const c of "abcdefghijklmnopqrstuvwxyz0123456789_.-") t[c.charCodeAt(0)] = NAME;
+    for (let c = 0; c < 128; c++) if (isNameChar(c)) t[c] = NAME;
     return t;
 })();
 
