@@ -85,13 +85,8 @@ function worstCase(loose: boolean, offset = 0): string {
  * repeats; built before the clock starts), after a warm-up block. Options name the document's own organization.
  */
 function perDoc(make: (n: number) => string, minMs: number, analyze: Analyze = analyzeTrustPolicy): { ms: number; verdict: string } {
-    const block = (): Array<{ doc: string; options: AnalysisOptions }> =>
-        Array.from({ length: 500 }, () => {
-            const n = counter++;
-            return { doc: make(n), options: { organizations: [names(n).org] } };
-        });
-    let verdict = "";
-    for (const x of block()) verdict = analyze(x.doc, x.options).verdict;
+    const block = (): Array<{ doc: string; options: AnalysisOptions }> => Array.from({ length: 500 }, () => nextDoc(make));
+    let verdict = warmUp(make, analyze);
     const samples: number[] = [];
     const start = performance.now();
     while (performance.now() - start < minMs || samples.length < 5) {
@@ -104,6 +99,22 @@ function perDoc(make: (n: number) => string, minMs: number, analyze: Analyze = a
     return { ms: samples[Math.floor(samples.length / 2)]!, verdict };
 }
 let counter = 0;
+
+/** A document the process has not seen, with options that name its own organization. */
+function nextDoc(make: (n: number) => string): { doc: string; options: AnalysisOptions } {
+    const n = counter++;
+    return { doc: make(n), options: { organizations: [names(n).org] } };
+}
+
+/** Analyses a block of 500 new documents before any is timed; the last one's verdict. */
+function warmUp(make: (n: number) => string, analyze: Analyze): string {
+    let verdict = "";
+    for (let i = 0; i < 500; i++) {
+        const x = nextDoc(make);
+        verdict = analyze(x.doc, x.options).verdict;
+    }
+    return verdict;
+}
 
 /**
  * Unrelated work between two documents, as a policy pack does between two resources (the SDK decodes the request,
@@ -123,17 +134,11 @@ function evictCaches(): number {
  * timed one at a time, after the same warm-up as {@link perDoc} (the code is optimized; its caches are cold).
  */
 function perDocCold(make: (n: number) => string, count: number): { ms: number; verdict: string } {
-    let verdict = "";
-    for (let i = 0; i < 500; i++) {
-        const n = counter++;
-        verdict = analyzeTrustPolicy(make(n), { organizations: [names(n).org] }).verdict;
-    }
+    let verdict = warmUp(make, analyzeTrustPolicy);
     const samples: number[] = [];
     let sink = 0;
     for (let i = 0; i < count; i++) {
-        const n = counter++;
-        const doc = make(n);
-        const options = { organizations: [names(n).org] };
+        const { doc, options } = nextDoc(make);
         sink += evictCaches();
         const t = performance.now();
         verdict = analyzeTrustPolicy(doc, options).verdict;
