@@ -84,7 +84,7 @@ const COMMON_WORDS = [
     ...["sts.amazonaws.com", "token.actions.githubusercontent.com"],
 ];
 /** Never a slot: the grammar words and the common words. */
-const ALWAYS_LITERAL: ReadonlySet<string> = new Set([...KEYWORDS, ...COMMON_WORDS]);
+export const ALWAYS_LITERAL: ReadonlySet<string> = new Set([...KEYWORDS, ...COMMON_WORDS]);
 
 /**
  * Splits `text` into literal text and slots, or null when it holds the slot mark or is longer than 16 KiB (large
