@@ -76,12 +76,12 @@ describe("scanText", () => {
         // escape, a space, a letter outside ASCII), with words the scan keeps literal.
         const piece = fc.oneof(
             { weight: 4, arbitrary: fc.constantFrom('"', "/", ":", "*", "?") },
-            { weight: 6, arbitrary: fc.constantFrom("a", "b", "z0", "9", "_", ".", "-", "acme", "env", "sub", "oidc", "oidc-provider", "2012-10-17") },
+            { weight: 6, arbitrary: fc.constantFrom("a", "b", "z0", "9", "_", ".", "-", "acme", "env", "sub", "oidc") },
             { weight: 1, arbitrary: fc.constantFrom("A", "\\", " ", ",", "é") },
         );
         let slots = 0;
         fc.assert(
-            fc.property(fc.array(piece, { minLength: 8, maxLength: 40 }), (pieces) => {
+            fc.property(fc.array(piece, { minLength: 16, maxLength: 40 }), (pieces) => {
                 const t = pieces.join("");
                 const got = scanText(t, LITERAL)!;
                 const want = reference(t, LITERAL);
