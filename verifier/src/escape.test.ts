@@ -14,6 +14,7 @@ import {
     escapeXml,
     guardCiLog,
     hasDelOrNonAscii,
+    isAscii,
 } from "./escape.js";
 import type { CliIO } from "./io.js";
 
@@ -75,17 +76,20 @@ describe("escaping, one function per medium", () => {
         assert.deepEqual(JSON.parse(json), { v: HOSTILE });
     });
 
-    it("JSON: the fast test for DEL or non-ASCII agrees with the expression it replaces, on every kind of string", () => {
-        const expression = /[\u007f-\uffff]/;
+    it("JSON: the fast tests for DEL or non-ASCII, and for ASCII, agree with the expressions they replace, on every kind of string", () => {
+        const delOrNonAscii = /[\u007f-\uffff]/;
+        const nonAscii = /[\u0080-\uffff]/;
+        const check = (s: string): void => {
+            assert.equal(hasDelOrNonAscii(s), delOrNonAscii.test(s), JSON.stringify(s));
+            assert.equal(isAscii(s), !nonAscii.test(s), JSON.stringify(s));
+        };
         // Edges: DEL, the first non-ASCII code unit, Latin-1 (a one-byte string in V8), lone and paired surrogates,
         // and ASCII text that V8 keeps as a two-byte string (a slice of one that held a non-ASCII character).
         const twoByteAscii = "é-plain-ascii-after".slice(1);
-        for (const s of ["", "plain", "\u007e", "\u007f", "a\u007fb", "\u0080", "café", "\ud800", "x\udc00", "😀", "\uffff", twoByteAscii]) {
-            assert.equal(hasDelOrNonAscii(s), expression.test(s), JSON.stringify(s));
-        }
+        for (const s of ["", "plain", "\u007e", "\u007f", "a\u007fb", "\u0080", "café", "\u00ff", "\ud800", "x\udc00", "😀", "\uffff", twoByteAscii]) check(s);
         fc.assert(
             fc.property(fc.string({ unit: "binary", maxLength: 40 }), fc.string({ unit: "grapheme-ascii", maxLength: 40 }), (a, b) => {
-                for (const s of [a, b, a + b, (a + b).slice(a.length)]) assert.equal(hasDelOrNonAscii(s), expression.test(s));
+                for (const s of [a, b, a + b, (a + b).slice(a.length)]) check(s);
             }),
             { numRuns: 2000 },
         );

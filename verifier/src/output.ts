@@ -24,6 +24,7 @@ import {
     type Stats,
 } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { isAscii } from "./escape.js";
 
 /**
  * Paths that name a stream of this process: written to the descriptor itself, whatever it is (opening
@@ -108,11 +109,9 @@ function writeChunks(fd: number, text: Iterable<string>): void {
         }
         if (next.done === true) return;
         // ASCII text is its own UTF-8: copied byte for byte (latin1) instead of encoded.
-        writeAll(fd, Buffer.from(next.value, NOT_ASCII.test(next.value) ? "utf8" : "latin1"));
+        writeAll(fd, Buffer.from(next.value, isAscii(next.value) ? "latin1" : "utf8"));
     }
 }
-
-const NOT_ASCII = /[\u0080-\uffff]/;
 
 function writeAll(fd: number, data: Buffer): void {
     let off = 0;
