@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { decodeAwsPolicyDocument, extractInput, nameFromUrn } from "./inputs.js";
 
 const POLICY = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
@@ -118,5 +119,22 @@ describe("nameFromUrn", () => {
     it("takes everything after the type", () => {
         assert.equal(nameFromUrn("urn:pulumi:s::p::aws:iam/role:Role::my-role"), "my-role");
         assert.equal(nameFromUrn("urn:pulumi:s::p::a$aws:iam/role:Role::odd::name"), "odd::name");
+    });
+
+    it("agrees with splitting at every `::` and joining the parts after the third, on any text", () => {
+        const bySplit = (urn: string): string => {
+            const parts = urn.split("::");
+            return parts.length >= 4 ? parts.slice(3).join("::") : urn;
+        };
+        for (const urn of ["", "::", "::::::", ":::::::", "a:::b::c::d", "urn:pulumi:s::p::t::", "urn:pulumi:s::p::t::::x", "no separators"]) {
+            assert.equal(nameFromUrn(urn), bySplit(urn), JSON.stringify(urn));
+        }
+        fc.assert(
+            fc.property(fc.array(fc.constantFrom(":", "::", ":::", "a", "b$c", "/"), { maxLength: 14 }), (pieces) => {
+                const urn = pieces.join("");
+                assert.equal(nameFromUrn(urn), bySplit(urn));
+            }),
+            { numRuns: 3000 },
+        );
     });
 });

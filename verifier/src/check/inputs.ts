@@ -86,8 +86,13 @@ function asRecord(v: unknown): Rec | undefined {
 
 /** `urn:pulumi:<stack>::<project>::<qualified type>::<name>` → `<name>` (everything after the third `::`). */
 export function nameFromUrn(urn: string): string {
-    const parts = urn.split("::");
-    return parts.length >= 4 ? parts.slice(3).join("::") : urn;
+    // Found separator by separator, as `split("::")` finds them, without splitting every URN of a stack into parts.
+    let at = -2;
+    for (let k = 0; k < 3; k++) {
+        at = urn.indexOf("::", at + 2);
+        if (at < 0) return urn;
+    }
+    return urn.slice(at + 2);
 }
 
 /** The resource's own type from its URN: the qualified type is `parent$…$type`. */
