@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { GLUED, KEYWORDS, canonicalize, compileReadBack, readBack } from "./canonical.js";
+import { GLUED, KEYWORDS, canonicalize, compileReadBack, madeUpSegments, readBack, spellsAName } from "./canonical.js";
 import { DEFAULT_ISSUERS } from "./constants.js";
 import { orgOfAnyAudience } from "./grammar.js";
 import { parseDocument } from "./document.js";
@@ -197,6 +197,21 @@ describe("the shape cache", () => {
         const aud = r.findings.find((f) => f.ruleId === "oidc-trust-aud-pinned" && f.location.statementIndex === 0)!.counterexample!.aud;
         assert.ok(!["aws:a", "a", "aws:acme", "acme"].includes(aud), aud);
         checkCounterexamples(d, options, r);
+    });
+
+    it("asks whether made-up members spell a name on their segments, split once per shape: as it asked of the members", () => {
+        // The definition: some member has a `:`/`/`-separated segment that is a whole name or starts with a glob head.
+        const spelled = (made: readonly string[], names: { whole: string[]; globs: string[] }): boolean =>
+            made.some((m) => m.split(/[:/]/).some((seg) => names.whole.includes(seg) || names.globs.some((h) => seg.startsWith(h))));
+        assert.deepEqual(madeUpSegments(["aws:a", "pulumi:deploy:org:a:project:p", "x/a"]), ["aws", "a", "pulumi", "deploy", "org", "project", "p", "x"]);
+        const piece = fc.constantFrom("a", "ab", "acme", "b", "", "aws", "p-1");
+        const member = fc.array(fc.tuple(piece, fc.constantFrom(":", "/")), { maxLength: 5 }).map((xs) => xs.map(([p, sep]) => p + sep).join("") + "a");
+        fc.assert(
+            fc.property(fc.array(member, { maxLength: 4 }), fc.array(piece, { maxLength: 3 }), fc.array(piece.filter((h) => h !== ""), { maxLength: 2 }), (made, whole, globs) => {
+                assert.equal(spellsAName(madeUpSegments(made), { whole, globs }), spelled(made, { whole, globs }));
+            }),
+            { numRuns: 2000 },
+        );
     });
 
     it("takes the organization a statement names first as the intended one, however the names sort (found by the property below)", () => {

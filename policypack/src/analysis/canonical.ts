@@ -294,13 +294,24 @@ export function readsOneWay(
 }
 
 /**
- * Whether any of these strings (made up in a renamed analysis) has a segment that is one of `names`' whole names, or
- * starts with one of its glob heads: read back, such a string would name what the document names.
+ * The distinct `:`/`/`-separated segments of strings made up in a renamed analysis: what {@link spellsAName} reads of
+ * them, split once per shape rather than for every document read back from it.
  */
-export function spellsAName(made: readonly string[], names: Names): boolean {
-    if (made.length === 0) return false;
+export function madeUpSegments(made: readonly string[]): readonly string[] {
+    const out = new Set<string>();
+    for (const m of made) for (const seg of m.split(/[:/]/)) out.add(seg);
+    return [...out];
+}
+
+/**
+ * Whether any of these segments (of strings made up in a renamed analysis, {@link madeUpSegments}) is one of
+ * `names`' whole names, or starts with one of its glob heads: read back, such a string would name what the document
+ * names.
+ */
+export function spellsAName(segments: readonly string[], names: Names): boolean {
+    if (segments.length === 0) return false;
     const whole = new Set(names.whole);
-    return made.some((m) => m.split(/[:/]/).some((seg) => whole.has(seg) || names.globs.some((head) => seg.startsWith(head))));
+    return segments.some((seg) => whole.has(seg) || names.globs.some((head) => seg.startsWith(head)));
 }
 
 /**

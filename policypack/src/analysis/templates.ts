@@ -147,6 +147,7 @@ function fill(text: string, at: readonly number[], values: readonly string[]): s
 /** A learned template: what a text of its key needs to satisfy, and the analysis it reads back. */
 interface Template {
     compiled: ReadBack;
+    /** The segments of the members the shape's witness search made up (canonical.ts `madeUpSegments`). */
     madeUp: readonly string[];
     /** Per slot: the value a text must spell there (fixed), or undefined (a name, or free). */
     fixed: ReadonlyArray<string | undefined>;
@@ -165,6 +166,7 @@ export interface LearnedShape {
     names: Names;
     segments: FixedSegments;
     compiled: ReadBack;
+    /** The segments of the members the shape's witness search made up (canonical.ts `madeUpSegments`). */
     madeUp: readonly string[];
 }
 

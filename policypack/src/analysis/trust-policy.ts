@@ -8,7 +8,7 @@
  * products of automata, decided exactly. See docs/analysis.md.
  */
 import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, orOf, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
-import { NO_NAMES, canonicalize, compileReadBack, readBack, spellsAName, type Names, type ReadBack } from "./canonical.js";
+import { NO_NAMES, canonicalize, compileReadBack, madeUpSegments, readBack, spellsAName, type Names, type ReadBack } from "./canonical.js";
 import { analysisFromTemplate, learnTemplate } from "./templates.js";
 import { classifyKey, conditionBox, globRx, valuesLang, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
@@ -266,9 +266,10 @@ function analyzeStatements(statements: Statement[], options: AnalysisOptions, de
     return runAnalysis(statements, options, deadline).result;
 }
 
-/** An analysis, and the members its witness search made up (see `Decider.madeUp`). */
+/** An analysis, and the segments of the members its witness search made up (see `Decider.madeUp`). */
 interface ShapeAnalysis {
     result: TrustAnalysis;
+    /** {@link madeUpSegments} of the made-up members. */
     madeUp: readonly string[];
     /** The result compiled for reading back, made on the first read-back. */
     compiled?: ReadBack;
@@ -278,7 +279,8 @@ function runAnalysis(statements: Statement[], options: AnalysisOptions, deadline
     try {
         // Inside the try: building the configured subjects' automaton already runs on the analysis's budget.
         const analysis = new Analysis(statements, resolveConfig(options), options.maxStates ?? DEFAULT_MAX_STATES, options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS, deadline);
-        return { result: analysis.run(), madeUp: analysis.madeUp };
+        const result = analysis.run();
+        return { result, madeUp: madeUpSegments(analysis.madeUp) };
     } catch (e) {
         if (e instanceof ComplexityError) {
             return { result: errorResult(`${e.message}; split the policy or simplify its patterns`, ""), madeUp: [] };
