@@ -216,7 +216,7 @@ describe("learning a template", () => {
         names: { whole: [name], globs: [] },
         segments: { whole: new Set(), heads: new Set() },
         compiled: compileReadBack(passing),
-        madeUp: [],
+        madeUpSegments: [],
     });
     const t = (name: string): string => `{"Sid":"${name}"}`;
     /** Templates start with the second text looked up under a set of options (the first has none to find). */

@@ -148,7 +148,7 @@ function fill(text: string, at: readonly number[], values: readonly string[]): s
 interface Template {
     compiled: ReadBack;
     /** The segments of the members the shape's witness search made up (canonical.ts `madeUpSegments`). */
-    madeUp: readonly string[];
+    madeUpSegments: readonly string[];
     /** Per slot: the value a text must spell there (fixed), or undefined (a name, or free). */
     fixed: ReadonlyArray<string | undefined>;
     /** Per slot that holds a name: whether the name holds a `-` (the shape's placeholder says so). */
@@ -167,7 +167,7 @@ export interface LearnedShape {
     segments: FixedSegments;
     compiled: ReadBack;
     /** The segments of the members the shape's witness search made up (canonical.ts `madeUpSegments`). */
-    madeUp: readonly string[];
+    madeUpSegments: readonly string[];
 }
 
 /** A text's shape key and names, as the full way computes them (null when that way renames nothing). */
@@ -256,7 +256,7 @@ export function analysisFromTemplate(text: string, options: AnalysisOptions): Tr
     if (named.size !== whole.length || new Set(globs).size !== globs.length) return undefined;
     if (!readsOneWay(whole, named, globs, t.segments)) return undefined;
     const names: Names = { whole, globs };
-    if (spellsAName(t.madeUp, names)) return undefined;
+    if (spellsAName(t.madeUpSegments, names)) return undefined;
     const out = readBack<TrustAnalysis>(t.compiled, names);
     // Sorted in the document's names, as the shape cache sorts them.
     for (const a of out.admitted) a.audiences?.sort();
@@ -310,7 +310,7 @@ export function learnTemplate(text: string, options: AnalysisOptions, shape: Lea
     }
     state.templates.set(scanned.key, {
         compiled: shape.compiled,
-        madeUp: shape.madeUp,
+        madeUpSegments: shape.madeUpSegments,
         fixed,
         dash: values.map((v, j) => (isName.has(j) ? v.includes("-") : undefined)),
         whole,

@@ -214,7 +214,7 @@ function analyzeShape(statements: Statement[], options: AnalysisOptions, deadlin
     }
     // A member the witness search made up in the shape's names may spell one of this document's own names, which
     // the shape does not hold (it holds placeholders): read back, it would mean another token. Analysed as written.
-    if (canon && spellsAName(known.madeUp, canon.names)) return analyzeStatements(statements, options, deadline);
+    if (canon && spellsAName(known.madeUpSegments, canon.names)) return analyzeStatements(statements, options, deadline);
     // Compiled once per shape, read back for every document of it (a document as written reads back as itself).
     const compiled = (known.compiled ??= compileReadBack(known.result));
     const out = readBack<TrustAnalysis>(compiled, canon ? canon.names : NO_NAMES);
@@ -222,7 +222,7 @@ function analyzeShape(statements: Statement[], options: AnalysisOptions, deadlin
         // Sorted in the original names, as an uncached analysis sorts them.
         for (const a of out.admitted) a.audiences?.sort();
         if (text !== undefined && cacheable && known.result.verdict !== "error") {
-            const learned = { key, names: canon.names, segments: canon.fixed, compiled, madeUp: known.madeUp };
+            const learned = { key, names: canon.names, segments: canon.fixed, compiled, madeUpSegments: known.madeUpSegments };
             learnTemplate(text, options, learned, (probe) => probeShape(probe, options, issuers), deadline);
         }
     }
@@ -270,7 +270,7 @@ function analyzeStatements(statements: Statement[], options: AnalysisOptions, de
 interface ShapeAnalysis {
     result: TrustAnalysis;
     /** {@link madeUpSegments} of the made-up members. */
-    madeUp: readonly string[];
+    madeUpSegments: readonly string[];
     /** The result compiled for reading back, made on the first read-back. */
     compiled?: ReadBack;
 }
@@ -280,10 +280,10 @@ function runAnalysis(statements: Statement[], options: AnalysisOptions, deadline
         // Inside the try: building the configured subjects' automaton already runs on the analysis's budget.
         const analysis = new Analysis(statements, resolveConfig(options), options.maxStates ?? DEFAULT_MAX_STATES, options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS, deadline);
         const result = analysis.run();
-        return { result, madeUp: madeUpSegments(analysis.madeUp) };
+        return { result, madeUpSegments: madeUpSegments(analysis.madeUp) };
     } catch (e) {
         if (e instanceof ComplexityError) {
-            return { result: errorResult(`${e.message}; split the policy or simplify its patterns`, ""), madeUp: [] };
+            return { result: errorResult(`${e.message}; split the policy or simplify its patterns`, ""), madeUpSegments: [] };
         }
         throw e;
     }
