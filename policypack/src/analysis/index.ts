@@ -14,4 +14,4 @@ export {
     type ProviderInput,
     type ProviderAnalysis,
 } from "./provider.js";
-export { analyzeStackAudiences, type StackRoleInput, type StackProviderInput, type StackAudienceFinding } from "./stack.js";
+export { analyzeStackAudiences, stackAudienceCheck, type StackRoleInput, type StackProviderInput, type StackAudienceFinding } from "./stack.js";

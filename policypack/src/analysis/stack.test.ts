@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { UNKNOWN_SENTINELS } from "./constants.js";
 import { PINNED, PULUMI_PROVIDER_ARN, trustPolicy } from "../testing/stack-resources.js";
-import { analyzeStackAudiences, type StackProviderInput, type StackRoleInput } from "./stack.js";
+import { analyzeStackAudiences, stackAudienceCheck, type StackProviderInput, type StackRoleInput } from "./stack.js";
 import { analyzeTrustPolicy } from "./trust-policy.js";
 
 const UNKNOWN = UNKNOWN_SENTINELS[0]!;
@@ -105,6 +105,26 @@ describe("analyzeStackAudiences", () => {
         const other = "urn:pulumi:dev::infra::aws:iam/role:Role::deploy";
         const findings = analyzeStackAudiences([role(pinned), role(pinned, other)], [provider({ clientIds: ["acme"] })], options);
         assert.deepEqual(findings.map((f) => f.urn), [ROLE_URN, other]);
+    });
+
+    it("role by role (stackAudienceCheck), each role gets what the whole list gives it, whatever was checked before", () => {
+        const outside = "arn:aws:iam::999999999999:oidc-provider/api.pulumi.com/oidc";
+        const urns = ["a", "b", "c", "d", "e"].map((n) => `urn:pulumi:dev::infra::aws:iam/role:Role::${n}`);
+        const roles = [
+            role(pinned, urns[0]),
+            role(audOnly, urns[1]),
+            role(JSON.stringify(pinned).replace(PROVIDER_ARN, outside), urns[2]),
+            role(UNKNOWN, urns[3]),
+            role(pinned, urns[4]),
+        ];
+        const providers = [provider({ clientIds: ["acme", "aws:other"] })];
+        const whole = analyzeStackAudiences(roles, providers, options);
+        // Every kind of finding is in the list, so each call below has something to get right.
+        assert.deepEqual([...new Set(whole.map((f) => f.level))].sort(), ["advisory", "mandatory"]);
+        const check = stackAudienceCheck(providers, options);
+        for (const r of [...roles].reverse().concat(roles)) {
+            assert.deepEqual(check(r), whole.filter((f) => f.urn === r.urn), r.urn);
+        }
     });
 
     it("a caller's own analysis gives the same findings; only a decided one (pass, fail) rules out unknowns", () => {

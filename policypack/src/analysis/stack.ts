@@ -62,6 +62,22 @@ export function analyzeStackAudiences(
     providers: readonly StackProviderInput[],
     options: AnalysisOptions = {},
 ): StackAudienceFinding[] {
+    const check = stackAudienceCheck(providers, options);
+    const findings: StackAudienceFinding[] = [];
+    for (const role of roles) for (const f of check(role)) findings.push(f);
+    return findings;
+}
+
+/**
+ * {@link analyzeStackAudiences} one role at a time: the providers are prepared once, and each call gives the findings
+ * of one role (the same, in the same order, as the whole list gives for it). A caller that checks a stack role by
+ * role keeps no role's trust policy alive after its call (`check` over 100,000 roles held every parsed policy until
+ * the end).
+ */
+export function stackAudienceCheck(
+    providers: readonly StackProviderInput[],
+    options: AnalysisOptions = {},
+): (role: StackRoleInput) => StackAudienceFinding[] {
     const meta = rule("oidc-provider-audiences-match");
     const outsideMeta = rule("oidc-provider-outside-stack");
     const unknownMeta = rule("oidc-trust-unknown-at-preview");
@@ -85,7 +101,6 @@ export function analyzeStackAudiences(
         prepared.push({ urn: p.urn, issuer: normalizeIssuer(p.url), arn, clientIds });
     }
 
-    const findings: StackAudienceFinding[] = [];
     const unknown = (urn: string, message: string, path = ""): StackAudienceFinding => ({
         ruleId: unknownMeta.id,
         severity: unknownMeta.severity,
@@ -98,7 +113,8 @@ export function analyzeStackAudiences(
         level: "advisory",
     });
 
-    for (const role of roles) {
+    return (role) => {
+        const findings: StackAudienceFinding[] = [];
         const decided = role.analysis !== undefined && (role.analysis.verdict === "pass" || role.analysis.verdict === "fail");
         const unknownPaths = decided ? [] : findUnknowns(role.trustPolicy);
         if (unknownPaths.length > 0) {
@@ -108,16 +124,16 @@ export function analyzeStackAudiences(
                     `The role's trust policy is unknown during preview (${unknownPaths.map((p) => p || "the whole value").join(", ")}); its audiences are checked against the provider at update.`,
                 ),
             );
-            continue;
+            return findings;
         }
         const analysis = role.analysis ?? analyzeTrustPolicy(role.trustPolicy, options);
         if (analysis.verdict === "unknown") {
             findings.push(unknown(role.urn, "The role's trust policy is unknown during preview; checked at update."));
-            continue;
+            return findings;
         }
-        if (analysis.verdict === "error") continue;
+        if (analysis.verdict === "error") return findings;
         const statements = statementsOf(role.trustPolicy);
-        if (!statements) continue;
+        if (!statements) return findings;
 
         for (const set of analysis.admitted) {
             for (const { arn, text, statementIndex } of federatedArns(statements, set)) {
@@ -187,8 +203,8 @@ export function analyzeStackAudiences(
                 }
             }
         }
-    }
-    return findings;
+        return findings;
+    };
 }
 
 function describeAudiences(audiences: string[] | null): string {
