@@ -106,6 +106,39 @@ describe("runCheck", () => {
         assert.doesNotMatch(JSON.stringify(run.results), /zqzq|acme-7\b[^"]*acme-9/);
     });
 
+    it("keeps a stack finding for a document seen again after thousands of others, and a template text's analysis from its second sighting", () => {
+        // 2,100 distinct documents of one shape, each admitting an audience the provider does not list; then the first
+        // and the sixth again (the sixth twice). The audience check remembers 2,048 documents: the first one's
+        // findings are made again. A text read from its template is kept from its second sighting: the sixth is
+        // analysed twice, then found; the first (analysed the full way, as the first of its shape) is kept at once.
+        const distinct = 2100;
+        const texts = Array.from({ length: distinct }, (_, i) => policy(null, `acme-${i}`));
+        texts.push(texts[0]!, texts[5]!, texts[5]!);
+        const resources: unknown[] = [
+            {
+                urn: "urn:pulumi:s::p::aws:iam/openIdConnectProvider:OpenIdConnectProvider::oidc",
+                type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+                inputs: { url: "https://api.pulumi.com/oidc", clientIdLists: ["aws:acme"] },
+                outputs: { arn: PROVIDER_ARN },
+            },
+            ...texts.map((t, i) => ({ urn: `urn:pulumi:s::p::aws:iam/role:Role::m${i}`, type: "aws:iam/role:Role", outputs: { assumeRolePolicy: t } })),
+        ];
+        const path = join(dir, "many.json");
+        writeFileSync(path, JSON.stringify({ version: 3, deployment: { resources } }));
+        // Options of its own: templates are kept per set of options, and the tests above learned this shape's.
+        const run = runCheck([{ path, shown: "many.json", explicit: true }], { organizations: ["acme", "many-test"] });
+        assert.equal(run.stats.analyses, distinct + 1);
+        const roles = run.results.filter((r) => r.target.resource !== undefined && r.target.resource.type === "aws:iam/role:Role");
+        assert.equal(roles.length, texts.length);
+        roles.forEach((r, i) => {
+            const own = r.findings.filter((f) => f.ruleId === "oidc-provider-audiences-match");
+            assert.equal(own.length, 1, `m${i}`);
+            assert.equal(own[0]!.path, "assumeRolePolicy.Statement[0].Principal.Federated", `m${i}`);
+            assert.match(own[0]!.message, new RegExp(`'acme-${i >= distinct ? [0, 5, 5][i - distinct] : i}'`), `m${i}`);
+            assert.equal(r.verdict, "fail", `m${i}`);
+        });
+    });
+
     it("gives a stack finding to the role it is about when two roles share a URN", () => {
         // An export can hold a resource twice under one URN (a replacement pending deletion keeps it). The finding
         // used to be looked up by URN, so it went to whichever result came last.

@@ -5,13 +5,14 @@
 import {
     analysisFromTemplate,
     analyzeOidcProvider,
-    analyzeStackAudiences,
+    stackAudienceCheck,
     analyzeTrustPolicy,
     BoundedCache,
     findUnknowns,
     rule,
     type AnalysisOptions,
     type Finding,
+    type StackAudienceFinding,
     type StackProviderInput,
     type StackRoleInput,
     type TrustAnalysis,
@@ -112,10 +113,14 @@ class KeyedCache<V> {
 interface Analyzed {
     analysis: TrustAnalysis | { thrown: unknown };
     value: unknown;
+    /** Read back from the text's template (cheap to read again). */
+    fromTemplate?: true;
 }
 
 /** Distinct policy texts (and objects) whose analyses `check` keeps for roles that repeat them. */
 const ANALYSIS_CACHE_ENTRIES = 2048;
+/** Texts read from a template once, remembered so that the second reading is kept. */
+const SEEN_ENTRIES = 8192;
 
 /** A piece of canonical JSON text already written out (as opposed to a value still to be written). */
 class Text {
@@ -347,6 +352,18 @@ export interface Checker {
     checkInput(input: ExtractedInput, file: string): CheckResult[];
 }
 
+/** The roles of one distinct document the stack audience check has findings for, and those findings. */
+interface AudienceGroup {
+    findings: StackAudienceFinding[];
+    members: { result: CheckResult; property: string }[];
+}
+
+/** Distinct documents whose audience check one input remembers. */
+const AUDIENCE_GROUP_ENTRIES = 2048;
+
+/** The group of every document the audience check has nothing to say about (most): nothing is kept for it. */
+const NO_AUDIENCE_FINDINGS: AudienceGroup = { findings: [], members: [] };
+
 /** A {@link Checker} for `options`; `stats` (roles, providers, analyses) is updated as inputs are checked. */
 export function createChecker(
     options: AnalysisOptions,
@@ -363,7 +380,7 @@ export function createChecker(
             // A text like one seen before but for its names reads its analysis back from that text's template: it
             // has the structure of a text this reader accepted, so only its value is read (for the audience check).
             const templated = text === undefined ? undefined : analysisFromTemplate(text, options);
-            if (templated !== undefined) return { analysis: templated, value: JSON.parse(doc as string) as unknown };
+            if (templated !== undefined) return { analysis: templated, value: JSON.parse(doc as string) as unknown, fromTemplate: true };
             // A document given as text is read by the CLI's JSON reader first: too deep or with a duplicated key,
             // it is an error of its own (cached with the text, which is where the duplicate is).
             const read = text === undefined ? undefined : readPolicyText(text);
@@ -373,56 +390,31 @@ export function createChecker(
             return { analysis: { thrown: e }, value };
         }
     };
+    // A text read from its template is kept from its second sighting on. An export of distinct texts then keeps none
+    // of their analyses and parsed values: they die young instead of being copied into the old generation with the
+    // 2,048 entries before them (at 100,000 roles the collector's largest cost). Analyses made the full way (the
+    // first of each shape, texts without a template) are kept at once.
+    const seen = new KeyedCache<true>(() => new BoundedCache(SEEN_ENTRIES));
     const analyze = (doc: unknown): Analyzed => {
         const key = cacheKey(doc);
         let hit = cache.get(key);
         if (hit === undefined) {
             stats.analyses++;
             hit = analyzeOnce(doc);
-            cache.set(key, hit);
+            if (hit.fromTemplate === undefined || seen.get(key) !== undefined) cache.set(key, hit);
+            else seen.set(key, true);
         }
         return hit;
     };
     const checkInput = (input: ExtractedInput, file: string): CheckResult[] => {
         const fileResults: CheckResult[] = [];
-        // The audience check depends only on a role's trust policy (and the stack's providers), so it runs once per
-        // distinct document: `stackRoles` holds one representative per document, `membersOf` the results of the
-        // roles it stands for (each with the property its trust policy is in).
-        const stackRoles: StackRoleInput[] = [];
-        const membersOf: { result: CheckResult; property: string }[][] = [];
-        // Every distinct document of the input is one group of the audience check: not bounded.
-        const groupOf = new KeyedCache<number>(() => new Map());
+        // The providers first: the audience check of each role compares it with them.
+        const providerResults: CheckResult[] = [];
         const stackProviders: StackProviderInput[] = [];
-
-        for (const role of input.roles) {
-            run.stats.roles++;
-            const { result, revealed } = checkRole(role, analyze);
-            fileResults.push(result);
-            // Roles no Pulumi token can use (and malformed ones) have nothing to compare with a provider.
-            const relevant = result.verdict === "unknown" || (result.admitted?.length ?? 0) > 0;
-            if (input.stackScoped && revealed !== undefined && relevant && role.target.resource) {
-                const key = cacheKey(revealed);
-                let group = groupOf.get(key);
-                if (group === undefined) {
-                    group = stackRoles.length;
-                    groupOf.set(key, group);
-                    // The document as its analysis read it (a text's parsed value): the audience check neither
-                    // parses the text again nor looks for unknowns the analysis already ruled out.
-                    const known = analyze(revealed);
-                    stackRoles.push({
-                        urn: String(group),
-                        trustPolicy: known.value,
-                        ...("verdict" in known.analysis ? { analysis: known.analysis } : {}),
-                    });
-                    membersOf.push([]);
-                }
-                membersOf[group]!.push({ result, property: role.property });
-            }
-        }
         for (const provider of input.providers) {
             run.stats.providers++;
             const { result, url, clientIds } = checkProvider(provider, options);
-            fileResults.push(result);
+            providerResults.push(result);
             if (input.stackScoped) {
                 const arn = revealValue(provider.arn).value;
                 stackProviders.push({
@@ -433,14 +425,64 @@ export function createChecker(
                 });
             }
         }
+        // The audience check depends only on a role's trust policy (and the stack's providers), so it runs once per
+        // distinct document, when the document is first seen: nothing of the document is kept for later (an export
+        // of 100,000 distinct policies held every parsed one until the end). A group keeps its findings, and the
+        // results of the roles it stands for (each with the property its trust policy is in) only when it has some.
+        // The findings are added after every role is checked (after unknowns are reworded), in the order the groups
+        // were made. The check itself is made when a role first needs it.
+        let audienceOf: ((role: StackRoleInput) => StackAudienceFinding[]) | undefined;
+        let audienceError: { message: string } | undefined;
+        const withFindings: AudienceGroup[] = [];
+        // Bounded: a document seen again after its group was dropped gets a new group with the same findings.
+        const groupOf = new KeyedCache<AudienceGroup>(() => new BoundedCache(AUDIENCE_GROUP_ENTRIES));
+
+        for (const role of input.roles) {
+            run.stats.roles++;
+            const { result, revealed, analyzed } = checkRole(role, analyze);
+            fileResults.push(result);
+            // Roles no Pulumi token can use (and malformed ones) have nothing to compare with a provider.
+            const relevant = result.verdict === "unknown" || (result.admitted?.length ?? 0) > 0;
+            if (!input.stackScoped || audienceError !== undefined || revealed === undefined || !relevant || !role.target.resource) continue;
+            const key = cacheKey(revealed);
+            let group = groupOf.get(key);
+            if (group === undefined) {
+                // The document as its analysis read it (a text's parsed value): the audience check neither parses
+                // the text again nor looks for unknowns the analysis already ruled out.
+                const known = analyzed ?? analyze(revealed);
+                const analysis = known.analysis;
+                let findings: StackAudienceFinding[];
+                try {
+                    audienceOf ??= stackAudienceCheck(stackProviders, options);
+                    findings = audienceOf({
+                        urn: "",
+                        trustPolicy: known.value,
+                        ...("verdict" in analysis ? { analysis } : {}),
+                    });
+                } catch (e) {
+                    audienceError = { message: e instanceof Error ? e.message : String(e) };
+                    continue;
+                }
+                group = findings.length === 0 ? NO_AUDIENCE_FINDINGS : { findings, members: [] };
+                groupOf.set(key, group);
+                if (group !== NO_AUDIENCE_FINDINGS) withFindings.push(group);
+            }
+            if (group !== NO_AUDIENCE_FINDINGS) group.members.push({ result, property: role.property });
+        }
+        for (const result of providerResults) fileResults.push(result);
 
         if (input.unknownSource) rewordUnknowns(fileResults, input.unknownSource);
 
-        if (input.stackScoped && stackRoles.length > 0) {
-            try {
-                for (const sf of analyzeStackAudiences(stackRoles, stackProviders, options)) {
-                    const { urn: group, level, ...finding } = sf;
-                    for (const { result: target, property } of membersOf[Number(group)] ?? []) {
+        if (audienceError !== undefined) {
+            for (const r of fileResults) {
+                (r.notes ??= []).push(`internal error in the stack audience check: ${audienceError.message}`);
+                r.verdict = worse(r.verdict, "error");
+            }
+        } else {
+            for (const { findings, members } of withFindings) {
+                for (const sf of findings) {
+                    const { urn: _urn, level, ...finding } = sf;
+                    for (const { result: target, property } of members) {
                         if (level === "mandatory") {
                             target.findings.push({ ...finding, path: prefixPath(property, finding.path) });
                             target.verdict = worse(target.verdict, "fail");
@@ -450,12 +492,6 @@ export function createChecker(
                             (target.notes ??= []).push(`advisory (${finding.ruleId}): ${finding.message}`);
                         }
                     }
-                }
-            } catch (e) {
-                const message = e instanceof Error ? e.message : String(e);
-                for (const r of fileResults) {
-                    (r.notes ??= []).push(`internal error in the stack audience check: ${message}`);
-                    r.verdict = worse(r.verdict, "error");
                 }
             }
         }
@@ -546,11 +582,18 @@ function describeTarget(target: CheckTarget): string {
     return target.resource ? `trust policy of ${target.resource.name}` : "trust policy";
 }
 
+/** A role's result, its trust policy as its analysis read it, and that analysis (none when it was not analysed). */
+interface Checked {
+    result: CheckResult;
+    revealed: unknown;
+    analyzed?: Analyzed;
+}
+
 /** One role: reveal secrets, then analyse (cached) or explain why it cannot be. */
 function checkRole(
     role: RoleItem,
     analyze: (doc: unknown) => Analyzed,
-): { result: CheckResult; revealed: unknown } {
+): Checked {
     if (role.variants !== undefined && role.variants.length > 1) return checkVariants(role, role.variants, analyze);
     const checked = checkOne(role, analyze);
     if (role.notes?.length) {
@@ -564,8 +607,8 @@ function checkVariants(
     role: RoleItem,
     variants: NonNullable<RoleItem["variants"]>,
     analyze: (doc: unknown) => Analyzed,
-): { result: CheckResult; revealed: unknown } {
-    let worst: { result: CheckResult; revealed: unknown; assumption: string } | undefined;
+): Checked {
+    let worst: (Checked & { assumption: string }) | undefined;
     const byBranch: string[] = [];
     for (const v of variants) {
         const one = checkRole({ target: role.target, property: role.property, trustPolicy: v.trustPolicy, notes: v.notes }, analyze);
@@ -580,14 +623,14 @@ function checkVariants(
         `the trust policy depends on Fn::If conditions: every combination was checked (${byBranch.join("; ")}); ` +
             `reported: the worst, with ${worst!.assumption}`,
     ];
-    return { result, revealed: worst!.revealed };
+    return { result, revealed: worst!.revealed, analyzed: worst!.analyzed };
 }
 
 /** One role: reveal secrets, then analyse (cached) or explain why it cannot be. */
 function checkOne(
     role: RoleItem,
     analyze: (doc: unknown) => Analyzed,
-): { result: CheckResult; revealed: unknown } {
+): Checked {
     const target = role.target;
     const what = describeTarget(target);
     if (role.trustPolicy === undefined) {
@@ -618,7 +661,8 @@ function checkOne(
         };
     }
     const duplicates = [...new Set([...findDuplicateKeys(role.trustPolicy), ...findDuplicateKeys(value)])];
-    const analysis = duplicates.length > 0 ? errorAnalysis(duplicateFindings(duplicates)) : analyze(value).analysis;
+    const analyzed = duplicates.length > 0 ? undefined : analyze(value);
+    const analysis = analyzed === undefined ? errorAnalysis(duplicateFindings(duplicates)) : analyzed.analysis;
     let result: CheckResult;
     if ("thrown" in analysis) {
         result = { target, ...internalError(what, analysis.thrown) };
@@ -642,7 +686,7 @@ function checkOne(
         );
     }
     if (result.notes?.length === 0) delete result.notes;
-    return { result, revealed: value };
+    return { result, revealed: value, analyzed };
 }
 
 /** One OIDC provider: reveal secrets, then analyse. */
