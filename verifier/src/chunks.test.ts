@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { ChunkedArray, batched, jsonChunks } from "./chunks.js";
+import { ChunkedArray, LateValue, batched, jsonChunks } from "./chunks.js";
 
 describe("jsonChunks", () => {
     it("writes what JSON.stringify writes, for chunked arrays at any depth, empty or not", () => {
@@ -21,6 +21,39 @@ describe("jsonChunks", () => {
             }),
             { numRuns: 500 },
         );
+    });
+
+    it("writes a late value where it stands, at its depth, asked for only after the arrays before it are written", () => {
+        const json = fc.jsonValue({ maxDepth: 3 });
+        fc.assert(
+            fc.property(fc.array(json, { maxLength: 9 }), json, json, (long, late, rest) => {
+                let pulled = 0;
+                // The array's items come from a generator: the late value sees how many were written before it.
+                const a = new ChunkedArray(
+                    (function* () {
+                        for (const x of long) {
+                            pulled++;
+                            yield x;
+                        }
+                    })(),
+                );
+                const v = new LateValue(() => {
+                    assert.equal(pulled, long.length);
+                    return { late, count: pulled };
+                });
+                const value = { rest, deep: [{ items: a, after: { v } }], tail: rest };
+                const plain = { rest, deep: [{ items: long, after: { v: { late, count: long.length } } }], tail: rest };
+                assert.equal([...jsonChunks(value, [a, v])].join(""), `${JSON.stringify(plain, null, 2)}\n`);
+            }),
+            { numRuns: 300 },
+        );
+    });
+
+    it("refuses a skeleton with a chunked array or late value it was not given (it would write the mark)", () => {
+        const a = new ChunkedArray([1]);
+        const v = new LateValue(() => 1);
+        assert.throws(() => [...jsonChunks({ a, v }, [a])], /not given/);
+        assert.throws(() => [...jsonChunks({ a, v }, [v])], /not given/);
     });
 
     it("expands each source item when its batch is written, and escapes every chunk", () => {

@@ -28,7 +28,8 @@ export class ChunkedArray<T = unknown> implements Chunked {
     /** Stands for the array in the skeleton: a string no value can hold (`JSON.stringify` writes the NUL as `\u0000`). */
     readonly mark = `\u0000chunked-array-${nextId++}`;
     constructor(
-        private readonly source: readonly T[],
+        /** The items; an iterable that makes them as they are asked for is read once, as the array is written. */
+        private readonly source: Iterable<T>,
         private readonly expand: (item: T) => readonly unknown[] = (item) => [item],
     ) {}
 
@@ -44,10 +45,29 @@ export class ChunkedArray<T = unknown> implements Chunked {
 }
 
 /**
- * `JSON.stringify(value, null, 2)` and a newline, in chunks; `arrays` are the {@link ChunkedArray}s inside `value`.
- * `escape` is applied to each chunk (escaping for output is per character, so chunks can be escaped alone).
+ * A value of a {@link jsonChunks} document known only once everything before it is written (a count of the results
+ * made while they were written). It stands for the value in the skeleton; `value()` is asked when it is reached.
  */
-export function* jsonChunks(value: unknown, arrays: readonly Chunked[], escape: (s: string) => string = (s) => s): Generator<string> {
+export class LateValue {
+    readonly mark = `\u0000late-value-${nextId++}`;
+    constructor(readonly value: () => unknown) {}
+
+    /** What `JSON.stringify` writes in the skeleton. */
+    toJSON(): string {
+        return this.mark;
+    }
+}
+
+/**
+ * `JSON.stringify(value, null, 2)` and a newline, in chunks; `arrays` are the {@link ChunkedArray}s and
+ * {@link LateValue}s inside `value`. `escape` is applied to each chunk (escaping for output is per character, so
+ * chunks can be escaped alone).
+ */
+export function* jsonChunks(
+    value: unknown,
+    arrays: readonly (Chunked | LateValue)[],
+    escape: (s: string) => string = (s) => s,
+): Generator<string> {
     const skeleton = `${JSON.stringify(value, null, 2)}\n`;
     // Marks in document order; an array left out of `value` has no mark in the skeleton.
     const found = arrays
@@ -55,8 +75,11 @@ export function* jsonChunks(value: unknown, arrays: readonly Chunked[], escape: 
         .map((m) => ({ ...m, at: skeleton.indexOf(m.quoted) }))
         .filter((m) => m.at >= 0)
         .sort((x, y) => x.at - y.at);
-    // A string of the skeleton equal to a mark would be cut as the array: refused, never written wrong.
+    // A string of the skeleton equal to a mark would be cut as the array: refused, never written wrong. So is a mark
+    // whose array or value was not given (it would be written as its mark).
     for (const m of found) if (skeleton.indexOf(m.quoted, m.at + 1) >= 0) throw new Error("jsonChunks: a value of the skeleton spells a chunked array's mark");
+    const marks = skeleton.split(/"\\u0000(?:chunked-array|late-value)-\d+"/).length - 1;
+    if (marks !== found.length) throw new Error("jsonChunks: the skeleton holds a chunked array or late value that was not given");
     let from = 0;
     for (const { a, quoted, at } of found) {
         // The array's own line: its items go two spaces deeper, its closing bracket at the line's indentation.
@@ -64,6 +87,12 @@ export function* jsonChunks(value: unknown, arrays: readonly Chunked[], escape: 
         let indent = 0;
         while (skeleton.charCodeAt(lineStart + indent) === 0x20) indent++;
         const pad = " ".repeat(indent);
+        if (a instanceof LateValue) {
+            // Written at the indentation of its line (JSON.stringify writes no raw newline inside a string).
+            yield escape(`${skeleton.slice(from, at)}${(JSON.stringify(a.value(), null, 2) ?? "null").replace(/\n/g, `\n${pad}`)}`);
+            from = at + quoted.length;
+            continue;
+        }
         // Written with the first batch: an array that turns out empty is `[]`, as JSON.stringify writes it.
         let head: string | undefined = `${skeleton.slice(from, at)}[\n`;
         let batch: unknown[] = [];

@@ -245,6 +245,22 @@ export function runCheck(
     options: AnalysisOptions,
     limits: { maxInputBytes?: number; keepSources?: boolean } = {},
 ): CheckRun {
+    const { run, results } = streamCheck(files, options, limits);
+    // One by one: an export of 130,000 roles spread into push() overflows the call stack.
+    for (const r of results) run.results.push(r);
+    return run;
+}
+
+/**
+ * {@link runCheck} one result at a time, for a caller that writes each result and lets it go (JSON of 100,000 roles:
+ * held until the end, the results were most of what the garbage collector copied). `run.results` stays empty; the
+ * rest of `run` (files, problems, stats, skipped files) is complete once `results` is.
+ */
+export function streamCheck(
+    files: readonly InputFile[],
+    options: AnalysisOptions,
+    limits: { maxInputBytes?: number; keepSources?: boolean } = {},
+): { run: CheckRun; results: Generator<CheckResult, void, undefined> } {
     const run: CheckRun = {
         results: [],
         fileProblems: [],
@@ -253,6 +269,15 @@ export function runCheck(
         sources: new Map(),
         skipped: [],
     };
+    return { run, results: checkFiles(files, options, limits, run) };
+}
+
+function* checkFiles(
+    files: readonly InputFile[],
+    options: AnalysisOptions,
+    limits: { maxInputBytes?: number; keepSources?: boolean },
+    run: CheckRun,
+): Generator<CheckResult, void, undefined> {
     const checker = createChecker(options, run.stats);
 
     for (const f of files) {
@@ -271,11 +296,11 @@ export function runCheck(
                       : "Make the file readable, or leave it out.";
             run.fileProblems.push({ file: f.shown, message });
             run.files.push({ file: f.shown, kind: "unreadable" });
-            run.results.push({
+            yield {
                 target: { file: f.shown },
                 verdict: "error",
                 findings: [documentFinding(`${f.shown}: ${message}.`, fix)],
-            });
+            };
             continue;
         }
         // Kept for reports that locate findings in their files (SARIF and the others); not for JSON or text alone.
@@ -289,11 +314,11 @@ export function runCheck(
         if ("problem" in read) {
             run.fileProblems.push({ file: f.shown, message: read.problem });
             run.files.push({ file: f.shown, kind: read.kind });
-            run.results.push({
+            yield {
                 target: { file: f.shown },
                 verdict: "error",
                 findings: [documentFinding(`${f.shown} is ${read.problem}.`, read.remediation)],
-            });
+            };
             continue;
         }
         const input = read.input;
@@ -315,7 +340,7 @@ export function runCheck(
                   : undefined;
         if (notAnInput !== undefined) {
             if (f.explicit) {
-                run.results.push({ target: { file: f.shown }, verdict: "error", findings: [documentFinding(notAnInput.message, notAnInput.fix)] });
+                yield { target: { file: f.shown }, verdict: "error", findings: [documentFinding(notAnInput.message, notAnInput.fix)] };
             } else if (notAnInput.skipped !== undefined) {
                 run.skipped.push({ file: f.shown, reason: notAnInput.skipped });
             }
@@ -327,7 +352,7 @@ export function runCheck(
                 run.sources.delete(f.shown);
                 continue;
             }
-            run.results.push({
+            yield {
                 target: { file: f.shown },
                 verdict: "error",
                 findings: [
@@ -336,33 +361,27 @@ export function runCheck(
                         "Pass one of the supported inputs (see `oidc-guard check --help`), or leave this file out.",
                     ),
                 ],
-            });
+            };
             continue;
         }
 
-        // One by one: an export of 130,000 roles spread into push() overflows the call stack.
-        for (const r of checker.checkInput(input, f.shown)) run.results.push(r);
+        yield* checker.results(input, f.shown);
     }
-    return run;
 }
 
 /** Checks extracted inputs with one analysis cache: each distinct trust policy is analysed once over all inputs. */
 export interface Checker {
     /** The results for one input's roles and providers, in input order (a note when it holds none). */
     checkInput(input: ExtractedInput, file: string): CheckResult[];
-}
-
-/** The roles of one distinct document the stack audience check has findings for, and those findings. */
-interface AudienceGroup {
-    findings: StackAudienceFinding[];
-    members: { result: CheckResult; property: string }[];
+    /** The same results one at a time, each complete when it is given (nothing is added to it later). */
+    results(input: ExtractedInput, file: string): Generator<CheckResult, void, undefined>;
 }
 
 /** Distinct documents whose audience check one input remembers. */
 const AUDIENCE_GROUP_ENTRIES = 2048;
 
-/** The group of every document the audience check has nothing to say about (most): nothing is kept for it. */
-const NO_AUDIENCE_FINDINGS: AudienceGroup = { findings: [], members: [] };
+/** What the audience check says of most documents. */
+const NO_AUDIENCE_FINDINGS: readonly StackAudienceFinding[] = Object.freeze([]);
 
 /** A {@link Checker} for `options`; `stats` (roles, providers, analyses) is updated as inputs are checked. */
 export function createChecker(
@@ -406,9 +425,8 @@ export function createChecker(
         }
         return hit;
     };
-    const checkInput = (input: ExtractedInput, file: string): CheckResult[] => {
-        const fileResults: CheckResult[] = [];
-        // The providers first: the audience check of each role compares it with them.
+    function* results(input: ExtractedInput, file: string): Generator<CheckResult, void, undefined> {
+        // The providers first: the audience check of each role compares it with them. Their results follow the roles'.
         const providerResults: CheckResult[] = [];
         const stackProviders: StackProviderInput[] = [];
         for (const provider of input.providers) {
@@ -427,95 +445,94 @@ export function createChecker(
         }
         // The audience check depends only on a role's trust policy (and the stack's providers), so it runs once per
         // distinct document, when the document is first seen: nothing of the document is kept for later (an export
-        // of 100,000 distinct policies held every parsed one until the end). A group keeps its findings, and the
-        // results of the roles it stands for (each with the property its trust policy is in) only when it has some.
-        // The findings are added after every role is checked (after unknowns are reworded), in the order the groups
-        // were made. The check itself is made when a role first needs it.
+        // of 100,000 distinct policies held every parsed one until the end). A group keeps its findings. The check
+        // itself is made when a role first needs it.
         let audienceOf: ((role: StackRoleInput) => StackAudienceFinding[]) | undefined;
-        let audienceError: { message: string } | undefined;
-        const withFindings: AudienceGroup[] = [];
+        let audienceError: string | undefined;
         // Bounded: a document seen again after its group was dropped gets a new group with the same findings.
-        const groupOf = new KeyedCache<AudienceGroup>(() => new BoundedCache(AUDIENCE_GROUP_ENTRIES));
+        const groupOf = new KeyedCache<StackAudienceFinding[]>(() => new BoundedCache(AUDIENCE_GROUP_ENTRIES));
+        let given = 0;
+        // What every result of the input gets once it is made, in this order: unknowns in the input's words, the
+        // stack audience findings of its document (after the rewording, which is about the preview's unknowns), the
+        // notes of the input.
+        const complete = (result: CheckResult, audience: readonly StackAudienceFinding[], property: string): CheckResult => {
+            given++;
+            if (input.unknownSource) rewordUnknowns([result], input.unknownSource);
+            if (audienceError !== undefined) {
+                (result.notes ??= []).push(`internal error in the stack audience check: ${audienceError}`);
+                result.verdict = worse(result.verdict, "error");
+            }
+            for (const sf of audience) {
+                const { urn: _urn, level, ...finding } = sf;
+                if (level === "mandatory") {
+                    result.findings.push({ ...finding, path: prefixPath(property, finding.path) });
+                    result.verdict = worse(result.verdict, "fail");
+                } else if (!(result.verdict === "unknown" && finding.ruleId === "oidc-trust-unknown-at-preview")) {
+                    // Advisory (provider outside this stack, or unknown at preview): information, not a violation.
+                    // An unknown the target's own findings already report is not repeated.
+                    (result.notes ??= []).push(`advisory (${finding.ruleId}): ${finding.message}`);
+                }
+            }
+            if (input.notes?.length) result.notes = [...(result.notes ?? []), ...input.notes];
+            return result;
+        };
 
         for (const role of input.roles) {
             run.stats.roles++;
             const { result, revealed, analyzed } = checkRole(role, analyze);
-            fileResults.push(result);
             // Roles no Pulumi token can use (and malformed ones) have nothing to compare with a provider.
             const relevant = result.verdict === "unknown" || (result.admitted?.length ?? 0) > 0;
-            if (!input.stackScoped || audienceError !== undefined || revealed === undefined || !relevant || !role.target.resource) continue;
-            const key = cacheKey(revealed);
-            let group = groupOf.get(key);
-            if (group === undefined) {
-                // The document as its analysis read it (a text's parsed value): the audience check neither parses
-                // the text again nor looks for unknowns the analysis already ruled out.
-                const known = analyzed ?? analyze(revealed);
-                const analysis = known.analysis;
-                let findings: StackAudienceFinding[];
-                try {
-                    audienceOf ??= stackAudienceCheck(stackProviders, options);
-                    findings = audienceOf({
-                        urn: "",
-                        trustPolicy: known.value,
-                        ...("verdict" in analysis ? { analysis } : {}),
-                    });
-                } catch (e) {
-                    audienceError = { message: e instanceof Error ? e.message : String(e) };
-                    continue;
-                }
-                group = findings.length === 0 ? NO_AUDIENCE_FINDINGS : { findings, members: [] };
-                groupOf.set(key, group);
-                if (group !== NO_AUDIENCE_FINDINGS) withFindings.push(group);
-            }
-            if (group !== NO_AUDIENCE_FINDINGS) group.members.push({ result, property: role.property });
-        }
-        for (const result of providerResults) fileResults.push(result);
-
-        if (input.unknownSource) rewordUnknowns(fileResults, input.unknownSource);
-
-        if (audienceError !== undefined) {
-            for (const r of fileResults) {
-                (r.notes ??= []).push(`internal error in the stack audience check: ${audienceError.message}`);
-                r.verdict = worse(r.verdict, "error");
-            }
-        } else {
-            for (const { findings, members } of withFindings) {
-                for (const sf of findings) {
-                    const { urn: _urn, level, ...finding } = sf;
-                    for (const { result: target, property } of members) {
-                        if (level === "mandatory") {
-                            target.findings.push({ ...finding, path: prefixPath(property, finding.path) });
-                            target.verdict = worse(target.verdict, "fail");
-                        } else if (!(target.verdict === "unknown" && finding.ruleId === "oidc-trust-unknown-at-preview")) {
-                            // Advisory (provider outside this stack, or unknown at preview): information, not a
-                            // violation. An unknown the target's own findings already report is not repeated.
-                            (target.notes ??= []).push(`advisory (${finding.ruleId}): ${finding.message}`);
-                        }
+            let audience: readonly StackAudienceFinding[] = NO_AUDIENCE_FINDINGS;
+            if (input.stackScoped && audienceError === undefined && revealed !== undefined && relevant && role.target.resource) {
+                const key = cacheKey(revealed);
+                let group = groupOf.get(key);
+                if (group === undefined) {
+                    // The document as its analysis read it (a text's parsed value): the audience check neither parses
+                    // the text again nor looks for unknowns the analysis already ruled out.
+                    const known = analyzed ?? analyze(revealed);
+                    const analysis = known.analysis;
+                    try {
+                        audienceOf ??= stackAudienceCheck(stackProviders, options);
+                        group = audienceOf({ urn: "", trustPolicy: known.value, ...("verdict" in analysis ? { analysis } : {}) });
+                        groupOf.set(key, group);
+                    } catch (e) {
+                        // Fails closed: this role and every result of the input after it say so (the ones before
+                        // have been given already, each with its own audience check done).
+                        audienceError = e instanceof Error ? e.message : String(e);
                     }
                 }
+                audience = group ?? NO_AUDIENCE_FINDINGS;
             }
+            yield complete(result, audience, role.property);
         }
+        for (const result of providerResults) yield complete(result, NO_AUDIENCE_FINDINGS, "");
 
-        if (fileResults.length === 0) {
+        if (given === 0) {
             const what =
                 input.kind === "preview" ? "steps" : input.kind.startsWith("aws-") ? "entries" : "resources";
-            fileResults.push({
-                target: { file },
-                verdict: "pass",
-                findings: [],
-                notes: [
-                    `no IAM roles or OIDC providers in this input (${input.kind}, ${input.entries} ${what})`,
-                    // Seen with the real CLI: the --json digest has no step for a resource the update leaves as is.
-                    ...(input.kind === "preview" ? [PREVIEW_LISTS_CHANGES_ONLY] : []),
-                ],
-            });
+            yield complete(
+                {
+                    target: { file },
+                    verdict: "pass",
+                    findings: [],
+                    notes: [
+                        `no IAM roles or OIDC providers in this input (${input.kind}, ${input.entries} ${what})`,
+                        // Seen with the real CLI: the --json digest has no step for a resource the update leaves as is.
+                        ...(input.kind === "preview" ? [PREVIEW_LISTS_CHANGES_ONLY] : []),
+                    ],
+                },
+                NO_AUDIENCE_FINDINGS,
+                "",
+            );
         }
-        if (input.notes?.length) {
-            for (const r of fileResults) r.notes = [...(r.notes ?? []), ...input.notes];
-        }
-        return fileResults;
+    }
+    // One by one: an export of 130,000 roles spread into push() overflows the call stack.
+    const checkInput = (input: ExtractedInput, file: string): CheckResult[] => {
+        const out: CheckResult[] = [];
+        for (const r of results(input, file)) out.push(r);
+        return out;
     };
-    return { checkInput };
+    return { checkInput, results };
 }
 
 /** Unknown findings in the words of the input (CloudFormation: deployment; Terraform: apply) instead of Pulumi's preview. */

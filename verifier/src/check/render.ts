@@ -1,8 +1,8 @@
 /** Text and JSON renderings of a {@link CheckReport}. */
 import type { Finding, PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
 import { escapeJsonOutput, escapeText, escapeTextDeep, guardCiLog } from "../escape.js";
-import { ChunkedArray, jsonChunks } from "../chunks.js";
-import type { CheckReport, CheckResult } from "../results.js";
+import { ChunkedArray, jsonChunks, LateValue } from "../chunks.js";
+import type { CheckReport, CheckResult, ToolInfo } from "../results.js";
 
 /** Whether to colour: only for a TTY, and never when `NO_COLOR` is set to a non-empty value (no-color.org). */
 export function useColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
@@ -175,4 +175,15 @@ export function renderJson(report: CheckReport): string {
 export function renderJsonChunks(report: CheckReport): Generator<string> {
     const results = new ChunkedArray(report.results);
     return jsonChunks({ ...report, results }, [results], escapeJsonOutput);
+}
+
+/**
+ * The JSON report of results made while it is written ({@link renderJsonChunks}'s bytes for the same results): each
+ * result is asked for when its batch is written and let go after it, and the summary counts them as they pass, so
+ * it is complete when it is written after them. `summary` is called once, after the last result.
+ */
+export function renderJsonStream(tool: ToolInfo, results: Iterable<CheckResult>, summary: () => Record<Verdict, number>): Generator<string> {
+    const chunked = new ChunkedArray(results);
+    const counts = new LateValue(summary);
+    return jsonChunks({ tool, results: chunked, summary: counts }, [chunked, counts], escapeJsonOutput);
 }

@@ -619,6 +619,103 @@ describe("oidc-guard check: JSON report", () => {
     });
 });
 
+describe("oidc-guard check: JSON written while checking", () => {
+    /** A stack export: `pass` pinned roles, then `fail` aud-only roles admitting an audience the in-stack provider does not list. */
+    function stackOf(pass: number, fail: number, file: string): string {
+        const provider = {
+            urn: "urn:pulumi:prod::big::aws:iam/openIdConnectProvider:OpenIdConnectProvider::oidc",
+            custom: true,
+            type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+            inputs: { url: "https://api.pulumi.com/oidc", clientIdLists: ["aws:acme"] },
+            outputs: { arn: PROVIDER_ARN, url: "api.pulumi.com/oidc", clientIdLists: ["aws:acme"] },
+        };
+        const role = (i: number, policy: unknown) => ({
+            urn: `urn:pulumi:prod::big::aws:iam/role:Role::role-${i}`,
+            custom: true,
+            type: "aws:iam/role:Role",
+            outputs: { assumeRolePolicy: JSON.stringify(policy), name: `role-${i}` },
+        });
+        const resources = [
+            provider,
+            ...Array.from({ length: pass }, (_, i) => role(i, pinnedPolicy(`pulumi:environments:org:acme:env:infra/env-${i}`))),
+            ...Array.from({ length: fail }, (_, i) => {
+                const p = audOnlyPolicy();
+                p.Statement[0]!.Condition = { StringEquals: { "api.pulumi.com/oidc:aud": ["aws:acme", `acme-${i}`] } } as never;
+                return role(pass + i, p);
+            }),
+        ];
+        const path = join(tmp, file);
+        writeFileSync(path, JSON.stringify({ version: 3, deployment: { resources } }));
+        return path;
+    }
+
+    it("is the report a run that keeps its results writes (stdout and --output), with the same exit code and messages", async () => {
+        const bad = join(tmp, "streamed-bad.json");
+        writeFileSync(bad, "{");
+        const inputs = ["fixtures", stackOf(3, 2, "streamed-stack.json"), bad, "--org", "acme"];
+        // One JSON report is written while checking; with a second report every result is kept first.
+        const streamed = await check([...inputs, "--format", "json"]);
+        const held = await check([...inputs, "--format", "json", "--sarif", join(tmp, "streamed.sarif")]);
+        assert.equal(streamed.code, 2, streamed.err);
+        assert.equal(held.code, streamed.code);
+        assert.equal(streamed.out, held.out);
+        const report = JSON.parse(streamed.out) as CheckReport;
+        const mismatched = report.results.filter((r) => r.findings.some((f) => f.ruleId === "oidc-provider-audiences-match"));
+        assert.deepEqual(
+            mismatched.filter((r) => r.target.file.endsWith("streamed-stack.json")).map((r) => r.target.resource?.name),
+            ["role-3", "role-4"],
+        );
+        const lines = (err: string) => err.split("\n").filter((l) => l !== "" && !/: wrote /.test(l)).sort();
+        assert.deepEqual(lines(streamed.err), lines(held.err));
+        assert.match(streamed.err, /skipped .*check-files\.json/);
+        assert.match(streamed.err, /streamed-bad\.json: /);
+
+        const out = join(tmp, "streamed-out.json");
+        const toFile = await check([...inputs, "--format", "json", "--output", out]);
+        assert.equal(toFile.code, streamed.code);
+        assert.equal(toFile.out, "");
+        assert.equal(readFileSync(out, "utf8"), streamed.out);
+        const { pass, fail, unknown, error } = report.summary;
+        assert.match(toFile.err, new RegExp(`wrote .*streamed-out\\.json \\(${report.results.length} results: ${pass} pass, ${fail} fail, ${unknown} unknown, ${error} error\\)`));
+    });
+
+    it("a stdout that closes after the first chunk stops the writing, not the check: a later violation still fails the run", async () => {
+        const file = stackOf(300, 1, "streamed-head.json");
+        let out = "";
+        let gone = false;
+        const io: CliIO = {
+            stdout: {
+                write: (s: string) => {
+                    out += s;
+                    gone = true;
+                    return true;
+                },
+                get destroyed() {
+                    return gone;
+                },
+                isTTY: false,
+            } as CliIO["stdout"],
+            stderr: { write: () => true, isTTY: false },
+            env: {},
+            cwd: ROOT,
+        };
+        const code = await run(["check", file, "--org", "acme", "--format", "json"], io);
+        // The first chunk holds a few passing roles; the failing one is the last of 301.
+        assert.ok(out.length > 0 && !out.includes("role-300"), `${out.length} characters written`);
+        assert.equal(code, 1);
+    });
+
+    it("writes nothing, and says so, when every file found is an earlier result", async () => {
+        const dir = join(tmp, "streamed-only-results");
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, "earlier.json"), readFileSync(join(ROOT, "fixtures", "reports", "check-files.json")));
+        const r = await check([dir, "--format", "json"]);
+        assert.equal(r.code, 2);
+        assert.equal(r.out, "");
+        assert.match(r.err, /skipped .*earlier\.json[\s\S]*no inputs to check/);
+    });
+});
+
 describe("oidc-guard check: report formats", () => {
     it("writes SARIF, JUnit, Markdown and HTML in one run, with line numbers from the checked files", async () => {
         const dir = mkdtempSync(join(tmpdir(), "oidc-guard-check-reports-"));

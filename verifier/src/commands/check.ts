@@ -5,11 +5,11 @@
  * that cannot be read or parsed.
  */
 import { resolve } from "node:path";
-import type { Verdict } from "oidc-guard-policypack/analysis";
+import type { AnalysisOptions, Verdict } from "oidc-guard-policypack/analysis";
 import { helpHint, parseCommandArgs } from "../args.js";
 import { docsUrl } from "../docs.js";
-import { runCheck } from "../check/analyze.js";
-import { expandPaths, showPath, type SkippedFile } from "../check/files.js";
+import { runCheck, streamCheck } from "../check/analyze.js";
+import { expandPaths, showPath, type InputFile, type SkippedFile } from "../check/files.js";
 import { readStdin } from "../check/stdin.js";
 import {
     MAX_TIME_BUDGET_MS,
@@ -20,11 +20,11 @@ import {
     type ConfigSettings,
 } from "../check/options.js";
 import { parseMaxInputMib } from "../read.js";
-import { renderJsonChunks, renderTextChunks, useColour } from "../check/render.js";
+import { renderJsonChunks, renderJsonStream, renderTextChunks, useColour } from "../check/render.js";
 import { CliError, EXIT, writeChunked, type CliIO } from "../io.js";
 import { ChunkError, writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportOutput } from "../report/index.js";
-import type { CheckReport } from "../results.js";
+import type { CheckReport, CheckResult } from "../results.js";
 import { toolInfo } from "../version.js";
 
 /** The help text. */
@@ -207,10 +207,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
     for (const f of files) if (f.path === "-") f.text = await readStdin(io.stdin);
 
-    const run = runCheck(files, options, {
-        ...(args.maxInputBytes !== undefined ? { maxInputBytes: args.maxInputBytes } : {}),
-        keepSources: args.reports.some((r) => r.format !== "json"),
-    });
+    const limits = args.maxInputBytes !== undefined ? { maxInputBytes: args.maxInputBytes } : {};
+    // One JSON report and nothing else: each result is written as it is made and let go.
+    const only = args.reports.length === 1 && args.text === undefined && args.reports[0]!.format === "json" ? args.reports[0] : undefined;
+    if (only !== undefined) return streamJsonReport(files, options, limits, only.path, io);
+
+    const run = runCheck(files, options, { ...limits, keepSources: args.reports.some((r) => r.format !== "json") });
     for (const s of run.skipped) io.stderr.write(`oidc-guard check: skipped ${s.file}: ${s.reason}\n`);
     const skipped = [...walkSkipped, ...run.skipped];
     for (const p of run.fileProblems) io.stderr.write(`oidc-guard check: ${p.file}: ${p.message}\n`);
@@ -219,22 +221,75 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     for (const r of run.results) summary[r.verdict]++;
     const report: CheckReport = { tool: toolInfo(), results: run.results, summary };
 
-    const code =
-        run.fileProblems.length > 0
-            ? EXIT.usage
-            : summary.fail + summary.unknown + summary.error > 0
-              ? EXIT.failed
-              : EXIT.ok;
+    const code = exitCode(run.fileProblems.length, summary);
     if (run.results.length === 0) {
         // Only earlier check-result files were found: nothing was checked, which must not look like a pass.
-        throw new CliError(
-            "no inputs to check: every file found is an oidc-guard check result, cdk.out metadata or a YAML file that is not a CloudFormation template",
-            EXIT.usage,
-        );
+        throw new CliError(NO_INPUTS, EXIT.usage);
     }
 
     await writeCheckOutputs(report, run.sources, { count: run.files.length, unit: "file", skipped }, args, io, "check");
     return code;
+}
+
+const NO_INPUTS =
+    "no inputs to check: every file found is an oidc-guard check result, cdk.out metadata or a YAML file that is not a CloudFormation template";
+
+/** The exit code of a run: a file that could not be read is a usage error; any verdict but pass fails the run. */
+function exitCode(fileProblems: number, summary: Record<Verdict, number>): number {
+    return fileProblems > 0 ? EXIT.usage : summary.fail + summary.unknown + summary.error > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * `check` writing one JSON report (stdout or `path`), the same bytes as {@link writeCheckOutputs} writes, while it
+ * checks: each result is written in the batch it is made in and let go, so a run of 100,000 roles never holds them
+ * all (they were what the garbage collector copied most, and a third of the peak memory). Nothing is written before
+ * the first result (a run with none is an error, not an empty report); the files skipped and the files that could
+ * not be read are named on stderr after the report. A reader that goes away (`| head`) stops the writing, not the
+ * check: the exit code counts every result.
+ */
+async function streamJsonReport(
+    files: InputFile[],
+    options: AnalysisOptions,
+    limits: { maxInputBytes?: number },
+    path: string,
+    io: CliIO,
+): Promise<number> {
+    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false });
+    const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
+    let count = 0;
+    let next = results.next();
+    const stderr = (): void => {
+        for (const s of run.skipped) io.stderr.write(`oidc-guard check: skipped ${s.file}: ${s.reason}\n`);
+        for (const p of run.fileProblems) io.stderr.write(`oidc-guard check: ${p.file}: ${p.message}\n`);
+    };
+    if (next.done === true) {
+        stderr();
+        throw new CliError(NO_INPUTS, EXIT.usage);
+    }
+    // An iterator without `return`: the writer stopping early (a closed stdout) must not close the check, which
+    // goes on below so that the exit code counts every result.
+    const counted: Iterator<CheckResult> = {
+        next: (): IteratorResult<CheckResult> => {
+            if (next.done === true) return { done: true, value: undefined };
+            const r = next.value;
+            summary[r.verdict]++;
+            count++;
+            next = results.next();
+            return { done: false, value: r };
+        },
+    };
+    const chunks = renderJsonStream(toolInfo(), { [Symbol.iterator]: () => counted }, () => summary);
+    if (path === "-") await writeChunked(io.stdout, chunks);
+    else writeOwnFile(resolve(io.cwd, path), path, chunks);
+    while (counted.next().done !== true);
+    stderr();
+    if (path !== "-") {
+        io.stderr.write(
+            `oidc-guard check: wrote ${showPath(resolve(io.cwd, path), io.cwd)} (${count} results: ` +
+                `${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.error} error)\n`,
+        );
+    }
+    return exitCode(run.fileProblems.length, summary);
 }
 
 /** Where `check` and `scan aws` write their report: the text table and the report flags. */
