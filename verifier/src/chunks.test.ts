@@ -65,8 +65,9 @@ describe("jsonChunks", () => {
         const it = jsonChunks({ a }, [a], (s) => s.replace(/\u2028/g, "\\u2028"));
         const step = it.next();
         const first = step.done === true ? "" : step.value;
-        // The first chunk holds the first batch only: items 1 and 2 made 4 values; the rest is not made yet.
-        assert.deepEqual(made, [1, 2]);
+        // The first chunk holds the first batch (8 values) only: items 1 to 5 made them (3 makes none); the rest is
+        // not made yet.
+        assert.deepEqual(made, [1, 2, 3, 4, 5]);
         const text = first + [...it].join("");
         assert.deepEqual(made, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         assert.doesNotMatch(text, /\u2028/);
