@@ -108,9 +108,9 @@ describe("runCheck", () => {
 
     it("keeps a stack finding for a document seen again after thousands of others, and a template text's analysis from its second sighting", () => {
         // 2,100 distinct documents of one shape, each admitting an audience the provider does not list; then the first
-        // and the sixth again (the sixth twice). The audience check remembers 2,048 documents: the first one's
-        // findings are made again. A text read from its template is kept from its second sighting: the sixth is
-        // analysed twice, then found; the first (analysed the full way, as the first of its shape) is kept at once.
+        // and the sixth again (the sixth twice). The audience check's findings are kept with the analysis. A text read
+        // from its template is kept from its second sighting: the sixth is analysed twice, then found; the first
+        // (analysed the full way, as the first of its shape) is kept at once.
         const distinct = 2100;
         const texts = Array.from({ length: distinct }, (_, i) => policy(null, `acme-${i}`));
         texts.push(texts[0]!, texts[5]!, texts[5]!);

@@ -115,6 +115,8 @@ interface Analyzed {
     value: unknown;
     /** Read back from the text's template (cheap to read again). */
     fromTemplate?: true;
+    /** The stack audience check of the document against the providers of one input (the last it was checked in). */
+    audience?: { of: ExtractedInput; findings: readonly StackAudienceFinding[] };
 }
 
 /** Distinct policy texts (and objects) whose analyses `check` keeps for roles that repeat them. */
@@ -377,9 +379,6 @@ export interface Checker {
     results(input: ExtractedInput, file: string): Generator<CheckResult, void, undefined>;
 }
 
-/** Distinct documents whose audience check one input remembers. */
-const AUDIENCE_GROUP_ENTRIES = 2048;
-
 /** What the audience check says of most documents. */
 const NO_AUDIENCE_FINDINGS: readonly StackAudienceFinding[] = Object.freeze([]);
 
@@ -443,14 +442,12 @@ export function createChecker(
                 });
             }
         }
-        // The audience check depends only on a role's trust policy (and the stack's providers), so it runs once per
-        // distinct document, when the document is first seen: nothing of the document is kept for later (an export
-        // of 100,000 distinct policies held every parsed one until the end). A group keeps its findings. The check
-        // itself is made when a role first needs it.
+        // The audience check depends only on a role's trust policy (and the stack's providers): its findings are kept
+        // with the document's analysis, so a document the analysis cache keeps is checked once per input, and one
+        // it does not keep (an export of 100,000 distinct policies) leaves nothing behind (it used to hold every
+        // parsed policy until the end). The check itself is made when a role first needs it.
         let audienceOf: ((role: StackRoleInput) => StackAudienceFinding[]) | undefined;
         let audienceError: string | undefined;
-        // Bounded: a document seen again after its group was dropped gets a new group with the same findings.
-        const groupOf = new KeyedCache<StackAudienceFinding[]>(() => new BoundedCache(AUDIENCE_GROUP_ENTRIES));
         let given = 0;
         // What every result of the input gets once it is made, in this order: unknowns in the input's words, the
         // stack audience findings of its document (after the rewording, which is about the preview's unknowns), the
@@ -484,24 +481,22 @@ export function createChecker(
             const relevant = result.verdict === "unknown" || (result.admitted?.length ?? 0) > 0;
             let audience: readonly StackAudienceFinding[] = NO_AUDIENCE_FINDINGS;
             if (input.stackScoped && audienceError === undefined && revealed !== undefined && relevant && role.target.resource) {
-                const key = cacheKey(revealed);
-                let group = groupOf.get(key);
-                if (group === undefined) {
-                    // The document as its analysis read it (a text's parsed value): the audience check neither parses
-                    // the text again nor looks for unknowns the analysis already ruled out.
-                    const known = analyzed ?? analyze(revealed);
+                // The document as its analysis read it (a text's parsed value): the audience check neither parses
+                // the text again nor looks for unknowns the analysis already ruled out.
+                const known = analyzed ?? analyze(revealed);
+                if (known.audience?.of !== input) {
                     const analysis = known.analysis;
                     try {
                         audienceOf ??= stackAudienceCheck(stackProviders, options);
-                        group = audienceOf({ urn: "", trustPolicy: known.value, ...("verdict" in analysis ? { analysis } : {}) });
-                        groupOf.set(key, group);
+                        const findings = audienceOf({ urn: "", trustPolicy: known.value, ...("verdict" in analysis ? { analysis } : {}) });
+                        known.audience = { of: input, findings: findings.length === 0 ? NO_AUDIENCE_FINDINGS : findings };
                     } catch (e) {
                         // Fails closed: this role and every result of the input after it say so (the ones before
                         // have been given already, each with its own audience check done).
                         audienceError = e instanceof Error ? e.message : String(e);
                     }
                 }
-                audience = group ?? NO_AUDIENCE_FINDINGS;
+                if (known.audience?.of === input) audience = known.audience.findings;
             }
             yield complete(result, audience, role.property);
         }
