@@ -521,13 +521,7 @@ export function createChecker(
             );
         }
     }
-    // One by one: an export of 130,000 roles spread into push() overflows the call stack.
-    const checkInput = (input: ExtractedInput, file: string): CheckResult[] => {
-        const out: CheckResult[] = [];
-        for (const r of results(input, file)) out.push(r);
-        return out;
-    };
-    return { checkInput, results };
+    return { checkInput: (input, file) => Array.from(results(input, file)), results };
 }
 
 /** Unknown findings in the words of the input (CloudFormation: deployment; Terraform: apply) instead of Pulumi's preview. */

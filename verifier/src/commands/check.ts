@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import type { AnalysisOptions, Verdict } from "oidc-guard-policypack/analysis";
 import { helpHint, parseCommandArgs } from "../args.js";
 import { docsUrl } from "../docs.js";
-import { runCheck, streamCheck } from "../check/analyze.js";
+import { runCheck, streamCheck, type CheckRun } from "../check/analyze.js";
 import { expandPaths, showPath, type InputFile, type SkippedFile } from "../check/files.js";
 import { readStdin } from "../check/stdin.js";
 import {
@@ -20,7 +20,7 @@ import {
     type ConfigSettings,
 } from "../check/options.js";
 import { parseMaxInputMib } from "../read.js";
-import { renderJsonChunks, renderJsonStream, renderTextChunks, useColour } from "../check/render.js";
+import { renderJsonChunks, renderJsonStream, renderTextChunks, summaryText, useColour } from "../check/render.js";
 import { CliError, EXIT, writeChunked, type CliIO } from "../io.js";
 import { ChunkError, writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportOutput } from "../report/index.js";
@@ -213,9 +213,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (only !== undefined) return streamJsonReport(files, options, limits, only.path, io);
 
     const run = runCheck(files, options, { ...limits, keepSources: args.reports.some((r) => r.format !== "json") });
-    for (const s of run.skipped) io.stderr.write(`oidc-guard check: skipped ${s.file}: ${s.reason}\n`);
+    reportFiles(run, io);
     const skipped = [...walkSkipped, ...run.skipped];
-    for (const p of run.fileProblems) io.stderr.write(`oidc-guard check: ${p.file}: ${p.message}\n`);
 
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
     for (const r of run.results) summary[r.verdict]++;
@@ -233,6 +232,17 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 
 const NO_INPUTS =
     "no inputs to check: every file found is an oidc-guard check result, cdk.out metadata or a YAML file that is not a CloudFormation template";
+
+/** Names on stderr the files a run skipped and those it could not read (each also has an `error` result). */
+function reportFiles(run: Pick<CheckRun, "skipped" | "fileProblems">, io: CliIO): void {
+    for (const s of run.skipped) io.stderr.write(`oidc-guard check: skipped ${s.file}: ${s.reason}\n`);
+    for (const p of run.fileProblems) io.stderr.write(`oidc-guard check: ${p.file}: ${p.message}\n`);
+}
+
+/** The stderr line for a report written to a file: `oidc-guard check: wrote out.json (6 results: 4 pass, ...)`. */
+function wroteLine(command: string, path: string, io: CliIO, results: number, summary: Record<Verdict, number>): string {
+    return `oidc-guard ${command}: wrote ${showPath(resolve(io.cwd, path), io.cwd)} (${results} results: ${summaryText(summary)})\n`;
+}
 
 /** The exit code of a run: a file that could not be read is a usage error; any verdict but pass fails the run. */
 function exitCode(fileProblems: number, summary: Record<Verdict, number>): number {
@@ -258,12 +268,8 @@ async function streamJsonReport(
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
     let count = 0;
     let next = results.next();
-    const stderr = (): void => {
-        for (const s of run.skipped) io.stderr.write(`oidc-guard check: skipped ${s.file}: ${s.reason}\n`);
-        for (const p of run.fileProblems) io.stderr.write(`oidc-guard check: ${p.file}: ${p.message}\n`);
-    };
     if (next.done === true) {
-        stderr();
+        reportFiles(run, io);
         throw new CliError(NO_INPUTS, EXIT.usage);
     }
     // An iterator without `return`: the writer stopping early (a closed stdout) must not close the check, which
@@ -282,13 +288,8 @@ async function streamJsonReport(
     if (path === "-") await writeChunked(io.stdout, chunks);
     else writeOwnFile(resolve(io.cwd, path), path, chunks);
     while (counted.next().done !== true);
-    stderr();
-    if (path !== "-") {
-        io.stderr.write(
-            `oidc-guard check: wrote ${showPath(resolve(io.cwd, path), io.cwd)} (${count} results: ` +
-                `${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.error} error)\n`,
-        );
-    }
+    reportFiles(run, io);
+    if (path !== "-") io.stderr.write(wroteLine("check", path, io, count, summary));
     return exitCode(run.fileProblems.length, summary);
 }
 
@@ -334,10 +335,5 @@ export async function writeCheckOutputs(
         `oidc-guard ${command}`,
     );
     const written = [...args.reports.map((r) => r.path), ...(args.text?.output !== undefined ? [args.text.output] : [])];
-    for (const path of written.filter((p) => p !== "-")) {
-        io.stderr.write(
-            `oidc-guard ${command}: wrote ${showPath(resolve(io.cwd, path), io.cwd)} (${report.results.length} results: ` +
-                `${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.error} error)\n`,
-        );
-    }
+    for (const path of written.filter((p) => p !== "-")) io.stderr.write(wroteLine(command, path, io, report.results.length, summary));
 }
