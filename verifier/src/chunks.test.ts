@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { ChunkedArray, LateValue, batched, jsonChunks } from "./chunks.js";
+import { ChunkedArray, LateValue, RenderedItems, batched, jsonChunks, renderItems } from "./chunks.js";
 
 describe("jsonChunks", () => {
     it("writes what JSON.stringify writes, for chunked arrays at any depth, empty or not", () => {
@@ -21,6 +21,40 @@ describe("jsonChunks", () => {
             }),
             { numRuns: 500 },
         );
+    });
+
+    it("writes items rendered apart (another thread's) where they stand: the bytes of the items themselves", () => {
+        const json = fc.jsonValue({ maxDepth: 3 });
+        fc.assert(
+            fc.property(
+                fc.array(fc.tuple(fc.array(json, { maxLength: 12 }), fc.boolean()), { maxLength: 6 }),
+                fc.integer({ min: 0, max: 3 }),
+                (runs, depth) => {
+                    // Runs of items, each given as they are or rendered apart for the depth of the array that holds them.
+                    const items: unknown[] = [];
+                    const given: unknown[] = [];
+                    for (const [run, apart] of runs) {
+                        items.push(...run);
+                        if (apart) given.push(new RenderedItems(renderItems(run, depth + 1), depth + 1));
+                        else given.push(...run);
+                    }
+                    const a = new ChunkedArray(given);
+                    let value: unknown = { results: a };
+                    let plain: unknown = { results: items };
+                    for (let d = 0; d < depth; d++) {
+                        value = [value];
+                        plain = [plain];
+                    }
+                    assert.equal([...jsonChunks(value, [a])].join(""), `${JSON.stringify(plain, null, 2)}\n`);
+                },
+            ),
+            { numRuns: 300 },
+        );
+    });
+
+    it("refuses items rendered for another depth than their array's", () => {
+        const a = new ChunkedArray([new RenderedItems(renderItems([{ x: 1 }], 2), 2)]);
+        assert.throws(() => [...jsonChunks({ results: a }, [a])], /rendered for depth 2 in an array at depth 1/);
     });
 
     it("writes a late value where it stands, at its depth, asked for only after the arrays before it are written", () => {

@@ -100,30 +100,57 @@ export function* jsonChunks(
         // Written with the first batch: an array that turns out empty is `[]`, as JSON.stringify writes it.
         let head: string | undefined = `${skeleton.slice(from, at)}[\n`;
         let batch: unknown[] = [];
-        // The batch is stringified inside `indent / 2` arrays, which puts its items exactly as deep as the array's
-        // own items (two spaces per level); the wrapping lines are cut off, nothing is re-indented.
         const depth = indent >> 1;
-        let cut = 0;
-        for (let j = 0; j <= depth; j++) cut += 2 * j + 2;
-        const flush = (): string => {
-            let wrapped: unknown = batch;
-            for (let d = 0; d < depth; d++) wrapped = [wrapped];
-            const text = JSON.stringify(wrapped, null, 2);
-            const items = text.slice(cut, text.length - cut);
+        const flush = (items: string): string => {
             const chunk = head === undefined ? `,\n${items}` : `${head}${items}`;
             head = undefined;
             batch = [];
             return escape(chunk);
         };
         for (const x of a.items()) {
+            if (x instanceof RenderedItems) {
+                // Rendered ahead for this depth (another thread's results): written after the items before them.
+                if (x.depth !== depth) throw new Error(`jsonChunks: items rendered for depth ${x.depth} in an array at depth ${depth}`);
+                if (batch.length > 0) yield flush(renderItems(batch, depth));
+                if (x.text !== "") yield flush(x.text);
+                continue;
+            }
             batch.push(x);
-            if (batch.length >= BATCH) yield flush();
+            if (batch.length >= BATCH) yield flush(renderItems(batch, depth));
         }
-        if (batch.length > 0) yield flush();
+        if (batch.length > 0) yield flush(renderItems(batch, depth));
         yield escape(head === undefined ? `\n${pad}]` : `${skeleton.slice(from, at)}[]`);
         from = at + quoted.length;
     }
     yield escape(skeleton.slice(from));
+}
+
+/**
+ * `items` as `JSON.stringify(array, null, 2)` writes them inside an array `depth` arrays deep: each item at that
+ * indentation, joined by `,\n`, without the brackets. {@link jsonChunks} writes every batch this way, so items rendered
+ * apart (another thread's, {@link RenderedItems}) are the same bytes as items it renders itself.
+ */
+export function renderItems(items: readonly unknown[], depth: number): string {
+    if (items.length === 0) return "";
+    // Stringified inside `depth` more arrays, which puts the items exactly as deep as the array's own (two spaces per
+    // level); the wrapping lines are cut off, nothing is re-indented.
+    let wrapped: unknown = items;
+    for (let d = 0; d < depth; d++) wrapped = [wrapped];
+    const text = JSON.stringify(wrapped, null, 2);
+    let cut = 0;
+    for (let j = 0; j <= depth; j++) cut += 2 * j + 2;
+    return text.slice(cut, text.length - cut);
+}
+
+/**
+ * Items of a {@link ChunkedArray} rendered ahead by {@link renderItems} for an array `depth` deep (by a worker thread,
+ * which sends text, not objects): {@link jsonChunks} writes the text where the items stand. Empty text: no items.
+ */
+export class RenderedItems {
+    constructor(
+        readonly text: string,
+        readonly depth: number,
+    ) {}
 }
 
 /** How many rendered items one chunk of a text format holds. */
