@@ -261,8 +261,21 @@ export function runCheck(
 export function streamCheck(
     files: readonly InputFile[],
     options: AnalysisOptions,
+    limits?: { maxInputBytes?: number; keepSources?: boolean },
+): { run: CheckRun; results: Generator<CheckResult, void, undefined> };
+/** With a `stage`, which gives each input's role results (some as what stands for them: text another thread rendered). */
+export function streamCheck<R>(
+    files: readonly InputFile[],
+    options: AnalysisOptions,
+    limits: { maxInputBytes?: number; keepSources?: boolean },
+    stage: RoleStage<R>,
+): { run: CheckRun; results: Generator<CheckResult | R, void, undefined> };
+export function streamCheck<R>(
+    files: readonly InputFile[],
+    options: AnalysisOptions,
     limits: { maxInputBytes?: number; keepSources?: boolean } = {},
-): { run: CheckRun; results: Generator<CheckResult, void, undefined> } {
+    stage?: RoleStage<R>,
+): { run: CheckRun; results: Generator<CheckResult | R, void, undefined> } {
     const run: CheckRun = {
         results: [],
         fileProblems: [],
@@ -271,15 +284,16 @@ export function streamCheck(
         sources: new Map(),
         skipped: [],
     };
-    return { run, results: checkFiles(files, options, limits, run) };
+    return { run, results: checkFiles(files, options, limits, run, stage) };
 }
 
-function* checkFiles(
+function* checkFiles<R>(
     files: readonly InputFile[],
     options: AnalysisOptions,
     limits: { maxInputBytes?: number; keepSources?: boolean },
     run: CheckRun,
-): Generator<CheckResult, void, undefined> {
+    stage: RoleStage<R> | undefined,
+): Generator<CheckResult | R, void, undefined> {
     const checker = createChecker(options, run.stats);
 
     for (const f of files) {
@@ -367,7 +381,8 @@ function* checkFiles(
             continue;
         }
 
-        yield* checker.results(input, f.shown);
+        if (stage === undefined) yield* checker.results(input, f.shown);
+        else yield* checker.results(input, f.shown, stage);
     }
 }
 
@@ -375,8 +390,38 @@ function* checkFiles(
 export interface Checker {
     /** The results for one input's roles and providers, in input order (a note when it holds none). */
     checkInput(input: ExtractedInput, file: string): CheckResult[];
-    /** The same results one at a time, each complete when it is given (nothing is added to it later). */
+    /**
+     * The same results one at a time, each complete when it is given (nothing is added to it later). With a `stage`,
+     * the stage gives the roles' results (some of them as something else, such as text rendered by another thread).
+     */
     results(input: ExtractedInput, file: string): Generator<CheckResult, void, undefined>;
+    results<R>(input: ExtractedInput, file: string, stage: RoleStage<R>): Generator<CheckResult | R, void, undefined>;
+    /**
+     * The results of `roles`, some of `input`'s roles in input order, as {@link results} gives them (complete, with
+     * the stack audience check against `input`'s providers), without the providers' results. Calls on one input
+     * share its state: an audience check that failed fails every later role of the input.
+     */
+    roleResults(input: ExtractedInput, roles: readonly RoleItem[]): Generator<CheckResult, void, undefined>;
+    /** Whether the stack audience check of `input` has failed (every later result of the input is an error). */
+    audienceFailed(input: ExtractedInput): boolean;
+}
+
+/** Gives the results of an input's roles, in order: what `local` checks in this thread, or what stands for them. */
+export type RoleStage<R> = (input: ExtractedInput, local: LocalRoles) => Iterable<CheckResult | R>;
+
+/** The checker's own way to check roles of the input a {@link RoleStage} is given. */
+export interface LocalRoles {
+    results(roles: readonly RoleItem[]): Generator<CheckResult, void, undefined>;
+    /** The input's stack audience check failed: every later result is an error, as this thread makes them. */
+    failed(): boolean;
+}
+
+/** An input's providers, prepared for its roles' audience check, and how that check stands. */
+interface InputState {
+    providerResults: CheckResult[];
+    stackProviders: StackProviderInput[];
+    audienceOf?: (role: StackRoleInput) => StackAudienceFinding[];
+    audienceError?: string;
 }
 
 /** What the audience check says of most documents. */
@@ -424,17 +469,21 @@ export function createChecker(
         }
         return hit;
     };
-    function* results(input: ExtractedInput, file: string): Generator<CheckResult, void, undefined> {
+    // What an input's roles are checked against (its providers), and how its stack audience check stands: made when
+    // the input is first checked, kept while the input lives (a worker thread checks an input's roles in blocks).
+    const states = new WeakMap<ExtractedInput, InputState>();
+    const stateOf = (input: ExtractedInput): InputState => {
+        let state = states.get(input);
+        if (state !== undefined) return state;
         // The providers first: the audience check of each role compares it with them. Their results follow the roles'.
-        const providerResults: CheckResult[] = [];
-        const stackProviders: StackProviderInput[] = [];
+        state = { providerResults: [], stackProviders: [] };
         for (const provider of input.providers) {
             run.stats.providers++;
             const { result, url, clientIds } = checkProvider(provider, options);
-            providerResults.push(result);
+            state.providerResults.push(result);
             if (input.stackScoped) {
                 const arn = revealValue(provider.arn).value;
-                stackProviders.push({
+                state.stackProviders.push({
                     urn: provider.target.resource?.urn ?? "",
                     arn: typeof arn === "string" ? arn : null,
                     url,
@@ -442,70 +491,88 @@ export function createChecker(
                 });
             }
         }
-        // The audience check depends only on a role's trust policy (and the stack's providers): its findings are kept
-        // with the document's analysis, so a document the analysis cache keeps is checked once per input, and one
-        // it does not keep (an export of 100,000 distinct policies) leaves nothing behind (it used to hold every
-        // parsed policy until the end). The check itself is made when a role first needs it.
-        let audienceOf: ((role: StackRoleInput) => StackAudienceFinding[]) | undefined;
-        let audienceError: string | undefined;
-        let given = 0;
-        // What every result of the input gets once it is made, in this order: unknowns in the input's words, the
-        // stack audience findings of its document (after the rewording, which is about the preview's unknowns), the
-        // notes of the input.
-        const complete = (result: CheckResult, audience: readonly StackAudienceFinding[], property: string): CheckResult => {
-            given++;
-            if (input.unknownSource) rewordUnknowns([result], input.unknownSource);
-            if (audienceError !== undefined) {
-                (result.notes ??= []).push(`internal error in the stack audience check: ${audienceError}`);
-                result.verdict = worse(result.verdict, "error");
+        states.set(input, state);
+        return state;
+    };
+    // What every result of the input gets once it is made, in this order: unknowns in the input's words, the stack
+    // audience findings of its document (after the rewording, which is about the preview's unknowns), the notes of
+    // the input.
+    const complete = (
+        input: ExtractedInput,
+        state: InputState,
+        result: CheckResult,
+        audience: readonly StackAudienceFinding[],
+        property: string,
+    ): CheckResult => {
+        if (input.unknownSource) rewordUnknowns([result], input.unknownSource);
+        if (state.audienceError !== undefined) {
+            (result.notes ??= []).push(`internal error in the stack audience check: ${state.audienceError}`);
+            result.verdict = worse(result.verdict, "error");
+        }
+        for (const sf of audience) {
+            const { urn: _urn, level, ...finding } = sf;
+            if (level === "mandatory") {
+                result.findings.push({ ...finding, path: prefixPath(property, finding.path) });
+                result.verdict = worse(result.verdict, "fail");
+            } else if (!(result.verdict === "unknown" && finding.ruleId === "oidc-trust-unknown-at-preview")) {
+                // Advisory (provider outside this stack, or unknown at preview): information, not a violation.
+                // An unknown the target's own findings already report is not repeated.
+                (result.notes ??= []).push(`advisory (${finding.ruleId}): ${finding.message}`);
             }
-            for (const sf of audience) {
-                const { urn: _urn, level, ...finding } = sf;
-                if (level === "mandatory") {
-                    result.findings.push({ ...finding, path: prefixPath(property, finding.path) });
-                    result.verdict = worse(result.verdict, "fail");
-                } else if (!(result.verdict === "unknown" && finding.ruleId === "oidc-trust-unknown-at-preview")) {
-                    // Advisory (provider outside this stack, or unknown at preview): information, not a violation.
-                    // An unknown the target's own findings already report is not repeated.
-                    (result.notes ??= []).push(`advisory (${finding.ruleId}): ${finding.message}`);
-                }
-            }
-            if (input.notes?.length) result.notes = [...(result.notes ?? []), ...input.notes];
-            return result;
-        };
-
-        for (const role of input.roles) {
+        }
+        if (input.notes?.length) result.notes = [...(result.notes ?? []), ...input.notes];
+        return result;
+    };
+    function* roleResults(input: ExtractedInput, roles: readonly RoleItem[]): Generator<CheckResult, void, undefined> {
+        const state = stateOf(input);
+        for (const role of roles) {
             run.stats.roles++;
             const { result, revealed, analyzed } = checkRole(role, analyze);
             // Roles no Pulumi token can use (and malformed ones) have nothing to compare with a provider.
             const relevant = result.verdict === "unknown" || (result.admitted?.length ?? 0) > 0;
             let audience: readonly StackAudienceFinding[] = NO_AUDIENCE_FINDINGS;
-            if (input.stackScoped && audienceError === undefined && revealed !== undefined && relevant && role.target.resource) {
-                // The document as its analysis read it (a text's parsed value): the audience check neither parses
-                // the text again nor looks for unknowns the analysis already ruled out.
+            if (input.stackScoped && state.audienceError === undefined && revealed !== undefined && relevant && role.target.resource) {
+                // The audience check depends only on a role's trust policy (and the stack's providers): its findings
+                // are kept with the document's analysis, so a document the analysis cache keeps is checked once per
+                // input, and one it does not keep (an export of 100,000 distinct policies) leaves nothing behind. The
+                // document is the one its analysis read (a text's parsed value): the check neither parses the text
+                // again nor looks for unknowns the analysis already ruled out.
                 const known = analyzed ?? analyze(revealed);
                 if (known.audience?.of !== input) {
                     const analysis = known.analysis;
                     try {
-                        audienceOf ??= stackAudienceCheck(stackProviders, options);
-                        const findings = audienceOf({ urn: "", trustPolicy: known.value, ...("verdict" in analysis ? { analysis } : {}) });
+                        state.audienceOf ??= stackAudienceCheck(state.stackProviders, options);
+                        const findings = state.audienceOf({ urn: "", trustPolicy: known.value, ...("verdict" in analysis ? { analysis } : {}) });
                         known.audience = { of: input, findings: findings.length === 0 ? NO_AUDIENCE_FINDINGS : findings };
                     } catch (e) {
                         // Fails closed: this role and every result of the input after it say so (the ones before
                         // have been given already, each with its own audience check done).
-                        audienceError = e instanceof Error ? e.message : String(e);
+                        state.audienceError = e instanceof Error ? e.message : String(e);
                     }
                 }
                 if (known.audience?.of === input) audience = known.audience.findings;
             }
-            yield complete(result, audience, role.property);
+            yield complete(input, state, result, audience, role.property);
         }
-        for (const result of providerResults) yield complete(result, NO_AUDIENCE_FINDINGS, "");
+    }
+    function* results<R>(input: ExtractedInput, file: string, stage?: RoleStage<R>): Generator<CheckResult | R, void, undefined> {
+        const state = stateOf(input);
+        if (stage === undefined) yield* roleResults(input, input.roles);
+        else {
+            yield* stage(input, {
+                results: (roles) => roleResults(input, roles),
+                failed: () => state.audienceError !== undefined,
+            });
+        }
+        for (const result of state.providerResults) yield complete(input, state, result, NO_AUDIENCE_FINDINGS, "");
 
-        if (given === 0) {
+        // Every role and every provider has a result (a stage gives one for each role): none means an empty input.
+        if (input.roles.length === 0 && input.providers.length === 0) {
             const what =
                 input.kind === "preview" ? "steps" : input.kind.startsWith("aws-") ? "entries" : "resources";
             yield complete(
+                input,
+                state,
                 {
                     target: { file },
                     verdict: "pass",
@@ -521,7 +588,12 @@ export function createChecker(
             );
         }
     }
-    return { checkInput: (input, file) => Array.from(results(input, file)), results };
+    return {
+        checkInput: (input, file) => Array.from(results(input, file)),
+        results,
+        roleResults,
+        audienceFailed: (input) => stateOf(input).audienceError !== undefined,
+    };
 }
 
 /** Unknown findings in the words of the input (CloudFormation: deployment; Terraform: apply) instead of Pulumi's preview. */
