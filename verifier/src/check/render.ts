@@ -1,7 +1,7 @@
 /** Text and JSON renderings of a {@link CheckReport}. */
 import type { Finding, PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
 import { escapeJsonOutput, escapeText, escapeTextDeep, guardCiLog } from "../escape.js";
-import { ChunkedArray, jsonChunks, LateValue } from "../chunks.js";
+import { ChunkedArray, jsonChunks, LateValue, type RenderedItems } from "../chunks.js";
 import type { CheckReport, CheckResult, ToolInfo } from "../results.js";
 
 /** Whether to colour: only for a TTY, and never when `NO_COLOR` is set to a non-empty value (no-color.org). */
@@ -178,11 +178,22 @@ export function renderJsonChunks(report: CheckReport): Generator<string> {
 }
 
 /**
+ * How deep the results array of a JSON report is (`{"results": [...]}`): results rendered by another thread
+ * ({@link RenderedItems}) are rendered for this depth.
+ */
+export const RESULTS_DEPTH = 1;
+
+/**
  * The JSON report of results made while it is written ({@link renderJsonChunks}'s bytes for the same results): each
  * result is asked for when its batch is written and let go after it, and the summary counts them as they pass, so
- * it is complete when it is written after them. `summary` is called once, after the last result.
+ * it is complete when it is written after them. `summary` is called once, after the last result. Results a worker
+ * thread checked come as their text ({@link RenderedItems}, rendered for {@link RESULTS_DEPTH}).
  */
-export function renderJsonStream(tool: ToolInfo, results: Iterable<CheckResult>, summary: () => Record<Verdict, number>): Generator<string> {
+export function renderJsonStream(
+    tool: ToolInfo,
+    results: Iterable<CheckResult | RenderedItems>,
+    summary: () => Record<Verdict, number>,
+): Generator<string> {
     const chunked = new ChunkedArray(results);
     const counts = new LateValue(summary);
     return jsonChunks({ tool, results: chunked, summary: counts }, [chunked, counts], escapeJsonOutput);

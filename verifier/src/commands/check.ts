@@ -9,6 +9,7 @@ import type { AnalysisOptions, Verdict } from "oidc-guard-policypack/analysis";
 import { helpHint, parseCommandArgs } from "../args.js";
 import { docsUrl } from "../docs.js";
 import { runCheck, streamCheck, type CheckRun } from "../check/analyze.js";
+import { parallelStage } from "../check/parallel.js";
 import { expandPaths, showPath, type InputFile, type SkippedFile } from "../check/files.js";
 import { readStdin } from "../check/stdin.js";
 import {
@@ -21,7 +22,8 @@ import {
 } from "../check/options.js";
 import { parseMaxInputMib } from "../read.js";
 import { renderJsonChunks, renderJsonStream, renderTextChunks, summaryText, useColour } from "../check/render.js";
-import { CliError, EXIT, writeChunked, type CliIO } from "../io.js";
+import type { RenderedItems } from "../chunks.js";
+import { CliError, DEBUG_ENV, EXIT, writeChunked, type CliIO } from "../io.js";
 import { ChunkError, writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportOutput } from "../report/index.js";
 import type { CheckReport, CheckResult } from "../results.js";
@@ -230,6 +232,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return code;
 }
 
+const VERDICTS: readonly Verdict[] = ["pass", "fail", "unknown", "error"];
+
 const NO_INPUTS =
     "no inputs to check: every file found is an oidc-guard check result, cdk.out metadata or a YAML file that is not a CloudFormation template";
 
@@ -264,9 +268,11 @@ async function streamJsonReport(
     path: string,
     io: CliIO,
 ): Promise<number> {
-    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false });
+    // A large input's roles are shared with a worker thread, which sends its results as their JSON text.
+    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false }, parallelStage(options));
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
     let count = 0;
+    let byWorker = 0;
     let next = results.next();
     if (next.done === true) {
         reportFiles(run, io);
@@ -274,13 +280,19 @@ async function streamJsonReport(
     }
     // An iterator without `return`: the writer stopping early (a closed stdout) must not close the check, which
     // goes on below so that the exit code counts every result.
-    const counted: Iterator<CheckResult> = {
-        next: (): IteratorResult<CheckResult> => {
+    const counted: Iterator<CheckResult | RenderedItems> = {
+        next: (): IteratorResult<CheckResult | RenderedItems> => {
             if (next.done === true) return { done: true, value: undefined };
             const r = next.value;
+            next = results.next();
+            if ("rendered" in r) {
+                for (const v of VERDICTS) summary[v] += r.verdicts[v];
+                count += r.roles;
+                byWorker += r.roles;
+                return { done: false, value: r.rendered };
+            }
             summary[r.verdict]++;
             count++;
-            next = results.next();
             return { done: false, value: r };
         },
     };
@@ -289,6 +301,7 @@ async function streamJsonReport(
     else writeOwnFile(resolve(io.cwd, path), path, chunks);
     while (counted.next().done !== true);
     reportFiles(run, io);
+    if (io.env[DEBUG_ENV] === "1" && byWorker > 0) io.stderr.write(`oidc-guard check: a worker thread checked ${byWorker} of ${count} results\n`);
     if (path !== "-") io.stderr.write(wroteLine("check", path, io, count, summary));
     return exitCode(run.fileProblems.length, summary);
 }
