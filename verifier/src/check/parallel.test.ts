@@ -5,11 +5,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Verdict } from "oidc-guard-policypack/analysis";
-import type { RenderedItems } from "../chunks.js";
+import { renderItems, type RenderedItems } from "../chunks.js";
 import type { CheckResult } from "../results.js";
-import { runCheck, streamCheck } from "./analyze.js";
+import { createChecker, runCheck, streamCheck } from "./analyze.js";
+import { extractInput } from "./inputs.js";
 import type { InputFile } from "./files.js";
-import { PARALLEL_DEFAULTS, parallelStage, type ParallelConfig } from "./parallel.js";
+import { PARALLEL_DEFAULTS, parallelStage, type ParallelConfig, type RenderedResults } from "./parallel.js";
 import { renderJsonChunks, renderJsonStream } from "./render.js";
 import { SIG_KEY } from "./values.js";
 
@@ -195,6 +196,20 @@ describe("check with a worker thread", () => {
                 assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
             });
         }
+    });
+
+    it("checks here a block the structured clone refuses, and every block after it", () => {
+        // Not from JSON: a value only a caller of the checker could give (a symbol cannot be sent to a thread).
+        const input = extractInput("x.json", JSON.parse(stackExport(300)) as unknown);
+        input.roles[200]!.trustPolicy = { Version: "2012-10-17", Statement: [], odd: Symbol("not cloneable") };
+        const one = [...createChecker(OPTIONS).results(input, "x.json")];
+        const items = [...createChecker(OPTIONS).results(input, "x.json", parallelStage(OPTIONS, SMALL))];
+        const rendered = items.filter((r): r is RenderedResults => "rendered" in r);
+        // The worker checked the blocks sent before the one it could not be sent, and none after.
+        assert.ok(rendered.length > 0);
+        assert.ok(rendered.reduce((n, r) => n + r.roles, 0) < 200);
+        const texts = items.map((r) => ("rendered" in r ? r.rendered.text : renderItems([r], 1)));
+        assert.equal(texts.join(",\n"), renderItems(one, 1));
     });
 
     it("is what the CLI writes for an input above the default minRoles, through its own worker file", () => {

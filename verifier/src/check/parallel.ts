@@ -108,7 +108,12 @@ export function parallelStage(options: AnalysisOptions, config: Partial<Parallel
             for (let b = 0; b < blocks; b++) {
                 for (; link !== undefined && sent < blocks && inFlight < c.ahead; sent++) {
                     if (!remote(sent)) continue;
-                    link.send({ block: sent, roles: slice(sent) });
+                    if (!link.send({ block: sent, roles: slice(sent) })) {
+                        // A block that cannot be sent: this block and every later one are checked here.
+                        link.close();
+                        link = undefined;
+                        break;
+                    }
                     inFlight++;
                 }
                 if (link !== undefined && remote(b)) {
@@ -172,8 +177,14 @@ class WorkerLink {
         }
     }
 
-    send(job: BlockJob): void {
-        this.port.postMessage(job);
+    /** Sends a block; false when it cannot be sent (a value the structured clone refuses). */
+    send(job: BlockJob): boolean {
+        try {
+            this.port.postMessage(job);
+            return true;
+        } catch {
+            return false;
+        }
     }
 
     /**
