@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { analysisFromTemplate, analyzeTrustPolicy } from "oidc-guard-policypack/analysis";
-import { canonical, prefixPath, runCheck, worse } from "./analyze.js";
+import { canonical, createChecker, prefixPath, runCheck, worse } from "./analyze.js";
+import type { ExtractedInput } from "./inputs.js";
 
 const PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc";
 
@@ -212,5 +213,41 @@ describe("canonical", () => {
         let deep: unknown = 1;
         for (let i = 0; i < 100_000; i++) deep = [deep];
         assert.equal(canonical(deep), `${"[".repeat(100_000)}1${"]".repeat(100_000)}`);
+    });
+});
+
+describe("createChecker", () => {
+    it("gives the same results for an input checked twice: each check of it starts from its providers again", () => {
+        const checker = createChecker({ organizations: ["acme"] });
+        const input: ExtractedInput = {
+            kind: "stack-export",
+            roles: [
+                {
+                    target: { file: "s.json", resource: { urn: "urn:pulumi:s::p::aws:iam/role:Role::r", type: "aws:iam/role:Role", name: "r" } },
+                    trustPolicy: policy(null, "aws:other"),
+                    property: "assumeRolePolicy",
+                },
+            ],
+            providers: [
+                {
+                    target: {
+                        file: "s.json",
+                        resource: { urn: "urn:pulumi:s::p::aws:iam/openIdConnectProvider:OpenIdConnectProvider::oidc", type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider", name: "oidc" },
+                    },
+                    url: "https://api.pulumi.com/oidc",
+                    clientIds: ["aws:acme"],
+                    arn: PROVIDER_ARN,
+                },
+            ],
+            stackScoped: true,
+            entries: 2,
+            notes: ["a note of the input"],
+        };
+        const first = checker.checkInput(input, "s.json");
+        const second = checker.checkInput(input, "s.json");
+        assert.deepEqual(second, first);
+        // The input's note once per result, the provider's result included, however often the input is checked.
+        for (const r of second) assert.equal(r.notes?.filter((n) => n === "a note of the input").length, 1, JSON.stringify(r.notes));
+        assert.ok(second[0]!.findings.some((f) => f.ruleId === "oidc-provider-audiences-match"));
     });
 });

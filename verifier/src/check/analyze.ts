@@ -399,10 +399,10 @@ export interface Checker {
     /**
      * The results of `roles`, some of `input`'s roles in input order, as {@link results} gives them (complete, with
      * the stack audience check against `input`'s providers), without the providers' results. Calls on one input
-     * share its state: an audience check that failed fails every later role of the input.
+     * share its state (not with {@link results}): an audience check that failed fails every later role of the input.
      */
     roleResults(input: ExtractedInput, roles: readonly RoleItem[]): Generator<CheckResult, void, undefined>;
-    /** Whether the stack audience check of `input` has failed (every later result of the input is an error). */
+    /** Whether the stack audience check of `input` has failed in {@link roleResults} (every later result is an error). */
     audienceFailed(input: ExtractedInput): boolean;
 }
 
@@ -469,14 +469,21 @@ export function createChecker(
         }
         return hit;
     };
-    // What an input's roles are checked against (its providers), and how its stack audience check stands: made when
-    // the input is first checked, kept while the input lives (a worker thread checks an input's roles in blocks).
+    // What an input's roles are checked against (its providers), and how its stack audience check stands: made anew
+    // for each `results` of an input; for `roleResults` (a worker thread checks an input's roles in blocks), made when
+    // the input is first given and kept while it lives.
     const states = new WeakMap<ExtractedInput, InputState>();
     const stateOf = (input: ExtractedInput): InputState => {
         let state = states.get(input);
-        if (state !== undefined) return state;
+        if (state === undefined) {
+            state = newState(input);
+            states.set(input, state);
+        }
+        return state;
+    };
+    const newState = (input: ExtractedInput): InputState => {
         // The providers first: the audience check of each role compares it with them. Their results follow the roles'.
-        state = { providerResults: [], stackProviders: [] };
+        const state: InputState = { providerResults: [], stackProviders: [] };
         for (const provider of input.providers) {
             run.stats.providers++;
             const { result, url, clientIds } = checkProvider(provider, options);
@@ -491,7 +498,6 @@ export function createChecker(
                 });
             }
         }
-        states.set(input, state);
         return state;
     };
     // What every result of the input gets once it is made, in this order: unknowns in the input's words, the stack
@@ -523,8 +529,7 @@ export function createChecker(
         if (input.notes?.length) result.notes = [...(result.notes ?? []), ...input.notes];
         return result;
     };
-    function* roleResults(input: ExtractedInput, roles: readonly RoleItem[]): Generator<CheckResult, void, undefined> {
-        const state = stateOf(input);
+    function* roleResults(input: ExtractedInput, state: InputState, roles: readonly RoleItem[]): Generator<CheckResult, void, undefined> {
         for (const role of roles) {
             run.stats.roles++;
             const { result, revealed, analyzed } = checkRole(role, analyze);
@@ -556,11 +561,11 @@ export function createChecker(
         }
     }
     function* results<R>(input: ExtractedInput, file: string, stage?: RoleStage<R>): Generator<CheckResult | R, void, undefined> {
-        const state = stateOf(input);
-        if (stage === undefined) yield* roleResults(input, input.roles);
+        const state = newState(input);
+        if (stage === undefined) yield* roleResults(input, state, input.roles);
         else {
             yield* stage(input, {
-                results: (roles) => roleResults(input, roles),
+                results: (roles) => roleResults(input, state, roles),
                 failed: () => state.audienceError !== undefined,
             });
         }
@@ -591,7 +596,7 @@ export function createChecker(
     return {
         checkInput: (input, file) => Array.from(results(input, file)),
         results,
-        roleResults,
+        roleResults: (input, roles) => roleResults(input, stateOf(input), roles),
         audienceFailed: (input) => stateOf(input).audienceError !== undefined,
     };
 }
