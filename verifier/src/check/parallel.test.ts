@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Verdict } from "oidc-guard-policypack/analysis";
@@ -10,7 +10,7 @@ import type { CheckResult } from "../results.js";
 import { createChecker, runCheck, streamCheck } from "./analyze.js";
 import { extractInput } from "./inputs.js";
 import type { InputFile } from "./files.js";
-import { PARALLEL_DEFAULTS, parallelStage, type ParallelConfig, type RenderedResults } from "./parallel.js";
+import { PARALLEL_DEFAULTS, cgroupCpuLimit, parallelStage, usableCores, type ParallelConfig, type RenderedResults } from "./parallel.js";
 import { renderJsonChunks, renderJsonStream } from "./render.js";
 import { SIG_KEY } from "./values.js";
 
@@ -144,6 +144,24 @@ before(() => {
     ];
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("cgroupCpuLimit", () => {
+    it("reads the CPUs a control group's quota allows, v2 before v1, and nothing from what is not a quota", () => {
+        assert.equal(cgroupCpuLimit("100000 100000\n", undefined, undefined), 1);
+        assert.equal(cgroupCpuLimit("150000 100000", "-1", "100000"), 1.5);
+        assert.equal(cgroupCpuLimit("max 100000\n", "50000", "100000"), undefined);
+        assert.equal(cgroupCpuLimit(undefined, "50000\n", "100000\n"), 0.5);
+        assert.equal(cgroupCpuLimit(undefined, "-1\n", "100000\n"), undefined);
+        assert.equal(cgroupCpuLimit(undefined, undefined, undefined), undefined);
+        assert.equal(cgroupCpuLimit("garbage", "0", "100000"), undefined);
+        assert.equal(cgroupCpuLimit(undefined, "100000", "0"), undefined);
+    });
+
+    it("gives this process some of the cores it may run on, never more", () => {
+        assert.ok(usableCores() > 0);
+        assert.ok(usableCores() <= availableParallelism());
+    });
+});
 
 describe("check with a worker thread", () => {
     it("writes the same JSON report as one thread, with the same counts, and the worker checks most blocks", () => {

@@ -9,6 +9,7 @@
  * a worker that fails, stops, stalls or whose stack audience check fails gives its block, and every block after
  * it, to this thread, which checks them as if there had been no worker (fails closed the way one thread does).
  */
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
@@ -86,15 +87,15 @@ export const SIGNAL = {
 } as const;
 
 /**
- * A {@link RoleStage} that checks an input of at least `minRoles` roles with one worker thread, when the machine
- * has more than one core; any other input in this thread alone.
+ * A {@link RoleStage} that checks an input of at least `minRoles` roles with one worker thread, when the process
+ * may use more than one core ({@link usableCores}); any other input in this thread alone.
  */
 export function parallelStage(options: AnalysisOptions, config: Partial<ParallelConfig> = {}): RoleStage<RenderedResults> {
     const c: ParallelConfig = { ...PARALLEL_DEFAULTS, ...config };
     const stallMs = c.stallMs ?? Math.max(10_000, 3 * (options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS));
     return function* (input, local) {
         const roles = input.roles;
-        if (roles.length < c.minRoles || availableParallelism() < 2) {
+        if (roles.length < c.minRoles || usableCores() < 2) {
             yield* local.results(roles);
             return;
         }
@@ -133,6 +134,42 @@ export function parallelStage(options: AnalysisOptions, config: Partial<Parallel
             link?.close();
         }
     };
+}
+
+/**
+ * The cores this process may use: the ones it may run on, fewer when its control group's CPU quota allows fewer (a
+ * container limited to one CPU on a machine of many: two threads there would share one core and take longer).
+ */
+export function usableCores(): number {
+    const quota = cgroupCpuLimit(readSmall("/sys/fs/cgroup/cpu.max"), readSmall("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), readSmall("/sys/fs/cgroup/cpu/cpu.cfs_period_us"));
+    return Math.min(availableParallelism(), quota ?? Infinity);
+}
+
+/**
+ * The CPUs a control group's quota allows, from cgroup v2's `cpu.max` (`<quota> <period>`, or `max <period>`) or
+ * cgroup v1's `cpu.cfs_quota_us` and `cpu.cfs_period_us` (-1: no quota); undefined when none is set or readable.
+ */
+export function cgroupCpuLimit(cpuMax: string | undefined, v1Quota: string | undefined, v1Period: string | undefined): number | undefined {
+    const v2 = cpuMax === undefined ? undefined : /^(\d+) (\d+)\s*$/.exec(cpuMax);
+    if (v2) return ratio(v2[1]!, v2[2]!);
+    if (cpuMax !== undefined && /^max \d+\s*$/.test(cpuMax)) return undefined;
+    if (v1Quota === undefined || v1Period === undefined || !/^\d+\s*$/.test(v1Quota) || !/^\d+\s*$/.test(v1Period)) return undefined;
+    return ratio(v1Quota, v1Period);
+}
+
+function ratio(quota: string, period: string): number | undefined {
+    const q = Number(quota);
+    const p = Number(period);
+    return p > 0 && q > 0 ? q / p : undefined;
+}
+
+/** A control group file's text (a few bytes), or undefined when there is none. */
+function readSmall(path: string): string | undefined {
+    try {
+        return readFileSync(path, "utf8").slice(0, 64);
+    } catch {
+        return undefined;
+    }
 }
 
 /** The worker's module beside this one (under the TypeScript sources, the tests: loaded through tsx). */
