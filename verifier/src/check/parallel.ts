@@ -91,7 +91,9 @@ export const SIGNAL = {
  * may use more than one core ({@link usableCores}); any other input in this thread alone.
  */
 export function parallelStage(options: AnalysisOptions, config: Partial<ParallelConfig> = {}): RoleStage<RenderedResults> {
-    const c: ParallelConfig = { ...PARALLEL_DEFAULTS, ...config };
+    const given: ParallelConfig = { ...PARALLEL_DEFAULTS, ...config };
+    // At least one role a block and one block ahead: a block is always sent before it is waited for.
+    const c: ParallelConfig = { ...given, blockRoles: Math.max(1, Math.floor(given.blockRoles)), ahead: Math.max(1, Math.floor(given.ahead)) };
     const stallMs = c.stallMs ?? Math.max(10_000, 3 * (options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS));
     return function* (input, local) {
         const roles = input.roles;
