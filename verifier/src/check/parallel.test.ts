@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -244,9 +244,22 @@ describe("check with a worker thread", () => {
         assert.ok(line, `stderr: ${out.stderr}`);
         assert.ok(Number(line[1]) > PARALLEL_DEFAULTS.minRoles / 2, line[0]);
         assert.equal(out.status, 1);
-        const expected = sequential([{ path, shown: path, explicit: true }]).json.replace(/"version": "test"/, `"version": ${JSON.stringify(versionOf(out.stdout))}`);
+        const one = sequential([{ path, shown: path, explicit: true }]);
+        const expected = one.json.replace(/"version": "test"/, `"version": ${JSON.stringify(versionOf(out.stdout))}`);
         assert.equal(out.stdout.length, expected.length);
         assert.ok(out.stdout === expected, "the CLI's report differs from one thread's");
+
+        // The same through --output: the file is the report, and stderr names it with the counts of every result.
+        const report = join(dir, "big.result.json");
+        const file = spawnSync(process.execPath, [cli, "check", path, "--org", "acme", "--format", "json", "--output", report], {
+            encoding: "utf8",
+            env: { PATH: process.env.PATH ?? "", OIDC_GUARD_DEBUG: "1" },
+        });
+        assert.equal(file.status, 1);
+        assert.ok(readFileSync(report, "utf8") === expected, "the report file differs from one thread's");
+        const { pass, fail, unknown, error } = one.summary;
+        assert.ok(file.stderr.includes(`(${PARALLEL_DEFAULTS.minRoles + 1} results: ${pass} pass, ${fail} fail, ${unknown} unknown, ${error} error)`), file.stderr);
+        assert.match(file.stderr, /a worker thread checked \d+ of/);
     });
 });
 
