@@ -256,21 +256,10 @@ export function runCheck(
 /**
  * {@link runCheck} one result at a time, for a caller that writes each result and lets it go (JSON of 100,000 roles:
  * held until the end, the results were most of what the garbage collector copied). `run.results` stays empty; the
- * rest of `run` (files, problems, stats, skipped files) is complete once `results` is.
+ * rest of `run` (files, problems, stats, skipped files) is complete once `results` is. With a `stage`, the stage gives
+ * each input's role results (some as what stands for them: text another thread rendered).
  */
-export function streamCheck(
-    files: readonly InputFile[],
-    options: AnalysisOptions,
-    limits?: { maxInputBytes?: number; keepSources?: boolean },
-): { run: CheckRun; results: Generator<CheckResult, void, undefined> };
-/** With a `stage`, which gives each input's role results (some as what stands for them: text another thread rendered). */
-export function streamCheck<R>(
-    files: readonly InputFile[],
-    options: AnalysisOptions,
-    limits: { maxInputBytes?: number; keepSources?: boolean },
-    stage: RoleStage<R>,
-): { run: CheckRun; results: Generator<CheckResult | R, void, undefined> };
-export function streamCheck<R>(
+export function streamCheck<R = never>(
     files: readonly InputFile[],
     options: AnalysisOptions,
     limits: { maxInputBytes?: number; keepSources?: boolean } = {},
@@ -381,8 +370,7 @@ function* checkFiles<R>(
             continue;
         }
 
-        if (stage === undefined) yield* checker.results(input, f.shown);
-        else yield* checker.results(input, f.shown, stage);
+        yield* checker.results(input, f.shown, stage);
     }
 }
 
@@ -394,8 +382,7 @@ export interface Checker {
      * The same results one at a time, each complete when it is given (nothing is added to it later). With a `stage`,
      * the stage gives the roles' results (some of them as something else, such as text rendered by another thread).
      */
-    results(input: ExtractedInput, file: string): Generator<CheckResult, void, undefined>;
-    results<R>(input: ExtractedInput, file: string, stage: RoleStage<R>): Generator<CheckResult | R, void, undefined>;
+    results<R = never>(input: ExtractedInput, file: string, stage?: RoleStage<R>): Generator<CheckResult | R, void, undefined>;
     /**
      * The results of `roles`, some of `input`'s roles in input order, as {@link results} gives them (complete, with
      * the stack audience check against `input`'s providers), without the providers' results. Calls on one input
