@@ -8,6 +8,8 @@ import {
     duplicateKeysOf,
     findDuplicateKeys,
     locateJsonError,
+    memberMarks,
+    memberMarksOfBytes,
     parseJson,
 } from "./json.js";
 
@@ -195,5 +197,48 @@ describe("parseJson", () => {
         assert.equal(parseJson(`${"[".repeat(MAX_JSON_DEPTH)}${"]".repeat(MAX_JSON_DEPTH)}`).ok, true);
         const inStrings = JSON.stringify(["[".repeat(MAX_JSON_DEPTH + 5), { a: "{".repeat(MAX_JSON_DEPTH + 5) }]);
         assert.equal(parseJson(inStrings).ok, true, "brackets inside strings do not count");
+    });
+
+    it("takes member marks counted elsewhere, and a wrong count only sends the text down the slow path", () => {
+        const text = '{"a": 1, "b": {"c": "x:y", "c": 2}}';
+        const marks = memberMarks(text);
+        assert.equal(marks, 4);
+        let asked = 0;
+        const given = (n: number | undefined) => () => {
+            asked++;
+            return n;
+        };
+        // The right count finds the duplicate as counting here does; no count, or a wrong one, too.
+        for (const counted of [given(marks), given(undefined), given(marks + 1), given(0)]) {
+            const r = parseJson(text, counted);
+            assert.ok(r.ok);
+            if (r.ok) assert.deepEqual(r.duplicates.map((d) => d.key), ["c"]);
+        }
+        assert.equal(asked, 4);
+        // Without a duplicate: the count equals the key count, and the fast path takes it.
+        const clean = '{"a": 1, "b": {"c": 2}}';
+        const r = parseJson(clean, given(memberMarks(clean)));
+        assert.deepEqual(r, { ok: true, value: { a: 1, b: { c: 2 } }, duplicates: [] });
+    });
+});
+
+describe("memberMarksOfBytes", () => {
+    it("counts over UTF-8 bytes what memberMarks counts over the decoded text", () => {
+        // Texts built from the characters that matter (colons, quotes, backslashes, JSON whitespace) and characters
+        // whose UTF-8 encoding is longer than a byte, with and without a byte order mark; JSON or not.
+        const piece = fc.constantFrom(":", '"', "\\", "\\\\", " ", "\n", "\t", "\r", "a", "{", "}", "[", "]", ",", "\u00e9", "\u20ac", "\u{1F600}", "\u00ba", "\u3a3a");
+        fc.assert(
+            fc.property(fc.boolean(), fc.array(piece, { maxLength: 60 }), (bom, pieces) => {
+                const text = `${bom ? "\uFEFF" : ""}${pieces.join("")}`;
+                const bytes = new TextEncoder().encode(text);
+                assert.equal(memberMarksOfBytes(bytes), memberMarks(text), JSON.stringify(text));
+            }),
+            { numRuns: 3000 },
+        );
+        // Over real JSON with keys, escaped quotes and strings that hold colons.
+        const doc = JSON.stringify({ "k\u00e9y": 'v "a": 1', "\\": [{ ":": ":" }], x: { y: "\\\": z" } }, null, 2);
+        assert.equal(memberMarksOfBytes(new TextEncoder().encode(doc)), memberMarks(doc));
+        // Five keys, and two quotes more that a colon follows: the ones opening the key ":" and the value ":".
+        assert.equal(memberMarks(doc), 7);
     });
 });
