@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { InputReadError, readTextFile } from "./read.js";
+import { InputReadError, readFileBytes, readTextFile } from "./read.js";
 
 let tmp: string;
 before(() => {
@@ -23,6 +23,28 @@ function reason(f: () => unknown): string | undefined {
     }
     return undefined;
 }
+
+describe("readFileBytes", () => {
+    it("reads a regular file of at least sharedFrom bytes into shared memory, a smaller one not, the same bytes", () => {
+        const p = join(tmp, "shared.json");
+        const text = `{"k\u00e9y": "${"v".repeat(5000)}"}`;
+        writeFileSync(p, text);
+        const size = Buffer.byteLength(text);
+        const shared = readFileBytes(p, 1024 * 1024, size);
+        assert.ok(shared.buffer instanceof SharedArrayBuffer);
+        assert.equal(Buffer.from(shared).toString("utf8"), text);
+        assert.equal(shared.length, size);
+        for (const plain of [readFileBytes(p, 1024 * 1024, size + 1), readFileBytes(p)]) {
+            assert.ok(!(plain.buffer instanceof SharedArrayBuffer));
+            assert.equal(Buffer.from(plain).toString("utf8"), text);
+        }
+        // The limit holds for shared memory too; bytes are not decoded (readTextFile refuses what is not UTF-8).
+        assert.equal(reason(() => readFileBytes(p, size - 1, 0)), "too-large");
+        writeFileSync(p, Buffer.from([0x7b, 0xff, 0x7d]));
+        assert.deepEqual([...readFileBytes(p, 10, 0)], [0x7b, 0xff, 0x7d]);
+        assert.equal(reason(() => readTextFile(p)), "invalid-utf8");
+    });
+});
 
 describe("readTextFile", () => {
     it("reads a regular file whole: empty, ASCII, multi-byte UTF-8 (one buffer of the file's size)", () => {

@@ -97,6 +97,15 @@ function readSome(fd: number, buf: Buffer, offset: number, length: number): numb
  *   `invalid-utf8`, or `io` (message and `code`: the errno code, e.g. ENOENT).
  */
 export function readTextFile(path: string, maxBytes = DEFAULT_MAX_INPUT_BYTES): string {
+    return decodeUtf8(readFileBytes(path, maxBytes));
+}
+
+/**
+ * The bytes of `path`, at most `maxBytes`, as {@link readTextFile} reads them (and throws the same errors but
+ * `invalid-utf8`: they are not decoded). A regular file of at least `sharedFrom` bytes is read into shared memory
+ * (a `SharedArrayBuffer`), which another thread can read while this one decodes it.
+ */
+export function readFileBytes(path: string, maxBytes = DEFAULT_MAX_INPUT_BYTES, sharedFrom = Infinity): Uint8Array {
     let fd: number;
     try {
         fd = openSync(path, "r");
@@ -117,7 +126,7 @@ export function readTextFile(path: string, maxBytes = DEFAULT_MAX_INPUT_BYTES): 
             // fstat failing is not worth an error of its own: the chunked read reports what is wrong.
         }
         if (size >= 0 && size <= maxBytes) {
-            const whole = Buffer.allocUnsafe(size + 1);
+            const whole = size >= sharedFrom ? Buffer.from(new SharedArrayBuffer(size + 1)) : Buffer.allocUnsafe(size + 1);
             let n = 0;
             for (;;) {
                 const k = readSome(fd, whole, n, whole.length - n);
@@ -125,7 +134,7 @@ export function readTextFile(path: string, maxBytes = DEFAULT_MAX_INPUT_BYTES): 
                 n += k;
                 if (n === whole.length) break;
             }
-            if (n <= size) return decodeUtf8(whole.subarray(0, n));
+            if (n <= size) return whole.subarray(0, n);
             chunks.push(whole.subarray(0, n));
             total = n;
             if (total > maxBytes) throw new InputReadError(`larger than the input limit of ${formatBytes(maxBytes)}`, "too-large");
@@ -144,5 +153,5 @@ export function readTextFile(path: string, maxBytes = DEFAULT_MAX_INPUT_BYTES): 
     } finally {
         closeSync(fd);
     }
-    return decodeUtf8(Buffer.concat(chunks, total));
+    return Buffer.concat(chunks, total);
 }
