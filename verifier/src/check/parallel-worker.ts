@@ -1,37 +1,62 @@
 /**
- * The worker thread of {@link parallelStage} (parallel.ts): checks the blocks of roles it is sent with a checker of
- * its own and answers each with the results' JSON text for the report.
+ * The worker thread of {@link parallelStage} (parallel.ts): counts the member marks of a file's JSON while the main
+ * thread parses it, then checks the blocks of roles it is sent with a checker of its own and answers each with the
+ * results' JSON text for the report.
  */
 import { workerData } from "node:worker_threads";
 import type { Verdict } from "oidc-guard-policypack/analysis";
 import { renderItems } from "../chunks.js";
 import type { CheckResult } from "../results.js";
-import { createChecker } from "./analyze.js";
-import { SIGNAL, type BlockJob, type BlockReply, type WorkerInit } from "./parallel.js";
+import { createChecker, type Checker } from "./analyze.js";
+import { memberMarksOfBytes } from "./json.js";
+import { CLAIM, SIGNAL, type WorkerInit, type WorkerJob, type WorkerReply } from "./parallel.js";
 
 const init = workerData as WorkerInit;
-const checker = createChecker(init.options);
 
 function wake(): void {
     Atomics.add(init.signal, SIGNAL.wake, 1);
     Atomics.notify(init.signal, SIGNAL.wake);
 }
 
-init.port.on("message", (job: BlockJob) => {
-    let reply: BlockReply;
-    try {
-        const results: CheckResult[] = [];
-        const verdicts: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
-        for (const result of checker.roleResults(init.input, job.roles)) {
-            results.push(result);
-            verdicts[result.verdict]++;
-            Atomics.add(init.signal, SIGNAL.progress, 1);
+/** The input whose blocks come, with its own checker. */
+let current: { job: Extract<WorkerJob, { kind: "input" }>; checker: Checker } | undefined;
+
+function answer(job: WorkerJob): WorkerReply | undefined {
+    switch (job.kind) {
+        case "marks":
+            return { kind: "marks", count: memberMarksOfBytes(job.bytes) };
+        case "input":
+            current = { job, checker: createChecker(job.options) };
+            return undefined;
+        case "block": {
+            // A block the main thread took first is its own: neither answered nor checked here.
+            if (current === undefined || Atomics.compareExchange(current.job.claims, job.block, CLAIM.free, CLAIM.worker) !== CLAIM.free) return undefined;
+            const { checker, job: input } = current;
+            try {
+                const results: CheckResult[] = [];
+                const verdicts: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
+                for (const result of checker.roleResults(input.input, job.roles)) {
+                    results.push(result);
+                    verdicts[result.verdict]++;
+                    Atomics.add(init.signal, SIGNAL.progress, 1);
+                }
+                const text = renderItems(results, input.depth);
+                return { kind: "block", block: job.block, text, roles: job.roles.length, verdicts, audienceFailed: checker.audienceFailed(input.input) };
+            } catch (e) {
+                return { kind: "block", block: job.block, failed: e instanceof Error ? e.message : String(e) };
+            }
         }
-        const text = renderItems(results, init.depth);
-        reply = { block: job.block, text, roles: job.roles.length, verdicts, audienceFailed: checker.audienceFailed(init.input) };
-    } catch (e) {
-        reply = { block: job.block, failed: e instanceof Error ? e.message : String(e) };
     }
+}
+
+init.port.on("message", (job: WorkerJob) => {
+    let reply: WorkerReply | undefined;
+    try {
+        reply = answer(job);
+    } catch (e) {
+        reply = { kind: "failed", failed: e instanceof Error ? e.message : String(e) };
+    }
+    if (reply === undefined) return;
     init.port.postMessage(reply);
     wake();
 });

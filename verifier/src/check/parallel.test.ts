@@ -10,7 +10,16 @@ import type { CheckResult } from "../results.js";
 import { createChecker, runCheck, streamCheck } from "./analyze.js";
 import { extractInput } from "./inputs.js";
 import type { InputFile } from "./files.js";
-import { PARALLEL_DEFAULTS, cgroupCpuLimit, parallelStage, usableCores, type ParallelConfig, type RenderedResults } from "./parallel.js";
+import { memberMarks } from "./json.js";
+import {
+    PARALLEL_DEFAULTS,
+    cgroupCpuLimit,
+    parallelStage,
+    usableCores,
+    type ParallelConfig,
+    type ParallelStats,
+    type RenderedResults,
+} from "./parallel.js";
 import { renderJsonChunks, renderJsonStream } from "./render.js";
 import { SIG_KEY } from "./values.js";
 
@@ -80,7 +89,7 @@ function trustPolicy(i: number): unknown {
     }
 }
 
-function stackExport(roles: number): string {
+function stackExport(roles: number, padding = 0): string {
     const urn = (t: string, n: string) => `urn:pulumi:prod::big::${t}::${n}`;
     const resources: unknown[] = [
         {
@@ -99,6 +108,8 @@ function stackExport(roles: number): string {
             outputs: policy === undefined ? { name: `role-${i}` } : { assumeRolePolicy: policy, name: `role-${i}` },
         });
     }
+    // A resource that is not a role, to make a file large enough for the worker to count its member marks.
+    if (padding > 0) resources.push({ urn: urn("aws:s3/bucketObject:BucketObject", "blob"), type: "aws:s3/bucketObject:BucketObject", outputs: { content: "x".repeat(padding) } });
     return JSON.stringify({ version: 3, deployment: { resources } });
 }
 
@@ -110,9 +121,17 @@ function sequential(files: InputFile[]): { json: string; summary: Record<Verdict
     return { json: [...renderJsonChunks({ tool: TOOL, results: run.results, summary })].join(""), summary };
 }
 
+function noStats(): ParallelStats {
+    return { blocks: 0, worker: 0, ahead: 0, counted: 0 };
+}
+
 /** The JSON report written while checking with the worker, as `check --format json` writes it. */
-function parallel(files: InputFile[], config: Partial<ParallelConfig>): { json: string; summary: Record<Verdict, number>; rendered: number } {
-    const { results } = streamCheck(files, OPTIONS, { keepSources: false }, parallelStage(OPTIONS, config));
+function parallel(
+    files: InputFile[],
+    config: Partial<ParallelConfig>,
+    stats = noStats(),
+): { json: string; summary: Record<Verdict, number>; rendered: number } {
+    const { results } = streamCheck(files, OPTIONS, { keepSources: false }, parallelStage(OPTIONS, config, stats));
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
     let rendered = 0;
     function* items(): Generator<CheckResult | RenderedItems> {
@@ -131,7 +150,8 @@ function parallel(files: InputFile[], config: Partial<ParallelConfig>): { json: 
     return { json, summary, rendered };
 }
 
-const SMALL: Partial<ParallelConfig> = { minRoles: 100, blockRoles: 16, warmBlocks: 1, every: 3, ahead: 2 };
+/** Small blocks, and the worker checks every one (this thread waits for it): what it sends is what is written. */
+const SMALL: Partial<ParallelConfig> = { minRoles: 100, blockRoles: 16, ahead: 2, steal: false };
 
 let dir: string;
 let files: InputFile[];
@@ -164,23 +184,110 @@ describe("cgroupCpuLimit", () => {
 });
 
 describe("check with a worker thread", () => {
-    it("writes the same JSON report as one thread, with the same counts, and the worker checks most blocks", () => {
+    it("writes the same JSON report as one thread, with the same counts, when the worker checks every block", () => {
         const one = sequential(files);
-        const two = parallel(files, SMALL);
+        const stats = noStats();
+        const two = parallel(files, SMALL, stats);
         assert.equal(two.json, one.json);
         assert.deepEqual(two.summary, one.summary);
-        // Every kind of result is in it (so each went through the worker too).
+        // Every kind of result is in it (so each went through the worker).
         for (const v of ["pass", "fail", "unknown", "error"] as const) assert.ok(one.summary[v] > 0, v);
         assert.match(one.json, /advisory \(oidc-provider-outside-stack\)/);
         assert.match(one.json, /oidc-provider-audiences-match/);
-        // 960 roles in blocks of 16: the first block of each input is this thread's, then two of every three the worker's.
-        assert.ok(two.rendered > 500, `the worker checked ${two.rendered} roles`);
+        assert.equal(two.rendered, 960);
+        assert.deepEqual(stats, { blocks: 44 + 17, worker: 44 + 17, ahead: 0, counted: 0 });
+    });
+
+    it("writes the same report when both threads check blocks: this thread's own in turn and others ahead of it", () => {
+        // A worker that answers each block 5 ms after checking it: this thread, waiting, checks the next free blocks
+        // and holds their results until their turn. The worker is started (and ready) by counting a file's marks.
+        const slow = join(dir, "slow-worker.js");
+        writeFileSync(
+            slow,
+            `const { workerData } = require("node:worker_threads");
+             const port = workerData.port;
+             const post = port.postMessage.bind(port);
+             const pause = new Int32Array(new SharedArrayBuffer(4));
+             port.postMessage = (m) => { if (m.kind === "block") Atomics.wait(pause, 0, 0, 5); post(m); };
+             require(${JSON.stringify(require.resolve("tsx/cjs"))});
+             require(${JSON.stringify(resolve(__dirname, "parallel-worker.ts"))});`,
+        );
+        const text = stackExport(700);
+        const input = extractInput("a.json", JSON.parse(text) as unknown);
+        const stats = noStats();
+        const stage = parallelStage(OPTIONS, { minRoles: 100, minBytes: 1, blockRoles: 16, ahead: 4, steal: true, workerFile: slow }, stats);
+        const bytes = new Uint8Array(new SharedArrayBuffer(Buffer.byteLength(text)));
+        bytes.set(Buffer.from(text));
+        assert.equal(stage.marksOf?.(bytes)(), memberMarks(text));
+        const items = [...createChecker(OPTIONS).results(input, "a.json", stage)];
+        stage.close?.();
+        const one = [...createChecker(OPTIONS).results(input, "a.json")];
+        const texts = items.map((r) => ("rendered" in r ? r.rendered.text : renderItems([r], 1)));
+        assert.equal(texts.join(",\n"), renderItems(one, 1));
+        assert.equal(stats.blocks, 44);
+        assert.equal(stats.counted, 1);
+        assert.ok(stats.worker > 0 && stats.worker < 44, `the worker checked ${stats.worker} of 44 blocks`);
+        assert.ok(stats.ahead > 0, "no block was checked ahead of its turn");
     });
 
     it("checks an input below minRoles in this thread alone", () => {
         const two = parallel(files, { ...SMALL, minRoles: 10_000 });
         assert.equal(two.rendered, 0);
         assert.equal(two.json, sequential(files).json);
+    });
+
+    describe("counts a large file's member marks on the worker", () => {
+        const text = stackExport(300);
+        const shared = (t: string): Uint8Array => {
+            const bytes = new Uint8Array(new SharedArrayBuffer(Buffer.byteLength(t)));
+            bytes.set(Buffer.from(t));
+            return bytes;
+        };
+
+        it("only for bytes in shared memory of at least minBytes, and not when the worker cannot count", () => {
+            const stats = noStats();
+            const stage = parallelStage(OPTIONS, { ...SMALL, minBytes: 1000 }, stats);
+            assert.equal(stage.sharedFrom, usableCores() >= 2 ? 1000 : undefined);
+            assert.equal(stage.marksOf?.(Buffer.from(text))(), undefined, "not shared");
+            assert.equal(stage.marksOf?.(shared("{}"))(), undefined, "too small");
+            assert.equal(stage.marksOf?.(shared(text))(), memberMarks(text));
+            assert.equal(stats.counted, 1);
+            stage.close?.();
+            const missing = parallelStage(OPTIONS, { ...SMALL, minBytes: 1000, workerFile: join(dir, "no-such-worker.js") }, stats);
+            const started = Date.now();
+            assert.equal(missing.marksOf?.(shared(text))(), undefined);
+            assert.ok(Date.now() - started < 5_000);
+            missing.close?.();
+            assert.equal(stats.counted, 1);
+        });
+
+        it("keeps the worker for the input's roles, a count no one took passed over", () => {
+            const stats = noStats();
+            const stage = parallelStage(OPTIONS, { ...SMALL, minBytes: 1000 }, stats);
+            stage.marksOf?.(shared(text));
+            const input = extractInput("x.json", JSON.parse(text) as unknown);
+            const items = [...createChecker(OPTIONS).results(input, "x.json", stage)];
+            stage.close?.();
+            const texts = items.map((r) => ("rendered" in r ? r.rendered.text : renderItems([r], 1)));
+            assert.equal(texts.join(",\n"), renderItems([...createChecker(OPTIONS).results(input, "x.json")], 1));
+            assert.deepEqual(stats, { blocks: 19, worker: 19, ahead: 0, counted: 0 });
+        });
+
+        it("as the check reads a file from disk, and a key the file repeats is still found", () => {
+            // One role's outputs name its trust policy twice: JSON.parse keeps the second, the check says so.
+            const path = join(dir, "dup.json");
+            const dup = stackExport(300).replace(`"outputs":{"assumeRolePolicy":`, `"outputs":{"assumeRolePolicy":"{}","assumeRolePolicy":`);
+            writeFileSync(path, dup);
+            const file: InputFile[] = [{ path, shown: "dup.json", explicit: true }];
+            const stats = noStats();
+            const two = parallel(file, { ...SMALL, minBytes: 1000 }, stats);
+            const one = sequential(file);
+            assert.equal(two.json, one.json);
+            assert.match(one.json, /assumeRolePolicy/);
+            assert.match(one.json, /duplicate|repeat|twice/i);
+            assert.equal(stats.counted, 1);
+            assert.equal(stats.worker, stats.blocks);
+        });
     });
 
     describe("takes the worker's blocks back when the worker", () => {
@@ -190,17 +297,10 @@ describe("check with a worker thread", () => {
             ["exits at once", "process.exit(3);"],
             ["throws while it starts", "throw new Error('boom');"],
             ["does not parse", "this is not JavaScript ("],
-            [
-                "answers every block as failed",
-                `const { workerData } = require("node:worker_threads");
-                 workerData.port.on("message", (job) => { workerData.port.postMessage({ block: job.block, failed: "no" }); Atomics.add(workerData.signal, 0, 1); Atomics.notify(workerData.signal, 0); });`,
-            ],
-            [
-                "answers another block",
-                `const { workerData } = require("node:worker_threads");
-                 workerData.port.on("message", (job) => { workerData.port.postMessage({ block: job.block + 1, text: "", roles: 0, verdicts: { pass: 0, fail: 0, unknown: 0, error: 0 }, audienceFailed: false }); Atomics.add(workerData.signal, 0, 1); Atomics.notify(workerData.signal, 0); });`,
-            ],
-            ["never answers (a stall)", `const { workerData } = require("node:worker_threads"); workerData.port.on("message", () => undefined);`, 300],
+            ["answers every block as failed", fake(`{ kind: "block", block: job.block, failed: "no" }`)],
+            ["answers another block", fake(`{ kind: "block", block: job.block + 1, text: "", roles: 0, verdicts: { pass: 0, fail: 0, unknown: 0, error: 0 }, audienceFailed: false }`)],
+            ["answers with a failure of its own", fake(`{ kind: "failed", failed: "no" }`)],
+            ["never answers (a stall)", fake(undefined), 300],
         ];
         for (const [what, code, stallMs] of cases) {
             it(what, () => {
@@ -232,7 +332,9 @@ describe("check with a worker thread", () => {
 
     it("is what the CLI writes for an input above the default minRoles, through its own worker file", () => {
         const path = join(dir, "big.json");
-        writeFileSync(path, stackExport(PARALLEL_DEFAULTS.minRoles));
+        // Padded to the size from which the worker also counts the file's member marks.
+        const size = Buffer.byteLength(stackExport(PARALLEL_DEFAULTS.minRoles));
+        writeFileSync(path, stackExport(PARALLEL_DEFAULTS.minRoles, Math.max(0, PARALLEL_DEFAULTS.minBytes - size + 1000)));
         const cli = resolve(__dirname, "..", "..", "bin", "cli.js");
         const out = spawnSync(process.execPath, [cli, "check", path, "--org", "acme", "--format", "json"], {
             encoding: "utf8",
@@ -240,7 +342,7 @@ describe("check with a worker thread", () => {
             env: { PATH: process.env.PATH ?? "", OIDC_GUARD_DEBUG: "1" },
         });
         // The worker did check (a worker file missing from bin/ would be taken back, and give the same report).
-        const line = new RegExp(`^oidc-guard check: a worker thread checked (\\d+) of ${PARALLEL_DEFAULTS.minRoles + 1} results\n$`).exec(out.stderr);
+        const line = new RegExp(`^oidc-guard check: a worker thread counted the JSON member marks of 1 file\\(s\\)\noidc-guard check: a worker thread checked (\\d+) of ${PARALLEL_DEFAULTS.minRoles + 1} results \\(\\d+ of \\d+ blocks; .*\\)\n$`).exec(out.stderr);
         assert.ok(line, `stderr: ${out.stderr}`);
         assert.ok(Number(line[1]) > PARALLEL_DEFAULTS.minRoles / 2, line[0]);
         assert.equal(out.status, 1);
@@ -262,6 +364,19 @@ describe("check with a worker thread", () => {
         assert.match(file.stderr, /a worker thread checked \d+ of/);
     });
 });
+
+/** A worker that claims each block it is sent and answers it with `reply` (an expression of `job`), or never. */
+function fake(reply: string | undefined): string {
+    return `const { workerData } = require("node:worker_threads");
+        let claims;
+        workerData.port.on("message", (job) => {
+            if (job.kind === "input") claims = job.claims;
+            if (job.kind !== "block" || Atomics.compareExchange(claims, job.block, 0, 1) !== 0) return;
+            ${reply === undefined ? "" : `workerData.port.postMessage(${reply});`}
+            Atomics.add(workerData.signal, 0, 1);
+            Atomics.notify(workerData.signal, 0);
+        });`;
+}
 
 function versionOf(json: string): string {
     const m = /"version": "([^"]*)"/.exec(json);

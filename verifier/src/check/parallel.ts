@@ -2,7 +2,9 @@
  * `check` of a large input on two cores: this thread checks some blocks of the input's roles, one worker thread the
  * others, and the report is written in input order. Only the JSON report written while checking uses it: the worker
  * sends each block's results as the JSON text the report holds for them ({@link RenderedItems}), not as objects
- * (copying objects between threads costs about what writing their JSON does).
+ * (copying objects between threads costs about what writing their JSON does). The worker is started as soon as a
+ * large file has been read, and counts the member marks of its JSON (the duplicate-key check) while this thread
+ * decodes and parses it.
  *
  * The results are the same as one thread makes: the worker runs the same checker over the same roles, and the
  * analysis gives a document the same result whatever its caches hold. What cannot be the same is taken back here:
@@ -15,21 +17,29 @@ import { resolve } from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { DEFAULT_TIME_BUDGET_MS, type AnalysisOptions, type Verdict } from "oidc-guard-policypack/analysis";
 import { RenderedItems } from "../chunks.js";
-import type { RoleStage } from "./analyze.js";
+import type { CheckResult } from "../results.js";
+import type { LocalRoles, RoleStage } from "./analyze.js";
 import type { ExtractedInput, RoleItem } from "./inputs.js";
 import { RESULTS_DEPTH } from "./render.js";
 
 export interface ParallelConfig {
     /** Inputs with fewer roles are checked in this thread alone: starting a worker costs more than it saves. */
     minRoles: number;
+    /**
+     * Files of at least this many bytes start the worker when they have been read: it counts their JSON's member
+     * marks while this thread parses them, and is then ready for their roles.
+     */
+    minBytes: number;
     /** Roles per block. */
     blockRoles: number;
-    /** The first blocks, which this thread checks while the worker starts. */
-    warmBlocks: number;
-    /** After those, this thread checks one block of every `every`, and the worker the others. */
-    every: number;
-    /** How many of the worker's blocks are sent to it ahead of the one this thread waits for. */
+    /** How many blocks past the one this thread writes next are sent to the worker (its queue). */
     ahead: number;
+    /**
+     * Whether this thread checks blocks the worker has not started: the one it is to write next, and while it waits
+     * for the worker, the next one after it (default). Without it (the tests: the worker checks every block), this
+     * thread checks a block only once the worker is given up.
+     */
+    steal: boolean;
     /** The worker is given up after this long without checking a role (ms); its blocks are then checked here. */
     stallMs?: number;
     /** The worker's module (tests give one that fails). */
@@ -37,14 +47,12 @@ export interface ParallelConfig {
 }
 
 /**
- * Measured over the bench's exports of all-distinct roles, JSON read through a pipe (docs/check.md): with the worker
- * 10,000 roles took 1.05 s against 0.83 s without, 30,000 about 1.9 s against 1.8 s, 50,000 about 2.6 s against
- * 2.7 s, 75,000 3.3 s against 3.9 s and 100,000 3.9 s against 4.7 s. The worker's start (its own module loading and
- * first, cold analyses) and the two threads slowing each other down cost about what it saves below 50,000. This
- * thread also writes the report, so it checks one block in three; blocks of 128 to 512 roles, and one in two,
- * measured alike.
+ * Measured over the bench's exports of all-distinct roles, JSON read through a pipe (docs/check.md). Below 50,000 roles
+ * the worker's own start (its module loading and first, cold analyses) and the two threads slowing each other down
+ * cost about what it saves. Below 48 MiB the worker's start and count take longer than this thread's decoding and
+ * parsing. Blocks of 128 to 512 roles measured alike; see docs/development.md for the queue.
  */
-export const PARALLEL_DEFAULTS: ParallelConfig = { minRoles: 50_000, blockRoles: 512, warmBlocks: 4, every: 3, ahead: 4 };
+export const PARALLEL_DEFAULTS: ParallelConfig = { minRoles: 50_000, minBytes: 48 * 1024 * 1024, blockRoles: 512, ahead: 8, steal: true };
 
 /** Roles a worker checked: their results as the report's JSON text, and how many had each verdict. */
 export interface RenderedResults {
@@ -53,82 +61,144 @@ export interface RenderedResults {
     verdicts: Record<Verdict, number>;
 }
 
-/** What the worker is started with. */
+/** How the work of the files a stage was given was shared (for OIDC_GUARD_DEBUG and the tests). */
+export interface ParallelStats {
+    /** Blocks of inputs large enough for a worker. */
+    blocks: number;
+    /** Blocks the worker checked. */
+    worker: number;
+    /** Blocks this thread checked ahead of their turn while it waited for the worker (held until written). */
+    ahead: number;
+    /** Files whose member marks the worker counted. */
+    counted: number;
+}
+
+/** What the worker is started with (its jobs come as messages on `port`). */
 export interface WorkerInit {
-    options: AnalysisOptions;
-    /** The input without its roles: its providers, kind and notes (the roles come in blocks). */
-    input: ExtractedInput;
-    /** The depth the results array has in the report. */
-    depth: number;
     /** Shared counters, at {@link SIGNAL}. */
     signal: Int32Array;
     port: MessagePort;
 }
 
-/** A block of roles to check. */
-export interface BlockJob {
-    block: number;
-    roles: RoleItem[];
-}
+/** What the worker is asked to do, in the order asked. */
+export type WorkerJob =
+    /** Count the member marks of a file's JSON, its bytes in shared memory. */
+    | { kind: "marks"; bytes: Uint8Array }
+    /** Check the roles of this input from now on (each block is sent apart). */
+    | {
+          kind: "input";
+          options: AnalysisOptions;
+          /** The input without its roles: its providers, kind and notes. */
+          input: ExtractedInput;
+          /** The depth the results array has in the report. */
+          depth: number;
+          /** Who checks each block, one slot a block ({@link CLAIM}): taken by one thread, never by both. */
+          claims: Int32Array;
+      }
+    /** Check these roles of the input, the block's slot in `claims` claimed first. */
+    | { kind: "block"; block: number; roles: RoleItem[] };
 
-/** The worker's answer for a block. */
-export type BlockReply =
-    | { block: number; text: string; roles: number; verdicts: Record<Verdict, number>; audienceFailed: boolean }
-    | { block: number; failed: string };
+/** The worker's answers. */
+export type WorkerReply =
+    | { kind: "marks"; count: number }
+    | { kind: "block"; block: number; text: string; roles: number; verdicts: Record<Verdict, number>; audienceFailed: boolean }
+    | { kind: "block"; block: number; failed: string }
+    | { kind: "failed"; failed: string };
 
 /** Slots of {@link WorkerInit.signal}. */
 export const SIGNAL = {
     /** Bumped (and notified) whenever the worker replies or exits: what this thread waits on. */
     wake: 0,
-    /** Roles the worker has checked. */
+    /** Roles the worker has checked (and files whose marks it counted). */
     progress: 1,
     /** Set when the worker exits (by a hook set before its module loads). */
     exited: 2,
 } as const;
 
+/** The values of a block's slot in a claims array, changed only from `free` (compare and exchange). */
+export const CLAIM = { free: 0, worker: 1, here: 2 } as const;
+
 /**
  * A {@link RoleStage} that checks an input of at least `minRoles` roles with one worker thread, when the process
  * may use more than one core ({@link usableCores}); any other input in this thread alone.
+ *
+ * A file of at least `minBytes` starts the worker once it is read: the worker counts its member marks while this
+ * thread parses it, and stays for its roles. The roles go in blocks. Every block is sent to the worker, `ahead`
+ * blocks before this thread is to write it; each block is checked by the first thread to claim it. The worker
+ * claims the blocks it is sent in turn; this thread claims the block it is to write next if the worker has not, and,
+ * while it waits for the worker's, the next free block after it, whose results it holds until their turn. So neither
+ * thread waits while there is a block to check, and this thread, which also writes the report, checks what the
+ * worker does not get to.
  */
-export function parallelStage(options: AnalysisOptions, config: Partial<ParallelConfig> = {}): RoleStage<RenderedResults> {
+export function parallelStage(options: AnalysisOptions, config: Partial<ParallelConfig> = {}, stats?: ParallelStats): RoleStage<RenderedResults> {
     const given: ParallelConfig = { ...PARALLEL_DEFAULTS, ...config };
     // At least one role a block and one block ahead: a block is always sent before it is waited for.
     const c: ParallelConfig = { ...given, blockRoles: Math.max(1, Math.floor(given.blockRoles)), ahead: Math.max(1, Math.floor(given.ahead)) };
     const stallMs = c.stallMs ?? Math.max(10_000, 3 * (options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS));
-    return function* (input, local) {
+    const start = (): WorkerLink | undefined => WorkerLink.start(c.workerFile ?? workerFile(), stallMs);
+    // A worker started for a file's member marks, kept for its roles (or the next file's).
+    let spare: WorkerLink | undefined;
+    const two = usableCores() >= 2;
+
+    const roleStage = function* (input: ExtractedInput, local: LocalRoles): Generator<CheckResult | RenderedResults> {
         const roles = input.roles;
-        if (roles.length < c.minRoles || usableCores() < 2) {
+        if (roles.length < c.minRoles || !two) {
             yield* local.results(roles);
             return;
         }
         const blocks = Math.ceil(roles.length / c.blockRoles);
+        if (stats) stats.blocks += blocks;
         const slice = (b: number): RoleItem[] => roles.slice(b * c.blockRoles, (b + 1) * c.blockRoles);
-        const remote = (b: number): boolean => b >= c.warmBlocks && (b - c.warmBlocks) % c.every !== 0;
-        let link = WorkerLink.start(options, input, c.workerFile ?? workerFile(), stallMs);
+        const claims = new Int32Array(new SharedArrayBuffer(blocks * Int32Array.BYTES_PER_ELEMENT));
+        const claim = (b: number): boolean => Atomics.compareExchange(claims, b, CLAIM.free, CLAIM.here) === CLAIM.free;
+        // Blocks this thread checked before their turn, while it waited for the worker's.
+        const held = new Map<number, CheckResult[]>();
+        let link = spare ?? start();
+        spare = undefined;
+        if (link !== undefined && !link.send({ kind: "input", options, input: { ...input, roles: [] }, depth: RESULTS_DEPTH, claims })) {
+            link.close();
+            link = undefined;
+        }
         let sent = 0;
-        let inFlight = 0;
         try {
             for (let b = 0; b < blocks; b++) {
-                for (; link !== undefined && sent < blocks && inFlight < c.ahead; sent++) {
-                    if (!remote(sent)) continue;
-                    if (!link.send({ block: sent, roles: slice(sent) })) {
-                        // A block that cannot be sent: this block and every later one are checked here.
+                for (; link !== undefined && sent < Math.min(blocks, b + 1 + c.ahead); sent++) {
+                    if (!link.send({ kind: "block", block: sent, roles: slice(sent) })) {
+                        // A block that cannot be sent: every block not yet checked is checked here.
                         link.close();
                         link = undefined;
-                        break;
                     }
-                    inFlight++;
                 }
-                if (link !== undefined && remote(b)) {
-                    inFlight--;
+                const early = held.get(b);
+                if (early !== undefined) {
+                    held.delete(b);
+                    yield* early;
+                    continue;
+                }
+                if (link !== undefined) {
+                    const steal = {
+                        mine: () => claim(b),
+                        meanwhile: (): boolean => {
+                            for (let v = b + 1; v < sent; v++) {
+                                if (!claim(v)) continue;
+                                held.set(v, [...local.results(slice(v))]);
+                                if (stats) stats.ahead++;
+                                return true;
+                            }
+                            return false;
+                        },
+                    };
                     // This thread's audience check failed: from here on every result says so, as this thread makes them.
-                    const reply = local.failed() ? undefined : link.take(b);
-                    if (reply !== undefined) {
-                        yield reply;
+                    const got = local.failed() ? undefined : link.take(b, c.steal ? steal : undefined);
+                    if (got !== undefined && got !== "mine") {
+                        if (stats) stats.worker++;
+                        yield got;
                         continue;
                     }
-                    link.close();
-                    link = undefined;
+                    if (got === undefined) {
+                        link.close();
+                        link = undefined;
+                    }
                 }
                 yield* local.results(slice(b));
             }
@@ -136,6 +206,33 @@ export function parallelStage(options: AnalysisOptions, config: Partial<Parallel
             link?.close();
         }
     };
+    return Object.assign(roleStage, {
+        sharedFrom: two ? c.minBytes : undefined,
+        marksOf(bytes: Uint8Array): () => number | undefined {
+            const none = (): undefined => undefined;
+            if (!two || bytes.length < c.minBytes || !(bytes.buffer instanceof SharedArrayBuffer)) return none;
+            spare ??= start();
+            const link = spare;
+            if (link === undefined || !link.send({ kind: "marks", bytes })) {
+                link?.close();
+                spare = undefined;
+                return none;
+            }
+            return () => {
+                const count = link.takeMarks();
+                if (count === undefined) {
+                    // Counted here instead; a worker that could not count is not given roles either.
+                    link.close();
+                    if (spare === link) spare = undefined;
+                } else if (stats) stats.counted++;
+                return count;
+            };
+        },
+        close(): void {
+            spare?.close();
+            spare = undefined;
+        },
+    });
 }
 
 /**
@@ -188,14 +285,14 @@ class WorkerLink {
         private readonly stallMs: number,
     ) {}
 
-    /** Starts the worker, or gives undefined when it cannot be started (the input is then checked here). */
-    static start(options: AnalysisOptions, input: ExtractedInput, file: string, stallMs: number): WorkerLink | undefined {
+    /** Starts a worker, or gives undefined when it cannot be started (its work is then done here). */
+    static start(file: string, stallMs: number): WorkerLink | undefined {
         try {
             const signal = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));
             const { port1, port2 } = new MessageChannel();
-            const init: WorkerInit = { options, input: { ...input, roles: [] }, depth: RESULTS_DEPTH, signal, port: port2 };
+            const init: WorkerInit = { signal, port: port2 };
             // The exit hook comes first: however the worker ends (its module missing or failing to load, an exception
-            // no block caught), the thread waiting for it stops waiting at once. Under the TypeScript sources (the
+            // no job caught), the thread waiting for it stops waiting at once. Under the TypeScript sources (the
             // tests) the module is loaded through tsx.
             const code = [
                 `const { workerData } = require("node:worker_threads");`,
@@ -216,8 +313,8 @@ class WorkerLink {
         }
     }
 
-    /** Sends a block; false when it cannot be sent (a value the structured clone refuses). */
-    send(job: BlockJob): boolean {
+    /** Sends a job; false when it cannot be sent (a value the structured clone refuses). */
+    send(job: WorkerJob): boolean {
         try {
             this.port.postMessage(job);
             return true;
@@ -226,11 +323,31 @@ class WorkerLink {
         }
     }
 
+    /** The member marks the worker counted (the first reply it gives), waiting for them; undefined when it did not. */
+    takeMarks(): number | undefined {
+        const reply = this.next("marks");
+        return reply !== "mine" && reply?.kind === "marks" ? reply.count : undefined;
+    }
+
     /**
-     * The worker's results for `block`, waiting for them; undefined when the worker failed or stopped, did not check
-     * a role for `stallMs`, answered another block, or its stack audience check failed.
+     * The worker's results for `block`, waiting for them; "mine" when `steal.mine` claims the block for this thread
+     * first (the worker has not started it); undefined when the worker failed or stopped, did not check a role for
+     * `stallMs`, answered another block, or its stack audience check failed. While the worker has the block, this
+     * thread does `steal.meanwhile` (checks a later block) for as long as it finds one, and waits only when it does not.
      */
-    take(block: number): RenderedResults | undefined {
+    take(block: number, steal?: { mine: () => boolean; meanwhile: () => boolean }): RenderedResults | "mine" | undefined {
+        const reply = this.next("block", steal);
+        if (reply === "mine") return reply;
+        if (reply?.kind !== "block" || reply.block !== block || "failed" in reply || reply.audienceFailed) return undefined;
+        return { rendered: new RenderedItems(reply.text, RESULTS_DEPTH), roles: reply.roles, verdicts: reply.verdicts };
+    }
+
+    /**
+     * The worker's next reply, waiting for it (bounded as {@link take} says); "mine" when `steal.mine` says so first;
+     * undefined when the worker exited or stalled. Waiting for a block, a count of member marks no one took (the
+     * file was not parsed as JSON) is passed over.
+     */
+    private next(want: WorkerReply["kind"], steal?: { mine: () => boolean; meanwhile: () => boolean }): WorkerReply | "mine" | undefined {
         let progress = Atomics.load(this.signal, SIGNAL.progress);
         let since = Date.now();
         for (;;) {
@@ -238,11 +355,15 @@ class WorkerLink {
             const wake = Atomics.load(this.signal, SIGNAL.wake);
             const got = receiveMessageOnPort(this.port);
             if (got !== undefined) {
-                const reply = got.message as BlockReply;
-                if (reply.block !== block || "failed" in reply || reply.audienceFailed) return undefined;
-                return { rendered: new RenderedItems(reply.text, RESULTS_DEPTH), roles: reply.roles, verdicts: reply.verdicts };
+                const reply = got.message as WorkerReply;
+                if (reply.kind === "marks" && want !== "marks") continue;
+                return reply;
             }
             if (Atomics.load(this.signal, SIGNAL.exited) !== 0) return undefined;
+            if (steal !== undefined) {
+                if (steal.mine()) return "mine";
+                if (steal.meanwhile()) continue;
+            }
             Atomics.wait(this.signal, SIGNAL.wake, wake, 250);
             const now = Atomics.load(this.signal, SIGNAL.progress);
             if (now !== progress) {

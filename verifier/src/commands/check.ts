@@ -9,7 +9,7 @@ import type { AnalysisOptions, Verdict } from "oidc-guard-policypack/analysis";
 import { helpHint, parseCommandArgs } from "../args.js";
 import { docsUrl } from "../docs.js";
 import { runCheck, streamCheck, type CheckRun } from "../check/analyze.js";
-import { parallelStage } from "../check/parallel.js";
+import { parallelStage, type ParallelStats } from "../check/parallel.js";
 import { expandPaths, showPath, type InputFile, type SkippedFile } from "../check/files.js";
 import { readStdin } from "../check/stdin.js";
 import {
@@ -269,7 +269,8 @@ async function streamJsonReport(
     io: CliIO,
 ): Promise<number> {
     // A large input's roles are shared with a worker thread, which sends its results as their JSON text.
-    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false }, parallelStage(options));
+    const shared: ParallelStats = { blocks: 0, worker: 0, ahead: 0, counted: 0 };
+    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false }, parallelStage(options, {}, shared));
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
     let count = 0;
     let byWorker = 0;
@@ -301,7 +302,15 @@ async function streamJsonReport(
     else writeOwnFile(resolve(io.cwd, path), path, chunks);
     while (counted.next().done !== true);
     reportFiles(run, io);
-    if (io.env[DEBUG_ENV] === "1" && byWorker > 0) io.stderr.write(`oidc-guard check: a worker thread checked ${byWorker} of ${count} results\n`);
+    if (io.env[DEBUG_ENV] === "1" && shared.counted > 0) {
+        io.stderr.write(`oidc-guard check: a worker thread counted the JSON member marks of ${shared.counted} file(s)\n`);
+    }
+    if (io.env[DEBUG_ENV] === "1" && shared.blocks > 0) {
+        io.stderr.write(
+            `oidc-guard check: a worker thread checked ${byWorker} of ${count} results ` +
+                `(${shared.worker} of ${shared.blocks} blocks; this thread checked ${shared.ahead} blocks ahead of their turn)\n`,
+        );
+    }
     if (path !== "-") io.stderr.write(wroteLine("check", path, io, count, summary));
     return exitCode(run.fileProblems.length, summary);
 }
