@@ -122,7 +122,7 @@ function sequential(files: InputFile[]): { json: string; summary: Record<Verdict
 }
 
 function noStats(): ParallelStats {
-    return { blocks: 0, worker: 0, ahead: 0, counted: 0 };
+    return { blocks: 0, worker: 0, early: 0, counted: 0 };
 }
 
 /** The JSON report written while checking with the worker, as `check --format json` writes it. */
@@ -195,7 +195,7 @@ describe("check with a worker thread", () => {
         assert.match(one.json, /advisory \(oidc-provider-outside-stack\)/);
         assert.match(one.json, /oidc-provider-audiences-match/);
         assert.equal(two.rendered, 960);
-        assert.deepEqual(stats, { blocks: 44 + 17, worker: 44 + 17, ahead: 0, counted: 0 });
+        assert.deepEqual(stats, { blocks: 44 + 17, worker: 44 + 17, early: 0, counted: 0 });
     });
 
     it("writes the same report when both threads check blocks: this thread's own in turn and others ahead of it", () => {
@@ -227,7 +227,7 @@ describe("check with a worker thread", () => {
         assert.equal(stats.blocks, 44);
         assert.equal(stats.counted, 1);
         assert.ok(stats.worker > 0 && stats.worker < 44, `the worker checked ${stats.worker} of 44 blocks`);
-        assert.ok(stats.ahead > 0, "no block was checked ahead of its turn");
+        assert.ok(stats.early > 0, "no block was checked ahead of its turn");
     });
 
     it("checks an input below minRoles in this thread alone", () => {
@@ -270,7 +270,7 @@ describe("check with a worker thread", () => {
             stage.close?.();
             const texts = items.map((r) => ("rendered" in r ? r.rendered.text : renderItems([r], 1)));
             assert.equal(texts.join(",\n"), renderItems([...createChecker(OPTIONS).results(input, "x.json")], 1));
-            assert.deepEqual(stats, { blocks: 19, worker: 19, ahead: 0, counted: 0 });
+            assert.deepEqual(stats, { blocks: 19, worker: 19, early: 0, counted: 0 });
         });
 
         it("as the check reads a file from disk, and a key the file repeats is still found", () => {

@@ -36,7 +36,7 @@ export interface ParallelConfig {
     ahead: number;
     /**
      * Whether this thread checks blocks the worker has not started: the one it is to write next, and while it waits
-     * for the worker, the next one after it (default). Without it (the tests: the worker checks every block), this
+     * for the worker, the next free one after it (default). Without it (the tests: the worker checks every block), this
      * thread checks a block only once the worker is given up.
      */
     steal: boolean;
@@ -67,8 +67,8 @@ export interface ParallelStats {
     blocks: number;
     /** Blocks the worker checked. */
     worker: number;
-    /** Blocks this thread checked ahead of their turn while it waited for the worker (held until written). */
-    ahead: number;
+    /** Blocks this thread checked early, ahead of their turn, while it waited for the worker (held until written). */
+    early: number;
     /** Files whose member marks the worker counted. */
     counted: number;
 }
@@ -109,7 +109,7 @@ export type WorkerReply =
 export const SIGNAL = {
     /** Bumped (and notified) whenever the worker replies or exits: what this thread waits on. */
     wake: 0,
-    /** Roles the worker has checked (and files whose marks it counted). */
+    /** Roles the worker has checked. */
     progress: 1,
     /** Set when the worker exits (by a hook set before its module loads). */
     exited: 2,
@@ -182,7 +182,7 @@ export function parallelStage(options: AnalysisOptions, config: Partial<Parallel
                             for (let v = b + 1; v < sent; v++) {
                                 if (!claim(v)) continue;
                                 held.set(v, [...local.results(slice(v))]);
-                                if (stats) stats.ahead++;
+                                if (stats) stats.early++;
                                 return true;
                             }
                             return false;

@@ -269,7 +269,7 @@ async function streamJsonReport(
     io: CliIO,
 ): Promise<number> {
     // A large input's roles are shared with a worker thread, which sends its results as their JSON text.
-    const shared: ParallelStats = { blocks: 0, worker: 0, ahead: 0, counted: 0 };
+    const shared: ParallelStats = { blocks: 0, worker: 0, early: 0, counted: 0 };
     const { run, results } = streamCheck(files, options, { ...limits, keepSources: false }, parallelStage(options, {}, shared));
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
     let count = 0;
@@ -308,7 +308,7 @@ async function streamJsonReport(
     if (io.env[DEBUG_ENV] === "1" && shared.blocks > 0) {
         io.stderr.write(
             `oidc-guard check: a worker thread checked ${byWorker} of ${count} results ` +
-                `(${shared.worker} of ${shared.blocks} blocks; this thread checked ${shared.ahead} blocks ahead of their turn)\n`,
+                `(${shared.worker} of ${shared.blocks} blocks; this thread checked ${shared.early} blocks ahead of their turn)\n`,
         );
     }
     if (path !== "-") io.stderr.write(wroteLine("check", path, io, count, summary));
