@@ -50,9 +50,10 @@ export interface ParallelConfig {
  * Measured over the bench's exports of all-distinct roles, JSON read through a pipe (docs/check.md). Below 50,000 roles
  * the worker's own start (its module loading and first, cold analyses) and the two threads slowing each other down
  * cost about what it saves. Below 48 MiB the worker's start and count take longer than this thread's decoding and
- * parsing. Blocks of 128 to 512 roles measured alike; see docs/development.md for the queue.
+ * parsing. Blocks of 256 and 512 roles measured alike; a queue of 4 blocks took 3.04 s and 765 MB at 100,000 roles, one
+ * of 8 3.12 s and 844 MB, one of 2 3.07 s and 751 MB (docs/development.md).
  */
-export const PARALLEL_DEFAULTS: ParallelConfig = { minRoles: 50_000, minBytes: 48 * 1024 * 1024, blockRoles: 512, ahead: 8, steal: true };
+export const PARALLEL_DEFAULTS: ParallelConfig = { minRoles: 50_000, minBytes: 48 * 1024 * 1024, blockRoles: 512, ahead: 4, steal: true };
 
 /** Roles a worker checked: their results as the report's JSON text, and how many had each verdict. */
 export interface RenderedResults {
