@@ -273,7 +273,16 @@ export function streamCheck<R = never>(
         sources: new Map(),
         skipped: [],
     };
-    return { run, results: checkFiles(files, options, limits, run, stage) };
+    return { run, results: closing(checkFiles(files, options, limits, run, stage), stage) };
+}
+
+/** `results`, then whatever the stage started (a worker thread) is stopped, however the check ends. */
+function* closing<T, R>(results: Generator<T, void, undefined>, stage: RoleStage<R> | undefined): Generator<T, void, undefined> {
+    try {
+        yield* results;
+    } finally {
+        stage?.close?.();
+    }
 }
 
 function* checkFiles<R>(
@@ -285,104 +294,99 @@ function* checkFiles<R>(
 ): Generator<CheckResult | R, void, undefined> {
     const checker = createChecker(options, run.stats);
 
-    // What the stage started (a worker thread) stops however the check ends.
-    try {
-        for (const f of files) {
-            let text: string;
-            // The member marks of a large file, when the stage counts them on another thread.
-            let counted: (() => number | undefined) | undefined;
-            try {
-                if (f.text !== undefined) text = f.text;
-                else {
-                    const bytes = readFileBytes(f.path, limits.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES, stage?.sharedFrom);
-                    counted = stage?.marksOf?.(bytes);
-                    text = decodeUtf8(bytes);
-                }
-            } catch (e) {
-                // Too large (the limit is enforced while reading) or not UTF-8: the file's own problem, named.
-                const own = e instanceof InputReadError && e.reason !== "io" ? e.reason : undefined;
-                const message = own !== undefined ? (e as Error).message : `cannot read: ${errnoMessage(e)}`;
-                const fix =
-                    own === "too-large"
-                        ? "Check that this is the file you meant; raise the limit with --max-input-mib if it is."
-                        : own === "invalid-utf8"
-                          ? "Save the file as UTF-8 (JSON is UTF-8; other encodings are not guessed)."
-                          : "Make the file readable, or leave it out.";
-                run.fileProblems.push({ file: f.shown, message });
-                run.files.push({ file: f.shown, kind: "unreadable" });
-                yield {
-                    target: { file: f.shown },
-                    verdict: "error",
-                    findings: [documentFinding(`${f.shown}: ${message}.`, fix)],
-                };
-                continue;
+    for (const f of files) {
+        let text: string;
+        // The member marks of a large file, when the stage counts them on another thread.
+        let counted: (() => number | undefined) | undefined;
+        try {
+            if (f.text !== undefined) text = f.text;
+            else {
+                const bytes = readFileBytes(f.path, limits.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES, stage?.sharedFrom);
+                counted = stage?.marksOf?.(bytes);
+                text = decodeUtf8(bytes);
             }
-            // Kept for reports that locate findings in their files (SARIF and the others); not for JSON or text alone.
-            if (limits.keepSources !== false) run.sources.set(f.shown, text);
-            const read = readInput(f, text, counted);
-            if ("skip" in read) {
-                run.sources.delete(f.shown);
-                run.files.push({ file: f.shown, kind: "skipped" });
-                continue;
-            }
-            if ("problem" in read) {
-                run.fileProblems.push({ file: f.shown, message: read.problem });
-                run.files.push({ file: f.shown, kind: read.kind });
-                yield {
-                    target: { file: f.shown },
-                    verdict: "error",
-                    findings: [documentFinding(`${f.shown} is ${read.problem}.`, read.remediation)],
-                };
-                continue;
-            }
-            const input = read.input;
-            run.files.push({ file: f.shown, kind: input.kind });
-            // Files that are not inputs: named on the command line, each is an error of its own; found by walking a
-            // directory, cdk.out metadata is left out quietly and an earlier run's result file is listed as skipped.
-            const notAnInput =
-                input.kind === "cdk-metadata"
-                    ? {
-                          message: `${f.shown} is cdk synth metadata (manifest, tree or assets), not a CloudFormation template.`,
-                          fix: "Pass the cdk.out folder (its *.template.json files are checked, the metadata is skipped) or a *.template.json file.",
-                      }
-                    : input.kind === "check-result"
-                      ? {
-                            message: `${f.shown} is an oidc-guard check result, not an input to check.`,
-                            fix: "Pass the trust policies, stack exports, previews or AWS listings that were checked; use `oidc-guard report` to render a result file.",
-                            skipped: "an oidc-guard check result (holds only tool, results, summary)",
-                        }
-                      : undefined;
-            if (notAnInput !== undefined) {
-                if (f.explicit) {
-                    yield { target: { file: f.shown }, verdict: "error", findings: [documentFinding(notAnInput.message, notAnInput.fix)] };
-                } else if (notAnInput.skipped !== undefined) {
-                    run.skipped.push({ file: f.shown, reason: notAnInput.skipped });
-                }
-                continue;
-            }
-            if (input.kind === "unrecognized") {
-                if (f.onlyIfTemplate) {
-                    run.files[run.files.length - 1]!.kind = "skipped";
-                    run.sources.delete(f.shown);
-                    continue;
-                }
-                yield {
-                    target: { file: f.shown },
-                    verdict: "error",
-                    findings: [
-                        documentFinding(
-                            `${f.shown} is JSON but not an input oidc-guard check understands: ${input.problem ?? ""}.`,
-                            "Pass one of the supported inputs (see `oidc-guard check --help`), or leave this file out.",
-                        ),
-                    ],
-                };
-                continue;
-            }
-
-            yield* checker.results(input, f.shown, stage);
+        } catch (e) {
+            // Too large (the limit is enforced while reading) or not UTF-8: the file's own problem, named.
+            const own = e instanceof InputReadError && e.reason !== "io" ? e.reason : undefined;
+            const message = own !== undefined ? (e as Error).message : `cannot read: ${errnoMessage(e)}`;
+            const fix =
+                own === "too-large"
+                    ? "Check that this is the file you meant; raise the limit with --max-input-mib if it is."
+                    : own === "invalid-utf8"
+                      ? "Save the file as UTF-8 (JSON is UTF-8; other encodings are not guessed)."
+                      : "Make the file readable, or leave it out.";
+            run.fileProblems.push({ file: f.shown, message });
+            run.files.push({ file: f.shown, kind: "unreadable" });
+            yield {
+                target: { file: f.shown },
+                verdict: "error",
+                findings: [documentFinding(`${f.shown}: ${message}.`, fix)],
+            };
+            continue;
         }
-    } finally {
-        stage?.close?.();
+        // Kept for reports that locate findings in their files (SARIF and the others); not for JSON or text alone.
+        if (limits.keepSources !== false) run.sources.set(f.shown, text);
+        const read = readInput(f, text, counted);
+        if ("skip" in read) {
+            run.sources.delete(f.shown);
+            run.files.push({ file: f.shown, kind: "skipped" });
+            continue;
+        }
+        if ("problem" in read) {
+            run.fileProblems.push({ file: f.shown, message: read.problem });
+            run.files.push({ file: f.shown, kind: read.kind });
+            yield {
+                target: { file: f.shown },
+                verdict: "error",
+                findings: [documentFinding(`${f.shown} is ${read.problem}.`, read.remediation)],
+            };
+            continue;
+        }
+        const input = read.input;
+        run.files.push({ file: f.shown, kind: input.kind });
+        // Files that are not inputs: named on the command line, each is an error of its own; found by walking a
+        // directory, cdk.out metadata is left out quietly and an earlier run's result file is listed as skipped.
+        const notAnInput =
+            input.kind === "cdk-metadata"
+                ? {
+                      message: `${f.shown} is cdk synth metadata (manifest, tree or assets), not a CloudFormation template.`,
+                      fix: "Pass the cdk.out folder (its *.template.json files are checked, the metadata is skipped) or a *.template.json file.",
+                  }
+                : input.kind === "check-result"
+                  ? {
+                        message: `${f.shown} is an oidc-guard check result, not an input to check.`,
+                        fix: "Pass the trust policies, stack exports, previews or AWS listings that were checked; use `oidc-guard report` to render a result file.",
+                        skipped: "an oidc-guard check result (holds only tool, results, summary)",
+                    }
+                  : undefined;
+        if (notAnInput !== undefined) {
+            if (f.explicit) {
+                yield { target: { file: f.shown }, verdict: "error", findings: [documentFinding(notAnInput.message, notAnInput.fix)] };
+            } else if (notAnInput.skipped !== undefined) {
+                run.skipped.push({ file: f.shown, reason: notAnInput.skipped });
+            }
+            continue;
+        }
+        if (input.kind === "unrecognized") {
+            if (f.onlyIfTemplate) {
+                run.files[run.files.length - 1]!.kind = "skipped";
+                run.sources.delete(f.shown);
+                continue;
+            }
+            yield {
+                target: { file: f.shown },
+                verdict: "error",
+                findings: [
+                    documentFinding(
+                        `${f.shown} is JSON but not an input oidc-guard check understands: ${input.problem ?? ""}.`,
+                        "Pass one of the supported inputs (see `oidc-guard check --help`), or leave this file out.",
+                    ),
+                ],
+            };
+            continue;
+        }
+
+        yield* checker.results(input, f.shown, stage);
     }
 }
 
