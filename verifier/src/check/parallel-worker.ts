@@ -24,7 +24,7 @@ let current: { job: Extract<WorkerJob, { kind: "input" }>; checker: Checker } | 
 function answer(job: WorkerJob): WorkerReply | undefined {
     switch (job.kind) {
         case "marks":
-            return { kind: "marks", count: memberMarksOfBytes(job.bytes) };
+            return { kind: "marks", id: job.id, count: memberMarksOfBytes(job.bytes) };
         case "input":
             current = { job, checker: createChecker(job.options) };
             return undefined;

@@ -273,6 +273,17 @@ describe("check with a worker thread", () => {
             assert.deepEqual(stats, { blocks: 19, worker: 19, early: 0, counted: 0 });
         });
 
+        it("gives each file its own count, an earlier file's that nobody took passed over", () => {
+            // The first file's count is never asked for (as when its bytes are not UTF-8 or not JSON): the second
+            // file must get its own, never the one waiting before it.
+            const stage = parallelStage(OPTIONS, { ...SMALL, minBytes: 1000 });
+            const other = stackExport(200);
+            assert.notEqual(memberMarks(other), memberMarks(text));
+            stage.marksOf?.(shared(other));
+            assert.equal(stage.marksOf?.(shared(text))(), memberMarks(text));
+            stage.close?.();
+        });
+
         it("as the check reads a file from disk, and a key the file repeats is still found", () => {
             // One role's outputs name its trust policy twice: JSON.parse keeps the second, the check says so.
             const path = join(dir, "dup.json");

@@ -83,8 +83,8 @@ export interface WorkerInit {
 
 /** What the worker is asked to do, in the order asked. */
 export type WorkerJob =
-    /** Count the member marks of a file's JSON, its bytes in shared memory. */
-    | { kind: "marks"; bytes: Uint8Array }
+    /** Count the member marks of a file's JSON, its bytes in shared memory; `id` tells this file's count from others'. */
+    | { kind: "marks"; id: number; bytes: Uint8Array }
     /** Check the roles of this input from now on (each block is sent apart). */
     | {
           kind: "input";
@@ -101,7 +101,7 @@ export type WorkerJob =
 
 /** The worker's answers. */
 export type WorkerReply =
-    | { kind: "marks"; count: number }
+    | { kind: "marks"; id: number; count: number }
     | { kind: "block"; block: number; text: string; roles: number; verdicts: Record<Verdict, number>; audienceFailed: boolean }
     | { kind: "block"; block: number; failed: string }
     | { kind: "failed"; failed: string };
@@ -139,6 +139,7 @@ export function parallelStage(options: AnalysisOptions, config: Partial<Parallel
     const start = (): WorkerLink | undefined => WorkerLink.start(c.workerFile ?? workerFile(), stallMs);
     // A worker started for a file's member marks, kept for its roles (or the next file's).
     let spare: WorkerLink | undefined;
+    let files = 0;
     const two = usableCores() >= 2;
 
     const roleStage = function* (input: ExtractedInput, local: LocalRoles): Generator<CheckResult | RenderedResults> {
@@ -214,13 +215,14 @@ export function parallelStage(options: AnalysisOptions, config: Partial<Parallel
             if (!two || bytes.length < c.minBytes || !(bytes.buffer instanceof SharedArrayBuffer)) return none;
             spare ??= start();
             const link = spare;
-            if (link === undefined || !link.send({ kind: "marks", bytes })) {
+            const id = ++files;
+            if (link === undefined || !link.send({ kind: "marks", id, bytes })) {
                 link?.close();
                 spare = undefined;
                 return none;
             }
             return () => {
-                const count = link.takeMarks();
+                const count = link.takeMarks(id);
                 if (count === undefined) {
                     // Counted here instead; a worker that could not count is not given roles either.
                     link.close();
@@ -324,10 +326,16 @@ class WorkerLink {
         }
     }
 
-    /** The member marks the worker counted (the first reply it gives), waiting for them; undefined when it did not. */
-    takeMarks(): number | undefined {
-        const reply = this.next("marks");
-        return reply !== "mine" && reply?.kind === "marks" ? reply.count : undefined;
+    /**
+     * The member marks the worker counted for the file `id`, waiting for them; undefined when it did not. The count of
+     * an earlier file that nobody took (its bytes were not UTF-8 or not JSON) is passed over.
+     */
+    takeMarks(id: number): number | undefined {
+        for (;;) {
+            const reply = this.next("marks");
+            if (reply === "mine" || reply?.kind !== "marks") return undefined;
+            if (reply.id === id) return reply.count;
+        }
     }
 
     /**
