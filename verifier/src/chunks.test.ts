@@ -5,7 +5,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { ChunkedArray, LateValue, RenderedItems, batched, jsonChunks, renderItems } from "./chunks.js";
+import { ChunkedArray, LateValue, RenderedItems, batched, joinChunks, jsonChunks, renderItems, textOf, type OutputChunk } from "./chunks.js";
+import { encodeJsonOutput, escapeJsonOutput } from "./escape.js";
+
+/** The bytes of `chunks` as written: text as UTF-8, bytes as they are. */
+const bytesOf = (chunks: Iterable<OutputChunk>): Buffer => Buffer.concat([...chunks].map((c) => (typeof c === "string" ? Buffer.from(c, "utf8") : c)));
 
 describe("jsonChunks", () => {
     it("writes what JSON.stringify writes, for chunked arrays at any depth, empty or not", () => {
@@ -24,7 +28,9 @@ describe("jsonChunks", () => {
     });
 
     it("writes items rendered apart (another thread's) where they stand: the bytes of the items themselves", () => {
-        const json = fc.jsonValue({ maxDepth: 3 });
+        // Strings of any code points, controls and lone surrogates among them: the rendered bytes are escaped and
+        // encoded by their maker, the rest by jsonChunks, and the whole is the bytes one escaped string is written as.
+        const json = fc.jsonValue({ maxDepth: 3, stringUnit: "binary" });
         fc.assert(
             fc.property(
                 fc.array(fc.tuple(fc.array(json, { maxLength: 12 }), fc.boolean()), { maxLength: 6 }),
@@ -35,7 +41,7 @@ describe("jsonChunks", () => {
                     const given: unknown[] = [];
                     for (const [run, apart] of runs) {
                         items.push(...run);
-                        if (apart) given.push(new RenderedItems(renderItems(run, depth + 1), depth + 1));
+                        if (apart) given.push(new RenderedItems(encodeJsonOutput(renderItems(run, depth + 1)), depth + 1));
                         else given.push(...run);
                     }
                     const a = new ChunkedArray(given);
@@ -45,7 +51,9 @@ describe("jsonChunks", () => {
                         value = [value];
                         plain = [plain];
                     }
-                    assert.equal([...jsonChunks(value, [a])].join(""), `${JSON.stringify(plain, null, 2)}\n`);
+                    const whole = `${escapeJsonOutput(JSON.stringify(plain, null, 2))}\n`;
+                    assert.deepEqual(bytesOf(jsonChunks(value, [a], encodeJsonOutput)), Buffer.from(whole, "utf8"));
+                    assert.deepEqual(bytesOf(jsonChunks(value, [a], escapeJsonOutput)), Buffer.from(whole, "utf8"));
                 },
             ),
             { numRuns: 300 },
@@ -53,7 +61,7 @@ describe("jsonChunks", () => {
     });
 
     it("refuses items rendered for another depth than their array's", () => {
-        const a = new ChunkedArray([new RenderedItems(renderItems([{ x: 1 }], 2), 2)]);
+        const a = new ChunkedArray([new RenderedItems(encodeJsonOutput(renderItems([{ x: 1 }], 2)), 2)]);
         assert.throws(() => [...jsonChunks({ results: a }, [a])], /rendered for depth 2 in an array at depth 1/);
     });
 
@@ -98,11 +106,11 @@ describe("jsonChunks", () => {
         });
         const it = jsonChunks({ a }, [a], (s) => s.replace(/\u2028/g, "\\u2028"));
         const step = it.next();
-        const first = step.done === true ? "" : step.value;
+        const first = step.done === true ? "" : textOf(step.value);
         // The first chunk holds the first batch (8 values) only: items 1 to 5 made them (3 makes none); the rest is
         // not made yet.
         assert.deepEqual(made, [1, 2, 3, 4, 5]);
-        const text = first + [...it].join("");
+        const text = first + joinChunks(it);
         assert.deepEqual(made, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         assert.doesNotMatch(text, /\u2028/);
         const expected = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].flatMap((n) => (n % 3 === 0 ? [] : [{ n, s: "\u2028" }, n]));

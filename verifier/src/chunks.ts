@@ -19,6 +19,29 @@ const BATCH = 8;
 let nextId = 0;
 
 /**
+ * A piece of output: text, or bytes already escaped for the output and encoded as UTF-8 (a JSON report's chunks
+ * when it is written as bytes, and the results another thread rendered, {@link RenderedItems}).
+ */
+export type OutputChunk = string | Uint8Array;
+
+const UTF8 = new TextDecoder();
+
+/** A chunk as text: bytes decoded as UTF-8. */
+export function textOf(chunk: OutputChunk): string {
+    return typeof chunk === "string" ? chunk : UTF8.decode(chunk);
+}
+
+/** `chunks` as text: bytes decoded as UTF-8. */
+export function* textChunks(chunks: Iterable<OutputChunk>): Generator<string> {
+    for (const c of chunks) yield textOf(c);
+}
+
+/** The text of `chunks` joined: bytes decoded as UTF-8. */
+export function joinChunks(chunks: Iterable<OutputChunk>): string {
+    return [...textChunks(chunks)].join("");
+}
+
+/**
  * An array of a value given to {@link jsonChunks}, written a few items at a time. Each source item stands for the
  * items `expand` makes of it (a report entry for its SARIF results), made only when its batch is written.
  */
@@ -64,14 +87,15 @@ export class LateValue {
 
 /**
  * `JSON.stringify(value, null, 2)` and a newline, in chunks; `arrays` are the {@link ChunkedArray}s and
- * {@link LateValue}s inside `value`. `escape` is applied to each chunk (escaping for output is per character, so
- * chunks can be escaped alone).
+ * {@link LateValue}s inside `value`. `escape` is applied to each chunk it renders (escaping for output is per
+ * character, so chunks can be escaped alone), and may encode it too; items rendered elsewhere
+ * ({@link RenderedItems}) are written as the bytes they come as, which their maker escaped and encoded.
  */
 export function* jsonChunks(
     value: unknown,
     arrays: readonly (Chunked | LateValue)[],
-    escape: (s: string) => string = (s) => s,
-): Generator<string> {
+    escape: (s: string) => OutputChunk = (s) => s,
+): Generator<OutputChunk> {
     const skeleton = `${JSON.stringify(value, null, 2)}\n`;
     // Marks in document order; an array left out of `value` has no mark in the skeleton.
     const found = arrays
@@ -101,7 +125,7 @@ export function* jsonChunks(
         let head: string | undefined = `${skeleton.slice(from, at)}[\n`;
         let batch: unknown[] = [];
         const depth = indent >> 1;
-        const flush = (items: string): string => {
+        const flush = (items: string): OutputChunk => {
             const chunk = head === undefined ? `,\n${items}` : `${head}${items}`;
             head = undefined;
             batch = [];
@@ -112,7 +136,9 @@ export function* jsonChunks(
                 // Rendered ahead for this depth (another thread's results): written after the items before them.
                 if (x.depth !== depth) throw new Error(`jsonChunks: items rendered for depth ${x.depth} in an array at depth ${depth}`);
                 if (batch.length > 0) yield flush(renderItems(batch, depth));
-                if (x.text !== "") yield flush(x.text);
+                if (x.bytes.length === 0) continue;
+                yield flush("");
+                yield x.bytes;
                 continue;
             }
             batch.push(x);
@@ -143,12 +169,13 @@ export function renderItems(items: readonly unknown[], depth: number): string {
 }
 
 /**
- * Items of a {@link ChunkedArray} rendered ahead by {@link renderItems} for an array `depth` deep (by a worker thread,
- * which sends text, not objects): {@link jsonChunks} writes the text where the items stand. Empty text: no items.
+ * Items of a {@link ChunkedArray} rendered ahead by {@link renderItems} for an array `depth` deep, then escaped for
+ * the output and encoded as UTF-8 (by a worker thread, which transfers bytes, not objects or text): {@link jsonChunks}
+ * writes the bytes where the items stand. No bytes: no items.
  */
 export class RenderedItems {
     constructor(
-        readonly text: string,
+        readonly bytes: Uint8Array,
         readonly depth: number,
     ) {}
 }

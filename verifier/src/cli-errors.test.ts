@@ -7,12 +7,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { run } from "./cli.js";
 import { EXIT, type CliIO } from "./io.js";
+import { textOf, type OutputChunk } from "./chunks.js";
 
 function io(env: NodeJS.ProcessEnv = {}, stdoutWrite?: () => never): CliIO & { out: () => string; err: () => string } {
     let out = "";
     let err = "";
     return {
-        stdout: { write: stdoutWrite ?? ((c: string) => (out += c)) },
+        stdout: { write: stdoutWrite ?? ((c: OutputChunk) => (out += textOf(c))) },
         stderr: { write: (c: string) => (err += c) },
         env,
         cwd: process.cwd(),

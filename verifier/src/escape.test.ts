@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { run } from "./cli.js";
 import {
+    encodeJsonOutput,
     escapeHtml,
     escapeJsonOutput,
     escapeMarkdown,
@@ -17,6 +18,7 @@ import {
     isAscii,
 } from "./escape.js";
 import type { CliIO } from "./io.js";
+import { textOf, type OutputChunk } from "./chunks.js";
 
 /** Everything a hostile name can carry: OSC title, CSI clear, BEL, CR, C1 CSI, line separators, workflow commands. */
 const HOSTILE =
@@ -94,6 +96,25 @@ describe("escaping, one function per medium", () => {
             { numRuns: 2000 },
         );
     });
+
+    it("JSON as bytes: exactly the UTF-8 a string writer makes of the escaped text, in a buffer of its own", () => {
+        const check = (s: string): void => {
+            const bytes = encodeJsonOutput(s);
+            assert.deepEqual(Buffer.from(bytes), Buffer.from(escapeJsonOutput(s), "utf8"), JSON.stringify(s));
+            // Transferable to another thread: the whole of its buffer, shared with nothing.
+            assert.equal(bytes.byteOffset, 0);
+            assert.equal(bytes.buffer.byteLength, bytes.length);
+        };
+        const twoByteAscii = "é-plain-ascii-after".slice(1);
+        for (const s of ["", "plain", "a\u007fb", "\u0085", "café", "\ud800", "😀", HOSTILE, JSON.stringify({ v: HOSTILE }), twoByteAscii]) check(s);
+        fc.assert(
+            fc.property(fc.string({ unit: "binary", maxLength: 40 }), fc.string({ unit: "grapheme-ascii", maxLength: 40 }), (a, b) => {
+                for (const s of [a, b, a + b, b + "\u007f", (a + b).slice(a.length)]) check(s);
+            }),
+            { numRuns: 2000 },
+        );
+        assert.doesNotMatch(textOf(encodeJsonOutput(JSON.stringify({ v: HOSTILE }))), RAW_CONTROL);
+    });
 });
 
 describe("every output path with hostile values", () => {
@@ -111,7 +132,7 @@ describe("every output path with hostile values", () => {
             err,
             env,
             cwd,
-            stdout: { write: (s: string) => out.push(s), isTTY: false },
+            stdout: { write: (s: OutputChunk) => out.push(textOf(s)), isTTY: false },
             stderr: { write: (s: string) => err.push(s), isTTY: false },
         };
     }

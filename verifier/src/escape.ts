@@ -8,6 +8,7 @@
  * | terminal / plain text      | {@link escapeText}        | control characters shown as `\x1b`, `\n`, `\r`, `\u2028`…     |
  * | CI log (whole output)      | {@link guardCiLog}        | a line that would start with `::` gets a `\` in front         |
  * | JSON                       | {@link escapeJsonOutput}  | C1, DEL, U+2028/9 and bidi controls as `\uXXXX` (C0 is JSON's) |
+ * | JSON, as UTF-8 bytes       | {@link encodeJsonOutput}  | the same, then encoded                                        |
  * | Markdown                   | {@link escapeMarkdown}    | controls shown (CR and every line terminator), punctuation    |
  * | HTML                       | {@link escapeHtml}        | controls shown, `& < > " '` as entities                       |
  * | XML (JUnit)                | {@link escapeXml}         | controls shown, `& < > " '` as entities                       |
@@ -96,6 +97,21 @@ export function escapeJsonOutput(json: string): string {
     // Every character it rewrites is DEL or outside ASCII: one native count answers for most text.
     if (!hasDelOrNonAscii(json)) return json;
     return json.replace(/[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+const UTF8 = new TextEncoder();
+
+/**
+ * {@link escapeJsonOutput} of `json` as UTF-8 bytes, what a JSON report written in bytes holds. The encoding, which
+ * a write needs anyway, also answers whether the text is ASCII (its length in bytes is its length in code units
+ * exactly then): most text is encoded once and searched once more, for DEL, where escaping and then writing a
+ * string look at it three times (a 100,000-role report is 300 MB of it). The bytes have an ArrayBuffer of their own,
+ * so a worker thread can transfer them.
+ */
+export function encodeJsonOutput(json: string): Uint8Array<ArrayBuffer> {
+    const bytes = UTF8.encode(json);
+    if (bytes.length === json.length && !json.includes("\u007f")) return bytes;
+    return UTF8.encode(escapeJsonOutput(json));
 }
 
 /**

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { writeChunked } from "./io.js";
+import { textOf, type OutputChunk } from "./chunks.js";
 
 describe("writeChunked", () => {
     it("waits for a slow stream to drain: all chunks arrive in order, and the buffer never holds more than one chunk past its mark", async () => {
@@ -31,7 +32,7 @@ describe("writeChunked", () => {
 
     it("writes to a plain sink (no events) without waiting", async () => {
         const got: string[] = [];
-        await writeChunked({ write: (c: string) => got.push(c) }, ["a", "b", "c"]);
+        await writeChunked({ write: (c: OutputChunk) => got.push(textOf(c)) }, ["a", "b", "c"]);
         assert.deepEqual(got, ["a", "b", "c"]);
     });
 

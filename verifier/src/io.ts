@@ -1,8 +1,10 @@
+import type { OutputChunk } from "./chunks.js";
 import type { Redactor } from "./redact.js";
 
 /** What a command needs from the process, injectable so tests can run commands in-process. */
 export interface CliIO {
-    stdout: { write(chunk: string): unknown; isTTY?: boolean };
+    /** Takes text, and bytes (UTF-8, escaped for output) from the JSON report `check` writes as it checks. */
+    stdout: { write: (chunk: OutputChunk) => unknown; isTTY?: boolean };
     stderr: { write(chunk: string): unknown; isTTY?: boolean };
     env: NodeJS.ProcessEnv;
     cwd: string;
@@ -74,7 +76,7 @@ function isDrainable(x: unknown): x is Drainable {
  * stream's buffer is full, so at most one chunk and the stream's buffer are held at a time. A stream that fails or
  * closes ends the writing (its error surfaces where the stream reports errors).
  */
-export async function writeChunked(out: CliIO["stdout"], chunks: Iterable<string>): Promise<void> {
+export async function writeChunked(out: CliIO["stdout"], chunks: Iterable<OutputChunk>): Promise<void> {
     const gone = (): boolean => (out as { destroyed?: boolean }).destroyed === true;
     for (const chunk of chunks) {
         // A stream that failed (EPIPE: the reader went away) takes nothing more and will never drain.

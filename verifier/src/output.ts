@@ -24,6 +24,7 @@ import {
     type Stats,
 } from "node:fs";
 import { dirname, resolve } from "node:path";
+import type { OutputChunk } from "./chunks.js";
 import { isAscii } from "./escape.js";
 
 /**
@@ -98,22 +99,23 @@ export class ChunkError extends Error {
 }
 
 /** Writes every chunk of `text` to `fd`, one chunk's bytes at a time. */
-function writeChunks(fd: number, text: Iterable<string>): void {
+function writeChunks(fd: number, text: Iterable<OutputChunk>): void {
     const chunks = text[Symbol.iterator]();
     for (;;) {
-        let next: IteratorResult<string>;
+        let next: IteratorResult<OutputChunk>;
         try {
             next = chunks.next();
         } catch (e) {
             throw new ChunkError(e);
         }
         if (next.done === true) return;
+        const chunk = next.value;
         // ASCII text is its own UTF-8: copied byte for byte (latin1) instead of encoded.
-        writeAll(fd, Buffer.from(next.value, isAscii(next.value) ? "latin1" : "utf8"));
+        writeAll(fd, typeof chunk === "string" ? Buffer.from(chunk, isAscii(chunk) ? "latin1" : "utf8") : chunk);
     }
 }
 
-function writeAll(fd: number, data: Buffer): void {
+function writeAll(fd: number, data: Uint8Array): void {
     let off = 0;
     while (off < data.length) {
         try {
@@ -127,12 +129,12 @@ function writeAll(fd: number, data: Buffer): void {
 }
 
 /**
- * Writes `text` (one string, or chunks written as they come) to `path` (absolute or relative to the process's working directory), creating missing directories.
+ * Writes `text` (one string, or chunks written as they come: text, or bytes written as they are) to `path` (absolute or relative to the process's working directory), creating missing directories.
  * Atomic for regular files, in place for devices, FIFOs, sockets and the process's own streams.
  * @throws the underlying error (with its `code`) when the file cannot be written, {@link ChunkError} when making a
  * chunk of `text` failed; either way the old file is untouched.
  */
-export function writeOutputFile(path: string, text: string | Iterable<string>): WriteOutcome {
+export function writeOutputFile(path: string, text: string | Iterable<OutputChunk>): WriteOutcome {
     const data = typeof text === "string" ? [text] : text;
     const abs = resolve(path);
     const fdOfStream = streamFd(abs);

@@ -1,11 +1,12 @@
 /**
  * The worker thread of {@link parallelStage} (parallel.ts): counts the member marks of a file's JSON while the main
  * thread parses it, then checks the blocks of roles it is sent with a checker of its own and answers each with the
- * results' JSON text for the report.
+ * results' bytes for the report (their JSON, escaped and encoded), transferred.
  */
 import { workerData } from "node:worker_threads";
 import type { Verdict } from "oidc-guard-policypack/analysis";
 import { renderItems } from "../chunks.js";
+import { encodeJsonOutput } from "../escape.js";
 import type { CheckResult } from "../results.js";
 import { createChecker, type Checker } from "./analyze.js";
 import { memberMarksOfBytes } from "./json.js";
@@ -40,8 +41,8 @@ function answer(job: WorkerJob): WorkerReply | undefined {
                     verdicts[result.verdict]++;
                     Atomics.add(init.signal, SIGNAL.progress, 1);
                 }
-                const text = renderItems(results, input.depth);
-                return { kind: "block", block: job.block, text, roles: job.roles.length, verdicts, audienceFailed: checker.audienceFailed(input.input) };
+                const bytes = encodeJsonOutput(renderItems(results, input.depth));
+                return { kind: "block", block: job.block, bytes, roles: job.roles.length, verdicts, audienceFailed: checker.audienceFailed(input.input) };
             } catch (e) {
                 return { kind: "block", block: job.block, failed: e instanceof Error ? e.message : String(e) };
             }
@@ -57,6 +58,7 @@ init.port.on("message", (job: WorkerJob) => {
         reply = { kind: "failed", failed: e instanceof Error ? e.message : String(e) };
     }
     if (reply === undefined) return;
-    init.port.postMessage(reply);
+    // A block's bytes have a buffer of their own (encodeJsonOutput): moved to the main thread, not copied.
+    init.port.postMessage(reply, reply.kind === "block" && "bytes" in reply ? [reply.bytes.buffer] : []);
     wake();
 });

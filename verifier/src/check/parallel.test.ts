@@ -5,7 +5,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Verdict } from "oidc-guard-policypack/analysis";
-import { renderItems, type RenderedItems } from "../chunks.js";
+import { joinChunks, renderItems, textOf, type RenderedItems } from "../chunks.js";
+import { escapeJsonOutput } from "../escape.js";
 import type { CheckResult } from "../results.js";
 import { createChecker, runCheck, streamCheck } from "./analyze.js";
 import { extractInput } from "./inputs.js";
@@ -101,11 +102,14 @@ function stackExport(roles: number, padding = 0): string {
     ];
     for (let i = 0; i < roles; i++) {
         const policy = trustPolicy(i);
+        // Some names with what JSON output escapes (C1, bidi, U+2028, DEL) and what it keeps (é): the worker escapes
+        // and encodes its results' text, this thread the rest.
+        const name = i % 11 === 10 ? `role-${i}-\u009b31m\u202e\u2028\u007f-é` : `role-${i}`;
         resources.push({
-            urn: urn("aws:iam/role:Role", `role-${i}`),
+            urn: urn("aws:iam/role:Role", name),
             type: "aws:iam/role:Role",
-            inputs: { name: `role-${i}` },
-            outputs: policy === undefined ? { name: `role-${i}` } : { assumeRolePolicy: policy, name: `role-${i}` },
+            inputs: { name },
+            outputs: policy === undefined ? { name } : { assumeRolePolicy: policy, name },
         });
     }
     // A resource that is not a role, to make a file large enough for the worker to count its member marks.
@@ -118,7 +122,7 @@ function sequential(files: InputFile[]): { json: string; summary: Record<Verdict
     const run = runCheck(files, OPTIONS, { keepSources: false });
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
     for (const r of run.results) summary[r.verdict]++;
-    return { json: [...renderJsonChunks({ tool: TOOL, results: run.results, summary })].join(""), summary };
+    return { json: joinChunks(renderJsonChunks({ tool: TOOL, results: run.results, summary })), summary };
 }
 
 function noStats(): ParallelStats {
@@ -146,7 +150,7 @@ function parallel(
             }
         }
     }
-    const json = [...renderJsonStream(TOOL, items(), () => summary)].join("");
+    const json = joinChunks(renderJsonStream(TOOL, items(), () => summary));
     return { json, summary, rendered };
 }
 
@@ -196,6 +200,11 @@ describe("check with a worker thread", () => {
         assert.match(one.json, /oidc-provider-audiences-match/);
         assert.equal(two.rendered, 960);
         assert.deepEqual(stats, { blocks: 44 + 17, worker: 44 + 17, early: 0, counted: 0 });
+        // Escaped for output by the worker as by this thread: no raw control character, the names kept.
+        assert.doesNotMatch(two.json, /[\u007f-\u009f\u2028\u202e]/);
+        assert.match(two.json, /role-10-\\u009b31m\\u202e\\u2028\\u007f-é/);
+        const names = (JSON.parse(two.json) as { results: { target: { resource?: { name: string } } }[] }).results.map((r) => r.target.resource?.name);
+        assert.ok(names.includes("role-10-\u009b31m\u202e\u2028\u007f-é"));
     });
 
     it("writes the same report when both threads check blocks: this thread's own in turn and others ahead of it", () => {
@@ -208,7 +217,7 @@ describe("check with a worker thread", () => {
              const port = workerData.port;
              const post = port.postMessage.bind(port);
              const pause = new Int32Array(new SharedArrayBuffer(4));
-             port.postMessage = (m) => { if (m.kind === "block") Atomics.wait(pause, 0, 0, 5); post(m); };
+             port.postMessage = (m, transfer) => { if (m.kind === "block") Atomics.wait(pause, 0, 0, 5); post(m, transfer); };
              require(${JSON.stringify(require.resolve("tsx/cjs"))});
              require(${JSON.stringify(resolve(__dirname, "parallel-worker.ts"))});`,
         );
@@ -222,8 +231,8 @@ describe("check with a worker thread", () => {
         const items = [...createChecker(OPTIONS).results(input, "a.json", stage)];
         stage.close?.();
         const one = [...createChecker(OPTIONS).results(input, "a.json")];
-        const texts = items.map((r) => ("rendered" in r ? r.rendered.text : renderItems([r], 1)));
-        assert.equal(texts.join(",\n"), renderItems(one, 1));
+        const texts = items.map((r) => ("rendered" in r ? textOf(r.rendered.bytes) : escapeJsonOutput(renderItems([r], 1))));
+        assert.equal(texts.join(",\n"), escapeJsonOutput(renderItems(one, 1)));
         assert.equal(stats.blocks, 44);
         assert.equal(stats.counted, 1);
         assert.ok(stats.worker > 0 && stats.worker < 44, `the worker checked ${stats.worker} of 44 blocks`);
@@ -268,8 +277,8 @@ describe("check with a worker thread", () => {
             const input = extractInput("x.json", JSON.parse(text) as unknown);
             const items = [...createChecker(OPTIONS).results(input, "x.json", stage)];
             stage.close?.();
-            const texts = items.map((r) => ("rendered" in r ? r.rendered.text : renderItems([r], 1)));
-            assert.equal(texts.join(",\n"), renderItems([...createChecker(OPTIONS).results(input, "x.json")], 1));
+            const texts = items.map((r) => ("rendered" in r ? textOf(r.rendered.bytes) : escapeJsonOutput(renderItems([r], 1))));
+            assert.equal(texts.join(",\n"), escapeJsonOutput(renderItems([...createChecker(OPTIONS).results(input, "x.json")], 1)));
             assert.deepEqual(stats, { blocks: 19, worker: 19, early: 0, counted: 0 });
         });
 
@@ -309,7 +318,7 @@ describe("check with a worker thread", () => {
             ["throws while it starts", "throw new Error('boom');"],
             ["does not parse", "this is not JavaScript ("],
             ["answers every block as failed", fake(`{ kind: "block", block: job.block, failed: "no" }`)],
-            ["answers another block", fake(`{ kind: "block", block: job.block + 1, text: "", roles: 0, verdicts: { pass: 0, fail: 0, unknown: 0, error: 0 }, audienceFailed: false }`)],
+            ["answers another block", fake(`{ kind: "block", block: job.block + 1, bytes: new Uint8Array(0), roles: 0, verdicts: { pass: 0, fail: 0, unknown: 0, error: 0 }, audienceFailed: false }`)],
             ["answers with a failure of its own", fake(`{ kind: "failed", failed: "no" }`)],
             ["never answers (a stall)", fake(undefined), 300],
         ];
@@ -337,8 +346,8 @@ describe("check with a worker thread", () => {
         // The worker checked the blocks sent before the one it could not be sent, and none after.
         assert.ok(rendered.length > 0);
         assert.ok(rendered.reduce((n, r) => n + r.roles, 0) < 200);
-        const texts = items.map((r) => ("rendered" in r ? r.rendered.text : renderItems([r], 1)));
-        assert.equal(texts.join(",\n"), renderItems(one, 1));
+        const texts = items.map((r) => ("rendered" in r ? textOf(r.rendered.bytes) : escapeJsonOutput(renderItems([r], 1))));
+        assert.equal(texts.join(",\n"), escapeJsonOutput(renderItems(one, 1)));
     });
 
     it("is what the CLI writes for an input above the default minRoles, through its own worker file", () => {

@@ -1,8 +1,9 @@
 /**
  * `check` of a large input on two cores: this thread checks some blocks of the input's roles, one worker thread the
  * others, and the report is written in input order. Only the JSON report written while checking uses it: the worker
- * sends each block's results as the JSON text the report holds for them ({@link RenderedItems}), not as objects
- * (copying objects between threads costs about what writing their JSON does). The worker is started as soon as a
+ * sends each block's results as the bytes the report holds for them ({@link RenderedItems}: their JSON, escaped and
+ * encoded), not as objects (copying objects between threads costs about what writing their JSON does) or text (which
+ * is copied, and then encoded here); the bytes are transferred, not copied. The worker is started as soon as a
  * large file has been read, and counts the member marks of its JSON (the duplicate-key check) while this thread
  * decodes and parses it.
  *
@@ -55,7 +56,7 @@ export interface ParallelConfig {
  */
 export const PARALLEL_DEFAULTS: ParallelConfig = { minRoles: 50_000, minBytes: 48 * 1024 * 1024, blockRoles: 512, ahead: 4, steal: true };
 
-/** Roles a worker checked: their results as the report's JSON text, and how many had each verdict. */
+/** Roles a worker checked: their results as the report's bytes, and how many had each verdict. */
 export interface RenderedResults {
     rendered: RenderedItems;
     roles: number;
@@ -102,7 +103,8 @@ export type WorkerJob =
 /** The worker's answers. */
 export type WorkerReply =
     | { kind: "marks"; id: number; count: number }
-    | { kind: "block"; block: number; text: string; roles: number; verdicts: Record<Verdict, number>; audienceFailed: boolean }
+    /** `bytes`: the results' JSON for the report, escaped and encoded (`encodeJsonOutput`), their buffer transferred. */
+    | { kind: "block"; block: number; bytes: Uint8Array<ArrayBuffer>; roles: number; verdicts: Record<Verdict, number>; audienceFailed: boolean }
     | { kind: "block"; block: number; failed: string }
     | { kind: "failed"; failed: string };
 
@@ -348,7 +350,7 @@ class WorkerLink {
         const reply = this.next("block", steal);
         if (reply === "mine") return reply;
         if (reply?.kind !== "block" || reply.block !== block || "failed" in reply || reply.audienceFailed) return undefined;
-        return { rendered: new RenderedItems(reply.text, RESULTS_DEPTH), roles: reply.roles, verdicts: reply.verdicts };
+        return { rendered: new RenderedItems(reply.bytes, RESULTS_DEPTH), roles: reply.roles, verdicts: reply.verdicts };
     }
 
     /**

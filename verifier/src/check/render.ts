@@ -1,7 +1,7 @@
 /** Text and JSON renderings of a {@link CheckReport}. */
 import type { Finding, PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
-import { escapeJsonOutput, escapeText, escapeTextDeep, guardCiLog } from "../escape.js";
-import { ChunkedArray, jsonChunks, LateValue, type RenderedItems } from "../chunks.js";
+import { encodeJsonOutput, escapeJsonOutput, escapeText, escapeTextDeep, guardCiLog } from "../escape.js";
+import { ChunkedArray, joinChunks, jsonChunks, LateValue, type OutputChunk, type RenderedItems } from "../chunks.js";
 import type { CheckReport, CheckResult, ToolInfo } from "../results.js";
 
 /** Whether to colour: only for a TTY, and never when `NO_COLOR` is set to a non-empty value (no-color.org). */
@@ -164,7 +164,7 @@ export function* renderTextChunks(
 
 /** The JSON report: one object, two-space indented, newline-terminated. */
 export function renderJson(report: CheckReport): string {
-    return [...renderJsonChunks(report)].join("");
+    return joinChunks(renderJsonChunks(report));
 }
 
 /**
@@ -172,7 +172,7 @@ export function renderJson(report: CheckReport): string {
  * ever holding all of it: a 100,000-role run never builds one string of hundreds of megabytes (V8 strings stop at
  * 512 MiB).
  */
-export function renderJsonChunks(report: CheckReport): Generator<string> {
+export function renderJsonChunks(report: CheckReport): Generator<OutputChunk> {
     const results = new ChunkedArray(report.results);
     return jsonChunks({ ...report, results }, [results], escapeJsonOutput);
 }
@@ -187,14 +187,15 @@ export const RESULTS_DEPTH = 1;
  * The JSON report of results made while it is written ({@link renderJsonChunks}'s bytes for the same results): each
  * result is asked for when its batch is written and let go after it, and the summary counts them as they pass, so
  * it is complete when it is written after them. `summary` is called once, after the last result. Results a worker
- * thread checked come as their text ({@link RenderedItems}, rendered for {@link RESULTS_DEPTH}).
+ * thread checked come as their bytes ({@link RenderedItems}, rendered for {@link RESULTS_DEPTH} and encoded by
+ * {@link encodeJsonOutput}). Every chunk is bytes: rendered here, escaped and encoded at once.
  */
 export function renderJsonStream(
     tool: ToolInfo,
     results: Iterable<CheckResult | RenderedItems>,
     summary: () => Record<Verdict, number>,
-): Generator<string> {
+): Generator<OutputChunk> {
     const chunked = new ChunkedArray(results);
     const counts = new LateValue(summary);
-    return jsonChunks({ tool, results: chunked, summary: counts }, [chunked, counts], escapeJsonOutput);
+    return jsonChunks({ tool, results: chunked, summary: counts }, [chunked, counts], encodeJsonOutput);
 }

@@ -17,6 +17,7 @@ import type { CheckReport, CheckResult } from "../results.js";
 import { parseYamlTemplate } from "./cloudformation.js";
 import { readStdin } from "./stdin.js";
 import { applyUnknown } from "./terraform.js";
+import { textOf, type OutputChunk } from "../chunks.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const tmp = mkdtempSync(join(tmpdir(), "oidc-guard-sources-"));
@@ -26,7 +27,7 @@ async function check(args: string[], stdin?: string): Promise<{ code: number; ou
     let out = "";
     let err = "";
     const io: CliIO = {
-        stdout: { write: (s: string) => (out += s), isTTY: false },
+        stdout: { write: (s: OutputChunk) => (out += textOf(s)), isTTY: false },
         stderr: { write: (s: string) => (err += s), isTTY: false },
         env: {},
         cwd: ROOT,

@@ -12,6 +12,7 @@ import { run } from "../cli.js";
 import type { CliIO } from "../io.js";
 import type { CheckReport, CheckResult } from "../results.js";
 import { demo } from "../check/demo.js";
+import { textOf, type OutputChunk } from "../chunks.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const ACCOUNT = "123456789012";
@@ -30,7 +31,7 @@ function capture(opts: { cwd?: string; env?: NodeJS.ProcessEnv; tty?: boolean } 
     let err = "";
     return {
         io: {
-            stdout: { write: (s: string) => (out += s), isTTY: opts.tty ?? false },
+            stdout: { write: (s: OutputChunk) => (out += textOf(s)), isTTY: opts.tty ?? false },
             stderr: { write: (s: string) => (err += s), isTTY: false },
             env: opts.env ?? {},
             cwd: opts.cwd ?? ROOT,
@@ -685,8 +686,8 @@ describe("oidc-guard check: JSON written while checking", () => {
         let gone = false;
         const io: CliIO = {
             stdout: {
-                write: (s: string) => {
-                    out += s;
+                write: (s: OutputChunk) => {
+                    out += textOf(s);
                     gone = true;
                     return true;
                 },

@@ -22,7 +22,7 @@ import {
 } from "../check/options.js";
 import { parseMaxInputMib } from "../read.js";
 import { renderJsonChunks, renderJsonStream, renderTextChunks, summaryText, useColour } from "../check/render.js";
-import type { RenderedItems } from "../chunks.js";
+import type { OutputChunk, RenderedItems } from "../chunks.js";
 import { CliError, DEBUG_ENV, EXIT, writeChunked, type CliIO } from "../io.js";
 import { ChunkError, writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportOutput } from "../report/index.js";
@@ -170,7 +170,7 @@ export function analysisAndOutputFlags(
     };
 }
 
-function writeOwnFile(path: string, shown: string, text: string | Iterable<string>): void {
+function writeOwnFile(path: string, shown: string, text: string | Iterable<OutputChunk>): void {
     try {
         writeOutputFile(path, text);
     } catch (e) {

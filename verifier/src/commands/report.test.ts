@@ -8,6 +8,7 @@ import { XMLParser } from "fast-xml-parser";
 import { CliError, EXIT, type CliIO } from "../io.js";
 import { main as check } from "./check.js";
 import { main as report } from "./report.js";
+import { textOf, type OutputChunk } from "../chunks.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const tmp = mkdtempSync(join(tmpdir(), "oidc-guard-report-cmd-"));
@@ -21,7 +22,7 @@ function io(cwd = ROOT): CliIO & { out: () => string; err: () => string } {
     return {
         cwd,
         env: {},
-        stdout: { write: (s: string) => out.push(s) },
+        stdout: { write: (s: OutputChunk) => out.push(textOf(s)) },
         stderr: { write: (s: string) => err.push(s) },
         out: () => out.join(""),
         err: () => err.join(""),

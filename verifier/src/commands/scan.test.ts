@@ -17,6 +17,7 @@ import { run } from "../cli.js";
 import type { CliIO } from "../io.js";
 import type { CheckReport } from "../results.js";
 import { ensureMoto, MOTO_ACCOUNT, startFaultProxy, startMoto, type MotoServer } from "../testing/moto.js";
+import { textOf, type OutputChunk } from "../chunks.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const CLI = join(ROOT, "verifier", "src", "cli.ts");
@@ -238,7 +239,7 @@ describe("scan aws against moto", () => {
                 let out = "";
                 let err = "";
                 const io: CliIO = {
-                    stdout: { write: (s: string) => (out += s), isTTY: false },
+                    stdout: { write: (s: OutputChunk) => (out += textOf(s)), isTTY: false },
                     stderr: { write: (s: string) => (err += s), isTTY: tty },
                     env: {},
                     cwd: tmp,
@@ -310,7 +311,7 @@ describe("scan aws arguments", () => {
         let out = "";
         let err = "";
         const io: CliIO = {
-            stdout: { write: (s: string) => (out += s) },
+            stdout: { write: (s: OutputChunk) => (out += textOf(s)) },
             stderr: { write: (s: string) => (err += s) },
             env: {},
             cwd: tmp,

@@ -6,6 +6,7 @@ import { after, describe, it } from "node:test";
 import { CliError, EXIT, type CliIO } from "../io.js";
 import { buildModel, loadResultFiles, parseReportFlags, renderReport, writeReports, type ReportModel } from "./index.js";
 import { FIXTURES, ROOT, sampleInput } from "./testdata/load.js";
+import { textOf, type OutputChunk } from "../chunks.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "oidc-guard-report-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -13,7 +14,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 function io(cwd = tmp): CliIO & { out: string[]; err: string[] } {
     const out: string[] = [];
     const err: string[] = [];
-    return { out, err, cwd, env: {}, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } };
+    return { out, err, cwd, env: {}, stdout: { write: (s: OutputChunk) => out.push(textOf(s)) }, stderr: { write: (s: string) => err.push(s) } };
 }
 
 function usageError(fn: () => unknown, message: RegExp): void {

@@ -5,7 +5,7 @@
  * logical location for stack inputs, or the ESC environment for verify results.
  */
 import { escapeJsonOutput } from "../escape.js";
-import { ChunkedArray, jsonChunks } from "../chunks.js";
+import { ChunkedArray, jsonChunks, textChunks } from "../chunks.js";
 import { createHash } from "node:crypto";
 import type { RuleMeta, Severity } from "oidc-guard-policypack/analysis";
 import { formatToken, type ReportEntry, type ReportFinding, type ReportModel } from "./model.js";
@@ -184,5 +184,5 @@ export function renderSarifChunks(model: ReportModel): Generator<string> {
             },
         ],
     };
-    return jsonChunks(log, [results, compliant], escapeJsonOutput);
+    return textChunks(jsonChunks(log, [results, compliant], escapeJsonOutput));
 }

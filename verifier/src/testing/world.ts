@@ -8,6 +8,7 @@ import type { CliIO } from "../io.js";
 import { InFlightCounter } from "./inflight.js";
 import { EscStandin, type Fault, type StandinEnvironment } from "./esc-standin.js";
 import { StsStandin } from "./sts-standin.js";
+import { textOf, type OutputChunk } from "../chunks.js";
 
 export const ORG = "acme";
 export const ACCOUNT = "123456789012";
@@ -161,7 +162,7 @@ export function captureIO(env: NodeJS.ProcessEnv, opts: { cwd?: string; tty?: bo
         err,
         env,
         cwd: opts.cwd ?? process.cwd(),
-        stdout: { write: (s: string) => out.push(s), isTTY: opts.tty ?? false },
+        stdout: { write: (s: OutputChunk) => out.push(textOf(s)), isTTY: opts.tty ?? false },
         stderr: { write: (s: string) => err.push(s), isTTY: opts.tty ?? false },
     };
 }
