@@ -4,13 +4,9 @@
  * results' bytes for the report (their JSON, escaped and encoded), transferred.
  */
 import { workerData } from "node:worker_threads";
-import type { Verdict } from "oidc-guard-policypack/analysis";
-import { renderItems } from "../chunks.js";
-import { encodeJsonOutput } from "../escape.js";
-import type { CheckResult } from "../results.js";
 import { createChecker, type Checker } from "./analyze.js";
 import { memberMarksOfBytes } from "./json.js";
-import { CLAIM, SIGNAL, type WorkerInit, type WorkerJob, type WorkerReply } from "./parallel.js";
+import { CLAIM, SIGNAL, renderBlock, type WorkerInit, type WorkerJob, type WorkerReply } from "./parallel.js";
 
 const init = workerData as WorkerInit;
 
@@ -34,14 +30,7 @@ function answer(job: WorkerJob): WorkerReply | undefined {
             if (current === undefined || Atomics.compareExchange(current.job.claims, job.block, CLAIM.free, CLAIM.worker) !== CLAIM.free) return undefined;
             const { checker, job: input } = current;
             try {
-                const results: CheckResult[] = [];
-                const verdicts: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
-                for (const result of checker.roleResults(input.input, job.roles)) {
-                    results.push(result);
-                    verdicts[result.verdict]++;
-                    Atomics.add(init.signal, SIGNAL.progress, 1);
-                }
-                const bytes = encodeJsonOutput(renderItems(results, input.depth));
+                const { bytes, verdicts } = renderBlock(checker.roleResults(input.input, job.roles), input.depth, () => Atomics.add(init.signal, SIGNAL.progress, 1));
                 return { kind: "block", block: job.block, bytes, roles: job.roles.length, verdicts, audienceFailed: checker.audienceFailed(input.input) };
             } catch (e) {
                 return { kind: "block", block: job.block, failed: e instanceof Error ? e.message : String(e) };

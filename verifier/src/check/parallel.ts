@@ -17,7 +17,8 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { DEFAULT_TIME_BUDGET_MS, type AnalysisOptions, type Verdict } from "oidc-guard-policypack/analysis";
-import { RenderedItems } from "../chunks.js";
+import { RenderedItems, renderItems } from "../chunks.js";
+import { encodeJsonOutput } from "../escape.js";
 import type { CheckResult } from "../results.js";
 import type { LocalRoles, RoleStage } from "./analyze.js";
 import type { ExtractedInput, RoleItem } from "./inputs.js";
@@ -56,11 +57,31 @@ export interface ParallelConfig {
  */
 export const PARALLEL_DEFAULTS: ParallelConfig = { minRoles: 50_000, minBytes: 48 * 1024 * 1024, blockRoles: 512, ahead: 4, steal: true };
 
-/** Roles a worker checked: their results as the report's bytes, and how many had each verdict. */
+/**
+ * A block's results as the report's bytes, and how many had each verdict: the worker's blocks, and those this thread
+ * checked ahead of their turn (held as bytes, outside the heap, not as objects the collector copies until written).
+ */
 export interface RenderedResults {
     rendered: RenderedItems;
     roles: number;
     verdicts: Record<Verdict, number>;
+    /** Checked by the worker (false: by this thread, ahead of its turn). */
+    worker: boolean;
+}
+
+/**
+ * `results` rendered as the report holds them at `depth` ({@link RenderedItems}: their JSON, escaped and encoded),
+ * with how many had each verdict; `each` is called after each result is made.
+ */
+export function renderBlock(results: Iterable<CheckResult>, depth: number, each?: () => void): { bytes: Uint8Array<ArrayBuffer>; verdicts: Record<Verdict, number> } {
+    const made: CheckResult[] = [];
+    const verdicts: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
+    for (const result of results) {
+        made.push(result);
+        verdicts[result.verdict]++;
+        each?.();
+    }
+    return { bytes: encodeJsonOutput(renderItems(made, depth)), verdicts };
 }
 
 /** How the work of the files a stage was given was shared (for OIDC_GUARD_DEBUG and the tests). */
@@ -155,8 +176,8 @@ export function parallelStage(options: AnalysisOptions, config: Partial<Parallel
         const slice = (b: number): RoleItem[] => roles.slice(b * c.blockRoles, (b + 1) * c.blockRoles);
         const claims = new Int32Array(new SharedArrayBuffer(blocks * Int32Array.BYTES_PER_ELEMENT));
         const claim = (b: number): boolean => Atomics.compareExchange(claims, b, CLAIM.free, CLAIM.here) === CLAIM.free;
-        // Blocks this thread checked before their turn, while it waited for the worker's.
-        const held = new Map<number, CheckResult[]>();
+        // Blocks this thread checked before their turn, while it waited for the worker's: rendered at once.
+        const held = new Map<number, RenderedResults>();
         let link = spare ?? start();
         spare = undefined;
         if (link !== undefined && !link.send({ kind: "input", options, input: { ...input, roles: [] }, depth: RESULTS_DEPTH, claims })) {
@@ -176,7 +197,7 @@ export function parallelStage(options: AnalysisOptions, config: Partial<Parallel
                 const early = held.get(b);
                 if (early !== undefined) {
                     held.delete(b);
-                    yield* early;
+                    yield early;
                     continue;
                 }
                 if (link !== undefined) {
@@ -185,7 +206,9 @@ export function parallelStage(options: AnalysisOptions, config: Partial<Parallel
                         meanwhile: (): boolean => {
                             for (let v = b + 1; v < sent; v++) {
                                 if (!claim(v)) continue;
-                                held.set(v, [...local.results(slice(v))]);
+                                const block = slice(v);
+                                const { bytes, verdicts } = renderBlock(local.results(block), RESULTS_DEPTH);
+                                held.set(v, { rendered: new RenderedItems(bytes, RESULTS_DEPTH), roles: block.length, verdicts, worker: false });
                                 if (stats) stats.early++;
                                 return true;
                             }
@@ -350,7 +373,7 @@ class WorkerLink {
         const reply = this.next("block", steal);
         if (reply === "mine") return reply;
         if (reply?.kind !== "block" || reply.block !== block || "failed" in reply || reply.audienceFailed) return undefined;
-        return { rendered: new RenderedItems(reply.bytes, RESULTS_DEPTH), roles: reply.roles, verdicts: reply.verdicts };
+        return { rendered: new RenderedItems(reply.bytes, RESULTS_DEPTH), roles: reply.roles, verdicts: reply.verdicts, worker: true };
     }
 
     /**

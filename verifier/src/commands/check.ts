@@ -289,7 +289,7 @@ async function streamJsonReport(
             if ("rendered" in r) {
                 for (const v of VERDICTS) summary[v] += r.verdicts[v];
                 count += r.roles;
-                byWorker += r.roles;
+                if (r.worker) byWorker += r.roles;
                 return { done: false, value: r.rendered };
             }
             summary[r.verdict]++;
