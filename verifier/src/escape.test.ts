@@ -109,7 +109,8 @@ describe("escaping, one function per medium", () => {
         for (const s of ["", "plain", "a\u007fb", "\u0085", "café", "\ud800", "😀", HOSTILE, JSON.stringify({ v: HOSTILE }), twoByteAscii]) check(s);
         fc.assert(
             fc.property(fc.string({ unit: "binary", maxLength: 40 }), fc.string({ unit: "grapheme-ascii", maxLength: 40 }), (a, b) => {
-                for (const s of [a, b, a + b, b + "\u007f", (a + b).slice(a.length)]) check(s);
+                // a.slice(1) cuts an astral character in two when a starts with one: a lone surrogate.
+                for (const s of [a, b, a + b, b + "\u007f", a.slice(1), (a + b).slice(a.length)]) check(s);
             }),
             { numRuns: 2000 },
         );
