@@ -121,6 +121,26 @@ describe("canonicalize", () => {
         );
     });
 
+    it("reads an array or object the value holds in several places back as one new copy held in the same places", () => {
+        // As a statement's findings share its blast radius: read back, they share one copy of it, as the analysis's
+        // own findings share theirs; each read-back has its own.
+        const radius = [{ class: "every-project", counterexample: { sub: "pulumi:environments:org:zqzqw0x:env:x" } }];
+        const entry = radius[0]!;
+        const value = { findings: [{ n: 1, blastRadius: radius }, { n: 2, blastRadius: radius }], also: entry, other: [{ class: "every-project" }] };
+        const compiled = compileReadBack(value);
+        const names = { whole: ["acme"], globs: [] };
+        const one = readBack<typeof value>(compiled, names);
+        assert.equal(JSON.stringify(one), JSON.stringify(value).replaceAll("zqzqw0x", "acme"));
+        assert.equal(one.findings[0]!.blastRadius, one.findings[1]!.blastRadius);
+        assert.equal(one.also, one.findings[0]!.blastRadius[0]);
+        assert.notEqual(one.findings[0]!.blastRadius, radius);
+        // Equal but distinct in the value: distinct in the copy.
+        assert.notEqual(one.other[0], one.also);
+        const two = readBack<typeof value>(compiled, names);
+        assert.notEqual(two.findings[0]!.blastRadius, one.findings[0]!.blastRadius);
+        assert.equal(two.findings[0]!.blastRadius, two.findings[1]!.blastRadius);
+    });
+
     const unsafe: Array<[string, object, AnalysisOptions?]> = [
         ["a segment starting with ?", doc({ StringLike: { [`${V1}:sub`]: "pulumi:environments:org:acme:env:?ay/prod" } })],
         ["a segment starting with * and more", doc({ StringLike: { [`${V1}:sub`]: "pulumi:environments:org:acme:env:*-prod" } })],

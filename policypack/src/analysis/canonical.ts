@@ -141,9 +141,13 @@ class SlottedText {
     constructor(readonly parts: ReadonlyArray<string | Slot>) {}
 }
 class PlanArray {
+    /** Where its copy is kept during one read-back when the analysis holds the array in more than one place, else -1. */
+    memo = -1;
     constructor(readonly items: readonly Plan[]) {}
 }
 class PlanObject {
+    /** As {@link PlanArray.memo}. */
+    memo = -1;
     constructor(
         readonly keys: readonly string[],
         readonly values: readonly Plan[],
@@ -160,12 +164,17 @@ export interface ReadBack {
     readonly plan: Plan;
     /** How many of its strings occur more than once (a finding's blast radius repeats in each finding). */
     readonly repeated: number;
+    /** How many of its arrays and objects it holds in more than one place (a statement's findings share its blast radius). */
+    readonly shared: number;
 }
 
 export function compileReadBack(value: unknown): ReadBack {
-    // Equal strings share one split, and those that occur again are read once per read-back.
+    // Equal strings share one split, and those that occur again are read once per read-back. An array or object the
+    // value holds in several places is compiled once, and read back as one copy held in the same places.
     const seen = new Map<string, SlottedText>();
+    const nodes = new Map<object, PlanArray | PlanObject>();
     let repeated = 0;
+    let shared = 0;
     const compile = (v: unknown): Plan => {
         if (typeof v === "string") {
             if (!v.includes(MARKER)) return v;
@@ -175,27 +184,34 @@ export function compileReadBack(value: unknown): ReadBack {
             return t;
         }
         if (v === null || typeof v !== "object") return v as Plan;
-        if (Array.isArray(v)) return new PlanArray((v as unknown[]).map(compile));
-        const keys = Object.keys(v);
-        return new PlanObject(keys, keys.map((k) => compile((v as Record<string, unknown>)[k])));
+        const known = nodes.get(v);
+        if (known !== undefined) {
+            if (known.memo < 0) known.memo = shared++;
+            return known;
+        }
+        let node: PlanArray | PlanObject;
+        if (Array.isArray(v)) node = new PlanArray((v as unknown[]).map(compile));
+        else {
+            const keys = Object.keys(v);
+            node = new PlanObject(keys, keys.map((k) => compile((v as Record<string, unknown>)[k])));
+        }
+        nodes.set(v, node);
+        return node;
     };
     const plan = compile(value);
-    return { plan, repeated };
+    return { plan, repeated, shared };
 }
 
 /**
- * A fresh copy of the compiled value (every array and object new, so callers may change theirs) with every
- * placeholder read back with `names`. With no names, a placeholder reads back as itself: the copy of a document
- * analysed as written.
+ * A fresh copy of the compiled value with every placeholder read back with `names`: every array and object new, so
+ * callers may change theirs as they may change an analysis of their own (one the analysis holds in several places,
+ * such as the blast radius its findings share, is one new copy held in the same places). With no names, a
+ * placeholder reads back as itself: the copy of a document analysed as written.
  */
 export function readBack<T>(compiled: ReadBack, names: Names): T {
     const memo = compiled.repeated > 0 ? new Array<string | undefined>(compiled.repeated) : undefined;
-    const copy = (p: Plan): unknown => {
-        if (p === null || typeof p !== "object") return p;
-        if (p instanceof SlottedText) {
-            if (p.memo < 0 || memo === undefined) return readSlots(p.parts, names);
-            return (memo[p.memo] ??= readSlots(p.parts, names));
-        }
+    const copies = compiled.shared > 0 ? new Array<unknown>(compiled.shared) : undefined;
+    const build = (p: PlanArray | PlanObject): unknown => {
         if (p instanceof PlanArray) {
             const out = new Array<unknown>(p.items.length);
             for (let i = 0; i < out.length; i++) out[i] = copy(p.items[i]);
@@ -204,6 +220,15 @@ export function readBack<T>(compiled: ReadBack, names: Names): T {
         const out: Record<string, unknown> = {};
         for (let i = 0; i < p.keys.length; i++) out[p.keys[i]!] = copy(p.values[i]);
         return out;
+    };
+    const copy = (p: Plan): unknown => {
+        if (p === null || typeof p !== "object") return p;
+        if (p instanceof SlottedText) {
+            if (p.memo < 0 || memo === undefined) return readSlots(p.parts, names);
+            return (memo[p.memo] ??= readSlots(p.parts, names));
+        }
+        if (p.memo < 0 || copies === undefined) return build(p);
+        return (copies[p.memo] ??= build(p));
     };
     return copy(compiled.plan) as T;
 }
