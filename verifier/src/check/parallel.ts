@@ -49,13 +49,15 @@ export interface ParallelConfig {
 }
 
 /**
- * Measured over the bench's exports of all-distinct roles, JSON read through a pipe (docs/check.md). Below 50,000 roles
+ * Measured over the bench's exports of all-distinct roles, JSON read through a pipe (docs/check.md). Below 25,000 roles
  * the worker's own start (its module loading and first, cold analyses) and the two threads slowing each other down
- * cost about what it saves. Below 48 MiB the worker's start and count take longer than this thread's decoding and
- * parsing. Blocks of 256 and 512 roles measured alike; a queue of 4 blocks took 3.04 s and 765 MB at 100,000 roles, one
- * of 8 3.12 s and 844 MB, one of 2 3.07 s and 751 MB (docs/development.md).
+ * cost about what it saves: 20,000 roles (29 MB) took 1.10 s with a worker started as the file was read, 1.07 s
+ * without; 25,000 (36 MB) 1.21 s against 1.26 s; 30,000 (43 MB) 1.33 s against 1.46 s. Most of the gain there is the
+ * worker's early start: started only with the roles, 30,000 took 1.43 s. Below 32 MiB the worker's start and count take
+ * about as long as this thread's decoding and parsing. Blocks of 256 and 512 roles measured alike; queues of 2, 4 and 8
+ * blocks too, at 100,000 roles (docs/development.md).
  */
-export const PARALLEL_DEFAULTS: ParallelConfig = { minRoles: 50_000, minBytes: 48 * 1024 * 1024, blockRoles: 512, ahead: 4, steal: true };
+export const PARALLEL_DEFAULTS: ParallelConfig = { minRoles: 25_000, minBytes: 32 * 1024 * 1024, blockRoles: 512, ahead: 4, steal: true };
 
 /**
  * A block's results as the report's bytes, and how many had each verdict: the worker's blocks, and those this thread
