@@ -255,7 +255,7 @@ async function versusFloor(dir: string, preload: string, roles: number, start: n
     return [
         {
             name: `${label}: wall time`,
-            // CPU beside it: from 50,000 roles `check` uses a worker thread, which costs CPU time the wall time hides.
+            // CPU beside it: from 25,000 roles `check` uses a worker thread, which costs CPU time the wall time hides.
             value: `${wall.toFixed(0)} ms (median of ${RUNS}; CPU ${median(checks.map((r) => r.cpuMs)).toFixed(0)} ms against the floor's ${median(floors.map((r) => r.cpuMs)).toFixed(0)} ms)`,
             goal: `<= ${RATIO_GOAL_WALL}x the floor`,
             met: wall <= RATIO_GOAL_WALL * floorWall,

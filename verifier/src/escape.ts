@@ -95,7 +95,11 @@ export function hasDelOrNonAscii(s: string): boolean {
  */
 export function escapeJsonOutput(json: string): string {
     // Every character it rewrites is DEL or outside ASCII: one native count answers for most text.
-    if (!hasDelOrNonAscii(json)) return json;
+    return hasDelOrNonAscii(json) ? escapeJsonControls(json) : json;
+}
+
+/** What {@link escapeJsonOutput} rewrites, rewritten, without first asking whether there is any. */
+function escapeJsonControls(json: string): string {
     return json.replace(/[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
@@ -111,7 +115,8 @@ const UTF8 = new TextEncoder();
 export function encodeJsonOutput(json: string): Uint8Array<ArrayBuffer> {
     const bytes = UTF8.encode(json);
     if (bytes.length === json.length && !json.includes("\u007f")) return bytes;
-    return UTF8.encode(escapeJsonOutput(json));
+    // Not ASCII, or DEL: the encoding already answered what escapeJsonOutput would ask again.
+    return UTF8.encode(escapeJsonControls(json));
 }
 
 /**

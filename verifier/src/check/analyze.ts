@@ -257,7 +257,8 @@ export function runCheck(
  * {@link runCheck} one result at a time, for a caller that writes each result and lets it go (JSON of 100,000 roles:
  * held until the end, the results were most of what the garbage collector copied). `run.results` stays empty; the
  * rest of `run` (files, problems, stats, skipped files) is complete once `results` is. With a `stage`, the stage gives
- * each input's role results (some as what stands for them: text another thread rendered).
+ * each input's role results (some as what stands for them: report bytes another thread, or this one ahead of their
+ * turn, rendered).
  */
 export function streamCheck<R = never>(
     files: readonly InputFile[],
@@ -396,7 +397,7 @@ export interface Checker {
     checkInput(input: ExtractedInput, file: string): CheckResult[];
     /**
      * The same results one at a time, each complete when it is given (nothing is added to it later). With a `stage`,
-     * the stage gives the roles' results (some of them as something else, such as text rendered by another thread).
+     * the stage gives the roles' results (some of them as something else, such as report bytes rendered by another thread).
      */
     results<R = never>(input: ExtractedInput, file: string, stage?: RoleStage<R>): Generator<CheckResult | R, void, undefined>;
     /**

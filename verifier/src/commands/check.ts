@@ -268,7 +268,7 @@ async function streamJsonReport(
     path: string,
     io: CliIO,
 ): Promise<number> {
-    // A large input's roles are shared with a worker thread, which sends its results as their JSON text.
+    // A large input's roles are shared with a worker thread, which sends its results as the report's bytes.
     const shared: ParallelStats = { blocks: 0, worker: 0, early: 0, counted: 0 };
     const { run, results } = streamCheck(files, options, { ...limits, keepSources: false }, parallelStage(options, {}, shared));
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
