@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { GLUED, KEYWORDS, canonicalize, compileReadBack, madeUpSegments, readBack, spellsAName } from "./canonical.js";
+import { GLUED, KEYWORDS, canonicalize, compileReadBack, madeUpSegments, readBack, readBackMember, spellsAName } from "./canonical.js";
 import { DEFAULT_ISSUERS } from "./constants.js";
 import { orgOfAnyAudience } from "./grammar.js";
 import { parseDocument } from "./document.js";
@@ -119,6 +119,20 @@ describe("canonicalize", () => {
             JSON.stringify(readBack(compiled, { whole: ["beta"], globs: ["p"] })),
             '{"b":1,"x":{"y":"beta"},"a":["s",2,null,{"m":"of beta-q"},["p-"]],"c":true}',
         );
+    });
+
+    it("reads one member back alone, as the whole read-back holds it; no member, or no object: nothing", () => {
+        const value = JSON.parse('{"verdict": "fail", "admitted": [{"audiences": ["aws:zqzqw0x", "zqzqw0x"], "s": ["zqzqg0x-"]}], "x": 1}') as unknown;
+        const compiled = compileReadBack(value);
+        const names = { whole: ["acme"], globs: ["svc-7"] };
+        const whole = readBack<Record<string, unknown>>(compiled, names);
+        for (const key of ["verdict", "admitted", "x"]) assert.deepEqual(readBackMember(compiled, names, key), whole[key], key);
+        // A copy of its own, each time.
+        const one = readBackMember<unknown[]>(compiled, names, "admitted")!;
+        one.push("more");
+        assert.deepEqual(readBackMember(compiled, names, "admitted"), whole["admitted"]);
+        assert.equal(readBackMember(compiled, names, "absent"), undefined);
+        assert.equal(readBackMember(compileReadBack(["zqzqw0x"]), names, "0"), undefined);
     });
 
     it("reads an array or object the value holds in several places back as one new copy held in the same places", () => {

@@ -233,6 +233,18 @@ export function readBack<T>(compiled: ReadBack, names: Names): T {
     return copy(compiled.plan) as T;
 }
 
+/**
+ * {@link readBack} of one member of the compiled value (an object): a copy of `compiled`'s `key` read back with
+ * `names`, as the whole read-back would hold it; undefined when the value is no object or has no such member.
+ */
+export function readBackMember<T>(compiled: ReadBack, names: Names, key: string): T | undefined {
+    const plan = compiled.plan;
+    if (!(plan instanceof PlanObject)) return undefined;
+    const at = plan.keys.indexOf(key);
+    if (at < 0) return undefined;
+    return readBack<T>({ plan: plan.values[at], repeated: compiled.repeated, shared: compiled.shared }, names);
+}
+
 /** No names: every placeholder reads back as itself. */
 export const NO_NAMES: Names = { whole: [], globs: [] };
 

@@ -21,7 +21,7 @@ export interface StackRoleInput {
      * `pass` or `fail` also says that the trust policy holds no value unknown at preview (the analysis would have
      * been `unknown`), so it is not looked for again.
      */
-    analysis?: TrustAnalysis;
+    analysis?: Pick<TrustAnalysis, "verdict" | "admitted">;
 }
 
 export interface StackProviderInput {

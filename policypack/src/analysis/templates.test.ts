@@ -6,7 +6,19 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { KEYWORDS, compileReadBack } from "./canonical.js";
-import { ALWAYS_LITERAL, analysisFromTemplate, learnTemplate, scanText, type LearnedShape } from "./templates.js";
+import {
+    ALWAYS_LITERAL,
+    MARK_START,
+    admittedOfRead,
+    analysisFromTemplate,
+    analysisOfRead,
+    learnTemplate,
+    markedAnalysis,
+    nameMark,
+    scanText,
+    templateRead,
+    type LearnedShape,
+} from "./templates.js";
 import { analyzeTrustPolicy } from "./trust-policy.js";
 import type { AnalysisOptions } from "./types.js";
 import { UNKNOWN_SENTINELS } from "./constants.js";
@@ -374,5 +386,63 @@ describe("a text read from its template agrees with the full way", () => {
         );
         // The texts must reach their templates, not only the full way.
         assert.ok(read >= runs / 2, `only ${read} texts of ${runs} documents were read from a template`);
+    });
+});
+
+describe("template reads", () => {
+    const options: AnalysisOptions = { organizations: ["acme", "beta"] };
+    // Two audiences, one of them a name: their order depends on the names.
+    const two = (org: string, env: string): string =>
+        text({
+            StringEquals: { [`${V1}:aud`]: [`aws:acme`, org] },
+            StringLike: { [`${V1}:sub`]: `pulumi:environments:org:acme:env:${env}*` },
+        });
+    const learn = (t: (i: number) => string): void => {
+        for (let i = 0; i < 3; i++) analyzeTrustPolicy(t(i), options);
+    };
+
+    it("read only the verdict and what is admitted, as the whole analysis has them, audiences sorted alike", () => {
+        learn((i) => two(`org${i}`, `infra/e${i}`));
+        // `aaa` sorts before `aws:acme`, `zed` after: the same template, two orders.
+        for (const org of ["aaa", "zed", "mid-x"]) {
+            const read = templateRead(two(org, "infra/e9"), options);
+            if (org === "mid-x") {
+                // A `-` where the learned names had none: another kind of text, the full way.
+                assert.equal(read, undefined);
+                continue;
+            }
+            assert.ok(read !== undefined, org);
+            const { analysis, order } = analysisOfRead(read);
+            assert.deepEqual(analysis, analyzeTrustPolicy(JSON.parse(two(org, "infra/e9")) as unknown, options));
+            const view = admittedOfRead(read);
+            assert.equal(view.verdict, analysis.verdict);
+            assert.deepEqual(view.admitted, analysis.admitted);
+            assert.equal(view.order, order);
+        }
+        const a = analysisOfRead(templateRead(two("aaa", "infra/e9"), options)!).order;
+        const z = analysisOfRead(templateRead(two("zed", "infra/e9"), options)!).order;
+        assert.notEqual(a, z, "the two orders are told apart");
+    });
+
+    it("mark each name in a marked analysis, in the order the names sorted; the text's names replace the marks exactly", () => {
+        learn((i) => two(`org${i}`, `infra/e${i}`));
+        for (const org of ["aaa", "zed"]) {
+            const t = two(org, "infra/e9");
+            const read = templateRead(t, options)!;
+            const { analysis, order } = analysisOfRead(read);
+            const marked = markedAnalysis(read.template, read.names, order);
+            assert.ok(marked !== undefined);
+            let json = JSON.stringify(marked);
+            assert.ok(json.includes(JSON.stringify(MARK_START).slice(1, -1)), "marks are there");
+            read.names.whole.forEach((n, i) => {
+                json = json.split(JSON.stringify(nameMark("w", i, n.includes("-"))).slice(1, -1)).join(n);
+            });
+            read.names.globs.forEach((n, i) => {
+                json = json.split(JSON.stringify(nameMark("g", i, n.includes("-"))).slice(1, -1)).join(n);
+            });
+            assert.equal(json, JSON.stringify(analysis), org);
+            // Another order than the read's is no order of this template's.
+            assert.equal(markedAnalysis(read.template, read.names, "0,1,2;"), undefined);
+        }
     });
 });

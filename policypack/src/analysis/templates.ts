@@ -26,13 +26,14 @@ import {
     MARKER,
     isNameChar,
     readBack,
+    readBackMember,
     readsOneWay,
     spellsAName,
     type FixedSegments,
     type Names,
     type ReadBack,
 } from "./canonical.js";
-import type { AnalysisOptions, TrustAnalysis } from "./types.js";
+import type { AdmittedSet, AnalysisOptions, TrustAnalysis, Verdict } from "./types.js";
 import { holdsSentinel } from "./unknowns.js";
 
 /** A text split into literal text and slots. */
@@ -229,6 +230,29 @@ function scanOf(text: string, state: OptionState): ScannedText | null {
  * then analyses the text the full way, and may learn its template with {@link learnTemplate}).
  */
 export function analysisFromTemplate(text: string, options: AnalysisOptions): TrustAnalysis | undefined {
+    const read = templateRead(text, options);
+    return read === undefined ? undefined : analysisOfRead(read).analysis;
+}
+
+/**
+ * A template a text was read from ({@link templateRead}): what its analysis is read back from, for
+ * {@link markedAnalysis}. Compared by identity; nothing of it is for the caller to read.
+ */
+export interface TemplateOf {
+    readonly compiled: ReadBack;
+}
+
+/** A text's template and the names its analysis is read back with ({@link analysisOfRead}, {@link admittedOfRead}). */
+export interface TemplateRead {
+    template: TemplateOf;
+    names: Names;
+}
+
+/**
+ * The template `text` is read from, and its names, or undefined when there is none that applies: every text of that
+ * template has an analysis that differs from the others' only in these names ({@link markedAnalysis}).
+ */
+export function templateRead(text: string, options: AnalysisOptions): TemplateRead | undefined {
     const state = stateOf(options);
     // Templates are kept per set of options: the first text under new options has none to find, nor learns.
     if (state.lookups++ === 0) return undefined;
@@ -257,10 +281,84 @@ export function analysisFromTemplate(text: string, options: AnalysisOptions): Tr
     if (!readsOneWay(whole, named, globs, t.segments)) return undefined;
     const names: Names = { whole, globs };
     if (spellsAName(t.madeUpSegments, names)) return undefined;
-    const out = readBack<TrustAnalysis>(t.compiled, names);
-    // Sorted in the document's names, as the shape cache sorts them.
-    for (const a of out.admitted) a.audiences?.sort();
-    return out;
+    return { template: t, names };
+}
+
+/**
+ * A template read's analysis: the template's read back with the names, and how its audience lists were sorted
+ * (`order`, what a marked analysis is sorted by).
+ */
+export function analysisOfRead(read: TemplateRead): { analysis: TrustAnalysis; order: string } {
+    const analysis = readBack<TrustAnalysis>(read.template.compiled, read.names);
+    return { analysis, order: sortAudiences(analysis.admitted) };
+}
+
+/**
+ * Only the verdict and what is admitted of a template read's analysis ({@link analysisOfRead} reads all of it): what
+ * a role's stack audience check needs, with the audience lists' `order`.
+ */
+export function admittedOfRead(read: TemplateRead): { verdict: Verdict; admitted: AdmittedSet[]; order: string } {
+    const { compiled } = read.template;
+    const admitted = readBackMember<AdmittedSet[]>(compiled, read.names, "admitted") ?? [];
+    const verdict = readBackMember<Verdict>(compiled, read.names, "verdict") ?? "error";
+    return { verdict, admitted, order: sortAudiences(admitted) };
+}
+
+/**
+ * Sorts each audience list in the document's names, as the shape cache sorts them; says how each list of more than
+ * one was sorted (the old places in sorted order, `;` after each list).
+ */
+function sortAudiences(admitted: readonly AdmittedSet[]): string {
+    let order = "";
+    for (const a of admitted) {
+        const audiences = a.audiences;
+        if (audiences === undefined || audiences === null) continue;
+        if (audiences.length < 2) continue;
+        const by = audiences.map((_, i) => i).sort((x, y) => compareUnits(audiences[x]!, audiences[y]!));
+        const sorted = by.map((i) => audiences[i]!);
+        for (let i = 0; i < sorted.length; i++) audiences[i] = sorted[i]!;
+        order += `${by.join(",")};`;
+    }
+    return order;
+}
+
+/** `Array.prototype.sort`'s order of strings: by UTF-16 code units. */
+function compareUnits(a: string, b: string): number {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** What every {@link nameMark} starts and ends with (a control character: no template's text holds one). */
+export const MARK_START = "\u0001";
+
+/** What stands for name `index` of a marked analysis ({@link markedAnalysis}): whole names `w`, glob heads `g`. */
+export function nameMark(kind: "w" | "g", index: number, dash: boolean): string {
+    return `${MARK_START}${kind}${index}${dash ? "-" : ""}${MARK_START}`;
+}
+
+/**
+ * The analysis of `template` read back with a mark ({@link nameMark}) in place of each of `names`, each mark holding a
+ * `-` exactly when its name does (a name's `-` decides how it is read back), and its audience lists in `order` (how
+ * {@link analysisOfRead} sorted the names' own): the analysis of every text read from the template with names of
+ * that kind and that order, with the marks where its names go. Undefined when `order` is not one of this template's.
+ */
+export function markedAnalysis(template: TemplateOf, names: Names, order: string): TrustAnalysis | undefined {
+    const marks: Names = {
+        whole: names.whole.map((n, i) => nameMark("w", i, n.includes("-"))),
+        globs: names.globs.map((n, i) => nameMark("g", i, n.includes("-"))),
+    };
+    const out = readBack<TrustAnalysis>(template.compiled, marks);
+    const orders = order === "" ? [] : order.slice(0, -1).split(";");
+    let next = 0;
+    for (const a of out.admitted) {
+        const audiences = a.audiences;
+        if (audiences === undefined || audiences === null || audiences.length < 2) continue;
+        const by = orders[next++]?.split(",").map(Number);
+        if (by === undefined || by.length !== audiences.length) return undefined;
+        const sorted = by.map((i) => audiences[i]);
+        if (sorted.some((x) => x === undefined) || new Set(by).size !== by.length) return undefined;
+        for (let i = 0; i < sorted.length; i++) audiences[i] = sorted[i]!;
+    }
+    return next === orders.length ? out : undefined;
 }
 
 /** A fresh name for slot `j` that holds a `-` exactly when `like` does. */
