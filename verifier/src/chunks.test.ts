@@ -5,7 +5,20 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { ChunkedArray, LateValue, RenderedItems, batched, joinChunks, jsonChunks, renderItems, textOf, type OutputChunk } from "./chunks.js";
+import {
+    ByteSink,
+    ChunkedArray,
+    LateValue,
+    RenderedItems,
+    batched,
+    joinChunks,
+    jsonChunks,
+    renderItemBytes,
+    renderItems,
+    textOf,
+    type ItemWriter,
+    type OutputChunk,
+} from "./chunks.js";
 import { encodeJsonOutput, escapeJsonOutput } from "./escape.js";
 
 /** The bytes of `chunks` as written: text as UTF-8, bytes as they are. */
@@ -121,6 +134,55 @@ describe("jsonChunks", () => {
         // An array whose items all expand to nothing is written as JSON.stringify writes an empty one.
         const none = new ChunkedArray([1, 2], () => []);
         assert.equal([...jsonChunks({ x: none, y: 1 }, [none])].join(""), `${JSON.stringify({ x: [], y: 1 }, null, 2)}\n`);
+    });
+});
+
+/** Items with bytes of their own: those in `own`, written as `encodeJsonOutput(renderItems([item], depth))` does. */
+function writerOf(own: ReadonlySet<unknown>): ItemWriter {
+    return (item, depth) =>
+        own.has(item)
+            ? {
+                  writeTo: (into: ByteSink): void => {
+                      const text = renderItems([item], depth);
+                      if (!into.json(text)) into.bytes(encodeJsonOutput(text));
+                  },
+              }
+            : undefined;
+}
+
+describe("renderItemBytes", () => {
+    it("writes the bytes of the items escaped and encoded together, items with bytes of their own or not, in any mix", () => {
+        const item = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.record({ name: fc.string({ unit: "binary" }) }));
+        fc.assert(
+            fc.property(fc.array(fc.tuple(item, fc.boolean()), { maxLength: 12 }), fc.integer({ min: 0, max: 3 }), (pairs, depth) => {
+                // Objects, so that an item with bytes of its own is told apart by identity.
+                const items = pairs.map(([value]) => ({ value }));
+                const own = new Set(items.filter((_, i) => pairs[i]![1]));
+                const got = Buffer.from(renderItemBytes(items, depth, writerOf(own), encodeJsonOutput));
+                assert.deepEqual(got, Buffer.from(encodeJsonOutput(renderItems(items, depth))));
+            }),
+            { numRuns: 300 },
+        );
+    });
+
+    it("is what jsonChunks writes for an array whose items have bytes of their own", () => {
+        const items = Array.from({ length: 21 }, (_, i) => ({ i, name: i % 3 === 0 ? `r\u0085${i}` : `r${i}` }));
+        const own = new Set(items.filter((x) => x.i % 2 === 0));
+        const chunked = new ChunkedArray(items, undefined, writerOf(own));
+        const got = bytesOf(jsonChunks({ results: chunked, n: 1 }, [chunked], encodeJsonOutput));
+        assert.deepEqual(got, Buffer.from(encodeJsonOutput(`${JSON.stringify({ results: items, n: 1 }, null, 2)}\n`)));
+    });
+});
+
+describe("ByteSink", () => {
+    it("writes plain values and ASCII JSON as they are, and refuses (writing nothing) what needs escaping", () => {
+        const sink = new ByteSink(1);
+        assert.equal(sink.plain("role-1.a_b"), true);
+        for (const s of ['a"b', "a\\b", "a\nb", "a\u007fb", "é", "\u2028", "\ud800"]) assert.equal(sink.plain(s), false, JSON.stringify(s));
+        assert.equal(sink.json('{\n  "a": "\\n"\n}'), true);
+        for (const s of ["\u007f", "é", "\u0085"]) assert.equal(sink.json(s), false, JSON.stringify(s));
+        sink.bytes(new Uint8Array(100).fill(0x41));
+        assert.equal(Buffer.from(sink.take()).toString("latin1"), `role-1.a_b{\n  "a": "\\n"\n}${"A".repeat(100)}`);
     });
 });
 

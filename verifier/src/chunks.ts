@@ -49,6 +49,8 @@ export function joinChunks(chunks: Iterable<OutputChunk>): string {
 export interface Chunked {
     readonly mark: string;
     items(): Iterable<unknown>;
+    /** Finds the items that have bytes of their own ({@link renderItemBytes}); only with an `escape` that encodes. */
+    readonly written?: ItemWriter;
 }
 
 export class ChunkedArray<T = unknown> implements Chunked {
@@ -58,6 +60,7 @@ export class ChunkedArray<T = unknown> implements Chunked {
         /** The items; an iterable that makes them as they are asked for is read once, as the array is written. */
         private readonly source: Iterable<T>,
         private readonly expand: (item: T) => readonly unknown[] = (item) => [item],
+        readonly written?: ItemWriter,
     ) {}
 
     /** The array's items, each source item expanded when it is reached. */
@@ -131,24 +134,36 @@ export function* jsonChunks(
             batch = [];
             return escape(chunk);
         };
+        // A batch's chunks: its text, or with items of their own bytes, the separator or head and the batch's bytes.
+        const written = a.written;
+        const rendered = (): OutputChunk[] => {
+            if (written === undefined) return [flush(renderItems(batch, depth))];
+            const bytes = renderItemBytes(batch, depth, written, (t) => bytesOf(escape(t)));
+            return [flush(""), bytes];
+        };
         for (const x of a.items()) {
             if (x instanceof RenderedItems) {
                 // Rendered ahead for this depth (another thread's results): written after the items before them.
                 if (x.depth !== depth) throw new Error(`jsonChunks: items rendered for depth ${x.depth} in an array at depth ${depth}`);
-                if (batch.length > 0) yield flush(renderItems(batch, depth));
+                if (batch.length > 0) yield* rendered();
                 if (x.bytes.length === 0) continue;
                 yield flush("");
                 yield x.bytes;
                 continue;
             }
             batch.push(x);
-            if (batch.length >= BATCH) yield flush(renderItems(batch, depth));
+            if (batch.length >= BATCH) yield* rendered();
         }
-        if (batch.length > 0) yield flush(renderItems(batch, depth));
+        if (batch.length > 0) yield* rendered();
         yield escape(head === undefined ? `\n${pad}]` : `${skeleton.slice(from, at)}[]`);
         from = at + quoted.length;
     }
     yield escape(skeleton.slice(from));
+}
+
+/** A chunk as bytes: text encoded as UTF-8. */
+function bytesOf(chunk: OutputChunk): Uint8Array {
+    return typeof chunk === "string" ? UTF8_OUT.encode(chunk) : chunk;
 }
 
 /**
@@ -167,6 +182,129 @@ export function renderItems(items: readonly unknown[], depth: number): string {
     for (let j = 0; j <= depth; j++) cut += 2 * j + 2;
     return text.slice(cut, text.length - cut);
 }
+
+/**
+ * Bytes written one after another into one buffer that grows as needed: the bytes of items written from templates
+ * ({@link ItemWriter}) and the others' next to them.
+ */
+export class ByteSink {
+    private buf: Uint8Array<ArrayBuffer>;
+    private len = 0;
+
+    /** `size`: the bytes expected (the buffer doubles when it must hold more). */
+    constructor(size = 4096) {
+        this.buf = new Uint8Array(Math.max(64, size));
+    }
+
+    private room(n: number): void {
+        if (this.len + n <= this.buf.length) return;
+        const grown = new Uint8Array(Math.max(2 * this.buf.length, this.len + n));
+        grown.set(this.buf.subarray(0, this.len));
+        this.buf = grown;
+    }
+
+    bytes(b: Uint8Array): void {
+        const n = b.length;
+        this.room(n);
+        // A short piece copied here: set() costs more than the copy below a few dozen bytes.
+        if (n < 48) {
+            const buf = this.buf;
+            const at = this.len;
+            for (let i = 0; i < n; i++) buf[at + i] = b[i]!;
+        } else this.buf.set(b, this.len);
+        this.len += n;
+    }
+
+    /**
+     * `s` written as it is, when it is printable ASCII other than `"` and `\` (what a JSON string and the output's
+     * escaping leave as it is), and true; else nothing is written, and false.
+     */
+    plain(s: string): boolean {
+        const n = s.length;
+        this.room(n);
+        const buf = this.buf;
+        const at = this.len;
+        for (let i = 0; i < n; i++) {
+            const c = s.charCodeAt(i);
+            if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+            buf[at + i] = c;
+        }
+        this.len += n;
+        return true;
+    }
+
+    /**
+     * JSON text written as it is when it is ASCII other than DEL (what `encodeJsonOutput` leaves as it is), and true;
+     * else nothing is written, and false.
+     */
+    json(s: string): boolean {
+        const n = s.length;
+        this.room(n);
+        const buf = this.buf;
+        const at = this.len;
+        for (let i = 0; i < n; i++) {
+            const c = s.charCodeAt(i);
+            if (c >= 0x7f) return false;
+            buf[at + i] = c;
+        }
+        this.len += n;
+        return true;
+    }
+
+    /**
+     * What was written: a view of the sink's own buffer, not copied (transferable: nothing else is in that buffer).
+     * The sink is not written to after.
+     */
+    take(): Uint8Array<ArrayBuffer> {
+        return this.buf.subarray(0, this.len);
+    }
+}
+
+const UTF8_OUT = new TextEncoder();
+
+/**
+ * An item with bytes of its own: written into a {@link ByteSink}, exactly the bytes `escape(renderItems([item],
+ * depth))` gives (`escape` the output's JSON escaping and UTF-8 encoding: `encodeJsonOutput`).
+ */
+export interface WrittenItem {
+    writeTo(into: ByteSink): void;
+}
+
+/** Finds an item's own bytes at `depth` ({@link WrittenItem}); undefined: the item is stringified. */
+export type ItemWriter = (item: unknown, depth: number) => WrittenItem | undefined;
+
+/**
+ * `escape(renderItems(items, depth))` as bytes, each item with bytes of its own ({@link ItemWriter}) written as
+ * they are, runs of the others stringified together and escaped.
+ */
+export function renderItemBytes(items: readonly unknown[], depth: number, written: ItemWriter, escape: (s: string) => Uint8Array): Uint8Array<ArrayBuffer> {
+    // Sized as the last batch of this many items came out (a block of a stack export's results is about 1.5 MB).
+    const sink = new ByteSink(Math.ceil((lastBytesPerItem * items.length) / 0.9));
+    let from = 0;
+    const run = (to: number): void => {
+        if (to > from) {
+            if (from > 0) sink.bytes(SEPARATOR);
+            sink.bytes(escape(renderItems(items.slice(from, to), depth)));
+        }
+    };
+    for (let i = 0; i < items.length; i++) {
+        const own = written(items[i], depth);
+        if (own === undefined) continue;
+        run(i);
+        if (i > 0) sink.bytes(SEPARATOR);
+        own.writeTo(sink);
+        from = i + 1;
+    }
+    run(items.length);
+    const out = sink.take();
+    if (items.length > 0) lastBytesPerItem = out.length / items.length;
+    return out;
+}
+
+/** What the last {@link renderItemBytes} wrote per item. */
+let lastBytesPerItem = 1024;
+
+const SEPARATOR = new TextEncoder().encode(",\n");
 
 /**
  * Items of a {@link ChunkedArray} rendered ahead by {@link renderItems} for an array `depth` deep, then escaped for
