@@ -3,18 +3,22 @@
  * policy once, and turn everything into {@link CheckResult}s. Nothing here prints; the command renders the report.
  */
 import {
-    analysisFromTemplate,
     analyzeOidcProvider,
     stackAudienceCheck,
     analyzeTrustPolicy,
     BoundedCache,
+    admittedOfRead,
+    analysisOfRead,
     findUnknowns,
+    templateRead,
     rule,
+    type AdmittedSet,
     type AnalysisOptions,
     type Finding,
     type StackAudienceFinding,
     type StackProviderInput,
     type StackRoleInput,
+    type TemplateRead,
     type TrustAnalysis,
     type Verdict,
 } from "oidc-guard-policypack/analysis";
@@ -27,6 +31,7 @@ import { describeDuplicateKey, describeJsonProblem, findDuplicateKeys, parseJson
 import { DEFAULT_MAX_INPUT_BYTES, InputReadError, decodeUtf8, readFileBytes } from "../read.js";
 import { errnoMessage } from "./options.js";
 import { revealValue, type Unreadable } from "./values.js";
+import { Templates } from "./prerender.js";
 
 /** A file that could not be read or parsed as JSON: the command exits 2 for it. */
 export interface FileProblem {
@@ -113,10 +118,49 @@ class KeyedCache<V> {
 interface Analyzed {
     analysis: TrustAnalysis | { thrown: unknown };
     value: unknown;
-    /** Read back from the text's template (cheap to read again). */
-    fromTemplate?: true;
+    /** Read back from the text's template (cheap to read again): which, and with what names. */
+    fromTemplate?: TemplateRead;
+    /**
+     * A template's text: its verdict and what it admits, read back alone (before its whole analysis is, if it ever
+     * is), with how its audience lists sort.
+     */
+    admitted?: () => AdmittedView;
     /** The stack audience check of the document against the providers of one input (the last it was checked in). */
     audience?: { of: ExtractedInput; findings: readonly StackAudienceFinding[] };
+}
+
+/** What the stack audience check needs of an analysis, and how its audience lists sort (`admittedOfRead`). */
+interface AdmittedView {
+    verdict: Verdict;
+    admitted: AdmittedSet[];
+    order: string;
+}
+
+/**
+ * A text read from its template: its analysis read back when it is first asked for; what it admits can be read
+ * alone before that (all a role written from its template needs). A class, not an object literal with a getter: a
+ * literal's getter is a new function each time, which gives each object a hidden class of its own (measured: old
+ * space grew twice as fast).
+ */
+class TemplatedAnalyzed implements Analyzed {
+    private full: { analysis: TrustAnalysis; order: string } | undefined;
+    private view: AdmittedView | undefined;
+    audience?: Analyzed["audience"];
+
+    constructor(
+        readonly fromTemplate: TemplateRead,
+        readonly value: unknown,
+    ) {}
+
+    get analysis(): TrustAnalysis {
+        return (this.full ??= analysisOfRead(this.fromTemplate)).analysis;
+    }
+
+    admitted(): AdmittedView {
+        if (this.view !== undefined) return this.view;
+        const full = this.full;
+        return (this.view = full !== undefined ? { verdict: full.analysis.verdict, admitted: full.analysis.admitted, order: full.order } : admittedOfRead(this.fromTemplate));
+    }
 }
 
 /** Distinct policy texts (and objects) whose analyses `check` keeps for roles that repeat them. */
@@ -253,6 +297,18 @@ export function runCheck(
     return run;
 }
 
+/** How `check` reads its inputs and makes its results. */
+export interface CheckLimits {
+    maxInputBytes?: number;
+    /** Keep each file's text in `sources` (default): reports that locate findings need it. */
+    keepSources?: boolean;
+    /**
+     * The results are written as JSON, in an array this deep, with prerender.ts `templatedItem`: roles of a template's
+     * kind seen before are made as what it writes ({@link createChecker}).
+     */
+    templated?: { depth: number };
+}
+
 /**
  * {@link runCheck} one result at a time, for a caller that writes each result and lets it go (JSON of 100,000 roles:
  * held until the end, the results were most of what the garbage collector copied). `run.results` stays empty; the
@@ -263,7 +319,7 @@ export function runCheck(
 export function streamCheck<R = never>(
     files: readonly InputFile[],
     options: AnalysisOptions,
-    limits: { maxInputBytes?: number; keepSources?: boolean } = {},
+    limits: CheckLimits = {},
     stage?: RoleStage<R>,
 ): { run: CheckRun; results: Generator<CheckResult | R, void, undefined> } {
     const run: CheckRun = {
@@ -289,11 +345,11 @@ function* closing<T, R>(results: Generator<T, void, undefined>, stage: RoleStage
 function* checkFiles<R>(
     files: readonly InputFile[],
     options: AnalysisOptions,
-    limits: { maxInputBytes?: number; keepSources?: boolean },
+    limits: CheckLimits,
     run: CheckRun,
     stage: RoleStage<R> | undefined,
 ): Generator<CheckResult | R, void, undefined> {
-    const checker = createChecker(options, run.stats);
+    const checker = createChecker(options, run.stats, limits.templated);
 
     for (const f of files) {
         let text: string;
@@ -445,11 +501,18 @@ interface InputState {
 /** What the audience check says of most documents. */
 const NO_AUDIENCE_FINDINGS: readonly StackAudienceFinding[] = Object.freeze([]);
 
-/** A {@link Checker} for `options`; `stats` (roles, providers, analyses) is updated as inputs are checked. */
+/**
+ * A {@link Checker} for `options`; `stats` (roles, providers, analyses) is updated as inputs are checked. With
+ * `templated`, a role whose result is its template's analysis and audience findings, of a kind seen before, is a
+ * prerender.ts `TemplatedResult`: for a caller that writes the results as JSON, `depth` arrays deep, with
+ * `templatedItem` (its other fields are made when read).
+ */
 export function createChecker(
     options: AnalysisOptions,
     stats: { roles: number; providers: number; analyses: number } = { roles: 0, providers: 0, analyses: 0 },
+    templated?: { depth: number },
 ): Checker {
+    const templates = templated === undefined ? undefined : new Templates(templated.depth, analysisResult);
     // Bounded: documents that repeat stay; an export of all-distinct documents does not keep an analysis per role
     // alive next to the copies its results hold.
     const cache = new KeyedCache<Analyzed>(() => new BoundedCache(ANALYSIS_CACHE_ENTRIES));
@@ -460,8 +523,8 @@ export function createChecker(
         try {
             // A text like one seen before but for its names reads its analysis back from that text's template: it
             // has the structure of a text this reader accepted, so only its value is read (for the audience check).
-            const templated = text === undefined ? undefined : analysisFromTemplate(text, options);
-            if (templated !== undefined) return { analysis: templated, value: JSON.parse(doc as string) as unknown, fromTemplate: true };
+            const templated = text === undefined ? undefined : templateRead(text, options);
+            if (templated !== undefined) return new TemplatedAnalyzed(templated, JSON.parse(doc as string) as unknown);
             // A document given as text is read by the CLI's JSON reader first: too deep or with a duplicated key,
             // it is an error of its own (cached with the text, which is where the duplicate is).
             const read = text === undefined ? undefined : readPolicyText(text);
@@ -550,9 +613,11 @@ export function createChecker(
     function* roleResults(input: ExtractedInput, state: InputState, roles: readonly RoleItem[]): Generator<CheckResult, void, undefined> {
         for (const role of roles) {
             run.stats.roles++;
-            const { result, revealed, analyzed } = checkRole(role, analyze);
+            const { result, revealed, analyzed } = checkRole(role, analyze, templates !== undefined);
+            // A template's role has no result yet: what it admits is read alone.
+            const view = result ?? analyzed!.admitted!();
             // Roles no Pulumi token can use (and malformed ones) have nothing to compare with a provider.
-            const relevant = result.verdict === "unknown" || (result.admitted?.length ?? 0) > 0;
+            const relevant = view.verdict === "unknown" || (view.admitted?.length ?? 0) > 0;
             let audience: readonly StackAudienceFinding[] = NO_AUDIENCE_FINDINGS;
             if (input.stackScoped && state.audienceError === undefined && revealed !== undefined && relevant && role.target.resource) {
                 // The audience check depends only on a role's trust policy (and the stack's providers): its findings
@@ -562,7 +627,7 @@ export function createChecker(
                 // again nor looks for unknowns the analysis already ruled out.
                 const known = analyzed ?? analyze(revealed);
                 if (known.audience?.of !== input) {
-                    const analysis = known.analysis;
+                    const analysis = known.admitted?.() ?? known.analysis;
                     try {
                         state.audienceOf ??= stackAudienceCheck(state.stackProviders, options);
                         const findings = state.audienceOf({ urn: "", trustPolicy: known.value, ...("verdict" in analysis ? { analysis } : {}) });
@@ -575,7 +640,27 @@ export function createChecker(
                 }
                 if (known.audience?.of === input) audience = known.audience.findings;
             }
-            yield complete(input, state, result, audience, role.property);
+            if (result !== undefined) {
+                yield complete(input, state, result, audience, role.property);
+                continue;
+            }
+            // What completing its result adds, found on a result with no findings of its own: with nothing but
+            // findings added (no note, nothing reworded), the role is its template's analysis and those findings.
+            const adds: CheckResult = { target: role.target, verdict: view.verdict, findings: [] };
+            complete(input, state, adds, audience, role.property);
+            const a = analyzed!;
+            if (adds.notes !== undefined || input.unknownSource !== undefined) {
+                yield complete(input, state, analysisResult(role.target, role.property, a.analysis as TrustAnalysis), audience, role.property);
+                continue;
+            }
+            yield templates!.result({
+                target: role.target,
+                property: role.property,
+                read: a.fromTemplate!,
+                order: a.admitted!().order,
+                verdict: adds.verdict,
+                added: adds.findings,
+            });
         }
     }
     function* results<R>(input: ExtractedInput, file: string, stage?: RoleStage<R>): Generator<CheckResult | R, void, undefined> {
@@ -685,7 +770,8 @@ function describeTarget(target: CheckTarget): string {
 
 /** A role's result, its trust policy as its analysis read it, and that analysis (none when it was not analysed). */
 interface Checked {
-    result: CheckResult;
+    /** None for a template's role when asked for none ({@link checkOne}'s `lazy`). */
+    result?: CheckResult;
     revealed: unknown;
     analyzed?: Analyzed;
 }
@@ -694,12 +780,12 @@ interface Checked {
 function checkRole(
     role: RoleItem,
     analyze: (doc: unknown) => Analyzed,
+    lazy = false,
 ): Checked {
     if (role.variants !== undefined && role.variants.length > 1) return checkVariants(role, role.variants, analyze);
+    if (!role.notes?.length) return checkOne(role, analyze, lazy);
     const checked = checkOne(role, analyze);
-    if (role.notes?.length) {
-        checked.result.notes = [...(checked.result.notes ?? []), ...role.notes];
-    }
+    checked.result!.notes = [...(checked.result!.notes ?? []), ...role.notes];
     return checked;
 }
 
@@ -709,13 +795,14 @@ function checkVariants(
     variants: NonNullable<RoleItem["variants"]>,
     analyze: (doc: unknown) => Analyzed,
 ): Checked {
-    let worst: (Checked & { assumption: string }) | undefined;
+    let worst: (Checked & { result: CheckResult; assumption: string }) | undefined;
     const byBranch: string[] = [];
     for (const v of variants) {
         const one = checkRole({ target: role.target, property: role.property, trustPolicy: v.trustPolicy, notes: v.notes }, analyze);
-        byBranch.push(`${v.assumption}: ${one.result.verdict}`);
-        if (worst === undefined || VERDICT_RANK[one.result.verdict] > VERDICT_RANK[worst.result.verdict]) {
-            worst = { ...one, assumption: v.assumption };
+        const made = one.result!;
+        byBranch.push(`${v.assumption}: ${made.verdict}`);
+        if (worst === undefined || VERDICT_RANK[made.verdict] > VERDICT_RANK[worst.result.verdict]) {
+            worst = { ...one, result: made, assumption: v.assumption };
         }
     }
     const result = worst!.result;
@@ -727,10 +814,14 @@ function checkVariants(
     return { result, revealed: worst!.revealed, analyzed: worst!.analyzed };
 }
 
-/** One role: reveal secrets, then analyse (cached) or explain why it cannot be. */
+/**
+ * One role: reveal secrets, then analyse (cached) or explain why it cannot be. With `lazy`, a trust policy read from
+ * a template, with no secret, is given no result: the caller makes it (prerender.ts).
+ */
 function checkOne(
     role: RoleItem,
     analyze: (doc: unknown) => Analyzed,
+    lazy = false,
 ): Checked {
     const target = role.target;
     const what = describeTarget(target);
@@ -763,31 +854,35 @@ function checkOne(
     }
     const duplicates = [...new Set([...findDuplicateKeys(role.trustPolicy), ...findDuplicateKeys(value)])];
     const analyzed = duplicates.length > 0 ? undefined : analyze(value);
+    // A template's role: its result is made by the caller, if at all (its analysis read back only then).
+    if (lazy && !hadSecret && analyzed?.fromTemplate !== undefined) return { revealed: value, analyzed };
     const analysis = analyzed === undefined ? errorAnalysis(duplicateFindings(duplicates)) : analyzed.analysis;
-    let result: CheckResult;
-    if ("thrown" in analysis) {
-        result = { target, ...internalError(what, analysis.thrown) };
-    } else {
-        result = {
-            target,
-            verdict: analysis.verdict,
-            findings: analysis.findings.map((fd) => ({ ...fd, path: prefixPath(role.property, fd.path) })),
-            admitted: analysis.admitted,
-            notes: [...analysis.notes],
-        };
-        if (analysis.verdict === "unknown" && analysis.findings.length === 0 && analysis.unknownPaths?.length) {
-            result.notes!.push(
-                `unknown at preview: ${analysis.unknownPaths.map((p) => prefixPath(role.property, p) || "(the whole value)").join(", ")}`,
-            );
-        }
-    }
-    if (hadSecret) {
-        (result.notes ??= []).push(
-            "the trust policy is stored as a secret; the findings quote only the conditions they are about",
-        );
-    }
-    if (result.notes?.length === 0) delete result.notes;
+    if ("thrown" in analysis) return { result: { target, ...internalError(what, analysis.thrown) }, revealed: value, analyzed };
+    if (!hadSecret) return { result: analysisResult(target, role.property, analysis), revealed: value, analyzed };
+    const result = analysisResult(target, role.property, analysis, SECRET_NOTE);
     return { result, revealed: value, analyzed };
+}
+
+const SECRET_NOTE = "the trust policy is stored as a secret; the findings quote only the conditions they are about";
+
+/**
+ * A role's result as its trust policy's analysis makes it, its findings' paths under the policy's `property`, with
+ * `note` last; no notes, no `notes`. Results written from a template (prerender.ts) are made by it too.
+ */
+function analysisResult(target: CheckTarget, property: string, analysis: TrustAnalysis, note?: string): CheckResult {
+    const result: CheckResult = {
+        target,
+        verdict: analysis.verdict,
+        findings: analysis.findings.map((fd) => ({ ...fd, path: prefixPath(property, fd.path) })),
+        admitted: analysis.admitted,
+        notes: [...analysis.notes],
+    };
+    if (analysis.verdict === "unknown" && analysis.findings.length === 0 && analysis.unknownPaths?.length) {
+        result.notes!.push(`unknown at preview: ${analysis.unknownPaths.map((p) => prefixPath(property, p) || "(the whole value)").join(", ")}`);
+    }
+    if (note !== undefined) result.notes!.push(note);
+    if (result.notes!.length === 0) delete result.notes;
+    return result;
 }
 
 /** One OIDC provider: reveal secrets, then analyse. */

@@ -23,7 +23,7 @@ function answer(job: WorkerJob): WorkerReply | undefined {
         case "marks":
             return { kind: "marks", id: job.id, count: memberMarksOfBytes(job.bytes) };
         case "input":
-            current = { job, checker: createChecker(job.options) };
+            current = { job, checker: createChecker(job.options, undefined, { depth: job.depth }) };
             return undefined;
         case "block": {
             // A block the main thread took first is its own: neither answered nor checked here.

@@ -17,9 +17,10 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { DEFAULT_TIME_BUDGET_MS, type AnalysisOptions, type Verdict } from "oidc-guard-policypack/analysis";
-import { RenderedItems, renderItems } from "../chunks.js";
+import { RenderedItems, renderItemBytes } from "../chunks.js";
 import { encodeJsonOutput } from "../escape.js";
 import type { CheckResult } from "../results.js";
+import { templatedItem } from "./prerender.js";
 import type { LocalRoles, RoleStage } from "./analyze.js";
 import type { ExtractedInput, RoleItem } from "./inputs.js";
 import { RESULTS_DEPTH } from "./render.js";
@@ -83,7 +84,7 @@ export function renderBlock(results: Iterable<CheckResult>, depth: number, each?
         verdicts[result.verdict]++;
         each?.();
     }
-    return { bytes: encodeJsonOutput(renderItems(made, depth)), verdicts };
+    return { bytes: renderItemBytes(made, depth, templatedItem, encodeJsonOutput), verdicts };
 }
 
 /** How the work of the files a stage was given was shared (for OIDC_GUARD_DEBUG and the tests). */

@@ -1,6 +1,7 @@
 /** Text and JSON renderings of a {@link CheckReport}. */
 import type { Finding, PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
 import { encodeJsonOutput, escapeJsonOutput, escapeText, escapeTextDeep, guardCiLog } from "../escape.js";
+import { templatedItem } from "./prerender.js";
 import { ChunkedArray, joinChunks, jsonChunks, LateValue, type OutputChunk, type RenderedItems } from "../chunks.js";
 import type { CheckReport, CheckResult, ToolInfo } from "../results.js";
 
@@ -195,7 +196,8 @@ export function renderJsonStream(
     results: Iterable<CheckResult | RenderedItems>,
     summary: () => Record<Verdict, number>,
 ): Generator<OutputChunk> {
-    const chunked = new ChunkedArray(results);
+    // Results remembered from their templates are written from them (prerender.ts).
+    const chunked = new ChunkedArray(results, undefined, templatedItem);
     const counts = new LateValue(summary);
     return jsonChunks({ tool, results: chunked, summary: counts }, [chunked, counts], encodeJsonOutput);
 }

@@ -21,7 +21,7 @@ import {
     type ConfigSettings,
 } from "../check/options.js";
 import { parseMaxInputMib } from "../read.js";
-import { renderJsonChunks, renderJsonStream, renderTextChunks, summaryText, useColour } from "../check/render.js";
+import { RESULTS_DEPTH, renderJsonChunks, renderJsonStream, renderTextChunks, summaryText, useColour } from "../check/render.js";
 import type { OutputChunk, RenderedItems } from "../chunks.js";
 import { CliError, DEBUG_ENV, EXIT, writeChunked, type CliIO } from "../io.js";
 import { ChunkError, writeOutputFile } from "../output.js";
@@ -270,7 +270,7 @@ async function streamJsonReport(
 ): Promise<number> {
     // A large input's roles are shared with a worker thread, which sends its results as the report's bytes.
     const shared: ParallelStats = { blocks: 0, worker: 0, early: 0, counted: 0 };
-    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false }, parallelStage(options, {}, shared));
+    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false, templated: { depth: RESULTS_DEPTH } }, parallelStage(options, {}, shared));
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
     let count = 0;
     let byWorker = 0;

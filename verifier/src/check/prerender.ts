@@ -1,0 +1,302 @@
+/**
+ * Role results written from their templates, not by `JSON.stringify`.
+ *
+ * A trust policy read from a template (the analysis core's templates.ts) has the analysis of every other text of that
+ * template, but for its names. Its result in the report is the same JSON too, but for those names, the role's own
+ * file, URN, type and name, and the findings the stack audience check adds. So that JSON is made once per template
+ * (and per trust policy property, verdict, number of added findings, which names hold a `-` and how its audience
+ * lists sort): the result of the analysis read back with a mark for each name (`markedAnalysis`), in a target of
+ * marks, stringified and cut at the marks into pieces of the report's bytes. Each later role of that kind is a
+ * {@link TemplatedResult}: its values, written between the pieces, each escaped as `JSON.stringify` escapes a string.
+ * Neither its analysis (beyond what it admits, for the audience check) nor its result objects are made.
+ *
+ * A role is written this way only when its result is what its analysis makes and the audience check's findings,
+ * nothing else: no note of the input or role, no secret, no `Fn::If` variants, nothing unknown at preview. The
+ * pieces of each kind are checked against the first role of that kind, whose full result is made and stringified:
+ * pieces that do not give its very bytes are never used.
+ */
+import {
+    analysisOfRead,
+    markedAnalysis,
+    MARK_START,
+    type AdmittedSet,
+    type Finding,
+    type Names,
+    type TemplateOf,
+    type TemplateRead,
+    type TrustAnalysis,
+    type Verdict,
+} from "oidc-guard-policypack/analysis";
+import { ByteSink, renderItems, type WrittenItem } from "../chunks.js";
+import { encodeJsonOutput } from "../escape.js";
+import type { CheckResult, CheckTarget } from "../results.js";
+
+/** Builds a role's result from an analysis: the one function both a role and its template's marked result use. */
+export type ResultOf = (target: CheckTarget, property: string, analysis: TrustAnalysis) => CheckResult;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+}
+
+const TARGET_MARKS = { file: mark("f", 0), urn: mark("u", 0), type: mark("t", 0), name: mark("n", 0) };
+
+function mark(kind: string, index: number): string {
+    return `${MARK_START}${kind}${index}${MARK_START}`;
+}
+
+/**
+ * What a mark looks like in `JSON.stringify`'s text (the control character written as `\u0001`); an added finding's
+ * mark stands for the whole item, quotes and all.
+ */
+const MARK_IN_JSON = /"\\u0001(x)(\d+)\\u0001"|\\u0001([futnwg])(\d+)-?\\u0001/g;
+
+/** A string's bytes in the report: escaped as `JSON.stringify` writes it inside its quotes, then for output. */
+function writeValue(s: string, into: ByteSink): void {
+    if (into.plain(s)) return;
+    const quoted = JSON.stringify(s);
+    into.bytes(encodeJsonOutput(quoted.slice(1, quoted.length - 1)));
+}
+
+/** A marked result's JSON cut at its marks: literal pieces (as the report's bytes), and what each mark stands for. */
+class Pieces {
+    private constructor(
+        private readonly text: readonly Uint8Array[],
+        private readonly kinds: readonly string[],
+        private readonly indexes: readonly number[],
+        private readonly findingsDepth: number,
+    ) {}
+
+    /** `json` cut at its marks; `findingsDepth`: how deep the findings' items are. */
+    static cut(json: string, findingsDepth: number): Pieces {
+        const text: Uint8Array[] = [];
+        const kinds: string[] = [];
+        const indexes: number[] = [];
+        let from = 0;
+        // A mark's own `-` is its name's: the name is written in its place, `-` and all.
+        for (const m of json.matchAll(MARK_IN_JSON)) {
+            text.push(encodeJsonOutput(json.slice(from, m.index)));
+            kinds.push(m[1] ?? m[3]!);
+            indexes.push(Number(m[2] ?? m[4]));
+            from = m.index + m[0].length;
+        }
+        text.push(encodeJsonOutput(json.slice(from)));
+        return new Pieces(text, kinds, indexes, findingsDepth);
+    }
+
+    /**
+     * The role's bytes: the pieces, and between them what the marks stand for: `f`, `u`, `t`, `n` its target's, `w`
+     * and `g` its names, `x` the findings added after its analysis's (the stack audience check's), written whole.
+     */
+    write(file: string, r: NonNullable<CheckTarget["resource"]>, names: Names, added: readonly Finding[], into: ByteSink): void {
+        into.bytes(this.text[0]!);
+        for (let i = 0; i < this.kinds.length; i++) {
+            let value: string | undefined;
+            switch (this.kinds[i]) {
+                case "f":
+                    value = file;
+                    break;
+                case "u":
+                    value = r.urn;
+                    break;
+                case "t":
+                    value = r.type;
+                    break;
+                case "n":
+                    value = r.name;
+                    break;
+                case "w":
+                    value = names.whole[this.indexes[i]!];
+                    break;
+                case "g":
+                    value = names.globs[this.indexes[i]!];
+                    break;
+                case "x": {
+                    // Its first line's indentation is the piece's before it.
+                    const json = renderItems([added[this.indexes[i]!]], this.findingsDepth).slice(2 * this.findingsDepth + 2);
+                    if (!into.json(json)) into.bytes(encodeJsonOutput(json));
+                    into.bytes(this.text[i + 1]!);
+                    continue;
+                }
+            }
+            writeValue(value ?? "", into);
+            into.bytes(this.text[i + 1]!);
+        }
+    }
+}
+
+/** A template's pieces for one kind of role (null: they did not give the first role's bytes). */
+interface Variant {
+    property: string;
+    verdict: Verdict;
+    added: number;
+    dashes: string | number;
+    order: string;
+    pieces: Pieces | null;
+}
+
+/** Which names hold a `-`: a bit each (a string of 0 and 1 past 30 names). */
+function dashesOf(names: Names): string | number {
+    const all = names.whole.length + names.globs.length;
+    if (all <= 30) {
+        let bits = 0;
+        for (let i = 0; i < names.whole.length; i++) if (names.whole[i]!.includes("-")) bits |= 1 << i;
+        for (let i = 0; i < names.globs.length; i++) if (names.globs[i]!.includes("-")) bits |= 1 << (names.whole.length + i);
+        return bits;
+    }
+    return [...names.whole, ...names.globs].map((n) => (n.includes("-") ? "1" : "0")).join("");
+}
+
+/** Past this many kinds of role, a template's further kinds are made in full. */
+const MAX_VARIANTS = 16;
+
+/** What a role of a template is, as {@link Templates.result} is told. */
+export interface TemplatedRole {
+    target: CheckTarget;
+    property: string;
+    read: TemplateRead;
+    /** How its audience lists sort (`admittedOfRead`). */
+    order: string;
+    /** Its verdict once the audience check's findings were added. */
+    verdict: Verdict;
+    /** The audience check's findings, as added to its result (after the analysis's). */
+    added: readonly Finding[];
+}
+
+/**
+ * A template's role's full result: its analysis read back, made into a result by `resultOf`, with the added findings
+ * and the verdict they made (what completing it adds, and nothing else).
+ */
+function fullResult(role: TemplatedRole, resultOf: ResultOf): CheckResult {
+    const made = resultOf(role.target, role.property, analysisOfRead(role.read).analysis);
+    for (const f of role.added) made.findings.push(f);
+    made.verdict = role.verdict;
+    return made;
+}
+
+/**
+ * The pieces of one checker's templates: each role of a kind seen before is a {@link TemplatedResult}. For results
+ * written into a JSON report with {@link templatedItem}, their array `depth` arrays deep.
+ */
+export class Templates {
+    private readonly variants = new WeakMap<TemplateOf, Variant[]>();
+    constructor(
+        private readonly depth: number,
+        private readonly resultOf: ResultOf,
+    ) {}
+
+    /** The role's result: a {@link TemplatedResult} when its kind has checked pieces, else its full result. */
+    result(role: TemplatedRole): CheckResult {
+        const { target, property, read, order, verdict, added } = role;
+        const resource = target.resource;
+        // Every target is `{ file, resource: { urn, type, name } }`; one with a line is made in full.
+        if (resource === undefined || target.line !== undefined) return fullResult(role, this.resultOf);
+        const dashes = dashesOf(read.names);
+        let variants = this.variants.get(read.template);
+        if (variants === undefined) this.variants.set(read.template, (variants = []));
+        for (const v of variants) {
+            if (v.property === property && v.verdict === verdict && v.added === added.length && v.dashes === dashes && v.order === order) {
+                if (v.pieces === null) return fullResult(role, this.resultOf);
+                return new TemplatedResult(v.pieces, this.depth, role, resource, this.resultOf);
+            }
+        }
+        const full = fullResult(role, this.resultOf);
+        if (variants.length < MAX_VARIANTS) {
+            variants.push({ property, verdict, added: added.length, dashes, order, pieces: this.learn(role, full) });
+        }
+        return full;
+    }
+
+    /** The pieces of the role's kind, checked against its full result; null when they do not give its bytes. */
+    private learn(role: TemplatedRole, full: CheckResult): Pieces | null {
+        const resource = role.target.resource!;
+        const analysis = markedAnalysis(role.read.template, role.read.names, role.order);
+        if (analysis === undefined) return null;
+        const marked = this.resultOf({ file: TARGET_MARKS.file, resource: { urn: TARGET_MARKS.urn, type: TARGET_MARKS.type, name: TARGET_MARKS.name } }, role.property, analysis);
+        // The findings added after the analysis's, each a mark for its whole item, and the verdict they made.
+        for (let i = 0; i < role.added.length; i++) marked.findings.push(mark("x", i) as unknown as Finding);
+        marked.verdict = role.verdict;
+        // The findings array is two levels inside the result (its object, then the array).
+        const pieces = Pieces.cut(renderItems([marked], this.depth), this.depth + 2);
+        const sink = new ByteSink();
+        pieces.write(role.target.file, resource, role.read.names, role.added, sink);
+        return sameBytes(sink.take(), encodeJsonOutput(renderItems([full], this.depth))) ? pieces : null;
+    }
+}
+
+/**
+ * A role's result as the pieces of its template's kind and its own values ({@link Templates}): written as bytes by
+ * {@link templatedItem}. Anything that reads more of it than its verdict (or stringifies it: `toJSON`) gets the full
+ * result, made then; from then on it is no longer written from the template.
+ */
+export class TemplatedResult implements CheckResult, WrittenItem {
+    private made: CheckResult | undefined;
+
+    constructor(
+        private readonly pieces: Pieces,
+        /** How deep the array it is written in is. */
+        readonly depth: number,
+        private readonly role: TemplatedRole,
+        private readonly resource: NonNullable<CheckTarget["resource"]>,
+        private readonly resultOf: ResultOf,
+    ) {}
+
+    /** Its full result, made once. */
+    full(): CheckResult {
+        return (this.made ??= fullResult(this.role, this.resultOf));
+    }
+
+    /** Whether it is still written from its template (nothing read or changed more than its verdict). */
+    get templated(): boolean {
+        return this.made === undefined;
+    }
+
+    get verdict(): Verdict {
+        return this.made === undefined ? this.role.verdict : this.made.verdict;
+    }
+    set verdict(v: Verdict) {
+        this.full().verdict = v;
+    }
+    get target(): CheckTarget {
+        return this.full().target;
+    }
+    set target(v: CheckTarget) {
+        this.full().target = v;
+    }
+    get findings(): Finding[] {
+        return this.full().findings;
+    }
+    set findings(v: Finding[]) {
+        this.full().findings = v;
+    }
+    get admitted(): AdmittedSet[] | undefined {
+        return this.full().admitted;
+    }
+    set admitted(v: AdmittedSet[] | undefined) {
+        this.full().admitted = v;
+    }
+    get notes(): string[] | undefined {
+        return this.full().notes;
+    }
+    set notes(v: string[] | undefined) {
+        this.full().notes = v;
+    }
+
+    toJSON(): CheckResult {
+        return this.full();
+    }
+
+    writeTo(into: ByteSink): void {
+        const role = this.role;
+        this.pieces.write(role.target.file, this.resource, role.read.names, role.added, into);
+    }
+}
+
+/**
+ * `item`'s bytes in a JSON report's array `depth` deep (an `ItemWriter`): a {@link TemplatedResult} for that depth, still
+ * written from its template.
+ */
+export function templatedItem(item: unknown, depth: number): WrittenItem | undefined {
+    return item instanceof TemplatedResult && item.depth === depth && item.templated ? item : undefined;
+}
