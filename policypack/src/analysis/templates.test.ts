@@ -17,6 +17,7 @@ import {
     nameMark,
     scanText,
     templateRead,
+    templateReader,
     type LearnedShape,
 } from "./templates.js";
 import { analyzeTrustPolicy } from "./trust-policy.js";
@@ -422,6 +423,14 @@ describe("template reads", () => {
         const a = analysisOfRead(templateRead(two("aaa", "infra/e9"), options)!).order;
         const z = analysisOfRead(templateRead(two("zed", "infra/e9"), options)!).order;
         assert.notEqual(a, z, "the two orders are told apart");
+    });
+
+    it("are the same through a reader made once for the options", () => {
+        learn((i) => two(`org${i}`, `infra/e${i}`));
+        const reader = templateReader(options);
+        for (const t of [two("aaa", "infra/e7"), two("zed", "infra/e8"), two("mid-x", "infra/e9"), pinned("never/seen")]) {
+            assert.deepEqual(reader(t), templateRead(t, options));
+        }
     });
 
     it("mark each name in a marked analysis, in the order the names sorted; the text's names replace the marks exactly", () => {

@@ -253,7 +253,19 @@ export interface TemplateRead {
  * template has an analysis that differs from the others' only in these names ({@link markedAnalysis}).
  */
 export function templateRead(text: string, options: AnalysisOptions): TemplateRead | undefined {
+    return readWith(text, stateOf(options));
+}
+
+/**
+ * {@link templateRead} for a caller whose options do not change: the options' templates are found once, not by
+ * their JSON for every text.
+ */
+export function templateReader(options: AnalysisOptions): (text: string) => TemplateRead | undefined {
     const state = stateOf(options);
+    return (text) => readWith(text, state);
+}
+
+function readWith(text: string, state: OptionState): TemplateRead | undefined {
     // Templates are kept per set of options: the first text under new options has none to find, nor learns.
     if (state.lookups++ === 0) return undefined;
     const scanned = scanOf(text, state);

@@ -10,7 +10,7 @@ import {
     admittedOfRead,
     analysisOfRead,
     findUnknowns,
-    templateRead,
+    templateReader,
     rule,
     type AdmittedSet,
     type AnalysisOptions,
@@ -498,6 +498,9 @@ interface InputState {
     audienceError?: string;
 }
 
+/** What completing most templates' roles adds. */
+const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
+
 /** What the audience check says of most documents. */
 const NO_AUDIENCE_FINDINGS: readonly StackAudienceFinding[] = Object.freeze([]);
 
@@ -513,6 +516,8 @@ export function createChecker(
     templated?: { depth: number },
 ): Checker {
     const templates = templated === undefined ? undefined : new Templates(templated.depth, analysisResult);
+    // The options are this checker's for its life (its cache holds analyses made under them).
+    const templateRead = templateReader(options);
     // Bounded: documents that repeat stay; an export of all-distinct documents does not keep an analysis per role
     // alive next to the copies its results hold.
     const cache = new KeyedCache<Analyzed>(() => new BoundedCache(ANALYSIS_CACHE_ENTRIES));
@@ -523,7 +528,7 @@ export function createChecker(
         try {
             // A text like one seen before but for its names reads its analysis back from that text's template: it
             // has the structure of a text this reader accepted, so only its value is read (for the audience check).
-            const templated = text === undefined ? undefined : templateRead(text, options);
+            const templated = text === undefined ? undefined : templateRead(text);
             if (templated !== undefined) return new TemplatedAnalyzed(templated, JSON.parse(doc as string) as unknown);
             // A document given as text is read by the CLI's JSON reader first: too deep or with a duplicated key,
             // it is an error of its own (cached with the text, which is where the duplicate is).
@@ -644,23 +649,23 @@ export function createChecker(
                 yield complete(input, state, result, audience, role.property);
                 continue;
             }
-            // What completing its result adds, found on a result with no findings of its own: with nothing but
-            // findings added (no note, nothing reworded), the role is its template's analysis and those findings.
-            const adds: CheckResult = { target: role.target, verdict: view.verdict, findings: [] };
-            complete(input, state, adds, audience, role.property);
             const a = analyzed!;
-            if (adds.notes !== undefined || input.unknownSource !== undefined) {
-                yield complete(input, state, analysisResult(role.target, role.property, a.analysis as TrustAnalysis), audience, role.property);
-                continue;
+            // What completing its result would add, found on a result with no findings of its own (most roles: nothing
+            // to add). With nothing but findings added (no note, nothing reworded), the role is its template's analysis
+            // and those findings; anything else is made in full.
+            let verdict = view.verdict;
+            let added: readonly Finding[] = NO_FINDINGS;
+            if (audience.length > 0 || state.audienceError !== undefined || input.unknownSource !== undefined || input.notes?.length) {
+                const adds: CheckResult = { target: role.target, verdict, findings: [] };
+                complete(input, state, adds, audience, role.property);
+                if (adds.notes !== undefined || input.unknownSource !== undefined) {
+                    yield complete(input, state, analysisResult(role.target, role.property, a.analysis as TrustAnalysis), audience, role.property);
+                    continue;
+                }
+                verdict = adds.verdict;
+                added = adds.findings;
             }
-            yield templates!.result({
-                target: role.target,
-                property: role.property,
-                read: a.fromTemplate!,
-                order: a.admitted!().order,
-                verdict: adds.verdict,
-                added: adds.findings,
-            });
+            yield templates!.result({ target: role.target, property: role.property, read: a.fromTemplate!, order: a.admitted!().order, verdict, added });
         }
     }
     function* results<R>(input: ExtractedInput, file: string, stage?: RoleStage<R>): Generator<CheckResult | R, void, undefined> {
