@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { InputReadError, readFileBytes, readTextFile } from "./read.js";
+import fc from "fast-check";
+import { InputReadError, decodeUtf8, readFileBytes, readTextFile } from "./read.js";
 
 let tmp: string;
 before(() => {
@@ -43,6 +44,32 @@ describe("readFileBytes", () => {
         writeFileSync(p, Buffer.from([0x7b, 0xff, 0x7d]));
         assert.deepEqual([...readFileBytes(p, 10, 0)], [0x7b, 0xff, 0x7d]);
         assert.equal(reason(() => readTextFile(p)), "invalid-utf8");
+    });
+});
+
+describe("decodeUtf8", () => {
+    it("decodes what TextDecoder decodes, ASCII or not, shared memory or not, and refuses what it refuses", () => {
+        // All ASCII (the fast way) half the time, any bytes the other half.
+        const inputs = fc.oneof(fc.uint8Array({ max: 0x7f, maxLength: 64 }), fc.uint8Array({ maxLength: 64 }));
+        fc.assert(
+            fc.property(inputs, fc.boolean(), (raw, shared) => {
+                const bytes = shared ? new Uint8Array(new SharedArrayBuffer(raw.length + 3), 1, raw.length) : raw;
+                bytes.set(raw);
+                let want: string | undefined;
+                try {
+                    want = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(raw);
+                } catch {
+                    want = undefined;
+                }
+                if (want === undefined) assert.throws(() => decodeUtf8(bytes), InputReadError);
+                else assert.equal(decodeUtf8(bytes), want);
+            }),
+            { numRuns: 2000 },
+        );
+        // ASCII of every byte value below 0x80, and a byte-order mark kept.
+        const ascii = Uint8Array.from({ length: 128 }, (_, i) => i);
+        assert.equal(decodeUtf8(ascii), String.fromCharCode(...ascii));
+        assert.equal(decodeUtf8(Uint8Array.of(0xef, 0xbb, 0xbf, 0x7b, 0x7d)), "\ufeff{}");
     });
 });
 

@@ -3,6 +3,7 @@
  * 0 for `/dev/zero`, FIFOs and `/proc` files), and the bytes must be valid UTF-8 (never silently replaced).
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { isAscii } from "node:buffer";
 import { CliError, EXIT } from "./io.js";
 
 /** Default limit for one input file (`check` inputs, `report` result and source files): 256 MiB. */
@@ -71,6 +72,9 @@ function firstInvalidUtf8(b: Uint8Array): number {
 
 /** Decodes UTF-8 strictly; a leading byte-order mark is kept (JSON readers skip it). */
 export function decodeUtf8(bytes: Uint8Array): string {
+    // ASCII (nearly every input) is its own UTF-8, and Latin-1 decodes it as it is: 82 ms against 109 ms for a 145 MB
+    // export, the test included (which also rules out a byte-order mark).
+    if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
     try {
         return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
     } catch {
