@@ -220,17 +220,7 @@ export class ByteSink {
      * escaping leave as it is), and true; else nothing is written, and false.
      */
     plain(s: string): boolean {
-        const n = s.length;
-        this.room(n);
-        const buf = this.buf;
-        const at = this.len;
-        for (let i = 0; i < n; i++) {
-            const c = s.charCodeAt(i);
-            if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
-            buf[at + i] = c;
-        }
-        this.len += n;
-        return true;
+        return this.ascii(s, PLAIN);
     }
 
     /**
@@ -238,13 +228,18 @@ export class ByteSink {
      * else nothing is written, and false.
      */
     json(s: string): boolean {
+        return this.ascii(s, JSON_TEXT);
+    }
+
+    /** `s` written as it is when every character is ASCII and `allowed`, and true; else nothing, and false. */
+    private ascii(s: string, allowed: Uint8Array): boolean {
         const n = s.length;
         this.room(n);
         const buf = this.buf;
         const at = this.len;
         for (let i = 0; i < n; i++) {
             const c = s.charCodeAt(i);
-            if (c >= 0x7f) return false;
+            if (c >= 0x80 || allowed[c] === 0) return false;
             buf[at + i] = c;
         }
         this.len += n;
@@ -261,6 +256,11 @@ export class ByteSink {
 }
 
 const UTF8_OUT = new TextEncoder();
+
+/** ASCII a JSON string holds as it is and output escaping leaves: printable, but for `"` and `\`. */
+const PLAIN = Uint8Array.from({ length: 0x80 }, (_, c) => (c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c ? 1 : 0));
+/** ASCII that output escaping leaves in JSON text: all but DEL. */
+const JSON_TEXT = Uint8Array.from({ length: 0x80 }, (_, c) => (c !== 0x7f ? 1 : 0));
 
 /**
  * An item with bytes of its own: written into a {@link ByteSink}, exactly the bytes `escape(renderItems([item],
