@@ -304,12 +304,12 @@ export function renderItemBytes(items: readonly unknown[], depth: number, writte
 /** What the last {@link renderItemBytes} wrote per item. */
 let lastBytesPerItem = 1024;
 
-const SEPARATOR = new TextEncoder().encode(",\n");
+const SEPARATOR = UTF8_OUT.encode(",\n");
 
 /**
- * Items of a {@link ChunkedArray} rendered ahead by {@link renderItems} for an array `depth` deep, then escaped for
- * the output and encoded as UTF-8 (by a worker thread, which transfers bytes, not objects or text): {@link jsonChunks}
- * writes the bytes where the items stand. No bytes: no items.
+ * Items of a {@link ChunkedArray} rendered ahead for an array `depth` deep, escaped for the output and encoded as
+ * UTF-8 ({@link renderItemBytes}; by a worker thread, which transfers bytes, not objects or text, or by this one ahead
+ * of their turn): {@link jsonChunks} writes the bytes where the items stand. No bytes: no items.
  */
 export class RenderedItems {
     constructor(

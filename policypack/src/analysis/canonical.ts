@@ -242,7 +242,10 @@ export function readBackMember<T>(compiled: ReadBack, names: Names, key: string)
     if (!(plan instanceof PlanObject)) return undefined;
     const at = plan.keys.indexOf(key);
     if (at < 0) return undefined;
-    return readBack<T>({ plan: plan.values[at], repeated: compiled.repeated, shared: compiled.shared }, names);
+    const member = plan.values[at];
+    // A literal (a verdict) is itself: no read-back to set up.
+    if (member === null || typeof member !== "object") return member as T;
+    return readBack<T>({ plan: member, repeated: compiled.repeated, shared: compiled.shared }, names);
 }
 
 /** No names: every placeholder reads back as itself. */

@@ -324,8 +324,7 @@ function sortAudiences(admitted: readonly AdmittedSet[]): string {
     let order = "";
     for (const a of admitted) {
         const audiences = a.audiences;
-        if (audiences === undefined || audiences === null) continue;
-        if (audiences.length < 2) continue;
+        if (audiences === undefined || audiences === null || audiences.length < 2) continue;
         const by = audiences.map((_, i) => i).sort((x, y) => compareUnits(audiences[x]!, audiences[y]!));
         const sorted = by.map((i) => audiences[i]!);
         for (let i = 0; i < sorted.length; i++) audiences[i] = sorted[i]!;

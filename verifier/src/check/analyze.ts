@@ -120,11 +120,6 @@ interface Analyzed {
     value: unknown;
     /** Read back from the text's template (cheap to read again): which, and with what names. */
     fromTemplate?: TemplateRead;
-    /**
-     * A template's text: its verdict and what it admits, read back alone (before its whole analysis is, if it ever
-     * is), with how its audience lists sort.
-     */
-    admitted?: () => AdmittedView;
     /** The stack audience check of the document against the providers of one input (the last it was checked in). */
     audience?: { of: ExtractedInput; findings: readonly StackAudienceFinding[] };
 }
@@ -156,6 +151,7 @@ class TemplatedAnalyzed implements Analyzed {
         return (this.full ??= analysisOfRead(this.fromTemplate)).analysis;
     }
 
+    /** Its verdict and what it admits, read back alone before its whole analysis is (if it ever is), with their order. */
     admitted(): AdmittedView {
         if (this.view !== undefined) return this.view;
         const full = this.full;
@@ -618,9 +614,10 @@ export function createChecker(
     function* roleResults(input: ExtractedInput, state: InputState, roles: readonly RoleItem[]): Generator<CheckResult, void, undefined> {
         for (const role of roles) {
             run.stats.roles++;
-            const { result, revealed, analyzed } = checkRole(role, analyze, templates !== undefined);
+            const checked = checkRole(role, analyze, templates !== undefined);
+            const { revealed, analyzed } = checked;
             // A template's role has no result yet: what it admits is read alone.
-            const view = result ?? analyzed!.admitted!();
+            const view = checked.result === undefined ? checked.analyzed.admitted() : checked.result;
             // Roles no Pulumi token can use (and malformed ones) have nothing to compare with a provider.
             const relevant = view.verdict === "unknown" || (view.admitted?.length ?? 0) > 0;
             let audience: readonly StackAudienceFinding[] = NO_AUDIENCE_FINDINGS;
@@ -632,7 +629,7 @@ export function createChecker(
                 // again nor looks for unknowns the analysis already ruled out.
                 const known = analyzed ?? analyze(revealed);
                 if (known.audience?.of !== input) {
-                    const analysis = known.admitted?.() ?? known.analysis;
+                    const analysis = known instanceof TemplatedAnalyzed ? known.admitted() : known.analysis;
                     try {
                         state.audienceOf ??= stackAudienceCheck(state.stackProviders, options);
                         const findings = state.audienceOf({ urn: "", trustPolicy: known.value, ...("verdict" in analysis ? { analysis } : {}) });
@@ -645,11 +642,11 @@ export function createChecker(
                 }
                 if (known.audience?.of === input) audience = known.audience.findings;
             }
-            if (result !== undefined) {
-                yield complete(input, state, result, audience, role.property);
+            if (checked.result !== undefined) {
+                yield complete(input, state, checked.result, audience, role.property);
                 continue;
             }
-            const a = analyzed!;
+            const a = checked.analyzed;
             // What completing its result would add, found on a result with no findings of its own (most roles: nothing
             // to add). With nothing but findings added (no note, nothing reworded), the role is its template's analysis
             // and those findings; anything else is made in full.
@@ -659,13 +656,13 @@ export function createChecker(
                 const adds: CheckResult = { target: role.target, verdict, findings: [] };
                 complete(input, state, adds, audience, role.property);
                 if (adds.notes !== undefined || input.unknownSource !== undefined) {
-                    yield complete(input, state, analysisResult(role.target, role.property, a.analysis as TrustAnalysis), audience, role.property);
+                    yield complete(input, state, analysisResult(role.target, role.property, a.analysis), audience, role.property);
                     continue;
                 }
                 verdict = adds.verdict;
                 added = adds.findings;
             }
-            yield templates!.result({ target: role.target, property: role.property, read: a.fromTemplate!, order: a.admitted!().order, verdict, added });
+            yield templates!.result({ target: role.target, property: role.property, read: a.fromTemplate, order: a.admitted().order, verdict, added });
         }
     }
     function* results<R>(input: ExtractedInput, file: string, stage?: RoleStage<R>): Generator<CheckResult | R, void, undefined> {
@@ -774,23 +771,21 @@ function describeTarget(target: CheckTarget): string {
 }
 
 /** A role's result, its trust policy as its analysis read it, and that analysis (none when it was not analysed). */
-interface Checked {
-    /** None for a template's role when asked for none ({@link checkOne}'s `lazy`). */
-    result?: CheckResult;
-    revealed: unknown;
-    analyzed?: Analyzed;
-}
+type Checked =
+    | { result: CheckResult; revealed: unknown; analyzed?: Analyzed }
+    /** A template's role when asked for no result ({@link checkOne}'s `lazy`): the caller makes it. */
+    | { result?: undefined; revealed: unknown; analyzed: TemplatedAnalyzed };
+/** A role checked with its result made. */
+type Made = Extract<Checked, { result: CheckResult }>;
 
 /** One role: reveal secrets, then analyse (cached) or explain why it cannot be. */
-function checkRole(
-    role: RoleItem,
-    analyze: (doc: unknown) => Analyzed,
-    lazy = false,
-): Checked {
+function checkRole(role: RoleItem, analyze: (doc: unknown) => Analyzed): Made;
+function checkRole(role: RoleItem, analyze: (doc: unknown) => Analyzed, lazy: boolean): Checked;
+function checkRole(role: RoleItem, analyze: (doc: unknown) => Analyzed, lazy = false): Checked {
     if (role.variants !== undefined && role.variants.length > 1) return checkVariants(role, role.variants, analyze);
     if (!role.notes?.length) return checkOne(role, analyze, lazy);
     const checked = checkOne(role, analyze);
-    checked.result!.notes = [...(checked.result!.notes ?? []), ...role.notes];
+    checked.result.notes = [...(checked.result.notes ?? []), ...role.notes];
     return checked;
 }
 
@@ -799,15 +794,14 @@ function checkVariants(
     role: RoleItem,
     variants: NonNullable<RoleItem["variants"]>,
     analyze: (doc: unknown) => Analyzed,
-): Checked {
-    let worst: (Checked & { result: CheckResult; assumption: string }) | undefined;
+): Made {
+    let worst: (Made & { assumption: string }) | undefined;
     const byBranch: string[] = [];
     for (const v of variants) {
         const one = checkRole({ target: role.target, property: role.property, trustPolicy: v.trustPolicy, notes: v.notes }, analyze);
-        const made = one.result!;
-        byBranch.push(`${v.assumption}: ${made.verdict}`);
-        if (worst === undefined || VERDICT_RANK[made.verdict] > VERDICT_RANK[worst.result.verdict]) {
-            worst = { ...one, result: made, assumption: v.assumption };
+        byBranch.push(`${v.assumption}: ${one.result.verdict}`);
+        if (worst === undefined || VERDICT_RANK[one.result.verdict] > VERDICT_RANK[worst.result.verdict]) {
+            worst = { ...one, assumption: v.assumption };
         }
     }
     const result = worst!.result;
@@ -823,11 +817,9 @@ function checkVariants(
  * One role: reveal secrets, then analyse (cached) or explain why it cannot be. With `lazy`, a trust policy read from
  * a template, with no secret, is given no result: the caller makes it (prerender.ts).
  */
-function checkOne(
-    role: RoleItem,
-    analyze: (doc: unknown) => Analyzed,
-    lazy = false,
-): Checked {
+function checkOne(role: RoleItem, analyze: (doc: unknown) => Analyzed): Made;
+function checkOne(role: RoleItem, analyze: (doc: unknown) => Analyzed, lazy: boolean): Checked;
+function checkOne(role: RoleItem, analyze: (doc: unknown) => Analyzed, lazy = false): Checked {
     const target = role.target;
     const what = describeTarget(target);
     if (role.trustPolicy === undefined) {
@@ -860,7 +852,7 @@ function checkOne(
     const duplicates = [...new Set([...findDuplicateKeys(role.trustPolicy), ...findDuplicateKeys(value)])];
     const analyzed = duplicates.length > 0 ? undefined : analyze(value);
     // A template's role: its result is made by the caller, if at all (its analysis read back only then).
-    if (lazy && !hadSecret && analyzed?.fromTemplate !== undefined) return { revealed: value, analyzed };
+    if (lazy && !hadSecret && analyzed instanceof TemplatedAnalyzed) return { revealed: value, analyzed };
     const analysis = analyzed === undefined ? errorAnalysis(duplicateFindings(duplicates)) : analyzed.analysis;
     if ("thrown" in analysis) return { result: { target, ...internalError(what, analysis.thrown) }, revealed: value, analyzed };
     if (!hadSecret) return { result: analysisResult(target, role.property, analysis), revealed: value, analyzed };

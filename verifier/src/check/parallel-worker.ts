@@ -47,7 +47,7 @@ init.port.on("message", (job: WorkerJob) => {
         reply = { kind: "failed", failed: e instanceof Error ? e.message : String(e) };
     }
     if (reply === undefined) return;
-    // A block's bytes have a buffer of their own (encodeJsonOutput): moved to the main thread, not copied.
+    // A block's bytes are a view of a buffer of their own (renderItemBytes): moved to the main thread, not copied.
     init.port.postMessage(reply, reply.kind === "block" && "bytes" in reply ? [reply.bytes.buffer] : []);
     wake();
 });

@@ -127,7 +127,7 @@ export type WorkerJob =
 /** The worker's answers. */
 export type WorkerReply =
     | { kind: "marks"; id: number; count: number }
-    /** `bytes`: the results' JSON for the report, escaped and encoded (`encodeJsonOutput`), their buffer transferred. */
+    /** `bytes`: the results' JSON for the report, escaped and encoded ({@link renderBlock}), their buffer transferred. */
     | { kind: "block"; block: number; bytes: Uint8Array<ArrayBuffer>; roles: number; verdicts: Record<Verdict, number>; audienceFailed: boolean }
     | { kind: "block"; block: number; failed: string }
     | { kind: "failed"; failed: string };

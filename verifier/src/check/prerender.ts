@@ -203,14 +203,13 @@ export class Templates {
         }
         const full = fullResult(role, this.resultOf);
         if (variants.length < MAX_VARIANTS) {
-            variants.push({ property, verdict, added: added.length, dashes, order, pieces: this.learn(role, full) });
+            variants.push({ property, verdict, added: added.length, dashes, order, pieces: this.learn(role, resource, full) });
         }
         return full;
     }
 
     /** The pieces of the role's kind, checked against its full result; null when they do not give its bytes. */
-    private learn(role: TemplatedRole, full: CheckResult): Pieces | null {
-        const resource = role.target.resource!;
+    private learn(role: TemplatedRole, resource: NonNullable<CheckTarget["resource"]>, full: CheckResult): Pieces | null {
         const analysis = markedAnalysis(role.read.template, role.read.names, role.order);
         if (analysis === undefined) return null;
         const marked = this.resultOf({ file: TARGET_MARKS.file, resource: { urn: TARGET_MARKS.urn, type: TARGET_MARKS.type, name: TARGET_MARKS.name } }, role.property, analysis);
