@@ -113,6 +113,16 @@ export function stackAudienceCheck(
         level: "advisory",
     });
 
+    // Made only for a finding (most roles have none).
+    const pathOf = (statementIndex: number): string => `Statement[${statementIndex}].Principal.Federated`;
+    const baseOf = (urn: string, statementIndex: number) => ({
+        ruleId: meta.id,
+        severity: meta.severity,
+        path: pathOf(statementIndex),
+        location: { statementIndex },
+        urn,
+    });
+
     return (role) => {
         const findings: StackAudienceFinding[] = [];
         const decided = role.analysis !== undefined && (role.analysis.verdict === "pass" || role.analysis.verdict === "fail");
@@ -137,28 +147,20 @@ export function stackAudienceCheck(
 
         for (const set of analysis.admitted) {
             for (const { arn, text, statementIndex } of federatedArns(statements, set)) {
-                const path = `Statement[${statementIndex}].Principal.Federated`;
                 const provider = matchProvider(prepared, arn);
-                const base = {
-                    ruleId: meta.id,
-                    severity: meta.severity,
-                    path,
-                    location: { statementIndex },
-                    urn: role.urn,
-                };
                 if (!provider) {
                     if (unresolvedProviders > 0) {
                         findings.push(
                             unknown(
                                 role.urn,
                                 `The role trusts provider ${text}; a provider in this stack has a URL unknown during preview, so whether it is that provider is decided at update.`,
-                                path,
+                                pathOf(statementIndex),
                             ),
                         );
                         continue;
                     }
                     findings.push({
-                        ...base,
+                        ...baseOf(role.urn, statementIndex),
                         ruleId: outsideMeta.id,
                         severity: outsideMeta.severity,
                         message: `The role trusts Pulumi OIDC provider ${text}, which is not managed in this stack, so the pack cannot check that its client IDs include the audiences the role admits (${describeAudiences(set.audiences)}). Check it with 'aws iam get-open-id-connect-provider --open-id-connect-provider-arn ${text}', or manage the provider in this stack.`,
@@ -173,7 +175,7 @@ export function stackAudienceCheck(
                         unknown(
                             role.urn,
                             `The client IDs of provider ${provider.urn} are unknown during preview; the role's audiences are checked against them at update.`,
-                            path,
+                            pathOf(statementIndex),
                         ),
                     );
                     continue;
@@ -183,7 +185,7 @@ export function stackAudienceCheck(
                 const listed = provider.clientIds;
                 if (set.audiences === null) {
                     findings.push({
-                        ...base,
+                        ...baseOf(role.urn, statementIndex),
                         message: `The role trusts provider ${text} (${provider.urn}) without pinning aud, so it admits every audience the provider lists (${listed.map((a) => `'${a}'`).join(", ") || "none"}). Pin 'api.pulumi.com/oidc:aud' with StringEquals to the one audience the role is for.`,
                         remediation: meta.remediation,
                         counterexample: listed.length > 0 ? tokenFor(set, listed[0]!) : null,
@@ -191,10 +193,11 @@ export function stackAudienceCheck(
                     });
                     continue;
                 }
+                if (set.audiences.every((a) => listed.includes(a))) continue;
                 const missing = set.audiences.filter((a) => !listed.includes(a));
-                if (missing.length > 0) {
+                {
                     findings.push({
-                        ...base,
+                        ...baseOf(role.urn, statementIndex),
                         message: `The role admits aud ${missing.map((a) => `'${a}'`).join(", ")} from provider ${text} (${provider.urn}), but the provider's client IDs are ${listed.map((a) => `'${a}'`).join(", ") || "empty"}: STS rejects such tokens, so the role's pin and the provider disagree. Add ${missing.map((a) => `'${a}'`).join(", ")} to the provider's client IDs, or change the role's aud condition to a listed audience.`,
                         remediation: meta.remediation,
                         counterexample: null,
@@ -239,26 +242,41 @@ function federatedArns(
     statements: unknown[],
     set: AdmittedSet,
 ): { arn: ProviderArn; text: string; statementIndex: number }[] {
-    const issuer = normalizeIssuer(set.issuer);
-    const seen = new Set<string>();
+    const issuer = normalizedIssuer(set.issuer);
     const out: { arn: ProviderArn; text: string; statementIndex: number }[] = [];
     for (const statementIndex of set.statements) {
         const statement = statements[statementIndex];
         if (statement === null || typeof statement !== "object") continue;
         const principal = (statement as Record<string, unknown>)["Principal"];
         if (principal === null || typeof principal !== "object") continue;
-        // Principal keys are case-sensitive in IAM (`Federated`), but be lenient about the key's case.
-        const entry = Object.entries(principal).find(([k]) => k.toLowerCase() === "federated");
-        const values: unknown[] = entry ? (Array.isArray(entry[1]) ? (entry[1] as unknown[]) : [entry[1]]) : [];
+        // Principal keys are case-sensitive in IAM (`Federated`), but be lenient about the key's case: the first key
+        // that reads `federated` in any case.
+        let federated: unknown;
+        let found = false;
+        for (const k of Object.keys(principal)) {
+            if (k === "Federated" || k.toLowerCase() === "federated") {
+                federated = (principal as Record<string, unknown>)[k];
+                found = true;
+                break;
+            }
+        }
+        if (!found) continue;
+        const values: readonly unknown[] = Array.isArray(federated) ? (federated as unknown[]) : [federated];
         for (const v of values) {
             if (typeof v !== "string") continue;
             const arn = providerArnOf(v);
-            if (!arn || arn.normalizedIssuer !== issuer || seen.has(v)) continue;
-            seen.add(v);
+            if (!arn || arn.normalizedIssuer !== issuer || out.some((o) => o.text === v)) continue;
             out.push({ arn, text: v, statementIndex });
         }
     }
     return out;
+}
+
+/** {@link normalizeIssuer} of the last issuer asked for, kept (a stack's roles admit one or two issuers). */
+let lastIssuer: { issuer: string; normalized: string } | undefined;
+function normalizedIssuer(issuer: string): string {
+    if (lastIssuer === undefined || lastIssuer.issuer !== issuer) lastIssuer = { issuer, normalized: normalizeIssuer(issuer) };
+    return lastIssuer.normalized;
 }
 
 /** Parsed provider ARNs by text (the roles of a stack name the same few providers). */
