@@ -15,11 +15,13 @@ import {
     learnTemplate,
     markedAnalysis,
     nameMark,
+    principalsOfRead,
     scanText,
     templateRead,
     templateReader,
     type LearnedShape,
 } from "./templates.js";
+import { stackAudienceCheck, type StackProviderInput } from "./stack.js";
 import { analyzeTrustPolicy } from "./trust-policy.js";
 import type { AnalysisOptions } from "./types.js";
 import { UNKNOWN_SENTINELS } from "./constants.js";
@@ -453,5 +455,108 @@ describe("template reads", () => {
             // Another order than the read's is no order of this template's.
             assert.equal(markedAnalysis(read.template, read.names, "0,1,2;"), undefined);
         }
+    });
+});
+
+// The stack audience check of a text read from its template reads the template's principals with the text's slot
+// values (principalsOfRead), never the text itself: it must find what it finds in the parsed text.
+
+const ACCOUNTS = ["123456789012", "210987654321", "555555555555"];
+const arnOf = (account: string, issuer = V1): string => `arn:aws:iam::${account}:oidc-provider/${issuer}`;
+/** The stack's providers: the Pulumi issuer in two accounts (one without the role's audiences), and another issuer. */
+const STACK_PROVIDERS: StackProviderInput[] = [
+    { urn: "urn:p1", arn: arnOf(ACCOUNTS[0]!), url: `https://${V1}`, clientIds: ["aws:acme", "acme"] },
+    { urn: "urn:p2", arn: arnOf(ACCOUNTS[1]!), url: `https://${V1}`, clientIds: ["aws:beta"] },
+    { urn: "urn:gh", arn: arnOf(ACCOUNTS[0]!, "token.actions.githubusercontent.com"), url: "https://token.actions.githubusercontent.com", clientIds: ["sts.amazonaws.com"] },
+];
+const principalArb = fc.tuple(fc.integer({ min: 0, max: 5 }), fc.constantFrom(...ACCOUNTS), fc.constantFrom(...ACCOUNTS)).map(([form, a, b]) => {
+    switch (form) {
+        case 0:
+            return { Federated: arnOf(a) };
+        case 1:
+            return { Federated: [arnOf(a), arnOf(b)] };
+        case 2:
+            // A key spelled in another case: the check is lenient about it.
+            return { federated: arnOf(a) };
+        case 3:
+            return { Federated: arnOf(a), AWS: `arn:aws:iam::${b}:root` };
+        case 4:
+            return { Federated: [arnOf(a, "token.actions.githubusercontent.com"), arnOf(b)] };
+        default:
+            return "*";
+    }
+});
+const principalStatementArb = fc
+    .record({ principal: principalArb, aud: fc.option(fc.constantFrom("aws:acme", "aws:beta", "acme", "other"), { nil: undefined }), env: nameArb })
+    .map(({ principal, aud, env }) => ({
+        Effect: "Allow",
+        Principal: principal,
+        Action: WEB,
+        Condition: {
+            StringEquals: { ...(aud !== undefined ? { [AUD]: aud } : {}), [SUB]: `pulumi:environments:org:acme:env:${env}` },
+        },
+    }));
+
+describe("the principals of a template read", () => {
+    const options: AnalysisOptions = { organizations: ["acme", "beta"] };
+    const check = stackAudienceCheck(STACK_PROVIDERS, options);
+
+    it("give the stack audience check what the parsed text gives it, over random principals, accounts and names", () => {
+        let read = 0;
+        let runs = 0;
+        fc.assert(
+            fc.property(fc.array(principalStatementArb, { minLength: 1, maxLength: 3 }), fc.boolean(), fc.array(fc.constantFrom(...ACCOUNTS), { minLength: 4, maxLength: 4 }), (statements, single, accounts) => {
+                runs++;
+                const doc = (k: number): string => {
+                    // Each text of the template its own names, and its own accounts (a slot like any other).
+                    const named = JSON.stringify(statements).replace(/env:([a-z0-9-]+)/g, `env:$1x${k}`);
+                    const renamed = named.replace(/\d{12}/g, (a) => (k < 2 ? a : accounts[(Number(a[0]) + k) % accounts.length]!));
+                    const list = JSON.parse(renamed) as unknown[];
+                    return JSON.stringify({ Version: "2012-10-17", Statement: single && list.length === 1 ? list[0] : list });
+                };
+                for (let k = 0; k < 6; k++) {
+                    const t = doc(k);
+                    const full = analyzeTrustPolicy(t, options);
+                    const expected = check({ urn: "urn:r", trustPolicy: JSON.parse(t) as unknown, analysis: full });
+                    const r = templateRead(t, options);
+                    if (r === undefined) continue;
+                    const principals = principalsOfRead(r);
+                    assert.ok(principals !== undefined, t);
+                    read++;
+                    const got = check({ urn: "urn:r", trustPolicy: principals, analysis: admittedOfRead(r) });
+                    assert.deepEqual(got, expected, t);
+                }
+            }),
+            { numRuns: 150, includeErrorInReport: true },
+        );
+        assert.ok(read >= runs, `only ${read} texts of ${runs} documents were read from a template`);
+    });
+
+    it("name each statement in its place with only its Principal, the same object for the same values", () => {
+        const t = (env: string, account: string): string =>
+            JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    { Effect: "Deny", Principal: "*", Action: "sts:TagSession" },
+                    { Effect: "Allow", Principal: { Federated: arnOf(account) }, Action: WEB, Condition: { StringEquals: { [AUD]: "aws:acme", [SUB]: `pulumi:environments:org:acme:env:${env}` } } },
+                ],
+            });
+        for (let i = 0; i < 3; i++) analyzeTrustPolicy(t(`learn/e${i}`, ACCOUNTS[0]!), options);
+        const a = templateRead(t("infra/a", ACCOUNTS[0]!), options);
+        const b = templateRead(t("infra/b", ACCOUNTS[0]!), options);
+        assert.ok(a !== undefined && b !== undefined);
+        const pa = principalsOfRead(a);
+        const pb = principalsOfRead(b);
+        assert.ok(pa !== undefined && pb !== undefined);
+        assert.deepEqual(pa, { Statement: [{ Principal: "*" }, { Principal: { Federated: arnOf(ACCOUNTS[0]!) } }] });
+        assert.equal(pb.Statement, pa.Statement, "made once for the same values");
+    });
+
+    it("are not read from a template whose text spells the escape that marks a slot's value", () => {
+        const t = (env: string): string => text({ StringEquals: { [AUD]: "aws:acme", [SUB]: `pulumi:environments:org:acme:env:${env}` } }, { Sid: "a\u0002b" });
+        for (let i = 0; i < 3; i++) analyzeTrustPolicy(t(`learn/f${i}`), options);
+        const r = templateRead(t("infra/f9"), options);
+        assert.ok(r !== undefined, "the text is read from its template");
+        assert.equal(principalsOfRead(r), undefined);
     });
 });

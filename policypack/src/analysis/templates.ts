@@ -246,6 +246,8 @@ export interface TemplateOf {
 export interface TemplateRead {
     template: TemplateOf;
     names: Names;
+    /** The text's slot values, numbered as its template's key numbers them ({@link principalsOfRead}). */
+    values: readonly string[];
 }
 
 /**
@@ -293,7 +295,7 @@ function readWith(text: string, state: OptionState): TemplateRead | undefined {
     if (!readsOneWay(whole, named, globs, t.segments)) return undefined;
     const names: Names = { whole, globs };
     if (spellsAName(t.madeUpSegments, names)) return undefined;
-    return { template: t, names };
+    return { template: t, names, values };
 }
 
 /**
@@ -372,6 +374,104 @@ export function markedAnalysis(template: TemplateOf, names: Names, order: string
     return next === orders.length ? out : undefined;
 }
 
+/** Each learned template's key: the text of every text read from it, its slots marked ({@link ScannedText}). */
+const keys = new WeakMap<TemplateOf, string>();
+
+/**
+ * What stands for a slot's value in a template's text parsed for its principals ({@link principalsOfRead}): the slot's
+ * number between two of this control character, written into the text as JSON escapes. A template whose text
+ * spells that escape itself has no principals to read.
+ */
+const SLOT_VALUE = "\u0002";
+const SLOT_VALUE_ESCAPED = /\\u0002/i;
+/** A slot and its number in a template's key ({@link ScannedText}). */
+const SLOT_IN_KEY = new RegExp(`${SLOT}(\\d+)`, "g");
+
+/**
+ * A template's statements as the stack audience check reads them: made from a read's slot values, and the slots
+ * whose values they hold (the last values and statements are kept: the roles of a stack mostly name one provider).
+ */
+interface PrincipalView {
+    make: (values: readonly string[]) => unknown[];
+    slots: readonly number[];
+    last?: { key: string; statements: unknown[] };
+}
+const principalViews = new WeakMap<TemplateOf, PrincipalView | null>();
+
+function principalView(template: TemplateOf): PrincipalView | null {
+    let view = principalViews.get(template);
+    if (view !== undefined) return view;
+    view = null;
+    const key = keys.get(template);
+    if (key !== undefined && !SLOT_VALUE_ESCAPED.test(key)) {
+        let doc: unknown;
+        try {
+            doc = JSON.parse(key.replace(SLOT_IN_KEY, "\\u0002$1\\u0002"));
+        } catch {
+            doc = undefined;
+        }
+        const statement = doc !== null && typeof doc === "object" && !Array.isArray(doc) ? (doc as Record<string, unknown>)["Statement"] : undefined;
+        const list = Array.isArray(statement) ? statement : statement !== null && typeof statement === "object" ? [statement] : undefined;
+        if (list !== undefined) {
+            const slots = new Set<number>();
+            // Only each statement's Principal: all the audience check reads of it (a statement that is no object, or
+            // an array, is kept as it is).
+            const makers = list.map((s: unknown) =>
+                maker(s !== null && typeof s === "object" && !Array.isArray(s) ? { Principal: (s as Record<string, unknown>)["Principal"] } : s, slots),
+            );
+            view = { make: (values) => makers.map((m) => m(values)), slots: [...slots] };
+        }
+    }
+    principalViews.set(template, view);
+    return view;
+}
+
+/** What makes `v` with the slot values a read gives in place of their marks (`slots` gets the slots it reads). */
+function maker(v: unknown, slots: Set<number>): (values: readonly string[]) => unknown {
+    if (typeof v === "string") {
+        if (!v.includes(SLOT_VALUE)) return () => v;
+        // Literal text and slot numbers, alternating: "a", 3, "b".
+        const parts = v.split(SLOT_VALUE);
+        const ids: number[] = [];
+        for (let i = 1; i < parts.length; i += 2) {
+            const id = Number(parts[i]);
+            ids.push(id);
+            slots.add(id);
+        }
+        return (values) => {
+            let out = parts[0]!;
+            for (let i = 0; i < ids.length; i++) out += values[ids[i]!]! + parts[2 * i + 2]!;
+            return out;
+        };
+    }
+    if (v === null || typeof v !== "object") return () => v;
+    if (Array.isArray(v)) {
+        const items = v.map((x) => maker(x, slots));
+        return (values) => items.map((m) => m(values));
+    }
+    const entries = Object.entries(v).map(([k, x]) => [maker(k, slots), maker(x, slots)] as const);
+    return (values) => {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of entries) out[k(values) as string] = x(values);
+        return out;
+    };
+}
+
+/**
+ * The trust policy of a template read as far as the stack audience check reads it: `{Statement: [...]}`, each
+ * statement of the text in its place with only its `Principal`, the read's slot values where the text has them
+ * (stack.ts reads a statement's `Principal` and nothing else of it). Made from the template's text parsed once,
+ * not from the text's own: the text need not be parsed. Undefined when the template's text cannot be read so. The
+ * same values give the same object (the caller does not change it).
+ */
+export function principalsOfRead(read: TemplateRead): { Statement: unknown[] } | undefined {
+    const view = principalView(read.template);
+    if (view === null) return undefined;
+    const key = view.slots.length === 1 ? read.values[view.slots[0]!]! : view.slots.map((id) => read.values[id]).join("\u0000");
+    if (view.last === undefined || view.last.key !== key) view.last = { key, statements: view.make(read.values) };
+    return { Statement: view.last.statements };
+}
+
 /** A fresh name for slot `j` that holds a `-` exactly when `like` does. */
 function freshName(j: number, like: string): string {
     return `qj${j}q${like.includes("-") ? "-n" : ""}`;
@@ -417,7 +517,7 @@ export function learnTemplate(text: string, options: AnalysisOptions, shape: Lea
         state.templates.set(scanned.key, null);
         return;
     }
-    state.templates.set(scanned.key, {
+    const template: Template = {
         compiled: shape.compiled,
         madeUpSegments: shape.madeUpSegments,
         fixed,
@@ -425,7 +525,9 @@ export function learnTemplate(text: string, options: AnalysisOptions, shape: Lea
         whole,
         globs,
         segments: shape.segments,
-    });
+    };
+    keys.set(template, scanned.key);
+    state.templates.set(scanned.key, template);
 }
 
 /** Thrown by a probe past the deadline. */

@@ -10,6 +10,7 @@ import {
     admittedOfRead,
     analysisOfRead,
     findUnknowns,
+    principalsOfRead,
     templateReader,
     rule,
     type AdmittedSet,
@@ -140,12 +141,28 @@ interface AdmittedView {
 class TemplatedAnalyzed implements Analyzed {
     private full: { analysis: TrustAnalysis; order: string } | undefined;
     private view: AdmittedView | undefined;
+    private parsed: { value: unknown } | undefined;
     audience?: Analyzed["audience"];
 
     constructor(
         readonly fromTemplate: TemplateRead,
-        readonly value: unknown,
+        private readonly text: string,
     ) {}
+
+    /** The text's value, parsed when first asked for: a role's audience check reads {@link principals} instead. */
+    get value(): unknown {
+        return (this.parsed ??= { value: JSON.parse(this.text) as unknown }).value;
+    }
+
+    /**
+     * The trust policy as far as the stack audience check reads it (each statement's Principal), made from the
+     * template without parsing the text; the parsed value when the template has none, or the analysis does not
+     * decide (the check then looks for unknowns in the whole value).
+     */
+    principals(): unknown {
+        const verdict = this.admitted().verdict;
+        return verdict === "pass" || verdict === "fail" ? (principalsOfRead(this.fromTemplate) ?? this.value) : this.value;
+    }
 
     get analysis(): TrustAnalysis {
         return (this.full ??= analysisOfRead(this.fromTemplate)).analysis;
@@ -523,9 +540,10 @@ export function createChecker(
         let value = doc;
         try {
             // A text like one seen before but for its names reads its analysis back from that text's template: it
-            // has the structure of a text this reader accepted, so only its value is read (for the audience check).
+            // has the structure of a text this reader accepted, so it is not even parsed (the audience check reads
+            // the template's principals with its names).
             const templated = text === undefined ? undefined : templateRead(text);
-            if (templated !== undefined) return new TemplatedAnalyzed(templated, JSON.parse(doc as string) as unknown);
+            if (templated !== undefined && text !== undefined) return new TemplatedAnalyzed(templated, text);
             // A document given as text is read by the CLI's JSON reader first: too deep or with a duplicated key,
             // it is an error of its own (cached with the text, which is where the duplicate is).
             const read = text === undefined ? undefined : readPolicyText(text);
@@ -632,7 +650,8 @@ export function createChecker(
                     const analysis = known instanceof TemplatedAnalyzed ? known.admitted() : known.analysis;
                     try {
                         state.audienceOf ??= stackAudienceCheck(state.stackProviders, options);
-                        const findings = state.audienceOf({ urn: "", trustPolicy: known.value, ...("verdict" in analysis ? { analysis } : {}) });
+                        const trustPolicy = known instanceof TemplatedAnalyzed ? known.principals() : known.value;
+                        const findings = state.audienceOf({ urn: "", trustPolicy, ...("verdict" in analysis ? { analysis } : {}) });
                         known.audience = { of: input, findings: findings.length === 0 ? NO_AUDIENCE_FINDINGS : findings };
                     } catch (e) {
                         // Fails closed: this role and every result of the input after it say so (the ones before
