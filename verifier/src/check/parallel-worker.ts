@@ -6,7 +6,7 @@
 import { workerData } from "node:worker_threads";
 import { createChecker, type Checker } from "./analyze.js";
 import { memberMarksOfBytes } from "./json.js";
-import { CLAIM, SIGNAL, renderBlock, type WorkerInit, type WorkerJob, type WorkerReply } from "./parallel.js";
+import { CLAIM, SIGNAL, fromColumns, renderBlock, type WorkerInit, type WorkerJob, type WorkerReply } from "./parallel.js";
 
 const init = workerData as WorkerInit;
 
@@ -30,8 +30,9 @@ function answer(job: WorkerJob): WorkerReply | undefined {
             if (current === undefined || Atomics.compareExchange(current.job.claims, job.block, CLAIM.free, CLAIM.worker) !== CLAIM.free) return undefined;
             const { checker, job: input } = current;
             try {
-                const { bytes, verdicts } = renderBlock(checker.roleResults(input.input, job.roles), input.depth, () => Atomics.add(init.signal, SIGNAL.progress, 1));
-                return { kind: "block", block: job.block, bytes, roles: job.roles.length, verdicts, audienceFailed: checker.audienceFailed(input.input) };
+                const roles = Array.isArray(job.roles) ? job.roles : fromColumns(job.roles);
+                const { bytes, verdicts } = renderBlock(checker.roleResults(input.input, roles), input.depth, () => Atomics.add(init.signal, SIGNAL.progress, 1));
+                return { kind: "block", block: job.block, bytes, roles: roles.length, verdicts, audienceFailed: checker.audienceFailed(input.input) };
             } catch (e) {
                 return { kind: "block", block: job.block, failed: e instanceof Error ? e.message : String(e) };
             }

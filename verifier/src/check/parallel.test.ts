@@ -9,13 +9,15 @@ import { joinChunks, renderItems, textOf, type RenderedItems } from "../chunks.j
 import { escapeJsonOutput } from "../escape.js";
 import type { CheckResult } from "../results.js";
 import { createChecker, runCheck, streamCheck } from "./analyze.js";
-import { extractInput } from "./inputs.js";
+import { extractInput, type RoleItem } from "./inputs.js";
 import type { InputFile } from "./files.js";
 import { memberMarks } from "./json.js";
 import {
     PARALLEL_DEFAULTS,
     cgroupCpuLimit,
+    fromColumns,
     parallelStage,
+    toColumns,
     usableCores,
     type ParallelConfig,
     type ParallelStats,
@@ -184,6 +186,38 @@ describe("cgroupCpuLimit", () => {
     it("gives this process some of the cores it may run on, never more", () => {
         assert.ok(usableCores() > 0);
         assert.ok(usableCores() <= availableParallelism());
+    });
+});
+
+describe("roles sent to the worker as columns", () => {
+    const roles = (): RoleItem[] => extractInput("x.json", JSON.parse(stackExport(40)) as unknown).roles;
+
+    it("come back as the same roles, fields and key order alike", () => {
+        const sent = roles();
+        const columns = toColumns(sent);
+        assert.ok(columns !== undefined);
+        // Through the structured clone, as the worker gets them.
+        const back = fromColumns(structuredClone(columns));
+        assert.equal(JSON.stringify(back), JSON.stringify(sent));
+        assert.deepEqual(back, sent);
+    });
+
+    it("are not made of a block with a role that is more than a resource's role", () => {
+        const cases: Array<[string, (r: RoleItem) => void]> = [
+            ["a line", (r) => (r.target.line = 3)],
+            ["notes", (r) => (r.notes = ["assumed"])],
+            ["variants", (r) => (r.variants = [])],
+            ["another file", (r) => (r.target.file = "y.json")],
+            ["no resource", (r) => delete r.target.resource],
+            ["a resource's keys in another order", (r) => (r.target.resource = { name: "n", urn: "u", type: "t" })],
+            ["a key of its own", (r) => Object.assign(r, { extra: 1 })],
+        ];
+        for (const [what, change] of cases) {
+            const block = roles();
+            change(block[7]!);
+            assert.equal(toColumns(block), undefined, what);
+        }
+        assert.equal(toColumns([]), undefined);
     });
 });
 
