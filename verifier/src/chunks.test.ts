@@ -184,6 +184,29 @@ describe("ByteSink", () => {
         sink.bytes(new Uint8Array(100).fill(0x41));
         assert.equal(Buffer.from(sink.take()).toString("latin1"), `role-1.a_b{\n  "a": "\\n"\n}${"A".repeat(100)}`);
     });
+
+    it("writes a long string as a short one, and refuses it for any character its table refuses, wherever it stands", () => {
+        // Long strings are tested by a regular expression made from the table and copied natively: the same answer
+        // as the loop, character by character.
+        for (const [write, allowed] of [
+            [(sink: ByteSink, s: string) => sink.plain(s), (c: number) => c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c],
+            [(sink: ByteSink, s: string) => sink.json(s), (c: number) => c < 0x7f],
+        ] as const) {
+            for (const c of [...Array(0x100).keys(), 0x2028, 0xd800, 0xdfff, 0xfffd]) {
+                for (const at of [0, 40, 63, 64, 199]) {
+                    for (const length of [63, 64, 200]) {
+                        if (at >= length) continue;
+                        const s = `${"a".repeat(at)}${String.fromCharCode(c)}${"b".repeat(length - at - 1)}`;
+                        const sink = new ByteSink(1);
+                        sink.bytes(new Uint8Array([0x3c]));
+                        const ok = write(sink, s);
+                        assert.equal(ok, allowed(c), `${c} at ${at} of ${length}`);
+                        assert.equal(Buffer.from(sink.take()).toString("latin1"), ok ? `<${s}` : "<");
+                    }
+                }
+            }
+        }
+    });
 });
 
 describe("batched", () => {
