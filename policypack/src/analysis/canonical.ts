@@ -350,8 +350,10 @@ export function madeUpSegments(made: readonly string[]): readonly string[] {
  */
 export function spellsAName(segments: readonly string[], names: Names): boolean {
     if (segments.length === 0) return false;
-    const whole = new Set(names.whole);
-    return segments.some((seg) => whole.has(seg) || names.globs.some((head) => seg.startsWith(head)));
+    // A document's few names are looked up in their list (a Set hashes each of them first).
+    const whole = names.whole.length > 16 ? new Set(names.whole) : names.whole;
+    const has = (seg: string): boolean => (whole instanceof Set ? whole.has(seg) : whole.includes(seg));
+    return segments.some((seg) => has(seg) || names.globs.some((head) => seg.startsWith(head)));
 }
 
 /**

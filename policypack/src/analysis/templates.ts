@@ -97,7 +97,8 @@ export function scanText(text: string, literal: ReadonlySet<string>): ScannedTex
     if (n > MAX_TEXT_CHARS || text.includes(SLOT)) return null;
     const values: string[] = [];
     const at: number[] = [];
-    const ids = new Map<string, number>();
+    // A text's few values are found in their list; a Map only past FEW_NAMES of them.
+    let ids: Map<string, number> | undefined;
     // The key in pieces (the literal text between slots, each slot's mark and number), joined once at the end.
     const key: string[] = [];
     let copied = 0;
@@ -116,11 +117,12 @@ export function scanText(text: string, literal: ReadonlySet<string>): ScannedTex
         }
         const run = text.slice(i + 1, j);
         if (!ALWAYS_LITERAL.has(run) && !literal.has(run)) {
-            let id = ids.get(run);
-            if (id === undefined) {
+            let id = ids !== undefined ? (ids.get(run) ?? -1) : values.indexOf(run);
+            if (id < 0) {
                 id = values.length;
-                ids.set(run, id);
                 values.push(run);
+                if (ids !== undefined) ids.set(run, id);
+                else if (values.length > FEW_NAMES) ids = new Map(values.map((v, j) => [v, j]));
             }
             at.push(i + 1, j - i - 1, id);
             key.push(text.slice(copied, i + 1), SLOT, String(id));
@@ -290,12 +292,26 @@ function readWith(text: string, state: OptionState): TemplateRead | undefined {
     const whole = t.whole.map((x) => (typeof x === "number" ? values[x]! : x));
     const globs = t.globs.map((x) => (typeof x === "number" ? values[x]! : x));
     // A name that no slot holds (an option's, or one spelled with escapes) must stay another name than the slots'.
-    const named = new Set(whole);
-    if (named.size !== whole.length || new Set(globs).size !== globs.length) return undefined;
-    if (!readsOneWay(whole, named, globs, t.segments)) return undefined;
+    if (!distinct(whole) || !distinct(globs)) return undefined;
+    if (!readsOneWay(whole, namesIn(whole), globs, t.segments)) return undefined;
     const names: Names = { whole, globs };
     if (spellsAName(t.madeUpSegments, names)) return undefined;
     return { template: t, names, values };
+}
+
+/** Up to this many names are told apart and looked up in their list, not in a Set (a text's few names: no hashing). */
+const FEW_NAMES = 16;
+
+/** Whether no two of `names` are equal. */
+function distinct(names: readonly string[]): boolean {
+    if (names.length > FEW_NAMES) return new Set(names).size === names.length;
+    for (let i = 1; i < names.length; i++) for (let j = 0; j < i; j++) if (names[i] === names[j]) return false;
+    return true;
+}
+
+/** `names` as what tells whether a string is one of them. */
+function namesIn(names: readonly string[]): { has(name: string): boolean } {
+    return names.length > FEW_NAMES ? new Set(names) : { has: (name) => names.includes(name) };
 }
 
 /**
