@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { KEYWORDS, compileReadBack } from "./canonical.js";
 import {
     ALWAYS_LITERAL,
+    LiteralWords,
     MARK_START,
     admittedOfRead,
     analysisFromTemplate,
@@ -112,6 +113,24 @@ describe("scanText", () => {
         assert.equal(scanText(`{"a":"b\u0001c"}`, LITERAL), null);
         const s = scanText(text({ StringEquals: { [`${V1}:sub`]: "pulumi:environments:org:acme:env:Infra/li ve" } }), LITERAL)!;
         assert.ok(!s.values.includes("Infra") && !s.values.includes("li ve") && !s.values.includes("ve"), s.values.join(","));
+    });
+});
+
+describe("LiteralWords", () => {
+    it("tells the words where they stand in a text, as a set of them does, few or many of a length", () => {
+        // Many words of length 5 (looked up in a set), a few of length 4 (compared in place), and the common words.
+        const many = Array.from({ length: 20 }, (_, i) => `w${String(i).padStart(2, "0")}xy`.slice(0, 5));
+        const words = new Set([...many, "acme", "beta"]);
+        const literal = new LiteralWords(words);
+        const all = new Set([...ALWAYS_LITERAL, ...words]);
+        fc.assert(
+            fc.property(fc.string({ unit: fc.constantFrom("a", "c", "m", "e", "w", "0", "1", "x", "y", "o", "r", "g", "b", "t", "-"), maxLength: 12 }), fc.nat(4), fc.nat(4), (run, before, after) => {
+                const text = `${"\"".repeat(before)}${run}${":".repeat(after)}`;
+                assert.equal(literal.has(text, before, before + run.length), all.has(run), run);
+            }),
+            { numRuns: 2000 },
+        );
+        for (const w of [...all]) assert.ok(literal.has(`:${w}/`, 1, 1 + w.length), w);
     });
 });
 
