@@ -350,10 +350,26 @@ export function madeUpSegments(made: readonly string[]): readonly string[] {
  */
 export function spellsAName(segments: readonly string[], names: Names): boolean {
     if (segments.length === 0) return false;
-    // A document's few names are looked up in their list (a Set hashes each of them first).
-    const whole = names.whole.length > 16 ? new Set(names.whole) : names.whole;
-    const has = (seg: string): boolean => (whole instanceof Set ? whole.has(seg) : whole.includes(seg));
-    return segments.some((seg) => has(seg) || names.globs.some((head) => seg.startsWith(head)));
+    const whole = namesIn(names.whole);
+    return segments.some((seg) => whole.has(seg) || names.globs.some((head) => seg.startsWith(head)));
+}
+
+/**
+ * Up to this many names (a document's few) are told apart and looked up in their list, not in a Set or Map made for
+ * them, which hashes each name first: read back for every role, that was the cost.
+ */
+export const FEW_NAMES = 16;
+
+/** `names` as what tells whether a string is one of them ({@link FEW_NAMES}). */
+export function namesIn(names: readonly string[]): { has(name: string): boolean } {
+    return names.length > FEW_NAMES ? new Set(names) : { has: (name) => names.includes(name) };
+}
+
+/** Whether no two of `names` are equal ({@link FEW_NAMES}). */
+export function distinctNames(names: readonly string[]): boolean {
+    if (names.length > FEW_NAMES) return new Set(names).size === names.length;
+    for (let i = 1; i < names.length; i++) for (let j = 0; j < i; j++) if (names[i] === names[j]) return false;
+    return true;
 }
 
 /**

@@ -195,15 +195,13 @@ export function stackAudienceCheck(
                 }
                 if (set.audiences.every((a) => listed.includes(a))) continue;
                 const missing = set.audiences.filter((a) => !listed.includes(a));
-                {
-                    findings.push({
-                        ...baseOf(role.urn, statementIndex),
-                        message: `The role admits aud ${missing.map((a) => `'${a}'`).join(", ")} from provider ${text} (${provider.urn}), but the provider's client IDs are ${listed.map((a) => `'${a}'`).join(", ") || "empty"}: STS rejects such tokens, so the role's pin and the provider disagree. Add ${missing.map((a) => `'${a}'`).join(", ")} to the provider's client IDs, or change the role's aud condition to a listed audience.`,
-                        remediation: meta.remediation,
-                        counterexample: null,
-                        level: "mandatory",
-                    });
-                }
+                findings.push({
+                    ...baseOf(role.urn, statementIndex),
+                    message: `The role admits aud ${missing.map((a) => `'${a}'`).join(", ")} from provider ${text} (${provider.urn}), but the provider's client IDs are ${listed.map((a) => `'${a}'`).join(", ") || "empty"}: STS rejects such tokens, so the role's pin and the provider disagree. Add ${missing.map((a) => `'${a}'`).join(", ")} to the provider's client IDs, or change the role's aud condition to a listed audience.`,
+                    remediation: meta.remediation,
+                    counterexample: null,
+                    level: "mandatory",
+                });
             }
         }
         return findings;

@@ -488,7 +488,7 @@ const STACK_PROVIDERS: StackProviderInput[] = [
     { urn: "urn:p2", arn: arnOf(ACCOUNTS[1]!), url: `https://${V1}`, clientIds: ["aws:beta"] },
     { urn: "urn:gh", arn: arnOf(ACCOUNTS[0]!, "token.actions.githubusercontent.com"), url: "https://token.actions.githubusercontent.com", clientIds: ["sts.amazonaws.com"] },
 ];
-const principalArb = fc.tuple(fc.integer({ min: 0, max: 5 }), fc.constantFrom(...ACCOUNTS), fc.constantFrom(...ACCOUNTS)).map(([form, a, b]) => {
+const principalArb = fc.tuple(fc.integer({ min: 0, max: 6 }), fc.constantFrom(...ACCOUNTS), fc.constantFrom(...ACCOUNTS)).map(([form, a, b]) => {
     switch (form) {
         case 0:
             return { Federated: arnOf(a) };
@@ -501,6 +501,9 @@ const principalArb = fc.tuple(fc.integer({ min: 0, max: 5 }), fc.constantFrom(..
             return { Federated: arnOf(a), AWS: `arn:aws:iam::${b}:root` };
         case 4:
             return { Federated: [arnOf(a, "token.actions.githubusercontent.com"), arnOf(b)] };
+        case 5:
+            // A key JSON.parse makes an own property like any other.
+            return { ["__proto__"]: { Federated: arnOf(b) }, Federated: arnOf(a) };
         default:
             return "*";
     }

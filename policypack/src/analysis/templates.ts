@@ -22,9 +22,12 @@
  */
 import { BoundedCache } from "./automata.js";
 import {
+    FEW_NAMES,
     KEYWORDS,
     MARKER,
+    distinctNames,
     isNameChar,
+    namesIn,
     readBack,
     readBackMember,
     readsOneWay,
@@ -351,27 +354,13 @@ function readWith(text: string, state: OptionState): TemplateRead | undefined {
     const whole = t.whole.map((x) => (typeof x === "number" ? values[x]! : x));
     const globs = t.globs.map((x) => (typeof x === "number" ? values[x]! : x));
     // A name that no slot holds (an option's, or one spelled with escapes) must stay another name than the slots'.
-    if (!distinct(whole) || !distinct(globs)) return undefined;
+    if (!distinctNames(whole) || !distinctNames(globs)) return undefined;
     if (!readsOneWay(whole, namesIn(whole), globs, t.segments)) return undefined;
     const names: Names = { whole, globs };
     if (spellsAName(t.madeUpSegments, names)) return undefined;
     return { template: t, names, values };
 }
 
-/** Up to this many names are told apart and looked up in their list, not in a Set (a text's few names: no hashing). */
-const FEW_NAMES = 16;
-
-/** Whether no two of `names` are equal. */
-function distinct(names: readonly string[]): boolean {
-    if (names.length > FEW_NAMES) return new Set(names).size === names.length;
-    for (let i = 1; i < names.length; i++) for (let j = 0; j < i; j++) if (names[i] === names[j]) return false;
-    return true;
-}
-
-/** `names` as what tells whether a string is one of them. */
-function namesIn(names: readonly string[]): { has(name: string): boolean } {
-    return names.length > FEW_NAMES ? new Set(names) : { has: (name) => names.includes(name) };
-}
 
 /**
  * A template read's analysis: the template's read back with the names, and how its audience lists were sorted
@@ -527,7 +516,8 @@ function maker(v: unknown, slots: Set<number>): (values: readonly string[]) => u
     const entries = Object.entries(v).map(([k, x]) => [maker(k, slots), maker(x, slots)] as const);
     return (values) => {
         const out: Record<string, unknown> = {};
-        for (const [k, x] of entries) out[k(values) as string] = x(values);
+        // Own properties, as JSON.parse makes them (a `__proto__` key included).
+        for (const [k, x] of entries) Object.defineProperty(out, k(values) as string, { value: x(values), enumerable: true, writable: true, configurable: true });
         return out;
     };
 }
