@@ -25,10 +25,8 @@ import {
 } from "./parallel.js";
 import { renderJsonChunks, renderJsonStream } from "./render.js";
 import { SIG_KEY } from "./values.js";
+import { ACCOUNT, OTHER_PROVIDER_ARN, PROVIDER_ARN, exportUrn, pulumiProviderResource } from "../testing/stack-export.js";
 
-const ACCOUNT = "123456789012";
-const PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/api.pulumi.com/oidc`;
-const OTHER_PROVIDER_ARN = `arn:aws:iam::999999999999:oidc-provider/api.pulumi.com/oidc`;
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const OPTIONS = { organizations: ["acme"] };
 const TOOL = { name: "oidc-guard", version: "test" };
@@ -93,29 +91,21 @@ function trustPolicy(i: number): unknown {
 }
 
 function stackExport(roles: number, padding = 0): string {
-    const urn = (t: string, n: string) => `urn:pulumi:prod::big::${t}::${n}`;
-    const resources: unknown[] = [
-        {
-            urn: urn("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "pulumi-oidc"),
-            type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
-            inputs: { clientIdLists: ["aws:acme", "acme"], url: "https://api.pulumi.com/oidc" },
-            outputs: { arn: PROVIDER_ARN, clientIdLists: ["aws:acme", "acme"], url: "api.pulumi.com/oidc" },
-        },
-    ];
+    const resources: unknown[] = [pulumiProviderResource()];
     for (let i = 0; i < roles; i++) {
         const policy = trustPolicy(i);
         // Some names with what JSON output escapes (C1, bidi, U+2028, DEL) and what it keeps (é): the worker escapes
         // and encodes its results' text, this thread the rest.
         const name = i % 11 === 10 ? `role-${i}-\u009b31m\u202e\u2028\u007f-é` : `role-${i}`;
         resources.push({
-            urn: urn("aws:iam/role:Role", name),
+            urn: exportUrn("aws:iam/role:Role", name),
             type: "aws:iam/role:Role",
             inputs: { name },
             outputs: policy === undefined ? { name } : { assumeRolePolicy: policy, name },
         });
     }
     // A resource that is not a role, to make a file large enough for the worker to count its member marks.
-    if (padding > 0) resources.push({ urn: urn("aws:s3/bucketObject:BucketObject", "blob"), type: "aws:s3/bucketObject:BucketObject", outputs: { content: "x".repeat(padding) } });
+    if (padding > 0) resources.push({ urn: exportUrn("aws:s3/bucketObject:BucketObject", "blob"), type: "aws:s3/bucketObject:BucketObject", outputs: { content: "x".repeat(padding) } });
     return JSON.stringify({ version: 3, deployment: { resources } });
 }
 

@@ -12,10 +12,8 @@ import { runCheck, streamCheck } from "./analyze.js";
 import type { InputFile } from "./files.js";
 import { TemplatedResult, templatedItem } from "./prerender.js";
 import { RESULTS_DEPTH, renderJsonChunks, renderJsonStream } from "./render.js";
+import { OTHER_PROVIDER_ARN, PROVIDER_ARN, exportUrn, pulumiProviderResource } from "../testing/stack-export.js";
 
-const ACCOUNT = "123456789012";
-const PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/api.pulumi.com/oidc`;
-const OTHER_PROVIDER_ARN = "arn:aws:iam::999999999999:oidc-provider/api.pulumi.com/oidc";
 const OPTIONS = { organizations: ["acme"] };
 const TOOL = { name: "oidc-guard", version: "test" };
 
@@ -51,18 +49,10 @@ function trustPolicy(i: number, env: string): string {
 }
 
 function stackExport(names: readonly string[], envs: readonly string[]): string {
-    const urn = (t: string, n: string) => `urn:pulumi:prod::big::${t}::${n}`;
-    const resources: unknown[] = [
-        {
-            urn: urn("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "pulumi-oidc"),
-            type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
-            inputs: { clientIdLists: ["aws:acme", "acme"], url: "https://api.pulumi.com/oidc" },
-            outputs: { arn: PROVIDER_ARN, clientIdLists: ["aws:acme", "acme"], url: "api.pulumi.com/oidc" },
-        },
-    ];
+    const resources: unknown[] = [pulumiProviderResource()];
     names.forEach((name, i) => {
         resources.push({
-            urn: urn("aws:iam/role:Role", name),
+            urn: exportUrn("aws:iam/role:Role", name),
             type: "aws:iam/role:Role",
             inputs: { name },
             outputs: { assumeRolePolicy: trustPolicy(i, envs[i % envs.length]!), name },
