@@ -25,6 +25,13 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202
 /** The same, but keeping newline and tab (for multi-line blocks: a quoted statement, a fenced code block). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_BUT_NL_TAB = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * The same two, not global: for `test`, which stops at the first control character and changes nothing. Nearly no
+ * value holds one, and a `replace` that finds nothing still costs twice a `test` (measured over a 100,000-role text
+ * report, where every shown value is escaped).
+ */
+const HAS_CONTROL = new RegExp(CONTROL.source);
+const HAS_CONTROL_BUT_NL_TAB = new RegExp(CONTROL_BUT_NL_TAB.source);
 
 const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
@@ -40,8 +47,9 @@ function show(ch: string): string {
  * so a value can neither move the cursor, change colours, set the window title, ring the bell, end a line nor
  * start one. `keepNewlines` keeps `\n` and `\t` (for blocks the tool itself spreads over lines).
  */
-export function escapeText(value: string, options: { keepNewlines?: boolean } = {}): string {
-    return value.replace(options.keepNewlines ? CONTROL_BUT_NL_TAB : CONTROL, show);
+export function escapeText(value: string, options?: { keepNewlines?: boolean }): string {
+    if (options?.keepNewlines === true) return HAS_CONTROL_BUT_NL_TAB.test(value) ? value.replace(CONTROL_BUT_NL_TAB, show) : value;
+    return HAS_CONTROL.test(value) ? value.replace(CONTROL, show) : value;
 }
 
 /** A deep copy of `value` with {@link escapeText} applied to every string (object keys too). Iterative. */

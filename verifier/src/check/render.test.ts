@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { escapeJsonOutput } from "../escape.js";
+import { escapeJsonOutput, escapeTextDeep } from "../escape.js";
 import type { CheckReport, CheckResult } from "../results.js";
 import { renderJson, renderJsonChunks, renderText, renderTextChunks } from "./render.js";
 
@@ -79,5 +79,41 @@ describe("renderTextChunks", () => {
         assert.doesNotMatch(text, /^[ \t]*::/m);
         assert.match(text, /x\\x1b\[31m \\u202e\\n::error::owned 498/);
         assert.match(text, /\nskipped ::skip\\x07\.json: r\n$/);
+    });
+
+    it("escapes every value it shows, each as it is shown: the same text as from a copy with every string escaped", () => {
+        // A control character in every string a result holds: a value shown without its escape would differ.
+        const c = (what: string): string => `${what}\u001b]0;t\u0007\u202e\u2028\u0085`;
+        const token = { issuer: c("issuer"), aud: c("aud"), sub: c("sub") };
+        const hostile: CheckResult = {
+            target: { file: c("file"), line: 7, resource: { urn: c("urn"), type: c("type"), name: c("name") } },
+            verdict: "fail",
+            findings: [
+                {
+                    ruleId: c("rule"),
+                    severity: "high",
+                    message: c("message"),
+                    path: c("path"),
+                    location: { statementIndex: 0 },
+                    remediation: c("fix"),
+                    counterexample: token,
+                    tokenDescription: c("described"),
+                    blastRadius: [{ class: "every-project", description: c("blast"), counterexample: token, tokenKind: "deploy", tokenDescription: c("td") }],
+                    readings: [c("reading")],
+                },
+            ],
+            notes: [c("note")],
+        };
+        // The same URN and name once escaped, though not as written: compared as shown, so no `id:` line.
+        const twin: CheckResult = { ...result(0, "m"), target: { file: "f", resource: { urn: "n\\x07", type: "t", name: "n\u0007" } } };
+        const r = report([hostile, twin, result(3, c("m"))]);
+        const text = renderText(r, false, 1);
+        assert.equal(text, renderText(escapeTextDeep(r), false, 1));
+        // eslint-disable-next-line no-control-regex -- matching control characters is the point
+        assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u0085\u2028\u202e]/);
+        for (const what of ["file", "urn", "type", "name", "rule", "message", "path", "fix", "issuer", "aud", "sub", "described", "blast", "reading", "note"]) {
+            assert.ok(text.includes(`${what}\\x1b]0;t\\x07\\u202e\\u2028\\x85`), `${what} is not shown escaped`);
+        }
+        assert.match(text, /\nFAIL f › n\\x07 \(t\)\n {2}oidc-trust-sub-pinned /);
     });
 });

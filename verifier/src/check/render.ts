@@ -26,10 +26,13 @@ export function blastSummary(f: Finding): string {
     return `${b[0]!.class}${b.length > 1 ? ` (${b.length} classes)` : ""}`;
 }
 
-/** `file › name` for resources (`file:line › name` when the line is known), `file` for bare documents. */
-export function targetLabel(r: CheckResult): string {
-    const file = r.target.line !== undefined ? `${r.target.file}:${r.target.line}` : r.target.file;
-    return r.target.resource ? `${file} › ${r.target.resource.name}` : file;
+/**
+ * `file › name` for resources (`file:line › name` when the line is known), `file` for bare documents; `show` is
+ * applied to the file and the name (the escaping of the medium).
+ */
+export function targetLabel(r: CheckResult, show: (s: string) => string = (s) => s): string {
+    const file = r.target.line !== undefined ? `${show(r.target.file)}:${r.target.line}` : show(r.target.file);
+    return r.target.resource ? `${file} › ${show(r.target.resource.name)}` : file;
 }
 
 function clipEnd(s: string, max: number): string {
@@ -66,9 +69,14 @@ const TEXT_BATCH = 64;
 
 type Row = [label: string, verdict: Verdict, finding: string, worst: string, token: string];
 
+/** A result's target as its table row shows it. */
+function labelOf(r: CheckResult): string {
+    return clipStart(escapeText(targetLabel(r)), 64);
+}
+
 /** The table rows of one result (values escaped as they are shown): one per finding, or one `-` row. */
 function rowsOf(r: CheckResult): Row[] {
-    const label = clipStart(escapeText(targetLabel(r)), 64);
+    const label = labelOf(r);
     if (r.findings.length === 0) return [[label, r.verdict, "-", "-", "-"]];
     return r.findings.map((f, i): Row => [
         i === 0 ? label : "",
@@ -99,11 +107,12 @@ export function* renderTextChunks(
     let w0 = head[0].length;
     let w2 = head[2].length;
     let w3 = head[3].length;
+    // Only the padded columns are measured: the token, shown last and not padded, is made in the second pass alone.
     for (const r of report.results) {
-        for (const row of rowsOf(r)) {
-            w0 = Math.max(w0, row[0].length);
-            w2 = Math.max(w2, row[2].length);
-            w3 = Math.max(w3, row[3].length);
+        w0 = Math.max(w0, labelOf(r).length);
+        for (const f of r.findings) {
+            w2 = Math.max(w2, escapeText(f.ruleId).length);
+            w3 = Math.max(w3, escapeText(blastSummary(f)).length);
         }
     }
     const w1 = Math.max(head[1].length, "unknown".length);
@@ -127,28 +136,31 @@ export function* renderTextChunks(
     for (const raw of report.results) {
         if (raw.verdict === "pass" && raw.findings.length === 0) continue;
         if (details++ === 0) lines.push("", paint("1", "Details"));
-        const r = escapeTextDeep(raw);
+        // Each value escaped as it is shown (not a copy of the whole result with every string escaped).
+        const e = escapeText;
         lines.push("");
-        const res = r.target.resource;
+        const res = raw.target.resource;
+        const verdict = e(raw.verdict);
+        const urn = res ? e(res.urn) : "";
         lines.push(
-            `${paint(VERDICT_COLOUR[r.verdict], r.verdict.toUpperCase())} ${targetLabel(r)}` +
-                (res ? ` (${res.type})` : ""),
+            `${paint(VERDICT_COLOUR[raw.verdict], verdict.toUpperCase())} ${targetLabel(raw, e)}` + (res ? ` (${e(res.type)})` : ""),
         );
-        if (res && res.urn !== res.name) lines.push(`  id:    ${res.urn}`);
-        for (const f of r.findings) {
-            lines.push(`  ${paint("1", f.ruleId)} [${f.severity}${f.advisory ? ", advisory" : ""}] ${f.message}`);
-            if (f.path !== "") lines.push(`    where: ${f.path}`);
+        if (res && urn !== e(res.name)) lines.push(`  id:    ${urn}`);
+        for (const f of raw.findings) {
+            lines.push(`  ${paint("1", e(f.ruleId))} [${e(f.severity)}${f.advisory ? ", advisory" : ""}] ${e(f.message)}`);
+            if (f.path !== "") lines.push(`    where: ${e(f.path)}`);
             if (f.counterexample) {
                 const t = f.counterexample;
-                lines.push(`    token that gets in: ${f.tokenDescription ? `${f.tokenDescription}: ` : ""}issuer=${t.issuer} aud=${t.aud} sub=${t.sub}`);
+                const described = f.tokenDescription ? `${e(f.tokenDescription)}: ` : "";
+                lines.push(`    token that gets in: ${described}issuer=${e(t.issuer)} aud=${e(t.aud)} sub=${e(t.sub)}`);
             }
             for (const b of f.blastRadius ?? []) {
-                lines.push(`    admits ${b.class}: ${b.description}; e.g. aud=${b.counterexample.aud} sub=${b.counterexample.sub}`);
+                lines.push(`    admits ${e(b.class)}: ${e(b.description)}; e.g. aud=${e(b.counterexample.aud)} sub=${e(b.counterexample.sub)}`);
             }
-            for (const reading of f.readings ?? []) lines.push(`    reading: ${reading}`);
-            lines.push(`    fix:   ${f.remediation}`);
+            for (const reading of f.readings ?? []) lines.push(`    reading: ${e(reading)}`);
+            lines.push(`    fix:   ${e(f.remediation)}`);
         }
-        for (const n of r.notes ?? []) lines.push(`  note: ${n}`);
+        for (const n of raw.notes ?? []) lines.push(`  note: ${e(n)}`);
         if (lines.length >= TEXT_BATCH) {
             yield chunk(lines);
             lines = [];
