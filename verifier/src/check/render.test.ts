@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { textChunks } from "../chunks.js";
 import { escapeJsonOutput, escapeTextDeep } from "../escape.js";
 import type { CheckReport, CheckResult } from "../results.js";
 import { renderJson, renderJsonChunks, renderText, renderTextChunks } from "./render.js";
@@ -51,7 +52,7 @@ describe("renderTextChunks", () => {
         // One width per table row used to be spread into Math.max: past about 120,000 rows, a RangeError (the call
         // stack) instead of a report.
         const r = report(Array.from({ length: 150_000 }, (_, i) => result(i, `message ${i}`)));
-        const chunks = [...renderTextChunks(r, false, 1)];
+        const chunks = [...textChunks(renderTextChunks(r, false, 1))];
         assert.ok(chunks.length > 100, `only ${chunks.length} chunk(s)`);
         for (const c of chunks) assert.ok(c.endsWith("\n"), `a chunk ends mid-line: ${JSON.stringify(c.slice(-40))}`);
         const text = chunks.join("");
@@ -69,7 +70,7 @@ describe("renderTextChunks", () => {
     it("escapes values and guards CI-log lines wherever a chunk ends", () => {
         const hostile = (i: number): string => `x\u001b[31m \u202e\n::error::owned ${i}`;
         const r = report(Array.from({ length: 500 }, (_, i) => result(i, hostile(i))));
-        const chunks = [...renderTextChunks(r, false, 1, [{ file: "::skip\u0007.json", reason: "r" }])];
+        const chunks = [...textChunks(renderTextChunks(r, false, 1, [{ file: "::skip\u0007.json", reason: "r" }]))];
         assert.ok(chunks.length > 2, `only ${chunks.length} chunk(s)`);
         const text = chunks.join("");
         assert.equal(text, renderText(r, false, 1, [{ file: "::skip\u0007.json", reason: "r" }]));

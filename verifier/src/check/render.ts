@@ -61,118 +61,163 @@ export function renderText(
     skipped: readonly { file: string; reason: string }[] = [],
     unit = "file",
 ): string {
-    return [...renderTextChunks(report, colour, fileCount, skipped, unit)].join("");
+    return joinChunks(renderTextChunks(report, colour, fileCount, skipped, unit));
 }
 
-/** How many table rows or detail blocks one chunk of the text report holds. */
+/** How many table rows one chunk of the text report holds, and how many results' details are encoded together. */
 const TEXT_BATCH = 64;
 
-type Row = [label: string, verdict: Verdict, finding: string, worst: string, token: string];
+const HEAD = ["TARGET", "VERDICT", "FINDING", "WORST CLASS", "TOKEN THAT GETS IN"] as const;
+const W1 = Math.max(HEAD[1].length, "unknown".length);
+
+/** Colours for a TTY; the same text without them otherwise. */
+function painter(colour: boolean): Paint {
+    return colour ? (code, s) => `\u001b[${code}m${s}\u001b[0m` : (_code, s) => s;
+}
 
 /** A result's target as its table row shows it. */
 function labelOf(r: CheckResult): string {
     return clipStart(escapeText(targetLabel(r)), 64);
 }
 
-/** The table rows of one result (values escaped as they are shown): one per finding, or one `-` row. */
-function rowsOf(r: CheckResult): Row[] {
-    const label = labelOf(r);
-    if (r.findings.length === 0) return [[label, r.verdict, "-", "-", "-"]];
-    return r.findings.map((f, i): Row => [
-        i === 0 ? label : "",
-        r.verdict,
-        escapeText(f.ruleId),
-        escapeText(blastSummary(f)),
-        clipEnd(escapeText(formatToken(f.counterexample)), 90),
-    ]);
+/**
+ * A result's lines in the details (none for a pass without findings): an empty line, then the target, its findings
+ * and notes. Each value is escaped as it is shown, not a copy of the whole result with every string escaped.
+ */
+function detailLines(r: CheckResult, paint: Paint, lines: string[]): void {
+    const e = escapeText;
+    lines.push("");
+    const res = r.target.resource;
+    const urn = res ? e(res.urn) : "";
+    lines.push(`${paint(VERDICT_COLOUR[r.verdict], e(r.verdict).toUpperCase())} ${targetLabel(r, e)}` + (res ? ` (${e(res.type)})` : ""));
+    if (res && urn !== e(res.name)) lines.push(`  id:    ${urn}`);
+    for (const f of r.findings) {
+        lines.push(`  ${paint("1", e(f.ruleId))} [${e(f.severity)}${f.advisory ? ", advisory" : ""}] ${e(f.message)}`);
+        if (f.path !== "") lines.push(`    where: ${e(f.path)}`);
+        if (f.counterexample) {
+            const t = f.counterexample;
+            const described = f.tokenDescription ? `${e(f.tokenDescription)}: ` : "";
+            lines.push(`    token that gets in: ${described}issuer=${e(t.issuer)} aud=${e(t.aud)} sub=${e(t.sub)}`);
+        }
+        for (const b of f.blastRadius ?? []) {
+            lines.push(`    admits ${e(b.class)}: ${e(b.description)}; e.g. aud=${e(b.counterexample.aud)} sub=${e(b.counterexample.sub)}`);
+        }
+        for (const reading of f.readings ?? []) lines.push(`    reading: ${e(reading)}`);
+        lines.push(`    fix:   ${e(f.remediation)}`);
+    }
+    for (const n of r.notes ?? []) lines.push(`  note: ${e(n)}`);
+}
+
+/**
+ * The text report collected result by result, then written: the table's widths are known only once every result is
+ * in. Each result's table cells are kept (escaped, not padded) and its details are written at once, escaped,
+ * guarded and encoded, as bytes outside the heap; the result itself is let go. So a run need not hold its results
+ * (at 100,000 roles, what the garbage collector copied most), nor measure them twice.
+ */
+export class TextReport {
+    /** Five cells a table row: target (empty on a result's later rows), verdict, finding, worst class, token. */
+    private readonly cells: string[] = [];
+    private readonly details: Uint8Array[] = [];
+    /** Lines of details not yet encoded (a few results' worth). */
+    private pending: string[] = [];
+    private pendingResults = 0;
+    private widths = [HEAD[0].length, HEAD[2].length, HEAD[3].length];
+    private readonly paint: Paint;
+    readonly summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
+    count = 0;
+
+    constructor(colour: boolean) {
+        this.paint = painter(colour);
+    }
+
+    add(r: CheckResult): void {
+        this.count++;
+        this.summary[r.verdict]++;
+        const label = labelOf(r);
+        const w = this.widths;
+        if (label.length > w[0]!) w[0] = label.length;
+        if (r.findings.length === 0) this.cells.push(label, r.verdict, "-", "-", "-");
+        for (let i = 0; i < r.findings.length; i++) {
+            const f = r.findings[i]!;
+            const rule = escapeText(f.ruleId);
+            const worst = escapeText(blastSummary(f));
+            if (rule.length > w[1]!) w[1] = rule.length;
+            if (worst.length > w[2]!) w[2] = worst.length;
+            this.cells.push(i === 0 ? label : "", r.verdict, rule, worst, clipEnd(escapeText(formatToken(f.counterexample)), 90));
+        }
+        if (r.verdict === "pass" && r.findings.length === 0) return;
+        detailLines(r, this.paint, this.pending);
+        if (++this.pendingResults >= TEXT_BATCH) this.flushDetails();
+    }
+
+    private flushDetails(): void {
+        if (this.pending.length === 0) return;
+        // Whole lines: the CI-log guard looks at each line alone, so lines guarded a few results at a time are guarded
+        // as in one text.
+        this.details.push(Buffer.from(guardCiLog(`${this.pending.join("\n")}\n`)));
+        this.pending = [];
+        this.pendingResults = 0;
+    }
+
+    /**
+     * The report in chunks of whole lines: the table, the details (bytes), and the summary line, counting `fileCount`
+     * inputs (`unit`: file, account) and naming the inputs skipped; `summary` as given (a report's own), else counted.
+     */
+    *chunks(
+        fileCount: number,
+        rawSkipped: readonly { file: string; reason: string }[] = [],
+        unit = "file",
+        summary: Record<Verdict, number> = this.summary,
+    ): Generator<OutputChunk> {
+        this.flushDetails();
+        const paint = this.paint;
+        const chunk = (lines: string[]): string => guardCiLog(`${lines.join("\n")}\n`);
+        const [w0, w2, w3] = this.widths as [number, number, number];
+        let lines: string[] = [paint("1", `${HEAD[0].padEnd(w0)}  ${HEAD[1].padEnd(W1)}  ${HEAD[2].padEnd(w2)}  ${HEAD[3].padEnd(w3)}  ${HEAD[4]}`)];
+        const cells = this.cells;
+        for (let i = 0; i < cells.length; i += 5) {
+            const t = cells[i]!;
+            const v = cells[i + 1] as Verdict;
+            // Repeat the verdict only on a target's first row.
+            const verdict = i === 0 || t !== "" ? paint(VERDICT_COLOUR[v], v.padEnd(W1)) : "".padEnd(W1);
+            lines.push(`${t.padEnd(w0)}  ${verdict}  ${cells[i + 2]!.padEnd(w2)}  ${cells[i + 3]!.padEnd(w3)}  ${cells[i + 4]!}`.trimEnd());
+            if (lines.length >= TEXT_BATCH) {
+                yield chunk(lines);
+                lines = [];
+            }
+        }
+        if (this.details.length > 0) {
+            lines.push("", paint("1", "Details"));
+            yield chunk(lines);
+            lines = [];
+            yield* this.details;
+        }
+        const total = this.count;
+        lines.push(
+            "",
+            `${total} target${total === 1 ? "" : "s"} in ${fileCount} ${unit}${fileCount === 1 ? "" : "s"}: ${summaryText(summary)}`,
+        );
+        for (const s of escapeTextDeep(rawSkipped)) lines.push(`skipped ${s.file}: ${s.reason}`);
+        yield chunk(lines);
+    }
 }
 
 /**
  * The text report in chunks of whole lines, the same text {@link renderText} returns, without ever holding all of
- * it (or an escaped copy of the whole report): 100,000 roles make over 100 MB of text. Every value from the input
- * (file and resource names, URNs, quoted conditions) is escaped as it is shown: no control character reaches the
- * terminal, and no line starts with `::` for a CI runner to obey.
+ * it as one string: 100,000 roles make over 100 MB of text. Every value from the input (file and resource names,
+ * URNs, quoted conditions) is escaped as it is shown: no control character reaches the terminal, and no line starts
+ * with `::` for a CI runner to obey.
  */
-export function* renderTextChunks(
+export function renderTextChunks(
     report: CheckReport,
     colour: boolean,
     fileCount: number,
     rawSkipped: readonly { file: string; reason: string }[] = [],
     unit = "file",
-): Generator<string> {
-    const paint: Paint = colour ? (code, s) => `\u001b[${code}m${s}\u001b[0m` : (_code, s) => s;
-    const chunk = (lines: string[]): string => guardCiLog(`${lines.join("\n")}\n`);
-    const head = ["TARGET", "VERDICT", "FINDING", "WORST CLASS", "TOKEN THAT GETS IN"] as const;
-    // Column widths first (a loop: a spread of 100,000 widths would overflow the call stack), rows again below.
-    let w0 = head[0].length;
-    let w2 = head[2].length;
-    let w3 = head[3].length;
-    // Only the padded columns are measured: the token, shown last and not padded, is made in the second pass alone.
-    for (const r of report.results) {
-        w0 = Math.max(w0, labelOf(r).length);
-        for (const f of r.findings) {
-            w2 = Math.max(w2, escapeText(f.ruleId).length);
-            w3 = Math.max(w3, escapeText(blastSummary(f)).length);
-        }
-    }
-    const w1 = Math.max(head[1].length, "unknown".length);
-    let lines: string[] = [paint("1", `${head[0].padEnd(w0)}  ${head[1].padEnd(w1)}  ${head[2].padEnd(w2)}  ${head[3].padEnd(w3)}  ${head[4]}`)];
-    let first = true;
-    for (const r of report.results) {
-        for (const [t, v, f, b, c] of rowsOf(r)) {
-            // Repeat the verdict only on a target's first row.
-            const firstOfTarget = first || t !== "";
-            first = false;
-            const verdict = firstOfTarget ? paint(VERDICT_COLOUR[v], v.padEnd(w1)) : "".padEnd(w1);
-            lines.push(`${t.padEnd(w0)}  ${verdict}  ${f.padEnd(w2)}  ${b.padEnd(w3)}  ${c}`.trimEnd());
-        }
-        if (lines.length >= TEXT_BATCH) {
-            yield chunk(lines);
-            lines = [];
-        }
-    }
-
-    let details = 0;
-    for (const raw of report.results) {
-        if (raw.verdict === "pass" && raw.findings.length === 0) continue;
-        if (details++ === 0) lines.push("", paint("1", "Details"));
-        // Each value escaped as it is shown (not a copy of the whole result with every string escaped).
-        const e = escapeText;
-        lines.push("");
-        const res = raw.target.resource;
-        const verdict = e(raw.verdict);
-        const urn = res ? e(res.urn) : "";
-        lines.push(
-            `${paint(VERDICT_COLOUR[raw.verdict], verdict.toUpperCase())} ${targetLabel(raw, e)}` + (res ? ` (${e(res.type)})` : ""),
-        );
-        if (res && urn !== e(res.name)) lines.push(`  id:    ${urn}`);
-        for (const f of raw.findings) {
-            lines.push(`  ${paint("1", e(f.ruleId))} [${e(f.severity)}${f.advisory ? ", advisory" : ""}] ${e(f.message)}`);
-            if (f.path !== "") lines.push(`    where: ${e(f.path)}`);
-            if (f.counterexample) {
-                const t = f.counterexample;
-                const described = f.tokenDescription ? `${e(f.tokenDescription)}: ` : "";
-                lines.push(`    token that gets in: ${described}issuer=${e(t.issuer)} aud=${e(t.aud)} sub=${e(t.sub)}`);
-            }
-            for (const b of f.blastRadius ?? []) {
-                lines.push(`    admits ${e(b.class)}: ${e(b.description)}; e.g. aud=${e(b.counterexample.aud)} sub=${e(b.counterexample.sub)}`);
-            }
-            for (const reading of f.readings ?? []) lines.push(`    reading: ${e(reading)}`);
-            lines.push(`    fix:   ${e(f.remediation)}`);
-        }
-        for (const n of raw.notes ?? []) lines.push(`  note: ${e(n)}`);
-        if (lines.length >= TEXT_BATCH) {
-            yield chunk(lines);
-            lines = [];
-        }
-    }
-    const total = report.results.length;
-    lines.push(
-        "",
-        `${total} target${total === 1 ? "" : "s"} in ${fileCount} ${unit}${fileCount === 1 ? "" : "s"}: ${summaryText(report.summary)}`,
-    );
-    for (const s of escapeTextDeep(rawSkipped)) lines.push(`skipped ${s.file}: ${s.reason}`);
-    yield chunk(lines);
+): Generator<OutputChunk> {
+    const text = new TextReport(colour);
+    for (const r of report.results) text.add(r);
+    return text.chunks(fileCount, rawSkipped, unit, report.summary);
 }
 
 /** The JSON report: one object, two-space indented, newline-terminated. */

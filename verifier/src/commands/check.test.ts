@@ -3,7 +3,7 @@
  * sees them) with a captured io, over the bundled fixtures and small files written to a temporary directory.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -484,6 +484,42 @@ describe("oidc-guard check: text output", () => {
         assert.match(r.out, /\n {4}admits every-project: ESC tokens of every project of acme; e\.g\. aud=aws:acme sub=pulumi:environments:org:acme:env:/);
         assert.match(r.out, /\n {4}fix: {3}\S/);
         assert.match(r.out, /\n1 target in 1 file: 0 pass, 1 fail, 0 unknown, 0 error\n$/);
+    });
+
+    it("writes the text collected while checking as it writes it beside other reports, to stdout or a file", async () => {
+        // Text alone is collected result by result (TextReport); beside another report, from the results held whole.
+        const dir = join(tmp, "text-collected");
+        file("text-collected/pinned.json", pinnedPolicy());
+        file("text-collected/aud-only.json", audOnlyPolicy());
+        file("text-collected/old-result.json", { tool: { name: "oidc-guard", version: "0.1.0" }, results: [], summary: {} });
+        copyFileSync(join(ROOT, "fixtures", "aws", "get-role.json"), join(dir, "get-role.json"));
+        for (const tty of [false, true]) {
+            const alone = await check([dir, "--org", "acme"], { cwd: tmp, tty });
+            const beside = await check([dir, "--org", "acme", "--json", join(tmp, "text-collected.json")], { cwd: tmp, tty });
+            assert.equal(alone.code, 1);
+            assert.equal(beside.code, 1);
+            assert.equal(alone.out, beside.out);
+            assert.match(alone.out, /\nskipped .*old-result\.json: an oidc-guard check result \(holds only tool, results, summary\)\n$/);
+            assert.match(alone.out, /\n3 targets in 4 files: 1 pass, 2 fail, 0 unknown, 0 error\n/);
+        }
+        const written = await check([dir, "--org", "acme", "--output", join(tmp, "text-collected.txt")], { cwd: tmp });
+        assert.equal(written.code, 1);
+        assert.equal(written.out, "");
+        assert.match(written.err, /wrote text-collected\.txt \(3 results: 1 pass, 2 fail, 0 unknown, 0 error\)\n$/);
+        assert.equal(readFileSync(join(tmp, "text-collected.txt"), "utf8"), (await check([dir, "--org", "acme"], { cwd: tmp })).out);
+        // Written inside the directory it checks, a second time: the walk leaves it out, and the text says so.
+        await check([dir, "--org", "acme", "--output", join(dir, "text-out.json")], { cwd: tmp });
+        const inside = await check([dir, "--org", "acme", "--output", join(dir, "text-out.json")], { cwd: tmp });
+        assert.equal(inside.code, 1);
+        assert.match(readFileSync(join(dir, "text-out.json"), "utf8"), /\nskipped .*text-out\.json: a report output of this run\n/);
+
+        const onlyResults = join(tmp, "text-only-results");
+        mkdirSync(onlyResults, { recursive: true });
+        writeFileSync(join(onlyResults, "earlier.json"), readFileSync(join(ROOT, "fixtures", "reports", "check-files.json")));
+        const none = await check([onlyResults]);
+        assert.equal(none.code, 2);
+        assert.equal(none.out, "");
+        assert.match(none.err, /skipped .*earlier\.json[\s\S]*no inputs to check/);
     });
 
     it("colours only a TTY, and not when NO_COLOR is set", async () => {

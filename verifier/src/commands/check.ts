@@ -21,7 +21,7 @@ import {
     type ConfigSettings,
 } from "../check/options.js";
 import { parseMaxInputMib } from "../read.js";
-import { RESULTS_DEPTH, renderJsonChunks, renderJsonStream, renderTextChunks, summaryText, useColour } from "../check/render.js";
+import { RESULTS_DEPTH, renderJsonChunks, renderJsonStream, renderTextChunks, summaryText, TextReport, useColour } from "../check/render.js";
 import type { OutputChunk, RenderedItems } from "../chunks.js";
 import { CliError, DEBUG_ENV, EXIT, writeChunked, type CliIO } from "../io.js";
 import { ChunkError, writeOutputFile } from "../output.js";
@@ -213,6 +213,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     // One JSON report and nothing else: each result is written as it is made and let go.
     const only = args.reports.length === 1 && args.text === undefined && args.reports[0]!.format === "json" ? args.reports[0] : undefined;
     if (only !== undefined) return streamJsonReport(files, options, limits, only.path, io);
+    // The text table and nothing else (the default): each result is collected into the table and its details and let go.
+    if (args.reports.length === 0 && args.text !== undefined) return streamTextReport(files, options, limits, args.text, walkSkipped, io);
 
     const run = runCheck(files, options, { ...limits, keepSources: args.reports.some((r) => r.format !== "json") });
     reportFiles(run, io);
@@ -251,6 +253,35 @@ function wroteLine(command: string, path: string, io: CliIO, results: number, su
 /** The exit code of a run: a file that could not be read is a usage error; any verdict but pass fails the run. */
 function exitCode(fileProblems: number, summary: Record<Verdict, number>): number {
     return fileProblems > 0 ? EXIT.usage : summary.fail + summary.unknown + summary.error > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * `check` writing the text report alone (stdout or `output`), the same text as {@link writeCheckOutputs} writes: its
+ * table's widths are known only once every result is in, so each result is collected as its table cells and its
+ * details (as bytes) and let go ({@link TextReport}), not held whole until the end.
+ */
+async function streamTextReport(
+    files: InputFile[],
+    options: AnalysisOptions,
+    limits: { maxInputBytes?: number },
+    text: { output?: string },
+    walkSkipped: readonly SkippedFile[],
+    io: CliIO,
+): Promise<number> {
+    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false });
+    const path = text.output;
+    const report = new TextReport(useColour(path !== undefined ? { isTTY: false } : io.stdout, io.env));
+    for (const r of results) report.add(r);
+    reportFiles(run, io);
+    // Only earlier check-result files were found: nothing was checked, which must not look like a pass.
+    if (report.count === 0) throw new CliError(NO_INPUTS, EXIT.usage);
+    const chunks = report.chunks(run.files.length, [...walkSkipped, ...run.skipped], "file");
+    if (path === undefined) await writeChunked(io.stdout, chunks);
+    else {
+        writeOwnFile(resolve(io.cwd, path), path, chunks);
+        io.stderr.write(wroteLine("check", path, io, report.count, report.summary));
+    }
+    return exitCode(run.fileProblems.length, report.summary);
 }
 
 /**
