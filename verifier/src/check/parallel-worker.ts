@@ -1,12 +1,13 @@
 /**
  * The worker thread of {@link parallelStage} (parallel.ts): counts the member marks of a file's JSON while the main
  * thread parses it, then checks the blocks of roles it is sent with a checker of its own and answers each with the
- * results' bytes for the report (their JSON, escaped and encoded), transferred.
+ * results rendered for the report: the JSON report's bytes (escaped and encoded), or the text report's parts (table
+ * cells, and details as bytes); the bytes transferred.
  */
 import { workerData } from "node:worker_threads";
 import { createChecker, type Checker } from "./analyze.js";
 import { memberMarksOfBytes } from "./json.js";
-import { CLAIM, SIGNAL, fromColumns, renderBlock, type WorkerInit, type WorkerJob, type WorkerReply } from "./parallel.js";
+import { CLAIM, SIGNAL, fromColumns, payloadBuffer, renderBlock, type WorkerInit, type WorkerJob, type WorkerReply } from "./parallel.js";
 
 const init = workerData as WorkerInit;
 
@@ -23,7 +24,8 @@ function answer(job: WorkerJob): WorkerReply | undefined {
         case "marks":
             return { kind: "marks", id: job.id, count: memberMarksOfBytes(job.bytes) };
         case "input":
-            current = { job, checker: createChecker(job.options, undefined, { depth: job.depth }) };
+            // Results written as JSON from their templates when the report is JSON (prerender.ts), as objects for text.
+            current = { job, checker: createChecker(job.options, undefined, job.render.kind === "json" ? { depth: job.render.depth } : undefined) };
             return undefined;
         case "block": {
             // A block the main thread took first is its own: neither answered nor checked here.
@@ -31,8 +33,8 @@ function answer(job: WorkerJob): WorkerReply | undefined {
             const { checker, job: input } = current;
             try {
                 const roles = Array.isArray(job.roles) ? job.roles : fromColumns(job.roles);
-                const { bytes, verdicts } = renderBlock(checker.roleResults(input.input, roles), input.depth, () => Atomics.add(init.signal, SIGNAL.progress, 1));
-                return { kind: "block", block: job.block, bytes, roles: roles.length, verdicts, audienceFailed: checker.audienceFailed(input.input) };
+                const { payload, verdicts } = renderBlock(checker.roleResults(input.input, roles), input.render, () => Atomics.add(init.signal, SIGNAL.progress, 1));
+                return { kind: "block", block: job.block, payload, roles: roles.length, verdicts, audienceFailed: checker.audienceFailed(input.input) };
             } catch (e) {
                 return { kind: "block", block: job.block, failed: e instanceof Error ? e.message : String(e) };
             }
@@ -48,7 +50,7 @@ init.port.on("message", (job: WorkerJob) => {
         reply = { kind: "failed", failed: e instanceof Error ? e.message : String(e) };
     }
     if (reply === undefined) return;
-    // A block's bytes are a view of a buffer of their own (renderItemBytes): moved to the main thread, not copied.
-    init.port.postMessage(reply, reply.kind === "block" && "bytes" in reply ? [reply.bytes.buffer] : []);
+    // A block's bytes are a view of a buffer of their own (renderItemBytes, TextReport.block): moved, not copied.
+    init.port.postMessage(reply, reply.kind === "block" && "payload" in reply ? [payloadBuffer(reply.payload)] : []);
     wake();
 });

@@ -17,13 +17,14 @@ import {
     cgroupCpuLimit,
     fromColumns,
     parallelStage,
+    parallelTextStage,
     toColumns,
     usableCores,
     type ParallelConfig,
     type ParallelStats,
     type RenderedResults,
 } from "./parallel.js";
-import { renderJsonChunks, renderJsonStream } from "./render.js";
+import { renderJsonChunks, renderJsonStream, renderText, TextReport } from "./render.js";
 import { SIG_KEY } from "./values.js";
 import { ACCOUNT, OTHER_PROVIDER_ARN, PROVIDER_ARN, exportUrn, pulumiProviderResource } from "../testing/stack-export.js";
 
@@ -146,6 +147,29 @@ function parallel(
     return { json, summary, rendered };
 }
 
+/** The text report one thread writes. */
+function sequentialText(files: InputFile[], colour: boolean): string {
+    const run = runCheck(files, OPTIONS, { keepSources: false });
+    const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
+    for (const r of run.results) summary[r.verdict]++;
+    return renderText({ tool: TOOL, results: run.results, summary }, colour, run.files.length);
+}
+
+/** The text report collected while checking with the worker, as `check` writes it (the default format). */
+function parallelText(files: InputFile[], colour: boolean, config: Partial<ParallelConfig>, stats = noStats()): { text: string; rendered: number } {
+    const { run, results } = streamCheck(files, OPTIONS, { keepSources: false }, parallelTextStage(OPTIONS, colour, config, stats));
+    const report = new TextReport(colour);
+    let rendered = 0;
+    for (const r of results) {
+        if (!("rendered" in r)) report.add(r);
+        else {
+            report.addBlock(r.rendered);
+            if (r.worker) rendered += r.roles;
+        }
+    }
+    return { text: joinChunks(report.chunks(run.files.length)), rendered };
+}
+
 /** Small blocks, and the worker checks every one (this thread waits for it): what it sends is what is written. */
 const SMALL: Partial<ParallelConfig> = { minRoles: 100, blockRoles: 16, ahead: 2, steal: false };
 
@@ -234,17 +258,7 @@ describe("check with a worker thread", () => {
     it("writes the same report when both threads check blocks: this thread's own in turn and others ahead of it", () => {
         // A worker that answers each block 5 ms after checking it: this thread, waiting, checks the next free blocks
         // and holds their results until their turn. The worker is started (and ready) by counting a file's marks.
-        const slow = join(dir, "slow-worker.js");
-        writeFileSync(
-            slow,
-            `const { workerData } = require("node:worker_threads");
-             const port = workerData.port;
-             const post = port.postMessage.bind(port);
-             const pause = new Int32Array(new SharedArrayBuffer(4));
-             port.postMessage = (m, transfer) => { if (m.kind === "block") Atomics.wait(pause, 0, 0, 5); post(m, transfer); };
-             require(${JSON.stringify(require.resolve("tsx/cjs"))});
-             require(${JSON.stringify(resolve(__dirname, "parallel-worker.ts"))});`,
-        );
+        const slow = slowWorker();
         const text = stackExport(700);
         const input = extractInput("a.json", JSON.parse(text) as unknown);
         const stats = noStats();
@@ -265,6 +279,41 @@ describe("check with a worker thread", () => {
         const blocks = items.filter((r): r is RenderedResults => "rendered" in r);
         assert.equal(blocks.filter((r) => r.worker).length, stats.worker);
         assert.equal(blocks.filter((r) => !r.worker).length, stats.early);
+    });
+
+    it("collects the same text report as one thread, when the worker checks every block and when both threads do", () => {
+        for (const colour of [false, true]) {
+            const one = sequentialText(files, colour);
+            const stats = noStats();
+            const two = parallelText(files, colour, SMALL, stats);
+            assert.equal(two.text, one);
+            assert.equal(two.rendered, 960);
+            assert.deepEqual(stats, { blocks: 44 + 17, worker: 44 + 17, early: 0, counted: 0 });
+            // Escaped by the worker as by this thread: no raw control character but colours, the names kept.
+            // eslint-disable-next-line no-control-regex -- matching control characters is the point
+            assert.doesNotMatch(two.text, colour ? /[\u007f-\u009f\u2028\u202e]/ : /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u202e]/);
+            assert.match(two.text, /role-10-\\x9b31m\\u202e\\u2028\\x7f-é/);
+            assert.equal(colour, two.text.includes("\u001b[31mfail"));
+        }
+        // Both threads: the worker, started (and ready) by counting a file's marks, answers late; this thread checks
+        // blocks ahead of their turn meanwhile.
+        const text = stackExport(700);
+        const input = extractInput("a.json", JSON.parse(text) as unknown);
+        const stats = noStats();
+        const stage = parallelTextStage(OPTIONS, false, { minRoles: 100, minBytes: 1, blockRoles: 16, ahead: 4, steal: true, workerFile: slowWorker() }, stats);
+        const bytes = new Uint8Array(new SharedArrayBuffer(Buffer.byteLength(text)));
+        bytes.set(Buffer.from(text));
+        assert.equal(stage.marksOf?.(bytes)(), memberMarks(text));
+        const both = new TextReport(false);
+        for (const r of createChecker(OPTIONS).results(input, "a.json", stage)) {
+            if ("rendered" in r) both.addBlock(r.rendered);
+            else both.add(r);
+        }
+        stage.close?.();
+        const one = new TextReport(false);
+        for (const r of createChecker(OPTIONS).results(input, "a.json")) one.add(r);
+        assert.equal(joinChunks(both.chunks(1)), joinChunks(one.chunks(1)));
+        assert.ok(stats.worker > 0 && stats.early > 0, JSON.stringify(stats));
     });
 
     it("checks an input below minRoles in this thread alone", () => {
@@ -346,7 +395,13 @@ describe("check with a worker thread", () => {
             ["throws while it starts", "throw new Error('boom');"],
             ["does not parse", "this is not JavaScript ("],
             ["answers every block as failed", fake(`{ kind: "block", block: job.block, failed: "no" }`)],
-            ["answers another block", fake(`{ kind: "block", block: job.block + 1, bytes: new Uint8Array(0), roles: 0, verdicts: { pass: 0, fail: 0, unknown: 0, error: 0 }, audienceFailed: false }`)],
+            ["answers another block", fake(`{ kind: "block", block: job.block + 1, payload: { kind: "json", bytes: new Uint8Array(0) }, roles: 0, verdicts: { pass: 0, fail: 0, unknown: 0, error: 0 }, audienceFailed: false }`)],
+            [
+                "answers with the other report's rendering",
+                fake(
+                    `{ kind: "block", block: job.block, payload: { kind: "text", block: { cells: [], widths: [0, 0, 0], details: new Uint8Array(0), count: 0, verdicts: { pass: 0, fail: 0, unknown: 0, error: 0 } } }, roles: 16, verdicts: { pass: 16, fail: 0, unknown: 0, error: 0 }, audienceFailed: false }`,
+                ),
+            ],
             ["answers with a failure of its own", fake(`{ kind: "failed", failed: "no" }`)],
             ["never answers (a stall)", fake(undefined), 300],
         ];
@@ -410,8 +465,35 @@ describe("check with a worker thread", () => {
         const { pass, fail, unknown, error } = one.summary;
         assert.ok(file.stderr.includes(`(${PARALLEL_DEFAULTS.minRoles + 1} results: ${pass} pass, ${fail} fail, ${unknown} unknown, ${error} error)`), file.stderr);
         assert.match(file.stderr, /a worker thread checked \d+ of/);
+
+        // The text report (the default), collected from both threads' results.
+        const text = spawnSync(process.execPath, [cli, "check", path, "--org", "acme"], {
+            encoding: "utf8",
+            maxBuffer: 512 * 1024 * 1024,
+            env: { PATH: process.env.PATH ?? "", OIDC_GUARD_DEBUG: "1" },
+        });
+        assert.equal(text.status, 1);
+        const checked = /a worker thread checked (\d+) of/.exec(text.stderr);
+        assert.ok(checked && Number(checked[1]) > 0, text.stderr);
+        assert.ok(text.stdout === sequentialText([{ path, shown: path, explicit: true }], false), "the CLI's text report differs from one thread's");
     });
 });
+
+/** The worker, answering each block 5 ms after it checked it: this thread, waiting, checks the next free blocks. */
+function slowWorker(): string {
+    const slow = join(dir, "slow-worker.js");
+    writeFileSync(
+        slow,
+        `const { workerData } = require("node:worker_threads");
+         const port = workerData.port;
+         const post = port.postMessage.bind(port);
+         const pause = new Int32Array(new SharedArrayBuffer(4));
+         port.postMessage = (m, transfer) => { if (m.kind === "block") Atomics.wait(pause, 0, 0, 5); post(m, transfer); };
+         require(${JSON.stringify(require.resolve("tsx/cjs"))});
+         require(${JSON.stringify(resolve(__dirname, "parallel-worker.ts"))});`,
+    );
+    return slow;
+}
 
 /** A worker that claims each block it is sent and answers it with `reply` (an expression of `job`), or never. */
 function fake(reply: string | undefined): string {

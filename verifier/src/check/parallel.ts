@@ -23,7 +23,7 @@ import type { CheckResult } from "../results.js";
 import { templatedItem } from "./prerender.js";
 import type { LocalRoles, RoleStage } from "./analyze.js";
 import type { ExtractedInput, RoleItem } from "./inputs.js";
-import { RESULTS_DEPTH } from "./render.js";
+import { RESULTS_DEPTH, TextReport, type TextBlock } from "./render.js";
 
 export interface ParallelConfig {
     /** Inputs with fewer roles are checked in this thread alone: starting a worker costs more than it saves. */
@@ -61,22 +61,39 @@ export interface ParallelConfig {
 export const PARALLEL_DEFAULTS: ParallelConfig = { minRoles: 25_000, minBytes: 32 * 1024 * 1024, blockRoles: 512, ahead: 4, steal: true };
 
 /**
- * A block's results as the report's bytes, and how many had each verdict: the worker's blocks, and those this thread
- * checked ahead of their turn (held as bytes, outside the heap, not as objects the collector copies until written).
+ * A block's results as the report being written holds them, and how many had each verdict: the worker's blocks, and
+ * those this thread checked ahead of their turn (held rendered, not as objects the collector copies until written).
+ * For the JSON report, their bytes ({@link RenderedItems}); for the text report, its parts ({@link TextBlock}).
  */
-export interface RenderedResults {
-    rendered: RenderedItems;
+export interface RenderedResults<P = RenderedItems> {
+    rendered: P;
     roles: number;
     verdicts: Record<Verdict, number>;
     /** Checked by the worker (false: by this thread, ahead of its turn). */
     worker: boolean;
 }
 
+/** How a block's results are rendered: as the JSON report's items `depth` arrays deep, or as the text report's parts. */
+export type RenderSpec = { kind: "json"; depth: number } | { kind: "text"; colour: boolean };
+
+/** A block's results rendered ({@link renderBlock}), as the worker sends them: their buffer is transferred. */
+export type BlockPayload = { kind: "json"; bytes: Uint8Array<ArrayBuffer> } | { kind: "text"; block: TextBlock };
+
 /**
- * `results` rendered as the report holds them at `depth` ({@link RenderedItems}: their JSON, escaped and encoded),
- * with how many had each verdict; `each` is called after each result is made.
+ * `results` rendered as `spec` says, with how many had each verdict; `each` is called after each result is made. JSON:
+ * the report's items at the depth ({@link RenderedItems}: their JSON, escaped and encoded); text: the parts
+ * {@link TextReport} collects (table cells, and details as bytes).
  */
-export function renderBlock(results: Iterable<CheckResult>, depth: number, each?: () => void): { bytes: Uint8Array<ArrayBuffer>; verdicts: Record<Verdict, number> } {
+export function renderBlock(results: Iterable<CheckResult>, spec: RenderSpec, each?: () => void): { payload: BlockPayload; verdicts: Record<Verdict, number> } {
+    if (spec.kind === "text") {
+        const text = new TextReport(spec.colour);
+        for (const result of results) {
+            text.add(result);
+            each?.();
+        }
+        const block = text.block();
+        return { payload: { kind: "text", block }, verdicts: block.verdicts };
+    }
     const made: CheckResult[] = [];
     const verdicts: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
     for (const result of results) {
@@ -84,7 +101,28 @@ export function renderBlock(results: Iterable<CheckResult>, depth: number, each?
         verdicts[result.verdict]++;
         each?.();
     }
-    return { bytes: renderItemBytes(made, depth, templatedItem, encodeJsonOutput), verdicts };
+    return { payload: { kind: "json", bytes: renderItemBytes(made, spec.depth, templatedItem, encodeJsonOutput) }, verdicts };
+}
+
+/** The buffer a payload's bytes are in: moved to the main thread, not copied. */
+export function payloadBuffer(payload: BlockPayload): ArrayBuffer {
+    return payload.kind === "json" ? payload.bytes.buffer : payload.block.details.buffer;
+}
+
+/** A rendering of blocks: what the worker is told to make, and how this thread holds what it made. */
+interface Rendering<P> {
+    spec: RenderSpec;
+    /** The payload as this thread holds it; undefined when it is not of this rendering. */
+    hold(payload: BlockPayload): P | undefined;
+}
+
+const JSON_RENDERING: Rendering<RenderedItems> = {
+    spec: { kind: "json", depth: RESULTS_DEPTH },
+    hold: (p) => (p.kind === "json" ? new RenderedItems(p.bytes, RESULTS_DEPTH) : undefined),
+};
+
+function textRendering(colour: boolean): Rendering<TextBlock> {
+    return { spec: { kind: "text", colour }, hold: (p) => (p.kind === "text" ? p.block : undefined) };
 }
 
 /** How the work of the files a stage was given was shared (for OIDC_GUARD_DEBUG and the tests). */
@@ -116,8 +154,8 @@ export type WorkerJob =
           options: AnalysisOptions;
           /** The input without its roles: its providers, kind and notes. */
           input: ExtractedInput;
-          /** The depth the results array has in the report. */
-          depth: number;
+          /** How its blocks' results are rendered. */
+          render: RenderSpec;
           /** Who checks each block, one slot a block ({@link CLAIM}): taken by one thread, never by both. */
           claims: Int32Array;
       }
@@ -183,8 +221,8 @@ function hasKeys(o: object, keys: readonly string[]): boolean {
 /** The worker's answers. */
 export type WorkerReply =
     | { kind: "marks"; id: number; count: number }
-    /** `bytes`: the results' JSON for the report, escaped and encoded ({@link renderBlock}), their buffer transferred. */
-    | { kind: "block"; block: number; bytes: Uint8Array<ArrayBuffer>; roles: number; verdicts: Record<Verdict, number>; audienceFailed: boolean }
+    /** `payload`: the results rendered ({@link renderBlock}), their buffer transferred. */
+    | { kind: "block"; block: number; payload: BlockPayload; roles: number; verdicts: Record<Verdict, number>; audienceFailed: boolean }
     | { kind: "block"; block: number; failed: string }
     | { kind: "failed"; failed: string };
 
@@ -214,6 +252,20 @@ export const CLAIM = { free: 0, worker: 1, here: 2 } as const;
  * worker does not get to.
  */
 export function parallelStage(options: AnalysisOptions, config: Partial<ParallelConfig> = {}, stats?: ParallelStats): RoleStage<RenderedResults> {
+    return stageWith(options, config, stats, JSON_RENDERING);
+}
+
+/** {@link parallelStage} for the text report: the blocks come as its parts ({@link TextBlock}), `colour` or not. */
+export function parallelTextStage(
+    options: AnalysisOptions,
+    colour: boolean,
+    config: Partial<ParallelConfig> = {},
+    stats?: ParallelStats,
+): RoleStage<RenderedResults<TextBlock>> {
+    return stageWith(options, config, stats, textRendering(colour));
+}
+
+function stageWith<P>(options: AnalysisOptions, config: Partial<ParallelConfig>, stats: ParallelStats | undefined, rendering: Rendering<P>): RoleStage<RenderedResults<P>> {
     const given: ParallelConfig = { ...PARALLEL_DEFAULTS, ...config };
     // At least one role a block and one block ahead: a block is always sent before it is waited for.
     const c: ParallelConfig = { ...given, blockRoles: Math.max(1, Math.floor(given.blockRoles)), ahead: Math.max(1, Math.floor(given.ahead)) };
@@ -224,7 +276,7 @@ export function parallelStage(options: AnalysisOptions, config: Partial<Parallel
     let files = 0;
     const two = usableCores() >= 2;
 
-    const roleStage = function* (input: ExtractedInput, local: LocalRoles): Generator<CheckResult | RenderedResults> {
+    const roleStage = function* (input: ExtractedInput, local: LocalRoles): Generator<CheckResult | RenderedResults<P>> {
         const roles = input.roles;
         if (roles.length < c.minRoles || !two) {
             yield* local.results(roles);
@@ -236,10 +288,10 @@ export function parallelStage(options: AnalysisOptions, config: Partial<Parallel
         const claims = new Int32Array(new SharedArrayBuffer(blocks * Int32Array.BYTES_PER_ELEMENT));
         const claim = (b: number): boolean => Atomics.compareExchange(claims, b, CLAIM.free, CLAIM.here) === CLAIM.free;
         // Blocks this thread checked before their turn, while it waited for the worker's: rendered at once.
-        const held = new Map<number, RenderedResults>();
+        const held = new Map<number, RenderedResults<P>>();
         let link = spare ?? start();
         spare = undefined;
-        if (link !== undefined && !link.send({ kind: "input", options, input: { ...input, roles: [] }, depth: RESULTS_DEPTH, claims })) {
+        if (link !== undefined && !link.send({ kind: "input", options, input: { ...input, roles: [] }, render: rendering.spec, claims })) {
             link.close();
             link = undefined;
         }
@@ -267,8 +319,8 @@ export function parallelStage(options: AnalysisOptions, config: Partial<Parallel
                             for (let v = b + 1; v < sent; v++) {
                                 if (!claim(v)) continue;
                                 const block = slice(v);
-                                const { bytes, verdicts } = renderBlock(local.results(block), RESULTS_DEPTH);
-                                held.set(v, { rendered: new RenderedItems(bytes, RESULTS_DEPTH), roles: block.length, verdicts, worker: false });
+                                const { payload, verdicts } = renderBlock(local.results(block), rendering.spec);
+                                held.set(v, { rendered: rendering.hold(payload)!, roles: block.length, verdicts, worker: false });
                                 if (stats) stats.early++;
                                 return true;
                             }
@@ -276,7 +328,7 @@ export function parallelStage(options: AnalysisOptions, config: Partial<Parallel
                         },
                     };
                     // This thread's audience check failed: from here on every result says so, as this thread makes them.
-                    const got = local.failed() ? undefined : link.take(b, c.steal ? steal : undefined);
+                    const got = local.failed() ? undefined : link.take(b, rendering, c.steal ? steal : undefined);
                     if (got !== undefined && got !== "mine") {
                         if (stats) stats.worker++;
                         yield got;
@@ -429,11 +481,12 @@ class WorkerLink {
      * `stallMs`, answered another block, or its stack audience check failed. While the worker has the block, this
      * thread does `steal.meanwhile` (checks a later block) for as long as it finds one, and waits only when it does not.
      */
-    take(block: number, steal?: { mine: () => boolean; meanwhile: () => boolean }): RenderedResults | "mine" | undefined {
+    take<P>(block: number, rendering: Rendering<P>, steal?: { mine: () => boolean; meanwhile: () => boolean }): RenderedResults<P> | "mine" | undefined {
         const reply = this.next("block", steal);
         if (reply === "mine") return reply;
         if (reply?.kind !== "block" || reply.block !== block || "failed" in reply || reply.audienceFailed) return undefined;
-        return { rendered: new RenderedItems(reply.bytes, RESULTS_DEPTH), roles: reply.roles, verdicts: reply.verdicts, worker: true };
+        const rendered = rendering.hold(reply.payload);
+        return rendered === undefined ? undefined : { rendered, roles: reply.roles, verdicts: reply.verdicts, worker: true };
     }
 
     /**

@@ -2,7 +2,7 @@
 import type { Finding, PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
 import { encodeJsonOutput, escapeJsonOutput, escapeText, escapeTextDeep, guardCiLog } from "../escape.js";
 import { templatedItem } from "./prerender.js";
-import { ChunkedArray, joinChunks, jsonChunks, LateValue, type OutputChunk, type RenderedItems } from "../chunks.js";
+import { ByteSink, ChunkedArray, joinChunks, jsonChunks, LateValue, type OutputChunk, type RenderedItems } from "../chunks.js";
 import type { CheckReport, CheckResult, ToolInfo } from "../results.js";
 
 /** Whether to colour: only for a TTY, and never when `NO_COLOR` is set to a non-empty value (no-color.org). */
@@ -108,6 +108,20 @@ function detailLines(r: CheckResult, paint: Paint, lines: string[]): void {
     for (const n of r.notes ?? []) lines.push(`  note: ${e(n)}`);
 }
 
+/** A block of results as {@link TextReport} collects them: what another thread sends (cloned, the details transferred). */
+export interface TextBlock {
+    /** Five a table row (see {@link TextReport}), escaped, not padded. */
+    cells: string[];
+    /** The widest target, finding and worst class among them. */
+    widths: number[];
+    /** Their details: whole lines, escaped, guarded and encoded. */
+    details: Uint8Array<ArrayBuffer>;
+    count: number;
+    verdicts: Record<Verdict, number>;
+}
+
+const VERDICTS: readonly Verdict[] = ["pass", "fail", "unknown", "error"];
+
 /**
  * The text report collected result by result, then written: the table's widths are known only once every result is
  * in. Each result's table cells are kept (escaped, not padded) and its details are written at once, escaped,
@@ -148,6 +162,29 @@ export class TextReport {
         if (r.verdict === "pass" && r.findings.length === 0) return;
         detailLines(r, this.paint, this.pending);
         if (++this.pendingResults >= TEXT_BATCH) this.flushDetails();
+    }
+
+    /**
+     * The text report's parts of a block of results collected elsewhere (another thread's; {@link TextReport.block}):
+     * added after the results before them, as if each had been added here.
+     */
+    addBlock(b: TextBlock): void {
+        this.flushDetails();
+        for (const c of b.cells) this.cells.push(c);
+        for (let i = 0; i < 3; i++) if (b.widths[i]! > this.widths[i]!) this.widths[i] = b.widths[i]!;
+        if (b.details.length > 0) this.details.push(b.details);
+        this.count += b.count;
+        for (const v of VERDICTS) this.summary[v] += b.verdicts[v];
+    }
+
+    /** What was collected, to be added to another thread's report: the details in one buffer of their own (transferable). */
+    block(): TextBlock {
+        this.flushDetails();
+        let n = 0;
+        for (const d of this.details) n += d.length;
+        const sink = new ByteSink(n);
+        for (const d of this.details) sink.bytes(d);
+        return { cells: this.cells, widths: [...this.widths], details: sink.take(), count: this.count, verdicts: { ...this.summary } };
     }
 
     private flushDetails(): void {

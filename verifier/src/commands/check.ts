@@ -9,7 +9,7 @@ import type { AnalysisOptions, Verdict } from "oidc-guard-policypack/analysis";
 import { helpHint, parseCommandArgs } from "../args.js";
 import { docsUrl } from "../docs.js";
 import { runCheck, streamCheck, type CheckRun } from "../check/analyze.js";
-import { parallelStage, type ParallelStats } from "../check/parallel.js";
+import { parallelStage, parallelTextStage, type ParallelStats } from "../check/parallel.js";
 import { expandPaths, showPath, type InputFile, type SkippedFile } from "../check/files.js";
 import { readStdin } from "../check/stdin.js";
 import {
@@ -268,11 +268,22 @@ async function streamTextReport(
     walkSkipped: readonly SkippedFile[],
     io: CliIO,
 ): Promise<number> {
-    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false });
     const path = text.output;
-    const report = new TextReport(useColour(path !== undefined ? { isTTY: false } : io.stdout, io.env));
-    for (const r of results) report.add(r);
+    const colour = useColour(path !== undefined ? { isTTY: false } : io.stdout, io.env);
+    // A large input's roles are shared with a worker thread, which sends its results as the report's parts.
+    const shared: ParallelStats = { blocks: 0, worker: 0, early: 0, counted: 0 };
+    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false }, parallelTextStage(options, colour, {}, shared));
+    const report = new TextReport(colour);
+    let byWorker = 0;
+    for (const r of results) {
+        if (!("rendered" in r)) report.add(r);
+        else {
+            report.addBlock(r.rendered);
+            if (r.worker) byWorker += r.roles;
+        }
+    }
     reportFiles(run, io);
+    debugParallel(io, shared, byWorker, report.count);
     // Only earlier check-result files were found: nothing was checked, which must not look like a pass.
     if (report.count === 0) throw new CliError(NO_INPUTS, EXIT.usage);
     const chunks = report.chunks(run.files.length, [...walkSkipped, ...run.skipped], "file");
@@ -333,17 +344,21 @@ async function streamJsonReport(
     else writeOwnFile(resolve(io.cwd, path), path, chunks);
     while (counted.next().done !== true);
     reportFiles(run, io);
-    if (io.env[DEBUG_ENV] === "1" && shared.counted > 0) {
-        io.stderr.write(`oidc-guard check: a worker thread counted the JSON member marks of ${shared.counted} file(s)\n`);
-    }
-    if (io.env[DEBUG_ENV] === "1" && shared.blocks > 0) {
+    debugParallel(io, shared, byWorker, count);
+    if (path !== "-") io.stderr.write(wroteLine("check", path, io, count, summary));
+    return exitCode(run.fileProblems.length, summary);
+}
+
+/** With OIDC_GUARD_DEBUG=1, says on stderr how a worker thread shared the work (`byWorker` of `count` results). */
+function debugParallel(io: CliIO, shared: ParallelStats, byWorker: number, count: number): void {
+    if (io.env[DEBUG_ENV] !== "1") return;
+    if (shared.counted > 0) io.stderr.write(`oidc-guard check: a worker thread counted the JSON member marks of ${shared.counted} file(s)\n`);
+    if (shared.blocks > 0) {
         io.stderr.write(
             `oidc-guard check: a worker thread checked ${byWorker} of ${count} results ` +
                 `(${shared.worker} of ${shared.blocks} blocks; this thread checked ${shared.early} blocks ahead of their turn)\n`,
         );
     }
-    if (path !== "-") io.stderr.write(wroteLine("check", path, io, count, summary));
-    return exitCode(run.fileProblems.length, summary);
 }
 
 /** Where `check` and `scan aws` write their report: the text table and the report flags. */
