@@ -219,6 +219,19 @@ export class ByteSink {
         this.len += n;
     }
 
+    /** How many bytes were written. */
+    get length(): number {
+        return this.len;
+    }
+
+    /** `s` encoded as UTF-8 (a lone surrogate as U+FFFD), then a newline. */
+    line(s: string): void {
+        // At most three bytes a UTF-16 code unit (a pair, four bytes for two).
+        this.room(3 * s.length + 1);
+        this.len += this.buf.write(s, this.len, "utf8");
+        this.buf[this.len++] = 0x0a;
+    }
+
     /**
      * `s` written as it is, when it is printable ASCII other than `"` and `\` (what a JSON string and the output's
      * escaping leave as it is), and true; else nothing is written, and false.

@@ -1,11 +1,12 @@
 /**
  * `check` of a large input on two cores: this thread checks some blocks of the input's roles, one worker thread the
- * others, and the report is written in input order. Only the JSON report written while checking uses it: the worker
- * sends each block's results as the bytes the report holds for them ({@link RenderedItems}: their JSON, escaped and
- * encoded), not as objects (copying objects between threads costs about what writing their JSON does) or text (which
- * is copied, and then encoded here); the bytes are transferred, not copied. The worker is started as soon as a
- * large file has been read, and counts the member marks of its JSON (the duplicate-key check) while this thread
- * decodes and parses it.
+ * others, and the report is written in input order. The JSON report written while checking uses it, and the text
+ * report when it is the only output. The worker sends each block's results as the report holds them, not as objects
+ * (copying objects between threads costs about what writing their JSON does): for JSON, their bytes
+ * ({@link RenderedItems}: their JSON, escaped and encoded); for text, the text report's parts ({@link TextBlock}: the
+ * table's cells, which wait for the column widths, and the details as bytes). The bytes are transferred, not copied.
+ * The worker is started as soon as a large file has been read, and counts the member marks of its JSON (the
+ * duplicate-key check) while this thread decodes and parses it.
  *
  * The results are the same as one thread makes: the worker runs the same checker over the same roles, and the
  * analysis gives a document the same result whatever its caches hold. What cannot be the same is taken back here:

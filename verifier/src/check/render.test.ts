@@ -117,4 +117,18 @@ describe("renderTextChunks", () => {
         }
         assert.match(text, /\nFAIL f › n\\x07 \(t\)\n {2}oidc-trust-sub-pinned /);
     });
+
+    it("guards a detail line that would start with `::` (a rule id), and writes a lone surrogate as U+FFFD", () => {
+        const r = result(0, "half \ud800 pair");
+        r.findings[0]!.ruleId = "::error::owned";
+        const text = renderText(report([r]), false, 1);
+        assert.doesNotMatch(text, /^[ \t]*::/m);
+        assert.match(text, /\n {2}\\::error::owned \[high\] half \ufffd pair\n/);
+        // In the table, the rule id is a cell after the target: no line starts with it.
+        assert.match(text, /\nstack\.json › role-0 +fail +::error::owned +- +-\n/);
+        // A target is a row's first cell: a file named like a workflow command is guarded there.
+        const named = renderText(report([{ ...result(1, "m"), target: { file: "::error::f.json" } }]), false, 1);
+        assert.doesNotMatch(named, /^[ \t]*::/m);
+        assert.match(named, /\n\\::error::f\.json +pass +- +- +-\n/);
+    });
 });

@@ -64,8 +64,10 @@ export function renderText(
     return joinChunks(renderTextChunks(report, colour, fileCount, skipped, unit));
 }
 
-/** How many table rows one chunk of the text report holds, and how many results' details are encoded together. */
-const TEXT_BATCH = 64;
+/** About how many bytes one chunk of the text report holds (table rows or details): taken once this many are written. */
+const DETAIL_BYTES = 64 * 1024;
+/** A chunk's buffer: room for the result that crosses DETAIL_BYTES (about 1 KB, rarely more), so it seldom grows. */
+const DETAIL_BUFFER = DETAIL_BYTES + 16 * 1024;
 
 const HEAD = ["TARGET", "VERDICT", "FINDING", "WORST CLASS", "TOKEN THAT GETS IN"] as const;
 const W1 = Math.max(HEAD[1].length, "unknown".length);
@@ -81,31 +83,33 @@ function labelOf(r: CheckResult): string {
 }
 
 /**
- * A result's lines in the details (none for a pass without findings): an empty line, then the target, its findings
- * and notes. Each value is escaped as it is shown, not a copy of the whole result with every string escaped.
+ * A result's lines in the details, each given to `line` (without its newline): an empty line, then the target, its
+ * findings and notes. Each value is escaped as it is shown, not a copy of the whole result with every string escaped.
+ * Every line starts with words of the report's own (a verdict, `id:`, `where:`, `fix:`...) but a finding's line, which
+ * starts with its rule id: that line alone is guarded for CI logs (no value can start a line, as values are escaped).
  */
-function detailLines(r: CheckResult, paint: Paint, lines: string[]): void {
+function detailLines(r: CheckResult, paint: Paint, line: (s: string) => void): void {
     const e = escapeText;
-    lines.push("");
+    line("");
     const res = r.target.resource;
     const urn = res ? e(res.urn) : "";
-    lines.push(`${paint(VERDICT_COLOUR[r.verdict], e(r.verdict).toUpperCase())} ${targetLabel(r, e)}` + (res ? ` (${e(res.type)})` : ""));
-    if (res && urn !== e(res.name)) lines.push(`  id:    ${urn}`);
+    line(`${paint(VERDICT_COLOUR[r.verdict], e(r.verdict).toUpperCase())} ${targetLabel(r, e)}` + (res ? ` (${e(res.type)})` : ""));
+    if (res && urn !== e(res.name)) line(`  id:    ${urn}`);
     for (const f of r.findings) {
-        lines.push(`  ${paint("1", e(f.ruleId))} [${e(f.severity)}${f.advisory ? ", advisory" : ""}] ${e(f.message)}`);
-        if (f.path !== "") lines.push(`    where: ${e(f.path)}`);
+        line(guardCiLog(`  ${paint("1", e(f.ruleId))} [${e(f.severity)}${f.advisory ? ", advisory" : ""}] ${e(f.message)}`));
+        if (f.path !== "") line(`    where: ${e(f.path)}`);
         if (f.counterexample) {
             const t = f.counterexample;
             const described = f.tokenDescription ? `${e(f.tokenDescription)}: ` : "";
-            lines.push(`    token that gets in: ${described}issuer=${e(t.issuer)} aud=${e(t.aud)} sub=${e(t.sub)}`);
+            line(`    token that gets in: ${described}issuer=${e(t.issuer)} aud=${e(t.aud)} sub=${e(t.sub)}`);
         }
         for (const b of f.blastRadius ?? []) {
-            lines.push(`    admits ${e(b.class)}: ${e(b.description)}; e.g. aud=${e(b.counterexample.aud)} sub=${e(b.counterexample.sub)}`);
+            line(`    admits ${e(b.class)}: ${e(b.description)}; e.g. aud=${e(b.counterexample.aud)} sub=${e(b.counterexample.sub)}`);
         }
-        for (const reading of f.readings ?? []) lines.push(`    reading: ${e(reading)}`);
-        lines.push(`    fix:   ${e(f.remediation)}`);
+        for (const reading of f.readings ?? []) line(`    reading: ${e(reading)}`);
+        line(`    fix:   ${e(f.remediation)}`);
     }
-    for (const n of r.notes ?? []) lines.push(`  note: ${e(n)}`);
+    for (const n of r.notes ?? []) line(`  note: ${e(n)}`);
 }
 
 /** A block of results as {@link TextReport} collects them: what another thread sends (cloned, the details transferred). */
@@ -114,7 +118,7 @@ export interface TextBlock {
     cells: string[];
     /** The widest target, finding and worst class among them. */
     widths: number[];
-    /** Their details: whole lines, escaped, guarded and encoded. */
+    /** Their details: whole lines, escaped, guarded and encoded (UTF-8). */
     details: Uint8Array<ArrayBuffer>;
     count: number;
     verdicts: Record<Verdict, number>;
@@ -132,9 +136,9 @@ export class TextReport {
     /** Five cells a table row: target (empty on a result's later rows), verdict, finding, worst class, token. */
     private readonly cells: string[] = [];
     private readonly details: Uint8Array[] = [];
-    /** Lines of details not yet encoded (a few results' worth). */
-    private pending: string[] = [];
-    private pendingResults = 0;
+    /** Details not yet in `details`: each line encoded as it is made (a line with a label is two-byte text, the others one-byte). */
+    private sink = new ByteSink(DETAIL_BUFFER);
+    private readonly line = (s: string): void => this.sink.line(s);
     private widths = [HEAD[0].length, HEAD[2].length, HEAD[3].length];
     private readonly paint: Paint;
     readonly summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
@@ -160,8 +164,8 @@ export class TextReport {
             this.cells.push(i === 0 ? label : "", r.verdict, rule, worst, clipEnd(escapeText(formatToken(f.counterexample)), 90));
         }
         if (r.verdict === "pass" && r.findings.length === 0) return;
-        detailLines(r, this.paint, this.pending);
-        if (++this.pendingResults >= TEXT_BATCH) this.flushDetails();
+        detailLines(r, this.paint, this.line);
+        if (this.sink.length >= DETAIL_BYTES) this.flushDetails();
     }
 
     /**
@@ -188,12 +192,9 @@ export class TextReport {
     }
 
     private flushDetails(): void {
-        if (this.pending.length === 0) return;
-        // Whole lines: the CI-log guard looks at each line alone, so lines guarded a few results at a time are guarded
-        // as in one text.
-        this.details.push(Buffer.from(guardCiLog(`${this.pending.join("\n")}\n`)));
-        this.pending = [];
-        this.pendingResults = 0;
+        if (this.sink.length === 0) return;
+        this.details.push(this.sink.take());
+        this.sink = new ByteSink(DETAIL_BUFFER);
     }
 
     /**
@@ -208,34 +209,35 @@ export class TextReport {
     ): Generator<OutputChunk> {
         this.flushDetails();
         const paint = this.paint;
-        const chunk = (lines: string[]): string => guardCiLog(`${lines.join("\n")}\n`);
         const [w0, w2, w3] = this.widths as [number, number, number];
-        let lines: string[] = [paint("1", `${HEAD[0].padEnd(w0)}  ${HEAD[1].padEnd(W1)}  ${HEAD[2].padEnd(w2)}  ${HEAD[3].padEnd(w3)}  ${HEAD[4]}`)];
+        // Lines encoded one by one into chunks of about DETAIL_BYTES (a row with a label is two-byte text, the
+        // others one-byte), each guarded for CI logs: a row starts with its target, a value.
+        let out = new ByteSink(DETAIL_BUFFER);
+        out.line(paint("1", `${HEAD[0].padEnd(w0)}  ${HEAD[1].padEnd(W1)}  ${HEAD[2].padEnd(w2)}  ${HEAD[3].padEnd(w3)}  ${HEAD[4]}`));
         const cells = this.cells;
         for (let i = 0; i < cells.length; i += 5) {
             const t = cells[i]!;
             const v = cells[i + 1] as Verdict;
             // Repeat the verdict only on a target's first row.
             const verdict = i === 0 || t !== "" ? paint(VERDICT_COLOUR[v], v.padEnd(W1)) : "".padEnd(W1);
-            lines.push(`${t.padEnd(w0)}  ${verdict}  ${cells[i + 2]!.padEnd(w2)}  ${cells[i + 3]!.padEnd(w3)}  ${cells[i + 4]!}`.trimEnd());
-            if (lines.length >= TEXT_BATCH) {
-                yield chunk(lines);
-                lines = [];
+            out.line(guardCiLog(`${t.padEnd(w0)}  ${verdict}  ${cells[i + 2]!.padEnd(w2)}  ${cells[i + 3]!.padEnd(w3)}  ${cells[i + 4]!}`.trimEnd()));
+            if (out.length >= DETAIL_BYTES) {
+                yield out.take();
+                out = new ByteSink(DETAIL_BUFFER);
             }
         }
         if (this.details.length > 0) {
-            lines.push("", paint("1", "Details"));
-            yield chunk(lines);
-            lines = [];
+            out.line("");
+            out.line(paint("1", "Details"));
+            yield out.take();
+            out = new ByteSink(DETAIL_BUFFER);
             yield* this.details;
         }
         const total = this.count;
-        lines.push(
-            "",
-            `${total} target${total === 1 ? "" : "s"} in ${fileCount} ${unit}${fileCount === 1 ? "" : "s"}: ${summaryText(summary)}`,
-        );
-        for (const s of escapeTextDeep(rawSkipped)) lines.push(`skipped ${s.file}: ${s.reason}`);
-        yield chunk(lines);
+        out.line("");
+        out.line(`${total} target${total === 1 ? "" : "s"} in ${fileCount} ${unit}${fileCount === 1 ? "" : "s"}: ${summaryText(summary)}`);
+        for (const s of escapeTextDeep(rawSkipped)) out.line(`skipped ${s.file}: ${s.reason}`);
+        yield out.take();
     }
 }
 
