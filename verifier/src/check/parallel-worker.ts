@@ -7,6 +7,7 @@
 import { workerData } from "node:worker_threads";
 import { createChecker, type Checker } from "./analyze.js";
 import { memberMarksOfBytes } from "./json.js";
+import { RESULTS_DEPTH } from "./render.js";
 import { CLAIM, SIGNAL, fromColumns, payloadBuffer, renderBlock, type WorkerInit, type WorkerJob, type WorkerReply } from "./parallel.js";
 
 const init = workerData as WorkerInit;
@@ -24,8 +25,8 @@ function answer(job: WorkerJob): WorkerReply | undefined {
         case "marks":
             return { kind: "marks", id: job.id, count: memberMarksOfBytes(job.bytes) };
         case "input":
-            // Results written as JSON from their templates when the report is JSON (prerender.ts), as objects for text.
-            current = { job, checker: createChecker(job.options, undefined, job.render.kind === "json" ? { depth: job.render.depth } : undefined) };
+            // Roles of a template's kind seen before are results written from its pieces (prerender.ts), JSON or text.
+            current = { job, checker: createChecker(job.options, undefined, { depth: job.render.kind === "json" ? job.render.depth : RESULTS_DEPTH }) };
             return undefined;
         case "block": {
             // A block the main thread took first is its own: neither answered nor checked here.

@@ -24,7 +24,7 @@ import {
     type ParallelStats,
     type RenderedResults,
 } from "./parallel.js";
-import { renderJsonChunks, renderJsonStream, renderText, TextReport } from "./render.js";
+import { RESULTS_DEPTH, renderJsonChunks, renderJsonStream, renderText, TextReport } from "./render.js";
 import { SIG_KEY } from "./values.js";
 import { ACCOUNT, OTHER_PROVIDER_ARN, PROVIDER_ARN, exportUrn, pulumiProviderResource } from "../testing/stack-export.js";
 
@@ -38,7 +38,8 @@ function trustPolicy(i: number): unknown {
         Version: "2012-10-17",
         Statement: [{ Effect: "Allow", Principal: { Federated: federated }, Action: "sts:AssumeRoleWithWebIdentity", Condition: condition }],
     });
-    const sub = `pulumi:environments:org:acme:env:infra/env-${i}`;
+    // Some names with DEL (JSON keeps it as it is, and a template's name has none): results made in full, escaped.
+    const sub = `pulumi:environments:org:acme:env:infra/env-${i % 26 === 13 ? "\u007f" : ""}${i}`;
     switch (i % 13) {
         case 0:
             return JSON.stringify(statement({ StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme", "api.pulumi.com/oidc:sub": sub } }));
@@ -156,8 +157,8 @@ function sequentialText(files: InputFile[], colour: boolean): string {
 }
 
 /** The text report collected while checking with the worker, as `check` writes it (the default format). */
-function parallelText(files: InputFile[], colour: boolean, config: Partial<ParallelConfig>, stats = noStats()): { text: string; rendered: number } {
-    const { run, results } = streamCheck(files, OPTIONS, { keepSources: false }, parallelTextStage(OPTIONS, colour, config, stats));
+function parallelText(files: InputFile[], colour: boolean, config: Partial<ParallelConfig>, stats = noStats()): { text: string; rendered: number; fromPieces: number } {
+    const { run, results } = streamCheck(files, OPTIONS, { keepSources: false, templated: { depth: RESULTS_DEPTH } }, parallelTextStage(OPTIONS, colour, config, stats));
     const report = new TextReport(colour);
     let rendered = 0;
     for (const r of results) {
@@ -167,7 +168,7 @@ function parallelText(files: InputFile[], colour: boolean, config: Partial<Paral
             if (r.worker) rendered += r.roles;
         }
     }
-    return { text: joinChunks(report.chunks(run.files.length)), rendered };
+    return { text: joinChunks(report.chunks(run.files.length)), rendered, fromPieces: report.fromPieces };
 }
 
 /** Small blocks, and the worker checks every one (this thread waits for it): what it sends is what is written. */
@@ -288,6 +289,11 @@ describe("check with a worker thread", () => {
             const two = parallelText(files, colour, SMALL, stats);
             assert.equal(two.text, one);
             assert.equal(two.rendered, 960);
+            // The worker wrote most roles from their kind's text pieces (their results never made); here, none.
+            assert.equal(two.fromPieces, 0);
+            const here = parallelText(files, colour, { ...SMALL, minRoles: 10_000 });
+            assert.equal(here.text, one);
+            assert.ok(here.fromPieces > 250, `${here.fromPieces} of 960 roles written from text pieces`);
             assert.deepEqual(stats, { blocks: 44 + 17, worker: 44 + 17, early: 0, counted: 0 });
             // Escaped by the worker as by this thread: no raw control character but colours, the names kept.
             // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -305,7 +311,7 @@ describe("check with a worker thread", () => {
         bytes.set(Buffer.from(text));
         assert.equal(stage.marksOf?.(bytes)(), memberMarks(text));
         const both = new TextReport(false);
-        for (const r of createChecker(OPTIONS).results(input, "a.json", stage)) {
+        for (const r of createChecker(OPTIONS, undefined, { depth: RESULTS_DEPTH }).results(input, "a.json", stage)) {
             if ("rendered" in r) both.addBlock(r.rendered);
             else both.add(r);
         }
@@ -313,6 +319,7 @@ describe("check with a worker thread", () => {
         const one = new TextReport(false);
         for (const r of createChecker(OPTIONS).results(input, "a.json")) one.add(r);
         assert.equal(joinChunks(both.chunks(1)), joinChunks(one.chunks(1)));
+        assert.ok(both.fromPieces > 0, "this thread wrote no role from text pieces");
         assert.ok(stats.worker > 0 && stats.early > 0, JSON.stringify(stats));
     });
 

@@ -46,6 +46,28 @@ function mark(kind: string, index: number): string {
     return `${MARK_START}${kind}${index}${MARK_START}`;
 }
 
+/** A mark as {@link TemplatedResult.marked} writes it: its kind and number (a name's mark may hold a `-`). */
+export const MARK_IN_TEXT = new RegExp(`${MARK_START}([futnwg])(\\d+)-?${MARK_START}`, "g");
+
+/** The value a mark of `kind` and `index` stands for in `role`'s result (see {@link Pieces.write}). */
+export function markValue(kind: string, index: number, role: TemplatedRole): string {
+    const r = role.target.resource;
+    switch (kind) {
+        case "f":
+            return role.target.file;
+        case "u":
+            return r?.urn ?? "";
+        case "t":
+            return r?.type ?? "";
+        case "n":
+            return r?.name ?? "";
+        case "w":
+            return role.read.names.whole[index] ?? "";
+        default:
+            return role.read.names.globs[index] ?? "";
+    }
+}
+
 /**
  * What a mark looks like in `JSON.stringify`'s text (the control character written as `\u0001`); an added finding's
  * mark stands for the whole item, quotes and all.
@@ -165,6 +187,18 @@ export interface TemplatedRole {
 }
 
 /**
+ * The result of `role`'s kind with a mark in place of each value (its target's and its names), and the role's
+ * verdict, without the findings added after the analysis; undefined when the template has no such reading.
+ */
+function markedResult(role: TemplatedRole, resultOf: ResultOf): CheckResult | undefined {
+    const analysis = markedAnalysis(role.read.template, role.read.names, role.order);
+    if (analysis === undefined) return undefined;
+    const marked = resultOf({ file: TARGET_MARKS.file, resource: { urn: TARGET_MARKS.urn, type: TARGET_MARKS.type, name: TARGET_MARKS.name } }, role.property, analysis);
+    marked.verdict = role.verdict;
+    return marked;
+}
+
+/**
  * A template's role's full result: its analysis read back, made into a result by `resultOf`, with the added findings
  * and the verdict they made (what completing it adds, and nothing else).
  */
@@ -210,12 +244,10 @@ export class Templates {
 
     /** The pieces of the role's kind, checked against its full result; null when they do not give its bytes. */
     private learn(role: TemplatedRole, resource: NonNullable<CheckTarget["resource"]>, full: CheckResult): Pieces | null {
-        const analysis = markedAnalysis(role.read.template, role.read.names, role.order);
-        if (analysis === undefined) return null;
-        const marked = this.resultOf({ file: TARGET_MARKS.file, resource: { urn: TARGET_MARKS.urn, type: TARGET_MARKS.type, name: TARGET_MARKS.name } }, role.property, analysis);
-        // The findings added after the analysis's, each a mark for its whole item, and the verdict they made.
+        const marked = markedResult(role, this.resultOf);
+        if (marked === undefined) return null;
+        // The findings added after the analysis's, each a mark for its whole item.
         for (let i = 0; i < role.added.length; i++) marked.findings.push(mark("x", i) as unknown as Finding);
-        marked.verdict = role.verdict;
         // The findings array is two levels inside the result (its object, then the array).
         const pieces = Pieces.cut(renderItems([marked], this.depth), this.depth + 2);
         const sink = new ByteSink();
@@ -284,6 +316,24 @@ export class TemplatedResult implements CheckResult, WrittenItem {
 
     toJSON(): CheckResult {
         return this.full();
+    }
+
+    /** Its kind: the same object for every role written from the same pieces (a template's kind of role). */
+    get kind(): object {
+        return this.pieces;
+    }
+
+    /** What it is made of, for a writer of its own (the text report), which reads no more of it than that. */
+    get templatedRole(): TemplatedRole {
+        return this.role;
+    }
+
+    /**
+     * Its kind's result with a mark in place of each of its values (the target's and the names, {@link markValue}),
+     * without the findings added after the analysis; undefined when there is none.
+     */
+    marked(): CheckResult | undefined {
+        return markedResult(this.role, this.resultOf);
     }
 
     writeTo(into: ByteSink): void {

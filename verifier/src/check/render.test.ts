@@ -7,7 +7,9 @@ import { describe, it } from "node:test";
 import { textChunks } from "../chunks.js";
 import { escapeJsonOutput, escapeTextDeep } from "../escape.js";
 import type { CheckReport, CheckResult } from "../results.js";
-import { renderJson, renderJsonChunks, renderText, renderTextChunks } from "./render.js";
+import { MARK_START } from "oidc-guard-policypack/analysis";
+import type { TemplatedRole } from "./prerender.js";
+import { Cut, renderJson, renderJsonChunks, renderText, renderTextChunks } from "./render.js";
 
 function report(results: CheckResult[]): CheckReport {
     const summary = { pass: 0, fail: 0, unknown: 0, error: 0 };
@@ -130,5 +132,18 @@ describe("renderTextChunks", () => {
         const named = renderText(report([{ ...result(1, "m"), target: { file: "::error::f.json" } }]), false, 1);
         assert.doesNotMatch(named, /^[ \t]*::/m);
         assert.match(named, /\n\\::error::f\.json +pass +- +- +-\n/);
+    });
+});
+
+describe("Cut (a template's text pieces)", () => {
+    it("fills each mark with its role's value, escaped for the terminal, and keeps the text between", () => {
+        const m = (kind: string, i: number, dash = ""): string => `${MARK_START}${kind}${i}${dash}${MARK_START}`;
+        const role = {
+            target: { file: "f\u0007.json", resource: { urn: "u\u001b[2J", type: "t\u2028", name: "n\u202e" } },
+            read: { names: { whole: ["w0", "w-1\u009b"], globs: ["g\u007f"] } },
+        } as unknown as TemplatedRole;
+        const cut = Cut.of(`a ${m("f", 0)} ${m("u", 0)} ${m("t", 0)} ${m("n", 0)} ${m("w", 1, "-")} ${m("g", 0)} ${m("w", 0)}. \\x01 z`);
+        assert.equal(cut.fill(role), "a f\\x07.json u\\x1b[2J t\\u2028 n\\u202e w-1\\x9b g\\x7f w0. \\x01 z");
+        assert.equal(Cut.of("no marks").fill(role), "no marks");
     });
 });

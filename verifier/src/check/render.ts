@@ -1,9 +1,9 @@
 /** Text and JSON renderings of a {@link CheckReport}. */
 import type { Finding, PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
 import { encodeJsonOutput, escapeJsonOutput, escapeText, escapeTextDeep, guardCiLog } from "../escape.js";
-import { templatedItem } from "./prerender.js";
+import { MARK_IN_TEXT, markValue, TemplatedResult, templatedItem, type TemplatedRole } from "./prerender.js";
 import { ByteSink, ChunkedArray, joinChunks, jsonChunks, LateValue, type OutputChunk, type RenderedItems } from "../chunks.js";
-import type { CheckReport, CheckResult, ToolInfo } from "../results.js";
+import type { CheckReport, CheckResult, CheckTarget, ToolInfo } from "../results.js";
 
 /** Whether to colour: only for a TTY, and never when `NO_COLOR` is set to a non-empty value (no-color.org). */
 export function useColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
@@ -30,7 +30,7 @@ export function blastSummary(f: Finding): string {
  * `file › name` for resources (`file:line › name` when the line is known), `file` for bare documents; `show` is
  * applied to the file and the name (the escaping of the medium).
  */
-export function targetLabel(r: CheckResult, show: (s: string) => string = (s) => s): string {
+export function targetLabel(r: Pick<CheckResult, "target">, show: (s: string) => string = (s) => s): string {
     const file = r.target.line !== undefined ? `${show(r.target.file)}:${r.target.line}` : show(r.target.file);
     return r.target.resource ? `${file} › ${show(r.target.resource.name)}` : file;
 }
@@ -77,39 +77,201 @@ function painter(colour: boolean): Paint {
     return colour ? (code, s) => `\u001b[${code}m${s}\u001b[0m` : (_code, s) => s;
 }
 
-/** A result's target as its table row shows it. */
-function labelOf(r: CheckResult): string {
-    return clipStart(escapeText(targetLabel(r)), 64);
+/** A target as its table row shows it. */
+function labelOf(target: CheckTarget): string {
+    return clipStart(escapeText(targetLabel({ target })), 64);
+}
+
+/** Where one result's text goes: its table rows' cells (five a row), the widths they need, and its detail lines. */
+interface TextOut {
+    cells: string[];
+    /** The widest target, finding and worst class so far. */
+    widths: number[];
+    line: (s: string) => void;
+}
+
+/** A finding's table row after its first two cells: finding, worst class, and token (not clipped yet: {@link clipToken}). */
+function findingCells(f: Finding, e: (s: string) => string): [rule: string, worst: string, token: string] {
+    return [e(f.ruleId), e(blastSummary(f)), e(formatToken(f.counterexample))];
+}
+
+function clipToken(token: string): string {
+    return clipEnd(token, 90);
+}
+
+/** A table row of a finding: target (empty but on a result's first row), verdict, finding, worst class, token. */
+function row(out: TextOut, label: string, verdict: Verdict, [rule, worst, token]: readonly [string, string, string]): void {
+    const w = out.widths;
+    if (rule.length > w[1]!) w[1] = rule.length;
+    if (worst.length > w[2]!) w[2] = worst.length;
+    out.cells.push(label, verdict, rule, worst, clipToken(token));
+}
+
+/** A result's first detail lines: an empty line, its verdict and target, and its id when that is not its name. */
+function headLines(target: CheckTarget, verdict: Verdict, paint: Paint, line: (s: string) => void): void {
+    const e = escapeText;
+    line("");
+    const res = target.resource;
+    const urn = res ? e(res.urn) : "";
+    line(`${paint(VERDICT_COLOUR[verdict], e(verdict).toUpperCase())} ${targetLabel({ target }, e)}` + (res ? ` (${e(res.type)})` : ""));
+    if (res && urn !== e(res.name)) line(`  id:    ${urn}`);
 }
 
 /**
- * A result's lines in the details, each given to `line` (without its newline): an empty line, then the target, its
- * findings and notes. Each value is escaped as it is shown, not a copy of the whole result with every string escaped.
- * Every line starts with words of the report's own (a verdict, `id:`, `where:`, `fix:`...) but a finding's line, which
- * starts with its rule id: that line alone is guarded for CI logs (no value can start a line, as values are escaped).
+ * A finding's detail lines, each given to `line` (without its newline), each value escaped by `e` as it is shown.
+ * Every detail line starts with words of the report's own (a verdict, `id:`, `where:`, `fix:`...) but a finding's
+ * first line, which starts with its rule id: that line alone is guarded for CI logs (no value can start a line, as
+ * values are escaped).
  */
-function detailLines(r: CheckResult, paint: Paint, line: (s: string) => void): void {
-    const e = escapeText;
-    line("");
-    const res = r.target.resource;
-    const urn = res ? e(res.urn) : "";
-    line(`${paint(VERDICT_COLOUR[r.verdict], e(r.verdict).toUpperCase())} ${targetLabel(r, e)}` + (res ? ` (${e(res.type)})` : ""));
-    if (res && urn !== e(res.name)) line(`  id:    ${urn}`);
-    for (const f of r.findings) {
-        line(guardCiLog(`  ${paint("1", e(f.ruleId))} [${e(f.severity)}${f.advisory ? ", advisory" : ""}] ${e(f.message)}`));
-        if (f.path !== "") line(`    where: ${e(f.path)}`);
-        if (f.counterexample) {
-            const t = f.counterexample;
-            const described = f.tokenDescription ? `${e(f.tokenDescription)}: ` : "";
-            line(`    token that gets in: ${described}issuer=${e(t.issuer)} aud=${e(t.aud)} sub=${e(t.sub)}`);
-        }
-        for (const b of f.blastRadius ?? []) {
-            line(`    admits ${e(b.class)}: ${e(b.description)}; e.g. aud=${e(b.counterexample.aud)} sub=${e(b.counterexample.sub)}`);
-        }
-        for (const reading of f.readings ?? []) line(`    reading: ${e(reading)}`);
-        line(`    fix:   ${e(f.remediation)}`);
+function findingLines(f: Finding, paint: Paint, e: (s: string) => string, line: (s: string) => void): void {
+    line(guardCiLog(`  ${paint("1", e(f.ruleId))} [${e(f.severity)}${f.advisory ? ", advisory" : ""}] ${e(f.message)}`));
+    if (f.path !== "") line(`    where: ${e(f.path)}`);
+    if (f.counterexample) {
+        const t = f.counterexample;
+        const described = f.tokenDescription ? `${e(f.tokenDescription)}: ` : "";
+        line(`    token that gets in: ${described}issuer=${e(t.issuer)} aud=${e(t.aud)} sub=${e(t.sub)}`);
     }
-    for (const n of r.notes ?? []) line(`  note: ${e(n)}`);
+    for (const b of f.blastRadius ?? []) {
+        line(`    admits ${e(b.class)}: ${e(b.description)}; e.g. aud=${e(b.counterexample.aud)} sub=${e(b.counterexample.sub)}`);
+    }
+    for (const reading of f.readings ?? []) line(`    reading: ${e(reading)}`);
+    line(`    fix:   ${e(f.remediation)}`);
+}
+
+function noteLines(notes: readonly string[] | undefined, e: (s: string) => string, line: (s: string) => void): void {
+    for (const n of notes ?? []) line(`  note: ${e(n)}`);
+}
+
+/**
+ * One result's part of the text report: its rows, and its details (none for a pass without findings). Each value is
+ * escaped as it is shown, not a copy of the whole result with every string escaped.
+ */
+function resultText(r: CheckResult, paint: Paint, out: TextOut): void {
+    const label = labelOf(r.target);
+    if (label.length > out.widths[0]!) out.widths[0] = label.length;
+    if (r.findings.length === 0) out.cells.push(label, r.verdict, "-", "-", "-");
+    for (let i = 0; i < r.findings.length; i++) row(out, i === 0 ? label : "", r.verdict, findingCells(r.findings[i]!, escapeText));
+    if (r.verdict === "pass" && r.findings.length === 0) return;
+    headLines(r.target, r.verdict, paint, out.line);
+    for (const f of r.findings) findingLines(f, paint, escapeText, out.line);
+    noteLines(r.notes, escapeText, out.line);
+}
+
+/**
+ * A text with marks ({@link TemplatedResult.marked}) cut at them: filled with a role's values, each escaped for the
+ * terminal, it is the text that role's own result gives (escaping is character by character).
+ */
+export class Cut {
+    private constructor(
+        private readonly pieces: readonly string[],
+        private readonly kinds: readonly string[],
+        private readonly indexes: readonly number[],
+    ) {}
+
+    /** `text`, written with the marks kept as they are ({@link escapeAroundMarks}). */
+    static of(text: string): Cut {
+        const pieces: string[] = [];
+        const kinds: string[] = [];
+        const indexes: number[] = [];
+        let from = 0;
+        for (const m of text.matchAll(MARK_IN_TEXT)) {
+            pieces.push(text.slice(from, m.index));
+            kinds.push(m[1]!);
+            indexes.push(Number(m[2]));
+            from = m.index + m[0].length;
+        }
+        pieces.push(text.slice(from));
+        return new Cut(pieces, kinds, indexes);
+    }
+
+    fill(role: TemplatedRole): string {
+        if (this.kinds.length === 0) return this.pieces[0]!;
+        let s = this.pieces[0]!;
+        for (let i = 0; i < this.kinds.length; i++) s += escapeText(markValue(this.kinds[i]!, this.indexes[i]!, role)) + this.pieces[i + 1]!;
+        return s;
+    }
+}
+
+const HAS_MARK = new RegExp(MARK_IN_TEXT.source);
+
+/** {@link escapeText} of the text between the marks; the marks kept as they are, to be cut at ({@link Cut}). */
+function escapeAroundMarks(s: string): string {
+    let out = "";
+    let from = 0;
+    for (const m of s.matchAll(MARK_IN_TEXT)) {
+        out += escapeText(s.slice(from, m.index)) + m[0];
+        from = m.index + m[0].length;
+    }
+    return out + escapeText(s.slice(from));
+}
+
+/**
+ * The text of a template's kind of role ({@link TemplatedResult}) but for its values: each finding of its analysis's
+ * row (finding and worst class as they are, the token cut at its marks), and the lines of those findings and of its
+ * notes, cut at their marks. A role of the kind is written from them and its own target, verdict and added findings.
+ */
+class TextPieces {
+    private constructor(
+        private readonly rows: ReadonlyArray<{ rule: string; worst: string; token: Cut }>,
+        private readonly findings: Cut | undefined,
+        private readonly notes: Cut | undefined,
+    ) {}
+
+    /** The pieces of `r`'s kind; undefined when its kind has no marked result or a finding's cells hold a mark. */
+    static of(r: TemplatedResult, paint: Paint): TextPieces | undefined {
+        const marked = r.marked();
+        if (marked === undefined) return undefined;
+        const rows: Array<{ rule: string; worst: string; token: Cut }> = [];
+        for (const f of marked.findings) {
+            const [rule, worst, token] = findingCells(f, escapeAroundMarks);
+            if (HAS_MARK.test(rule) || HAS_MARK.test(worst)) return undefined;
+            rows.push({ rule, worst, token: Cut.of(token) });
+        }
+        const joined = (write: (line: (s: string) => void) => void): Cut | undefined => {
+            const lines: string[] = [];
+            write((s) => lines.push(s));
+            return lines.length === 0 ? undefined : Cut.of(lines.join("\n"));
+        };
+        const findings = joined((line) => marked.findings.forEach((f) => findingLines(f, paint, escapeAroundMarks, line)));
+        const notes = joined((line) => noteLines(marked.notes, escapeAroundMarks, line));
+        return new TextPieces(rows, findings, notes);
+    }
+
+    /** `r`'s part of the text report, as {@link resultText} writes it from its full result. */
+    write(r: TemplatedResult, paint: Paint, out: TextOut): void {
+        const role = r.templatedRole;
+        const { verdict, added } = role;
+        const label = labelOf(role.target);
+        if (label.length > out.widths[0]!) out.widths[0] = label.length;
+        const count = this.rows.length + added.length;
+        if (count === 0) out.cells.push(label, verdict, "-", "-", "-");
+        for (let i = 0; i < this.rows.length; i++) {
+            const p = this.rows[i]!;
+            row(out, i === 0 ? label : "", verdict, [p.rule, p.worst, p.token.fill(role)]);
+        }
+        for (let i = 0; i < added.length; i++) row(out, this.rows.length + i === 0 ? label : "", verdict, findingCells(added[i]!, escapeText));
+        if (verdict === "pass" && count === 0) return;
+        headLines(role.target, verdict, paint, out.line);
+        if (this.findings !== undefined) out.line(this.findings.fill(role));
+        for (const f of added) findingLines(f, paint, escapeText, out.line);
+        if (this.notes !== undefined) out.line(this.notes.fill(role));
+    }
+}
+
+/** Where a result's text goes for {@link textPiecesGive}: kept as text. */
+function scratch(): TextOut & { lines: string[] } {
+    const lines: string[] = [];
+    return { cells: [], widths: [0, 0, 0], lines, line: (s) => lines.push(s) };
+}
+
+/** Whether `pieces` write `r` exactly as its full result is written (`r` is then no longer written from its template). */
+function textPiecesGive(pieces: TextPieces, r: TemplatedResult, paint: Paint): boolean {
+    const fromPieces = scratch();
+    pieces.write(r, paint, fromPieces);
+    const fromResult = scratch();
+    resultText(r.full(), paint, fromResult);
+    const same = (a: readonly unknown[], b: readonly unknown[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+    return same(fromPieces.cells, fromResult.cells) && same(fromPieces.widths, fromResult.widths) && fromPieces.lines.join("\n") === fromResult.lines.join("\n");
 }
 
 /** A block of results as {@link TextReport} collects them: what another thread sends (cloned, the details transferred). */
@@ -132,17 +294,21 @@ const VERDICTS: readonly Verdict[] = ["pass", "fail", "unknown", "error"];
  * guarded and encoded, as bytes outside the heap; the result itself is let go. So a run need not hold its results
  * (at 100,000 roles, what the garbage collector copied most), nor measure them twice.
  */
-export class TextReport {
+export class TextReport implements TextOut {
     /** Five cells a table row: target (empty on a result's later rows), verdict, finding, worst class, token. */
-    private readonly cells: string[] = [];
+    readonly cells: string[] = [];
     private readonly details: Uint8Array[] = [];
     /** Details not yet in `details`: each line encoded as it is made (a line with a label is two-byte text, the others one-byte). */
     private sink = new ByteSink(DETAIL_BUFFER);
-    private readonly line = (s: string): void => this.sink.line(s);
-    private widths = [HEAD[0].length, HEAD[2].length, HEAD[3].length];
+    readonly line = (s: string): void => this.sink.line(s);
+    readonly widths = [HEAD[0].length, HEAD[2].length, HEAD[3].length];
+    /** The text pieces of each kind of templated role met (null: written from its full result). */
+    private readonly pieces = new WeakMap<object, TextPieces | null>();
     private readonly paint: Paint;
     readonly summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
     count = 0;
+    /** How many results were written from their kind's text pieces (for the tests). */
+    fromPieces = 0;
 
     constructor(colour: boolean) {
         this.paint = painter(colour);
@@ -151,21 +317,27 @@ export class TextReport {
     add(r: CheckResult): void {
         this.count++;
         this.summary[r.verdict]++;
-        const label = labelOf(r);
-        const w = this.widths;
-        if (label.length > w[0]!) w[0] = label.length;
-        if (r.findings.length === 0) this.cells.push(label, r.verdict, "-", "-", "-");
-        for (let i = 0; i < r.findings.length; i++) {
-            const f = r.findings[i]!;
-            const rule = escapeText(f.ruleId);
-            const worst = escapeText(blastSummary(f));
-            if (rule.length > w[1]!) w[1] = rule.length;
-            if (worst.length > w[2]!) w[2] = worst.length;
-            this.cells.push(i === 0 ? label : "", r.verdict, rule, worst, clipEnd(escapeText(formatToken(f.counterexample)), 90));
-        }
-        if (r.verdict === "pass" && r.findings.length === 0) return;
-        detailLines(r, this.paint, this.line);
+        if (r instanceof TemplatedResult && r.templated) {
+            const pieces = this.piecesOf(r);
+            if (pieces !== null && r.templated) {
+                pieces.write(r, this.paint, this);
+                this.fromPieces++;
+            } else resultText(r, this.paint, this);
+        } else resultText(r, this.paint, this);
         if (this.sink.length >= DETAIL_BYTES) this.flushDetails();
+    }
+
+    /**
+     * The text pieces of `r`'s kind, learned from it (then checked against its full result, which is made: `r` itself
+     * is then written from that); null when they cannot be had or do not give its text.
+     */
+    private piecesOf(r: TemplatedResult): TextPieces | null {
+        const known = this.pieces.get(r.kind);
+        if (known !== undefined) return known;
+        const made = TextPieces.of(r, this.paint);
+        const pieces = made !== undefined && textPiecesGive(made, r, this.paint) ? made : null;
+        this.pieces.set(r.kind, pieces);
+        return pieces;
     }
 
     /**

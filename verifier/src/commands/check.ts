@@ -272,7 +272,9 @@ async function streamTextReport(
     const colour = useColour(path !== undefined ? { isTTY: false } : io.stdout, io.env);
     // A large input's roles are shared with a worker thread, which sends its results as the report's parts.
     const shared: ParallelStats = { blocks: 0, worker: 0, early: 0, counted: 0 };
-    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false }, parallelTextStage(options, colour, {}, shared));
+    // Roles of a template's kind seen before come as its pieces' results (prerender.ts), written from text pieces.
+    const templated = { depth: RESULTS_DEPTH };
+    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false, templated }, parallelTextStage(options, colour, {}, shared));
     const report = new TextReport(colour);
     let byWorker = 0;
     for (const r of results) {
