@@ -160,14 +160,7 @@ function sequentialText(files: InputFile[], colour: boolean): string {
 function parallelText(files: InputFile[], colour: boolean, config: Partial<ParallelConfig>, stats = noStats()): { text: string; rendered: number; fromPieces: number } {
     const { run, results } = streamCheck(files, OPTIONS, { keepSources: false, templated: { depth: RESULTS_DEPTH } }, parallelTextStage(OPTIONS, colour, config, stats));
     const report = new TextReport(colour);
-    let rendered = 0;
-    for (const r of results) {
-        if (!("rendered" in r)) report.add(r);
-        else {
-            report.addBlock(r.rendered);
-            if (r.worker) rendered += r.roles;
-        }
-    }
+    const rendered = report.addAll(results);
     return { text: joinChunks(report.chunks(run.files.length)), rendered, fromPieces: report.fromPieces };
 }
 
@@ -311,10 +304,7 @@ describe("check with a worker thread", () => {
         bytes.set(Buffer.from(text));
         assert.equal(stage.marksOf?.(bytes)(), memberMarks(text));
         const both = new TextReport(false);
-        for (const r of createChecker(OPTIONS, undefined, { depth: RESULTS_DEPTH }).results(input, "a.json", stage)) {
-            if ("rendered" in r) both.addBlock(r.rendered);
-            else both.add(r);
-        }
+        both.addAll(createChecker(OPTIONS, undefined, { depth: RESULTS_DEPTH }).results(input, "a.json", stage));
         stage.close?.();
         const one = new TextReport(false);
         for (const r of createChecker(OPTIONS).results(input, "a.json")) one.add(r);

@@ -274,6 +274,12 @@ function textPiecesGive(pieces: TextPieces, r: TemplatedResult, paint: Paint): b
     return same(fromPieces.cells, fromResult.cells) && same(fromPieces.widths, fromResult.widths) && fromPieces.lines.join("\n") === fromResult.lines.join("\n");
 }
 
+/**
+ * The text pieces of each kind of templated role met ({@link TemplatedResult.kind}), without colours and with (null:
+ * its roles are written from their full results). Shared by every report of the thread (a worker's makes one a block).
+ */
+const TEXT_PIECES = new WeakMap<object, [TextPieces | null | undefined, TextPieces | null | undefined]>();
+
 /** A block of results as {@link TextReport} collects them: what another thread sends (cloned, the details transferred). */
 export interface TextBlock {
     /** Five a table row (see {@link TextReport}), escaped, not padded. */
@@ -302,8 +308,7 @@ export class TextReport implements TextOut {
     private sink = new ByteSink(DETAIL_BUFFER);
     readonly line = (s: string): void => this.sink.line(s);
     readonly widths = [HEAD[0].length, HEAD[2].length, HEAD[3].length];
-    /** The text pieces of each kind of templated role met (null: written from its full result). */
-    private readonly pieces = new WeakMap<object, TextPieces | null>();
+    private readonly colour: boolean;
     private readonly paint: Paint;
     readonly summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
     count = 0;
@@ -311,6 +316,7 @@ export class TextReport implements TextOut {
     fromPieces = 0;
 
     constructor(colour: boolean) {
+        this.colour = colour;
         this.paint = painter(colour);
     }
 
@@ -319,6 +325,7 @@ export class TextReport implements TextOut {
         this.summary[r.verdict]++;
         if (r instanceof TemplatedResult && r.templated) {
             const pieces = this.piecesOf(r);
+            // Learning them made `r`'s full result (to check them against): it is then written from that.
             if (pieces !== null && r.templated) {
                 pieces.write(r, this.paint, this);
                 this.fromPieces++;
@@ -332,11 +339,14 @@ export class TextReport implements TextOut {
      * is then written from that); null when they cannot be had or do not give its text.
      */
     private piecesOf(r: TemplatedResult): TextPieces | null {
-        const known = this.pieces.get(r.kind);
-        if (known !== undefined) return known;
+        let known = TEXT_PIECES.get(r.kind);
+        if (known === undefined) TEXT_PIECES.set(r.kind, (known = [undefined, undefined]));
+        const at = this.colour ? 1 : 0;
+        const had = known[at];
+        if (had !== undefined) return had;
         const made = TextPieces.of(r, this.paint);
         const pieces = made !== undefined && textPiecesGive(made, r, this.paint) ? made : null;
-        this.pieces.set(r.kind, pieces);
+        known[at] = pieces;
         return pieces;
     }
 
@@ -351,6 +361,22 @@ export class TextReport implements TextOut {
         if (b.details.length > 0) this.details.push(b.details);
         this.count += b.count;
         for (const v of VERDICTS) this.summary[v] += b.verdicts[v];
+    }
+
+    /**
+     * Every result and block of `items` (a check's results, with blocks of parallel.ts `parallelTextStage` among
+     * them), in order; says how many roles the worker thread checked.
+     */
+    addAll(items: Iterable<CheckResult | { rendered: TextBlock; roles: number; worker: boolean }>): number {
+        let byWorker = 0;
+        for (const r of items) {
+            if (!("rendered" in r)) this.add(r);
+            else {
+                this.addBlock(r.rendered);
+                if (r.worker) byWorker += r.roles;
+            }
+        }
+        return byWorker;
     }
 
     /** What was collected, to be added to another thread's report: the details in one buffer of their own (transferable). */

@@ -213,7 +213,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     // One JSON report and nothing else: each result is written as it is made and let go.
     const only = args.reports.length === 1 && args.text === undefined && args.reports[0]!.format === "json" ? args.reports[0] : undefined;
     if (only !== undefined) return streamJsonReport(files, options, limits, only.path, io);
-    // The text table and nothing else (the default): each result is collected into the table and its details and let go.
+    // The text report and nothing else (the default): each result is collected into its table and details, and let go.
     if (args.reports.length === 0 && args.text !== undefined) return streamTextReport(files, options, limits, args.text, walkSkipped, io);
 
     const run = runCheck(files, options, { ...limits, keepSources: args.reports.some((r) => r.format !== "json") });
@@ -276,14 +276,7 @@ async function streamTextReport(
     const templated = { depth: RESULTS_DEPTH };
     const { run, results } = streamCheck(files, options, { ...limits, keepSources: false, templated }, parallelTextStage(options, colour, {}, shared));
     const report = new TextReport(colour);
-    let byWorker = 0;
-    for (const r of results) {
-        if (!("rendered" in r)) report.add(r);
-        else {
-            report.addBlock(r.rendered);
-            if (r.worker) byWorker += r.roles;
-        }
-    }
+    const byWorker = report.addAll(results);
     reportFiles(run, io);
     debugParallel(io, shared, byWorker, report.count);
     // Only earlier check-result files were found: nothing was checked, which must not look like a pass.
