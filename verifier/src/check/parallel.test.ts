@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -13,6 +13,7 @@ import { extractInput, type RoleItem } from "./inputs.js";
 import type { InputFile } from "./files.js";
 import { memberMarks } from "./json.js";
 import {
+    CLAIM,
     PARALLEL_DEFAULTS,
     cgroupCpuLimit,
     fromColumns,
@@ -250,17 +251,18 @@ describe("check with a worker thread", () => {
     });
 
     it("writes the same report when both threads check blocks: this thread's own in turn and others ahead of it", () => {
-        // A worker that answers each block 5 ms after checking it: this thread, waiting, checks the next free blocks
-        // and holds their results until their turn. The worker is started (and ready) by counting a file's marks.
+        // A worker that holds back its first block's answer: this thread, waiting for it, checks the next free blocks
+        // and holds their results until their turn. The worker is started (and ready) by counting a file's marks; this
+        // thread waits after its first result until the worker has checked a block.
         const slow = slowWorker();
         const text = stackExport(700);
         const input = extractInput("a.json", JSON.parse(text) as unknown);
         const stats = noStats();
-        const stage = parallelStage(OPTIONS, { minRoles: 100, minBytes: 1, blockRoles: 16, ahead: 4, steal: true, workerFile: slow }, stats);
+        const stage = parallelStage(OPTIONS, { minRoles: 100, minBytes: 1, blockRoles: 16, ahead: 4, steal: true, workerFile: slow.file }, stats);
         const bytes = new Uint8Array(new SharedArrayBuffer(Buffer.byteLength(text)));
         bytes.set(Buffer.from(text));
         assert.equal(stage.marksOf?.(bytes)(), memberMarks(text));
-        const items = [...createChecker(OPTIONS).results(input, "a.json", stage)];
+        const items = [...pausedAfterFirst(createChecker(OPTIONS).results(input, "a.json", stage), slow.checked)];
         stage.close?.();
         const one = [...createChecker(OPTIONS).results(input, "a.json")];
         const texts = items.map((r) => ("rendered" in r ? textOf(r.rendered.bytes) : escapeJsonOutput(renderItems([r], 1))));
@@ -294,17 +296,18 @@ describe("check with a worker thread", () => {
             assert.match(two.text, /role-10-\\x9b31m\\u202e\\u2028\\x7f-é/);
             assert.equal(colour, two.text.includes("\u001b[31mfail"));
         }
-        // Both threads: the worker, started (and ready) by counting a file's marks, answers late; this thread checks
-        // blocks ahead of their turn meanwhile.
+        // Both threads: the worker, started (and ready) by counting a file's marks, holds back its first answer; this
+        // thread checks blocks ahead of their turn meanwhile.
         const text = stackExport(700);
         const input = extractInput("a.json", JSON.parse(text) as unknown);
         const stats = noStats();
-        const stage = parallelTextStage(OPTIONS, false, { minRoles: 100, minBytes: 1, blockRoles: 16, ahead: 4, steal: true, workerFile: slowWorker() }, stats);
+        const slow = slowWorker();
+        const stage = parallelTextStage(OPTIONS, false, { minRoles: 100, minBytes: 1, blockRoles: 16, ahead: 4, steal: true, workerFile: slow.file }, stats);
         const bytes = new Uint8Array(new SharedArrayBuffer(Buffer.byteLength(text)));
         bytes.set(Buffer.from(text));
         assert.equal(stage.marksOf?.(bytes)(), memberMarks(text));
         const both = new TextReport(false);
-        both.addAll(createChecker(OPTIONS, undefined, { depth: RESULTS_DEPTH }).results(input, "a.json", stage));
+        both.addAll(pausedAfterFirst(createChecker(OPTIONS, undefined, { depth: RESULTS_DEPTH }).results(input, "a.json", stage), slow.checked));
         stage.close?.();
         const one = new TextReport(false);
         for (const r of createChecker(OPTIONS).results(input, "a.json")) one.add(r);
@@ -476,20 +479,64 @@ describe("check with a worker thread", () => {
     });
 });
 
-/** The worker, answering each block 5 ms after it checked it: this thread, waiting, checks the next free blocks. */
-function slowWorker(): string {
-    const slow = join(dir, "slow-worker.js");
+/**
+ * The worker, made to leave this thread blocks to check ahead of their turn, whatever the machine's load: it answers the
+ * first block it checked only once this thread has claimed a later block (or none later is free; at most 10 s), and
+ * says that it checked one (`checked`, a file it writes). Later blocks it answers 2 ms after checking them.
+ */
+function slowWorker(): { file: string; checked: () => boolean } {
+    const n = ++slowWorkers;
+    const file = join(dir, `slow-worker-${n}.js`);
+    const marker = join(dir, `slow-worker-${n}.checked`);
     writeFileSync(
-        slow,
+        file,
         `const { workerData } = require("node:worker_threads");
+         const { writeFileSync } = require("node:fs");
          const port = workerData.port;
          const post = port.postMessage.bind(port);
+         const on = port.on.bind(port);
          const pause = new Int32Array(new SharedArrayBuffer(4));
-         port.postMessage = (m, transfer) => { if (m.kind === "block") Atomics.wait(pause, 0, 0, 5); post(m, transfer); };
+         let claims;
+         let first = true;
+         // The input's claims, seen before the worker's own listener sees the job.
+         port.on = (event, listener) => on(event, event !== "message" ? listener : (job) => {
+             if (job.kind === "input") claims = job.claims;
+             listener(job);
+         });
+         const later = (block, claim) => Array.prototype.some.call(claims, (c, v) => v > block && c === claim);
+         port.postMessage = (m, transfer) => {
+             if (m.kind === "block" && first) {
+                 first = false;
+                 writeFileSync(${JSON.stringify(marker)}, "");
+                 const until = Date.now() + 10000;
+                 while (Date.now() < until && !later(m.block, ${CLAIM.here}) && later(m.block, ${CLAIM.free})) Atomics.wait(pause, 0, 0, 1);
+             } else if (m.kind === "block") {
+                 Atomics.wait(pause, 0, 0, 2);
+             }
+             post(m, transfer);
+         };
          require(${JSON.stringify(require.resolve("tsx/cjs"))});
          require(${JSON.stringify(resolve(__dirname, "parallel-worker.ts"))});`,
     );
-    return slow;
+    return { file, checked: () => existsSync(marker) };
+}
+let slowWorkers = 0;
+
+/**
+ * `items`, pulled one by one; after the first, this thread (and the checker in it) waits until `ready` (at most 10 s):
+ * the worker has its chance to claim a block, however slowly the machine schedules it.
+ */
+function* pausedAfterFirst<T>(items: Iterable<T>, ready: () => boolean): Generator<T> {
+    let first = true;
+    for (const item of items) {
+        yield item;
+        if (!first) continue;
+        first = false;
+        const until = Date.now() + 10_000;
+        const pause = new Int32Array(new SharedArrayBuffer(4));
+        while (!ready() && Date.now() < until) Atomics.wait(pause, 0, 0, 1);
+        assert.ok(ready(), "the worker checked no block in 10 s");
+    }
 }
 
 /** A worker that claims each block it is sent and answers it with `reply` (an expression of `job`), or never. */
