@@ -322,6 +322,25 @@ describe("check with a worker thread", () => {
         assert.equal(two.json, sequential(files).json);
     });
 
+    it("checks in this thread alone with threads: 1 (check --threads 1), and starts no worker for a file's marks", () => {
+        const stats = noStats();
+        const one = parallel(files, { ...SMALL, threads: 1 }, stats);
+        assert.equal(one.rendered, 0);
+        assert.equal(one.json, sequential(files).json);
+        assert.equal(parallelText(files, false, { ...SMALL, threads: 1 }, stats).text, sequentialText(files, false));
+        const text = stackExport(300);
+        const bytes = new Uint8Array(new SharedArrayBuffer(Buffer.byteLength(text)));
+        bytes.set(Buffer.from(text));
+        assert.equal(parallelStage(OPTIONS, { ...SMALL, minBytes: 1, threads: 1 }, stats).marksOf?.(bytes)(), undefined);
+        assert.deepEqual(stats, noStats());
+        // Two, or more (one worker at most), is as unset (the machine may use two cores, as the tests above need).
+        for (const threads of [2, 8]) {
+            const counted = noStats();
+            assert.equal(parallel(files, { ...SMALL, threads }, counted).rendered, 960);
+            assert.deepEqual(counted, { blocks: 44 + 17, worker: 44 + 17, early: 0, counted: 0 });
+        }
+    });
+
     describe("counts a large file's member marks on the worker", () => {
         const text = stackExport(300);
         const shared = (t: string): Uint8Array => {
@@ -476,6 +495,16 @@ describe("check with a worker thread", () => {
         const checked = /a worker thread checked (\d+) of/.exec(text.stderr);
         assert.ok(checked && Number(checked[1]) > 0, text.stderr);
         assert.ok(text.stdout === sequentialText([{ path, shown: path, explicit: true }], false), "the CLI's text report differs from one thread's");
+
+        // --threads 1: no worker thread, for the marks or the roles; the same report.
+        const alone = spawnSync(process.execPath, [cli, "check", path, "--org", "acme", "--format", "json", "--threads", "1"], {
+            encoding: "utf8",
+            maxBuffer: 512 * 1024 * 1024,
+            env: { PATH: process.env.PATH ?? "", OIDC_GUARD_DEBUG: "1" },
+        });
+        assert.equal(alone.status, 1);
+        assert.doesNotMatch(alone.stderr, /worker/);
+        assert.ok(alone.stdout === expected, "the CLI's report with --threads 1 differs from one thread's");
     });
 });
 

@@ -46,6 +46,8 @@ export interface ParallelConfig {
     steal: boolean;
     /** The worker is given up after this long without checking a role (ms); its blocks are then checked here. */
     stallMs?: number;
+    /** At most this many threads check (`check --threads`): 1 is this thread alone; unset, as many as may run (two at most). */
+    threads?: number;
     /** The worker's module (tests give one that fails). */
     workerFile?: string;
 }
@@ -275,7 +277,7 @@ function stageWith<P>(options: AnalysisOptions, config: Partial<ParallelConfig>,
     // A worker started for a file's member marks, kept for its roles (or the next file's).
     let spare: WorkerLink | undefined;
     let files = 0;
-    const two = usableCores() >= 2;
+    const two = Math.min(usableCores(), c.threads ?? Infinity) >= 2;
 
     const roleStage = function* (input: ExtractedInput, local: LocalRoles): Generator<CheckResult | RenderedResults<P>> {
         const roles = input.roles;

@@ -134,6 +134,25 @@ describe("oidc-guard check: usage", () => {
         assert.match(badOrg.err, /--org: 'acme:evil' is not a Pulumi organization name/);
     });
 
+    it("--threads takes a whole number from 1 to 1024; a small input's report is the same with any of them", async () => {
+        const help = await check(["--help"]);
+        assert.match(help.out, /--threads <n> +Check with at most <n> threads/);
+        for (const bad of ["0", "two", "1.5", "-1", "1025", "", " 2"]) {
+            const r = await check(["fixtures/aws", `--threads=${bad}`]);
+            assert.equal(r.code, 2, bad);
+            assert.equal(r.out, "", bad);
+            assert.match(r.err, bad === "" ? /option '--threads <value>' needs a value/ : /--threads must be a whole number from 1 to 1024 \(1: check in one thread\)\nhint: /, bad);
+        }
+        const plain = await check(["fixtures/aws", "--org", "acme", "--format", "json"]);
+        for (const n of ["1", "2", "1024"]) {
+            const r = await check(["fixtures/aws", "--org", "acme", "--format", "json", "--threads", n]);
+            assert.equal(r.code, plain.code, n);
+            assert.equal(r.out, plain.out, n);
+        }
+        const text = await check(["fixtures/aws", "--org", "acme", "--threads", "1"]);
+        assert.equal(text.out, (await check(["fixtures/aws", "--org", "acme"])).out);
+    });
+
     it("a missing file exits 2 naming it, before anything is printed", async () => {
         const r = await check(["fixtures/aws", "fixtures/does-not-exist.json", "--format", "json"]);
         assert.equal(r.code, 2);

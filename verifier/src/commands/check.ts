@@ -9,7 +9,7 @@ import type { AnalysisOptions, Verdict } from "oidc-guard-policypack/analysis";
 import { helpHint, parseCommandArgs } from "../args.js";
 import { docsUrl } from "../docs.js";
 import { runCheck, streamCheck, type CheckRun } from "../check/analyze.js";
-import { parallelStage, parallelTextStage, type ParallelStats } from "../check/parallel.js";
+import { parallelStage, parallelTextStage, type ParallelConfig, type ParallelStats } from "../check/parallel.js";
 import { expandPaths, showPath, type InputFile, type SkippedFile } from "../check/files.js";
 import { readStdin } from "../check/stdin.js";
 import {
@@ -58,6 +58,8 @@ Options:
   --time-budget-ms <ms>    Time budget per trust policy (default 2000; also the config's timeBudgetMs);
                            a policy not decided within it gets verdict error
   --max-input-mib <n>      Refuse an input file larger than <n> MiB (default 256), counted while reading
+  --threads <n>            Check with at most <n> threads (default: two, where two CPUs may be used, for an
+                           input of 25,000 roles or more; 1: one thread, no worker; more than 2 is 2)
   --format <fmt>           text (default), json, sarif, junit, markdown or html
   --output <file>          Write the --format report to <file> instead of standard output
   --json|--sarif|--junit|--markdown|--html <file>
@@ -104,6 +106,8 @@ interface ParsedArgs {
     timeBudgetMs?: number;
     maxInputBytes?: number;
     subjectScope?: string;
+    /** `--threads`: at most this many threads check a large input. */
+    threads?: number;
     help: boolean;
 }
 
@@ -117,6 +121,7 @@ const OPTIONS = {
     config: { type: "string" },
     "time-budget-ms": { type: "string" },
     "max-input-mib": { type: "string" },
+    threads: { type: "string" },
     ...REPORT_FLAG_OPTIONS,
     help: { type: "boolean", short: "h" },
 } as const;
@@ -132,15 +137,29 @@ export function parseCheckArgs(argv: string[]): ParsedArgs {
         }
     }
     const maxInputBytes = values["max-input-mib"] === undefined ? undefined : parseMaxInputMib(values["max-input-mib"]);
+    const threads = values.threads === undefined ? undefined : parseThreads(values.threads);
     // The text table is rendered here; JSON, SARIF, JUnit, Markdown and HTML by the shared report library.
     return {
         paths: positionals,
         ...analysisAndOutputFlags(values, "check"),
         ...(timeBudgetMs !== undefined ? { timeBudgetMs } : {}),
         ...(maxInputBytes !== undefined ? { maxInputBytes } : {}),
+        ...(threads !== undefined ? { threads } : {}),
         ...(values["subject-scope"] !== undefined ? { subjectScope: values["subject-scope"] } : {}),
         help: values.help === true,
     };
+}
+
+/** The most threads `--threads` may name (any more than two is two: check uses one worker thread at most). */
+const MAX_THREADS = 1024;
+
+/** `--threads <n>`: a whole number from 1 to {@link MAX_THREADS}. */
+function parseThreads(value: string): number {
+    const n = /^[0-9]{1,4}$/.test(value) ? Number(value) : NaN;
+    if (!(n >= 1 && n <= MAX_THREADS)) {
+        throw new CliError(`--threads must be a whole number from 1 to ${MAX_THREADS} (1: check in one thread)\n${HINT}`, EXIT.usage);
+    }
+    return n;
 }
 
 /** The flag values `check` and `scan aws` share: the analysis settings and where the reports go. */
@@ -212,9 +231,11 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const limits = args.maxInputBytes !== undefined ? { maxInputBytes: args.maxInputBytes } : {};
     // One JSON report and nothing else: each result is written as it is made and let go.
     const only = args.reports.length === 1 && args.text === undefined && args.reports[0]!.format === "json" ? args.reports[0] : undefined;
-    if (only !== undefined) return streamJsonReport(files, options, limits, only.path, io);
+    // A large input's roles are shared with a worker thread, unless --threads 1.
+    const parallel: Partial<ParallelConfig> = args.threads !== undefined ? { threads: args.threads } : {};
+    if (only !== undefined) return streamJsonReport(files, options, limits, parallel, only.path, io);
     // The text report and nothing else (the default): each result is collected into its table and details, and let go.
-    if (args.reports.length === 0 && args.text !== undefined) return streamTextReport(files, options, limits, args.text, walkSkipped, io);
+    if (args.reports.length === 0 && args.text !== undefined) return streamTextReport(files, options, limits, parallel, args.text, walkSkipped, io);
 
     const run = runCheck(files, options, { ...limits, keepSources: args.reports.some((r) => r.format !== "json") });
     reportFiles(run, io);
@@ -264,6 +285,7 @@ async function streamTextReport(
     files: InputFile[],
     options: AnalysisOptions,
     limits: { maxInputBytes?: number },
+    parallel: Partial<ParallelConfig>,
     text: { output?: string },
     walkSkipped: readonly SkippedFile[],
     io: CliIO,
@@ -274,7 +296,7 @@ async function streamTextReport(
     const shared: ParallelStats = { blocks: 0, worker: 0, early: 0, counted: 0 };
     // Roles of a template's kind seen before come as its pieces' results (prerender.ts), written from text pieces.
     const templated = { depth: RESULTS_DEPTH };
-    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false, templated }, parallelTextStage(options, colour, {}, shared));
+    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false, templated }, parallelTextStage(options, colour, parallel, shared));
     const report = new TextReport(colour);
     const byWorker = report.addAll(results);
     reportFiles(run, io);
@@ -302,12 +324,13 @@ async function streamJsonReport(
     files: InputFile[],
     options: AnalysisOptions,
     limits: { maxInputBytes?: number },
+    parallel: Partial<ParallelConfig>,
     path: string,
     io: CliIO,
 ): Promise<number> {
     // A large input's roles are shared with a worker thread, which sends its results as the report's bytes.
     const shared: ParallelStats = { blocks: 0, worker: 0, early: 0, counted: 0 };
-    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false, templated: { depth: RESULTS_DEPTH } }, parallelStage(options, {}, shared));
+    const { run, results } = streamCheck(files, options, { ...limits, keepSources: false, templated: { depth: RESULTS_DEPTH } }, parallelStage(options, parallel, shared));
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
     let count = 0;
     let byWorker = 0;
