@@ -23,6 +23,12 @@ const PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/api.pulumi.com/oidc`
 const ROLES = 10_000;
 const LARGE_ROLES = 100_000;
 const RUNS = 3;
+/**
+ * Rounds of floor, JSON and text for the 3x goal. Five, not three: at 100,000 roles the ratio sits within about 10% of
+ * the goal, and a median of three moved by more than that from one run to the next on a noisy machine (3.12x, then
+ * 2.80x, with 2.65x from five alternating rounds by hand; docs/development.md, round 23).
+ */
+const GOAL_RUNS = 5;
 const RATIO_GOAL_WALL = 3;
 const RATIO_GOAL_RSS = 2.5;
 const GOAL_MS = 2000;
@@ -241,7 +247,7 @@ async function versusFloor(dir: string, preload: string, roles: number, start: n
     const texts: Measured[] = [];
     const floors: Measured[] = [];
     // Alternate, so drift in machine load hits all alike.
-    for (let i = 0; i < RUNS; i++) {
+    for (let i = 0; i < GOAL_RUNS; i++) {
         floors.push(await measure([file], preload, floorScript));
         checks.push(await measure(["check", file, "--org", "acme", "--format", "json"], preload));
         texts.push(await measure(["check", file, "--org", "acme"], preload));
@@ -263,7 +269,9 @@ async function versusFloor(dir: string, preload: string, roles: number, start: n
         {
             name: `${label}: wall time`,
             // CPU beside it: from 25,000 roles `check` uses a worker thread, which costs CPU time the wall time hides.
-            value: `${wall.toFixed(0)} ms (median of ${RUNS}; CPU ${median(checks.map((r) => r.cpuMs)).toFixed(0)} ms against the floor's ${median(floors.map((r) => r.cpuMs)).toFixed(0)} ms)`,
+            value:
+                `${wall.toFixed(0)} ms (median of ${GOAL_RUNS}; CPU ${median(checks.map((r) => r.cpuMs)).toFixed(0)} ms against the floor's ` +
+                `${median(floors.map((r) => r.cpuMs)).toFixed(0)} ms; each round's ratio ${ratioRange(checks, floors)})`,
             goal: `<= ${RATIO_GOAL_WALL}x the floor`,
             met: wall <= RATIO_GOAL_WALL * floorWall,
             measured: { value: wall, unit: "ms" },
@@ -273,7 +281,9 @@ async function versusFloor(dir: string, preload: string, roles: number, start: n
         {
             // The same goal for the text report, the default output (the goal's own measure is JSON, above).
             name: `${label}: wall time, --format text (the default)`,
-            value: `${textWall.toFixed(0)} ms (median of ${RUNS}; CPU ${median(texts.map((r) => r.cpuMs)).toFixed(0)} ms; peak RSS ${Math.max(...texts.map((r) => r.maxRssMb)).toFixed(0)} MB)`,
+            value:
+                `${textWall.toFixed(0)} ms (median of ${GOAL_RUNS}; CPU ${median(texts.map((r) => r.cpuMs)).toFixed(0)} ms; ` +
+                `peak RSS ${Math.max(...texts.map((r) => r.maxRssMb)).toFixed(0)} MB; each round's ratio ${ratioRange(texts, floors)})`,
             goal: `<= ${RATIO_GOAL_WALL}x the floor`,
             met: textWall <= RATIO_GOAL_WALL * floorWall,
             measured: { value: textWall, unit: "ms" },
@@ -282,7 +292,7 @@ async function versusFloor(dir: string, preload: string, roles: number, start: n
         },
         {
             name: `${label}: peak RSS`,
-            value: `${rss.toFixed(0)} MB (max of ${RUNS})`,
+            value: `${rss.toFixed(0)} MB (max of ${GOAL_RUNS})`,
             goal: `<= ${RATIO_GOAL_RSS}x the floor`,
             met: rss <= RATIO_GOAL_RSS * floorRss,
             measured: { value: rss, unit: "MB" },
@@ -311,10 +321,16 @@ async function versusFloor(dir: string, preload: string, roles: number, start: n
     ];
 }
 
+/** The lowest and highest ratio of a run to the floor's run of the same round: how far the spells of one bench spread. */
+function ratioRange(runs: Measured[], floors: Measured[]): string {
+    const ratios = runs.map((r, i) => r.wallMs / floors[i]!.wallMs);
+    return `${Math.min(...ratios).toFixed(2)}x to ${Math.max(...ratios).toFixed(2)}x`;
+}
+
 /**
  * The default text output and SARIF over the all-distinct exports `versusFloor` wrote: wall time and peak RSS at
- * 10,000 roles (median of `RUNS`) and 100,000 (one run; the text report's runs are those `versusFloor` measured, `RUNS`
- * at each size), and how the time grows.
+ * 10,000 roles (median of `RUNS`) and 100,000 (one run; the text report's runs are those `versusFloor` measured,
+ * `GOAL_RUNS` at each size), and how the time grows.
  */
 async function growth(dir: string, preload: string, textRuns: TextRuns): Promise<BenchResult[]> {
     const out: BenchResult[] = [];
