@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { checkFormat, parseCommandArgs } from "./args.js";
+import { checkFormat, parseCommandArgs, wholeNumberOption } from "./args.js";
 import { CliError, EXIT } from "./io.js";
 
 const OPTIONS = {
@@ -51,5 +51,16 @@ describe("checkFormat", () => {
     it("accepts a listed format and names the choices otherwise", () => {
         assert.equal(checkFormat("report", "sarif", ["json", "sarif"] as const), "sarif");
         usage(() => checkFormat("verify", "xml", ["text", "json"]), "unknown --format 'xml': expected one of text, json", "verify");
+    });
+});
+
+describe("wholeNumberOption", () => {
+    it("takes a whole number within the bounds (blanks around it let go) and names the flag, bounds and value otherwise", () => {
+        assert.equal(wholeNumberOption("check", "threads", "1", 1, 4), 1);
+        assert.equal(wholeNumberOption("check", "threads", " 4 ", 1, 4), 4);
+        usage(() => wholeNumberOption("check", "threads", "5", 1, 4, " (1: one)"), "--threads must be a whole number from 1 to 4 (1: one), got '5'");
+        for (const bad of ["0", "1.5", "-1", "1e2", "0x2", "two", "2 3"]) {
+            usage(() => wholeNumberOption("scan aws", "timeout", bad, 1, 300), `--timeout must be a whole number from 1 to 300, got '${bad}'`, "scan aws");
+        }
     });
 });

@@ -29,6 +29,17 @@ export function usageError(command: string, message: string): CliError {
     return new CliError(`${message}\n${helpHint(command)}`, EXIT.usage);
 }
 
+/**
+ * `--<name>`'s value `raw` as a whole number from `min` to `max` (blanks around it ignored); else a usage error of
+ * `command` naming the flag, the range, `why` (what a value means, when that helps) and the value given.
+ */
+export function wholeNumberOption(command: string, name: string, raw: string, min: number, max: number, why = ""): number {
+    if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
+        throw usageError(command, `--${name} must be a whole number from ${min} to ${max}${why}, got '${raw}'`);
+    }
+    return Number(raw);
+}
+
 function codeOf(e: unknown): string | undefined {
     return typeof e === "object" && e !== null && "code" in e && typeof e.code === "string" ? e.code : undefined;
 }

@@ -361,7 +361,6 @@ function readWith(text: string, state: OptionState): TemplateRead | undefined {
     return { template: t, names, values };
 }
 
-
 /**
  * A template read's analysis: the template's read back with the names, and how its audience lists were sorted
  * (`order`, what a marked analysis is sorted by).

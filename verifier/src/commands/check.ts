@@ -6,7 +6,7 @@
  */
 import { resolve } from "node:path";
 import type { AnalysisOptions, Verdict } from "oidc-guard-policypack/analysis";
-import { helpHint, parseCommandArgs } from "../args.js";
+import { helpHint, parseCommandArgs, wholeNumberOption } from "../args.js";
 import { docsUrl } from "../docs.js";
 import { runCheck, streamCheck, type CheckRun } from "../check/analyze.js";
 import { parallelStage, parallelTextStage, type ParallelConfig, type ParallelStats } from "../check/parallel.js";
@@ -137,7 +137,7 @@ export function parseCheckArgs(argv: string[]): ParsedArgs {
         }
     }
     const maxInputBytes = values["max-input-mib"] === undefined ? undefined : parseMaxInputMib(values["max-input-mib"]);
-    const threads = values.threads === undefined ? undefined : parseThreads(values.threads);
+    const threads = values.threads === undefined ? undefined : wholeNumberOption("check", "threads", values.threads, 1, MAX_THREADS, " (1: check in one thread)");
     // The text table is rendered here; JSON, SARIF, JUnit, Markdown and HTML by the shared report library.
     return {
         paths: positionals,
@@ -152,15 +152,6 @@ export function parseCheckArgs(argv: string[]): ParsedArgs {
 
 /** The most threads `--threads` may name (any more than two is two: check uses one worker thread at most). */
 const MAX_THREADS = 1024;
-
-/** `--threads <n>`: a whole number from 1 to {@link MAX_THREADS}. */
-function parseThreads(value: string): number {
-    const n = /^[0-9]{1,4}$/.test(value) ? Number(value) : NaN;
-    if (!(n >= 1 && n <= MAX_THREADS)) {
-        throw new CliError(`--threads must be a whole number from 1 to ${MAX_THREADS} (1: check in one thread)\n${HINT}`, EXIT.usage);
-    }
-    return n;
-}
 
 /** The flag values `check` and `scan aws` share: the analysis settings and where the reports go. */
 export interface AnalysisFlagValues extends Partial<Record<keyof typeof REPORT_FLAG_OPTIONS, string | boolean | undefined>> {

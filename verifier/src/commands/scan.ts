@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Verdict } from "oidc-guard-policypack/analysis";
-import { helpHint, parseCommandArgs } from "../args.js";
+import { helpHint, parseCommandArgs, wholeNumberOption } from "../args.js";
 import { createChecker } from "../check/analyze.js";
 import { docsUrl } from "../docs.js";
 import { AWS_OIDC_PROVIDER_TYPE, AWS_ROLE_TYPE, decodeAwsPolicyDocument, type ExtractedInput } from "../check/inputs.js";
@@ -94,11 +94,7 @@ interface ScanArgs extends CheckOutputs {
 }
 
 function intOption(name: string, raw: string | undefined, min: number, max: number, dflt: number): number {
-    if (raw === undefined) return dflt;
-    if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
-        throw new CliError(`--${name} must be a whole number from ${min} to ${max}, got '${raw}'`, EXIT.usage);
-    }
-    return Number(raw);
+    return raw === undefined ? dflt : wholeNumberOption("scan aws", name, raw, min, max);
 }
 
 /** Parses `scan aws` arguments strictly; every problem is a {@link CliError} with exit code 2. */
