@@ -76,6 +76,22 @@ describe("runCheck", () => {
         assert.notEqual(verdicts(4).findings[0]!.message, "changed");
     });
 
+    it("keeps each file's text for the located reports, and says which texts JSON.parse accepted as they are", () => {
+        const files = {
+            "policy.json": policy(null),
+            "bom.json": `\ufeff${policy(null)}`,
+            "template.yaml": `AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument: ${policy(null)}\n`,
+            "broken.json": `${policy(null)},`,
+        };
+        for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+        const inputs = Object.keys(files).map((name) => ({ path: join(dir, name), shown: name, explicit: true }));
+        const run = runCheck(inputs, { organizations: ["acme"] });
+        assert.deepEqual([...run.sources.keys()], Object.keys(files));
+        // The reports parse the others again to locate findings in them (a byte order mark, YAML, or not JSON at all).
+        assert.deepEqual([...run.validJson], ["policy.json"]);
+        assert.equal(runCheck(inputs, { organizations: ["acme"] }, { keepSources: false }).validJson.size, 0);
+    });
+
     it("gives roles made from one template each the analysis of its own text (read back from the template)", () => {
         const texts = Array.from({ length: 40 }, (_, i) =>
             i % 2 === 0 ? policy(`pulumi:environments:org:acme:env:team-${i}/svc`) : policy(null, `acme-${i}`),

@@ -50,6 +50,8 @@ export interface CheckRun {
     stats: { roles: number; providers: number; analyses: number };
     /** The text of every file read, by its shown name: reports use it for line numbers. */
     sources: Map<string, string>;
+    /** Files among `sources` whose text `JSON.parse` accepted as it is: the reports need not parse them again. */
+    validJson: Set<string>;
     /** Files found by a directory walk and left out (results of earlier runs), with the reason. */
     skipped: SkippedFile[];
 }
@@ -341,6 +343,7 @@ export function streamCheck<R = never>(
         files: [],
         stats: { roles: 0, providers: 0, analyses: 0 },
         sources: new Map(),
+        validJson: new Set(),
         skipped: [],
     };
     return { run, results: closing(checkFiles(files, options, limits, run, stage), stage) };
@@ -413,6 +416,7 @@ function* checkFiles<R>(
             continue;
         }
         const input = read.input;
+        if (read.json && limits.keepSources !== false) run.validJson.add(f.shown);
         run.files.push({ file: f.shown, kind: input.kind });
         // Files that are not inputs: named on the command line, each is an error of its own; found by walking a
         // directory, cdk.out metadata is left out quietly and an earlier run's result file is listed as skipped.
@@ -441,6 +445,7 @@ function* checkFiles<R>(
             if (f.onlyIfTemplate) {
                 run.files[run.files.length - 1]!.kind = "skipped";
                 run.sources.delete(f.shown);
+                run.validJson.delete(f.shown);
                 continue;
             }
             yield {
@@ -743,7 +748,8 @@ function rewordUnknowns(results: CheckResult[], source: { when: string; remediat
 }
 
 type ReadInput =
-    | { input: ExtractedInput }
+    /** `json`: the text is JSON as it is (no byte order mark): `JSON.parse` accepted it. */
+    | { input: ExtractedInput; json: boolean }
     | { problem: string; remediation: string; kind: "invalid-json" | "invalid-yaml" | "terraform-source" }
     | { skip: true };
 
@@ -755,7 +761,7 @@ const JSON_REMEDIATION =
 function readInput(f: InputFile, text: string, counted?: () => number | undefined): ReadInput {
     const parsed = parseJson(text, counted);
     if (parsed.ok) {
-        return { input: extractInput(f.shown, parsed.value, { resourceLines: () => jsonResourceLines(text) }) };
+        return { input: extractInput(f.shown, parsed.value, { resourceLines: () => jsonResourceLines(text) }), json: text.charCodeAt(0) !== 0xfeff };
     }
     if (looksLikeYamlTemplate(text)) {
         const yaml = parseYamlTemplate(text);
@@ -767,7 +773,7 @@ function readInput(f: InputFile, text: string, counted?: () => number | undefine
             };
         }
         if (isCloudFormationTemplate(yaml.value)) {
-            return { input: extractInput(f.shown, yaml.value, { resourceLines: () => yaml.resourceLines }) };
+            return { input: extractInput(f.shown, yaml.value, { resourceLines: () => yaml.resourceLines }), json: false };
         }
     }
     if (f.onlyIfTemplate) return { skip: true };

@@ -25,7 +25,7 @@ import { RESULTS_DEPTH, renderJsonChunks, renderJsonStream, renderTextChunks, su
 import type { OutputChunk, RenderedItems } from "../chunks.js";
 import { CliError, DEBUG_ENV, EXIT, writeChunked, type CliIO } from "../io.js";
 import { ChunkError, writeOutputFile } from "../output.js";
-import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportOutput } from "../report/index.js";
+import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportInput, type ReportOutput } from "../report/index.js";
 import type { CheckReport, CheckResult } from "../results.js";
 import { toolInfo } from "../version.js";
 
@@ -242,7 +242,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         throw new CliError(NO_INPUTS, EXIT.usage);
     }
 
-    await writeCheckOutputs(report, run.sources, { count: run.files.length, unit: "file", skipped }, args, io, "check");
+    await writeCheckOutputs(report, { sources: run.sources, validJson: run.validJson }, { count: run.files.length, unit: "file", skipped }, args, io, "check");
     return code;
 }
 
@@ -382,7 +382,7 @@ export interface CheckOutputs {
  */
 export async function writeCheckOutputs(
     report: CheckReport,
-    sources: ReadonlyMap<string, string>,
+    sources: Pick<ReportInput, "sources" | "validJson">,
     scope: { count: number; unit: string; skipped?: readonly SkippedFile[] },
     args: CheckOutputs,
     io: CliIO,
@@ -407,7 +407,7 @@ export async function writeCheckOutputs(
     }
     await writeReports(
         args.reports.filter((r) => r.format !== "json"),
-        { checks: [report], sources: new Map(sources) },
+        { checks: [report], ...sources },
         io,
         `oidc-guard ${command}`,
     );

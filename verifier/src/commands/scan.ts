@@ -293,7 +293,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
     for (const r of results) summary[r.verdict]++;
     const report: CheckReport = { tool: toolInfo(), results, summary };
-    await writeCheckOutputs(report, new Map(), { count: targets.length, unit: "account" }, args, io, "scan");
+    await writeCheckOutputs(report, {}, { count: targets.length, unit: "account" }, args, io, "scan");
     if (unreadable > 0) return EXIT.couldNotVerify;
     return summary.fail + summary.unknown + summary.error > 0 ? EXIT.failed : EXIT.ok;
 }

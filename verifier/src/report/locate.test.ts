@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { parseTree, type Node } from "jsonc-parser";
 import { MAX_JSON_DEPTH } from "../check/json.js";
-import { SourceFile, parseJsonWithPositions } from "./locate.js";
+import { PositionTree, SourceFile, parseJsonWithPositions } from "./locate.js";
 import { FIXTURES, lineOf } from "./testdata/load.js";
 
 const wildcard = readFileSync(join(FIXTURES, "sources", "trust-policy-sub-wildcard.json"), "utf8");
@@ -142,5 +142,75 @@ describe("SourceFile.statement", () => {
             Condition: { StringEquals: { "api.pulumi.com/oidc:aud": "acme" } },
         });
         assert.equal(new SourceFile(wildcard).statement({ statementIndex: 5 }), undefined);
+    });
+});
+
+describe("SourceFile over a large stack export", () => {
+    /** A stack export of `n` roles, each with its trust policy as a string (inputs and outputs) and a parent. */
+    const exportOf = (n: number, urn: (i: number) => string = (i) => `urn:pulumi:prod::big::aws:iam/role:Role::role-${i}`): string => {
+        const policy = (i: number): string =>
+            JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRoleWithWebIdentity", Condition: { StringEquals: { "api.pulumi.com/oidc:aud": `org-${i}` } } }] });
+        const resources = Array.from({ length: n }, (_, i) => ({
+            urn: urn(i),
+            custom: true,
+            type: "aws:iam/role:Role",
+            parent: i > 0 ? urn(i - 1) : undefined,
+            inputs: { name: `role-${i}`, assumeRolePolicy: policy(i) },
+            outputs: { arn: `arn:aws:iam::123456789012:role/role-${i}`, assumeRolePolicy: policy(i) },
+        }));
+        return JSON.stringify({ version: 3, deployment: { resources } }, null, 2);
+    };
+
+    it("finds the same lines when told which URNs it will be asked about, and still finds one it was not told of", () => {
+        const text = exportOf(50);
+        const urns = Array.from({ length: 50 }, (_, i) => `urn:pulumi:prod::big::aws:iam/role:Role::role-${i}`);
+        const every = new SourceFile(text);
+        const told = new SourceFile(text, { urns: new Set(urns.slice(0, 10)) });
+        for (const urn of [...urns.slice(0, 10), urns[40]!, urns[10]!, "urn:absent"]) {
+            for (const location of [undefined, { statementIndex: 0, operator: "StringEquals", conditionKey: "api.pulumi.com/oidc:aud" }]) {
+                const q = location ? { urn, location } : { urn };
+                assert.deepEqual(told.locate(q), every.locate(q), urn);
+            }
+            assert.equal(told.statement({ urn, statementIndex: 0 }), every.statement({ urn, statementIndex: 0 }));
+        }
+        // The resource is the object whose `urn` it is, not the next one's `parent` that names it too.
+        const line = lineOf(text, `"urn": "${urns[7]}"`);
+        assert.deepEqual(every.locate({ urn: urns[7]! }), { line, column: text.split("\n")[line - 1]!.indexOf('"urn"') + 1, exact: true });
+    });
+
+    it("reads a URN written with escapes as its value", () => {
+        const urn = (i: number): string => `urn:pulumi:prod::big::aws:iam/role:Role::role-${i}`;
+        // The same export, with the second role's URN (and its reference as the third's parent) written escaped.
+        const text = exportOf(3, urn).replace(`"${urn(1)}"`, `"\\u0075rn:pulumi:prod::big::aws:iam\\/role:Role::role-1"`);
+        assert.ok(text.includes("\\u0075rn"));
+        for (const options of [{}, { urns: new Set([urn(1)]) }]) {
+            const pos = new SourceFile(text, options).locate({ urn: urn(1) });
+            assert.deepEqual([pos.line, pos.exact], [lineOf(text, "\\u0075rn"), true]);
+        }
+    });
+
+    it("gives the same positions when the text is known to be JSON as when it checks", () => {
+        const text = exportOf(20);
+        const checked = new SourceFile(text);
+        const known = new SourceFile(text, { validJson: true });
+        for (let i = 0; i < 20; i++) {
+            const urn = `urn:pulumi:prod::big::aws:iam/role:Role::role-${i}`;
+            assert.deepEqual(known.locate({ urn, location: { statementIndex: 0 } }), checked.locate({ urn, location: { statementIndex: 0 } }));
+        }
+        // Told nothing, a text that is not JSON has no tree: only a text search, which claims no exact line.
+        assert.equal(new SourceFile(`${text},`).locate({ urn: "urn:pulumi:prod::big::aws:iam/role:Role::role-3" }).exact, false);
+    });
+
+    it("keeps a tree of columns: each node's children, its key and its value", () => {
+        const text = '{"a": [1, {"b": "x\\"y"}], "c\\n": "z"}';
+        const tree = PositionTree.ofJson(text);
+        assert.ok(tree);
+        assert.equal(tree.size, 6);
+        assert.deepEqual([...tree.children(0)].map((r) => [tree.key(r), tree.kind(r)]), [["a", "array"], ["c\n", "string"]]);
+        assert.deepEqual([...tree.children(1)].map((r) => tree.kind(r)), ["scalar", "object"]);
+        assert.equal(tree.string(4), 'x"y');
+        assert.deepEqual(tree.indexStringProperties(), new Map([['x"y', { row: 3, at: text.indexOf('"b"') }], ["z", { row: 0, at: text.indexOf('"c') }]]));
+        assert.deepEqual(tree.indexStringProperties(new Set(["z"])), new Map([["z", { row: 0, at: text.indexOf('"c') }]]));
+        assert.equal(PositionTree.ofJson('{"a": 1,}'), null);
     });
 });

@@ -39,86 +39,284 @@ type JsonNode =
 /**
  * The JSON of `text` with the offset of every value and key, or null when it is not strict JSON (or nests deeper
  * than the reader allows). `JSON.parse` (strict RFC 8259, as the CLI's JSON reader in check/json.ts) decides
- * whether it is JSON; one scan of the valid text then records where each value is. A stack export of 100,000 roles
- * is 145 MB: a general parser's syntax tree of it (a node per value, with parents) took 8 s and 2.4 GB.
+ * whether it is JSON; one scan of the valid text then records where each value is ({@link PositionTree}).
  */
 export function parseJsonWithPositions(text: string): JsonNode | null {
-    // The scan first: it stops at the reader's depth limit, so a hostile nesting costs no full parse. Its tree
-    // counts only when `JSON.parse` accepts the text.
-    let tree: JsonNode | null;
-    try {
-        tree = positionsOfValidJson(text);
-    } catch {
-        return null;
-    }
-    if (tree === null) return null;
-    try {
-        JSON.parse(text);
-    } catch {
-        return null;
-    }
-    return tree;
+    const tree = PositionTree.ofJson(text);
+    return tree === null ? null : tree.node(0);
 }
 
-type ContainerNode = Extract<JsonNode, { kind: "object" | "array" }>;
+const OBJECT = 0;
+const ARRAY = 1;
+const STRING = 2;
+const SCALAR = 3;
+/** A string with an escape in it (its value is not its slice): a kind of its own in the columns. */
+const ESCAPED = 4;
+const KINDS = ["object", "array", "string", "scalar", "string"] as const;
 
 /**
- * The position tree of `text`, or null when it nests deeper than the reader's limit (MAX_DEPTH open containers) or
- * a string does not end. Meaningful only for valid JSON (the caller checks that). Iterative (an explicit stack of
- * open containers). A string without a backslash is its own slice; one with escapes is decoded by `JSON.parse`.
+ * The positions of every value of a JSON (or YAML) document as columns, one row per value in document order: its
+ * kind, where it starts and ends, where the key that names it starts (a property's value; -1 otherwise) and the row
+ * after its last descendant, so a node's children are `i + 1`, then each `next` in turn. Keys and strings are read
+ * from the text when asked for. A stack export of 100,000 roles is 145 MB and 2.9 million values: as objects (a node
+ * per value, an entry per property) they took 2.3 s and 550 MB of heap, which the garbage collector then walked
+ * again and again while the reports were made; as columns they are five typed arrays outside the heap.
  */
-function positionsOfValidJson(text: string): JsonNode | null {
-    const n = text.length;
-    const open: ContainerNode[] = [];
-    let root: JsonNode | null = null;
-    // Inside an object: the key read last, waiting for its value.
-    let key: { key: string; keyStart: number } | undefined;
-    const attach = (node: JsonNode): void => {
-        const top = open[open.length - 1];
-        if (top === undefined) root = node;
-        else if (top.kind === "array") top.items.push(node);
-        else if (key !== undefined) {
-            top.entries.push({ key: key.key, keyStart: key.keyStart, value: node });
-            key = undefined;
+export class PositionTree {
+    private kinds: Uint8Array;
+    private starts: Int32Array;
+    private ends: Int32Array;
+    private keys: Int32Array;
+    private nexts: Int32Array;
+    /** How many rows are in use. */
+    size = 0;
+    /** Containers in the order they close: every container after all of its descendants. */
+    private closed: Int32Array;
+    private closedCount = 0;
+    /** Keys and strings of a tree that was not read from JSON text (YAML), by row. */
+    private readonly given?: { keys: (string | undefined)[]; strings: (string | undefined)[] };
+
+    private constructor(
+        readonly text: string,
+        capacity: number,
+        given?: { keys: (string | undefined)[]; strings: (string | undefined)[] },
+    ) {
+        const n = Math.max(16, capacity);
+        this.kinds = new Uint8Array(n);
+        this.starts = new Int32Array(n);
+        this.ends = new Int32Array(n);
+        this.keys = new Int32Array(n);
+        this.nexts = new Int32Array(n);
+        this.closed = new Int32Array(Math.max(16, capacity >> 2));
+        if (given) this.given = given;
+    }
+
+    /**
+     * The tree of strict JSON `text`, or null when it is not (or nests deeper than MAX_DEPTH). `valid`: the caller
+     * has already parsed `text` with `JSON.parse`, so it is not parsed again.
+     */
+    static ofJson(text: string, valid = false): PositionTree | null {
+        // The scan first: it stops at the reader's depth limit, so a hostile nesting costs no full parse. Its tree
+        // counts only when `JSON.parse` accepts the text.
+        let tree: PositionTree | null;
+        try {
+            tree = PositionTree.scan(text);
+        } catch {
+            return null;
         }
-    };
-    let i = 0;
-    while (i < n) {
-        const c = text.charCodeAt(i);
-        if (isJsonSpace(c) || c === 0x2c || c === 0x3a) {
-            i++;
-        } else if (c === 0x7b || c === 0x5b) {
-            if (open.length >= MAX_DEPTH) return null;
-            const node: ContainerNode = c === 0x7b ? { kind: "object", start: i, end: n, entries: [] } : { kind: "array", start: i, end: n, items: [] };
-            attach(node);
-            open.push(node);
-            i++;
-        } else if (c === 0x7d || c === 0x5d) {
-            const node = open.pop();
-            if (node !== undefined) node.end = i + 1;
-            i++;
-        } else if (c === 0x22) {
-            const end = closingQuote(text, i);
-            if (end < 0) return null;
-            const raw = text.slice(i + 1, end);
-            const value = raw.includes("\\") ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
-            const top = open[open.length - 1];
-            if (top?.kind === "object" && key === undefined) key = { key: value, keyStart: i };
-            else attach({ kind: "string", start: i, end: end + 1, value });
-            i = end + 1;
-        } else {
-            // A number, true, false or null: up to the next separator, bracket or space.
-            let j = i + 1;
-            while (j < n) {
-                const d = text.charCodeAt(j);
-                if (isJsonSpace(d) || d === 0x2c || d === 0x5d || d === 0x7d) break;
-                j++;
+        if (tree === null || valid) return tree;
+        try {
+            JSON.parse(text);
+        } catch {
+            return null;
+        }
+        return tree;
+    }
+
+    /**
+     * Records where each value of `text` is. Meaningful only for valid JSON (the caller checks that); null when it
+     * nests deeper than the reader's limit or a string does not end. Iterative (an explicit stack of open containers).
+     */
+    private static scan(text: string): PositionTree | null {
+        const n = text.length;
+        // About one value per 50 characters in a stack export; the columns grow when that is too few.
+        const tree = new PositionTree(text, n >> 5);
+        const open: number[] = [];
+        // Inside an object: where the key read last starts, waiting for its value.
+        let key = -1;
+        // The first backslash at or after the string being read (n when none is left).
+        let backslash = -1;
+        let i = 0;
+        while (i < n) {
+            const c = text.charCodeAt(i);
+            if (isJsonSpace(c) || c === 0x2c || c === 0x3a) {
+                i++;
+            } else if (c === 0x7b || c === 0x5b) {
+                if (open.length >= MAX_DEPTH) return null;
+                open.push(tree.add(c === 0x7b ? OBJECT : ARRAY, i, n, key));
+                key = -1;
+                i++;
+            } else if (c === 0x7d || c === 0x5d) {
+                const node = open.pop();
+                if (node !== undefined) tree.close(node, i + 1);
+                i++;
+            } else if (c === 0x22) {
+                const end = closingQuote(text, i);
+                if (end < 0) return null;
+                const top = open.length > 0 ? open[open.length - 1]! : -1;
+                if (top >= 0 && tree.kinds[top] === OBJECT && key < 0) {
+                    key = i;
+                } else {
+                    if (backslash < i) {
+                        const next = text.indexOf("\\", i);
+                        backslash = next < 0 ? n : next;
+                    }
+                    tree.add(backslash < end ? ESCAPED : STRING, i, end + 1, key);
+                    key = -1;
+                }
+                i = end + 1;
+            } else {
+                // A number, true, false or null: up to the next separator, bracket or space.
+                let j = i + 1;
+                while (j < n) {
+                    const d = text.charCodeAt(j);
+                    if (isJsonSpace(d) || d === 0x2c || d === 0x5d || d === 0x7d) break;
+                    j++;
+                }
+                tree.add(SCALAR, i, j, key);
+                key = -1;
+                i = j;
             }
-            attach({ kind: "scalar", start: i, end: j });
-            i = j;
+        }
+        while (open.length > 0) tree.close(open.pop()!, n);
+        return tree;
+    }
+
+    /** The same tree as columns (a YAML document's: its keys and strings are kept, not read from the text). */
+    static ofNodes(text: string, root: JsonNode): PositionTree {
+        const given = { keys: [] as (string | undefined)[], strings: [] as (string | undefined)[] };
+        const tree = new PositionTree(text, 64, given);
+        const add = (node: JsonNode, key: { key: string; keyStart: number } | undefined): void => {
+            const row = tree.add(["object", "array", "string", "scalar"].indexOf(node.kind), node.start, node.end, key?.keyStart ?? -1);
+            given.keys[row] = key?.key;
+            if (node.kind === "string") given.strings[row] = node.value;
+            if (node.kind === "object") for (const e of node.entries) add(e.value, e);
+            else if (node.kind === "array") for (const item of node.items) add(item, undefined);
+            if (node.kind === "object" || node.kind === "array") tree.close(row, node.end);
+        };
+        add(root, undefined);
+        return tree;
+    }
+
+    private add(kind: number, start: number, end: number, key: number): number {
+        if (this.size === this.kinds.length) this.grow();
+        const row = this.size++;
+        this.kinds[row] = kind;
+        this.starts[row] = start;
+        this.ends[row] = end;
+        this.keys[row] = key;
+        this.nexts[row] = row + 1;
+        return row;
+    }
+
+    private close(row: number, end: number): void {
+        this.ends[row] = end;
+        this.nexts[row] = this.size;
+        if (this.closedCount === this.closed.length) {
+            const bigger = new Int32Array(this.closed.length * 2);
+            bigger.set(this.closed);
+            this.closed = bigger;
+        }
+        this.closed[this.closedCount++] = row;
+    }
+
+    private grow(): void {
+        const n = this.kinds.length * 2;
+        const widen = <T extends Uint8Array | Int32Array>(a: T, make: (n: number) => T): T => {
+            const b = make(n);
+            b.set(a);
+            return b;
+        };
+        this.kinds = widen(this.kinds, (k) => new Uint8Array(k));
+        this.starts = widen(this.starts, (k) => new Int32Array(k));
+        this.ends = widen(this.ends, (k) => new Int32Array(k));
+        this.keys = widen(this.keys, (k) => new Int32Array(k));
+        this.nexts = widen(this.nexts, (k) => new Int32Array(k));
+    }
+
+    kind(row: number): JsonNode["kind"] {
+        return KINDS[this.kinds[row]!]!;
+    }
+
+    start(row: number): number {
+        return this.starts[row]!;
+    }
+
+    /** Where the key that names `row` starts (its opening quote), or -1 when `row` is not a property's value. */
+    keyStart(row: number): number {
+        return this.keys[row]!;
+    }
+
+    /** The key that names `row`, or undefined when it is not a property's value. */
+    key(row: number): string | undefined {
+        if (this.given) return this.given.keys[row];
+        const at = this.keys[row]!;
+        if (at < 0) return undefined;
+        const end = closingQuote(this.text, at) + 1;
+        const raw = this.text.slice(at + 1, end - 1);
+        return raw.includes("\\") ? (JSON.parse(this.text.slice(at, end)) as string) : raw;
+    }
+
+    /** The value of string `row`. */
+    string(row: number): string {
+        if (this.given) return this.given.strings[row] ?? "";
+        const start = this.starts[row]!;
+        const end = this.ends[row]!;
+        return this.kinds[row] === ESCAPED ? (JSON.parse(this.text.slice(start, end)) as string) : this.text.slice(start + 1, end - 1);
+    }
+
+    /** The rows of `row`'s children, in order. */
+    *children(row: number): Generator<number> {
+        const end = this.nexts[row]!;
+        for (let c = row + 1; c < end; c = this.nexts[c]!) yield c;
+    }
+
+    /** `row` and its descendants as objects (a small part of a large file: one resource). */
+    node(row: number): JsonNode {
+        const start = this.starts[row]!;
+        const end = this.ends[row]!;
+        switch (this.kinds[row]) {
+            case OBJECT: {
+                const entries: { key: string; keyStart: number; value: JsonNode }[] = [];
+                for (const c of this.children(row)) {
+                    const key = this.key(c);
+                    if (key !== undefined) entries.push({ key, keyStart: this.keys[c]!, value: this.node(c) });
+                }
+                return { kind: "object", start, end, entries };
+            }
+            case ARRAY:
+                return { kind: "array", start, end, items: [...this.children(row)].map((c) => this.node(c)) };
+            case STRING:
+            case ESCAPED:
+                return { kind: "string", start, end, value: this.string(row) };
+            default:
+                return { kind: "scalar", start, end };
         }
     }
-    return root;
+
+    /**
+     * Every string value mapped to the smallest object that has a property with that value (its row) and the offset
+     * of that property; the first such object in document order wins (children before their parent: the containers
+     * in the order they close). `only`: index just these values. Linear in the values of the file.
+     */
+    indexStringProperties(only?: ReadonlySet<string>): Map<string, { row: number; at: number }> {
+        const index = new Map<string, { row: number; at: number }>();
+        // A string without an escape is as long as its slice: only those of a length asked for are read.
+        const lengths = only === undefined ? undefined : new Set([...only].map((s) => s.length));
+        const { kinds, starts, ends, nexts } = this;
+        for (let k = 0; k < this.closedCount; k++) {
+            const row = this.closed[k]!;
+            if (kinds[row] !== OBJECT) continue;
+            const last = nexts[row]!;
+            for (let c = row + 1; c < last; c = nexts[c]!) {
+                const kind = kinds[c];
+                if (kind !== STRING && kind !== ESCAPED) continue;
+                if (lengths !== undefined && kind === STRING && !lengths.has(ends[c]! - starts[c]! - 2)) continue;
+                const value = this.string(c);
+                if ((only === undefined || only.has(value)) && !index.has(value)) index.set(value, { row, at: this.keys[c]! });
+            }
+        }
+        return index;
+    }
+
+    /** The first property (in document order) named `name` whose key is on `line`: its value's row. */
+    propertyOnLine(name: string, line: number, lines: LineIndex): number | undefined {
+        for (let row = 0; row < this.size; row++) {
+            const at = this.keys[row]!;
+            if (at >= 0 && this.key(row) === name && lines.at(at).line === line) return row;
+        }
+        return undefined;
+    }
 }
 
 /**
@@ -163,32 +361,11 @@ function entry(node: JsonNode, key: string): { keyStart: number; value: JsonNode
     return node.entries.find((e) => e.key === key) ?? node.entries.find((e) => e.key.toLowerCase() === key.toLowerCase());
 }
 
-/**
- * Every string value mapped to the smallest object that has a property with that value, and the offset of that
- * property; the first such object in document order wins. One walk of the file, so locating N resources is linear.
- */
-function indexStringProperties(root: JsonNode): Map<string, { node: JsonNode; at: number }> {
-    const index = new Map<string, { node: JsonNode; at: number }>();
-    const visit = (node: JsonNode): void => {
-        if (node.kind === "object") {
-            // Children first: a smaller object inside wins over this one.
-            for (const e of node.entries) visit(e.value);
-            for (const e of node.entries) {
-                if (e.value.kind === "string" && !index.has(e.value.value)) index.set(e.value.value, { node, at: e.keyStart });
-            }
-        } else if (node.kind === "array") {
-            for (const item of node.items) visit(item);
-        }
-    };
-    visit(root);
-    return index;
-}
-
 /** A trust policy document found in the file: an object with `Statement`, or a JSON string holding one. */
 interface PolicyCandidate {
     doc: JsonNode;
     /** Set when the document is embedded as a JSON string: positions inside it are reported at the string. */
-    embeddedAt?: number;
+    embedded?: { at: number; text: string };
 }
 
 function findPolicies(node: JsonNode, out: PolicyCandidate[], limit: number): void {
@@ -204,7 +381,7 @@ function findPolicies(node: JsonNode, out: PolicyCandidate[], limit: number): vo
     } else if (node.kind === "string" && node.value.includes('"Statement"')) {
         const inner = parseJsonWithPositions(node.value);
         if (inner?.kind === "object" && inner.entries.some((e) => e.key === "Statement")) {
-            out.push({ doc: inner, embeddedAt: node.start });
+            out.push({ doc: inner, embedded: { at: node.start, text: node.value } });
         }
     }
 }
@@ -250,33 +427,49 @@ function uniqueLine(text: string, needle: string, lines: LineIndex): SourcePosit
 
 /** A parsed source file, reusable for many findings. */
 export class SourceFile {
-    private readonly root: JsonNode | null;
+    private readonly tree: PositionTree | null;
     private readonly lines: LineIndex;
-    private resources: Map<string, { node: JsonNode; at: number }> | undefined;
-    private readonly policies = new WeakMap<JsonNode, PolicyCandidate | undefined>();
-    constructor(readonly text: string) {
-        this.root =
-            parseJsonWithPositions(text) ??
-            (/^(?:AWSTemplateFormatVersion|Resources)[ \t]*:/m.test(text) ? parseYamlWithPositions(text) : null);
+    private resources: Map<string, { row: number; at: number }> | undefined;
+    /** The scope asked about last and its trust policy: a result's findings ask one after the other. */
+    private last: { row: number; policy: PolicyCandidate | undefined } | undefined;
+
+    /**
+     * `options.validJson`: the text is known to be strict JSON (`check` has parsed it), so it is not parsed again.
+     * `options.urns`: the URNs that will be asked about; only their resources are indexed (a stack export of 100,000
+     * roles holds 1.9 million strings). Another URN is still found: the whole index is made when one is asked for.
+     */
+    constructor(
+        readonly text: string,
+        private readonly options: { validJson?: boolean; urns?: ReadonlySet<string> } = {},
+    ) {
+        this.tree =
+            PositionTree.ofJson(text, options.validJson) ??
+            (/^(?:AWSTemplateFormatVersion|Resources)[ \t]*:/m.test(text) ? yamlTree(text) : null);
         this.lines = new LineIndex(text);
     }
 
-    /** The object declared under `name` on `line` (a CloudFormation resource), and the offset of its key. */
-    private declaredAt(declared: { line: number; name: string }): { node: JsonNode; at: number } | undefined {
-        if (!this.root) return undefined;
-        const stack: JsonNode[] = [this.root];
-        while (stack.length > 0) {
-            const node = stack.pop()!;
-            if (node.kind === "object") {
-                for (const e of node.entries) {
-                    if (e.key === declared.name && this.lines.at(e.keyStart).line === declared.line) {
-                        return { node: e.value, at: e.keyStart };
-                    }
-                    stack.push(e.value);
-                }
-            } else if (node.kind === "array") for (const item of node.items) stack.push(item);
+    /** The resource whose property has the string `urn` (the smallest such object, the first in the file). */
+    private resource(urn: string): { row: number; at: number } | undefined {
+        if (this.tree === null) return undefined;
+        const wanted = this.options.urns;
+        if (this.resources === undefined || (wanted !== undefined && !wanted.has(urn) && !this.resources.has(urn))) {
+            // Asked for a URN it was not told of: every string, once.
+            this.resources = this.tree.indexStringProperties(this.resources === undefined ? wanted : undefined);
         }
-        return undefined;
+        return this.resources.get(urn);
+    }
+
+    /** The object declared under `name` on `line` (a CloudFormation resource), and the offset of its key. */
+    private declaredAt(declared: { line: number; name: string }): { row: number; at: number } | undefined {
+        const row = this.tree?.propertyOnLine(declared.name, declared.line, this.lines);
+        return row === undefined ? undefined : { row, at: this.tree!.keyStart(row) };
+    }
+
+    /** The row the query is about (the whole file without a URN or declaration), and the position of its key. */
+    private scope(query: { urn?: string; declared?: { line: number; name: string } }): { row: number; at?: number } | undefined {
+        if (query.declared) return this.declaredAt(query.declared);
+        if (query.urn !== undefined) return this.resource(query.urn);
+        return { row: 0 };
     }
 
     /** The position of a finding (or of the resource, when `location` is absent). Never throws. */
@@ -284,49 +477,28 @@ export class SourceFile {
         const fallback: SourcePosition = query.declared
             ? { line: query.declared.line, column: 1, exact: false }
             : { line: 1, column: 1, exact: false };
-        if (!this.root) return query.declared ? fallback : (this.locateText(query) ?? fallback);
-        let scope: JsonNode = this.root;
-        let anchor = fallback;
-        if (query.declared) {
-            const res = this.declaredAt(query.declared);
-            if (!res) return fallback;
-            scope = res.node;
-            anchor = positionAt(this.lines, res.at, false);
-            if (!query.location) return { ...anchor, exact: true };
-        } else if (query.urn !== undefined) {
-            this.resources ??= indexStringProperties(this.root);
-            const res = this.resources.get(query.urn);
-            if (!res) return fallback;
-            scope = res.node;
-            anchor = positionAt(this.lines, res.at, false);
-        }
-        if (!query.location) return query.urn !== undefined ? { ...anchor, exact: true } : fallback;
-        const policy = this.policyIn(scope);
+        if (!this.tree) return query.declared ? fallback : (this.locateText(query) ?? fallback);
+        const scope = this.scope(query);
+        if (!scope) return fallback;
+        const anchor = scope.at === undefined ? fallback : positionAt(this.lines, scope.at, false);
+        if (!query.location) return scope.at === undefined ? fallback : { ...anchor, exact: true };
+        const policy = this.policyIn(scope.row);
         if (!policy) return anchor;
+        if (policy.embedded !== undefined) return positionAt(this.lines, policy.embedded.at, false);
         const { offset, exact } = offsetIn(policy.doc, query.location);
-        if (policy.embeddedAt !== undefined) return positionAt(this.lines, policy.embeddedAt, false);
         return positionAt(this.lines, offset, exact);
     }
 
     /** The statement at `index` of the (only) trust policy in scope, pretty-printed; undefined when not found. */
     statement(query: { urn?: string; declared?: { line: number; name: string }; statementIndex: number }): string | undefined {
-        if (!this.root) return undefined;
-        let scope: JsonNode = this.root;
-        if (query.declared) {
-            const res = this.declaredAt(query.declared);
-            if (!res) return undefined;
-            scope = res.node;
-        } else if (query.urn !== undefined) {
-            this.resources ??= indexStringProperties(this.root);
-            const res = this.resources.get(query.urn);
-            if (!res) return undefined;
-            scope = res.node;
-        }
-        const policy = this.policyIn(scope);
+        if (!this.tree) return undefined;
+        const scope = this.scope(query);
+        if (!scope) return undefined;
+        const policy = this.policyIn(scope.row);
         if (!policy) return undefined;
         const st = statementNode(policy.doc, query.statementIndex);
         if (!st) return undefined;
-        const source = policy.embeddedAt !== undefined ? this.embeddedText(policy) : this.text;
+        const source = policy.embedded?.text ?? this.text;
         try {
             return JSON.stringify(JSON.parse(source.slice(st.start, st.end)), null, 2);
         } catch {
@@ -334,31 +506,20 @@ export class SourceFile {
         }
     }
 
-    private embeddedText(policy: PolicyCandidate): string {
-        const at = policy.embeddedAt ?? 0;
-        const node = this.root ? stringAt(this.root, at) : undefined;
-        return node ?? "";
-    }
-
     /**
-     * The trust policy inside `scope` when there is exactly one. A stack export holds it twice (inputs and outputs):
+     * The trust policy inside `row` when there is exactly one. A stack export holds it twice (inputs and outputs):
      * copies with the same text count once, and the first (inputs) is used.
      */
-    private policyIn(scope: JsonNode): PolicyCandidate | undefined {
-        // Every finding of a resource asks for its policy, twice (position and statement): each embedded text is
-        // parsed once per scope, not once per question.
-        if (this.policies.has(scope)) return this.policies.get(scope);
-        const policy = this.findPolicyIn(scope);
-        this.policies.set(scope, policy);
-        return policy;
-    }
-
-    private findPolicyIn(scope: JsonNode): PolicyCandidate | undefined {
+    private policyIn(row: number): PolicyCandidate | undefined {
+        // Every finding of a resource asks for its policy, twice (position and statement), one resource after the
+        // other: each scope is made into objects and its embedded text parsed once, not once per question.
+        if (this.last?.row === row) return this.last.policy;
         const found: PolicyCandidate[] = [];
-        findPolicies(scope, found, 8);
-        if (found.length === 0 || found.length > 8) return undefined;
-        const texts = new Set(found.map((c) => (c.embeddedAt !== undefined ? this.embeddedText(c) : this.text.slice(c.doc.start, c.doc.end))));
-        return texts.size === 1 ? found[0] : undefined;
+        findPolicies(this.tree!.node(row), found, 8);
+        const texts = new Set(found.map((c) => c.embedded?.text ?? this.text.slice(c.doc.start, c.doc.end)));
+        const policy = found.length === 0 || found.length > 8 || texts.size !== 1 ? undefined : found[0];
+        this.last = { row, policy };
+        return policy;
     }
 
     private locateText(query: LocateQuery): SourcePosition | undefined {
@@ -369,35 +530,8 @@ export class SourceFile {
     }
 }
 
-/** How many children a node has, and its `i`-th (an object's property values, an array's items). */
-function childCount(node: JsonNode): number {
-    return node.kind === "object" ? node.entries.length : node.kind === "array" ? node.items.length : 0;
+/** A CloudFormation YAML template's position tree, or null when the text is not a YAML mapping. */
+function yamlTree(text: string): PositionTree | null {
+    const root = parseYamlWithPositions(text);
+    return root === null ? null : PositionTree.ofNodes(text, root);
 }
-
-function childAt(node: JsonNode, i: number): JsonNode | undefined {
-    return node.kind === "object" ? node.entries[i]?.value : node.kind === "array" ? node.items[i] : undefined;
-}
-
-/**
- * The string value that starts at offset `start`. Children are in document order and do not overlap, so each level
- * is a binary search: a stack export's `resources` array holds one child per resource, and every finding of every
- * role looks its policy text up here (a linear scan of that array made 100,000 roles quadratic).
- */
-function stringAt(root: JsonNode, start: number): string | undefined {
-    let node: JsonNode | undefined = root;
-    while (node !== undefined) {
-        if (node.kind === "string") return node.start === start ? node.value : undefined;
-        // The last child that starts at or before `start`: the only one that can hold it.
-        let lo = 0;
-        let hi = childCount(node) - 1;
-        while (lo < hi) {
-            const mid = (lo + hi + 1) >> 1;
-            if ((childAt(node, mid)?.start ?? Infinity) <= start) lo = mid;
-            else hi = mid - 1;
-        }
-        const child = childAt(node, lo);
-        node = child !== undefined && child.start <= start && start < child.end ? child : undefined;
-    }
-    return undefined;
-}
-

@@ -31,6 +31,8 @@ export interface ReportInput {
      * line numbers (SARIF regions) and statement excerpts; a file without text falls back to line 1.
      */
     sources?: ReadonlyMap<string, string>;
+    /** Files among `sources` whose text `JSON.parse` has accepted: they are not parsed again to be located in. */
+    validJson?: ReadonlySet<string>;
     /** The result file each report was read from (`oidc-guard report`); shown as the entry's origin. */
     origins?: ReadonlyMap<CheckReport | VerifyReport | VerifyBatchReport, string>;
     /** Timestamp printed in the reports. Default: now. */
@@ -186,13 +188,23 @@ function implicitFinding(result: CheckResult): Finding | undefined {
     };
 }
 
-function checkEntry(result: CheckResult, sources: Map<string, SourceFile | null>, raw: ReadonlyMap<string, string> | undefined, origin: string | undefined): ReportEntry {
+/** The files' texts, each read into a `SourceFile` when a result first needs it. */
+interface Sources {
+    texts: ReadonlyMap<string, string>;
+    files: Map<string, SourceFile | null>;
+    /** The URNs of each file's results: the only resources its index needs. */
+    urns: Map<string, Set<string>>;
+    validJson: ReadonlySet<string>;
+}
+
+function checkEntry(result: CheckResult, sources: Sources, origin: string | undefined): ReportEntry {
     const file = result.target.file;
-    let source = sources.get(file);
+    let source = sources.files.get(file);
     if (source === undefined) {
-        const text = raw?.get(file);
-        source = text === undefined ? null : new SourceFile(text);
-        sources.set(file, source);
+        const text = sources.texts.get(file);
+        const urns = sources.urns.get(file);
+        source = text === undefined ? null : new SourceFile(text, { validJson: sources.validJson.has(file), ...(urns ? { urns } : {}) });
+        sources.files.set(file, source);
     }
     const urn = result.target.resource?.urn;
     const line = result.target.line;
@@ -356,16 +368,29 @@ export function buildModel(input: ReportInput): ReportModel {
     // Redacted where needed, shared where not: the model builds new entries and never changes what it reads.
     const checks = (input.checks ?? []).map((c) => ({ raw: c, red: redactDeep(c) }));
     const verifications = (input.verifications ?? []).map((v) => ({ raw: v, red: redactDeep(v) }));
-    const sourceCache = new Map<string, SourceFile | null>();
     // Keyed like the redacted results, so that lookups match.
-    const sources = new Map([...(input.sources ?? new Map<string, string>())].map(([k, v]) => [redactText(k), v]));
+    const sources: Sources = {
+        texts: new Map([...(input.sources ?? new Map<string, string>())].map(([k, v]) => [redactText(k), v])),
+        files: new Map(),
+        urns: new Map(),
+        validJson: new Set([...(input.validJson ?? [])].map(redactText)),
+    };
+    for (const { red } of checks) {
+        for (const r of red.results) {
+            const urn = r.target.resource?.urn;
+            if (urn === undefined) continue;
+            let urns = sources.urns.get(r.target.file);
+            if (urns === undefined) sources.urns.set(r.target.file, (urns = new Set()));
+            urns.add(urn);
+        }
+    }
     const origin = (report: CheckReport | VerifyReport | VerifyBatchReport): string | undefined => {
         const o = input.origins?.get(report);
         return o === undefined ? undefined : redactText(o);
     };
     const entries: ReportEntry[] = [];
     for (const { raw, red } of checks) {
-        for (const r of red.results) entries.push(checkEntry(r, sourceCache, sources, origin(raw)));
+        for (const r of red.results) entries.push(checkEntry(r, sources, origin(raw)));
     }
     const skipped: { environment: string; reason: string }[] = [];
     for (const { raw, red } of verifications) for (const e of verifyEntries(red, origin(raw), skipped)) entries.push(e);
