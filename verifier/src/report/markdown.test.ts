@@ -152,6 +152,34 @@ describe("Markdown", () => {
         assert.ok(out.endsWith("\n\n"));
     });
 
+    it("makes each part only as far as it could fit: a large estate's details are not all made to be left out", () => {
+        const results: CheckReport["results"] = Array.from({ length: 6_000 }, (_, i) => ({
+            target: { file: "stack.json", resource: { urn: `urn:pulumi:prod::big::aws:iam/role:Role::role-${i}`, type: "aws:iam/role:Role", name: `role-${i}` } },
+            verdict: "fail" as const,
+            findings: [{ ruleId: "oidc-trust-sub-pinned", severity: "high" as const, message: `role-${i} lets every project in`, path: "", location: {}, remediation: "pin it", counterexample: null }],
+        }));
+        const report: CheckReport = { tool: { name: "oidc-guard", version: "0.1.0" }, results, summary: { pass: 0, fail: 6_000, unknown: 0, error: 0 } };
+        const model = buildModel({ checks: [report] });
+        // The entries whose statement was read.
+        const read = new Set<string>();
+        for (const e of model.entries) {
+            const f = e.findings[0]!;
+            const statement = `{\n  "Effect": "Allow",\n  "Sid": "${e.name}"\n}`;
+            Object.defineProperty(f, "statement", { get: () => (read.add(e.name), statement), enumerable: true });
+        }
+        const budget = 200 * 1024;
+        const out = renderMarkdown(model, budget);
+        assert.ok(Buffer.byteLength(out) <= budget);
+        // The table alone is over 200 KiB: no details fit, and only those that fill the budget were made.
+        assert.match(out, /Details left out/);
+        assert.ok(read.size > 0 && read.size < 1_000, String(read.size));
+        // With room for them all, every one is read and shown.
+        read.clear();
+        const whole = renderMarkdown(model, 100 * 1024 * 1024);
+        assert.equal(read.size, 6_000);
+        assert.equal(whole.split("<details>").length - 1, 6_000);
+    });
+
     it("shows verified environments with the identity they got, and what a batch did not verify", () => {
         const out = renderMarkdown(buildModel({ verifications: [verifyBatch()] }));
         assert.match(out, /- ✅ acme\/networking\/staging: verified; expected role `arn:aws:iam::123456789012:role\/esc-networking-staging-4e1a7b2 \(from definition\)`; caller identity `arn:aws:sts::/);

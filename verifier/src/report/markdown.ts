@@ -158,59 +158,92 @@ export function renderMarkdown(model: ReportModel, budget = MARKDOWN_BUDGET): st
         "",
     ];
     const tableHead = ["| | Target | Kind | Input | Verdict | Findings | Admits / identity |", "|---|---|---|---|---|---|---|"];
-    const rows: string[] = [];
-    for (const e of model.entries) {
-        const target = e.urn ? `${mdText(e.name)}<br>${mdCode(e.urn)}` : mdCode(e.name);
-        const input = e.source === "verify" ? "verify" : mdCode(e.file ?? "");
-        rows.push(`| ${STATUS_ICON[e.status]} | ${cell(target)} | ${e.kind} | ${cell(input)} | ${e.verdict} | ${findingsCell(e)} | ${cell(admitsCell(e))} |`);
-    }
-    const lists: string[] = [];
+    // Each part is made only as far as it could fit: a text with more than `budget` bytes that no newline holds
+    // cannot fit, however `finish` folds its blank lines. (100,000 roles: 3 MB of rows and 70,000 findings' details
+    // were made and joined, then thrown away, for a report of 900 KiB.)
+    const rows = within(model.entries, tableRow, budget);
     const compliant = model.entries.filter((e) => e.status === "pass");
-    if (compliant.length > 0) {
-        lists.push("### Compliant, and what they admit", "");
-        for (const e of compliant) lists.push(compliantLine(e));
-        lists.push("");
-    }
-    if (model.skipped.length > 0) {
-        lists.push("### Listed but not verified", "");
-        for (const sk of model.skipped) lists.push(`- ${mdCode(sk.environment)}: ${mdInline(sk.reason)}`);
-        lists.push("");
-    }
+    const lists = within(compliant, compliantLine, budget, ["### Compliant, and what they admit", ""], [""]);
+    const skippedList = within(model.skipped, (sk) => `- ${mdCode(sk.environment)}: ${mdInline(sk.reason)}`, budget, ["### Listed but not verified", ""], [""]);
     const withFindings = model.entries.filter((e) => e.findings.length > 0);
-    const details = withFindings.length > 0 ? ["### Findings", "", ...withFindings.map(detailsBlock)] : [];
+    const details = within(withFindings, detailsBlock, budget, ["### Findings", ""]);
 
     const table = (shown: readonly string[], note: string[] = []): string[] => (total > 0 ? [...tableHead, ...shown, "", ...note] : []);
     // Ends with a blank line, also after `</details>`: GitHub's Markdown ends an HTML block only at a blank line, so
     // a report appended after this one (`>> $GITHUB_STEP_SUMMARY`) would otherwise be read as part of it.
     const finish = (parts: readonly string[]): string => parts.join("\n").replace(/\n{3,}/g, "\n\n").replace(/\n*$/, "\n\n");
     // Measured as written (`finish` folds blank lines); a count of the lines alone is only an upper bound, cheap to
-    // take first.
-    const fits = (parts: readonly string[]): boolean => bytesOf(parts) + 1 <= budget || Buffer.byteLength(finish(parts)) <= budget;
-    const whole = [...intro, ...table(rows), ...lists, ...details];
-    if (fits(whole)) return finish(whole);
+    // take first, and their bytes but their newlines a lower bound.
+    const fits = (parts: readonly string[]): boolean =>
+        bytesOf(parts) + 1 <= budget || (keptBytes(parts) <= budget && Buffer.byteLength(finish(parts)) <= budget);
+    const allLists = [...lists.lines, ...skippedList.lines];
+    if (rows.whole && lists.whole && skippedList.whole && details.whole) {
+        const whole = [...intro, ...table(rows.lines), ...allLists, ...details.lines];
+        if (fits(whole)) return finish(whole);
+    }
 
-    const detailsNote = details.length > 0 ? ["### Findings", "", `_Details left out: they would exceed ${kib} KiB. Write the HTML or SARIF report for them._`, ""] : [];
-    const withoutDetails = [...intro, ...table(rows), ...lists, ...detailsNote];
-    if (fits(withoutDetails)) return finish(withoutDetails);
+    const detailsNote = withFindings.length > 0 ? ["### Findings", "", `_Details left out: they would exceed ${kib} KiB. Write the HTML or SARIF report for them._`, ""] : [];
+    if (rows.whole && lists.whole && skippedList.whole) {
+        const withoutDetails = [...intro, ...table(rows.lines), ...allLists, ...detailsNote];
+        if (fits(withoutDetails)) return finish(withoutDetails);
+    }
 
     const listed = [...(compliant.length > 0 ? ["compliant targets"] : []), ...(model.skipped.length > 0 ? ["environments not verified"] : [])];
     const listsNote =
         listed.length > 0 ? [`_The list of ${listed.join(" and of ")} is left out: it would exceed ${kib} KiB. The HTML, SARIF and JSON reports have it._`, ""] : [];
-    const withoutLists = [...intro, ...table(rows), ...listsNote, ...detailsNote];
-    if (fits(withoutLists)) return finish(withoutLists);
+    if (rows.whole) {
+        const withoutLists = [...intro, ...table(rows.lines), ...listsNote, ...detailsNote];
+        if (fits(withoutLists)) return finish(withoutLists);
+    }
 
-    // The table's first rows, as many as fit next to a note on the rest.
+    // The table's first rows, as many as fit next to a note on the rest. `rows` holds more than fit: its lines
+    // hold more than `budget` bytes (or all of the rows).
     const rowsNote = (left: number): string[] => {
-        const notPassing = model.entries.slice(rows.length - left).filter((e) => e.status !== "pass").length;
+        const notPassing = model.entries.slice(total - left).filter((e) => e.status !== "pass").length;
         return [`_…and ${left} more target(s) (${notPassing} not passing) left out: the table would exceed ${kib} KiB. The HTML, SARIF and JSON reports list every target._`, ""];
     };
-    let room = budget - 1 - bytesOf([...intro, ...table([], rowsNote(rows.length)), ...listsNote, ...detailsNote]);
+    let room = budget - 1 - bytesOf([...intro, ...table([], rowsNote(total)), ...listsNote, ...detailsNote]);
     let shown = 0;
-    while (shown < rows.length && Buffer.byteLength(rows[shown]!) + 1 <= room) {
-        room -= Buffer.byteLength(rows[shown]!) + 1;
+    while (shown < rows.lines.length && Buffer.byteLength(rows.lines[shown]!) + 1 <= room) {
+        room -= Buffer.byteLength(rows.lines[shown]!) + 1;
         shown++;
     }
-    return finish([...intro, ...table(rows.slice(0, shown), rowsNote(rows.length - shown)), ...listsNote, ...detailsNote]);
+    return finish([...intro, ...table(rows.lines.slice(0, shown), rowsNote(total - shown)), ...listsNote, ...detailsNote]);
+}
+
+/** One table row. */
+function tableRow(e: ReportEntry): string {
+    const target = e.urn ? `${mdText(e.name)}<br>${mdCode(e.urn)}` : mdCode(e.name);
+    const input = e.source === "verify" ? "verify" : mdCode(e.file ?? "");
+    return `| ${STATUS_ICON[e.status]} | ${cell(target)} | ${e.kind} | ${cell(input)} | ${e.verdict} | ${findingsCell(e)} | ${cell(admitsCell(e))} |`;
+}
+
+/**
+ * A part of the report: `head`, a line for each item, then `tail`; no lines when there are no items. Its lines stop
+ * once they hold more than `budget` bytes besides their newlines (`whole` is then false): more would not fit.
+ */
+function within<T>(items: readonly T[], line: (item: T) => string, budget: number, head: string[] = [], tail: string[] = []): { lines: string[]; whole: boolean } {
+    if (items.length === 0) return { lines: [], whole: true };
+    const lines = [...head];
+    let kept = keptBytes(head);
+    for (const item of items) {
+        const l = line(item);
+        lines.push(l);
+        kept += keptBytes([l]);
+        if (kept > budget) return { lines, whole: false };
+    }
+    for (const t of tail) lines.push(t);
+    return { lines, whole: true };
+}
+
+/** UTF-8 bytes of `lines` but their newlines: what of them `finish` keeps however it folds blank lines. */
+function keptBytes(lines: readonly string[]): number {
+    let n = 0;
+    for (const l of lines) {
+        n += Buffer.byteLength(l);
+        for (let i = l.indexOf("\n"); i >= 0; i = l.indexOf("\n", i + 1)) n--;
+    }
+    return n;
 }
 
 /** One compliant target and what it admits (a verified environment: the identity it got). */
