@@ -201,6 +201,38 @@ describe("SourceFile over a large stack export", () => {
         assert.equal(new SourceFile(`${text},`).locate({ urn: "urn:pulumi:prod::big::aws:iam/role:Role::role-3" }).exact, false);
     });
 
+    it("indexes each string by the smallest object that has it, the first of those (children first), for any JSON", () => {
+        type Node = NonNullable<ReturnType<typeof parseJsonWithPositions>>;
+        // The reference: a walk of the objects, each object's children before its own properties.
+        const reference = (root: Node): Map<string, number> => {
+            const index = new Map<string, number>();
+            const visit = (node: Node): void => {
+                if (node.kind === "object") {
+                    for (const e of node.entries) visit(e.value);
+                    for (const e of node.entries) if (e.value.kind === "string" && !index.has(e.value.value)) index.set(e.value.value, e.keyStart);
+                } else if (node.kind === "array") for (const item of node.items) visit(item);
+            };
+            visit(root);
+            return index;
+        };
+        const str = fc.string({ unit: fc.constantFrom("a", "b", "\"", "\\", "é"), maxLength: 3 });
+        const value = fc.letrec((tie) => ({
+            v: fc.oneof({ depthSize: "small" }, str, fc.integer(), fc.array(tie("v"), { maxLength: 4 }), fc.dictionary(str, tie("v"), { maxKeys: 4 })),
+        })).v;
+        fc.assert(
+            fc.property(value, fc.array(str, { maxLength: 4 }), (v, asked) => {
+                const text = JSON.stringify(v, null, 1);
+                const tree = PositionTree.ofJson(text)!;
+                const want = reference(parseJsonWithPositions(text)!);
+                const at = (m: Map<string, { row: number; at: number }>): Map<string, number> => new Map([...m].map(([k, x]) => [k, x.at]));
+                assert.deepEqual(at(tree.indexStringProperties()), want);
+                const only = new Set(asked);
+                assert.deepEqual(at(tree.indexStringProperties(only)), new Map([...want].filter(([k]) => only.has(k))));
+            }),
+            { numRuns: 2000 },
+        );
+    });
+
     it("keeps a tree of columns: each node's children, its key and its value", () => {
         const text = '{"a": [1, {"b": "x\\"y"}], "c\\n": "z"}';
         const tree = PositionTree.ofJson(text);

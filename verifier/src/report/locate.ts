@@ -70,9 +70,6 @@ export class PositionTree {
     private nexts: Int32Array;
     /** How many rows are in use. */
     size = 0;
-    /** Containers in the order they close: every container after all of its descendants. */
-    private closed: Int32Array;
-    private closedCount = 0;
     /** Keys and strings of a tree that was not read from JSON text (YAML), by row. */
     private readonly given?: { keys: (string | undefined)[]; strings: (string | undefined)[] };
 
@@ -87,7 +84,6 @@ export class PositionTree {
         this.ends = new Int32Array(n);
         this.keys = new Int32Array(n);
         this.nexts = new Int32Array(n);
-        this.closed = new Int32Array(Math.max(16, capacity >> 2));
         if (given) this.given = given;
     }
 
@@ -202,12 +198,6 @@ export class PositionTree {
     private close(row: number, end: number): void {
         this.ends[row] = end;
         this.nexts[row] = this.size;
-        if (this.closedCount === this.closed.length) {
-            const bigger = new Int32Array(this.closed.length * 2);
-            bigger.set(this.closed);
-            this.closed = bigger;
-        }
-        this.closed[this.closedCount++] = row;
     }
 
     private grow(): void {
@@ -286,25 +276,34 @@ export class PositionTree {
 
     /**
      * Every string value mapped to the smallest object that has a property with that value (its row) and the offset
-     * of that property; the first such object in document order wins (children before their parent: the containers
-     * in the order they close). `only`: index just these values. Linear in the values of the file.
+     * of that property; the first such object in document order wins, children before their parent (the order the
+     * objects close in: by where they end). `only`: index just these values. One pass over the rows in order.
      */
     indexStringProperties(only?: ReadonlySet<string>): Map<string, { row: number; at: number }> {
         const index = new Map<string, { row: number; at: number }>();
-        // A string without an escape is as long as its slice: only those of a length asked for are read.
+        // A string without an escape is its slice: only those of a length and a first character asked for are read.
         const lengths = only === undefined ? undefined : new Set([...only].map((s) => s.length));
-        const { kinds, starts, ends, nexts } = this;
-        for (let k = 0; k < this.closedCount; k++) {
-            const row = this.closed[k]!;
-            if (kinds[row] !== OBJECT) continue;
-            const last = nexts[row]!;
-            for (let c = row + 1; c < last; c = nexts[c]!) {
-                const kind = kinds[c];
-                if (kind !== STRING && kind !== ESCAPED) continue;
-                if (lengths !== undefined && kind === STRING && !lengths.has(ends[c]! - starts[c]! - 2)) continue;
-                const value = this.string(c);
-                if ((only === undefined || only.has(value)) && !index.has(value)) index.set(value, { row, at: this.keys[c]! });
+        const firsts = only === undefined ? undefined : new Set([...only].map((s) => s.charCodeAt(0)));
+        const { kinds, starts, ends, keys, nexts, text } = this;
+        // The containers the row is in, innermost last.
+        const open: number[] = [];
+        for (let row = 0; row < this.size; row++) {
+            while (open.length > 0 && nexts[open[open.length - 1]!]! <= row) open.pop();
+            const kind = kinds[row];
+            if (kind === OBJECT || kind === ARRAY) {
+                open.push(row);
+                continue;
             }
+            if ((kind !== STRING && kind !== ESCAPED) || keys[row]! < 0) continue;
+            if (kind === STRING && lengths !== undefined) {
+                const length = ends[row]! - starts[row]! - 2;
+                if (!lengths.has(length) || (length > 0 && !firsts!.has(text.charCodeAt(starts[row]! + 1)))) continue;
+            }
+            const value = this.string(row);
+            if (only !== undefined && !only.has(value)) continue;
+            const owner = open[open.length - 1]!;
+            const seen = index.get(value);
+            if (seen === undefined || ends[seen.row]! > ends[owner]!) index.set(value, { row: owner, at: keys[row]! });
         }
         return index;
     }
