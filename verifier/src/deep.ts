@@ -54,6 +54,9 @@ interface Frame {
 export function mapStringsShared<T>(value: T, map: (s: string) => string): T {
     if (typeof value === "string") return map(value) as T;
     if (value === null || typeof value !== "object") return value;
+    // Nearly always nothing changes (a report without a secret): a walk that only reads says so without a frame
+    // and a list of keys for every object.
+    if (!changesAny(value, map)) return value;
     const frame = (v: object): Frame => ({
         from: v as Frame["from"],
         keys: Array.isArray(v) ? null : Object.keys(v),
@@ -112,6 +115,34 @@ export function mapStringsShared<T>(value: T, map: (s: string) => string): T {
         settle(f, v, typeof v === "string" ? map(v) : v);
     }
     return value;
+}
+
+/** Whether `map` changes any string of `value` (object keys included): a walk that stops at the first. */
+function changesAny(value: object, map: (s: string) => string): boolean {
+    const stack: object[] = [value];
+    while (stack.length > 0) {
+        const v = stack.pop()!;
+        if (Array.isArray(v)) {
+            const items = v as unknown[];
+            for (let i = 0; i < items.length; i++) {
+                if (!(i in items)) continue;
+                const item = items[i];
+                if (typeof item === "string") {
+                    if (map(item) !== item) return true;
+                } else if (item !== null && typeof item === "object") stack.push(item);
+            }
+            continue;
+        }
+        const o = v as Record<string, unknown>;
+        for (const key of Object.keys(o)) {
+            if (map(key) !== key) return true;
+            const item = o[key];
+            if (typeof item === "string") {
+                if (map(item) !== item) return true;
+            } else if (item !== null && typeof item === "object") stack.push(item);
+        }
+    }
+    return false;
 }
 
 /** `out[key] = v`, keeping a key named `__proto__` an own property (as JSON.parse makes it). */

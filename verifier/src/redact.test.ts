@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FIXTURE_CREDENTIALS, STATIC_KEY_ID } from "../../fixtures/esc/credentials.js";
 import fc from "fast-check";
-import { oneLine, Redactor, redactDeep, redactingSink, redactShapes, redactText, shortenKeyId } from "./redact.js";
+import { hasBase64Run, oneLine, Redactor, redactDeep, redactingSink, redactShapes, redactText, shortenKeyId } from "./redact.js";
 
 // Planted values are assembled at run time so that no credential-shaped literal sits in the repository.
 const ak = (prefix: string): string => `${prefix}${"Q7XK2M9P4R8T6W3Z"}`;
@@ -53,6 +53,23 @@ describe("redactText", () => {
 });
 
 describe("redactText's first scan", () => {
+    it("finds a run of base64 characters of the length asked for wherever it is, reading only some characters", () => {
+        const naive = (t: string, min: number): boolean => new RegExp(`[A-Za-z0-9+/]{${min}}`).test(t);
+        const text = fc.array(fc.oneof(fc.constantFrom(" ", ":", "-", "=", "é", "."), fc.stringMatching(/^[A-Za-z0-9+/]{1,50}$/)), { maxLength: 12 }).map((ps) => ps.join(""));
+        fc.assert(
+            fc.property(text, fc.integer({ min: 1, max: 45 }), (t, min) => {
+                assert.equal(hasBase64Run(t, min), naive(t, min), JSON.stringify([t, min]));
+            }),
+            { numRuns: 5000 },
+        );
+        for (let at = 0; at <= 60; at++) {
+            const t = `${"a b ".repeat(30).slice(0, at)}${"x".repeat(40)}${" c".repeat(10)}`;
+            assert.ok(hasBase64Run(t, 40), String(at));
+            assert.ok(!hasBase64Run(t.replace("x".repeat(40), `${"x".repeat(20)} ${"x".repeat(19)}`), 40), String(at));
+        }
+    });
+
+
     it("lets through only text in which no shape matches", () => {
         // Strings made of the shapes' own letters and their near misses: every credential shape, cut or glued.
         const piece = fc.constantFrom("eyJ", "ey", "J", "pul-", "pul", "-", "AKIA", "ASIA", "0", "9", "a", "Z", "+", "/", "=", ".", "_", " ", ":", "ABCDEFGHIJ", "abcdef0123", "0123456789");

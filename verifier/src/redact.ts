@@ -56,12 +56,35 @@ function looksLikeSecretKey(run: string): boolean {
 function mayHoldSecret(text: string): boolean {
     if (text.length < 10) return false;
     if (text.includes("eyJ") || text.includes("pul-") || text.includes("AKIA") || text.includes("ASIA")) return true;
-    let run = 0;
-    for (let i = 0; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        const base64 = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2b || c === 0x2f;
-        run = base64 ? run + 1 : 0;
-        if (run >= 40) return true;
+    return hasBase64Run(text, 40);
+}
+
+function isBase64(c: number): boolean {
+    return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2b || c === 0x2f;
+}
+
+/**
+ * Whether `text` has `min` base64 characters in a row. Reads one character in `min` where the text has none (every
+ * such run holds one of them), and around those that are: a report's strings, 190 million characters at 100,000
+ * roles, are mostly words and names, which a space or a `:` interrupts. Exported for its test.
+ */
+export function hasBase64Run(text: string, min: number): boolean {
+    const n = text.length;
+    // No run of `min` starts before `p - min + 1`: the character at `p - min` is not base64 (or the text starts there).
+    let p = min - 1;
+    while (p < n) {
+        if (!isBase64(text.charCodeAt(p))) {
+            p += min;
+            continue;
+        }
+        // The run through `p`: back to its start (at most `min` characters), then on until it is `min` long.
+        let start = p;
+        while (start > 0 && p - start < min - 1 && isBase64(text.charCodeAt(start - 1))) start--;
+        let q = p + 1;
+        while (q < start + min && q < n && isBase64(text.charCodeAt(q))) q++;
+        if (q >= start + min) return true;
+        // The run ends before `q`, shorter than `min`; the next one starts after `q`.
+        p = q + min;
     }
     return false;
 }
