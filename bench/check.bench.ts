@@ -4,8 +4,8 @@
  * - 10,000 and 100,000 roles, every policy distinct, 10% wildcards ("all-distinct"): at most 3x the wall time and
  *   2.5x the peak RSS of the floor, a child process that only reads the same file and `JSON.parse`s it, measured
  *   in the same run (issue 13). Measured with `--format json`; the wall time also with the text report, the default.
- * - The other outputs over the all-distinct exports: `--format text` (the default) and SARIF (which also locates
- *   every finding in the file and redacts every string), at 10,000 and 100,000 roles: linear growth (10x the roles
+ * - The other outputs over the all-distinct exports: `--format text` (the default), SARIF and Markdown (which also
+ *   locate findings in the file and redact every string), at 10,000 and 100,000 roles: linear growth (10x the roles
  *   at most 12x the time; a quadratic step would show as about 100x).
  * Peak RSS comes from `/usr/bin/time -v` when present, else from `process.resourceUsage().maxRSS` reported by a
  * preloaded script.
@@ -328,13 +328,14 @@ function ratioRange(runs: Measured[], floors: Measured[]): string {
 }
 
 /**
- * The default text output and SARIF over the all-distinct exports `versusFloor` wrote: wall time and peak RSS at
- * 10,000 roles (median of `RUNS`) and 100,000 (one run; the text report's runs are those `versusFloor` measured,
- * `GOAL_RUNS` at each size), and how the time grows.
+ * The default text output, SARIF and Markdown (the located reports: every finding found in the export, and Markdown
+ * within its 900 KiB) over the all-distinct exports `versusFloor` wrote: wall time and peak RSS at 10,000 roles
+ * (median of `RUNS`) and 100,000 (one run; the text report's runs are those `versusFloor` measured, `GOAL_RUNS` at
+ * each size), and how the time grows.
  */
 async function growth(dir: string, preload: string, textRuns: TextRuns): Promise<BenchResult[]> {
     const out: BenchResult[] = [];
-    for (const format of ["text", "sarif"] as const) {
+    for (const format of ["text", "sarif", "markdown"] as const) {
         const at = async (roles: number, runs: number): Promise<{ wall: number; rss: number; mb: number; runs: number }> => {
             const file = join(dir, `stack-all-distinct-${roles}.json`);
             const measured: Measured[] = format === "text" ? [...(textRuns.get(roles) ?? [])] : [];
