@@ -178,6 +178,29 @@ describe("SourceFile over a large stack export", () => {
         assert.deepEqual(every.locate({ urn: urns[7]! }), { line, column: text.split("\n")[line - 1]!.indexOf('"urn"') + 1, exact: true });
     });
 
+    it("indexes the file at most twice: the URNs it was told of, then every string when asked for another", () => {
+        const text = exportOf(5);
+        const urn = (i: number): string => `urn:pulumi:prod::big::aws:iam/role:Role::role-${i}`;
+        const proto = PositionTree.prototype;
+        const original = Object.getOwnPropertyDescriptor(proto, "indexStringProperties")!;
+        const index = original.value as PositionTree["indexStringProperties"];
+        const calls: (number | undefined)[] = [];
+        proto.indexStringProperties = function (this: PositionTree, only?: ReadonlySet<string>) {
+            calls.push(only?.size);
+            return index.call(this, only);
+        };
+        try {
+            const src = new SourceFile(text, { urns: new Set([urn(0), urn(1)]) });
+            for (const u of [urn(0), urn(1), urn(0)]) assert.equal(src.locate({ urn: u }).exact, true);
+            assert.deepEqual(calls, [2]);
+            for (let i = 0; i < 3; i++) assert.equal(src.locate({ urn: "urn:absent" }).exact, false);
+            assert.equal(src.locate({ urn: urn(3) }).exact, true);
+            assert.deepEqual(calls, [2, undefined]);
+        } finally {
+            Object.defineProperty(proto, "indexStringProperties", original);
+        }
+    });
+
     it("reads a URN written with escapes as its value", () => {
         const urn = (i: number): string => `urn:pulumi:prod::big::aws:iam/role:Role::role-${i}`;
         // The same export, with the second role's URN (and its reference as the third's parent) written escaped.

@@ -68,8 +68,7 @@ export class PositionTree {
     private ends: Int32Array;
     private keys: Int32Array;
     private nexts: Int32Array;
-    /** How many rows are in use. */
-    size = 0;
+    private rows = 0;
     /** Keys and strings of a tree that was not read from JSON text (YAML), by row. */
     private readonly given?: { keys: (string | undefined)[]; strings: (string | undefined)[] };
 
@@ -87,6 +86,11 @@ export class PositionTree {
         if (given) this.given = given;
     }
 
+    /** How many values the tree holds. */
+    get size(): number {
+        return this.rows;
+    }
+
     /**
      * The tree of strict JSON `text`, or null when it is not (or nests deeper than MAX_DEPTH). `valid`: the caller
      * has already parsed `text` with `JSON.parse`, so it is not parsed again.
@@ -100,7 +104,8 @@ export class PositionTree {
         } catch {
             return null;
         }
-        if (tree === null || valid) return tree;
+        if (tree === null || tree.size === 0) return null;
+        if (valid) return tree;
         try {
             JSON.parse(text);
         } catch {
@@ -115,7 +120,7 @@ export class PositionTree {
      */
     private static scan(text: string): PositionTree | null {
         const n = text.length;
-        // About one value per 50 characters in a stack export; the columns grow when that is too few.
+        // Room for a value every 32 characters (a stack export has one every 50); the columns double when that is too few.
         const tree = new PositionTree(text, n >> 5);
         const open: number[] = [];
         // Inside an object: where the key read last starts, waiting for its value.
@@ -185,8 +190,8 @@ export class PositionTree {
     }
 
     private add(kind: number, start: number, end: number, key: number): number {
-        if (this.size === this.kinds.length) this.grow();
-        const row = this.size++;
+        if (this.rows === this.kinds.length) this.grow();
+        const row = this.rows++;
         this.kinds[row] = kind;
         this.starts[row] = start;
         this.ends[row] = end;
@@ -197,7 +202,7 @@ export class PositionTree {
 
     private close(row: number, end: number): void {
         this.ends[row] = end;
-        this.nexts[row] = this.size;
+        this.nexts[row] = this.rows;
     }
 
     private grow(): void {
@@ -287,7 +292,7 @@ export class PositionTree {
         const { kinds, starts, ends, keys, nexts, text } = this;
         // The containers the row is in, innermost last.
         const open: number[] = [];
-        for (let row = 0; row < this.size; row++) {
+        for (let row = 0; row < this.rows; row++) {
             while (open.length > 0 && nexts[open[open.length - 1]!]! <= row) open.pop();
             const kind = kinds[row];
             if (kind === OBJECT || kind === ARRAY) {
@@ -310,7 +315,7 @@ export class PositionTree {
 
     /** The first property (in document order) named `name` whose key is on `line`: its value's row. */
     propertyOnLine(name: string, line: number, lines: LineIndex): number | undefined {
-        for (let row = 0; row < this.size; row++) {
+        for (let row = 0; row < this.rows; row++) {
             const at = this.keys[row]!;
             if (at >= 0 && this.key(row) === name && lines.at(at).line === line) return row;
         }
@@ -429,6 +434,8 @@ export class SourceFile {
     private readonly tree: PositionTree | null;
     private readonly lines: LineIndex;
     private resources: Map<string, { row: number; at: number }> | undefined;
+    /** Whether `resources` indexes every string, not only the URNs the file was told of. */
+    private indexedAll = false;
     /** The scope asked about last and its trust policy: a result's findings ask one after the other. */
     private last: { row: number; policy: PolicyCandidate | undefined } | undefined;
 
@@ -451,10 +458,15 @@ export class SourceFile {
     private resource(urn: string): { row: number; at: number } | undefined {
         if (this.tree === null) return undefined;
         const wanted = this.options.urns;
-        if (this.resources === undefined || (wanted !== undefined && !wanted.has(urn) && !this.resources.has(urn))) {
-            // Asked for a URN it was not told of: every string, once.
-            this.resources = this.tree.indexStringProperties(this.resources === undefined ? wanted : undefined);
+        if (this.resources === undefined) {
+            this.resources = this.tree.indexStringProperties(wanted);
+            this.indexedAll = wanted === undefined;
         }
+        const found = this.resources.get(urn);
+        if (found !== undefined || this.indexedAll || wanted?.has(urn) === true) return found;
+        // Asked for a URN it was not told of: every string, once.
+        this.resources = this.tree.indexStringProperties();
+        this.indexedAll = true;
         return this.resources.get(urn);
     }
 
