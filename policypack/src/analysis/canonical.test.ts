@@ -264,6 +264,20 @@ describe("the shape cache", () => {
             checkCounterexamples(d, {}, r);
         }
     });
+
+    it("takes the organization of the first subject a statement spells as the intended one, however the names sort (found by the property below)", () => {
+        // No organization configured, and no candidate subject of the witness search fits: the intended organization
+        // was the first in sort order (`-` as written, `a0`'s placeholder renamed), and the inline environments of
+        // `a0` were in one blast radius and not in the other.
+        const d = doc({
+            StringNotLike: { [`${V1}:aud`]: ["aws:*"] },
+            StringLike: { [`${V1}:sub`]: ["pulumi:*:org:a0:*", "pulumi:environments:org:-:env:x"] },
+        });
+        const r = analyzeTrustPolicy(d, {});
+        assert.deepEqual(summary(r), summary(analyzeTrustPolicyAsWritten(d, {})));
+        assert.ok(r.findings.length > 0);
+        checkCounterexamples(d, {}, r);
+    });
 });
 
 // ---------------------------------------------------------------------------------------------------------------

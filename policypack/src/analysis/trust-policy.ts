@@ -385,6 +385,17 @@ function replaceWildcards(pattern: string, filler: string): string {
     return pattern.replace(/\$\{[^}]*\}/g, filler).replace(/\*/g, filler).replace(/\?/g, "x");
 }
 
+/** Subjects a wildcard pattern admits, as the witness search tries them first: each wildcard filled alike. */
+function fillersOf(pattern: string): string[] {
+    // A wildcard that starts a segment reads best as another name; one inside a name, as a longer name.
+    const atSegmentStart = /[:/][*?]/.test(pattern);
+    const deploy = ":stack:prod:operation:update:scope:write";
+    const fillers = atSegmentStart
+        ? ["other/prod", "evil", "other-evil", `other${deploy}`, `stack:other:operation:update:scope:write`, `other:operation:update:scope:write`, "x/evil", "x:evil", "destroy", "other"]
+        : ["roll/prod", "-evil/prod", "evil", `-evil${deploy}`, "x/evil", "x:evil", "other/prod", "estroy"];
+    return fillers.map((f) => replaceWildcards(pattern, f));
+}
+
 const KIND_WORDS: Record<TokenKind, string> = {
     esc: "ESC tokens",
     "esc-legacy": "ESC tokens of the legacy default project",
@@ -852,7 +863,11 @@ class Analysis {
     /** One token of a kind set whose subject is in `subs` (a subset of the set's subjects). */
     private tokenOf(unit: Unit, set: KindSet, subs: Lang, org: string | null, audLang: Lang = set.cell.aud): PulumiToken | null {
         const sub = this.decider.pick(subs, this.subCandidates(org));
-        if (sub === null) return null;
+        return sub === null ? null : this.tokenWith(unit, set, sub, audLang);
+    }
+
+    /** The token of a kind set with subject `sub` (one of the set's subjects), or null when no audience pairs with it. */
+    private tokenWith(unit: Unit, set: KindSet, sub: string, audLang: Lang): PulumiToken | null {
         if (set.variant) {
             const o = orgOfSubject(set.variant, sub);
             const aud = set.variant.audPrefixes.map((q) => `${q}${o}`).find((a) => this.decider.contains(audLang, a));
@@ -881,14 +896,37 @@ class Analysis {
             this.recordAdmitted(st, unit, box, cells, sets);
         }
         const pinned = pinnedKinds(box.subClauses.filter((c) => c.operator.family === "string" && !c.operator.negated).flatMap((c) => c.values));
-        const blast = this.blastRadius(unit, sets, pinned);
+        const blast = this.blastRadius(unit, sets, pinned, box);
         // A cell whose bad audiences pair with an issuable token is reported first; else the first with any.
         for (const requireToken of [true, false]) for (const cell of cells) this.checkAudience(st, unit, box, cell, blast, readings, requireToken);
         this.checkSubject(st, unit, box, sets, blast, readings);
     }
 
+    /**
+     * With no organization configured, the token whose organization is taken as the intended one: the first that the
+     * statement's own subject values spell, in the order it writes them (a wildcard filled as the witness search fills
+     * it), else any token of the set. Not simply the decider's pick: where no candidate fits, that is the first
+     * subject in the order names sort, which the shape cache's renaming changes (a placeholder sorts elsewhere than
+     * the name it stands for), and the renamed and as-written analyses then scoped the blast radius to different
+     * organizations.
+     */
+    private anchorToken(unit: Unit, set: KindSet, box: Box): PulumiToken | null {
+        for (const clause of box.subClauses) {
+            if (clause.operator.family !== "string" || clause.operator.negated) continue;
+            for (const value of clause.values) {
+                for (const sub of isWildcard(value) ? fillersOf(value) : [value]) {
+                    this.decider.budget.tick();
+                    if (!this.decider.contains(set.subs, sub)) continue;
+                    const t = this.tokenWith(unit, set, sub, set.cell.aud);
+                    if (t) return t;
+                }
+            }
+        }
+        return this.tokenOf(unit, set, set.subs, null);
+    }
+
     /** Every class of unintended token the kind sets admit, worst first, each with a counterexample. */
-    private blastRadius(unit: Unit, sets: KindSet[], pinned: Set<TokenKind>): BlastRadius {
+    private blastRadius(unit: Unit, sets: KindSet[], pinned: Set<TokenKind>, box: Box): BlastRadius {
         const found = new Map<BlastClass, BlastEntry>();
         const deferred: Array<() => void> = [];
         const add = (cls: BlastClass, set: KindSet, subs: Lang, org: string | null, what: (t: PulumiToken) => string, audLang?: Lang): void => {
@@ -900,7 +938,7 @@ class Analysis {
         for (const set of sets) {
             const v = set.variant;
             if (!this.allowedOrgs && this.anchorOrg === null) {
-                const t = this.tokenOf(unit, set, set.subs, null);
+                const t = this.anchorToken(unit, set, box);
                 if (t) this.anchorOrg = v ? orgOfSubject(v, t.sub) : orgOfAnyAudience(t.aud);
             }
             const orgs = this.allowedOrgs ?? (this.anchorOrg !== null ? [this.anchorOrg] : []);
@@ -1152,15 +1190,7 @@ class Analysis {
         const out: string[] = [];
         for (const p of this.subPatterns) {
             this.decider.budget.tick();
-            if (isWildcard(p)) {
-                // A wildcard that starts a segment reads best as another name; one inside a name, as a longer name.
-                const atSegmentStart = /[:/][*?]/.test(p);
-                const deploy = ":stack:prod:operation:update:scope:write";
-                const fillers = atSegmentStart
-                    ? ["other/prod", "evil", "other-evil", `other${deploy}`, `stack:other:operation:update:scope:write`, `other:operation:update:scope:write`, "x/evil", "x:evil", "destroy", "other"]
-                    : ["roll/prod", "-evil/prod", "evil", `-evil${deploy}`, "x/evil", "x:evil", "other/prod", "estroy"];
-                for (const f of fillers) out.push(replaceWildcards(p, f));
-            }
+            if (isWildcard(p)) for (const c of fillersOf(p)) out.push(c);
         }
         const orgs = [org ?? "evil-org", ...this.config.orgs, ...(this.anchorOrg ? [this.anchorOrg] : []), "evil-org"];
         for (const o of orgs) {
