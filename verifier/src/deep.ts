@@ -49,7 +49,8 @@ interface Frame {
  * {@link mapStringsDeep}, but sharing what `map` leaves alone: an object or array none of whose strings (keys
  * included) `map` changes is returned itself, not copied, and a copy holds the unchanged parts of the original. For
  * values that are only read afterwards (the report model: a report of 100,000 roles in which nothing is a secret
- * costs no second copy of every result). Iterative, like the copy.
+ * costs no second copy of every result). Iterative, like the copy. `map` must be pure: a value is read once to learn
+ * whether anything changes, and again to copy it when something does.
  */
 export function mapStringsShared<T>(value: T, map: (s: string) => string): T {
     if (typeof value === "string") return map(value) as T;
