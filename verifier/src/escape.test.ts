@@ -72,6 +72,32 @@ describe("escaping, one function per medium", () => {
         assert.equal(escapeXml("a\nb", { keepNewlines: true }), "a\nb");
     });
 
+    it("HTML, XML and Markdown: one pass gives what one replacement after another gives (& first), for any text", () => {
+        // The replacements as they were written before round 24, one after another.
+        const html = (v: string, keepNewlines: boolean): string =>
+            escapeText(v, { keepNewlines }).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+        const xml = (v: string, keepNewlines: boolean): string =>
+            escapeText(v, { keepNewlines })
+                .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd")
+                .replace(/[\ufffe\uffff]/g, "\ufffd")
+                .replace(/&/g, "&amp;")
+                .replace(/</g, "&lt;")
+                .replace(/>/g, "&gt;")
+                .replace(/"/g, "&quot;")
+                .replace(/'/g, "&apos;");
+        const md = (v: string): string => escapeText(v).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/([\\`*_[\]~])/g, "\\$1");
+        const unit = fc.constantFrom(..."&<>\"'\\`*_[]~;a #\n\t\r\u0001\u2028\ufffe\uffff\ud800\udc00é", "\ud83d\ude00", "&amp;", "&lt;");
+        const text = fc.array(unit, { maxLength: 30 }).map((u) => u.join(""));
+        fc.assert(
+            fc.property(text, fc.boolean(), (v, keep) => {
+                assert.equal(escapeHtml(v, { keepNewlines: keep }), html(v, keep));
+                assert.equal(escapeXml(v, { keepNewlines: keep }), xml(v, keep));
+                assert.equal(escapeMarkdown(v), md(v));
+            }),
+            { numRuns: 3000 },
+        );
+    });
+
     it("JSON: C1, DEL and line separators as \\u escapes, the parsed value unchanged", () => {
         const json = escapeJsonOutput(JSON.stringify({ v: HOSTILE }));
         assert.doesNotMatch(json, RAW_CONTROL);

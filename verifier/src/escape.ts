@@ -127,27 +127,39 @@ export function encodeJsonOutput(json: string): Uint8Array<ArrayBuffer> {
     return UTF8.encode(escapeJsonControls(json));
 }
 
+const MARKDOWN_SPECIAL = /[&<>\\`*_[\]~]/g;
+const MARKDOWN_REPLACEMENT: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", ...Object.fromEntries([..."\\`*_[]~"].map((c) => [c, `\\${c}`])) };
+/** What HTML and XML write as entities. */
+const MARKUP_SPECIAL = /[&<>"']/g;
+const HTML_REPLACEMENT: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const XML_REPLACEMENT: Readonly<Record<string, string>> = { ...HTML_REPLACEMENT, "'": "&apos;" };
+/** A lone surrogate, U+FFFE or U+FFFF: none is a character XML allows. */
+const NOT_XML = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|[\ufffe\uffff]/g;
+const MAY_BE_NOT_XML = /[\ud800-\udfff\ufffe\uffff]/;
+
 /**
  * Markdown (GitHub): controls shown as escapes (a bare CR, U+2028, U+2029 or NEL would end a line in CommonMark
  * and let a value start its own table row, image or heading), `& < >` as entities, and Markdown punctuation
  * backslash-escaped.
  */
 export function escapeMarkdown(value: string): string {
-    return escapeText(value)
-        .replace(/&/g, "&amp;")
-        .replace(/</g, "&lt;")
-        .replace(/>/g, "&gt;")
-        .replace(/([\\`*_[\]~])/g, "\\$1");
+    return replaceEach(escapeText(value), MARKDOWN_SPECIAL, MARKDOWN_REPLACEMENT);
 }
 
 /** HTML text or attribute value: controls shown (newlines and tabs kept with `keepNewlines`), then entities. */
 export function escapeHtml(value: string, options: { keepNewlines?: boolean } = {}): string {
-    return escapeText(value, options)
-        .replace(/&/g, "&amp;")
-        .replace(/</g, "&lt;")
-        .replace(/>/g, "&gt;")
-        .replace(/"/g, "&quot;")
-        .replace(/'/g, "&#39;");
+    return replaceEach(escapeText(value, options), MARKUP_SPECIAL, HTML_REPLACEMENT);
+}
+
+/**
+ * Each character of `value` that `special` (a global class) matches, replaced by its entry in `replacement`, in one
+ * pass; `value` itself when it has none (nearly every name, URN and message). The entities' own characters are never
+ * read again, so this is the same as one replacement after another with `&` first.
+ */
+function replaceEach(value: string, special: RegExp, replacement: Readonly<Record<string, string>>): string {
+    special.lastIndex = 0;
+    if (!special.test(value)) return value;
+    return value.replace(special, (c) => replacement[c]!);
 }
 
 /**
@@ -156,12 +168,7 @@ export function escapeHtml(value: string, options: { keepNewlines?: boolean } = 
  * `\n` and `\t` stay as they are (element text).
  */
 export function escapeXml(value: string, options: { keepNewlines?: boolean } = {}): string {
-    return escapeText(value, options)
-        .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd")
-        .replace(/[\ufffe\uffff]/g, "\ufffd")
-        .replace(/&/g, "&amp;")
-        .replace(/</g, "&lt;")
-        .replace(/>/g, "&gt;")
-        .replace(/"/g, "&quot;")
-        .replace(/'/g, "&apos;");
+    const shown = escapeText(value, options);
+    const allowed = MAY_BE_NOT_XML.test(shown) ? shown.replace(NOT_XML, "\ufffd") : shown;
+    return replaceEach(allowed, MARKUP_SPECIAL, XML_REPLACEMENT);
 }
