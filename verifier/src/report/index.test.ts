@@ -84,6 +84,17 @@ describe("writeReports", () => {
         }
     });
 
+    it("writes each format alone as it renders with every statement quoted (a model without them only for JUnit and JSON)", async () => {
+        const input = sampleInput();
+        for (const format of ["sarif", "junit", "markdown", "html", "json"] as const) {
+            const path = `alone/r.${format}`;
+            await writeReports([{ format, path }], input, io());
+            assert.equal(readFileSync(join(tmp, path), "utf8"), renderReport(format, input), format);
+        }
+        // The quoted statements are in every format that shows them.
+        for (const format of ["sarif", "markdown", "html"] as const) assert.match(readFileSync(join(tmp, `alone/r.${format}`), "utf8"), /AnyAcmeEnvironment/, format);
+    });
+
     it("warns when a SARIF log holds more results than GitHub code scanning accepts in a run, and writes it all the same", async () => {
         // One entry's findings repeated, so that the log holds exactly `total` results.
         const withResults = (total: number): ReportModel => {

@@ -57,6 +57,9 @@ const RENDERERS: Record<ReportFormat, (model: ReportModel, options: RenderOption
     html: renderHtmlChunks,
 };
 
+/** The formats that quote each finding's statement (`ReportFinding.statement`). */
+const QUOTES_STATEMENTS: ReadonlySet<ReportFormat> = new Set(["sarif", "markdown", "html"]);
+
 /** How a format is rendered, where it has a choice. */
 export interface RenderOptions {
     /** Markdown: the most bytes the text may take (default 900 KiB, for a GitHub step summary); see `renderMarkdown`. */
@@ -183,7 +186,8 @@ function reason(e: unknown): string {
  */
 export async function writeReports(outputs: readonly ReportOutput[], input: ReportInput | ReportModel, io: CliIO, command = "oidc-guard"): Promise<void> {
     if (outputs.length === 0) return;
-    const model = "entries" in input ? input : buildModel(input);
+    // Statements are quoted only for the formats that show them.
+    const model = "entries" in input ? input : buildModel(input, { statements: outputs.some((o) => QUOTES_STATEMENTS.has(o.format)) });
     // SARIF holds one result per finding.
     const sarifResults = outputs.some((o) => o.format === "sarif") ? model.counts.findings : 0;
     if (sarifResults > CODE_SCANNING_MAX_RESULTS) {

@@ -50,6 +50,16 @@ describe("buildModel", () => {
         assert.match(wildcard?.findings[0]?.statement ?? "", /AnyAcmeEnvironment/);
     });
 
+    it("quotes no statement when asked not to (JUnit shows none), and finds the same positions", () => {
+        const quoted = buildModel(sampleInput());
+        const bare = buildModel(sampleInput(), { statements: false });
+        const findings = (m: typeof quoted) => m.entries.flatMap((e) => e.findings);
+        assert.ok(findings(quoted).some((f) => f.statement !== undefined));
+        assert.ok(findings(bare).every((f) => f.statement === undefined));
+        assert.deepEqual(findings(bare).map((f) => f.position), findings(quoted).map((f) => f.position));
+        assert.equal(renderReport("junit", bare), renderReport("junit", quoted));
+    });
+
     it("never lets a non-passing result without findings look clean", () => {
         const bare = (verdict: "fail" | "unknown" | "error"): CheckReport => ({
             tool,

@@ -195,6 +195,8 @@ interface Sources {
     /** The URNs of each file's results: the only resources its index needs. */
     urns: Map<string, Set<string>>;
     validJson: ReadonlySet<string>;
+    /** Quote each finding's statement (`ReportFinding.statement`). */
+    statements: boolean;
 }
 
 function checkEntry(result: CheckResult, sources: Sources, origin: string | undefined): ReportEntry {
@@ -216,7 +218,7 @@ function checkEntry(result: CheckResult, sources: Sources, origin: string | unde
         const rf: ReportFinding = { ...f, rule: ruleFor(f.ruleId, f) };
         if (source) {
             rf.position = source.locate({ urn, location: f.location, ...(declared ? { declared } : {}) });
-            if (f.location.statementIndex !== undefined) {
+            if (sources.statements && f.location.statementIndex !== undefined) {
                 const st = source.statement({ urn, statementIndex: f.location.statementIndex, ...(declared ? { declared } : {}) });
                 if (st !== undefined) rf.statement = redactText(st);
             }
@@ -363,8 +365,11 @@ export function worstSeverity(findings: readonly Finding[]): Severity | undefine
     return worst;
 }
 
-/** Builds the model from the inputs. Redacts every input string first. */
-export function buildModel(input: ReportInput): ReportModel {
+/**
+ * Builds the model from the inputs. Redacts every input string first. `options.statements: false`: findings quote no
+ * statement (JUnit shows none; quoting one is a parse and a pretty-print of it per finding).
+ */
+export function buildModel(input: ReportInput, options: { statements?: boolean } = {}): ReportModel {
     // Redacted where needed, shared where not: the model builds new entries and never changes what it reads.
     const checks = (input.checks ?? []).map((c) => ({ raw: c, red: redactDeep(c) }));
     const verifications = (input.verifications ?? []).map((v) => ({ raw: v, red: redactDeep(v) }));
@@ -374,6 +379,7 @@ export function buildModel(input: ReportInput): ReportModel {
         files: new Map(),
         urns: new Map(),
         validJson: new Set([...(input.validJson ?? [])].map(redactText)),
+        statements: options.statements ?? true,
     };
     for (const { red } of checks) {
         for (const r of red.results) {
