@@ -551,7 +551,9 @@ describe("the principals of a template read", () => {
             }),
             { numRuns: 150, includeErrorInReport: true },
         );
-        assert.ok(read >= runs, `only ${read} texts of ${runs} documents were read from a template`);
+        // Not vacuous: of the 6 texts of each document, about 1.2 are read from a template (153 to 231 texts in 30
+        // runs of 150 documents, 131 once in 35 runs: the bound was `runs`, which a run missed now and then).
+        assert.ok(read >= runs / 2, `only ${read} texts of ${runs} documents were read from a template`);
     });
 
     it("name each statement in its place with only its Principal, the same object for the same values", () => {
