@@ -178,7 +178,7 @@ export class PositionTree {
         const given = { keys: [] as (string | undefined)[], strings: [] as (string | undefined)[] };
         const tree = new PositionTree(text, 64, given);
         const add = (node: JsonNode, key: { key: string; keyStart: number } | undefined): void => {
-            const row = tree.add(["object", "array", "string", "scalar"].indexOf(node.kind), node.start, node.end, key?.keyStart ?? -1);
+            const row = tree.add(KINDS.indexOf(node.kind), node.start, node.end, key?.keyStart ?? -1);
             given.keys[row] = key?.key;
             if (node.kind === "string") given.strings[row] = node.value;
             if (node.kind === "object") for (const e of node.entries) add(e.value, e);
@@ -221,10 +221,6 @@ export class PositionTree {
 
     kind(row: number): JsonNode["kind"] {
         return KINDS[this.kinds[row]!]!;
-    }
-
-    start(row: number): number {
-        return this.starts[row]!;
     }
 
     /** Where the key that names `row` starts (its opening quote), or -1 when `row` is not a property's value. */
