@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { Alphabet, Budget, Decider, LazyDfa, Product, and, leaf, not, noteLiteralHeads, or, rx, type Automaton, type Lang, type Rx } from "./automata.js";
+import { Alphabet, Budget, Decider, LazyDfa, Product, and, finite, leaf, not, noteLiteralHeads, or, rx, type Automaton, type Lang, type Rx } from "./automata.js";
 
 const CHARS = ["a", "b", ":", "/"];
 const patternArb = fc.array(fc.constantFrom(...CHARS, "*", "?"), { maxLength: 7 }).map((cs) => cs.join(""));
@@ -105,6 +105,29 @@ describe("automata against references", () => {
                 if (shortest !== undefined) {
                     assert.notEqual(w, null, `${JSON.stringify(shortest)} is a member, but no witness was found`);
                     assert.equal(Array.from(w!).length, Array.from(shortest).length, `witness ${JSON.stringify(w)} is longer than ${JSON.stringify(shortest)}`);
+                }
+            }),
+            { numRuns: 300 },
+        );
+    });
+
+    it("prefixCompletedBy finds a shortest string after which enough endings complete members, and only one", () => {
+        fc.assert(
+            fc.property(patternsArb, patternsArb, fc.uniqueArray(stringArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), (xs, ys, endings, least, listed) => {
+                const { a, d } = fresh();
+                const rx1 = regex(xs);
+                const rx2 = regex(ys);
+                const member = (w: string): boolean => rx1.test(w) && !rx2.test(w);
+                // The language as an automaton (a difference of globs), or as the explicit list of its short members.
+                const l = listed ? finite(SHORT.filter(member)) : and(glob(a, xs), not(glob(a, ys)));
+                const inL = listed ? (w: string): boolean => SHORT.includes(w) && member(w) : member;
+                const enough = (w: string): boolean => endings.filter((e) => inL(w + e)).length >= least;
+                const found = d.prefixCompletedBy(l, endings, least);
+                if (found !== null) assert.ok(enough(found), `${JSON.stringify(found)} is not completed by ${least} of ${JSON.stringify(endings)}`);
+                const shortest = SHORT.find(enough);
+                if (shortest !== undefined) {
+                    assert.notEqual(found, null, `${JSON.stringify(shortest)} is completed by ${least}, but none was found`);
+                    assert.equal(Array.from(found!).length, Array.from(shortest).length, `${JSON.stringify(found)} is longer than ${JSON.stringify(shortest)}`);
                 }
             }),
             { numRuns: 300 },

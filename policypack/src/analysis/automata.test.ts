@@ -290,6 +290,29 @@ describe("automata", () => {
         // it explores the whole product, far past 50 states.
         assert.throws(() => d.isEmpty(and(glob(a, ...patterns), not(glob(a, ...patterns)))), ComplexityError);
     });
+
+    it("runs an optional search within an allowance of states: past it the search gives up and the analysis goes on", () => {
+        const patterns = Array.from({ length: 40 }, (_, i) => `*a${"?".repeat(i % 7)}b*`);
+        const hard = (a: Alphabet): Lang => and(glob(a, ...patterns), not(glob(a, ...patterns)));
+        // The allowance ran out: undefined, the states made counted as used, the limit in force again afterwards.
+        const { a, d } = decider(10_000);
+        assert.equal(d.budget.within(100, () => d.isEmpty(hard(a))), undefined);
+        assert.equal(d.budget.used, 101);
+        assert.equal(d.budget.within(100, () => d.isEmpty(glob(a, "x*"))), false);
+        assert.throws(() => d.isEmpty(hard(a)), (e: unknown) => e instanceof ComplexityError && e.limit === 10_000);
+        // Never more than half of what is left: 1,000 left, an allowance of 5,000 stops at 500, and the
+        // budget is not exhausted by the search.
+        const half = decider(2_000);
+        half.d.budget.take(1_000);
+        assert.equal(half.d.budget.within(5_000, () => half.d.isEmpty(hard(half.a))), undefined);
+        assert.equal(half.d.budget.used, 1_501);
+        // A search that fits gives its answer; an exhausted time budget still fails closed.
+        const small = decider(10_000);
+        assert.equal(small.d.budget.within(100, () => small.d.witness(glob(small.a, "ab*"))), "ab");
+        const lateAlphabet = new Alphabet();
+        const late = new Decider(lateAlphabet, spentBudget().budget);
+        assert.throws(() => late.budget.within(100, () => late.isEmpty(hard(lateAlphabet))), (e: unknown) => e instanceof ComplexityError && e.timeLimitMs === 2_000);
+    });
 });
 
 describe("BoundedCache", () => {

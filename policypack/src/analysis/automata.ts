@@ -34,6 +34,8 @@ export class Budget {
     used = 0;
     private steps = 0;
     private readonly until: number;
+    /** The state limit in force: `limit`, or lower while `within` runs an optional search. */
+    private cap: number;
     /** @param until when the time budget ends (Date.now() + timeLimitMs by default: it starts now) */
     constructor(
         readonly limit: number,
@@ -41,11 +43,31 @@ export class Budget {
         until?: number,
     ) {
         this.until = timeLimitMs === undefined ? Infinity : (until ?? Date.now() + timeLimitMs);
+        this.cap = limit;
     }
     take(n = 1): void {
         this.used += n;
-        if (this.used > this.limit) throw new ComplexityError(this.limit);
+        if (this.used > this.cap) throw new ComplexityError(this.used > this.limit ? this.limit : this.cap);
         this.tick();
+    }
+    /**
+     * Runs an optional search that may make at most `allowance` more states, and at most half of what the budget
+     * has left (so the search alone never exhausts it): its result, or undefined when that ran out. The analysis then
+     * goes on, the states made so far counted as used; a product stopped there is consistent (a state is taken from
+     * the budget before anything of it is recorded, and an edge is recorded only once its state exists). Running out
+     * of time still throws.
+     */
+    within<T>(allowance: number, search: () => T): T | undefined {
+        const saved = this.cap;
+        this.cap = this.used + Math.max(0, Math.min(allowance, Math.floor((saved - this.used) / 2)));
+        try {
+            return search();
+        } catch (e) {
+            if (e instanceof ComplexityError && e.timeLimitMs === undefined && this.used <= saved) return undefined;
+            throw e;
+        } finally {
+            this.cap = saved;
+        }
     }
     /** Counts a step of work that explores no state; past the time budget it throws ComplexityError. */
     tick(): void {
@@ -1340,10 +1362,11 @@ export class Product implements Automaton {
     /**
      * A shortest member (readable characters preferred), or null when the language is empty. The path is the
      * breadth-first search's own (each state's first discovery, classes in preference order), so it does not
-     * depend on the order in which other questions made the states.
+     * depend on the order in which other questions made the states. `goal` replaces "accepting" as what the search
+     * looks for (a state from which some endings complete members: `Decider.prefixCompletedBy`).
      */
-    witness(): string | null {
-        if (this.acc[0]) return "";
+    witness(goal: (s: number) => boolean = (s) => this.acc[s]!): string | null {
+        if (goal(0)) return "";
         const queue = [0];
         /** Per queue entry: the entry it was reached from, and on which class. */
         const via: number[] = [-1];
@@ -1358,7 +1381,7 @@ export class Product implements Automaton {
                 if (t >= seen.length) seen = grown(seen, t);
                 if (seen[t]) continue;
                 seen[t] = 1;
-                if (this.acc[t]) {
+                if (goal(t)) {
                     const syms = [this.members[cls]![0]!];
                     for (let q = qi; q > 0; q = via[q]!) syms.push(this.members[on[q]!]![0]!);
                     return syms
@@ -2279,6 +2302,47 @@ export class Decider {
         const s = this.simplify(l);
         if (s.k === "none" || s.k === "finite") return false;
         return memo("inf", [alphabetTag(this.alphabet), sharedKey(s)], this.localDecisions, () => this.product(s).isInfinite());
+    }
+
+    /**
+     * The shortest string (readable characters first, as `witness`) after which at least `least` of `endings` each
+     * complete a member of `l`; null when there is none. One breadth-first search of `l`'s product, in which a state
+     * is found when reading `least` of the endings from it ends in accepting states. It answers "which stack takes two
+     * operations" on the language itself, finite or infinite, where listing the members gives up past a cap.
+     */
+    prefixCompletedBy(l: Lang, endings: readonly string[], least: number): string | null {
+        const s = this.simplify(l);
+        if (s.k === "none") return null;
+        if (s.k === "finite") {
+            const counts = new Map<string, number>();
+            for (const m of s.items) {
+                this.budget.tick();
+                for (const ending of endings) {
+                    if (m.endsWith(ending)) {
+                        const prefix = m.slice(0, m.length - ending.length);
+                        counts.set(prefix, (counts.get(prefix) ?? 0) + 1);
+                    }
+                }
+            }
+            let first: string | null = null;
+            for (const [prefix, n] of counts) if (n >= least && (first === null || this.compare(prefix, first) < 0)) first = prefix;
+            return first;
+        }
+        const p = this.product(s);
+        const words = endings.map((ending) => Array.from(ending, (c) => this.alphabet.lookup(c)));
+        const completes = (state: number, word: readonly number[]): boolean => {
+            let t = state;
+            for (const sym of word) {
+                if (p.sink(t) === "dead") return false;
+                t = p.step(t, sym);
+            }
+            return p.accepting(t);
+        };
+        return p.witness((state) => {
+            let n = 0;
+            for (const word of words) if (completes(state, word) && ++n >= least) return true;
+            return false;
+        });
     }
 
     /** All members in readable order when finitely many (at most `cap`); null otherwise. */

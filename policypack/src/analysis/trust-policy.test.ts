@@ -26,19 +26,16 @@ function only(result: TrustAnalysis): TrustAnalysis["findings"][number] {
 }
 
 describe("analyzeTrustPolicy", () => {
-    it("reports every operation of one Deployments stack in a finding's blast radius, and lists the stacks only for a finding", () => {
+    it("reports every operation of one Deployments stack in a finding's blast radius, and looks for it only for a finding", () => {
         const sub = "pulumi:deploy:org:acme:project:web:stack:prod:operation:*:scope:write";
         const text = (aud: unknown): string => JSON.stringify(doc(allow({ StringEquals: { [AUD]: aud }, StringLike: { [SUB]: sub } })));
-        // Every list of 256 or fewer members the analysis makes (the blast radius lists a set that way; the admitted
-        // subjects are listed up to 64), to tell whether the stacks were listed for the radius.
-        const lists: string[][] = [];
-        const original = Object.getOwnPropertyDescriptor(Decider.prototype, "enumerate")!;
-        Decider.prototype.enumerate = function (this: Decider, l, cap) {
-            const out = (original.value as Decider["enumerate"]).call(this, l, cap);
-            if (out && cap === 256) lists.push(out);
-            return out;
+        // Every search for a stack that takes two operations, to tell whether the radius looked for one.
+        const searches: string[][] = [];
+        const original = Object.getOwnPropertyDescriptor(Decider.prototype, "prefixCompletedBy")!;
+        Decider.prototype.prefixCompletedBy = function (this: Decider, l, endings, least) {
+            searches.push([...endings]);
+            return (original.value as Decider["prefixCompletedBy"]).call(this, l, endings, least);
         };
-        const listedStacks = (): boolean => lists.some((l) => l.some((m) => m.includes(":operation:")));
         try {
             // Another organization's audience fails the statement: its finding carries the whole radius.
             const failing = analyzeTrustPolicy(text(["acme", "evil"]), ACME);
@@ -49,17 +46,54 @@ describe("analyzeTrustPolicy", () => {
                 f.blastRadius?.map((b) => [b.class, b.description, b.counterexample.sub]),
                 [["every-operation-of-stack", "4 operations of one stack (a Deployments token for stack acme/web/prod (operation destroy))", "pulumi:deploy:org:acme:project:web:stack:prod:operation:destroy:scope:write"]],
             );
-            assert.ok(listedStacks());
+            assert.deepEqual(searches, [["preview:scope:write", "update:scope:write", "refresh:scope:write", "destroy:scope:write"]]);
             // Every operation of one named stack is no reason to fail: the statement passes, and nothing reports the
-            // radius, so its stacks are never listed.
-            lists.length = 0;
+            // radius, so its operations are never looked for.
+            searches.length = 0;
             const passing = analyzeTrustPolicy(text("acme"), ACME);
             assert.equal(passing.verdict, "pass");
             assert.deepEqual(passing.findings, []);
-            assert.equal(listedStacks(), false);
+            assert.deepEqual(searches, []);
         } finally {
-            Object.defineProperty(Decider.prototype, "enumerate", original);
+            Object.defineProperty(Decider.prototype, "prefixCompletedBy", original);
         }
+    });
+
+    it("finds two operations of one stack among more Deployments subjects than a listing holds (65 stacks, 300 stacks)", () => {
+        const stack = (s: string, op: string): string => `pulumi:deploy:org:acme:project:web:stack:${s}:operation:${op}:scope:write`;
+        const radius = (subs: string[]): Array<[string, string, string]> | undefined => {
+            const r = analyzeTrustPolicy(JSON.stringify(doc(allow({ StringEquals: { [AUD]: ["acme", "evil"] }, StringLike: { [SUB]: subs } }))), ACME);
+            return only(r).blastRadius?.map((b) => [b.class, b.description, b.counterexample.sub]);
+        };
+        const numbered = (n: number, op: string): string[] => Array.from({ length: n }, (_, i) => stack(`s${i + 1}`, op));
+        // 65 stacks, every operation: 260 members, more than the 256 a listing of the set holds. The finding used to
+        // be absent here.
+        assert.deepEqual(radius(numbered(65, "*")), [["every-operation-of-stack", "4 operations of one stack (a Deployments token for stack acme/web/s1 (operation destroy))", stack("s1", "destroy")]]);
+        // 300 stacks that each take one operation, and one that takes a second: that one is found, wherever it is.
+        assert.deepEqual(radius([...numbered(300, "update"), stack("s250", "refresh")]), [
+            ["every-operation-of-stack", "2 operations of one stack (a Deployments token for stack acme/web/s250 (operation refresh))", stack("s250", "refresh")],
+        ]);
+        // 300 stacks, one operation each: no stack takes two, so the class is absent.
+        assert.deepEqual(radius(numbered(300, "update")), undefined);
+        // 130 stacks whose operation is a pattern (`*date`: update only), about 10 KB: decided, nothing to report.
+        assert.deepEqual(radius(numbered(130, "*date")), undefined);
+        // Two operations of one stack spread over two values, beside stacks that take one each.
+        assert.deepEqual(radius([stack("a", "update"), stack("b", "refresh"), stack("zz", "preview"), stack("zz", "update")]), [
+            ["every-operation-of-stack", "2 operations of one stack (a Deployments token for stack acme/web/zz (operation update))", stack("zz", "update")],
+        ]);
+    });
+
+    it("leaves the informational operations class out, with a note, when its search takes more than its allowance", () => {
+        // 900 stacks whose operation is a pattern: deciding that no stack takes two explores every stack's endings,
+        // more states than the search may make. The verdict stands (fail, for the other organization's audience), it
+        // is not turned into an error, and a note says what was not decided.
+        const subs = Array.from({ length: 900 }, (_, i) => `pulumi:deploy:org:acme:project:web:stack:s${i}:operation:*date:scope:write`);
+        const r = analyzeTrustPolicy(JSON.stringify(doc(allow({ StringEquals: { [AUD]: ["acme", "evil"] }, StringLike: { [SUB]: subs } }))), ACME);
+        assert.equal(r.verdict, "fail");
+        assert.equal(only(r).blastRadius, undefined);
+        assert.deepEqual(r.notes, [
+            "Statement[0]: whether one Deployments stack is admitted for more than one operation (the informational blast class every-operation-of-stack) was not decided within 20,000 automaton states; the blast radius does not list it.",
+        ]);
     });
 
     it("passes the DOMAIN.md pinned role and lists what it admits", () => {

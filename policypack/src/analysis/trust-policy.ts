@@ -15,6 +15,7 @@ import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
 import { PolicyDocumentError, actionMatches, parseDocument, type Clause, type Statement } from "./document.js";
 import {
     BLAST_CLASSES,
+    DEPLOY_OPERATIONS,
     audienceUniverse,
     audiencesNamingOrgs,
     isOrgName,
@@ -53,6 +54,12 @@ const DEFAULT_MAX_STATES = 250_000;
 export const DEFAULT_TIME_BUDGET_MS = 2_000;
 /** How many literal audiences of one cell are enumerated before they are treated as unbounded. */
 const AUDIENCE_ENUMERATION_CAP = 256;
+/**
+ * The states the search for a Deployments stack admitted for two operations may make (an informational blast class,
+ * looked for after the verdict is decided): past it the class is left out, with a note, rather than the analysis
+ * failing closed for want of it.
+ */
+const OPERATIONS_SEARCH_STATES = 20_000;
 /** How many exact subjects the positive evidence lists before it shows the patterns instead. */
 const SUBJECT_LISTING_CAP = 64;
 
@@ -896,7 +903,7 @@ class Analysis {
             this.recordAdmitted(st, unit, box, cells, sets);
         }
         const pinned = pinnedKinds(box.subClauses.filter((c) => c.operator.family === "string" && !c.operator.negated).flatMap((c) => c.values));
-        const blast = this.blastRadius(unit, sets, pinned, box);
+        const blast = this.blastRadius(st.index, unit, sets, pinned, box);
         // A cell whose bad audiences pair with an issuable token is reported first; else the first with any.
         for (const requireToken of [true, false]) for (const cell of cells) this.checkAudience(st, unit, box, cell, blast, readings, requireToken);
         this.checkSubject(st, unit, box, sets, blast, readings);
@@ -926,7 +933,7 @@ class Analysis {
     }
 
     /** Every class of unintended token the kind sets admit, worst first, each with a counterexample. */
-    private blastRadius(unit: Unit, sets: KindSet[], pinned: Set<TokenKind>, box: Box): BlastRadius {
+    private blastRadius(statement: number, unit: Unit, sets: KindSet[], pinned: Set<TokenKind>, box: Box): BlastRadius {
         const found = new Map<BlastClass, BlastEntry>();
         const deferred: Array<() => void> = [];
         const add = (cls: BlastClass, set: KindSet, subs: Lang, org: string | null, what: (t: PulumiToken) => string, audLang?: Lang): void => {
@@ -991,14 +998,12 @@ class Analysis {
                 // listed member itself, so it does not depend on what was asked in between.
                 deferred.push(() => {
                     if (found.has("every-operation-of-stack")) return;
-                    const subs = this.decider.enumerate(scoped, AUDIENCE_ENUMERATION_CAP);
-                    const byStack = new Map<string, string[]>();
-                    for (const s of subs ?? []) {
-                        const k = s.slice(0, s.indexOf(":operation:"));
-                        byStack.set(k, [...(byStack.get(k) ?? []), s]);
+                    const group = this.decider.budget.within(OPERATIONS_SEARCH_STATES, () => this.operationsOfOneStack(scoped));
+                    if (group === undefined) {
+                        this.notes.push(`Statement[${statement}]: whether one Deployments stack is admitted for more than one operation (the informational blast class every-operation-of-stack) was not decided within ${OPERATIONS_SEARCH_STATES.toLocaleString("en-US")} automaton states; the blast radius does not list it.`);
+                        return;
                     }
-                    const group = [...byStack.values()].find((g) => g.length > 1);
-                    if (group) {
+                    if (group.length > 1) {
                         const pick = group.find((s) => s.includes(":operation:destroy:")) ?? group[group.length - 1]!;
                         add("every-operation-of-stack", set, finite([pick]), org, (t) => `${group.length} operations of one stack (${describeToken("deploy", t)})`);
                     }
@@ -1006,6 +1011,19 @@ class Analysis {
             }
         }
         return new BlastRadius(found, deferred);
+    }
+
+    /**
+     * The members of one stack that the Deployments subjects admit more than one operation of, each operation it
+     * takes, in `DEPLOY_OPERATIONS` order; empty when no stack takes two. The stack is the shortest (then readable
+     * first) after which two operations' endings complete members (`Decider.prefixCompletedBy`): decided on the set
+     * itself, not by listing it. A list of 65 stacks with `operation:*` is more members than a listing holds (256), and
+     * the class was then silently absent.
+     */
+    private operationsOfOneStack(subs: Lang): string[] {
+        const endings = DEPLOY_OPERATIONS.map((op) => `${op}:scope:write`);
+        const stack = this.decider.prefixCompletedBy(subs, endings, 2);
+        return stack === null ? [] : endings.map((ending) => stack + ending).filter((m) => this.decider.contains(subs, m));
     }
 
     private levelWords(cls: BlastClass, kind: TokenKind, t: PulumiToken): string {
