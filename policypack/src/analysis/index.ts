@@ -3,7 +3,7 @@ export * from "./types.js";
 export * from "./constants.js";
 export * from "./rules.js";
 export { analyzeTrustPolicy, DEFAULT_TIME_BUDGET_MS, PolicyDocumentError } from "./trust-policy.js";
-export { admittedOfRead, analysisFromTemplate, analysisOfRead, markedAnalysis, principalsOfRead, templateRead, templateReader, MARK_START, type TemplateOf, type TemplateRead } from "./templates.js";
+export { admittedOfRead, analysisFromTemplate, analysisOfRead, markedAnalysis, principalsOfRead, templateRead, templateReader, mark, MARK_START, type TemplateOf, type TemplateRead } from "./templates.js";
 export type { Names } from "./canonical.js";
 export { parseProviderArn, issuerMatches, normalizeIssuer, type ProviderArn } from "./principal.js";
 export { findUnknowns } from "./unknowns.js";

@@ -15,7 +15,7 @@ import {
     analysisOfRead,
     learnTemplate,
     markedAnalysis,
-    nameMark,
+    mark,
     principalsOfRead,
     scanText,
     templateRead,
@@ -465,10 +465,10 @@ describe("template reads", () => {
             let json = JSON.stringify(marked);
             assert.ok(json.includes(JSON.stringify(MARK_START).slice(1, -1)), "marks are there");
             read.names.whole.forEach((n, i) => {
-                json = json.split(JSON.stringify(nameMark("w", i, n.includes("-"))).slice(1, -1)).join(n);
+                json = json.split(JSON.stringify(mark("w", i, n.includes("-"))).slice(1, -1)).join(n);
             });
             read.names.globs.forEach((n, i) => {
-                json = json.split(JSON.stringify(nameMark("g", i, n.includes("-"))).slice(1, -1)).join(n);
+                json = json.split(JSON.stringify(mark("g", i, n.includes("-"))).slice(1, -1)).join(n);
             });
             assert.equal(json, JSON.stringify(analysis), org);
             // Another order than the read's is no order of this template's.

@@ -403,24 +403,29 @@ function compareUnits(a: string, b: string): number {
     return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** What every {@link nameMark} starts and ends with (a control character: no template's text holds one). */
+/** What every {@link mark} starts and ends with (a control character: no template's text holds one). */
 export const MARK_START = "\u0001";
 
-/** What stands for name `index` of a marked analysis ({@link markedAnalysis}): whole names `w`, glob heads `g`. */
-export function nameMark(kind: "w" | "g", index: number, dash: boolean): string {
+/**
+ * A mark: a letter for its kind and a number, between two {@link MARK_START}s, with a `-` when the name it stands
+ * for holds one. The one place the format is spelled. A marked analysis ({@link markedAnalysis}) marks whole names
+ * `w` and glob heads `g`; the check's prerendered results mark a target's file `f`, URN `u`, type `t` and name `n`,
+ * and added findings `x` (`verifier/src/check/prerender.ts`, which also reads marks back).
+ */
+export function mark(kind: string, index: number, dash = false): string {
     return `${MARK_START}${kind}${index}${dash ? "-" : ""}${MARK_START}`;
 }
 
 /**
- * The analysis of `template` read back with a mark ({@link nameMark}) in place of each of `names`, each mark holding a
+ * The analysis of `template` read back with a mark ({@link mark}) in place of each of `names`, each mark holding a
  * `-` exactly when its name does (a name's `-` decides how it is read back), and its audience lists in `order` (how
  * {@link analysisOfRead} sorted the names' own): the analysis of every text read from the template with names of
  * that kind and that order, with the marks where its names go. Undefined when `order` is not one of this template's.
  */
 export function markedAnalysis(template: TemplateOf, names: Names, order: string): TrustAnalysis | undefined {
     const marks: Names = {
-        whole: names.whole.map((n, i) => nameMark("w", i, n.includes("-"))),
-        globs: names.globs.map((n, i) => nameMark("g", i, n.includes("-"))),
+        whole: names.whole.map((n, i) => mark("w", i, n.includes("-"))),
+        globs: names.globs.map((n, i) => mark("g", i, n.includes("-"))),
     };
     const out = readBack<TrustAnalysis>(template.compiled, marks);
     const orders = order === "" ? [] : order.slice(0, -1).split(";");

@@ -17,6 +17,7 @@
  */
 import {
     analysisOfRead,
+    mark,
     markedAnalysis,
     MARK_START,
     type AdmittedSet,
@@ -41,10 +42,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 const TARGET_MARKS = { file: mark("f", 0), urn: mark("u", 0), type: mark("t", 0), name: mark("n", 0) };
-
-function mark(kind: string, index: number): string {
-    return `${MARK_START}${kind}${index}${MARK_START}`;
-}
 
 /** A mark as {@link TemplatedResult.marked} writes it: its kind and number (a name's mark may hold a `-`). */
 export const MARK_IN_TEXT = new RegExp(`${MARK_START}([futnwg])(\\d+)-?${MARK_START}`, "g");
@@ -72,7 +69,9 @@ export function markValue(kind: string, index: number, role: TemplatedRole): str
  * What a mark looks like in `JSON.stringify`'s text (the control character written as `\u0001`); an added finding's
  * mark stands for the whole item, quotes and all.
  */
-const MARK_IN_JSON = /"\\u0001(x)(\d+)\\u0001"|\\u0001([futnwg])(\d+)-?\\u0001/g;
+const MARK_IN_JSON = ((m: string) => new RegExp(`"${m}(x)(\\d+)${m}"|${m}([futnwg])(\\d+)-?${m}`, "g"))(
+    JSON.stringify(MARK_START).slice(1, -1).replace(/\\/g, "\\\\"),
+);
 
 /** A string's bytes in the report: escaped as `JSON.stringify` writes it inside its quotes, then for output. */
 function writeValue(s: string, into: ByteSink): void {
