@@ -2309,6 +2309,9 @@ export class Decider {
      * complete a member of `l`; null when there is none. One breadth-first search of `l`'s product, in which a state
      * is found when reading `least` of the endings from it ends in accepting states. It answers "which stack takes two
      * operations" on the language itself, finite or infinite, where listing the members gives up past a cap.
+     * Not recorded in {@link madeUp}, unlike a witness: its one caller searches Deployments sets whose stacks are
+     * spelled literally (a wildcard in a name makes them infinitely many, which other blast classes report), so the
+     * string found is the document's own text.
      */
     prefixCompletedBy(l: Lang, endings: readonly string[], least: number): string | null {
         const s = this.simplify(l);

@@ -994,8 +994,9 @@ class Analysis {
                 add(level.cls, set, scoped, org, (t) => this.levelWords(level.cls, set.kind, t));
             }
             if (set.kind === "deploy" && !stackInfinite) {
-                // Informational, and it lists the set: done only when a finding reports the radius. Its token is the
-                // listed member itself, so it does not depend on what was asked in between.
+                // Informational, and it may explore the whole set: done only when a finding reports the radius, within
+                // an allowance of states. Its token is the member found itself, so it does not depend on what was
+                // asked in between.
                 deferred.push(() => {
                     if (found.has("every-operation-of-stack")) return;
                     const group = this.decider.budget.within(OPERATIONS_SEARCH_STATES, () => this.operationsOfOneStack(scoped));
