@@ -761,7 +761,7 @@ const JSON_REMEDIATION =
 function readInput(f: InputFile, text: string, counted?: () => number | undefined): ReadInput {
     const parsed = parseJson(text, counted);
     if (parsed.ok) {
-        return { input: extractInput(f.shown, parsed.value, { resourceLines: () => jsonResourceLines(text) }), json: text.charCodeAt(0) !== 0xfeff };
+        return { input: extractInput(f.shown, parsed.value, { resourceLines: () => jsonResourceLines(text, true) }), json: text.charCodeAt(0) !== 0xfeff };
     }
     if (looksLikeYamlTemplate(text)) {
         const yaml = parseYamlTemplate(text);

@@ -19,7 +19,7 @@
 import { UNKNOWN_SENTINELS } from "oidc-guard-policypack/analysis";
 import type { Node as YamlNode, ScalarTag, CollectionTag, YAMLMap, YAMLSeq } from "yaml";
 import { yaml } from "../lazy.js";
-import { parseJsonWithPositions } from "../report/locate.js";
+import { PositionTree } from "../report/locate.js";
 import type { CheckTarget } from "../results.js";
 import type { ExtractedInput, ProviderItem, RoleItem } from "./inputs.js";
 
@@ -151,17 +151,28 @@ export function parseYamlTemplate(text: string): YamlTemplate {
     return { ok: true, value, resourceLines };
 }
 
-/** Lines of each resource's logical id in a JSON template. */
-export function jsonResourceLines(text: string): Map<string, number> {
+/**
+ * Lines of each resource's logical id in a JSON template, read off the template's position columns (no object per
+ * value). `parsed`: `JSON.parse` has accepted the text (its byte order mark aside), so it is not parsed again.
+ */
+export function jsonResourceLines(text: string, parsed = false): Map<string, number> {
     const lines = new Map<string, number>();
-    const root = parseJsonWithPositions(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-    if (root?.kind !== "object") return lines;
-    const resources = root.entries.find((e) => e.key === "Resources")?.value;
-    if (resources?.kind !== "object") return lines;
     const offset = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    const tree = PositionTree.ofJson(offset === 1 ? text.slice(1) : text, parsed);
+    if (tree === null || tree.kind(0) !== "object") return lines;
+    // The first `Resources`, as the walk over the objects took.
+    let resources = -1;
+    for (const c of tree.children(0)) {
+        if (tree.key(c) === "Resources") {
+            resources = c;
+            break;
+        }
+    }
+    if (resources < 0 || tree.kind(resources) !== "object") return lines;
     const starts = lineStarts(text);
-    for (const e of resources.entries) {
-        if (!lines.has(e.key)) lines.set(e.key, lineOf(starts, e.keyStart + offset));
+    for (const c of tree.children(resources)) {
+        const key = tree.key(c)!;
+        if (!lines.has(key)) lines.set(key, lineOf(starts, tree.keyStart(c) + offset));
     }
     return lines;
 }

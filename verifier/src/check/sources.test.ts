@@ -14,7 +14,7 @@ import { run } from "../cli.js";
 import type { CliIO } from "../io.js";
 import { buildModel } from "../report/model.js";
 import type { CheckReport, CheckResult } from "../results.js";
-import { parseYamlTemplate } from "./cloudformation.js";
+import { jsonResourceLines, parseYamlTemplate } from "./cloudformation.js";
 import { readStdin } from "./stdin.js";
 import { applyUnknown } from "./terraform.js";
 import { textOf, type OutputChunk } from "../chunks.js";
@@ -152,6 +152,28 @@ describe("CloudFormation YAML template with short-form intrinsics", () => {
         assert.equal(report.results.length, 1);
         assert.equal(report.results[0]!.verdict, "pass");
         assert.ok(report.results[0]!.notes!.some((n) => /Transform AWS::Serverless-2016-10-31: .* not checked/.test(n)));
+    });
+
+    it("reads the line of each resource of a JSON template: the first Resources only, escaped ids, a byte order mark", () => {
+        const template = [
+            "{",
+            '  "Description": {"Resources": {"NotThis": {}}},',
+            '  "Resources": {',
+            '    "Role": {"Type": "AWS::IAM::Role", "Properties": {"Resources": {"Inner": 1}}},',
+            '    "Pro\\u0076ider": {"Type": "AWS::IAM::OIDCProvider"},',
+            "",
+            '    "Last": {}',
+            "  },",
+            '  "Outputs": {"Resources": {"Nor": {}}}',
+            "}",
+        ].join("\n");
+        const want = new Map([["Role", 4], ["Provider", 5], ["Last", 7]]);
+        assert.deepEqual(jsonResourceLines(template), want);
+        // A byte order mark is not a character of the file's first line; `parsed` skips the second parse, same lines.
+        assert.deepEqual(jsonResourceLines(`\ufeff${template}`, true), want);
+        // Not JSON (and not parsed): no lines, not a throw.
+        assert.deepEqual(jsonResourceLines("{\"Resources\": {\"A\": "), new Map());
+        assert.deepEqual(jsonResourceLines('{"Resources": []}'), new Map());
     });
 
     it("parses every short-form tag in scalar and sequence form", () => {
