@@ -234,16 +234,19 @@ export class PositionTree {
         const at = this.keys[row]!;
         if (at < 0) return undefined;
         const end = closingQuote(this.text, at) + 1;
-        const raw = this.text.slice(at + 1, end - 1);
-        return raw.includes("\\") ? (JSON.parse(this.text.slice(at, end)) as string) : raw;
+        // Within the key only: a search from its start to the next backslash could read the rest of a 145 MB file.
+        return this.literal(at, end, this.text.slice(at + 1, end - 1).includes("\\"));
     }
 
     /** The value of string `row`. */
     string(row: number): string {
         if (this.given) return this.given.strings[row] ?? "";
-        const start = this.starts[row]!;
-        const end = this.ends[row]!;
-        return this.kinds[row] === ESCAPED ? (JSON.parse(this.text.slice(start, end)) as string) : this.text.slice(start + 1, end - 1);
+        return this.literal(this.starts[row]!, this.ends[row]!, this.kinds[row] === ESCAPED);
+    }
+
+    /** The value of the string literal `text[start, end)`, quotes included: its inside, or decoded when it holds an escape. */
+    private literal(start: number, end: number, escaped: boolean): string {
+        return escaped ? (JSON.parse(this.text.slice(start, end)) as string) : this.text.slice(start + 1, end - 1);
     }
 
     /** The rows of `row`'s children, in order. */
