@@ -306,6 +306,21 @@ describe("automata", () => {
         half.d.budget.take(1_000);
         assert.equal(half.d.budget.within(5_000, () => half.d.isEmpty(hard(half.a))), undefined);
         assert.equal(half.d.budget.used, 1_501);
+        // At most half of the time left: a search that would never end gives up after about half, and the budget's
+        // own time is in force again afterwards.
+        const timed = new Budget(Infinity, 2_000, Date.now() + 1_000);
+        const started = Date.now();
+        assert.equal(
+            timed.within(100, () => {
+                for (;;) timed.tick();
+            }),
+            undefined,
+        );
+        const took = Date.now() - started;
+        assert.ok(took >= 400 && took < 950, `gave up after ${took} ms of 1,000`);
+        assert.doesNotThrow(() => {
+            for (let i = 0; i < 640; i++) timed.tick();
+        });
         // A search that fits gives its answer; an exhausted time budget still fails closed.
         const small = decider(10_000);
         assert.equal(small.d.budget.within(100, () => small.d.witness(glob(small.a, "ab*"))), "ab");

@@ -33,7 +33,8 @@ export class ComplexityError extends Error {
 export class Budget {
     used = 0;
     private steps = 0;
-    private readonly until: number;
+    /** When the time budget ends: the document's, or sooner while `within` runs an optional search. */
+    private until: number;
     /** The state limit in force: `limit`, or lower while `within` runs an optional search. */
     private cap: number;
     /** @param until when the time budget ends (Date.now() + timeLimitMs by default: it starts now) */
@@ -51,22 +52,28 @@ export class Budget {
         this.tick();
     }
     /**
-     * Runs an optional search that may make at most `allowance` more states, and at most half of what the budget
-     * has left (so the search alone never exhausts it): its result, or undefined when that ran out. The analysis then
-     * goes on, the states made so far counted as used; a product stopped there is consistent (a state is taken from
-     * the budget before anything of it is recorded, and an edge is recorded only once its state exists). Running out
-     * of time still throws.
+     * Runs an optional search that may make at most `allowance` more states, and at most half of the states and half
+     * of the time the budget has left (so the search alone never exhausts either): its result, or undefined when that
+     * ran out. The analysis then goes on, the states made so far counted as used; a product stopped there is
+     * consistent (a state is taken from the budget before anything of it is recorded, and an edge is recorded only
+     * once its state exists). When the budget itself has run out (its time spent before the search), it still throws.
      */
     within<T>(allowance: number, search: () => T): T | undefined {
         const saved = this.cap;
+        const savedUntil = this.until;
         this.cap = this.used + Math.max(0, Math.min(allowance, Math.floor((saved - this.used) / 2)));
+        if (savedUntil !== Infinity) {
+            const now = Date.now();
+            this.until = now + Math.floor((savedUntil - now) / 2);
+        }
         try {
             return search();
         } catch (e) {
-            if (e instanceof ComplexityError && e.timeLimitMs === undefined && this.used <= saved) return undefined;
+            if (e instanceof ComplexityError && (e.timeLimitMs === undefined ? this.used <= saved : Date.now() <= savedUntil)) return undefined;
             throw e;
         } finally {
             this.cap = saved;
+            this.until = savedUntil;
         }
     }
     /** Counts a step of work that explores no state; past the time budget it throws ComplexityError. */
