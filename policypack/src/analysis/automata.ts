@@ -1998,12 +1998,12 @@ function finiteHas(items: readonly string[], s: string): boolean {
 const DIED = -2;
 
 /**
- * The state `a` reaches from its start over the code points of `s`, read without an array of symbols (a string is
- * often asked about once: 150,000 values of a condition each tried against the other conditions). With `untilSink`
- * it stops early: DIED at a dead state, and the state itself at a universal one.
+ * The state `a` reaches from `from` (its start by default) over the code points of `s`, read without an array of
+ * symbols (a string is often asked about once: 150,000 values of a condition each tried against the other
+ * conditions). With `untilSink` it stops early: DIED at a dead state, and the state itself at a universal one.
  */
-function runString(a: Automaton, alphabet: Alphabet, s: string, untilSink = false): number {
-    let st = a.start;
+function runString(a: Automaton, alphabet: Alphabet, s: string, untilSink = false, from = a.start): number {
+    let st = from;
     for (let i = 0; i < s.length; i++) {
         const unit = s.charCodeAt(i);
         let sym: number;
@@ -2339,18 +2339,13 @@ export class Decider {
             return first;
         }
         const p = this.product(s);
-        const words = endings.map((ending) => Array.from(ending, (c) => this.alphabet.lookup(c)));
-        const completes = (state: number, word: readonly number[]): boolean => {
-            let t = state;
-            for (const sym of word) {
-                if (p.sink(t) === "dead") return false;
-                t = p.step(t, sym);
-            }
-            return p.accepting(t);
+        const completes = (state: number, ending: string): boolean => {
+            const t = runString(p, this.alphabet, ending, true, state);
+            return t !== DIED && p.accepting(t);
         };
         return p.witness((state) => {
             let n = 0;
-            for (const word of words) if (completes(state, word) && ++n >= least) return true;
+            for (const ending of endings) if (completes(state, ending) && ++n >= least) return true;
             return false;
         });
     }
