@@ -1006,7 +1006,8 @@ class Analysis {
                         return;
                     }
                     if (group.length > 1) {
-                        const pick = group.find((s) => s.includes(":operation:destroy:")) ?? group[group.length - 1]!;
+                        // The operations come in DEPLOY_OPERATIONS order: the last is destroy whenever it is admitted.
+                        const pick = group[group.length - 1]!;
                         add("every-operation-of-stack", set, finite([pick]), org, (t) => `${group.length} operations of one stack (${describeToken("deploy", t)})`);
                     }
                 });
