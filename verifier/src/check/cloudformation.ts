@@ -22,6 +22,7 @@ import { yaml } from "../lazy.js";
 import { PositionTree } from "../report/locate.js";
 import type { CheckTarget } from "../results.js";
 import type { ExtractedInput, ProviderItem, RoleItem } from "./inputs.js";
+import { LineIndex } from "./json.js";
 
 /** The account a provider ARN gets when the template builds it from `${AWS::AccountId}`. */
 export const PLACEHOLDER_ACCOUNT = "123456789012";
@@ -169,29 +170,12 @@ export function jsonResourceLines(text: string, parsed = false): Map<string, num
         }
     }
     if (resources < 0 || tree.kind(resources) !== "object") return lines;
-    const starts = lineStarts(text);
+    const lineIndex = new LineIndex(text);
     for (const c of tree.children(resources)) {
         const key = tree.key(c)!;
-        if (!lines.has(key)) lines.set(key, lineOf(starts, tree.keyStart(c) + offset));
+        if (!lines.has(key)) lines.set(key, lineIndex.at(tree.keyStart(c) + offset).line);
     }
     return lines;
-}
-
-function lineStarts(text: string): number[] {
-    const starts = [0];
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-    return starts;
-}
-
-function lineOf(starts: number[], offset: number): number {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if ((starts[mid] ?? 0) <= offset) lo = mid;
-        else hi = mid - 1;
-    }
-    return lo + 1;
 }
 
 /** What resolving one value found out, for the notes of its result. */
