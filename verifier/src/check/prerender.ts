@@ -65,13 +65,14 @@ export function markValue(kind: string, index: number, role: TemplatedRole): str
     }
 }
 
+/** {@link MARK_START} as `JSON.stringify` writes it in a string (`\\u0001`), as a regular expression's source. */
+const JSON_MARK_START = JSON.stringify(MARK_START).slice(1, -1).replace(/\\/g, "\\\\");
+
 /**
  * What a mark looks like in `JSON.stringify`'s text (the control character written as `\u0001`); an added finding's
  * mark stands for the whole item, quotes and all.
  */
-const MARK_IN_JSON = ((m: string) => new RegExp(`"${m}(x)(\\d+)${m}"|${m}([futnwg])(\\d+)-?${m}`, "g"))(
-    JSON.stringify(MARK_START).slice(1, -1).replace(/\\/g, "\\\\"),
-);
+const MARK_IN_JSON = new RegExp(`"${JSON_MARK_START}(x)(\\d+)${JSON_MARK_START}"|${JSON_MARK_START}([futnwg])(\\d+)-?${JSON_MARK_START}`, "g");
 
 /** A string's bytes in the report: escaped as `JSON.stringify` writes it inside its quotes, then for output. */
 function writeValue(s: string, into: ByteSink): void {

@@ -379,10 +379,11 @@ export interface CheckOutputs {
 /**
  * Writes a check report as the flags ask: the text table (stdout or `--output`), JSON (the CheckReport itself),
  * and SARIF/JUnit/Markdown/HTML through the shared report library; says on stderr which files were written.
+ * `files`: the texts of the files checked (for line numbers) and which of them are JSON as written.
  */
 export async function writeCheckOutputs(
     report: CheckReport,
-    sources: Pick<ReportInput, "sources" | "validJson">,
+    files: Pick<ReportInput, "sources" | "validJson">,
     scope: { count: number; unit: string; skipped?: readonly SkippedFile[] },
     args: CheckOutputs,
     io: CliIO,
@@ -407,7 +408,7 @@ export async function writeCheckOutputs(
     }
     await writeReports(
         args.reports.filter((r) => r.format !== "json"),
-        { checks: [report], ...sources },
+        { checks: [report], ...files },
         io,
         `oidc-guard ${command}`,
     );
