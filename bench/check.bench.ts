@@ -26,7 +26,7 @@ const RUNS = 3;
 /**
  * Rounds of floor, JSON and text for the 3x goal. Five, not three: at 100,000 roles the ratio sits within about 10% of
  * the goal, and a median of three moved by more than that from one run to the next on a noisy machine (3.12x, then
- * 2.80x, with 2.65x from five alternating rounds by hand; docs/development.md, round 23).
+ * 2.80x, with 2.65x from five alternating rounds by hand; docs/performance-history.md, round 23).
  */
 const GOAL_RUNS = 5;
 const RATIO_GOAL_WALL = 3;

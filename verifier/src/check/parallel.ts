@@ -59,7 +59,7 @@ export interface ParallelConfig {
  * without; 25,000 (36 MB) 1.21 s against 1.26 s; 30,000 (43 MB) 1.33 s against 1.46 s. Most of the gain there is the
  * worker's early start: started only with the roles, 30,000 took 1.43 s. Below 32 MiB the worker's start and count take
  * about as long as this thread's decoding and parsing. Blocks of 256 and 512 roles measured alike; queues of 2, 4 and 8
- * blocks too, at 100,000 roles (docs/development.md).
+ * blocks too, at 100,000 roles (docs/performance-history.md, rounds 17 to 19).
  */
 export const PARALLEL_DEFAULTS: ParallelConfig = { minRoles: 25_000, minBytes: 32 * 1024 * 1024, blockRoles: 512, ahead: 4, steal: true };
 
