@@ -44,6 +44,9 @@ async function main(): Promise<void> {
         .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
         .sort();
     const all: (BenchResult & { bench: string })[] = [];
+    // The ratios depend on the Node version as well as the machine: V8 12 (Node 22) parses JSON faster, which moves
+    // every floor of `check` (docs/performance.md, "On Node 22").
+    process.stdout.write(`node ${process.version} (V8 ${process.versions.v8}), ${cpus().length} CPUs (${cpus()[0]?.model ?? "unknown"}), ${Math.round(totalmem() / 2 ** 30)} GiB\n`);
     for (const f of files) {
         const mod = (await import(join(__dirname, f))) as { run: () => Promise<BenchResult[]> };
         process.stdout.write(`== ${f}\n`);
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
             {
                 date: new Date().toISOString(),
                 node: process.version,
+                v8: process.versions.v8,
                 cpus: cpus().length,
                 cpuModel: cpus()[0]?.model ?? "unknown",
                 memoryGiB: Math.round(totalmem() / 2 ** 30),
