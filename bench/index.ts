@@ -45,8 +45,15 @@ async function main(): Promise<void> {
         .sort();
     const all: (BenchResult & { bench: string })[] = [];
     // The ratios depend on the Node version as well as the machine: V8 12 (Node 22) parses JSON faster, which moves
-    // every floor of `check` (docs/performance.md, "On Node 22").
-    process.stdout.write(`node ${process.version} (V8 ${process.versions.v8}), ${cpus().length} CPUs (${cpus()[0]?.model ?? "unknown"}), ${Math.round(totalmem() / 2 ** 30)} GiB\n`);
+    // every floor of `check` (docs/performance.md, "On Node 22"). Printed first, and written with the results.
+    const machine = {
+        node: process.version,
+        v8: process.versions.v8,
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? "unknown",
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+    };
+    process.stdout.write(`node ${machine.node} (V8 ${machine.v8}), ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB\n`);
     for (const f of files) {
         const mod = (await import(join(__dirname, f))) as { run: () => Promise<BenchResult[]> };
         process.stdout.write(`== ${f}\n`);
@@ -62,11 +69,7 @@ async function main(): Promise<void> {
         JSON.stringify(
             {
                 date: new Date().toISOString(),
-                node: process.version,
-                v8: process.versions.v8,
-                cpus: cpus().length,
-                cpuModel: cpus()[0]?.model ?? "unknown",
-                memoryGiB: Math.round(totalmem() / 2 ** 30),
+                ...machine,
                 goalsMissed: missed,
                 results: all,
             },
