@@ -373,7 +373,9 @@ async function versusFloor(
         const warm = warmCheck(dir, file, roles);
         const total = warm + start.node;
         lines.push({
-            name: `${label}: warm, in one process (this export's check after one of the same shapes under other names; one thread, the report dropped; plus Node's start)`,
+            name:
+                `${label}: warm, in one process (this export's check after one of the same shapes under other names; one thread, ` +
+                `the report dropped; plus Node's start, as the floor over the 10-role export)`,
             value:
                 `${total.toFixed(0)} ms = ${warm.toFixed(0)} + ${start.node.toFixed(0)} ms (median of ${RUNS}; ${(total / floorWall).toFixed(2)}x the floor, ` +
                 `against ${(wall / floorWall).toFixed(2)}x in a fresh process)`,
