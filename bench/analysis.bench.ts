@@ -2,12 +2,12 @@
  * In-process analysis speed: a typical pinned role, the public example's aud-only role, and worst-case 64 KiB
  * documents with hundreds of wildcard patterns (every decision then needs product automata).
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { analyzeTrustPolicy, type AnalysisOptions } from "../policypack/src/analysis/index.js";
 import { DEFAULT_TIME_BUDGET_MS, analyzeTrustPolicyAsWritten } from "../policypack/src/analysis/trust-policy.js";
+import { scriptResult } from "./child.js";
 import type { BenchResult } from "./index.js";
 
 const PROVIDER = "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc";
@@ -173,9 +173,7 @@ function freshProcess(doc: string): { ms: number; second: number; verdict: strin
         const core = join(__dirname, "..", "policypack", "bin", "analysis", "index.js");
         const runs: Array<{ ms: number; second: number; verdict: string }> = [];
         for (let i = 0; i < FRESH_RUNS; i++) {
-            const child = spawnSync(process.execPath, [script, core, file], { encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
-            if (child.status !== 0) throw new Error(`the fresh-process script failed (${child.status}): ${child.stderr.slice(0, 300)}`);
-            runs.push(JSON.parse(child.stdout) as { ms: number; second: number; verdict: string });
+            runs.push(scriptResult<{ ms: number; second: number; verdict: string }>(script, [core, file], "the fresh-process script"));
         }
         runs.sort((a, b) => a.ms - b.ms);
         return runs[Math.floor(runs.length / 2)]!;

@@ -12,10 +12,11 @@
  * Peak RSS comes from `/usr/bin/time -v` when present, else from `process.resourceUsage().maxRSS` reported by a
  * preloaded script.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { scriptResult } from "./child.js";
 import type { BenchResult } from "./index.js";
 
 const ROOT = join(__dirname, "..");
@@ -212,9 +213,7 @@ async function boundExtra(dir: string, file: string, preload: string): Promise<{
     writeFileSync(script, BOUND_SCRIPT);
     const runs: Array<{ policies: number; write: number }> = [];
     for (let i = 0; i < RUNS; i++) {
-        const child = spawnSync(process.execPath, [script, file, report], { encoding: "utf8", maxBuffer: 1024 * 1024 });
-        if (child.status !== 0) throw new Error(`the bound script failed (${child.status}): ${child.stderr.slice(0, 300)}`);
-        runs.push(JSON.parse(child.stdout) as { policies: number; write: number });
+        runs.push(scriptResult<{ policies: number; write: number }>(script, [file, report], "the bound script"));
     }
     rmSync(report, { force: true });
     return { policies: median(runs.map((r) => r.policies)), write: median(runs.map((r) => r.write)) };
@@ -269,9 +268,7 @@ function warmCheck(dir: string, file: string, roles: number): number {
     writeFileSync(script, WARM_SCRIPT);
     const times: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-        const child = spawnSync(process.execPath, [script, CLI, other, file], { encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
-        if (child.status !== 0) throw new Error(`the warm check failed (${child.status}): ${child.stderr.slice(0, 300)}`);
-        times.push((JSON.parse(child.stdout) as { ms: number }).ms);
+        times.push(scriptResult<{ ms: number }>(script, [CLI, other, file], "the warm check").ms);
     }
     rmSync(other, { force: true });
     return median(times);
