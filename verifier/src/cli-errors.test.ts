@@ -45,6 +45,16 @@ describe("oidc-guard usage errors", () => {
         }
     });
 
+    it("an unknown command is a usage error (2), also when it names a property every object has", async () => {
+        for (const name of ["lint", "Check", "constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"]) {
+            const cli = io();
+            assert.equal(await run([name, "x.json"], cli), EXIT.usage, name);
+            assert.ok(cli.err().startsWith(`oidc-guard: unknown command '${name}'\n`), `${name}: ${cli.err()}`);
+            assert.match(cli.err(), /\nCommands:\n {2}check /);
+            assert.equal(cli.out(), "");
+        }
+    });
+
     it("every --help names the command's documentation page and the internal-error exit code", async () => {
         for (const command of COMMANDS) {
             const cli = io();

@@ -11,27 +11,40 @@ import { toolInfo } from "./version.js";
 
 type CommandMain = (argv: string[], io: CliIO) => Promise<number>;
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMain> }> = {
-    check: {
-        summary: "Check IAM trust policies (files, stack exports, previews, AWS listings) for Pulumi OIDC pinning.",
-        load: async () => (await import("./commands/check.js")).main,
-    },
-    scan: {
-        summary: "Read every IAM role and OIDC provider of live AWS accounts and check them like 'check'.",
-        load: async () => (await import("./commands/scan.js")).main,
-    },
-    verify: {
-        summary: "Open an ESC environment and prove it yields working temporary AWS credentials.",
-        load: async () => (await import("./commands/verify.js")).main,
-    },
-    report: {
-        summary: "Merge check and verify results into JSON, SARIF, JUnit, Markdown or HTML reports.",
-        load: async () => (await import("./commands/report.js")).main,
-    },
-};
+/** The commands by name: a Map, so that a name like `constructor` or `__proto__` is unknown, not an object's property. */
+const COMMANDS: ReadonlyMap<string, { summary: string; load: () => Promise<CommandMain> }> = new Map([
+    [
+        "check",
+        {
+            summary: "Check IAM trust policies (files, stack exports, previews, AWS listings) for Pulumi OIDC pinning.",
+            load: async () => (await import("./commands/check.js")).main,
+        },
+    ],
+    [
+        "scan",
+        {
+            summary: "Read every IAM role and OIDC provider of live AWS accounts and check them like 'check'.",
+            load: async () => (await import("./commands/scan.js")).main,
+        },
+    ],
+    [
+        "verify",
+        {
+            summary: "Open an ESC environment and prove it yields working temporary AWS credentials.",
+            load: async () => (await import("./commands/verify.js")).main,
+        },
+    ],
+    [
+        "report",
+        {
+            summary: "Merge check and verify results into JSON, SARIF, JUnit, Markdown or HTML reports.",
+            load: async () => (await import("./commands/report.js")).main,
+        },
+    ],
+]);
 
 function usage(): string {
-    const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+    const lines = [...COMMANDS].map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
     return (
         `Usage: oidc-guard <command> [options]\n\nCommands:\n${lines.join("\n")}\n\n` +
         `Run 'oidc-guard <command> --help' for a command's options.\n\n${EXIT_CODES_HELP}\n\nDocumentation: ${README_URL}\n`
@@ -58,7 +71,7 @@ export async function run(argv: string[], rawIO: CliIO): Promise<number> {
         io.stdout.write(`${toolInfo().version}\n`);
         return EXIT.ok;
     }
-    const command = COMMANDS[name];
+    const command = COMMANDS.get(name);
     if (!command) {
         fail(`oidc-guard: unknown command '${name}'\n\n${usage()}`);
         return EXIT.usage;
