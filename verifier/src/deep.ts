@@ -29,7 +29,7 @@ export function mapStringsDeep<T>(value: T, map: (s: string) => string): T {
         const src = from as Record<string, unknown>;
         const out = to as Record<string, unknown>;
         for (const k of Object.keys(src)) {
-            put(out, map(k), copy(src[k]));
+            putOwn(out, map(k), copy(src[k]));
         }
     }
     return root as T;
@@ -75,7 +75,7 @@ export function mapStringsShared<T>(value: T, map: (s: string) => string): T {
         } else {
             const src = f.from as Record<string, unknown>;
             const out: Record<string, unknown> = {};
-            for (let i = 0; i < f.next; i++) put(out, f.keys[i]!, src[f.keys[i]!]);
+            for (let i = 0; i < f.next; i++) putOwn(out, f.keys[i]!, src[f.keys[i]!]);
             f.to = out;
         }
         return f.to;
@@ -84,7 +84,7 @@ export function mapStringsShared<T>(value: T, map: (s: string) => string): T {
     const set = (f: Frame, v: unknown, key: string | undefined): void => {
         const to = copyOf(f);
         if (f.keys === null) (to as unknown[])[f.next] = v;
-        else put(to as Record<string, unknown>, key!, v);
+        else putOwn(to as Record<string, unknown>, key!, v);
     };
     /** Entry `f.next` is `now` where it was `was`: copy it over when it differs or a copy exists; then the next. */
     const settle = (f: Frame, was: unknown, now: unknown): void => {
@@ -146,8 +146,8 @@ function changesAny(value: object, map: (s: string) => string): boolean {
     return false;
 }
 
-/** `out[key] = v`, keeping a key named `__proto__` an own property (as JSON.parse makes it). */
-function put(out: Record<string, unknown>, key: string, v: unknown): void {
+/** `out[key] = v`, keeping a key named `__proto__` an own property (as JSON.parse makes it), never `out`'s prototype. */
+export function putOwn(out: Record<string, unknown>, key: string, v: unknown): void {
     if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
     else out[key] = v;
 }

@@ -18,6 +18,7 @@
  */
 import { UNKNOWN_SENTINELS } from "oidc-guard-policypack/analysis";
 import type { Node as YamlNode, ScalarTag, CollectionTag, YAMLMap, YAMLSeq } from "yaml";
+import { putOwn } from "../deep.js";
 import { yaml } from "../lazy.js";
 import { PositionTree } from "../report/locate.js";
 import type { CheckTarget } from "../results.js";
@@ -36,15 +37,20 @@ const MAX_DEPTH = 64;
 
 type Rec = Record<string, unknown>;
 
-/** OIDC provider resource types and the property holding their client IDs. */
-const PROVIDER_CLIENT_IDS: Readonly<Record<string, string>> = {
-    "AWS::IAM::OIDCProvider": "ClientIdList",
+/** OIDC provider resource types and the property holding their client IDs (a Map: a type like `constructor` is none). */
+const PROVIDER_CLIENT_IDS: ReadonlyMap<string, string> = new Map([
+    ["AWS::IAM::OIDCProvider", "ClientIdList"],
     // aws-cdk-lib `iam.OpenIdConnectProvider` (L2) is a custom resource with these properties.
-    "Custom::AWSCDKOpenIdConnectProvider": "ClientIDList",
-};
+    ["Custom::AWSCDKOpenIdConnectProvider", "ClientIDList"],
+]);
 
 function isRecord(v: unknown): v is Rec {
     return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** `rec[key]` when `rec` has it as its own: a name like `__proto__` or `toString` is one the template lacks. */
+function own(rec: Rec, key: string): unknown {
+    return Object.prototype.hasOwnProperty.call(rec, key) ? rec[key] : undefined;
 }
 
 /** The short-form tags and the long form each stands for. */
@@ -209,8 +215,8 @@ class Template {
      * `Custom::AWSCDKOpenIdConnectProvider`, whose `Ref` is the ARN too), or undefined when its URL is not known.
      */
     providerArn(logicalId: string, res: Resolution, depth: number): string | undefined {
-        const r = this.resources[logicalId];
-        if (!isRecord(r) || typeof r.Type !== "string" || !(r.Type in PROVIDER_CLIENT_IDS)) return undefined;
+        const r = own(this.resources, logicalId);
+        if (!isRecord(r) || typeof r.Type !== "string" || !PROVIDER_CLIENT_IDS.has(r.Type)) return undefined;
         const props = isRecord(r.Properties) ? r.Properties : {};
         const url = this.resolve(props.Url, res, new Map(), depth + 1);
         if (typeof url !== "string" || url.includes(UNKNOWN)) return undefined;
@@ -235,7 +241,7 @@ class Template {
             res.unknowns.add(`Ref ${name}`);
             return UNKNOWN;
         }
-        const param = this.parameters[name];
+        const param = own(this.parameters, name);
         if (isRecord(param)) {
             if (typeof param.Type === "string" && param.Type.startsWith("AWS::SSM::Parameter::Value<")) {
                 // The default names an SSM parameter; its value is read at deployment.
@@ -289,7 +295,7 @@ class Template {
         const out: Rec = {};
         for (const k of keys) {
             const r = this.resolve(v[k], res, branches, depth + 1);
-            if (r !== NO_VALUE) out[k] = r;
+            if (r !== NO_VALUE) putOwn(out, k, r);
         }
         return out;
     }
@@ -322,7 +328,7 @@ class Template {
                 return template.replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
                     if (name.startsWith("!")) return `\${${name.slice(1)}}`;
                     let value: unknown;
-                    if (name in vars) value = sub(vars[name]);
+                    if (Object.prototype.hasOwnProperty.call(vars, name)) value = sub(vars[name]);
                     else if (name.includes(".") && !name.startsWith("AWS::")) {
                         const dot = name.indexOf(".");
                         value = this.intrinsic("Fn::GetAtt", [name.slice(0, dot), name.slice(dot + 1)], res, branches, depth + 1);
@@ -357,9 +363,9 @@ class Template {
             case "Fn::FindInMap": {
                 if (!Array.isArray(arg) || arg.length < 3) return unknown("Fn::FindInMap with an unexpected argument");
                 const [m, k1, k2] = arg.slice(0, 3).map(sub);
-                const map = typeof m === "string" ? this.mappings[m] : undefined;
-                const level = isRecord(map) && typeof k1 === "string" ? map[k1] : undefined;
-                const value = isRecord(level) && typeof k2 === "string" ? level[k2] : undefined;
+                const map = typeof m === "string" ? own(this.mappings, m) : undefined;
+                const level = isRecord(map) && typeof k1 === "string" ? own(map, k1) : undefined;
+                const value = isRecord(level) && typeof k2 === "string" ? own(level, k2) : undefined;
                 if (value === undefined) return unknown("Fn::FindInMap of keys that are not known");
                 return value;
             }
@@ -460,11 +466,11 @@ export function fromTemplate(file: string, doc: Rec, lines: ReadonlyMap<string, 
                 }
             }
             roles.push(item);
-        } else if (typeof r.Type === "string" && r.Type in PROVIDER_CLIENT_IDS) {
+        } else if (typeof r.Type === "string" && PROVIDER_CLIENT_IDS.has(r.Type)) {
             const res = newResolution();
             const branches = new Map<string, boolean>();
             const url = template.resolve(props.Url, res, branches);
-            const clientIds = template.resolve(props[PROVIDER_CLIENT_IDS[r.Type]!], res, branches);
+            const clientIds = template.resolve(props[PROVIDER_CLIENT_IDS.get(r.Type)!], res, branches);
             const arn = template.providerArn(id, newResolution(), 0);
             providers.push({
                 target,

@@ -90,6 +90,90 @@ describe("extractInput", () => {
         assert.equal(p.providers[0]!.url, "https://api.pulumi.com/oidc");
     });
 
+    it("a resource type that names a property every object has is no role and no provider, in every kind of input", () => {
+        for (const type of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+            const props = { url: "https://api.pulumi.com/oidc", assumeRolePolicy: "p", assume_role_policy: "p", client_id_list: ["aws:acme"] };
+            const stack = { version: 3, deployment: { resources: [{ urn: `urn:pulumi:prod::p::${type}::x`, type, inputs: props, outputs: props }] } };
+            const preview = { steps: [{ op: "create", urn: `urn:pulumi:prod::p::${type}::x`, newState: { type, inputs: props } }] };
+            const tfResource = { address: `${type}.x`, mode: "managed", type, name: "x", values: props };
+            const state = { format_version: "1.0", values: { root_module: { resources: [tfResource] } } };
+            const plan = {
+                format_version: "1.2",
+                resource_changes: [{ address: `${type}.x`, mode: "managed", type, name: "x", change: { actions: ["create"], before: null, after: props, after_unknown: {} } }],
+            };
+            const template = {
+                AWSTemplateFormatVersion: "2010-09-09",
+                Resources: { B: { Type: "AWS::S3::Bucket" }, X: { Type: type, Properties: { Url: "https://api.pulumi.com/oidc", AssumeRolePolicyDocument: POLICY } } },
+            };
+            for (const [what, doc] of Object.entries({ stack, preview, state, plan, template })) {
+                const x = extractInput("t.json", doc);
+                assert.notEqual(x.kind, "unrecognized", `${type} in a ${what}: ${x.problem ?? ""}`);
+                assert.deepEqual([x.roles.length, x.providers.length], [0, 0], `${type} in a ${what} (${x.kind})`);
+            }
+        }
+    });
+
+    it("a CloudFormation name like `__proto__` in Ref, Fn::GetAtt or Fn::FindInMap is read as any name the template lacks", () => {
+        const template = (name: string): unknown => ({
+            AWSTemplateFormatVersion: "2010-09-09",
+            Parameters: { Org: { Type: "String", Default: "acme" } },
+            Mappings: { M: { a: { b: "x" } } },
+            Resources: {
+                R: {
+                    Type: "AWS::IAM::Role",
+                    Properties: {
+                        AssumeRolePolicyDocument: {
+                            Version: "2012-10-17",
+                            Statement: [
+                                {
+                                    Effect: "Allow",
+                                    Principal: { Federated: { Ref: name } },
+                                    Action: "sts:AssumeRoleWithWebIdentity",
+                                    Condition: {
+                                        StringEquals: {
+                                            "api.pulumi.com/oidc:aud": { "Fn::FindInMap": [name, name, "toString"] },
+                                            "api.pulumi.com/oidc:sub": { "Fn::GetAtt": [name, "Arn"] },
+                                        },
+                                    },
+                                },
+                            ],
+                        },
+                    },
+                },
+            },
+        });
+        const notes = (name: string): string[] => (extractInput("t.json", JSON.parse(JSON.stringify(template(name)))).roles[0]!.notes ?? []).map((n) => n.split(name).join("NAME"));
+        const missing = notes("Missing");
+        assert.deepEqual(missing, ["decided only at deployment, so unknown here: Fn::FindInMap of keys that are not known; Fn::GetAtt NAME.Arn; Ref NAME"]);
+        for (const name of ["__proto__", "constructor", "toString", "hasOwnProperty"]) assert.deepEqual(notes(name), missing, name);
+    });
+
+    it("Fn::Sub reads `${toString}` as the parameter of that name, not as a variable every object has", () => {
+        const audOf = (sub: unknown): unknown => {
+            const statement = { ...POLICY.Statement[0], Condition: { StringEquals: { "api.pulumi.com/oidc:aud": { "Fn::Sub": sub } } } };
+            const doc = {
+                AWSTemplateFormatVersion: "2010-09-09",
+                Parameters: { toString: { Type: "String", Default: "acme" } },
+                Resources: { R: { Type: "AWS::IAM::Role", Properties: { AssumeRolePolicyDocument: { ...POLICY, Statement: [statement] } } } },
+            };
+            const policy = extractInput("t.json", JSON.parse(JSON.stringify(doc))).roles[0]!.trustPolicy as typeof doc.Resources.R.Properties.AssumeRolePolicyDocument;
+            return policy.Statement[0]!.Condition.StringEquals["api.pulumi.com/oidc:aud"];
+        };
+        assert.equal(audOf("aws:${toString}"), "aws:acme");
+        assert.equal(audOf(["aws:${toString}", {}]), "aws:acme");
+        assert.equal(audOf(["aws:${toString}", { toString: "other" }]), "aws:other");
+        assert.match(String(audOf("aws:${constructor}")), /^aws:04da6b54-/);
+    });
+
+    it("a CloudFormation trust policy's `__proto__` key stays an own key when its intrinsics are resolved", () => {
+        const text = JSON.stringify({ ...POLICY, Sid: { Ref: "AWS::Region" } }).replace('{"Version"', '{"__proto__": {"Statement": []}, "Version"');
+        const doc = JSON.parse(`{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": ${text}}}}}`) as unknown;
+        const policy = extractInput("t.json", doc).roles[0]!.trustPolicy as Record<string, unknown>;
+        assert.equal(Object.getPrototypeOf(policy), Object.prototype);
+        assert.deepEqual(Object.keys(policy), ["__proto__", "Version", "Statement", "Sid"]);
+        assert.deepStrictEqual(policy["__proto__"], { Statement: [] });
+    });
+
     it("says what it expected and what it found for anything else", () => {
         const x = extractInput("x.json", { foo: 1, bar: 2 });
         assert.equal(x.kind, "unrecognized");

@@ -282,7 +282,8 @@ function fromAwsRoleList(file: string, kind: InputKind, list: unknown[]): Extrac
     return { kind, roles, providers: [], stackScoped: false, entries: list.length };
 }
 
-const ROLE_PROPERTY: Readonly<Record<string, string>> = ROLE_TYPES;
+/** By resource type token: a Map, so that a type like `constructor` is no role (an object's lookup would find a property). */
+const ROLE_PROPERTY: ReadonlyMap<string, string> = new Map(Object.entries(ROLE_TYPES));
 const PROVIDER_TYPE_SET: ReadonlySet<string> = new Set<string>(PROVIDER_TYPES);
 
 /** The first of `names` present (not undefined/null) in the first of `bags` that has it. */
@@ -308,7 +309,7 @@ function collect(file: string, kind: InputKind, resources: ResourceLike[]): Extr
     const providers: ProviderItem[] = [];
     for (const r of resources) {
         const target: CheckTarget = { file, resource: { urn: r.urn, type: r.type, name: nameFromUrn(r.urn) } };
-        const property = ROLE_PROPERTY[r.type];
+        const property = ROLE_PROPERTY.get(r.type);
         if (property !== undefined) {
             const bags = r.outputsFirst ? [r.outputs, r.inputs] : [r.inputs, r.outputs];
             roles.push({ target, trustPolicy: pick(bags, property), property });

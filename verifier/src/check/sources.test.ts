@@ -334,6 +334,16 @@ describe("Terraform", () => {
         });
     });
 
+    it("applyUnknown keeps a `__proto__` attribute an own attribute, never the copy's prototype", () => {
+        const U = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const masked = applyUnknown(JSON.parse('{"name": "r"}'), JSON.parse('{"__proto__": {"assume_role_policy": true}}')) as Record<string, unknown>;
+        assert.equal(Object.getPrototypeOf(masked), Object.prototype);
+        assert.equal(masked["assume_role_policy"], undefined, "no attribute inherited");
+        assert.deepStrictEqual(masked, JSON.parse(`{"name": "r", "__proto__": {"assume_role_policy": "${U}"}}`));
+        const kept = applyUnknown(JSON.parse('{"__proto__": {"a": 1}, "b": 2}'), JSON.parse('{"__proto__": {"c": true}}'));
+        assert.deepStrictEqual(kept, JSON.parse(`{"__proto__": {"a": 1, "c": "${U}"}, "b": 2}`));
+    });
+
     it("a .tf.json configuration is named as such, with how to produce the plan JSON", async () => {
         const file = join(tmp, "main.tf.json");
         writeFileSync(file, JSON.stringify({ resource: { aws_iam_role: { r: { name: "r", assume_role_policy: "${data.x.json}" } } } }));

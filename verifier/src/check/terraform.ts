@@ -10,6 +10,7 @@
  * engine's unknown sentinel, so the analysis treats it exactly like a Pulumi unknown at preview.
  */
 import { UNKNOWN_SENTINELS } from "oidc-guard-policypack/analysis";
+import { putOwn } from "../deep.js";
 import type { CheckTarget } from "../results.js";
 import type { ExtractedInput, InputKind, ProviderItem, RoleItem } from "./inputs.js";
 
@@ -23,11 +24,11 @@ function isRecord(v: unknown): v is Rec {
     return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Role types and the attribute holding the trust policy. */
-const ROLE_ATTRIBUTE: Readonly<Record<string, string>> = {
-    aws_iam_role: "assume_role_policy",
-    awscc_iam_role: "assume_role_policy_document",
-};
+/** Role types and the attribute holding the trust policy (a Map: a type like `constructor` is no role). */
+const ROLE_ATTRIBUTE: ReadonlyMap<string, string> = new Map([
+    ["aws_iam_role", "assume_role_policy"],
+    ["awscc_iam_role", "assume_role_policy_document"],
+]);
 const PROVIDER_TYPES: ReadonlySet<string> = new Set(["aws_iam_openid_connect_provider", "awscc_iam_oidc_provider"]);
 
 /** `terraform show -json <planfile>`. */
@@ -79,7 +80,9 @@ export function applyUnknown(value: unknown, unknown: unknown): unknown {
     if (isRecord(unknown)) {
         const obj: Rec = isRecord(value) ? { ...value } : {};
         for (const [k, u] of Object.entries(unknown)) {
-            if (u === true || Array.isArray(u) || isRecord(u)) obj[k] = applyUnknown(obj[k], u);
+            // Own attributes only, read and written: a `__proto__` attribute is one like any other.
+            const current = Object.prototype.hasOwnProperty.call(obj, k) ? obj[k] : undefined;
+            if (u === true || Array.isArray(u) || isRecord(u)) putOwn(obj, k, applyUnknown(current, u));
         }
         return obj;
     }
@@ -97,7 +100,7 @@ function collect(file: string, kind: InputKind, resources: TfResource[], entries
     const providers: ProviderItem[] = [];
     for (const r of resources) {
         const target: CheckTarget = { file, resource: { urn: r.address, type: r.type, name: r.address } };
-        const attribute = ROLE_ATTRIBUTE[r.type];
+        const attribute = ROLE_ATTRIBUTE.get(r.type);
         if (attribute !== undefined) {
             const policy = r.values[attribute];
             roles.push({ target, trustPolicy: policy === null ? undefined : policy, property: attribute });
@@ -144,7 +147,7 @@ export function fromTerraformPlan(file: string, doc: Rec): ExtractedInput {
             const change = isRecord(rc.change) ? rc.change : {};
             const actions = Array.isArray(change.actions) ? change.actions : [];
             if (actions.length === 1 && actions[0] === "delete") continue;
-            if (!(rc.type in ROLE_ATTRIBUTE) && !PROVIDER_TYPES.has(rc.type)) continue;
+            if (!ROLE_ATTRIBUTE.has(rc.type) && !PROVIDER_TYPES.has(rc.type)) continue;
             const values = applyUnknown(isRecord(change.after) ? change.after : {}, change.after_unknown);
             out.push({
                 address: typeof rc.address === "string" ? rc.address : `${rc.type}.${String(rc.name)}`,
@@ -167,7 +170,7 @@ export function fromTerraformState(file: string, doc: Rec): ExtractedInput {
 }
 
 function relevant(r: TfResource): boolean {
-    return r.type in ROLE_ATTRIBUTE || PROVIDER_TYPES.has(r.type);
+    return ROLE_ATTRIBUTE.has(r.type) || PROVIDER_TYPES.has(r.type);
 }
 
 /** Managed resources of a module and its child modules, walked with an explicit stack (no recursion). */

@@ -202,7 +202,7 @@ function field(v: EscValue | undefined, path: string): Field | undefined {
     const f: Field = { path, secret: v.secret === true, unknown: v.unknown === true };
     if (!f.unknown) {
         if (typeof v.value === "string") {
-            const kind = /\.(accessKeyId|secretAccessKey|sessionToken|expiration)$/.exec(path)?.[1] ?? ENV_KIND[path.split(".").pop() ?? ""];
+            const kind = /\.(accessKeyId|secretAccessKey|sessionToken|expiration)$/.exec(path)?.[1] ?? ENV_KIND.get(path.split(".").pop() ?? "");
             const invalid = kind !== undefined && v.value !== "" ? credentialShapeProblem(kind, v.value) : undefined;
             if (invalid === undefined) f.text = v.value;
             else {
@@ -216,12 +216,12 @@ function field(v: EscValue | undefined, path: string): Field | undefined {
     return f;
 }
 
-/** The credential each AWS_* environment variable holds. */
-const ENV_KIND: Record<string, string> = {
-    AWS_ACCESS_KEY_ID: "accessKeyId",
-    AWS_SECRET_ACCESS_KEY: "secretAccessKey",
-    AWS_SESSION_TOKEN: "sessionToken",
-};
+/** The credential each AWS_* environment variable holds (a Map: a key like `constructor` holds none). */
+const ENV_KIND: ReadonlyMap<string, string> = new Map([
+    ["AWS_ACCESS_KEY_ID", "accessKeyId"],
+    ["AWS_SECRET_ACCESS_KEY", "secretAccessKey"],
+    ["AWS_SESSION_TOKEN", "sessionToken"],
+]);
 
 function setFromObject(v: EscValue | undefined, where: string): CredentialSet | undefined {
     if (!v) return undefined;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { notApplicable } from "./sdk.js";
+import { notApplicable, readDeep } from "./sdk.js";
 
 class NotApplicable extends Error {
     constructor(readonly reason: string | undefined) {
@@ -34,5 +34,18 @@ describe("notApplicable", () => {
         assert.throws(() => notApplicable(args, "x"), NotApplicable);
         assert.equal(Error.stackTraceLimit, before);
         assert.match(new Error("after").stack ?? "", /\n\s+at /);
+    });
+});
+
+describe("readDeep", () => {
+    it("copies every own key as JSON.parse makes it, a `__proto__` key included (never an object's prototype)", () => {
+        // aws-native's assumeRolePolicyDocument is an object: its keys are whatever the program wrote.
+        const text = '{"Version": "2012-10-17", "__proto__": {"Statement": [{"Effect": "Allow"}]}, "Statement": [{"__proto__": 1, "Effect": "Deny"}]}';
+        const read = readDeep({ doc: JSON.parse(text) as unknown }, "doc");
+        assert.deepStrictEqual(read.value, JSON.parse(text));
+        const value = read.value as Record<string, unknown>;
+        assert.equal(Object.getPrototypeOf(value), Object.prototype);
+        assert.deepEqual(Object.keys(value), ["Version", "__proto__", "Statement"]);
+        assert.deepEqual(read.unknownPaths, []);
     });
 });

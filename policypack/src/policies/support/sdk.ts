@@ -79,7 +79,10 @@ function toPlain(v: unknown, path: string, acc: DeepRead): unknown {
     }
     if (v !== null && typeof v === "object") {
         const out: Record<string, unknown> = {};
-        for (const k of Object.keys(v)) out[k] = readKey(v, k, memberPath(path, k), acc);
+        // Own properties, as JSON.parse makes them: an assignment to a `__proto__` key would set the copy's prototype.
+        for (const k of Object.keys(v)) {
+            Object.defineProperty(out, k, { value: readKey(v, k, memberPath(path, k), acc), enumerable: true, writable: true, configurable: true });
+        }
         return out;
     }
     return v;

@@ -11,10 +11,11 @@ export interface StackInputs {
     propertyOf: Map<string, string>;
 }
 
-const PROVIDER_CLIENT_IDS: Record<string, string> = {
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "clientIdLists",
-    "aws-native:iam:OidcProvider": "clientIdList",
-};
+/** OIDC provider types and the property holding their client IDs (a Map: a type like `constructor` is none). */
+const PROVIDER_CLIENT_IDS: ReadonlyMap<string, string> = new Map([
+    ["aws:iam/openIdConnectProvider:OpenIdConnectProvider", "clientIdLists"],
+    ["aws-native:iam:OidcProvider", "clientIdList"],
+]);
 
 /**
  * Reads every role's trust policy and every provider's `arn`, `url` and client IDs through the SDK's proxy. Unknown
@@ -30,7 +31,7 @@ export function stackInputs(resources: readonly PolicyResource[]): StackInputs {
             out.propertyOf.set(r.urn, property);
             continue;
         }
-        const idsProperty = PROVIDER_CLIENT_IDS[r.type];
+        const idsProperty = PROVIDER_CLIENT_IDS.get(r.type);
         if (idsProperty !== undefined) {
             const arn = readDeep(r.props, "arn");
             out.providers.push({
