@@ -3,9 +3,10 @@
  * Terraform, CloudFormation, AWS listings) and `report` over check and verify results, each run in-process through the
  * dispatcher with a seeded generator, so a failure names a case that runs again the same way.
  *
- * Each mutated file carries a marker string (a bidi override, BEL, an ANSI colour, HTML/XML markup, and a new line
- * starting a CI workflow command) in one of its
- * string values, and one case in eight is cut short. Whatever the mutation does, the run must:
+ * Each file is mutated by `testing/mutate.ts` (values replaced, dropped, repeated or retyped, members renamed to names
+ * like `__proto__` or to the marker), carries its marker (a bidi override, BEL, an ANSI colour, HTML/XML markup, and a
+ * new line starting a CI workflow command) in one of its string values, and one case in eight is cut short. Whatever
+ * the mutation does, the run must:
  * - end with exit 0, 1 or 2 (never 70, the internal error), and print no stack trace;
  * - start no line of stdout or stderr with `::` (a CI runner's workflow command);
  * - print none of the marker's control characters raw, in any format but JSON and SARIF (which escape them as JSON
@@ -21,103 +22,13 @@ import { after, describe, it } from "node:test";
 import { XMLValidator } from "fast-xml-parser";
 import { run } from "../cli.js";
 import { textOf, type OutputChunk } from "../chunks.js";
+import { MARK_CONTROLS, generator, mutate, mutationSeed, type Json } from "../testing/mutate.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
-const MARK = "\u202e\u0007\u001b[31m<b>&amp;</b>\n  ::error::x";
-/** The marker's control characters: none may reach a terminal, a log or a rendered report raw. */
-const CONTROLS = ["\u0007", "\u001b", "\u202e"];
-const hasControl = (s: string): boolean => CONTROLS.some((c) => s.includes(c));
+const hasControl = (s: string): boolean => MARK_CONTROLS.some((c) => s.includes(c));
 const CASES_PER_FILE = 20;
 /** Another seed explores other cases (`OIDC_GUARD_MUTATION_SEED=7 node scripts/run-tests.mjs mutated-inputs`). */
-const SEED = Number(process.env["OIDC_GUARD_MUTATION_SEED"] ?? 20261205);
-if (!Number.isSafeInteger(SEED)) throw new Error(`OIDC_GUARD_MUTATION_SEED must be a whole number, got '${process.env["OIDC_GUARD_MUTATION_SEED"]}'`);
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** mulberry32: small, seeded, the same sequence on every machine. */
-function generator(seed: number): () => number {
-    let s = seed >>> 0;
-    return () => {
-        s = (s + 0x6d2b79f5) >>> 0;
-        let t = s;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
-
-const REPLACEMENTS: readonly Json[] = [
-    null, 0, -1, 1e308, 3.5, true, "", "*", "?", "${aws:username}", "a".repeat(3000), [], {}, [null], { "": 1 },
-    "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc", "api.pulumi.com/oidc:sub", "pulumi:environments:org:*",
-    "StringLike", "Deny", "sts:AssumeRoleWithWebIdentity", { StringEquals: { "api.pulumi.com/oidc:aud": null } },
-    "\ud800", "__proto__", { constructor: 1 }, ["aws:acme", "*"], "\n\r\t", "]]>", "|x|", "```", "::error::x", "\n  ::add-mask::y",
-];
-
-interface Slot {
-    parent: Json[] | { [key: string]: Json };
-    key: string | number;
-}
-
-/** Every place in `value` a mutation can write to, parents before children. */
-function slots(value: Json, out: Slot[] = []): Slot[] {
-    if (Array.isArray(value)) {
-        value.forEach((v, i) => {
-            out.push({ parent: value, key: i });
-            slots(v, out);
-        });
-    } else if (value !== null && typeof value === "object") {
-        for (const [k, v] of Object.entries(value)) {
-            out.push({ parent: value, key: k });
-            slots(v, out);
-        }
-    }
-    return out;
-}
-
-const read = (s: Slot): Json => (s.parent as Record<string | number, Json>)[s.key]!;
-const write = (s: Slot, v: Json): void => {
-    (s.parent as Record<string | number, Json>)[s.key] = v;
-};
-
-/**
- * Up to three mutations of `value` (in place; none in a quarter of the cases, whose shape stays valid), and the
- * marker in one string value (or a new member).
- */
-function mutate(value: Json, random: () => number): Json {
-    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
-    const count = random() < 0.25 ? 0 : 1 + Math.floor(random() * 3);
-    for (let i = 0; i < count; i++) {
-        const all = slots(value);
-        if (all.length === 0) break;
-        const slot = pick(all);
-        const current = read(slot);
-        const r = random();
-        if (typeof current === "string" && current.trimStart().startsWith("{") && r < 0.5) {
-            // A trust policy held as a JSON string (stack exports, AWS listings): mutate the document inside.
-            try {
-                write(slot, JSON.stringify(mutate(JSON.parse(current) as Json, random)));
-                continue;
-            } catch {
-                // Not JSON after all: mutated below as a string.
-            }
-        }
-        if (r < 0.55) write(slot, structuredClone(pick(REPLACEMENTS)));
-        else if (r < 0.7) {
-            if (Array.isArray(slot.parent)) slot.parent.splice(slot.key as number, 1);
-            else delete slot.parent[slot.key as string];
-        } else if (r < 0.8) write(slot, structuredClone(read(pick(all))));
-        else if (r < 0.9) write(slot, Array.isArray(current) ? [...current, ...current.slice(0, 3)] : [current, current]);
-        else write(slot, typeof current === "string" ? current.toUpperCase() : JSON.stringify(current));
-    }
-    const strings = slots(value).filter((s) => typeof read(s) === "string");
-    if (strings.length > 0) {
-        const s = pick(strings);
-        write(s, random() < 0.5 ? MARK : `${read(s) as string}${MARK}`);
-    } else if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-        value["Sid"] = MARK;
-    }
-    return value;
-}
+const SEED = mutationSeed();
 
 function jsonFiles(dir: string): string[] {
     return readdirSync(join(ROOT, dir), { withFileTypes: true })
@@ -127,15 +38,48 @@ function jsonFiles(dir: string): string[] {
 }
 
 /**
- * Markdown with its code left out: fenced code blocks, and code spans (a run of backticks up to the next run of the
- * same length, within a line, as the reports write them). In code, markup is shown as written, not rendered.
+ * Markdown with its code left out, as CommonMark reads it: fenced code blocks, and code spans (a run of backticks not
+ * escaped by a backslash, up to the next run of the same length; inside, a backslash is literal), within a line as
+ * the reports write them. In code, markup is shown as written, not rendered.
  */
 function outsideCode(markdown: string): string {
     const unfenced = markdown.replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1[ \t]*$/gm, "");
-    return unfenced
-        .split("\n")
-        .map((line) => line.replace(/(?<!`)(`+)(?!`)([\s\S]*?)(?<!`)\1(?!`)/g, ""))
-        .join("\n");
+    return unfenced.split("\n").map(textOutsideSpans).join("\n");
+}
+
+function textOutsideSpans(line: string): string {
+    const runLength = (at: number): number => {
+        let n = 0;
+        while (line[at + n] === "`") n++;
+        return n;
+    };
+    let out = "";
+    let i = 0;
+    while (i < line.length) {
+        const c = line[i]!;
+        if (c === "\\" && i + 1 < line.length && /[!-/:-@[-`{-~]/.test(line[i + 1]!)) {
+            i += 2; // an escaped character is literal text: it opens no markup and no code span
+            continue;
+        }
+        if (c !== "`") {
+            out += c;
+            i++;
+            continue;
+        }
+        const n = runLength(i);
+        let close = -1;
+        for (let j = i + n; j < line.length; ) {
+            const m = runLength(j);
+            if (m === n) {
+                close = j;
+                break;
+            }
+            j += m > 0 ? m : 1;
+        }
+        if (close < 0) i += n; // no closing run: the backticks are text
+        else i = close + n;
+    }
+    return out;
 }
 
 async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -1,10 +1,11 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { analyzeCredentials, findAwsLogins, valueAt } from "./credentials.js";
 import type { EscEnvironment } from "./esc-types.js";
 import { FIXTURE_CREDENTIALS, STATIC_KEY_ID } from "../../../fixtures/esc/credentials.js";
+import { generator, mutate, mutationSeed, type Json } from "../testing/mutate.js";
 
 const dir = join(__dirname, "..", "..", "..", "fixtures", "esc");
 const load = (name: string): EscEnvironment => JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8")) as EscEnvironment;
@@ -147,5 +148,37 @@ describe("credential checks on opened environments (fixtures/esc)", () => {
         assert.equal(a.credentials, undefined, "no STS call with a malformed key id");
         assert.match(a.checks.find((c) => c.id === "credentials-present")!.detail, /not a valid access key id: it contains a control character \(U\+001B\)/);
         assert.ok(!JSON.stringify(a.checks).includes("evil"));
+    });
+});
+
+describe("credential checks on mutated ESC responses (fixtures/esc, seeded)", () => {
+    it("never throw, never show a credential, and send STS only well-formed credentials the redactor knows", () => {
+        const random = generator(mutationSeed());
+        const names = readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length)).sort();
+        assert.ok(names.length >= 8, `only ${names.length} ESC fixtures`);
+        const shown = [...FAKE_SECRETS, FIXTURE_CREDENTIALS.accessKeyId, STATIC_KEY_ID].flatMap((c) => [c, c.toUpperCase()]);
+        let tried = 0;
+        for (const name of names) {
+            for (let i = 0; i < 40; i++) {
+                // Half the cases mutate only the values (`properties`), where the credentials are; the rest anywhere.
+                const opened = load(name) as unknown as { [key: string]: Json };
+                const env = (random() < 0.5 && opened["properties"] ? { ...opened, properties: mutate(opened["properties"], random) } : mutate(opened, random)) as unknown as EscEnvironment;
+                const what = `${name}, case ${i}: ${JSON.stringify(env).slice(0, 200)}`;
+                const a = analyzeCredentials(env, OPTS);
+                const text = JSON.stringify(a.checks);
+                for (const c of shown) assert.ok(!text.includes(c), `${what}: a check shows a credential`);
+                if (a.credentials === undefined) continue;
+                tried++;
+                const { accessKeyId, secretAccessKey, sessionToken } = a.credentials;
+                assert.match(accessKeyId, /^[A-Z0-9]{16,128}$/, what);
+                assert.match(secretAccessKey, /^[A-Za-z0-9+/=]{16,128}$/, what);
+                assert.ok(a.secrets.includes(secretAccessKey), `${what}: the secret key is not registered for redaction`);
+                if (sessionToken !== undefined) {
+                    assert.match(sessionToken, /^[A-Za-z0-9+/=_-]{16,16384}$/, what);
+                    assert.ok(a.secrets.includes(sessionToken), `${what}: the session token is not registered for redaction`);
+                }
+            }
+        }
+        assert.ok(tried > 0, "no mutated response yielded credentials to try");
     });
 });
