@@ -182,6 +182,21 @@ suite("the policy pack under the real Pulumi CLI", { skip: "error" in location ?
         assert.match(v[0]!.message, /Counterexample token: iss api\.pulumi\.com\/oidc, aud "aws:organization", sub "pulumi:environments:org:organization:env:[^"]+"/);
     });
 
+    it("a colour directive in the trust policy is shown as text: the CLI's colorizer neither panics nor drops it", async () => {
+        const stack = await world.stack("yaml-color-directive");
+        // The terminal display with colour, where the colorizer reads `<{%…%}>` (it panicked: exit 2, a Go stack trace).
+        const coloured = await stack.cli(["preview", ...PACK, "--color", "always"]);
+        assert.equal(coloured.code, 1, describe(coloured));
+        assert.doesNotMatch(coloured.stdout + coloured.stderr, /panic|goroutine/, describe(coloured));
+        assert.match(coloured.stdout, /unknown condition operator \\?"StringEquals<\{\\u0025evil\\u0025\}>\\?"/, describe(coloured));
+        // Without colour the directive was dropped from the message, which then named a known operator.
+        const plain = await stack.cli(["preview", ...PACK, "--color", "never"]);
+        assert.equal(plain.code, 1, describe(plain));
+        assert.match(plain.stdout, /StringEquals<\{\\u0025evil\\u0025\}>/, describe(plain));
+        const events = await stack.preview(PACK);
+        assert.match(mandatory(events)[0]?.message ?? "", /unknown condition operator "StringEquals<\{\\u0025evil\\u0025\}>"/, describe(events));
+    });
+
     it("the real stack export (with and without --show-secrets) goes through oidc-guard check and agrees with the pack", async () => {
         // The original example deployed without the pack (as it was before the pack existed).
         const stack = await originalExample();

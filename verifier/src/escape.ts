@@ -17,11 +17,11 @@
  * paragraph separators U+2028/U+2029, and the bidirectional controls (U+200E/F, U+202A–U+202E, U+2066–U+2069)
  * that can make a terminal or a page show text other than what it holds.
  */
+import { CONTROL_CHARACTER } from "oidc-guard-policypack/analysis";
 import { mapStringsDeep } from "./deep.js";
 
-/** Matches one control character (see the module comment). */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** Matches one control character (see the module comment; the pack's messages use the same definition). */
+const CONTROL = new RegExp(CONTROL_CHARACTER.source, "g");
 /** The same, but keeping newline and tab (for multi-line blocks: a quoted statement, a fenced code block). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_BUT_NL_TAB = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;

@@ -4,6 +4,7 @@ import { PolicyConfigError } from "../testing/policy-config.js";
 import { PACK_VERSION, runResourcePolicy, secret, UNKNOWN } from "../testing/policy-harness.js";
 import { AUD_ONLY, PINNED, trustPolicy } from "../testing/stack-resources.js";
 import { roleTrustPinned } from "./pulumi-oidc-role-trust-pinned.js";
+import { CONTROL_CHARACTER } from "../analysis/index.js";
 
 const ROLE = "aws:iam/role:Role";
 const NATIVE_ROLE = "aws-native:iam:Role";
@@ -195,5 +196,33 @@ describe("pulumi-oidc-role-trust-pinned", () => {
             runResourcePolicy(roleTrustPinned, { ...input, config: { "pulumi-oidc-role-trust-pinned": { organisations: ["acme"] } } }),
             /policy pack config for 'pulumi-oidc-role-trust-pinned': unknown property 'organisations'; known: organizations, allowedSubjects, issuers, audiences, timeBudgetMs, subjectScope\./,
         );
+    });
+    it("shows values from the trust policy so that Pulumi's display prints them as text, never as colours or a crash", async () => {
+        // The real CLI's colorizer panics on an unknown `<{%…%}>` directive (scripts/e2e/real-cli.test.ts shows it).
+        const odd = "\u202e\u0007\u001b[31m<{%evil%}>\n  ::error::x";
+        const bad = {
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Effect: "Allow",
+                    Principal: { Federated: `arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc${odd}` },
+                    Action: "sts:AssumeRoleWithWebIdentity",
+                    Condition: { [`StringEquals${odd}`]: { "api.pulumi.com/oidc:aud": "aws:acme" } },
+                },
+            ],
+        };
+        const r = await runResourcePolicy(roleTrustPinned, { type: ROLE, props: { assumeRolePolicy: JSON.stringify(bad) }, config: acme });
+        assert.equal(r.violations.length, 1);
+        const message = r.violations[0]!.message;
+        assert.match(message, /unknown condition operator "StringEquals\\u202e\\x07\\x1b\[31m<\{\\u0025evil\\u0025\}>\\n {2}::error::x"/);
+        assert.ok(!message.includes("<{%") && !message.includes("%}>"), message);
+        const raw = [...message].filter((c) => c !== "\n" && CONTROL_CHARACTER.test(c));
+        assert.deepEqual(raw, [], "no control character but the pack's own line breaks");
+        for (const line of message.split("\n")) assert.ok(!line.trimStart().startsWith("::"), line);
+
+        // An unknown under such a key: the "can't run policy during preview" reason names its path, shown the same way.
+        const unknown = await runResourcePolicy(roleTrustPinned, { type: ROLE, props: { assumeRolePolicy: { ...PINNED, [`x<{%k%}>${odd}`]: UNKNOWN } }, config: acme });
+        assert.match(unknown.previewDiagnostic ?? "", /unknown: assumeRolePolicy\["x<\{\\u0025k\\u0025\}>\\u202e/);
+        assert.ok(!(unknown.previewDiagnostic ?? "").includes("<{%"));
     });
 });

@@ -5,6 +5,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { ROLE_TYPES, type TrustAnalysis } from "../analysis/index.js";
 import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
+import { forPulumiDisplay } from "./support/display.js";
 import { formatFinding } from "./support/messages.js";
 import { metadataFromRules, rulesOfPolicy } from "./support/metadata.js";
 import { notApplicable, readDeep, throwUnknown } from "./support/sdk.js";
@@ -60,7 +61,7 @@ export const roleTrustPinned: ResourceValidationPolicy = {
         } catch (e) {
             // A defect in the analysis must not let the role through, nor crash the whole deployment.
             reportViolation(
-                `${property}: the trust policy could not be analyzed (${e instanceof Error ? e.message : String(e)}); failing closed.\nFix: report this with the trust policy document to the pack's maintainers.`,
+                `${property}: the trust policy could not be analyzed (${forPulumiDisplay(e instanceof Error ? e.message : String(e))}); failing closed.\nFix: report this with the trust policy document to the pack's maintainers.`,
             );
             return;
         }

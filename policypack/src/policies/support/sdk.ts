@@ -5,6 +5,7 @@
  */
 import * as policySdk from "@pulumi/policy";
 import { UNKNOWN_SENTINELS } from "../../analysis/index.js";
+import { forPulumiDisplay } from "./display.js";
 
 /** The SDK's error for a value unknown at preview; the SDK turns it into an advisory "can't run policy" diagnostic. */
 export interface UnknownValueErrorInstance extends Error {
@@ -100,7 +101,8 @@ function memberPath(path: string, key: string): string {
 export function throwUnknown(message: string, sentinel: string | null, path: string[]): never {
     const known = sentinel !== null && UNKNOWN_SENTINELS.includes(sentinel) ? sentinel : UNKNOWN_SENTINELS[0]!;
     const err = new UnknownValueError(known, path);
-    err.message = message;
+    // It names paths of the program's values: shown for Pulumi's display like a violation.
+    err.message = forPulumiDisplay(message, { keepNewlines: true });
     throw err;
 }
 
@@ -114,7 +116,7 @@ export function notApplicable(args: { notApplicable: (reason?: string) => never 
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-        return args.notApplicable(reason);
+        return args.notApplicable(forPulumiDisplay(reason, { keepNewlines: true }));
     } finally {
         Error.stackTraceLimit = limit;
     }

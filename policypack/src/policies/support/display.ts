@@ -1,0 +1,34 @@
+/**
+ * Text for Pulumi's display: what every message the pack hands the SDK (violations, the "can't run policy during
+ * preview" reason, a not-applicable reason) goes through.
+ *
+ * The Pulumi CLI prints a policy violation's message through its colorizer, which reads `<{%…%}>` as a colour
+ * directive and panics on one it does not know: with `--color always` (a terminal's default) a trust policy whose
+ * text holds `<{%x%}>` ended `pulumi preview` with a Go stack trace and exit 2, the violation unseen; without colour
+ * the directive was silently dropped from the message. Every other character is printed raw. So the `%` of `<{%` and
+ * `%}>` is shown as `\u0025`, and every control character (`CONTROL_CHARACTER`: C0, DEL, C1, U+2028/9, bidi controls)
+ * as `\xNN` or `\uXXXX`, with `\n`, `\r` and `\t` by name. Values in messages are quoted as JSON strings, which read
+ * these escapes the same way.
+ */
+import { CONTROL_CHARACTER } from "../../analysis/index.js";
+
+const CONTROL = new RegExp(CONTROL_CHARACTER.source, "g");
+const CONTROL_BUT_NEWLINE = new RegExp(CONTROL_CHARACTER.source.replace("\\u0000-\\u001f", "\\u0000-\\u0009\\u000b-\\u001f"), "g");
+const COLOR_DELIMITER = /<\{%|%\}>/g;
+const NAMED: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+function show(ch: string): string {
+    const named = NAMED[ch];
+    if (named !== undefined) return named;
+    const c = ch.charCodeAt(0);
+    return c < 0x100 ? `\\x${c.toString(16).padStart(2, "0")}` : `\\u${c.toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * `text` as Pulumi's display shows it literally: colour delimiters broken and control characters shown as escapes.
+ * `keepNewlines` keeps `\n` for a message the pack itself spreads over lines (each value in it already shown).
+ */
+export function forPulumiDisplay(text: string, options: { keepNewlines?: boolean } = {}): string {
+    const shown = text.replace(options.keepNewlines === true ? CONTROL_BUT_NEWLINE : CONTROL, show);
+    return shown.replace(COLOR_DELIMITER, (d) => (d === "<{%" ? "<{\\u0025" : "\\u0025}>"));
+}
