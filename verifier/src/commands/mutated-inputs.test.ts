@@ -22,7 +22,7 @@ import { after, describe, it } from "node:test";
 import { XMLValidator } from "fast-xml-parser";
 import { run } from "../cli.js";
 import { textOf, type OutputChunk } from "../chunks.js";
-import { MARK_CONTROLS, generator, mutate, mutationSeed, type Json } from "../testing/mutate.js";
+import { MARK_CONTROLS, generator, mutate, mutationSeed, type Json } from "../../../policypack/src/testing/mutate.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const hasControl = (s: string): boolean => MARK_CONTROLS.some((c) => s.includes(c));

@@ -102,7 +102,7 @@ export function throwUnknown(message: string, sentinel: string | null, path: str
     const known = sentinel !== null && UNKNOWN_SENTINELS.includes(sentinel) ? sentinel : UNKNOWN_SENTINELS[0]!;
     const err = new UnknownValueError(known, path);
     // It names paths of the program's values: shown for Pulumi's display like a violation.
-    err.message = forPulumiDisplay(message, { keepNewlines: true });
+    err.message = forPulumiDisplay(message);
     throw err;
 }
 
@@ -116,7 +116,7 @@ export function notApplicable(args: { notApplicable: (reason?: string) => never 
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-        return args.notApplicable(forPulumiDisplay(reason, { keepNewlines: true }));
+        return args.notApplicable(forPulumiDisplay(reason));
     } finally {
         Error.stackTraceLimit = limit;
     }

@@ -1,10 +1,14 @@
 /**
  * Seeded mutations of JSON values, for tests that feed hostile variants of the bundled fixtures to the code that reads
- * them (`commands/mutated-inputs.test.ts`, `verify/credentials.test.ts`). Not shipped.
+ * them: the pack's policies (`policies/mutated-inputs.test.ts`) and the CLI (`verifier/src/commands/mutated-inputs.test.ts`,
+ * `verifier/src/verify/credentials.test.ts`). Not shipped.
  */
 
-/** A bidi override, BEL, an ANSI colour, HTML/XML markup and a new line starting a CI workflow command. */
-export const MARK = "\u202e\u0007\u001b[31m<b>&amp;</b>\n  ::error::x";
+/**
+ * A bidi override, BEL, an ANSI colour, HTML/XML markup, a Pulumi colour directive, and a new line starting a CI
+ * workflow command.
+ */
+export const MARK = "\u202e\u0007\u001b[31m<b>&amp;</b><{%x%}>\n  ::error::x";
 /** The marker's control characters: none may reach a terminal, a log or a rendered report raw. */
 export const MARK_CONTROLS: readonly string[] = ["\u0007", "\u001b", "\u202e"];
 
