@@ -18,10 +18,6 @@ describe("forPulumiDisplay", () => {
         assert.equal(forPulumiDisplay("x\ny\r\tz"), "x\\ny\\r\\tz");
     });
 
-    it("keeps the pack's own line breaks with keepNewlines, and nothing else", () => {
-        assert.equal(forPulumiDisplay("line one\nline two\r\u001b", { keepNewlines: true }), "line one\nline two\\r\\x1b");
-    });
-
     it("leaves ordinary text as it is", () => {
         const text = 'assumeRolePolicy.Statement[0]: aud "aws:acme", sub "pulumi:environments:org:acme:env:a/*" (100% {ok}) <b> ü 日本';
         assert.equal(forPulumiDisplay(text), text);

@@ -13,7 +13,6 @@
 import { CONTROL_CHARACTER } from "../../analysis/index.js";
 
 const CONTROL = new RegExp(CONTROL_CHARACTER.source, "g");
-const CONTROL_BUT_NEWLINE = new RegExp(CONTROL_CHARACTER.source.replace("\\u0000-\\u001f", "\\u0000-\\u0009\\u000b-\\u001f"), "g");
 const COLOR_DELIMITER = /<\{%|%\}>/g;
 const NAMED: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
@@ -25,10 +24,9 @@ function show(ch: string): string {
 }
 
 /**
- * `text` as Pulumi's display shows it literally: colour delimiters broken and control characters shown as escapes.
- * `keepNewlines` keeps `\n` for a message the pack itself spreads over lines (each value in it already shown).
+ * `text` (one line of a message) as Pulumi's display shows it literally: colour delimiters broken and control
+ * characters shown as escapes, a line break too. A message of several lines is shown line by line, then joined.
  */
-export function forPulumiDisplay(text: string, options: { keepNewlines?: boolean } = {}): string {
-    const shown = text.replace(options.keepNewlines === true ? CONTROL_BUT_NEWLINE : CONTROL, show);
-    return shown.replace(COLOR_DELIMITER, (d) => (d === "<{%" ? "<{\\u0025" : "\\u0025}>"));
+export function forPulumiDisplay(text: string): string {
+    return text.replace(CONTROL, show).replace(COLOR_DELIMITER, (d) => (d === "<{%" ? "<{\\u0025" : "\\u0025}>"));
 }
