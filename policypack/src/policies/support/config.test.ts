@@ -50,6 +50,13 @@ describe("analysisOptions", () => {
         assert.throws(() => analysisOptions("p", { issuers: "api.pulumi.com/oidc" }, {}), /'issuers' must be a non-empty list/);
     });
 
+    it("shows a config key it quotes as text for Pulumi's display (no colour directive, no control character)", () => {
+        assert.throws(
+            () => analysisOptions("p", { "x<{%evil%}>\u001b\n": 1 }, {}),
+            (e: unknown) => e instanceof PolicyPackError && e.message.startsWith("policy pack config for 'p': unknown property 'x<{\\u0025evil\\u0025}>\\x1b\\n'; known: "),
+        );
+    });
+
     it("passes timeBudgetMs to the analysis and refuses a budget that is not 1..600000 ms", () => {
         assert.deepEqual(analysisOptions("p", { timeBudgetMs: 250 }, {}), { timeBudgetMs: 250 });
         for (const bad of [0, -1, 1.5, "100", 600_001]) {

@@ -124,12 +124,13 @@ export function notApplicable(args: { notApplicable: (reason?: string) => never 
 
 /**
  * An error the engine shows as is: the SDK forwards `e.stack` to the CLI, so the stack is replaced by the message
- * (a configuration mistake is not a crash, and a trace helps nobody).
+ * (a configuration mistake is not a crash, and a trace helps nobody). The message is one line, shown for Pulumi's
+ * display: it may quote a key of the user's configuration.
  */
 export class PolicyPackError extends Error {
     constructor(message: string) {
-        super(message);
+        super(forPulumiDisplay(message));
         this.name = "PolicyPackError";
-        this.stack = `${this.name}: ${message}`;
+        this.stack = `${this.name}: ${this.message}`;
     }
 }
