@@ -8,16 +8,11 @@ import { isPulumiIssuer } from "../analysis/provider.js";
 import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
 import { formatFinding } from "./support/messages.js";
 import { metadataFromRules, rulesOfPolicy } from "./support/metadata.js";
+import { clientIdsProperty } from "./support/resource-types.js";
 import { notApplicable, readDeep, throwUnknown } from "./support/sdk.js";
 
 const NAME = "pulumi-oidc-provider-config";
 
-/** The property holding the client IDs, by provider type token; undefined for other types. */
-export function clientIdsProperty(type: string): string | undefined {
-    if (type === "aws:iam/openIdConnectProvider:OpenIdConnectProvider") return "clientIdLists";
-    if (type === "aws-native:iam:OidcProvider") return "clientIdList";
-    return undefined;
-}
 
 export const providerConfig: ResourceValidationPolicy = {
     name: NAME,

@@ -8,15 +8,12 @@ import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
 import { forPulumiDisplay } from "./support/display.js";
 import { formatFinding } from "./support/messages.js";
 import { metadataFromRules, rulesOfPolicy } from "./support/metadata.js";
+import { trustPolicyProperty } from "./support/resource-types.js";
 import { notApplicable, readDeep, throwUnknown } from "./support/sdk.js";
 import { analyzeRoleTrust } from "./support/trust-analysis.js";
 
 const NAME = "pulumi-oidc-role-trust-pinned";
 
-/** The property holding the trust policy, by resource type token; undefined for other types. */
-export function trustPolicyProperty(type: string): string | undefined {
-    return Object.prototype.hasOwnProperty.call(ROLE_TYPES, type) ? ROLE_TYPES[type as keyof typeof ROLE_TYPES] : undefined;
-}
 
 export const roleTrustPinned: ResourceValidationPolicy = {
     name: NAME,

@@ -1,7 +1,8 @@
 /** Gathers the roles and OIDC providers of a stack (AnalyzeStack outputs) for `analyzeStackAudiences`. */
 import type { PolicyResource, ReportViolation } from "@pulumi/policy";
-import { ROLE_TYPES, type StackAudienceFinding, type StackProviderInput, type StackRoleInput } from "../../analysis/index.js";
+import type { StackAudienceFinding, StackProviderInput, StackRoleInput } from "../../analysis/index.js";
 import { formatFinding } from "./messages.js";
+import { clientIdsProperty, trustPolicyProperty } from "./resource-types.js";
 import { readDeep, throwUnknown } from "./sdk.js";
 
 export interface StackInputs {
@@ -11,11 +12,6 @@ export interface StackInputs {
     propertyOf: Map<string, string>;
 }
 
-/** OIDC provider types and the property holding their client IDs (a Map: a type like `constructor` is none). */
-const PROVIDER_CLIENT_IDS: ReadonlyMap<string, string> = new Map([
-    ["aws:iam/openIdConnectProvider:OpenIdConnectProvider", "clientIdLists"],
-    ["aws-native:iam:OidcProvider", "clientIdList"],
-]);
 
 /**
  * Reads every role's trust policy and every provider's `arn`, `url` and client IDs through the SDK's proxy. Unknown
@@ -25,13 +21,13 @@ const PROVIDER_CLIENT_IDS: ReadonlyMap<string, string> = new Map([
 export function stackInputs(resources: readonly PolicyResource[]): StackInputs {
     const out: StackInputs = { roles: [], providers: [], propertyOf: new Map() };
     for (const r of resources) {
-        if (Object.prototype.hasOwnProperty.call(ROLE_TYPES, r.type)) {
-            const property = ROLE_TYPES[r.type as keyof typeof ROLE_TYPES];
+        const property = trustPolicyProperty(r.type);
+        if (property !== undefined) {
             out.roles.push({ urn: r.urn, trustPolicy: readDeep(r.props, property).value });
             out.propertyOf.set(r.urn, property);
             continue;
         }
-        const idsProperty = PROVIDER_CLIENT_IDS.get(r.type);
+        const idsProperty = clientIdsProperty(r.type);
         if (idsProperty !== undefined) {
             const arn = readDeep(r.props, "arn");
             out.providers.push({
