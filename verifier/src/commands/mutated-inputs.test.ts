@@ -3,10 +3,11 @@
  * Terraform, CloudFormation, AWS listings) and `report` over check and verify results, each run in-process through the
  * dispatcher with a seeded generator, so a failure names a case that runs again the same way.
  *
- * Each file is mutated by `testing/mutate.ts` (values replaced, dropped, repeated or retyped, members renamed to names
- * like `__proto__` or to the marker), carries its marker (a bidi override, BEL, an ANSI colour, HTML/XML markup, and a
- * new line starting a CI workflow command) in one of its string values, and one case in eight is cut short. Whatever
- * the mutation does, the run must:
+ * Each JSON file is mutated by `testing/mutate.ts` (values replaced, dropped, repeated or retyped, members renamed
+ * to names like `__proto__` or to the marker), carries its marker (a bidi override, BEL, an ANSI colour, HTML/XML
+ * markup, a Pulumi colour directive, and a new line starting a CI workflow command) in one of its string values, and
+ * one case in eight is cut short; the CloudFormation YAML template is mutated line by line. Whatever the mutation
+ * does, the run must:
  * - end with exit 0, 1 or 2 (never 70, the internal error), and print no stack trace;
  * - start no line of stdout or stderr with `::` (a CI runner's workflow command);
  * - print none of the marker's control characters raw, in any format but JSON and SARIF (which escape them as JSON
@@ -22,7 +23,7 @@ import { after, describe, it } from "node:test";
 import { XMLValidator } from "fast-xml-parser";
 import { run } from "../cli.js";
 import { textOf, type OutputChunk } from "../chunks.js";
-import { MARK_CONTROLS, generator, mutate, mutationSeed, type Json } from "../../../policypack/src/testing/mutate.js";
+import { MARK, MARK_CONTROLS, generator, mutate, mutationSeed, type Json } from "../../../policypack/src/testing/mutate.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const hasControl = (s: string): boolean => MARK_CONTROLS.some((c) => s.includes(c));
@@ -174,6 +175,54 @@ describe("mutated fixtures, in-process", () => {
             path,
         ]);
         // The cases must reach the analysis and the reports, not only the readers' refusals.
+        assert.ok((codes.get(1) ?? 0) > 0 && (codes.get(2) ?? 0) > 0, `exit codes: ${JSON.stringify([...codes])}`);
+    });
+
+    it("check: the CloudFormation YAML template, its lines mutated, in every format", async () => {
+        // YAML is mutated as text: lines dropped, repeated, re-indented, or given tags, anchors and aliases, and the
+        // marker put in as one line's value (the value-level mutations above keep to JSON).
+        const random = generator(SEED + 2);
+        const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+        const lines = readFileSync(join(ROOT, "fixtures/cloudformation/pulumi-oidc.yaml"), "utf8").split("\n");
+        const inserts = [
+            "&a x", "*a", "<<: *a", "!Sub '${AWS::AccountId}'", "!!binary aGVsbG8=", "!GetAtt __proto__.Arn", "!Ref constructor",
+            "? complex", "- [a, b, {c: d}]", "\t", "%YAML 1.1", "---", "...", "key: &x [*x]", "!Join ['', [a, !Ref B]]",
+            "a: 1e400", "c: ~", "d: .nan", "e: !ImportValue z", "__proto__: {Type: AWS::IAM::Role}", JSON.stringify(MARK),
+        ];
+        const formats = ["text", "json", "sarif", "junit", "markdown", "html"];
+        const dir = join(tmp, `${SEED}-yaml`);
+        mkdirSync(dir, { recursive: true });
+        const codes = new Map<number, number>();
+        for (let n = 0; n < 120; n++) {
+            const out = [...lines];
+            for (let k = 1 + Math.floor(random() * 4); k > 0; k--) {
+                const at = Math.floor(random() * out.length);
+                const indent = /^\s*/.exec(out[at]!)![0];
+                const r = random();
+                if (r < 0.25) out.splice(at, 1);
+                else if (r < 0.45) out.splice(at, 0, pick(out));
+                else if (r < 0.8) out.splice(at, 0, indent + pick(inserts));
+                else if (r < 0.9) out[at] = out[at]!.replace(/: .*/, `: ${pick(inserts)}`);
+                else out[at] = ` ${out[at]!}`;
+            }
+            // The marker as the value of one `key: value` line (a YAML double-quoted string reads JSON's escapes).
+            const valued = out.flatMap((line, i) => (/^\s*[\w:./-]+: \S/.test(line) ? [i] : []));
+            if (valued.length > 0) {
+                const at = pick(valued);
+                out[at] = out[at]!.replace(/: .*/, `: ${JSON.stringify(MARK)}`);
+            }
+            const path = join(dir, `${n}-pulumi-oidc.yaml`);
+            writeFileSync(path, out.join("\n"));
+            const format = formats[n % formats.length]!;
+            const r = await runCli(["check", "--format", format, path]);
+            try {
+                assertSafe(`seed ${SEED + 2}, case ${n} (fixtures/cloudformation/pulumi-oidc.yaml mutated, --format ${format}): ${path}`, format, r);
+            } catch (e) {
+                keep = true;
+                throw e;
+            }
+            codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
+        }
         assert.ok((codes.get(1) ?? 0) > 0 && (codes.get(2) ?? 0) > 0, `exit codes: ${JSON.stringify([...codes])}`);
     });
 
