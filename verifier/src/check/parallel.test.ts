@@ -312,8 +312,12 @@ describe("check with a worker thread", () => {
         const one = new TextReport(false);
         for (const r of createChecker(OPTIONS).results(input, "a.json")) one.add(r);
         assert.equal(joinChunks(both.chunks(1)), joinChunks(one.chunks(1)));
-        assert.ok(both.fromPieces > 0, "this thread wrote no role from text pieces");
         assert.ok(stats.worker > 0 && stats.early > 0, JSON.stringify(stats));
+        // The blocks this thread checks in its turn go through the text report, from their kind's pieces; those it
+        // checks ahead are written as it checks them, and which thread claims the first block is a race (CI's Node 22
+        // run once had the worker take every block this thread did not check ahead).
+        const inTurn = stats.blocks - stats.worker - stats.early;
+        if (inTurn > 0) assert.ok(both.fromPieces > 0, `this thread checked ${inTurn} blocks in turn and wrote no role from text pieces`);
     });
 
     it("checks an input below minRoles in this thread alone", () => {
