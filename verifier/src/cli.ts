@@ -12,36 +12,26 @@ import { toolInfo } from "./version.js";
 type CommandMain = (argv: string[], io: CliIO) => Promise<number>;
 
 /** The commands by name: a Map, so that a name like `constructor` or `__proto__` is unknown, not an object's property. */
-const COMMANDS: ReadonlyMap<string, { summary: string; load: () => Promise<CommandMain> }> = new Map([
-    [
-        "check",
-        {
+const COMMANDS: ReadonlyMap<string, { summary: string; load: () => Promise<CommandMain> }> = new Map(
+    Object.entries({
+        check: {
             summary: "Check IAM trust policies (files, stack exports, previews, AWS listings) for Pulumi OIDC pinning.",
             load: async () => (await import("./commands/check.js")).main,
         },
-    ],
-    [
-        "scan",
-        {
+        scan: {
             summary: "Read every IAM role and OIDC provider of live AWS accounts and check them like 'check'.",
             load: async () => (await import("./commands/scan.js")).main,
         },
-    ],
-    [
-        "verify",
-        {
+        verify: {
             summary: "Open an ESC environment and prove it yields working temporary AWS credentials.",
             load: async () => (await import("./commands/verify.js")).main,
         },
-    ],
-    [
-        "report",
-        {
+        report: {
             summary: "Merge check and verify results into JSON, SARIF, JUnit, Markdown or HTML reports.",
             load: async () => (await import("./commands/report.js")).main,
         },
-    ],
-]);
+    }),
+);
 
 function usage(): string {
     const lines = [...COMMANDS].map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);

@@ -17,7 +17,7 @@
  * paragraph separators U+2028/U+2029, and the bidirectional controls (U+200E/F, U+202A–U+202E, U+2066–U+2069)
  * that can make a terminal or a page show text other than what it holds.
  */
-import { CONTROL_CHARACTER } from "oidc-guard-policypack/analysis";
+import { CONTROL_CHARACTER, showControl } from "oidc-guard-policypack/analysis";
 import { mapStringsDeep } from "./deep.js";
 
 /** Matches one control character (see the module comment; the pack's messages use the same definition). */
@@ -33,23 +33,14 @@ const CONTROL_BUT_NL_TAB = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f
 const HAS_CONTROL = new RegExp(CONTROL.source);
 const HAS_CONTROL_BUT_NL_TAB = new RegExp(CONTROL_BUT_NL_TAB.source);
 
-const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
-
-function show(ch: string): string {
-    const named = NAMED[ch];
-    if (named) return named;
-    const c = ch.charCodeAt(0);
-    return c < 0x100 ? `\\x${c.toString(16).padStart(2, "0")}` : `\\u${c.toString(16).padStart(4, "0")}`;
-}
-
 /**
  * Terminal and plain text: every control character is shown as an escape (`\x1b`, `\n`, `\r`, `\x9b`, `\u2028`),
  * so a value can neither move the cursor, change colours, set the window title, ring the bell, end a line nor
  * start one. `keepNewlines` keeps `\n` and `\t` (for blocks the tool itself spreads over lines).
  */
 export function escapeText(value: string, options?: { keepNewlines?: boolean }): string {
-    if (options?.keepNewlines === true) return HAS_CONTROL_BUT_NL_TAB.test(value) ? value.replace(CONTROL_BUT_NL_TAB, show) : value;
-    return HAS_CONTROL.test(value) ? value.replace(CONTROL, show) : value;
+    if (options?.keepNewlines === true) return HAS_CONTROL_BUT_NL_TAB.test(value) ? value.replace(CONTROL_BUT_NL_TAB, showControl) : value;
+    return HAS_CONTROL.test(value) ? value.replace(CONTROL, showControl) : value;
 }
 
 /** A deep copy of `value` with {@link escapeText} applied to every string (object keys too). Iterative. */

@@ -46,6 +46,23 @@ export const ROLE_TYPES = {
 } as const satisfies Record<string, string>;
 export const PROVIDER_TYPES = ["aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws-native:iam:OidcProvider"] as const;
 
+// Maps, not objects: a type like `constructor` or `__proto__` is none of these.
+const TRUST_POLICY_PROPERTY: ReadonlyMap<string, string> = new Map(Object.entries(ROLE_TYPES));
+const CLIENT_IDS_PROPERTY: ReadonlyMap<string, string> = new Map([
+    ["aws:iam/openIdConnectProvider:OpenIdConnectProvider", "clientIdLists"],
+    ["aws-native:iam:OidcProvider", "clientIdList"],
+]);
+
+/** The property holding a role's trust policy, by resource type token ({@link ROLE_TYPES}); undefined for other types. */
+export function trustPolicyProperty(type: string): string | undefined {
+    return TRUST_POLICY_PROPERTY.get(type);
+}
+
+/** The property holding an OIDC provider's client IDs, by resource type token; undefined for other types. */
+export function clientIdsProperty(type: string): string | undefined {
+    return CLIENT_IDS_PROPERTY.get(type);
+}
+
 /**
  * One control character, as both the CLI's output escaping (verifier/src/escape.ts) and the pack's messages
  * (policies/support/display.ts) define it: C0 (U+0000–U+001F), DEL, C1 (U+0080–U+009F, NEL included), the line and
@@ -54,3 +71,17 @@ export const PROVIDER_TYPES = ["aws:iam/openIdConnectProvider:OpenIdConnectProvi
  */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+const NAMED_CONTROLS: ReadonlyMap<string, string> = new Map([
+    ["\n", "\\n"],
+    ["\r", "\\r"],
+    ["\t", "\\t"],
+]);
+
+/** A control character ({@link CONTROL_CHARACTER}) shown as an escape: `\n`, `\r`, `\t` by name, else `\x1b` or `\u202e`. */
+export function showControl(ch: string): string {
+    const named = NAMED_CONTROLS.get(ch);
+    if (named !== undefined) return named;
+    const c = ch.charCodeAt(0);
+    return c < 0x100 ? `\\x${c.toString(16).padStart(2, "0")}` : `\\u${c.toString(16).padStart(4, "0")}`;
+}

@@ -3,12 +3,11 @@
  * audiences as client IDs. https://www.pulumi.com/docs/esc/guides/configuring-oidc/aws/
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { analyzeOidcProvider, PROVIDER_TYPES } from "../analysis/index.js";
+import { analyzeOidcProvider, clientIdsProperty, PROVIDER_TYPES } from "../analysis/index.js";
 import { isPulumiIssuer } from "../analysis/provider.js";
 import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
 import { formatFinding } from "./support/messages.js";
 import { metadataFromRules, rulesOfPolicy } from "./support/metadata.js";
-import { clientIdsProperty } from "./support/resource-types.js";
 import { notApplicable, readDeep, throwUnknown } from "./support/sdk.js";
 
 const NAME = "pulumi-oidc-provider-config";

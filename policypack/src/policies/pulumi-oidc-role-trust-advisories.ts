@@ -4,10 +4,10 @@
  * lowercase, a role no Pulumi token can use. https://www.pulumi.com/docs/esc/guides/configuring-oidc/aws/
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { trustPolicyProperty } from "../analysis/index.js";
 import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
 import { formatFinding } from "./support/messages.js";
 import { metadataFromRules, rulesOfPolicy } from "./support/metadata.js";
-import { trustPolicyProperty } from "./support/resource-types.js";
 import { notApplicable, readDeep } from "./support/sdk.js";
 import { analyzeRoleTrust } from "./support/trust-analysis.js";
 

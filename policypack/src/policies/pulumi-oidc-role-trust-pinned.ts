@@ -3,12 +3,11 @@
  * `api.pulumi.com/oidc:aud` and `api.pulumi.com/oidc:sub`. https://www.pulumi.com/docs/esc/guides/configuring-oidc/aws/
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { ROLE_TYPES, type TrustAnalysis } from "../analysis/index.js";
+import { ROLE_TYPES, trustPolicyProperty, type TrustAnalysis } from "../analysis/index.js";
 import { analysisOptions, CONFIG_SCHEMA } from "./support/config.js";
 import { forPulumiDisplay } from "./support/display.js";
 import { formatFinding } from "./support/messages.js";
 import { metadataFromRules, rulesOfPolicy } from "./support/metadata.js";
-import { trustPolicyProperty } from "./support/resource-types.js";
 import { notApplicable, readDeep, throwUnknown } from "./support/sdk.js";
 import { analyzeRoleTrust } from "./support/trust-analysis.js";
 

@@ -2,7 +2,7 @@
  * What `oidc-guard check` can read, detected by content (never by file name), and the roles and OIDC providers
  * each input holds. Nothing here analyses anything: it only finds the trust policies and providers.
  */
-import { PROVIDER_TYPES, ROLE_TYPES, UNKNOWN_SENTINELS } from "oidc-guard-policypack/analysis";
+import { UNKNOWN_SENTINELS, clientIdsProperty, trustPolicyProperty } from "oidc-guard-policypack/analysis";
 import type { CheckTarget } from "../results.js";
 import { fromTemplate, isCloudFormationTemplate } from "./cloudformation.js";
 import { fromTerraformPlan, fromTerraformState, isTerraformJsonConfig, isTerraformPlan, isTerraformState, TF_PLAN_HINT } from "./terraform.js";
@@ -282,9 +282,6 @@ function fromAwsRoleList(file: string, kind: InputKind, list: unknown[]): Extrac
     return { kind, roles, providers: [], stackScoped: false, entries: list.length };
 }
 
-/** By resource type token: a Map, so that a type like `constructor` is no role (an object's lookup would find a property). */
-const ROLE_PROPERTY: ReadonlyMap<string, string> = new Map(Object.entries(ROLE_TYPES));
-const PROVIDER_TYPE_SET: ReadonlySet<string> = new Set<string>(PROVIDER_TYPES);
 
 /** The first of `names` present (not undefined/null) in the first of `bags` that has it. */
 function pick(bags: readonly (Rec | undefined)[], name: string): unknown {
@@ -309,11 +306,12 @@ function collect(file: string, kind: InputKind, resources: ResourceLike[]): Extr
     const providers: ProviderItem[] = [];
     for (const r of resources) {
         const target: CheckTarget = { file, resource: { urn: r.urn, type: r.type, name: nameFromUrn(r.urn) } };
-        const property = ROLE_PROPERTY.get(r.type);
+        const property = trustPolicyProperty(r.type);
+        const idsProperty = clientIdsProperty(r.type);
         if (property !== undefined) {
             const bags = r.outputsFirst ? [r.outputs, r.inputs] : [r.inputs, r.outputs];
             roles.push({ target, trustPolicy: pick(bags, property), property });
-        } else if (PROVIDER_TYPE_SET.has(r.type)) {
+        } else if (idsProperty !== undefined) {
             // The configured URL and client IDs (state outputs hold the URL as AWS returns it, without https://);
             // the ARN only exists in outputs.
             const configured = [r.inputs, r.outputs];
@@ -321,7 +319,7 @@ function collect(file: string, kind: InputKind, resources: ResourceLike[]): Extr
             providers.push({
                 target,
                 url: pick(configured, "url"),
-                clientIds: pick(configured, r.type.startsWith("aws-native:") ? "clientIdList" : "clientIdLists"),
+                clientIds: pick(configured, idsProperty),
                 arn: typeof arn === "string" && !UNKNOWN_SENTINELS.includes(arn) ? arn : null,
             });
         }

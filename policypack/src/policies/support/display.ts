@@ -10,23 +10,15 @@
  * as `\xNN` or `\uXXXX`, with `\n`, `\r` and `\t` by name. Values in messages are quoted as JSON strings, which read
  * these escapes the same way.
  */
-import { CONTROL_CHARACTER } from "../../analysis/index.js";
+import { CONTROL_CHARACTER, showControl } from "../../analysis/index.js";
 
 const CONTROL = new RegExp(CONTROL_CHARACTER.source, "g");
 const COLOR_DELIMITER = /<\{%|%\}>/g;
-const NAMED: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
-
-function show(ch: string): string {
-    const named = NAMED[ch];
-    if (named !== undefined) return named;
-    const c = ch.charCodeAt(0);
-    return c < 0x100 ? `\\x${c.toString(16).padStart(2, "0")}` : `\\u${c.toString(16).padStart(4, "0")}`;
-}
 
 /**
  * `text` (one line of a message) as Pulumi's display shows it literally: colour delimiters broken and control
  * characters shown as escapes, a line break too. A message of several lines is shown line by line, then joined.
  */
 export function forPulumiDisplay(text: string): string {
-    return text.replace(CONTROL, show).replace(COLOR_DELIMITER, (d) => (d === "<{%" ? "<{\\u0025" : "\\u0025}>"));
+    return text.replace(CONTROL, showControl).replace(COLOR_DELIMITER, (d) => (d === "<{%" ? "<{\\u0025" : "\\u0025}>"));
 }

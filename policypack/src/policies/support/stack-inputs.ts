@@ -1,8 +1,7 @@
 /** Gathers the roles and OIDC providers of a stack (AnalyzeStack outputs) for `analyzeStackAudiences`. */
 import type { PolicyResource, ReportViolation } from "@pulumi/policy";
-import type { StackAudienceFinding, StackProviderInput, StackRoleInput } from "../../analysis/index.js";
+import { clientIdsProperty, trustPolicyProperty, type StackAudienceFinding, type StackProviderInput, type StackRoleInput } from "../../analysis/index.js";
 import { formatFinding } from "./messages.js";
-import { clientIdsProperty, trustPolicyProperty } from "./resource-types.js";
 import { readDeep, throwUnknown } from "./sdk.js";
 
 export interface StackInputs {
@@ -11,7 +10,6 @@ export interface StackInputs {
     /** Trust policy property of each role, by URN (for message paths). */
     propertyOf: Map<string, string>;
 }
-
 
 /**
  * Reads every role's trust policy and every provider's `arn`, `url` and client IDs through the SDK's proxy. Unknown

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { PROVIDER_TYPES, ROLE_TYPES } from "../../analysis/index.js";
-import { clientIdsProperty, trustPolicyProperty } from "./resource-types.js";
+import { CONTROL_CHARACTER, PROVIDER_TYPES, ROLE_TYPES, clientIdsProperty, showControl, trustPolicyProperty } from "./constants.js";
 
 describe("resource types", () => {
     it("name the trust policy property of each role type and the client IDs property of each provider type", () => {
@@ -16,5 +15,14 @@ describe("resource types", () => {
         }
         assert.equal(trustPolicyProperty("aws:iam/openIdConnectProvider:OpenIdConnectProvider"), undefined);
         assert.equal(clientIdsProperty("aws:iam/role:Role"), undefined);
+    });
+});
+
+describe("control characters", () => {
+    it("are C0, DEL, C1, the line separators and the bidi controls, each shown as an escape", () => {
+        const shown = ["\u0000", "\u0007", "\n", "\r", "\t", "\u001b", "\u007f", "\u0085", "\u009b", "\u2028", "\u2029", "\u200e", "\u202e", "\u2066"];
+        for (const c of shown) assert.ok(CONTROL_CHARACTER.test(c), JSON.stringify(c));
+        assert.deepEqual(shown.map(showControl), ["\\x00", "\\x07", "\\n", "\\r", "\\t", "\\x1b", "\\x7f", "\\x85", "\\x9b", "\\u2028", "\\u2029", "\\u200e", "\\u202e", "\\u2066"]);
+        for (const c of [" ", "a", "é", "\u00a0", "日", "\u200b", "%"]) assert.ok(!CONTROL_CHARACTER.test(c), JSON.stringify(c));
     });
 });
