@@ -4,6 +4,8 @@
  * the value does not matter (issue 10: no recursion over input depth).
  */
 
+import { putOwn } from "oidc-guard-policypack/analysis";
+
 /** A deep copy of `value` with `map` applied to every string, object keys included. */
 export function mapStringsDeep<T>(value: T, map: (s: string) => string): T {
     if (typeof value === "string") return map(value) as T;
@@ -146,8 +148,3 @@ function changesAny(value: object, map: (s: string) => string): boolean {
     return false;
 }
 
-/** `out[key] = v`, keeping a key named `__proto__` an own property (as JSON.parse makes it), never `out`'s prototype. */
-export function putOwn(out: Record<string, unknown>, key: string, v: unknown): void {
-    if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-    else out[key] = v;
-}

@@ -2,6 +2,7 @@
 export * from "./types.js";
 export * from "./constants.js";
 export * from "./rules.js";
+export { ownValue, putOwn } from "./own.js";
 export { analyzeTrustPolicy, DEFAULT_TIME_BUDGET_MS, PolicyDocumentError } from "./trust-policy.js";
 export { admittedOfRead, analysisFromTemplate, analysisOfRead, markedAnalysis, principalsOfRead, templateRead, templateReader, mark, MARK_START, type TemplateOf, type TemplateRead } from "./templates.js";
 export type { Names } from "./canonical.js";

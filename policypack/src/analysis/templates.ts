@@ -37,6 +37,7 @@ import {
     type ReadBack,
 } from "./canonical.js";
 import type { AdmittedSet, AnalysisOptions, TrustAnalysis, Verdict } from "./types.js";
+import { putOwn } from "./own.js";
 import { holdsSentinel } from "./unknowns.js";
 
 /** A text split into literal text and slots. */
@@ -521,7 +522,7 @@ function maker(v: unknown, slots: Set<number>): (values: readonly string[]) => u
     return (values) => {
         const out: Record<string, unknown> = {};
         // Own properties, as JSON.parse makes them (a `__proto__` key included).
-        for (const [k, x] of entries) Object.defineProperty(out, k(values) as string, { value: x(values), enumerable: true, writable: true, configurable: true });
+        for (const [k, x] of entries) putOwn(out, k(values) as string, x(values));
         return out;
     };
 }

@@ -16,9 +16,8 @@
  * resource, `AWS::StackName`, …) is unknown: it is replaced by the engine's unknown sentinel, so the analysis gives
  * `unknown` (never `pass`) when such a value is part of the trust policy.
  */
-import { UNKNOWN_SENTINELS } from "oidc-guard-policypack/analysis";
+import { ownValue as own, putOwn, UNKNOWN_SENTINELS } from "oidc-guard-policypack/analysis";
 import type { Node as YamlNode, ScalarTag, CollectionTag, YAMLMap, YAMLSeq } from "yaml";
-import { putOwn } from "../deep.js";
 import { yaml } from "../lazy.js";
 import { PositionTree } from "../report/locate.js";
 import type { CheckTarget } from "../results.js";
@@ -46,11 +45,6 @@ const PROVIDER_CLIENT_IDS: ReadonlyMap<string, string> = new Map([
 
 function isRecord(v: unknown): v is Rec {
     return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** `rec[key]` when `rec` has it as its own: a name like `__proto__` or `toString` is one the template lacks. */
-function own(rec: Rec, key: string): unknown {
-    return Object.prototype.hasOwnProperty.call(rec, key) ? rec[key] : undefined;
 }
 
 /** The short-form tags and the long form each stands for. */

@@ -12,6 +12,7 @@
  *   what IAM or Pulumi would make of it is not for this tool to guess, so the check reports it as an error.
  */
 import type { JSONPath, ParseErrorCode } from "jsonc-parser";
+import { ownValue } from "oidc-guard-policypack/analysis";
 import { jsoncParser } from "../lazy.js";
 
 /** Where and why a text is not valid JSON. `line` and `column` are 1-based. */
@@ -185,7 +186,7 @@ function valueAt(root: unknown, path: JSONPath): unknown {
     let v = root;
     for (const seg of path) {
         if (v === null || typeof v !== "object") return undefined;
-        v = Object.prototype.hasOwnProperty.call(v, seg) ? (v as Record<string | number, unknown>)[seg] : undefined;
+        v = ownValue(v, seg);
     }
     return v;
 }

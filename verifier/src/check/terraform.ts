@@ -9,8 +9,7 @@
  * `awscc_iam_oidc_provider`. A value the plan marks in `after_unknown` ("known after apply") is replaced by the
  * engine's unknown sentinel, so the analysis treats it exactly like a Pulumi unknown at preview.
  */
-import { UNKNOWN_SENTINELS } from "oidc-guard-policypack/analysis";
-import { putOwn } from "../deep.js";
+import { ownValue, putOwn, UNKNOWN_SENTINELS } from "oidc-guard-policypack/analysis";
 import type { CheckTarget } from "../results.js";
 import type { ExtractedInput, InputKind, ProviderItem, RoleItem } from "./inputs.js";
 
@@ -81,7 +80,7 @@ export function applyUnknown(value: unknown, unknown: unknown): unknown {
         const obj: Rec = isRecord(value) ? { ...value } : {};
         for (const [k, u] of Object.entries(unknown)) {
             // Own attributes only, read and written: a `__proto__` attribute is one like any other.
-            const current = Object.prototype.hasOwnProperty.call(obj, k) ? obj[k] : undefined;
+            const current = ownValue(obj, k);
             if (u === true || Array.isArray(u) || isRecord(u)) putOwn(obj, k, applyUnknown(current, u));
         }
         return obj;

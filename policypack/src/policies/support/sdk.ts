@@ -4,7 +4,7 @@
  * resource properties through the SDK's unknown-checking proxy without losing any unknown.
  */
 import * as policySdk from "@pulumi/policy";
-import { UNKNOWN_SENTINELS } from "../../analysis/index.js";
+import { putOwn, UNKNOWN_SENTINELS } from "../../analysis/index.js";
 import { forPulumiDisplay } from "./display.js";
 
 /** The SDK's error for a value unknown at preview; the SDK turns it into an advisory "can't run policy" diagnostic. */
@@ -81,9 +81,7 @@ function toPlain(v: unknown, path: string, acc: DeepRead): unknown {
     if (v !== null && typeof v === "object") {
         const out: Record<string, unknown> = {};
         // Own properties, as JSON.parse makes them: an assignment to a `__proto__` key would set the copy's prototype.
-        for (const k of Object.keys(v)) {
-            Object.defineProperty(out, k, { value: readKey(v, k, memberPath(path, k), acc), enumerable: true, writable: true, configurable: true });
-        }
+        for (const k of Object.keys(v)) putOwn(out, k, readKey(v, k, memberPath(path, k), acc));
         return out;
     }
     return v;
