@@ -7,26 +7,20 @@
  * to names like `__proto__` or to the marker), carries its marker (a bidi override, BEL, an ANSI colour, HTML/XML
  * markup, a Pulumi colour directive, and a new line starting a CI workflow command) in one of its string values, and
  * one case in eight is cut short; the CloudFormation YAML template is mutated line by line. Whatever the mutation
- * does, the run must:
- * - end with exit 0, 1 or 2 (never 70, the internal error), and print no stack trace;
- * - start no line of stdout or stderr with `::` (a CI runner's workflow command);
- * - print none of the marker's control characters raw, in any format but JSON and SARIF (which escape them as JSON
- *   does) nor on stderr;
- * - never print the marker's markup raw into HTML or JUnit XML, nor into Markdown outside code;
- * - write JSON and SARIF that parse, and JUnit XML that is well formed.
+ * does, the run must be safe as `testing/safe-output.ts` says: exit 0, 1 or 2 (never 70), no stack trace, no CI
+ * workflow command, no raw control character or markup where the medium would act on it, and reports that parse.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, describe, it } from "node:test";
-import { XMLValidator } from "fast-xml-parser";
 import { run } from "../cli.js";
 import { textOf, type OutputChunk } from "../chunks.js";
-import { MARK, MARK_CONTROLS, generator, mutate, mutationSeed, type Json } from "../../../policypack/src/testing/mutate.js";
+import { MARK, generator, mutate, mutationSeed, type Json } from "../../../policypack/src/testing/mutate.js";
+import { assertSafe } from "../testing/safe-output.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
-const hasControl = (s: string): boolean => MARK_CONTROLS.some((c) => s.includes(c));
 const CASES_PER_FILE = 20;
 /** Another seed explores other cases (`OIDC_GUARD_MUTATION_SEED=7 node scripts/run-tests.mjs mutated-inputs`). */
 const SEED = mutationSeed();
@@ -36,51 +30,6 @@ function jsonFiles(dir: string): string[] {
         .filter((e) => e.isFile() && e.name.endsWith(".json") && !e.name.endsWith(".expected.json"))
         .map((e) => join(dir, e.name))
         .sort(); // directory order differs between file systems: a seed's cases must not
-}
-
-/**
- * Markdown with its code left out, as CommonMark reads it: fenced code blocks, and code spans (a run of backticks not
- * escaped by a backslash, up to the next run of the same length; inside, a backslash is literal), within a line as
- * the reports write them. In code, markup is shown as written, not rendered.
- */
-function outsideCode(markdown: string): string {
-    const unfenced = markdown.replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1[ \t]*$/gm, "");
-    return unfenced.split("\n").map(textOutsideSpans).join("\n");
-}
-
-function textOutsideSpans(line: string): string {
-    const runLength = (at: number): number => {
-        let n = 0;
-        while (line[at + n] === "`") n++;
-        return n;
-    };
-    let out = "";
-    let i = 0;
-    while (i < line.length) {
-        const c = line[i]!;
-        if (c === "\\" && i + 1 < line.length && /[!-/:-@[-`{-~]/.test(line[i + 1]!)) {
-            i += 2; // an escaped character is literal text: it opens no markup and no code span
-            continue;
-        }
-        if (c !== "`") {
-            out += c;
-            i++;
-            continue;
-        }
-        const n = runLength(i);
-        let close = -1;
-        for (let j = i + n; j < line.length; ) {
-            const m = runLength(j);
-            if (m === n) {
-                close = j;
-                break;
-            }
-            j += m > 0 ? m : 1;
-        }
-        if (close < 0) i += n; // no closing run: the backticks are text
-        else i = close + n;
-    }
-    return out;
 }
 
 async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -93,34 +42,6 @@ async function runCli(argv: string[]): Promise<{ code: number; out: string; err:
         cwd: ROOT,
     });
     return { code, out, err };
-}
-
-function assertSafe(what: string, format: string, r: { code: number; out: string; err: string }): void {
-    assert.ok([0, 1, 2].includes(r.code), `${what}: exit ${r.code}\n${r.err}`);
-    assert.doesNotMatch(r.err, /\n\s+at \S.*[(:]\d/, `${what}: a stack trace on stderr`);
-    assert.ok(!hasControl(r.err), `${what}: a control character on stderr`);
-    // A CI runner reads `::command::` at the start of any line of the log (after spaces), in every format.
-    for (const [stream, text] of [["stdout", r.out], ["stderr", r.err]] as const) {
-        assert.doesNotMatch(text, /^\s*::/m, `${what}: a line of ${stream} starts a CI workflow command`);
-    }
-    if (r.out === "") return;
-    switch (format) {
-        case "json":
-        case "sarif":
-            assert.doesNotThrow(() => JSON.parse(r.out), `${what}: the ${format} report does not parse`);
-            return;
-        case "junit":
-            assert.equal(XMLValidator.validate(r.out), true, `${what}: the JUnit XML is not well formed`);
-            assert.ok(!r.out.includes("<b>"), `${what}: input markup raw in JUnit XML`);
-            break;
-        case "html":
-            assert.ok(!r.out.includes("<b>"), `${what}: input markup raw in HTML`);
-            break;
-        case "markdown":
-            assert.ok(!outsideCode(r.out).includes("<b>"), `${what}: input markup raw in Markdown`);
-            break;
-    }
-    assert.ok(!hasControl(r.out), `${what}: a control character in the ${format} output`);
 }
 
 const tmp = mkdtempSync(join(tmpdir(), "oidc-guard-mutated-"));

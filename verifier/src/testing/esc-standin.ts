@@ -36,7 +36,20 @@ export interface StandinEnvironment {
     yaml: string;
 }
 
-/** A fault injected on a route: respond `status` (with Retry-After) and/or answer only after `delayMs`. */
+/** A raw response that a {@link Fault}'s `rewrite` sends in place of the stand-in's own. */
+export interface RawReply {
+    /** Default: the status of the response it replaces. */
+    status?: number;
+    /** Default: the content type of the response it replaces. */
+    contentType?: string;
+    body: string | Buffer;
+}
+
+/**
+ * A fault injected on a route: respond `status` (with Retry-After) and/or answer only after `delayMs`, or send what
+ * `rewrite` makes of the response the stand-in would have sent (its body as a value: the parsed YAML text for
+ * `definition`), unchecked against the OpenAPI description: a server that breaks the published format.
+ */
 export interface Fault {
     route: EscRoute;
     /** `<project>/<env>`; all environments when absent. */
@@ -46,6 +59,7 @@ export interface Fault {
     status?: number;
     retryAfter?: string;
     delayMs?: number;
+    rewrite?: (body: unknown, status: number) => RawReply;
 }
 
 export interface EscStandinOptions {
@@ -95,6 +109,8 @@ export class EscStandin {
     readonly violations: string[] = [];
     private readonly sessions = new Map<string, { env: string; evaluated: Evaluated }>();
     private readonly faults: Fault[];
+    /** The `rewrite` of the fault each response still to send is under. */
+    private readonly rewrites = new WeakMap<ServerResponse, NonNullable<Fault["rewrite"]>>();
     private readonly timers = new Set<NodeJS.Timeout>();
     /** Requests being handled now, and the most at once. */
     readonly inFlight: InFlightCounter;
@@ -161,10 +177,24 @@ export class EscStandin {
     }
 
     private json(res: ServerResponse, route: EscRoute | "unknown", status: number, body: unknown, headers: Record<string, string>): void {
+        if (this.rewritten(res, status, body, "application/json", headers)) return;
         if (route !== "unknown" && this.options.validate !== false) this.violations.push(...validateEscResponse(route, status, body));
         if (res.destroyed) return;
         res.writeHead(status, { "content-type": "application/json", ...headers });
         res.end(JSON.stringify(body));
+    }
+
+    /** Sends what a `rewrite` fault pending on `res` makes of this response, if one is; true when it did. */
+    private rewritten(res: ServerResponse, status: number, body: unknown, contentType: string, headers: Record<string, string>): boolean {
+        const rewrite = this.rewrites.get(res);
+        if (!rewrite) return false;
+        this.rewrites.delete(res);
+        const reply = rewrite(body, status);
+        if (!res.destroyed) {
+            res.writeHead(reply.status ?? status, { ...headers, "content-type": reply.contentType ?? contentType });
+            res.end(reply.body);
+        }
+        return true;
     }
 
     private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -203,6 +233,7 @@ export class EscStandin {
         if (fault) {
             fault.times = (fault.times ?? 1) - 1;
             if (fault.delayMs) await this.sleep(fault.delayMs);
+            if (fault.rewrite) this.rewrites.set(res, fault.rewrite);
             if (fault.status) {
                 record(route, fault.status, true, envKey);
                 const headers: Record<string, string> = fault.retryAfter !== undefined ? { "retry-after": fault.retryAfter } : {};
@@ -234,6 +265,7 @@ export class EscStandin {
         switch (route) {
             case "definition": {
                 record(route, 200, true, envKey);
+                if (this.rewritten(res, 200, parseYaml(env.yaml) as unknown, "application/x-yaml", {})) return;
                 if (this.options.validate !== false) this.violations.push(...validateEscResponse("definition", 200, parseYaml(env.yaml) as unknown));
                 res.writeHead(200, { "content-type": "application/x-yaml" });
                 res.end(env.yaml);
