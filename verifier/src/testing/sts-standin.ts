@@ -7,6 +7,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { RawReply } from "./esc-standin.js";
 import { InFlightCounter } from "./inflight.js";
 import { verifySigV4 } from "./sigv4.js";
 
@@ -53,6 +54,8 @@ function xmlEscape(s: string): string {
 export class StsStandin {
     readonly requests: StsRequestRecord[] = [];
     private readonly issued = new Map<string, IssuedCredentials>();
+    /** Pending rewrites: each replaces one response with what it makes of the stand-in's own XML. */
+    private readonly rewrites: ((xml: string, status: number) => RawReply)[] = [];
     /** Requests being handled now, and the most at once. */
     readonly inFlight: InFlightCounter;
 
@@ -109,6 +112,14 @@ export class StsStandin {
         return creds;
     }
 
+    /**
+     * Replaces the next response with what `rewrite` makes of the XML the stand-in would have sent (a server that
+     * breaks the Query API's format, for fault tests).
+     */
+    addRewrite(rewrite: (xml: string, status: number) => RawReply): void {
+        this.rewrites.push(rewrite);
+    }
+
     /** Every credential issued so far (for no-leak assertions). */
     allIssued(): IssuedCredentials[] {
         return [...this.issued.values()];
@@ -134,10 +145,16 @@ export class StsStandin {
 
     private respond(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
         const requestId = randomUUID();
+        const rewrite = this.rewrites.shift();
+        const send = (status: number, xml: string): void => {
+            const reply = rewrite ? rewrite(xml, status) : { status, body: xml };
+            res.writeHead(reply.status ?? status, { "content-type": reply.contentType ?? "text/xml", "x-amzn-requestid": requestId });
+            res.end(reply.body);
+        };
         const error = (status: number, code: string, message: string, accessKeyId?: string): void => {
             this.requests.push({ action: "GetCallerIdentity", accessKeyId, status, code });
-            res.writeHead(status, { "content-type": "text/xml", "x-amzn-requestid": requestId });
-            res.end(
+            send(
+                status,
                 `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
             );
         };
@@ -172,8 +189,8 @@ export class StsStandin {
             return error(403, "InvalidClientTokenId", "The security token included in the request is invalid.", sig.accessKeyId);
         }
         this.requests.push({ action: "GetCallerIdentity", accessKeyId: sig.accessKeyId, status: 200 });
-        res.writeHead(200, { "content-type": "text/xml", "x-amzn-requestid": requestId });
-        res.end(
+        send(
+            200,
             `<GetCallerIdentityResponse xmlns="${NS}"><GetCallerIdentityResult><Arn>${xmlEscape(creds.arn)}</Arn><UserId>${xmlEscape(creds.userId)}</UserId><Account>${creds.account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
         );
     }

@@ -2,10 +2,11 @@
  * Pulumi Cloud's answers, mutated: `verify` through the real @pulumi/esc-sdk and AWS SDK clients against the
  * stand-ins, with one response of each case replaced on the wire by a seeded mutation of what the stand-in would have
  * sent: the open, the read of the opened environment (credentials and all), a page of the environment list, or an
- * environment's definition. Mutations are those of the pack's `testing/mutate.ts` (values replaced, dropped,
+ * environment's definition, or STS's answer to GetCallerIdentity. Mutations are those of the pack's `testing/mutate.ts` (values replaced, dropped,
  * repeated, retyped or renamed, and the marker in one string value), bodies cut short, bodies that are not JSON at
  * all (empty, an HTML error page, bytes that are not UTF-8, nesting 100,000 deep, a byte-order mark), and a status
- * other than the one the body was sent with. A server that breaks the published format is not an input the verifier
+ * other than the one the body was sent with; STS's XML has its elements' text replaced by the marker (escaped, as
+ * character references, or raw), elements dropped or repeated, an entity-expansion bomb, or an error of its own. A server that breaks the published format is not an input the verifier
  * chose, but it is one it must survive: whatever comes back, the run is safe as `testing/safe-output.ts` says, with
  * exit 0, 1 or 3 (a response is never a usage error, and never the internal error 70), and no output holds any
  * secret the stand-ins issued or the Pulumi token.
@@ -52,13 +53,37 @@ function reply(body: unknown, status: number, random: () => number): RawReply {
     return { ...out, status: out.status ?? status };
 }
 
+/** What a case's STS rewrite makes of the stand-in's XML. */
+function stsReply(xml: string, status: number, random: () => number): RawReply {
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    const element = pick(["Arn", "Account", "UserId", "RequestId", "Code", "Message"]);
+    const text = new RegExp(`<${element}>([^<]*)</${element}>`);
+    const xmlEscaped = MARK.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    const references = [...MARK].map((c) => `&#x${c.codePointAt(0)!.toString(16)};`).join("");
+    const bomb = `<!DOCTYPE r [<!ENTITY a "${"x".repeat(100)}">${[1, 2, 3, 4, 5, 6, 7, 8].map((i) => `<!ENTITY ${"a".repeat(i + 1)} "${`&${"a".repeat(i)};`.repeat(10)}">`).join("")}]>`;
+    const edits: ((x: string) => RawReply)[] = [
+        (x) => ({ body: x.replace(text, (_m, v: string) => `<${element}>${pick([xmlEscaped, `${v}${xmlEscaped}`, references, `${v}${references}`, MARK])}</${element}>`) }),
+        (x) => ({ body: x.replace(text, "") }),
+        (x) => ({ body: x.replace(text, (m) => m + m) }),
+        (x) => ({ body: x.slice(0, Math.floor(random() * x.length)) }),
+        (x) => ({ body: `<?xml version="1.0"?>${bomb}${x.replace(text, `<${element}>&${"a".repeat(9)};</${element}>`)}` }),
+        () => ({ status: pick([400, 403]), body: `<ErrorResponse><Error><Type>Sender</Type><Code>${pick(["AccessDenied", xmlEscaped, "Throttling"])}</Code><Message>${xmlEscaped}</Message></Error></ErrorResponse>` }),
+        () => ({ body: "<a>".repeat(100_000) }),
+        () => ({ body: "" }),
+        () => ({ body: "<html><body>502 Bad Gateway</body></html>", contentType: "text/html" }),
+    ];
+    return { status, ...pick(edits)(xml) };
+}
+
 interface Case {
-    route: EscRoute;
+    /** `sts` rewrites STS's answer (to every GetCallerIdentity). */
+    route: EscRoute | "sts";
     /** The environment whose response is rewritten (every one when undefined). */
     env?: string;
     argv: string[];
 }
 
+/** Six of every eight cases rewrite one of ESC's responses, two STS's. */
 const CASES: readonly Case[] = [
     { route: "open", env: "platform/prod", argv: [`${ORG}/platform/prod`] },
     { route: "read", env: "platform/prod", argv: [`${ORG}/platform/prod`, "--role-arn", ROLE_DEPLOY] },
@@ -66,6 +91,8 @@ const CASES: readonly Case[] = [
     { route: "read", env: "platform/static", argv: [`${ORG}/platform/static`] },
     { route: "list", argv: ["--all", ORG] },
     { route: "definition", env: "platform/dev", argv: ["--all", ORG] },
+    { route: "sts", argv: [`${ORG}/platform/prod`] },
+    { route: "sts", argv: [`${ORG}/platform/static`] },
 ];
 
 describe("verify: ESC responses mutated on the wire", () => {
@@ -86,14 +113,22 @@ describe("verify: ESC responses mutated on the wire", () => {
             const c = CASES[i % CASES.length]!;
             const format = FORMATS[Math.floor(i / CASES.length) % FORMATS.length]!;
             let used = false;
-            world.esc.addFault({
-                route: c.route,
-                env: c.env,
-                rewrite: (body, status) => {
+            if (c.route === "sts") {
+                world.sts.addRewrite((xml, status) => {
                     used = true;
-                    return reply(body, status, random);
-                },
-            });
+                    return stsReply(xml, status, random);
+                });
+            } else {
+                const route = c.route;
+                world.esc.addFault({
+                    route,
+                    env: c.env,
+                    rewrite: (body, status) => {
+                        used = true;
+                        return reply(body, status, random);
+                    },
+                });
+            }
             const io = captureIO(world.env);
             const code = await run(["verify", ...c.argv, "--format", format, "--timeout", "30"], io);
             const r = { code, out: io.out.join(""), err: io.err.join("") };

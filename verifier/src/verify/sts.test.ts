@@ -49,9 +49,40 @@ describe("STS GetCallerIdentity with exactly the given credentials (STS stand-in
         await assert.rejects(getCallerIdentity(c, { region: "eu-west-1", endpoint: "http://127.0.0.1:1" }, new Deadline(5000)), (e: unknown) => e instanceof ServiceError && e.kind === "unreachable");
     });
 
+    it("an answer STS cannot give is a bad response (could not verify), never an identity", async () => {
+        const c = sts.issueRoleSession("arn:aws:iam::123456789012:role/esc-deploy", "pulumi-esc", 3_600_000);
+        const arnOf = (xml: string): string => /<Arn>([^<]*)<\/Arn>/.exec(xml)?.[1] ?? "";
+        const answers: [string, (xml: string) => string, RegExp][] = [
+            ["another account's ARN", (x) => x.replace("<Account>123456789012</Account>", "<Account>210987654321</Account>"), /the response's Arn is not the ARN of a principal in its Account/],
+            ["a control character in the ARN", (x) => x.replace(arnOf(x), `${arnOf(x)}&#x1b;[31m`), /the response's Arn is not the ARN of a principal in its Account/],
+            ["an ARN that is not one", (x) => x.replace(arnOf(x), "esc-deploy"), /the response's Arn is not the ARN of a principal in its Account/],
+            ["no Arn", (x) => x.replace(/<Arn>[^<]*<\/Arn>/, ""), /the response has no Arn or Account/],
+            ["XML cut short", (x) => x.slice(0, 90), /is not a GetCallerIdentity response \(HTTP 200\)/],
+            ["elements nested 100,000 deep", () => "<a>".repeat(100_000), /is not a GetCallerIdentity response \(HTTP 200\)/],
+        ];
+        for (const [what, rewrite, message] of answers) {
+            sts.addRewrite((xml) => ({ body: rewrite(xml) }));
+            await assert.rejects(getCallerIdentity(c, conn(), new Deadline(5000)), (e: unknown) => {
+                assert.ok(e instanceof ServiceError && e.kind === "bad-response", `${what}: ${String(e)}`);
+                assert.match(e.message, message, what);
+                return true;
+            });
+        }
+        // A refusal's code is the server's text: one line, bounded.
+        sts.addRewrite(() => ({ status: 403, body: `<ErrorResponse><Error><Code>${"Bad\u0007".repeat(500)}</Code><Message>no</Message></Error></ErrorResponse>` }));
+        const refused = await getCallerIdentity(c, conn(), new Deadline(5000));
+        assert.equal(refused.kind, "rejected");
+        const code = refused.kind === "rejected" ? refused.rejection.code : "";
+        assert.ok(code.length <= 100 && !code.includes("\u0007"), code);
+    });
+
     it("parses role and assumed-role ARNs", () => {
         assert.deepEqual(parseAssumedRoleArn("arn:aws:sts::123456789012:assumed-role/r/s@x"), { partition: "aws", account: "123456789012", roleName: "r", session: "s@x" });
         assert.equal(parseAssumedRoleArn("arn:aws:iam::123456789012:user/ci"), undefined);
+        // Role and session names are IAM's characters: [\w+=,.@-], at most 64.
+        assert.equal(parseAssumedRoleArn("arn:aws:sts::123456789012:assumed-role/r/s\u001b[31m"), undefined);
+        assert.equal(parseAssumedRoleArn("arn:aws:sts::123456789012:assumed-role/r<b>/s"), undefined);
+        assert.equal(parseAssumedRoleArn(`arn:aws:sts::123456789012:assumed-role/r/${"s".repeat(65)}`), undefined);
         assert.deepEqual(parseRoleArn("arn:aws-us-gov:iam::123456789012:role/a/b/name"), { partition: "aws-us-gov", account: "123456789012", path: "/a/b/", roleName: "name" });
         assert.equal(parseRoleArn("arn:aws:iam::123:role/x"), undefined);
         assert.equal(parseRoleArn("esc-deploy"), undefined);

@@ -80,6 +80,14 @@ function boundedBody(body: unknown, limit: number): unknown {
     return body.pipe(bounded);
 }
 
+/**
+ * An IAM or STS principal's ARN as GetCallerIdentity returns it (a user, a role session, a federated user, the root):
+ * printable ASCII, the account in its fifth field.
+ */
+const IDENTITY_ARN = /^arn:[a-z0-9-]{1,32}:(?:sts|iam)::(\d{12}):[!-~]{1,2048}$/;
+
+const STS_ENDPOINT_HINT = "check the STS endpoint (AWS_ENDPOINT_URL_STS)";
+
 /** Calls GetCallerIdentity with `credentials`; bounded by `deadline` and `requestTimeoutMs`. */
 export async function getCallerIdentity(
     credentials: AwsCredentials,
@@ -115,7 +123,11 @@ export async function getCallerIdentity(
     try {
         const out = await client.send(new GetCallerIdentityCommand({}), { abortSignal: deadline.signal });
         if (!out.Arn || !out.Account) {
-            throw new ServiceError("bad-response", `${what}: the response has no Arn or Account`, 200);
+            throw new ServiceError("bad-response", `${what}: the response has no Arn or Account`, 200, STS_ENDPOINT_HINT);
+        }
+        // Fail closed on an answer STS cannot give: an Arn that is not a principal's ARN, or of another account.
+        if (IDENTITY_ARN.exec(out.Arn)?.[1] !== out.Account) {
+            throw new ServiceError("bad-response", `${what}: the response's Arn is not the ARN of a principal in its Account`, 200, STS_ENDPOINT_HINT);
         }
         return { kind: "identity", identity: { arn: out.Arn, account: out.Account, userId: out.UserId ?? "" } };
     } catch (e) {
@@ -133,13 +145,18 @@ function classify(e: unknown, what: string, connection: StsConnection, deadline:
         message?: unknown;
         $metadata?: { httpStatusCode?: unknown };
     };
-    const name = typeof err.name === "string" ? err.name : "";
+    // The error's name is the response's `Code` when the body held one: the server's text, bounded like its message.
+    const name = typeof err.name === "string" ? oneLine(err.name, 100) : "";
     const code = typeof err.code === "string" ? err.code : "";
     const status = typeof err.$metadata?.httpStatusCode === "number" ? err.$metadata.httpStatusCode : undefined;
     const host = connection.endpoint ? safeHost(connection.endpoint) : `sts.${connection.region}.amazonaws.com`;
     if (deadline.expired()) throw deadline.error(what);
     if (e instanceof ResponseTooLargeError || (isObject(e) && e.name === "ResponseTooLargeError") || (isObject(e) && (e as { cause?: unknown }).cause instanceof ResponseTooLargeError)) {
-        throw new ServiceError("bad-response", `${what}: the response from ${host} is larger than ${formatBytes(maxBytesOf(e))}`, undefined, "check the STS endpoint (AWS_ENDPOINT_URL_STS)");
+        throw new ServiceError("bad-response", `${what}: the response from ${host} is larger than ${formatBytes(maxBytesOf(e))}`, undefined, STS_ENDPOINT_HINT);
+    }
+    if (status !== undefined && status >= 200 && status <= 299) {
+        // The exchange succeeded but its body could not be read as STS's XML (malformed, or too deep for the parser).
+        throw new ServiceError("bad-response", `${what}: the response from ${host} is not a GetCallerIdentity response (HTTP ${status})`, status, STS_ENDPOINT_HINT);
     }
     if (CREDENTIAL_ERRORS.has(name) || (status !== undefined && (status === 401 || status === 403))) {
         return {
@@ -197,7 +214,7 @@ function safeHost(url: string): string {
 
 /** `arn:<partition>:sts::<account>:assumed-role/<role-name>/<session>` parsed; undefined when not that form. */
 export function parseAssumedRoleArn(arn: string): { partition: string; account: string; roleName: string; session: string } | undefined {
-    const m = /^arn:([a-z0-9-]+):sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/.exec(arn);
+    const m = /^arn:([a-z0-9-]+):sts::(\d{12}):assumed-role\/([\w+=,.@-]{1,64})\/([\w+=,.@-]{1,64})$/.exec(arn);
     if (!m) return undefined;
     return { partition: m[1] as string, account: m[2] as string, roleName: m[3] as string, session: m[4] as string };
 }
