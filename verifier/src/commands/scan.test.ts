@@ -18,6 +18,10 @@ import type { CliIO } from "../io.js";
 import type { CheckReport } from "../results.js";
 import { ensureMoto, MOTO_ACCOUNT, startFaultProxy, startMoto, type MotoServer } from "../testing/moto.js";
 import { textOf, type OutputChunk } from "../chunks.js";
+import { generator, mutate, mutationSeed, type Json } from "../../../policypack/src/testing/mutate.js";
+import { mutateXmlReply } from "../testing/rewrite.js";
+import { assertSafe } from "../testing/safe-output.js";
+import { captureIO } from "../testing/world.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const CLI = join(ROOT, "verifier", "src", "cli.ts");
@@ -286,6 +290,107 @@ describe("scan aws against moto", () => {
             assert.match(r.err, /cannot read: iam:ListRoles: more than 200 pages/);
         } finally {
             await proxy.stop();
+        }
+    });
+
+    it("survives IAM and STS answers mutated on the wire, in every format, in-process", async (t) => {
+        if (!moto) return skipOrFail(t, unavailable);
+        // One answer of each case is rewritten between the SDK and moto: the AssumeRole into the other account, its
+        // GetCallerIdentity, ListRoles, ListOpenIDConnectProviders or GetOpenIDConnectProvider.
+        const elements: Record<string, readonly string[]> = {
+            AssumeRole: ["AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"],
+            GetCallerIdentity: ["Arn", "Account", "UserId"],
+            ListRoles: ["RoleName", "Arn", "Path", "AssumeRolePolicyDocument", "RoleId", "IsTruncated", "CreateDate", "MaxSessionDuration"],
+            ListOpenIDConnectProviders: ["Arn"],
+            GetOpenIDConnectProvider: ["Url", "member", "CreateDate"],
+        };
+        const actions = Object.keys(elements);
+        const random = generator(mutationSeed() + 4);
+        // A trust policy, as ListRoles sends it (URL-encoded JSON), mutated as the check inputs are.
+        const policy = (element: string, text: string): string | undefined => {
+            if (element !== "AssumeRolePolicyDocument" || random() < 0.3) return undefined;
+            try {
+                return encodeURIComponent(JSON.stringify(mutate(JSON.parse(decodeURIComponent(text)) as Json, random)));
+            } catch {
+                return undefined;
+            }
+        };
+        const secrets = new Set([CALLER.secretAccessKey]);
+        let pending: string | undefined;
+        const proxy = await startFaultProxy(moto.endpoint, {
+            throttleListRoles: 0,
+            denyAssumeRole: new Set(),
+            rewrite: (action, xml, status) => {
+                // Every secret moto issues, for the no-leak assertion below.
+                for (const m of xml.matchAll(/<(?:SecretAccessKey|SessionToken)>([^<]+)</g)) secrets.add(m[1]!);
+                if (action !== pending) return undefined;
+                pending = undefined;
+                return mutateXmlReply(xml, status, elements[action]!, random, policy);
+            },
+        });
+        const saved = { ...process.env };
+        Object.assign(process.env, {
+            HOME: tmp,
+            AWS_CONFIG_FILE: join(tmp, "no-config"),
+            AWS_SHARED_CREDENTIALS_FILE: join(tmp, "no-credentials"),
+            AWS_EC2_METADATA_DISABLED: "true",
+            AWS_ACCESS_KEY_ID: CALLER.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: CALLER.secretAccessKey,
+            AWS_ENDPOINT_URL_IAM: proxy.endpoint,
+            AWS_ENDPOINT_URL_STS: proxy.endpoint,
+        });
+        try {
+            const formats = ["text", "json", "sarif", "junit", "markdown", "html"];
+            const codes = new Map<number, number>();
+            for (let i = 0; i < 30; i++) {
+                pending = actions[i % actions.length]!;
+                const format = formats[i % formats.length]!;
+                const io = captureIO(process.env, { cwd: tmp });
+                const code = await run(["scan", "aws", "--org", "acme", "--assume-role", AUDIT_ROLE(OTHER_ACCOUNT), "--max-attempts", "2", "--timeout", "20", "--format", format], io);
+                const r = { code, out: io.out.join(""), err: io.err.join("") };
+                const what = `seed ${mutationSeed() + 4}, case ${i} (the ${actions[i % actions.length]!} answer rewritten, --format ${format})`;
+                assertSafe(what, format, r, [0, 1, 3]);
+                assert.doesNotMatch(r.err, /Deserialization error|\$response|@aws-sdk/, `${what}: the SDK's advice to developers on stderr`);
+                assert.equal(pending, undefined, `${what}: the answer was never asked for`);
+                for (const secret of secrets) assert.ok(!r.out.includes(secret) && !r.err.includes(secret), `${what}: a secret in the output`);
+                codes.set(code, (codes.get(code) ?? 0) + 1);
+            }
+            // Some mutations leave what scan reads intact or make a finding (0, 1), some make the account unreadable (3).
+            assert.ok((codes.get(1) ?? 0) > 0 && (codes.get(3) ?? 0) > 0, `exit codes: ${JSON.stringify([...codes])}`);
+        } finally {
+            for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+            Object.assign(process.env, saved);
+            await proxy.stop();
+        }
+    });
+
+    it("says why an answer could not be read, and refuses AssumeRole credentials that are not of AWS's shape", async (t) => {
+        if (!moto) return skipOrFail(t, unavailable);
+        const answers: [string, (xml: string) => string, RegExp][] = [
+            ["ListRoles", (x) => x.slice(0, 200), /cannot read: iam:ListRoles: the response could not be read \(HTTP 200\): XML parse error: /],
+            ["ListRoles", () => "<a>".repeat(100_000), /cannot read: iam:ListRoles: the response could not be read \(HTTP 200\): nested too deep to parse/],
+            ["AssumeRole", (x) => x.replace(/<AccessKeyId>([^<]*)</, "<AccessKeyId>$1&#x1b;[31m<"), /sts:AssumeRole \S+: the response's credentials are not a valid access key id: it contains a control character \(U\+001B\)/],
+            ["AssumeRole", (x) => x.replace(/<SessionToken>([^<]*)</, "<SessionToken>$1 x<"), /sts:AssumeRole \S+: the response's credentials are not a valid session token: \d+ characters, not all of them/],
+        ];
+        for (const [action, rewrite, message] of answers) {
+            let used = false;
+            const proxy = await startFaultProxy(moto.endpoint, {
+                throttleListRoles: 0,
+                denyAssumeRole: new Set(),
+                rewrite: (a, xml) => {
+                    if (a !== action || used) return undefined;
+                    used = true;
+                    return { body: rewrite(xml) };
+                },
+            });
+            try {
+                const r = await scan(["--org", "acme", "--assume-role", AUDIT_ROLE(OTHER_ACCOUNT), "--max-attempts", "1"], proxy.endpoint);
+                assert.equal(r.code, 3, r.err);
+                assert.ok(used, action);
+                assert.match(r.err, message);
+            } finally {
+                await proxy.stop();
+            }
         }
     });
 

@@ -14,7 +14,9 @@ import {
     paginateListRoles,
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type STSClientConfig } from "@aws-sdk/client-sts";
+import { awsSdkErrorText } from "../aws-errors.js";
 import { oneLine, redactText } from "../redact.js";
+import { credentialShapeProblem } from "../verify/credentials.js";
 
 /** How the SDK clients are set up. */
 export interface AwsConnection {
@@ -107,8 +109,13 @@ function clientConfig(connection: AwsConnection, credentials?: SessionCredential
 /** One line saying what went wrong, never a stack, never credentials. */
 export function describeAwsError(e: unknown): string {
     const err = (typeof e === "object" && e !== null ? e : {}) as { name?: unknown; message?: unknown; code?: unknown };
-    const name = typeof err.name === "string" && err.name !== "Error" ? err.name : typeof err.code === "string" ? err.code : "";
-    let message = typeof err.message === "string" ? err.message : String(e);
+    const sdk = awsSdkErrorText(e);
+    if (sdk.unreadable) {
+        // The server answered, but not with the API's XML: its parser's reason, never the SDK's advice to developers.
+        return `the response could not be read${sdk.status !== undefined ? ` (HTTP ${sdk.status})` : ""}: ${oneLine(redactText(sdk.message), 200)}`;
+    }
+    const name = typeof err.name === "string" && err.name !== "Error" ? oneLine(err.name, 100) : typeof err.code === "string" ? err.code : "";
+    let message = sdk.message;
     // A SignatureDoesNotMatch message goes on with the canonical request (signed headers): keep the first part.
     message = message.split(/\r?\n\s*\r?\n|The Canonical String|The String-to-Sign/)[0] ?? "";
     const text = oneLine(redactText(message), 240);
@@ -148,6 +155,14 @@ export async function scanAccount(
             const c = out.Credentials;
             if (!c?.AccessKeyId || !c.SecretAccessKey) {
                 throw new AccountReadError(`sts:AssumeRole ${roleArn}: the response holds no credentials`, "sts:AssumeRole");
+            }
+            // Refused before they sign anything: a credential with a control character would make a broken header.
+            const shape =
+                credentialShapeProblem("accessKeyId", c.AccessKeyId) ??
+                credentialShapeProblem("secretAccessKey", c.SecretAccessKey) ??
+                (c.SessionToken !== undefined ? credentialShapeProblem("sessionToken", c.SessionToken) : undefined);
+            if (shape !== undefined) {
+                throw new AccountReadError(`sts:AssumeRole ${roleArn}: the response's credentials are ${shape}`, "sts:AssumeRole");
             }
             credentials = {
                 accessKeyId: c.AccessKeyId,

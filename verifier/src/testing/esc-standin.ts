@@ -14,6 +14,7 @@ import type { AddressInfo } from "node:net";
 import { parse as parseYaml } from "yaml";
 import { parseGoDuration } from "../verify/ref.js";
 import { InFlightCounter } from "./inflight.js";
+import type { RawReply } from "./rewrite.js";
 import { evaluateDefinition, type Evaluated, type LoginRequest, type LoginResult } from "./esc-eval.js";
 import { validateEscResponse, type EscRoute } from "./openapi.js";
 import type { StsStandin } from "./sts-standin.js";
@@ -34,15 +35,6 @@ export interface StandinEnvironment {
     name: string;
     /** The definition, as `esc env edit` would store it. */
     yaml: string;
-}
-
-/** A raw response that a {@link Fault}'s `rewrite` sends in place of the stand-in's own. */
-export interface RawReply {
-    /** Default: the status of the response it replaces. */
-    status?: number;
-    /** Default: the content type of the response it replaces. */
-    contentType?: string;
-    body: string | Buffer;
 }
 
 /**

@@ -10,6 +10,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
+import type { RawReply } from "./rewrite.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
 
@@ -96,6 +97,11 @@ export interface FaultRules {
     denyAssumeRole: Set<string>;
     /** Answer every `ListRoles` with an empty page that says more follow (a new marker each time): never ends. */
     endlessListRoles?: boolean;
+    /**
+     * What to send instead of moto's answer to an `action`: given moto's status and XML, a reply, or undefined to send
+     * moto's own. For fault tests of a server that breaks the Query API's format.
+     */
+    rewrite?: (action: string, xml: string, status: number) => RawReply | undefined;
 }
 
 /**
@@ -144,8 +150,21 @@ export async function startFaultProxy(
             const up = httpRequest(
                 { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
                 (upRes) => {
-                    res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-                    upRes.pipe(res);
+                    const rewrite = rules.rewrite;
+                    if (!rewrite) {
+                        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+                        upRes.pipe(res);
+                        return;
+                    }
+                    const parts: Buffer[] = [];
+                    upRes.on("data", (c: Buffer) => parts.push(c));
+                    upRes.on("end", () => {
+                        const status = upRes.statusCode ?? 502;
+                        const xml = Buffer.concat(parts).toString("utf8");
+                        const reply = rewrite(action ?? "", xml, status) ?? { body: xml };
+                        res.writeHead(reply.status ?? status, { "content-type": reply.contentType ?? "text/xml" });
+                        res.end(reply.body);
+                    });
                 },
             );
             up.on("error", () => {

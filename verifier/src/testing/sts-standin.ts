@@ -7,8 +7,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { RawReply } from "./esc-standin.js";
 import { InFlightCounter } from "./inflight.js";
+import type { RawReply } from "./rewrite.js";
 import { verifySigV4 } from "./sigv4.js";
 
 const NS = "https://sts.amazonaws.com/doc/2011-06-15/";

@@ -4,6 +4,7 @@
  * AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL as the AWS SDK does. Errors are rebuilt from name and status only.
  */
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { awsSdkErrorText } from "../aws-errors.js";
 import type { StsConnection } from "./config.js";
 import type { Deadline } from "./deadline.js";
 import { hintForStatus, ServiceError } from "./errors.js";
@@ -154,9 +155,11 @@ function classify(e: unknown, what: string, connection: StsConnection, deadline:
     if (e instanceof ResponseTooLargeError || (isObject(e) && e.name === "ResponseTooLargeError") || (isObject(e) && (e as { cause?: unknown }).cause instanceof ResponseTooLargeError)) {
         throw new ServiceError("bad-response", `${what}: the response from ${host} is larger than ${formatBytes(maxBytesOf(e))}`, undefined, STS_ENDPOINT_HINT);
     }
+    const sdk = awsSdkErrorText(e);
     if (status !== undefined && status >= 200 && status <= 299) {
-        // The exchange succeeded but its body could not be read as STS's XML (malformed, or too deep for the parser).
-        throw new ServiceError("bad-response", `${what}: the response from ${host} is not a GetCallerIdentity response (HTTP ${status})`, status, STS_ENDPOINT_HINT);
+        // The server answered, but not with STS's XML (cut short, not XML, too deep for the parser).
+        const why = sdk.unreadable ? `: ${oneLine(sdk.message, 200)}` : "";
+        throw new ServiceError("bad-response", `${what}: the response from ${host} is not a GetCallerIdentity response (HTTP ${status})${why}`, status, STS_ENDPOINT_HINT);
     }
     if (CREDENTIAL_ERRORS.has(name) || (status !== undefined && (status === 401 || status === 403))) {
         return {
@@ -169,7 +172,8 @@ function classify(e: unknown, what: string, connection: StsConnection, deadline:
     }
     if (status !== undefined) {
         const kind = status === 429 || name === "Throttling" ? "rate-limited" : status >= 500 ? "server" : "http";
-        throw new ServiceError(kind, `${what}: HTTP ${status} ${name}`.trim(), status, hintForStatus(kind));
+        const said = sdk.unreadable ? "(a body that is not STS's XML)" : name;
+        throw new ServiceError(kind, `${what}: HTTP ${status} ${said}`.trim(), status, hintForStatus(kind));
     }
     const reason =
         code === "ECONNREFUSED"

@@ -1,0 +1,32 @@
+/**
+ * What an AWS SDK (v3) error says, for `scan aws` and `verify`'s STS call. A response body the SDK could not parse
+ * (XML cut short, nested too deep for its parser, a value its schema does not allow) comes back as an error that
+ * carries the response (`$response`) but no `$fault`, with advice to developers appended to its message ("inspect the
+ * hidden field {error}.$response"): a user is told the response could not be read, and why, in one line.
+ */
+
+/** The SDK's advice appended to a deserialization error's message. */
+const SDK_ADVICE = /\s*Deserialization error: to see the raw response[\s\S]*$/;
+
+export interface AwsSdkErrorText {
+    /** The message without the SDK's advice and its `@aws-sdk` prefixes. */
+    message: string;
+    /** The HTTP status, when a response came. */
+    status?: number;
+    /** True when a response came but its body could not be read. */
+    unreadable: boolean;
+}
+
+export function awsSdkErrorText(e: unknown): AwsSdkErrorText {
+    const err = (typeof e === "object" && e !== null ? e : {}) as { message?: unknown; $fault?: unknown; $metadata?: { httpStatusCode?: unknown } };
+    const raw = typeof err.message === "string" ? err.message : String(e);
+    const status = typeof err.$metadata?.httpStatusCode === "number" ? err.$metadata.httpStatusCode : undefined;
+    const unreadable = typeof e === "object" && e !== null && "$response" in e && err.$fault === undefined && SDK_ADVICE.test(raw);
+    if (!unreadable) return { message: raw, status, unreadable };
+    const message = raw
+        .replace(SDK_ADVICE, "")
+        .replace(/^Maximum call stack size exceeded$/, "nested too deep to parse")
+        .replace(/^@aws-sdk(?:\/core\/protocols)?(?: -)? ?/, "")
+        .trim();
+    return { message, status, unreadable };
+}
