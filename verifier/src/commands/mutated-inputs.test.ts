@@ -147,6 +147,20 @@ describe("mutated fixtures, in-process", () => {
         assert.ok((codes.get(1) ?? 0) > 0 && (codes.get(2) ?? 0) > 0, `exit codes: ${JSON.stringify([...codes])}`);
     });
 
+    it("check --config: the policy pack configuration, mutated, over a stack export in every format", async () => {
+        // The configuration decides what passes (organizations, subjects, issuers, enforcement levels): a mutated one
+        // must be refused with a message naming the setting, or applied, never crash or print its values raw.
+        const codes = await sweep(SEED + 5, Array<string>(3).fill("fixtures/policy-pack-config/policy-pack-config.json"), ["text", "json", "sarif", "junit", "markdown", "html"], (path, format) => [
+            "check",
+            "--format",
+            format,
+            "--config",
+            path,
+            join(ROOT, "fixtures/stacks/oidc-roles-prod.stack.json"),
+        ]);
+        assert.ok((codes.get(2) ?? 0) > 0 && (codes.get(0) ?? 0) + (codes.get(1) ?? 0) > 0, `exit codes: ${JSON.stringify([...codes])}`);
+    });
+
     it("report: check and verify results, mutated, in every format", async () => {
         const fixtures = jsonFiles("fixtures/reports");
         assert.ok(fixtures.length >= 6, `only ${fixtures.length} result fixtures found`);

@@ -12,6 +12,9 @@
  * secret the stand-ins issued or the Pulumi token.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { run } from "../cli.js";
 import { generator, MARK, mutate, mutationSeed, type Json } from "../../../policypack/src/testing/mutate.js";
@@ -124,5 +127,39 @@ describe("verify: ESC responses mutated on the wire", () => {
         for (const [k, text] of outputs.entries()) {
             for (const s of secrets) assert.ok(!text.includes(s), `case ${Math.floor(k / 2)}: a secret in ${k % 2 === 0 ? "stdout" : "stderr"}`);
         }
+    });
+    it("--stack-outputs: `pulumi stack output --json` files, mutated, in every format", async () => {
+        // The outputs name the role and the environments: a mutated file is refused naming the output (exit 2), or
+        // what it names is verified; never a crash, never its values raw.
+        const random = generator(SEED + 1);
+        const dir = mkdtempSync(join(tmpdir(), "oidc-guard-outputs-"));
+        const codes = new Map<number, number>();
+        try {
+            // A stack's outputs are all of its outputs: most of them are not the two that verify reads.
+            const outputs = {
+                roleArn: ROLE_DEPLOY,
+                escEnvironments: [`${ORG}/platform/prod`, `${ORG}/platform/dev`],
+                providerArn: "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc",
+                providerUrl: "https://api.pulumi.com/oidc",
+                audiences: [`aws:${ORG}`],
+                subjects: [`pulumi:environments:org:${ORG}:env:platform/prod`, `pulumi:environments:org:${ORG}:env:platform/dev`],
+                region: "us-east-1",
+                tags: { team: "platform", "cost-center": "1234", owner: "security@example.com" },
+                maxSessionDuration: 3600,
+            };
+            for (let i = 0; i < 36; i++) {
+                const text = JSON.stringify(mutate(structuredClone(outputs) as Json, random), null, 2);
+                writeFileSync(join(dir, "outputs.json"), random() < 0.125 ? text.slice(0, Math.floor(random() * text.length)) : text);
+                const format = FORMATS[i % FORMATS.length]!;
+                const io = captureIO(world.env, { cwd: dir });
+                const code = await run(["verify", "--stack-outputs", "outputs.json", "--format", format, "--timeout", "30"], io);
+                const r = { code, out: io.out.join(""), err: io.err.join("") };
+                assertSafe(`seed ${SEED + 1}, case ${i} (outputs.json mutated, --format ${format}): ${text.slice(0, 300)}`, format, r, [0, 1, 2, 3]);
+                codes.set(code, (codes.get(code) ?? 0) + 1);
+            }
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+        assert.ok((codes.get(0) ?? 0) + (codes.get(1) ?? 0) > 0 && (codes.get(2) ?? 0) > 0, `exit codes: ${JSON.stringify([...codes])}`);
     });
 });
