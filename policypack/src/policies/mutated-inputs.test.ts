@@ -4,6 +4,9 @@
  * mutated by testing/mutate.ts with a seed (`OIDC_GUARD_MUTATION_SEED` explores others), each carrying its marker (a
  * bidi override, BEL, an ANSI colour, a Pulumi colour directive, a new line starting a CI workflow command).
  *
+ * The pack's configuration is mutated too: the engine's schema check or the pack refuses it, naming the setting, or
+ * the policies run under it.
+ *
  * Whatever the mutation does, no policy throws anything but the SDK's own exceptions (the harness rethrows any other),
  * and every message it hands the SDK (violations, the preview reason, a not-applicable reason) is fit for Pulumi's
  * display: no control character but its own line breaks, no colour delimiter, no line that starts with `::`.
@@ -15,6 +18,8 @@ import { describe, it } from "node:test";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { CONTROL_CHARACTER } from "../analysis/index.js";
 import { generator, mutate, mutationSeed, type Json } from "../testing/mutate.js";
+import { PolicyConfigError } from "../testing/policy-config.js";
+import { PolicyPackError } from "./support/sdk.js";
 import { runResourcePolicy, type PolicyRun } from "../testing/policy-harness.js";
 import { providerConfig } from "./pulumi-oidc-provider-config.js";
 import { roleTrustAdvisories } from "./pulumi-oidc-role-trust-advisories.js";
@@ -106,5 +111,36 @@ describe("the pack's resource policies on mutated fixtures", () => {
             }
         }
         assert.ok(violations > 0, "no mutated input was reported: the cases never reached the analysis");
+    });
+    it("with the pack's configuration mutated: refused by the engine's schema check, or applied, and still displayable", async () => {
+        // What `--policy-pack-config` (or a policy group's configuration) holds: organizations, subjects, issuers.
+        const random = generator(mutationSeed() + 6);
+        const original = JSON.parse(readFileSync(join(FIXTURES, "policy-pack-config", "policy-pack-config.json"), "utf8")) as Json;
+        const role = JSON.parse(readFileSync(jsonFiles(join(FIXTURES, "trust-policies", "bad"))[0]!, "utf8")) as unknown;
+        const provider = stackResources().find((r) => r.type === "aws:iam/openIdConnectProvider:OpenIdConnectProvider");
+        assert.ok(provider, "no OIDC provider in the stack exports");
+        let refused = 0;
+        let ran = 0;
+        for (let c = 0; c < 60; c++) {
+            const config = mutate(structuredClone(original), random) as Record<string, unknown>;
+            for (const policy of [roleTrustPinned, roleTrustAdvisories, providerConfig]) {
+                const resource = policy === providerConfig ? { type: provider.type, props: provider.props } : { type: "aws:iam/role:Role", props: { assumeRolePolicy: JSON.stringify(role) } };
+                let run: PolicyRun;
+                try {
+                    run = await runResourcePolicy(policy, { ...resource, config });
+                } catch (e) {
+                    // The engine checks the configuration against the policy's schema before the pack sees it; the
+                    // pack refuses what the schema lets through (an unknown setting, a bad pattern), naming it.
+                    if (e instanceof PolicyPackError) {
+                        assertDisplayable(`${policy.name}, configuration case ${c}`, { violations: [], previewDiagnostic: null, notApplicable: e.message });
+                    } else assert.ok(e instanceof PolicyConfigError, `${policy.name}, case ${c}: ${String(e)}`);
+                    refused++;
+                    continue;
+                }
+                assertDisplayable(`${policy.name}, configuration case ${c}`, run);
+                ran++;
+            }
+        }
+        assert.ok(refused > 0 && ran > 0, `${refused} refused, ${ran} ran`);
     });
 });
