@@ -63,23 +63,26 @@ interface Spawned {
     err: string;
 }
 
+/** The environment of a scan of `endpoint` as the caller: no shared config files, no instance metadata. */
+function scanEnv(endpoint: string): NodeJS.ProcessEnv {
+    return {
+        HOME: tmp,
+        AWS_CONFIG_FILE: join(tmp, "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE: join(tmp, "no-credentials"),
+        AWS_EC2_METADATA_DISABLED: "true",
+        AWS_ACCESS_KEY_ID: CALLER.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: CALLER.secretAccessKey,
+        AWS_ENDPOINT_URL_IAM: endpoint,
+        AWS_ENDPOINT_URL_STS: endpoint,
+    };
+}
+
 function scan(args: string[], endpoint: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Spawned> {
     return new Promise((resolve, reject) => {
         // The repository as working directory, so that `--import tsx` resolves; every path passed is absolute.
         const child = spawn(process.execPath, ["--conditions=oidc-guard-source", "--import", "tsx", CLI, "scan", "aws", ...args], {
             cwd: ROOT,
-            env: {
-                PATH: process.env.PATH ?? "",
-                HOME: tmp,
-                AWS_CONFIG_FILE: join(tmp, "no-config"),
-                AWS_SHARED_CREDENTIALS_FILE: join(tmp, "no-credentials"),
-                AWS_EC2_METADATA_DISABLED: "true",
-                AWS_ACCESS_KEY_ID: CALLER.accessKeyId,
-                AWS_SECRET_ACCESS_KEY: CALLER.secretAccessKey,
-                AWS_ENDPOINT_URL_IAM: endpoint,
-                AWS_ENDPOINT_URL_STS: endpoint,
-                ...extraEnv,
-            },
+            env: { PATH: process.env.PATH ?? "", ...scanEnv(endpoint), ...extraEnv },
             stdio: ["ignore", "pipe", "pipe"],
         });
         let out = "";
@@ -329,16 +332,8 @@ describe("scan aws against moto", () => {
             },
         });
         const saved = { ...process.env };
-        Object.assign(process.env, {
-            HOME: tmp,
-            AWS_CONFIG_FILE: join(tmp, "no-config"),
-            AWS_SHARED_CREDENTIALS_FILE: join(tmp, "no-credentials"),
-            AWS_EC2_METADATA_DISABLED: "true",
-            AWS_ACCESS_KEY_ID: CALLER.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: CALLER.secretAccessKey,
-            AWS_ENDPOINT_URL_IAM: proxy.endpoint,
-            AWS_ENDPOINT_URL_STS: proxy.endpoint,
-        });
+        // In-process, the AWS SDK reads its credentials and endpoints from process.env (this file's own process).
+        Object.assign(process.env, scanEnv(proxy.endpoint));
         try {
             const formats = ["text", "json", "sarif", "junit", "markdown", "html"];
             const codes = new Map<number, number>();

@@ -148,7 +148,7 @@ describe("verify: ESC responses mutated on the wire", () => {
                 maxSessionDuration: 3600,
             };
             for (let i = 0; i < 36; i++) {
-                const text = JSON.stringify(mutate(structuredClone(outputs) as Json, random), null, 2);
+                const text = JSON.stringify(mutate(structuredClone(outputs), random), null, 2);
                 writeFileSync(join(dir, "outputs.json"), random() < 0.125 ? text.slice(0, Math.floor(random() * text.length)) : text);
                 const format = FORMATS[i % FORMATS.length]!;
                 const io = captureIO(world.env, { cwd: dir });
