@@ -359,13 +359,18 @@ describe("scan aws against moto", () => {
         }
     });
 
-    it("says why an answer could not be read, and refuses AssumeRole credentials that are not of AWS's shape", async (t) => {
+    it("says why an answer could not be read; refuses AssumeRole credentials not of AWS's shape, or of another account", async (t) => {
         if (!moto) return skipOrFail(t, unavailable);
         const answers: [string, (xml: string) => string, RegExp][] = [
             ["ListRoles", (x) => x.slice(0, 200), /cannot read: iam:ListRoles: the response could not be read \(HTTP 200\): XML parse error: /],
             ["ListRoles", () => "<a>".repeat(100_000), /cannot read: iam:ListRoles: the response could not be read \(HTTP 200\): nested too deep to parse/],
             ["AssumeRole", (x) => x.replace(/<AccessKeyId>([^<]*)</, "<AccessKeyId>$1&#x1b;[31m<"), /sts:AssumeRole \S+: the response's credentials are not a valid access key id: it contains a control character \(U\+001B\)/],
             ["AssumeRole", (x) => x.replace(/<SessionToken>([^<]*)</, "<SessionToken>$1 x<"), /sts:AssumeRole \S+: the response's credentials are not a valid session token: \d+ characters, not all of them/],
+            [
+                "GetCallerIdentity",
+                (x) => x.replace(new RegExp(OTHER_ACCOUNT, "g"), "222222222222"),
+                /sts:GetCallerIdentity: the credentials from sts:AssumeRole arn:aws:iam::111111111111:role\/oidc-guard-audit belong to account 222222222222, not 111111111111/,
+            ],
         ];
         for (const [action, rewrite, message] of answers) {
             let used = false;

@@ -183,6 +183,15 @@ export async function scanAccount(
         if (!/^\d{12}$/.test(account)) {
             throw new AccountReadError("sts:GetCallerIdentity: the response names no account", "sts:GetCallerIdentity");
         }
+        // Credentials from AssumeRole belong to the role's account: an answer that says otherwise is not AWS's, and
+        // the account's results would be filed under another account.
+        const assumedAccount = roleArn === undefined ? undefined : roleArn.split(":")[4];
+        if (assumedAccount !== undefined && account !== assumedAccount) {
+            throw new AccountReadError(
+                `sts:GetCallerIdentity: the credentials from sts:AssumeRole ${roleArn ?? ""} belong to account ${account}, not ${assumedAccount}`,
+                "sts:GetCallerIdentity",
+            );
+        }
 
         const roles: ScannedRole[] = [];
         try {
