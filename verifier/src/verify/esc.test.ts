@@ -5,7 +5,7 @@ import { startWorld, ORG, type World } from "../testing/world.js";
 import { escBasePath } from "./config.js";
 import { Deadline } from "./deadline.js";
 import { ServiceError } from "./errors.js";
-import { EscClient } from "./esc.js";
+import { EscClient, MAX_LISTED_ENVIRONMENTS } from "./esc.js";
 
 const ref = (name: string): { org: string; project: string; name: string } => ({ org: ORG, project: "platform", name });
 const FAST = { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 2000 };
@@ -43,6 +43,20 @@ describe("EscClient over @pulumi/esc-sdk against the ESC stand-in", () => {
         assert.equal(world.esc.count("list") - before, 4, "11 environments in pages of 3");
         const def = (await client.getDefinition(ref("prod"), new Deadline(5000))) as { values: Record<string, unknown> };
         assert.ok(def.values.environmentVariables);
+    });
+
+    it("stops a list that loops or never ends, with what went wrong", async () => {
+        // A server that hands back a continuation token it gave before would list the same pages forever.
+        world.esc.addFault({ route: "list", times: 2, rewrite: (body) => ({ body: JSON.stringify({ ...(body as object), nextToken: "3" }) }) });
+        await assert.rejects(client.list(ORG, new Deadline(5000)), (e: unknown) => {
+            assert.ok(e instanceof ServiceError && e.kind === "bad-response", String(e));
+            assert.match(e.message, /^listing environments of acme: the list gave the same continuation token twice$/);
+            return true;
+        });
+        // A page of more environments than any organization has.
+        const many = { environments: Array.from({ length: MAX_LISTED_ENVIRONMENTS + 1 }, (_, i) => ({ organization: ORG, project: "p", name: `e${i}` })) };
+        world.esc.addFault({ route: "list", rewrite: () => ({ body: JSON.stringify(many) }) });
+        await assert.rejects(client.list(ORG, new Deadline(5000)), /listing environments of acme: more than 100,000 environments/);
     });
 
     it("retries GETs on 5xx up to the attempt limit, then reports the status", async () => {

@@ -48,6 +48,9 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 /** Largest number of list pages followed: a bound, not an expectation. */
 const MAX_LIST_PAGES = 1000;
 
+/** Largest number of environments listed for one organization: a bound, not an expectation (each is then read). */
+export const MAX_LISTED_ENVIRONMENTS = 100_000;
+
 /** An ESC API client for one backend and token. */
 export class EscClient {
     private readonly api: EscApi;
@@ -121,6 +124,7 @@ export class EscClient {
     async list(org: string, deadline: Deadline): Promise<EscListedEnvironment[]> {
         const what = `listing environments of ${org}`;
         const out: EscListedEnvironment[] = [];
+        const tokens = new Set<string>();
         let token: string | undefined;
         for (let page = 0; page < MAX_LIST_PAGES; page++) {
             const continuation = token;
@@ -133,6 +137,9 @@ export class EscClient {
             if (!Array.isArray(envs)) {
                 throw new ServiceError("bad-response", `${what}: 'environments' is not an array`, 200);
             }
+            if (out.length + envs.length > MAX_LISTED_ENVIRONMENTS) {
+                throw new ServiceError("bad-response", `${what}: more than ${MAX_LISTED_ENVIRONMENTS.toLocaleString("en-US")} environments`, 200);
+            }
             for (const e of envs as unknown[]) {
                 if (isRecord(e) && typeof e.project === "string" && typeof e.name === "string") {
                     out.push({
@@ -144,6 +151,9 @@ export class EscClient {
             }
             token = typeof body.nextToken === "string" && body.nextToken !== "" ? body.nextToken : undefined;
             if (token === undefined) return out;
+            // A token given before would list the same pages again, and again: a server that loops, not a longer list.
+            if (tokens.has(token)) throw new ServiceError("bad-response", `${what}: the list gave the same continuation token twice`, 200);
+            tokens.add(token);
         }
         throw new ServiceError("bad-response", `${what}: more than ${MAX_LIST_PAGES} pages`, 200);
     }
