@@ -185,10 +185,10 @@ export async function scanAccount(
         }
         // Credentials from AssumeRole belong to the role's account: an answer that says otherwise is not AWS's, and
         // the account's results would be filed under another account.
-        const assumedAccount = roleArn === undefined ? undefined : roleArn.split(":")[4];
-        if (assumedAccount !== undefined && account !== assumedAccount) {
+        const roleAccount = roleArn?.split(":")[4];
+        if (roleArn !== undefined && account !== roleAccount) {
             throw new AccountReadError(
-                `sts:GetCallerIdentity: the credentials from sts:AssumeRole ${roleArn ?? ""} belong to account ${account}, not ${assumedAccount}`,
+                `sts:GetCallerIdentity: the credentials from sts:AssumeRole ${roleArn} belong to account ${account}, not ${roleAccount ?? "?"}`,
                 "sts:GetCallerIdentity",
             );
         }
