@@ -45,6 +45,15 @@ describe("EscClient over @pulumi/esc-sdk against the ESC stand-in", () => {
         assert.ok(def.values.environmentVariables);
     });
 
+    it("refuses a session id no ESC gives before it goes into a request's path", async () => {
+        world.esc.addFault({ route: "open", env: "platform/prod", rewrite: () => ({ body: JSON.stringify({ id: "x".repeat(5000) }) }) });
+        await assert.rejects(client.open(ref("prod"), undefined, new Deadline(5000)), (e: unknown) => {
+            assert.ok(e instanceof ServiceError && e.kind === "bad-response", String(e));
+            assert.match(e.message, /^opening acme\/platform\/prod: the session id is 5,000 characters long$/);
+            return true;
+        });
+    });
+
     it("stops a list that loops or never ends, with what went wrong", async () => {
         // A server that hands back a continuation token it gave before would list the same pages forever.
         world.esc.addFault({ route: "list", times: 2, rewrite: (body) => ({ body: JSON.stringify({ ...(body as object), nextToken: "3" }) }) });

@@ -45,6 +45,9 @@ export interface EscClientOptions {
  */
 export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
+/** Longest session id accepted from an open (ESC's are a few dozen characters). */
+const MAX_SESSION_ID_LENGTH = 1024;
+
 /** Largest number of list pages followed: a bound, not an expectation. */
 const MAX_LIST_PAGES = 1000;
 
@@ -91,6 +94,10 @@ export class EscClient {
             const id = body.id;
             if (typeof id !== "string" || id === "") {
                 throw new ServiceError("bad-response", `${what}: the response has no session id`, 200);
+            }
+            // The id goes into the next request's path: a session id is a short token, not a body's worth of text.
+            if (id.length > MAX_SESSION_ID_LENGTH) {
+                throw new ServiceError("bad-response", `${what}: the session id is ${id.length.toLocaleString("en-US")} characters long`, 200);
             }
             return { kind: "opened", id };
         }
