@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { classifyDiagnostic, showDiagnostic } from "./diagnostics.js";
+import { classifyDiagnostic, MAX_SHOWN_DIAGNOSTICS, showDiagnostic, showDiagnostics } from "./diagnostics.js";
 
 const denied = "WebIdentityErr: failed to retrieve credentials\ncaused by: AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity\n\tstatus code: 403, request id: 1234";
 
@@ -21,5 +21,14 @@ describe("ESC diagnostics", () => {
 
     it("falls back to the environment name without a range, and gives no hint for unknown failures", () => {
         assert.deepEqual(showDiagnostic({ summary: "unknown property foo" }, "platform/prod", "acme"), { message: "platform/prod: unknown property foo" });
+    });
+    it("shows the first diagnostics of a long list and counts the rest", () => {
+        const many = [{ summary: denied }, ...Array.from({ length: 4999 }, (_, i) => ({ summary: `noise ${i}` }))];
+        const shown = showDiagnostics(many, "platform/prod", "acme");
+        assert.equal(shown.length, MAX_SHOWN_DIAGNOSTICS + 1);
+        assert.match(shown[0]!.message, /AccessDenied/);
+        assert.ok(shown[0]!.hint);
+        assert.deepEqual(shown.at(-1), { message: "platform/prod: 4,980 more diagnostics not shown" });
+        assert.equal(showDiagnostics(many.slice(0, 3), "platform/prod", "acme").length, 3);
     });
 });

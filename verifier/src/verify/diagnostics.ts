@@ -67,3 +67,17 @@ export function showDiagnostic(d: EscDiagnostic, fallbackEnv: string, org: strin
     const hint = hintFor(classifyDiagnostic(d.summary), fallbackEnv, org);
     return hint ? { message: `${where}: ${summary}`, hint } : { message: `${where}: ${summary}` };
 }
+
+/** Most diagnostics shown for one failed open (a provider's failure gives one to three). */
+export const MAX_SHOWN_DIAGNOSTICS = 20;
+
+/**
+ * Each diagnostic shown, up to {@link MAX_SHOWN_DIAGNOSTICS}; the rest are counted in a last line. A body of thousands
+ * (ESC's answers are bounded only by their size) would bury the first, which names the cause, in the report.
+ */
+export function showDiagnostics(ds: readonly EscDiagnostic[], fallbackEnv: string, org: string): ShownDiagnostic[] {
+    const shown = ds.slice(0, MAX_SHOWN_DIAGNOSTICS).map((d) => showDiagnostic(d, fallbackEnv, org));
+    const more = ds.length - shown.length;
+    if (more > 0) shown.push({ message: `${fallbackEnv}: ${more.toLocaleString("en-US")} more diagnostic${more > 1 ? "s" : ""} not shown` });
+    return shown;
+}

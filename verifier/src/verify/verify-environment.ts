@@ -8,7 +8,7 @@ import { toolInfo } from "../version.js";
 import { escConnectionFromEnv, stsConnectionFromEnv, type StsConnection } from "./config.js";
 import { analyzeCredentials, findAwsLogins, type AwsLoginCall } from "./credentials.js";
 import { Deadline } from "./deadline.js";
-import { classifyDiagnostic, describeFailure, showDiagnostic } from "./diagnostics.js";
+import { classifyDiagnostic, describeFailure, showDiagnostic, showDiagnostics } from "./diagnostics.js";
 import { EscClient } from "./esc.js";
 import { couldNotVerifyDetail, ServiceError, VerifyConfigError } from "./errors.js";
 import { envNameInOrg, formatEnvRef, parseEnvRef, parseGoDuration, type EnvRef } from "./ref.js";
@@ -192,15 +192,16 @@ async function verifyMain(ctx: VerifyContext, ref: EnvRef, deadline: Deadline, o
     try {
         const opened = await ctx.esc.open(ref, ctx.duration?.text, deadline);
         if (opened.kind === "rejected") {
-            const shown = opened.diagnostics.map((d) => showDiagnostic(d, envNameInOrg(ref), ref.org));
+            const shown = showDiagnostics(opened.diagnostics, envNameInOrg(ref), ref.org);
             result.diagnostics = shown;
             const first = opened.diagnostics[0];
             const what = first ? (describeFailure(classifyDiagnostic(first.summary)) ?? shown[0]?.message) : undefined;
+            const count = opened.diagnostics.length;
             out.fail(
                 CHECK_IDS.opens,
                 `HTTP 400: ${opened.message}` +
                     (what ? `: ${what}` : "") +
-                    (shown.length > 0 ? ` (${shown.length} diagnostic${shown.length > 1 ? "s" : ""}, with hints where known)` : ""),
+                    (count > 0 ? ` (${count.toLocaleString("en-US")} diagnostic${count > 1 ? "s" : ""}, with hints where known)` : ""),
             );
             skipRest(later, SKIP_NOT_OPENED);
             return;
