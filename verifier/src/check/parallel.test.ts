@@ -313,11 +313,11 @@ describe("check with a worker thread", () => {
         for (const r of createChecker(OPTIONS).results(input, "a.json")) one.add(r);
         assert.equal(joinChunks(both.chunks(1)), joinChunks(one.chunks(1)));
         assert.ok(stats.worker > 0 && stats.early > 0, JSON.stringify(stats));
-        // The blocks this thread checks in its turn go through the text report, from their kind's pieces; those it
-        // checks ahead are written as it checks them, and which thread claims the first block is a race (CI's Node 22
-        // run once had the worker take every block this thread did not check ahead).
-        const inTurn = stats.blocks - stats.worker - stats.early;
-        if (inTurn > 0) assert.ok(both.fromPieces > 0, `this thread checked ${inTurn} blocks in turn and wrote no role from text pieces`);
+        // How many of this thread's roles go through `both` from their kind's text pieces is not asserted here: it
+        // depends on which blocks each thread claims (a race), and the in-turn blocks can be all the first of their
+        // template (CI's Node 22 runs twice saw 0, once with every in-turn block taken by the worker, once with one
+        // block in turn). That pieces are used is asserted above (`here.fromPieces`), and that they give the same bytes
+        // by the comparison with one thread.
     });
 
     it("checks an input below minRoles in this thread alone", () => {
