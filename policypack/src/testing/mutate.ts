@@ -119,3 +119,28 @@ export function mutate(value: Json, random: () => number): Json {
     }
     return value;
 }
+
+/** Texts a string value takes in {@link mutateStrings}: each is hostile to some medium a report is written in. */
+const STRING_REPLACEMENTS: readonly string[] = [
+    "", "a".repeat(3000), "\ud800", "\n  ::add-mask::y", "::error::x", "```", "|x|", "]]>", "<!--", "*_[x](javascript:x)_*",
+    "\\", "\r\n", "\u2028", "\u0085",
+];
+
+/**
+ * One to three string values of `value` (not its keys) changed, the shape left as it is, so that a reader that
+ * checks the shape (a result file's schema) still takes it and the values reach the output: each becomes the marker,
+ * has the marker or its markup appended, or has a text hostile to some medium appended. Identifier-like values
+ * (lower-case words joined by hyphens: verdicts, statuses, rule and check ids) are left alone, since a schema names
+ * each one it allows. In place.
+ */
+export function mutateStrings(value: Json, random: () => number): Json {
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    const strings = slots(value).filter((s) => typeof read(s) === "string" && !/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(read(s) as string));
+    for (let n = 1 + Math.floor(random() * 3); n > 0 && strings.length > 0; n--) {
+        const s = pick(strings);
+        const v = read(s) as string;
+        const r = random();
+        write(s, r < 0.25 ? MARK : r < 0.5 ? `${v}${MARK}` : r < 0.65 ? `${v} <b>&amp;</b>` : `${v}${pick(STRING_REPLACEMENTS)}`);
+    }
+    return value;
+}

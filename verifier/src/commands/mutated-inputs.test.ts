@@ -17,7 +17,7 @@ import { join, relative } from "node:path";
 import { after, describe, it } from "node:test";
 import { run } from "../cli.js";
 import { textOf, type OutputChunk } from "../chunks.js";
-import { MARK, generator, mutate, mutationSeed, type Json } from "../../../policypack/src/testing/mutate.js";
+import { MARK, generator, mutate, mutateStrings, mutationSeed, type Json } from "../../../policypack/src/testing/mutate.js";
 import { assertSafe } from "../testing/safe-output.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
@@ -51,8 +51,17 @@ after(() => {
     if (!keep) rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Writes `CASES_PER_FILE` mutations of each fixture and runs `argv(path, format)` over each, seeded by `seed`. */
-async function sweep(seed: number, fixtures: readonly string[], formats: readonly string[], argv: (path: string, format: string) => string[]): Promise<Map<number, number>> {
+/**
+ * Writes `CASES_PER_FILE` mutations of each fixture and runs `argv(path, format)` over each, seeded by `seed`;
+ * `change` mutates (default: the structure and the values, `mutate`).
+ */
+async function sweep(
+    seed: number,
+    fixtures: readonly string[],
+    formats: readonly string[],
+    argv: (path: string, format: string) => string[],
+    change: (value: Json, random: () => number) => Json = mutate,
+): Promise<Map<number, number>> {
     const random = generator(seed);
     const codes = new Map<number, number>();
     mkdirSync(join(tmp, String(seed)), { recursive: true });
@@ -60,7 +69,7 @@ async function sweep(seed: number, fixtures: readonly string[], formats: readonl
     for (const fixture of fixtures) {
         const original = readFileSync(join(ROOT, fixture), "utf8");
         for (let i = 0; i < CASES_PER_FILE; i++, n++) {
-            const mutated = mutate(JSON.parse(original) as Json, random);
+            const mutated = change(JSON.parse(original) as Json, random);
             const path = join(tmp, String(seed), `${n}-${fixture.replace(/[/\\]/g, "_")}`);
             const text = JSON.stringify(mutated, null, random() < 0.5 ? 2 : undefined);
             // One case in eight is cut short: no longer JSON, refused by the reader.
@@ -174,5 +183,20 @@ describe("mutated fixtures, in-process", () => {
         ]);
         // Some results must be read and rendered (exit 0 or 1), not all refused as not results (2).
         assert.ok((codes.get(0) ?? 0) + (codes.get(1) ?? 0) > 0 && (codes.get(2) ?? 0) > 0, `exit codes: ${JSON.stringify([...codes])}`);
+    });
+
+    it("report: check and verify results with only their string values changed, so most reach the output", async () => {
+        // Most structural mutations above make a file that is not a result (exit 2); these keep the shape, so the
+        // marker and the texts hostile to each medium reach every part of every format.
+        const fixtures = jsonFiles("fixtures/reports");
+        const codes = await sweep(
+            SEED + 7,
+            fixtures,
+            ["json", "sarif", "junit", "markdown", "html"],
+            (path, format) => ["report", "--format", format, "--source-root", join(ROOT, "fixtures/reports/sources"), path],
+            mutateStrings,
+        );
+        const rendered = (codes.get(0) ?? 0) + (codes.get(1) ?? 0);
+        assert.ok(rendered * 2 > CASES_PER_FILE * fixtures.length, `only ${rendered} of ${CASES_PER_FILE * fixtures.length} rendered; exit codes: ${JSON.stringify([...codes])}`);
     });
 });
