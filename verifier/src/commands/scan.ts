@@ -8,6 +8,7 @@ import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Verdict } from "oidc-guard-policypack/analysis";
 import { helpHint, parseCommandArgs, wholeNumberOption } from "../args.js";
+import { quietAwsSdkNodeWarning } from "../aws-sdk.js";
 import { createChecker } from "../check/analyze.js";
 import { docsUrl } from "../docs.js";
 import { AWS_OIDC_PROVIDER_TYPE, AWS_ROLE_TYPE, decodeAwsPolicyDocument, type ExtractedInput } from "../check/inputs.js";
@@ -240,8 +241,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const roles = roleTargets(args, io.cwd);
     const targets: (string | undefined)[] = roles.length > 0 ? roles : [undefined];
 
-    // The SDK warns on stderr that future releases need Node 22; this release runs on Node 20 (engines >= 20.19).
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+    quietAwsSdkNodeWarning();
     const connection: AwsConnection = {
         ...(args.profile !== undefined ? { profile: args.profile } : {}),
         region: args.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? "us-east-1",

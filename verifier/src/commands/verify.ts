@@ -6,6 +6,7 @@
  */
 import { resolve } from "node:path";
 import { checkFormat, parseCommandArgs } from "../args.js";
+import { quietAwsSdkNodeWarning } from "../aws-sdk.js";
 import { docsUrl } from "../docs.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
 import { escapeText } from "../escape.js";
@@ -187,6 +188,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         io.stdout.write(HELP);
         return EXIT.ok;
     }
+    quietAwsSdkNodeWarning();
     // Everything written goes through the redactor: the token now, credentials as they are seen.
     const redactor = io.redactor ?? new Redactor();
     redactor.add(io.env.PULUMI_ACCESS_TOKEN?.trim());

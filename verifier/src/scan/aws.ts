@@ -14,7 +14,7 @@ import {
     paginateListRoles,
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type STSClientConfig } from "@aws-sdk/client-sts";
-import { awsSdkErrorText } from "../aws-errors.js";
+import { awsSdkErrorText } from "../aws-sdk.js";
 import { oneLine, redactText } from "../redact.js";
 import { credentialShapeProblem } from "../verify/credentials.js";
 

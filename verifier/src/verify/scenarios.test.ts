@@ -415,6 +415,8 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
             });
         const ok = await spawnCli([`${ORG}/platform/prod`, "--format", "json", "--expect-denied", `${ORG}/platform/dev`], world.env);
         assert.equal(ok.code, 0, ok.stderr);
+        // Nothing on stderr: not even the AWS SDK's warning, under Node 20, that its later releases need Node 22.
+        assert.equal(ok.stderr, "");
         const v = json(ok);
         assert.equal(v.verdict, "verified");
         assert.equal(check(v, "expect-denied:acme/platform/dev").status, "pass");

@@ -4,7 +4,7 @@
  * AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL as the AWS SDK does. Errors are rebuilt from name and status only.
  */
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { awsSdkErrorText } from "../aws-errors.js";
+import { awsSdkErrorText } from "../aws-sdk.js";
 import type { StsConnection } from "./config.js";
 import type { Deadline } from "./deadline.js";
 import { hintForStatus, ServiceError } from "./errors.js";

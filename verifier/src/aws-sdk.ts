@@ -1,5 +1,8 @@
 /**
- * What an AWS SDK (v3) error says, for `scan aws` and `verify`'s STS call. A response body the SDK could not parse
+ * What the commands need around the AWS SDK (v3), for `scan aws` and `verify`'s STS call: quiet about Node versions
+ * this release supports, and errors in a user's words.
+ *
+ * What an AWS SDK error says: A response body the SDK could not parse
  * (XML cut short, nested too deep for its parser, a value its schema does not allow) comes back as an error that
  * carries the response (`$response`) but no `$fault`, with advice to developers appended to its message ("inspect the
  * hidden field {error}.$response"): a user is told the response could not be read, and why, in one line.
@@ -29,4 +32,13 @@ export function awsSdkErrorText(e: unknown): AwsSdkErrorText {
         .replace(/^@aws-sdk(?:\/core\/protocols)?(?: -)? ?/, "")
         .trim();
     return { message, status, unreadable };
+}
+
+/**
+ * Turns off the SDK's warning, printed on stderr when a client is made under Node 20, that its releases after early
+ * 2027 will need Node 22: this release runs on Node 20.19+ (package.json `engines`), and the eight lines would land in
+ * every CI log `verify` and `scan` write to. Set only when the user has not set it; for the commands, not the library.
+ */
+export function quietAwsSdkNodeWarning(env: NodeJS.ProcessEnv = process.env): void {
+    env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 }

@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { awsSdkErrorText } from "./aws-errors.js";
+import { awsSdkErrorText, quietAwsSdkNodeWarning } from "./aws-sdk.js";
 
 /** The error the real STS client raises for an answer of `status` and `body` from a loopback server. */
 async function errorFor(status: number, body: string): Promise<unknown> {
@@ -43,5 +43,13 @@ describe("AWS SDK errors in a user's words", () => {
         assert.deepEqual(awsSdkErrorText(refused), { message: "The security token included in the request is invalid.", status: 403, unreadable: false });
         assert.deepEqual(awsSdkErrorText(new Error("socket hang up")), { message: "socket hang up", status: undefined, unreadable: false });
         assert.deepEqual(awsSdkErrorText("text"), { message: "text", status: undefined, unreadable: false });
+    });
+    it("turns the SDK's Node version warning off unless the user set it", () => {
+        const env: NodeJS.ProcessEnv = {};
+        quietAwsSdkNodeWarning(env);
+        assert.equal(env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED, "true");
+        const set: NodeJS.ProcessEnv = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "false" };
+        quietAwsSdkNodeWarning(set);
+        assert.equal(set.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED, "false");
     });
 });
