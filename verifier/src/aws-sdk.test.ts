@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { FIXTURE_CREDENTIALS, STATIC_KEY_ID } from "../../fixtures/esc/credentials.js";
 import { awsSdkErrorText, quietAwsSdkNodeWarning } from "./aws-sdk.js";
 
 /** The error the real STS client raises for an answer of `status` and `body` from a loopback server. */
@@ -15,7 +16,7 @@ async function errorFor(status: number, body: string): Promise<unknown> {
     const client = new STSClient({
         region: "us-east-1",
         endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "x".repeat(40) },
+        credentials: { accessKeyId: STATIC_KEY_ID, secretAccessKey: FIXTURE_CREDENTIALS.secretAccessKey },
         maxAttempts: 1,
     });
     try {

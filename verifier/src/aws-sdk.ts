@@ -1,11 +1,9 @@
 /**
- * What the commands need around the AWS SDK (v3), for `scan aws` and `verify`'s STS call: quiet about Node versions
- * this release supports, and errors in a user's words.
- *
- * What an AWS SDK error says: A response body the SDK could not parse
- * (XML cut short, nested too deep for its parser, a value its schema does not allow) comes back as an error that
- * carries the response (`$response`) but no `$fault`, with advice to developers appended to its message ("inspect the
- * hidden field {error}.$response"): a user is told the response could not be read, and why, in one line.
+ * What `scan aws` and `verify`'s STS call need around the AWS SDK (v3): no warning about a Node version this release
+ * supports, and errors in a user's words. A response body the SDK could not parse (XML cut short, nested too deep for
+ * its parser, a value its schema does not allow) comes back as an error that carries the response (`$response`) but
+ * no `$fault`, with advice to developers appended to its message ("inspect the hidden field {error}.$response"): a
+ * user is told instead that the response could not be read, and why, in one line.
  */
 
 /** The SDK's advice appended to a deserialization error's message. */

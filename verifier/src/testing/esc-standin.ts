@@ -257,8 +257,9 @@ export class EscStandin {
         switch (route) {
             case "definition": {
                 record(route, 200, true, envKey);
-                if (this.rewritten(res, 200, parseYaml(env.yaml) as unknown, "application/x-yaml", {})) return;
-                if (this.options.validate !== false) this.violations.push(...validateEscResponse("definition", 200, parseYaml(env.yaml) as unknown));
+                const definition = parseYaml(env.yaml) as unknown;
+                if (this.rewritten(res, 200, definition, "application/x-yaml", {})) return;
+                if (this.options.validate !== false) this.violations.push(...validateEscResponse("definition", 200, definition));
                 res.writeHead(200, { "content-type": "application/x-yaml" });
                 res.end(env.yaml);
                 return;

@@ -57,7 +57,7 @@ function reply(body: unknown, status: number, random: () => number): RawReply {
 }
 
 interface Case {
-    /** `sts` rewrites STS's answer (to every GetCallerIdentity). */
+    /** `sts` rewrites STS's next answer (the GetCallerIdentity of the case). */
     route: EscRoute | "sts";
     /** The environment whose response is rewritten (every one when undefined). */
     env?: string;
