@@ -122,6 +122,32 @@ export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet, budge
     return leaf(new LazyDfa(r, alphabet.width, OTHER, budget));
 }
 
+/** Longest text of an input (a key, a variable) a reading quotes whole; a longer one is cut, and says so. */
+const SHOWN_CHARS = 100;
+
+function shown(text: string): string {
+    return text.length <= SHOWN_CHARS ? text : `${text.slice(0, SHOWN_CHARS)}… (${text.length} characters)`;
+}
+
+/**
+ * The policy variables in `values` whose value the analysis does not know (every `${...}` but the literal
+ * characters `${*}`, `${?}` and `${$}`, as {@link globRx} reads them), each once, at most three.
+ */
+export function unknownVariables(values: readonly string[]): string[] {
+    const found = new Set<string>();
+    for (const v of values) {
+        let at = v.indexOf("${");
+        while (at >= 0 && found.size < 3) {
+            const close = v.indexOf("}", at + 2);
+            if (close < 0) break;
+            const inner = v.slice(at + 2, close);
+            if (inner !== "*" && inner !== "?" && inner !== "$") found.add(shown(v.slice(at, close + 1)));
+            at = v.indexOf("${", close + 1);
+        }
+    }
+    return [...found];
+}
+
 /** Whether `ForAnyValue:` combined with `...IfExists` is the operator: its value on an absent key is unclear. */
 export function isAmbiguousOnAbsent(clause: Clause): boolean {
     return clause.operator.set === "ForAnyValue" && clause.operator.ifExists;
@@ -156,7 +182,12 @@ export function conditionBox(statement: Statement, issuer: string, mode: Mode, a
         const kind = classifyKey(clause.key, issuer);
         const op = clause.operator;
         if (kind === "context") {
-            if (mode === "under") box.possible = false;
+            if (mode === "under") {
+                box.possible = false;
+                box.readings.push(
+                    `${op.written} on "${shown(clause.key)}" tests ${clause.key.toLowerCase().startsWith(`${issuer.toLowerCase()}:`) ? "a claim the analysis does not model" : "the request's context, which the analysis does not see"}: the Deny is taken as not applying (it does not stop a request that fails this condition)`,
+                );
+            }
             continue;
         }
         if (kind === "absent") {
@@ -176,12 +207,23 @@ export function conditionBox(statement: Statement, issuer: string, mode: Mode, a
             // aud and sub are always present: "false" (key present) holds, "true" does not.
             constraint = clause.values.some((v) => v.toLowerCase() === "false") ? ALL : NONE;
         } else if (op.family === "other") {
+            // IAM documents these operators on numbers, dates, booleans, binary values, IP addresses and ARNs, not
+            // what they do to a string claim: the reading that lets more in is taken, and said.
+            box.readings.push(
+                `${op.written} on "${shown(clause.key)}" is not a string operator, and IAM does not document its result on this claim (a string): ${mode === "over" ? "it is read as true (an Allow is assumed to apply)" : "it is read as false (a Deny is assumed not to apply)"}`,
+            );
             if (mode === "under") box.possible = false;
             continue;
-        } else if (op.negated) {
-            constraint = not(valuesLang(clause, mode === "over" ? "under" : "over", alphabet, budget));
         } else {
-            constraint = valuesLang(clause, mode, alphabet, budget);
+            const valuesMode: Mode = op.negated ? (mode === "over" ? "under" : "over") : mode;
+            const variables = unknownVariables(clause.values);
+            if (variables.length > 0) {
+                box.readings.push(
+                    `${variables.map((v) => `"${v}"`).join(", ")} in ${op.written} on "${shown(clause.key)}" ${variables.length === 1 ? "is a policy variable" : "are policy variables"} whose value the analysis does not know: ${valuesMode === "over" ? "read as any text" : "the values that hold one are read as matching no token"}, the reading that lets more in`,
+                );
+            }
+            const lang = valuesLang(clause, valuesMode, alphabet, budget);
+            constraint = op.negated ? not(lang) : lang;
         }
         if (kind === "aud") box.aud = and(box.aud, constraint);
         else box.sub = and(box.sub, constraint);

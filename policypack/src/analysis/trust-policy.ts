@@ -515,6 +515,17 @@ function isMandatory(cls: BlastClass, scope: SubjectScope): boolean {
     }
 }
 
+/**
+ * Why a statement's conditions on `key` do not pin it when none of them compares its value (there is none, or only
+ * `Null` and operators that are not string operators); null when one does.
+ */
+function noComparison(clauses: readonly Clause[], key: string): string | null {
+    if (clauses.length === 0) return `it has no condition on ${key}`;
+    if (clauses.some((c) => c.operator.family === "string")) return null;
+    const operators = [...new Set(clauses.map((c) => c.operator.written))].join(", ");
+    return `its ${clauses.length === 1 ? "condition" : "conditions"} on ${key} (${operators}) ${clauses.length === 1 ? "does" : "do"} not compare its value`;
+}
+
 const CLASS_WHY: Record<BlastClass, string> = {
     "other-organization": "it admits tokens of another organization",
     "other-kind": "it admits another kind of token than its subjects name",
@@ -1091,7 +1102,8 @@ class Analysis {
             exact.forEach((s) => entry.subs.add(s));
             return;
         }
-        if (box.subClauses.length === 0) entry.subs.add("*");
+        // No condition that compares the subject (none, or only Null and non-string operators): any subject.
+        if (!box.subClauses.some((c) => c.operator.family === "string")) entry.subs.add("*");
         for (const c of box.subClauses) {
             if (c.operator.family !== "string") continue;
             if (c.operator.negated) entry.subs.add(`* except ${c.values.join(", ")}`);
@@ -1135,10 +1147,10 @@ class Analysis {
         if (this.allowedAudLang) {
             bad = and(cell.aud, not(this.allowedAudLang));
             const allowed = this.config.allowedAudiences!.join(", ");
-            why = (aud) => (box.audClauses.length === 0 ? `it has no condition on ${key}` : `its condition on ${key} admits "${aud}", which is not an allowed audience (${allowed})`);
+            why = (aud) => noComparison(box.audClauses, key) ?? `its condition on ${key} admits "${aud}", which is not an allowed audience (${allowed})`;
         } else if (this.decider.isInfinite(cell.aud)) {
             bad = cell.aud;
-            why = (aud) => (box.audClauses.length === 0 ? `it has no condition on ${key}` : `its condition on ${key} admits unboundedly many audiences (organizations), e.g. "${aud}"`);
+            why = (aud) => noComparison(box.audClauses, key) ?? `its condition on ${key} admits unboundedly many audiences (organizations), e.g. "${aud}"`;
         } else {
             // No organization configured: the audiences must name one organization, the first one the statement
             // names (the others are reported).
@@ -1234,7 +1246,7 @@ class Analysis {
     private checkSubject(st: Statement, unit: Unit, box: Box, sets: KindSet[], blast: BlastRadius, readings: string[]): void {
         const ruleId: RuleId = "oidc-trust-sub-pinned";
         const key = `${unit.issuer}:sub`;
-        const noCondition = box.subClauses.length === 0 ? `it has no condition on ${key}` : null;
+        const noCondition = noComparison(box.subClauses, key);
         if (this.allowedSubLang) {
             for (const set of sets) {
                 const outside = and(set.subs, not(this.allowedSubLang));
@@ -1297,11 +1309,9 @@ class Analysis {
                 tokenKind: "v2",
                 tokenDescription: describeToken("v2", t),
             };
-            const why = box.subClauses.length === 0
-                ? `it has no condition on ${key}`
-                : this.allowedSubLang
+            const why = noComparison(box.subClauses, key) ?? (this.allowedSubLang
                   ? `its subject "${t.sub}" is not among the allowed subjects (${this.config.allowedSubjects!.join(", ")})`
-                  : `${key} must be pinned to exact subjects (fn::open::oidc audiences are chosen by the environment author, so only sub identifies the caller)`;
+                  : `${key} must be pinned to exact subjects (fn::open::oidc audiences are chosen by the environment author, so only sub identifies the caller)`);
             const radius = new BlastRadius(new Map([[entry.class, entry]]), []);
             this.report("oidc-trust-sub-pinned", st, box.subClauses, { t, kind: "v2" }, `${this.where(st)} lets in ${entry.tokenDescription}: ${why}`, radius, readings);
             return;
