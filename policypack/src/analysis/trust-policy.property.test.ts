@@ -422,3 +422,104 @@ describe("every token printed anywhere is one Pulumi can issue (one kind, its pa
         );
     });
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Metamorphic: forms IAM reads as the same policy get the same judgement (and the caches, keyed by text, shape and
+// statement, must not tell them apart).
+
+type Doc = Record<string, unknown>;
+type StatementObject = Record<string, unknown>;
+
+function statementsOf(doc: Doc): StatementObject[] {
+    return Array.isArray(doc.Statement) ? (doc.Statement as StatementObject[]) : [doc.Statement as StatementObject];
+}
+
+/** Each statement's Condition rebuilt by `edit(operator, block)`, which returns the operator's new entries. */
+function mapConditions(doc: Doc, edit: (op: string, block: Record<string, unknown>) => [string, Record<string, unknown>][]): Doc {
+    const out = structuredClone(doc);
+    for (const st of statementsOf(out)) {
+        const cond = st.Condition as Record<string, Record<string, unknown>> | undefined;
+        if (!cond) continue;
+        st.Condition = Object.fromEntries(Object.entries(cond).flatMap(([op, block]) => edit(op, block)));
+    }
+    return out;
+}
+
+/** What a finding decides, without where it points (a reordering moves statements) or how the first token was picked. */
+function judgement(r: TrustAnalysis, index: (i: number) => number = (i) => i): { verdict: string; usable: boolean | undefined; findings: string[] } {
+    return {
+        verdict: r.verdict,
+        usable: r.usableFromPulumi,
+        findings: r.findings.map((f) => `${f.ruleId}@${f.location?.statementIndex === undefined ? "-" : index(f.location.statementIndex)}`).sort(),
+    };
+}
+
+/** The result without the document's own spelling of paths and condition keys (which a finding quotes as written). */
+function spelled(r: TrustAnalysis): unknown {
+    return JSON.parse(JSON.stringify(r, (k, v: unknown) => (k === "path" || k === "conditionKey" || k === "message" || k === "readings" ? undefined : v)));
+}
+
+const flipsArb = fc.array(fc.boolean(), { minLength: 16, maxLength: 16 });
+
+function recase(text: string, flips: readonly boolean[]): string {
+    return Array.from(text, (c, i) => (flips[i % flips.length] ? c.toUpperCase() : c.toLowerCase())).join("");
+}
+
+describe("forms IAM reads as the same policy get the same judgement", () => {
+    it("the document, its JSON text compact and indented, and a second analysis of each (through the caches): the same result", () => {
+        fc.assert(
+            fc.property(documentArb, optionsArb, (doc, options) => {
+                const first = analyze(doc, options);
+                for (const form of [doc, JSON.stringify(doc), JSON.stringify(doc, null, 2), `\n ${JSON.stringify(doc, null, "\t")}\n`, doc]) {
+                    assert.deepEqual(analyze(form, options), first, typeof form === "string" ? form.slice(0, 300) : "the object again");
+                }
+            }),
+            { numRuns: 60, includeErrorInReport: true },
+        );
+    });
+
+    it("condition keys in any case (IAM's keys are case-insensitive): the same result but for the keys as written", () => {
+        fc.assert(
+            fc.property(documentArb, optionsArb, flipsArb, (doc, options, flips) => {
+                const other = mapConditions(doc, (op, block) => [[op, Object.fromEntries(Object.entries(block).map(([k, v]) => [recase(k, flips), v]))]]);
+                assert.deepEqual(spelled(analyze(other, options)), spelled(analyze(doc, options)), JSON.stringify(other).slice(0, 400));
+                assert.deepEqual(spelled(analyze(JSON.stringify(other), options)), spelled(analyze(doc, options)));
+            }),
+            { numRuns: 60, includeErrorInReport: true },
+        );
+    });
+
+    it("a Sid on every statement, single values as one-element lists, and a single statement as a list of one: the same judgement", () => {
+        fc.assert(
+            fc.property(documentArb, optionsArb, (doc, options) => {
+                const other = mapConditions(doc, (op, block) => [[op, Object.fromEntries(Object.entries(block).map(([k, v]) => [k, typeof v === "string" ? [v] : v]))]]);
+                const list = statementsOf(other);
+                list.forEach((st, i) => {
+                    st.Sid = `PulumiTrust${i}`;
+                    if (typeof st.Action === "string") st.Action = [st.Action];
+                    const p = st.Principal as Record<string, unknown> | string | undefined;
+                    if (p && typeof p === "object" && typeof p.Federated === "string") p.Federated = [p.Federated];
+                });
+                other.Statement = list;
+                assert.deepEqual(judgement(analyze(other, options)), judgement(analyze(doc, options)), JSON.stringify(other).slice(0, 400));
+            }),
+            { numRuns: 60, includeErrorInReport: true },
+        );
+    });
+
+    it("statements, operators, keys and values in another order: the same judgement, on the moved statements", () => {
+        fc.assert(
+            fc.property(documentArb, optionsArb, (doc, options) => {
+                const other = mapConditions(doc, (op, block) => [[op, Object.fromEntries(Object.entries(block).reverse().map(([k, v]) => [k, Array.isArray(v) ? [...(v as unknown[])].reverse() : v]))]]);
+                for (const st of statementsOf(other)) {
+                    if (st.Condition) st.Condition = Object.fromEntries(Object.entries(st.Condition).reverse());
+                }
+                const list = statementsOf(other);
+                other.Statement = [...list].reverse();
+                const n = list.length;
+                assert.deepEqual(judgement(analyze(other, options), (i) => n - 1 - i), judgement(analyze(doc, options)), JSON.stringify(other).slice(0, 400));
+            }),
+            { numRuns: 60, includeErrorInReport: true },
+        );
+    });
+});
