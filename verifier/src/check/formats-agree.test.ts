@@ -3,14 +3,18 @@
  * document, a JSON string holding it, a Pulumi stack export, a `pulumi preview --json`, a CloudFormation template (JSON
  * and YAML), a Terraform plan and state, and the output of `aws iam get-role`, `list-roles` and
  * `get-account-authorization-details`, gets the same verdict and the same trust findings (rule, statement,
- * counterexample) from `check` in every form. Only the policy is in each file: no provider, so no input kind has an
- * audience to cross-check that another lacks.
+ * counterexample) from `check` in every form; and so does `scan aws` reading the same roles from IAM (moto). Only the
+ * policy is in each file (and in the account): no provider, so no input has an audience to cross-check that another
+ * lacks.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it, type TestContext } from "node:test";
+import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { FIXTURE_CREDENTIALS, STATIC_KEY_ID } from "../../../fixtures/esc/credentials.js";
+import { ensureMoto, startMoto, type MotoServer } from "../testing/moto.js";
 import { run } from "../cli.js";
 import type { CliIO } from "../io.js";
 import type { CheckReport, CheckResult } from "../results.js";
@@ -82,6 +86,29 @@ const FORMS: Record<string, (name: string, doc: Record<string, unknown>) => { fi
     }),
 };
 
+/** Judgements of `report`'s results, by fixture name (`names` maps a result's target to it). */
+function judgedBy(what: string, report: CheckReport, names: ReadonlyMap<string, string>): Map<string, string[]> {
+    const judged = new Map<string, string[]>();
+    for (const r of report.results) {
+        const name = names.get(r.target.resource?.name ?? r.target.file);
+        assert.ok(name, `${what}: a result for ${r.target.resource?.name ?? r.target.file}`);
+        assert.ok(!judged.has(name), `${what}: two results for ${name}`);
+        judged.set(name, judgement(r));
+    }
+    return judged;
+}
+
+/** Where `judged` differs from `want`, fixture by fixture, in words. */
+function differences(what: string, want: ReadonlyMap<string, string[]>, judged: ReadonlyMap<string, string[]>): string[] {
+    const out: string[] = [];
+    for (const [name, w] of want) {
+        const got = judged.get(name);
+        if (got === undefined) continue;
+        if (JSON.stringify(got) !== JSON.stringify(w)) out.push(`${what} ${name}:\n    raw:  ${w.join(" | ")}\n    here: ${(got ?? []).join(" | ")}`);
+    }
+    return out;
+}
+
 async function checkJson(dir: string): Promise<{ code: number; report: CheckReport; err: string }> {
     let out = "";
     let err = "";
@@ -104,8 +131,26 @@ function judgement(r: CheckResult): string[] {
     return [r.verdict, ...findings];
 }
 
+/** Long-lived caller keys (AWS's documentation example); moto maps any key it did not issue to its default account. */
+const CALLER = { accessKeyId: STATIC_KEY_ID, secretAccessKey: FIXTURE_CREDENTIALS.secretAccessKey };
+
+function skipOrFail(t: TestContext, why: string): void {
+    if (process.env.CI === "true") assert.fail(`${why} (CI=true: this test may not be skipped)`);
+    t.skip(why);
+}
+
 describe("every form of a trust policy gets the same judgement from check", () => {
     const all = policies();
+    let rawJudged: Map<string, string[]> | undefined;
+    let moto: MotoServer | undefined;
+    let unavailable = "";
+
+    before(async () => {
+        const m = ensureMoto();
+        if ("problem" in m) unavailable = m.problem;
+        else moto = await startMoto(m.server);
+    });
+    after(() => moto?.stop());
 
     it("holds enough of the fixtures to mean something", () => {
         assert.ok(all.length >= 60, `${all.length} fixtures`);
@@ -129,27 +174,61 @@ describe("every form of a trust policy gets the same judgement from check", () =
             }
             const { code, report, err } = await checkJson(dir);
             assert.ok(code === 0 || code === 1, `${form}: exit ${code}: ${err}`);
-            const judged = new Map<string, string[]>();
-            for (const r of report.results) {
-                const name = names.get(r.target.resource?.name ?? r.target.file);
-                assert.ok(name, `${form}: a result for ${r.target.resource?.name ?? r.target.file}`);
-                assert.ok(!judged.has(name), `${form}: two results for ${name}`);
-                judged.set(name, judgement(r));
-            }
+            const judged = judgedBy(form, report, names);
             assert.equal(judged.size, all.length, `${form}: ${judged.size} results for ${all.length} policies`);
             byForm.set(form, judged);
         }
         const raw = byForm.get("raw")!;
         // The fixtures are judged in every way there is: at least one of each verdict.
         assert.deepEqual(new Set([...raw.values()].map((j) => j[0])), new Set(["pass", "fail", "unknown", "error"]));
-        const differences: string[] = [];
-        for (const [form, judged] of byForm) {
-            for (const { name } of all) {
-                const want = raw.get(name)!;
-                const got = judged.get(name)!;
-                if (JSON.stringify(got) !== JSON.stringify(want)) differences.push(`${form} ${name}:\n    raw:  ${want.join(" | ")}\n    here: ${got.join(" | ")}`);
+        assert.deepEqual([...byForm].flatMap(([form, judged]) => differences(form, raw, judged)), []);
+        rawJudged = raw;
+    });
+
+    it("scan aws: the same roles created in IAM (moto) and read back through ListRoles", async (t) => {
+        if (!moto) return skipOrFail(t, unavailable);
+        assert.ok(rawJudged, "the raw forms were judged first");
+        const iam = new IAMClient({ region: "us-east-1", endpoint: moto.endpoint, credentials: CALLER });
+        const names = new Map<string, string>();
+        const refused: string[] = [];
+        for (const { name, doc } of all) {
+            try {
+                await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(doc) }));
+                names.set(name, name);
+            } catch (e) {
+                // IAM refuses some malformed documents outright: they cannot be in an account to scan.
+                refused.push(`${name}: ${(e as Error).name}`);
             }
         }
-        assert.deepEqual(differences, []);
+        iam.destroy();
+        assert.ok(names.size >= all.length - 15, `moto refused ${refused.length}: ${refused.join(", ")}`);
+        for (const r of refused) assert.match(r, /^bad-error-/, "only documents the analysis calls malformed may be refused");
+        const env = {
+            AWS_ACCESS_KEY_ID: CALLER.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: CALLER.secretAccessKey,
+            AWS_ENDPOINT_URL_IAM: moto.endpoint,
+            AWS_ENDPOINT_URL_STS: moto.endpoint,
+            AWS_CONFIG_FILE: join(tmp, "no-config"),
+            AWS_SHARED_CREDENTIALS_FILE: join(tmp, "no-credentials"),
+            AWS_EC2_METADATA_DISABLED: "true",
+        };
+        const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+        Object.assign(process.env, env);
+        let out = "";
+        let err = "";
+        let code: number;
+        try {
+            const io: CliIO = { stdout: { write: (s: OutputChunk) => (out += textOf(s)), isTTY: false }, stderr: { write: (s: string) => (err += s), isTTY: false }, env: {}, cwd: tmp };
+            code = await run(["scan", "aws", "--org", "acme", "--format", "json"], io);
+        } finally {
+            for (const [k, v] of Object.entries(saved)) {
+                if (v === undefined) delete process.env[k];
+                else process.env[k] = v;
+            }
+        }
+        assert.ok(code === 0 || code === 1, `scan aws: exit ${code}: ${err}`);
+        const judged = judgedBy("scan aws", JSON.parse(out) as CheckReport, names);
+        assert.equal(judged.size, names.size, `scan aws: ${judged.size} results for ${names.size} roles`);
+        assert.deepEqual(differences("scan aws", rawJudged, judged), []);
     });
 });
