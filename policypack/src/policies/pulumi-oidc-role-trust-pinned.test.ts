@@ -121,6 +121,14 @@ describe("pulumi-oidc-role-trust-pinned", () => {
         assert.equal(bad.violations.length, 1);
         assert.match(bad.violations[0]!.message, /^assumeRolePolicy: not valid JSON/);
         assert.match(bad.violations[0]!.message, /oidc-trust-document-valid/);
+        // A grammar error inside the document: its path is said once, after the property's name.
+        const emptyList = doc({ StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme", "api.pulumi.com/oidc:sub": [] } });
+        const grammar = await runResourcePolicy(roleTrustPinned, { type: ROLE, props: { assumeRolePolicy: JSON.stringify(emptyList) } });
+        assert.equal(grammar.violations.length, 1);
+        assert.equal(
+            grammar.violations[0]!.message.split("\n")[0],
+            'assumeRolePolicy.Statement[0].Condition.StringEquals["api.pulumi.com/oidc:sub"]: condition StringEquals on "api.pulumi.com/oidc:sub" has an empty value list',
+        );
         const missing = await runResourcePolicy(roleTrustPinned, { type: ROLE, props: {} });
         assert.equal(missing.violations.length, 1);
         assert.match(missing.violations[0]!.message, /has no trust policy.*failing closed/);

@@ -10,7 +10,9 @@ import { forPulumiDisplay } from "./display.js";
  */
 export function formatFinding(finding: Finding, property: string): string {
     const where = [property, finding.path].filter((s) => s !== "").join(".") || "(document)";
-    const lines = [`${where}: ${finding.message}`];
+    // A document-valid finding's message starts with its path already: said once, after the property.
+    const message = finding.path !== "" && finding.message.startsWith(`${finding.path}: `) ? finding.message.slice(finding.path.length + 2) : finding.message;
+    const lines = [`${where}: ${message}`];
     const token = finding.counterexample;
     if (token && !finding.message.includes(token.sub)) {
         lines.push(`A token that gets in: issuer ${token.issuer}, aud "${token.aud}", sub "${token.sub}".`);
