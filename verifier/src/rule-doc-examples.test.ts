@@ -1,0 +1,112 @@
+/**
+ * The output a rule page quotes is what `oidc-guard check` prints today. Each page of docs/rules whose "Failing
+ * example" names its input (a file under fixtures/, or a whole JSON document in a ```json block) and quotes the
+ * check's output for its rule (a plain ``` block naming the rule) is run: `check <input> --org acme`, in-process. The
+ * quoted block, its lines joined and its `...` elisions read as gaps, must appear in the output (whitespace
+ * collapsed, a result's header line matched by its verdict and file name), and the exit code must be the one the
+ * page gives.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { after, describe, it } from "node:test";
+import { run } from "./cli.js";
+import { textOf, type OutputChunk } from "./chunks.js";
+import type { CliIO } from "./io.js";
+
+const ROOT = join(__dirname, "..", "..");
+const RULES_DIR = join(ROOT, "docs", "rules");
+const tmp = mkdtempSync(join(tmpdir(), "oidc-guard-rule-docs-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Example {
+    page: string;
+    rule: string;
+    /** The input, relative to the repository or absolute (written from the page). */
+    input: string;
+    block: string;
+    exit: number | null;
+}
+
+function section(text: string, title: string): string {
+    const start = text.indexOf(`## ${title}\n`);
+    if (start < 0) return "";
+    const rest = text.slice(start + title.length + 4);
+    const end = rest.search(/^## /m);
+    return end < 0 ? rest : rest.slice(0, end);
+}
+
+function blocks(text: string): { lang: string; body: string }[] {
+    return [...text.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1]!, body: m[2]! }));
+}
+
+/** The examples of every page that names its input and quotes the rule's output. */
+function examples(): Example[] {
+    const out: Example[] = [];
+    for (const f of readdirSync(RULES_DIR).filter((x) => x.endsWith(".md") && x !== "README.md").sort()) {
+        const rule = basename(f, ".md");
+        const failing = section(readFileSync(join(RULES_DIR, f), "utf8"), "Failing example");
+        const quoted = blocks(failing).find((b) => b.lang === "" && b.body.includes(rule));
+        if (!quoted) continue;
+        let input = /`(fixtures\/[^`\s]+\.json)`/.exec(failing)?.[1];
+        if (input === undefined) {
+            const json = blocks(failing).find((b) => b.lang === "json");
+            if (!json) continue;
+            let doc: unknown;
+            try {
+                doc = JSON.parse(json.body);
+            } catch {
+                continue; // an excerpt, not a whole document
+            }
+            const name = /`oidc-guard check ([\w.-]+\.json)/.exec(failing)?.[1] ?? `${rule}.json`;
+            input = join(tmp, name);
+            writeFileSync(input, JSON.stringify(doc, null, 2));
+        }
+        const exit = /\(exit (\d)\)/.exec(failing)?.[1];
+        out.push({ page: f, rule, input, block: quoted.body, exit: exit === undefined ? null : Number(exit) });
+    }
+    return out;
+}
+
+const collapse = (s: string): string => s.replace(/\s+/g, " ").trim();
+
+async function check(input: string): Promise<{ code: number; out: string }> {
+    let out = "";
+    const io: CliIO = {
+        stdout: { write: (s: OutputChunk) => (out += textOf(s)), isTTY: false },
+        stderr: { write: () => undefined, isTTY: false },
+        env: {},
+        cwd: ROOT,
+    };
+    const code = await run(["check", input, "--org", "acme"], io);
+    return { code, out };
+}
+
+describe("the check output each rule page quotes", () => {
+    const all = examples();
+
+    it("is quoted, with its input, by the pages of the rules check reports on files", () => {
+        assert.deepEqual(
+            all.map((e) => e.rule),
+            ["oidc-provider-config", "oidc-trust-aud-pinned", "oidc-trust-document-valid", "oidc-trust-sub-pinned", "oidc-trust-unknown-at-preview", "oidc-trust-unreadable"],
+        );
+    });
+
+    for (const e of all) {
+        it(`${e.page}: what check prints`, async () => {
+            const { code, out } = await check(e.input);
+            if (e.exit !== null) assert.equal(code, e.exit, `exit code; output:\n${out}`);
+            const actual = collapse(out);
+            const lines = e.block.split("\n");
+            const header = /^(PASS|FAIL|ERROR|UNKNOWN) (\S+)$/.exec(lines[0]!.trim());
+            if (header) {
+                assert.match(out, new RegExp(`^${header[1]} \\S*${basename(header[2]!).replace(/[.]/g, "\\.")}`, "m"), `the result's header: ${lines[0]}`);
+                lines.shift();
+            }
+            for (const part of collapse(lines.join("\n")).split("...").map((s) => s.trim()).filter((s) => s !== "")) {
+                assert.ok(actual.includes(part), `${e.page} quotes what check no longer prints:\n  ${part}\ncheck prints:\n${out}`);
+            }
+        });
+    }
+});
