@@ -12,8 +12,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { run } from "./cli.js";
-import { textOf, type OutputChunk } from "./chunks.js";
-import type { CliIO } from "./io.js";
+import { captureIO } from "./testing/world.js";
 
 const ROOT = join(__dirname, "..", "..");
 const RULES_DIR = join(ROOT, "docs", "rules");
@@ -72,15 +71,9 @@ function examples(): Example[] {
 const collapse = (s: string): string => s.replace(/\s+/g, " ").trim();
 
 async function check(input: string): Promise<{ code: number; out: string }> {
-    let out = "";
-    const io: CliIO = {
-        stdout: { write: (s: OutputChunk) => (out += textOf(s)), isTTY: false },
-        stderr: { write: () => undefined, isTTY: false },
-        env: {},
-        cwd: ROOT,
-    };
+    const io = captureIO({}, { cwd: ROOT });
     const code = await run(["check", input, "--org", "acme"], io);
-    return { code, out };
+    return { code, out: io.out.join("") };
 }
 
 describe("the check output each rule page quotes", () => {

@@ -14,11 +14,10 @@ import { basename, join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { FIXTURE_CREDENTIALS, STATIC_KEY_ID } from "../../../fixtures/esc/credentials.js";
-import { ensureMoto, startMoto, type MotoServer } from "../testing/moto.js";
+import { ensureMoto, motoScanEnv, startMoto, type MotoServer } from "../testing/moto.js";
+import { captureIO, withProcessEnv } from "../testing/world.js";
 import { run } from "../cli.js";
-import type { CliIO } from "../io.js";
 import type { CheckReport, CheckResult } from "../results.js";
-import { textOf, type OutputChunk } from "../chunks.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const POLICIES = join(ROOT, "fixtures", "trust-policies");
@@ -110,16 +109,9 @@ function differences(what: string, want: ReadonlyMap<string, string[]>, judged: 
 }
 
 async function checkJson(dir: string): Promise<{ code: number; report: CheckReport; err: string }> {
-    let out = "";
-    let err = "";
-    const io: CliIO = {
-        stdout: { write: (s: OutputChunk) => (out += textOf(s)), isTTY: false },
-        stderr: { write: (s: string) => (err += s), isTTY: false },
-        env: {},
-        cwd: ROOT,
-    };
+    const io = captureIO({}, { cwd: ROOT });
     const code = await run(["check", dir, "--org", "acme", "--format", "json"], io);
-    return { code, report: JSON.parse(out) as CheckReport, err };
+    return { code, report: JSON.parse(io.out.join("")) as CheckReport, err: io.err.join("") };
 }
 
 /** What a result decides about its trust policy: the verdict and each trust finding's rule, statement and token. */
@@ -203,29 +195,9 @@ describe("every form of a trust policy gets the same judgement from check", () =
         iam.destroy();
         assert.ok(names.size >= all.length - 15, `moto refused ${refused.length}: ${refused.join(", ")}`);
         for (const r of refused) assert.match(r, /^bad-error-/, "only documents the analysis calls malformed may be refused");
-        const env = {
-            AWS_ACCESS_KEY_ID: CALLER.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: CALLER.secretAccessKey,
-            AWS_ENDPOINT_URL_IAM: moto.endpoint,
-            AWS_ENDPOINT_URL_STS: moto.endpoint,
-            AWS_CONFIG_FILE: join(tmp, "no-config"),
-            AWS_SHARED_CREDENTIALS_FILE: join(tmp, "no-credentials"),
-            AWS_EC2_METADATA_DISABLED: "true",
-        };
-        const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-        Object.assign(process.env, env);
-        let out = "";
-        let err = "";
-        let code: number;
-        try {
-            const io: CliIO = { stdout: { write: (s: OutputChunk) => (out += textOf(s)), isTTY: false }, stderr: { write: (s: string) => (err += s), isTTY: false }, env: {}, cwd: tmp };
-            code = await run(["scan", "aws", "--org", "acme", "--format", "json"], io);
-        } finally {
-            for (const [k, v] of Object.entries(saved)) {
-                if (v === undefined) delete process.env[k];
-                else process.env[k] = v;
-            }
-        }
+        const io = captureIO({}, { cwd: tmp });
+        const code = await withProcessEnv(motoScanEnv(moto.endpoint, CALLER, tmp), () => run(["scan", "aws", "--org", "acme", "--format", "json"], io));
+        const [out, err] = [io.out.join(""), io.err.join("")];
         assert.ok(code === 0 || code === 1, `scan aws: exit ${code}: ${err}`);
         const judged = judgedBy("scan aws", JSON.parse(out) as CheckReport, names);
         assert.equal(judged.size, names.size, `scan aws: ${judged.size} results for ${names.size} roles`);

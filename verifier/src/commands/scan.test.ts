@@ -16,12 +16,12 @@ import { FIXTURE_CREDENTIALS, STATIC_KEY_ID } from "../../../fixtures/esc/creden
 import { run } from "../cli.js";
 import type { CliIO } from "../io.js";
 import type { CheckReport } from "../results.js";
-import { ensureMoto, MOTO_ACCOUNT, startFaultProxy, startMoto, type MotoServer } from "../testing/moto.js";
+import { ensureMoto, MOTO_ACCOUNT, motoScanEnv, startFaultProxy, startMoto, type MotoServer } from "../testing/moto.js";
 import { textOf, type OutputChunk } from "../chunks.js";
 import { generator, mutate, mutationSeed, type Json } from "../../../policypack/src/testing/mutate.js";
 import { mutateXmlReply } from "../testing/rewrite.js";
 import { assertSafe } from "../testing/safe-output.js";
-import { captureIO } from "../testing/world.js";
+import { captureIO, withProcessEnv } from "../testing/world.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const CLI = join(ROOT, "verifier", "src", "cli.ts");
@@ -65,16 +65,7 @@ interface Spawned {
 
 /** The environment of a scan of `endpoint` as the caller: no shared config files, no instance metadata. */
 function scanEnv(endpoint: string): NodeJS.ProcessEnv {
-    return {
-        HOME: tmp,
-        AWS_CONFIG_FILE: join(tmp, "no-config"),
-        AWS_SHARED_CREDENTIALS_FILE: join(tmp, "no-credentials"),
-        AWS_EC2_METADATA_DISABLED: "true",
-        AWS_ACCESS_KEY_ID: CALLER.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: CALLER.secretAccessKey,
-        AWS_ENDPOINT_URL_IAM: endpoint,
-        AWS_ENDPOINT_URL_STS: endpoint,
-    };
+    return motoScanEnv(endpoint, CALLER, tmp);
 }
 
 function scan(args: string[], endpoint: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Spawned> {
@@ -230,18 +221,7 @@ describe("scan aws against moto", () => {
     it("shows a progress line on a terminal only, and clears it at the end", async (t) => {
         if (!moto) return skipOrFail(t, unavailable);
         // In-process, so that stderr can be a terminal: the SDK reads the endpoint and keys from process.env.
-        const env = {
-            AWS_ACCESS_KEY_ID: CALLER.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: CALLER.secretAccessKey,
-            AWS_ENDPOINT_URL_IAM: moto.endpoint,
-            AWS_ENDPOINT_URL_STS: moto.endpoint,
-            AWS_CONFIG_FILE: join(tmp, "no-config"),
-            AWS_SHARED_CREDENTIALS_FILE: join(tmp, "no-credentials"),
-            AWS_EC2_METADATA_DISABLED: "true",
-        };
-        const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-        Object.assign(process.env, env);
-        try {
+        await withProcessEnv(scanEnv(moto.endpoint), async () => {
             for (const tty of [true, false]) {
                 let out = "";
                 let err = "";
@@ -263,12 +243,7 @@ describe("scan aws against moto", () => {
                     assert.equal(err, "");
                 }
             }
-        } finally {
-            for (const [k, v] of Object.entries(saved)) {
-                if (v === undefined) delete process.env[k];
-                else process.env[k] = v;
-            }
-        }
+        });
     });
 
     it("--profile reads the keys of a named profile from the shared credentials file", async (t) => {
@@ -331,30 +306,28 @@ describe("scan aws against moto", () => {
                 return mutateXmlReply(xml, status, elements[action]!, random, policy);
             },
         });
-        const saved = { ...process.env };
         // In-process, the AWS SDK reads its credentials and endpoints from process.env (this file's own process).
-        Object.assign(process.env, scanEnv(proxy.endpoint));
         try {
-            const formats = ["text", "json", "sarif", "junit", "markdown", "html"];
-            const codes = new Map<number, number>();
-            for (let i = 0; i < 30; i++) {
-                pending = actions[i % actions.length]!;
-                const format = formats[i % formats.length]!;
-                const io = captureIO(process.env, { cwd: tmp });
-                const code = await run(["scan", "aws", "--org", "acme", "--assume-role", AUDIT_ROLE(OTHER_ACCOUNT), "--max-attempts", "2", "--timeout", "20", "--format", format], io);
-                const r = { code, out: io.out.join(""), err: io.err.join("") };
-                const what = `seed ${mutationSeed() + 4}, case ${i} (the ${actions[i % actions.length]!} answer rewritten, --format ${format})`;
-                assertSafe(what, format, r, [0, 1, 3]);
-                assert.doesNotMatch(r.err, /Deserialization error|\$response|@aws-sdk/, `${what}: the SDK's advice to developers on stderr`);
-                assert.equal(pending, undefined, `${what}: the answer was never asked for`);
-                for (const secret of secrets) assert.ok(!r.out.includes(secret) && !r.err.includes(secret), `${what}: a secret in the output`);
-                codes.set(code, (codes.get(code) ?? 0) + 1);
-            }
-            // Some mutations leave what scan reads intact or make a finding (0, 1), some make the account unreadable (3).
-            assert.ok((codes.get(1) ?? 0) > 0 && (codes.get(3) ?? 0) > 0, `exit codes: ${JSON.stringify([...codes])}`);
+            await withProcessEnv(scanEnv(proxy.endpoint), async () => {
+                const formats = ["text", "json", "sarif", "junit", "markdown", "html"];
+                const codes = new Map<number, number>();
+                for (let i = 0; i < 30; i++) {
+                    pending = actions[i % actions.length]!;
+                    const format = formats[i % formats.length]!;
+                    const io = captureIO(process.env, { cwd: tmp });
+                    const code = await run(["scan", "aws", "--org", "acme", "--assume-role", AUDIT_ROLE(OTHER_ACCOUNT), "--max-attempts", "2", "--timeout", "20", "--format", format], io);
+                    const r = { code, out: io.out.join(""), err: io.err.join("") };
+                    const what = `seed ${mutationSeed() + 4}, case ${i} (the ${actions[i % actions.length]!} answer rewritten, --format ${format})`;
+                    assertSafe(what, format, r, [0, 1, 3]);
+                    assert.doesNotMatch(r.err, /Deserialization error|\$response|@aws-sdk/, `${what}: the SDK's advice to developers on stderr`);
+                    assert.equal(pending, undefined, `${what}: the answer was never asked for`);
+                    for (const secret of secrets) assert.ok(!r.out.includes(secret) && !r.err.includes(secret), `${what}: a secret in the output`);
+                    codes.set(code, (codes.get(code) ?? 0) + 1);
+                }
+                // Some mutations leave what scan reads intact or make a finding (0, 1), some make the account unreadable (3).
+                assert.ok((codes.get(1) ?? 0) > 0 && (codes.get(3) ?? 0) > 0, `exit codes: ${JSON.stringify([...codes])}`);
+            });
         } finally {
-            for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-            Object.assign(process.env, saved);
             await proxy.stop();
         }
     });

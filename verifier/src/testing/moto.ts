@@ -58,6 +58,23 @@ function get(url: string, timeoutMs: number): Promise<number> {
     });
 }
 
+/**
+ * The environment of a `scan aws` against moto at `endpoint` as the caller with `keys`: no shared config files (they
+ * are looked for in `home`, where there are none), no instance metadata.
+ */
+export function motoScanEnv(endpoint: string, keys: { accessKeyId: string; secretAccessKey: string }, home: string): NodeJS.ProcessEnv {
+    return {
+        HOME: home,
+        AWS_CONFIG_FILE: join(home, "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE: join(home, "no-credentials"),
+        AWS_EC2_METADATA_DISABLED: "true",
+        AWS_ACCESS_KEY_ID: keys.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+        AWS_ENDPOINT_URL_IAM: endpoint,
+        AWS_ENDPOINT_URL_STS: endpoint,
+    };
+}
+
 /** Starts `moto_server` on a free loopback port and waits (at most 30 s) until it answers. */
 export async function startMoto(server: string): Promise<MotoServer> {
     const port = await freePort();

@@ -166,3 +166,20 @@ export function captureIO(env: NodeJS.ProcessEnv, opts: { cwd?: string; tty?: bo
         stderr: { write: (s: string) => err.push(s), isTTY: opts.tty ?? false },
     };
 }
+
+/**
+ * Runs `fn` with `env` set in this process's environment, for code under test that reads it itself (the AWS SDK's
+ * credential chain and endpoint settings, in-process), and restores every variable afterwards.
+ */
+export async function withProcessEnv<T>(env: NodeJS.ProcessEnv, fn: () => Promise<T>): Promise<T> {
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    try {
+        return await fn();
+    } finally {
+        for (const [k, v] of Object.entries(saved)) {
+            if (v === undefined) delete process.env[k];
+            else process.env[k] = v;
+        }
+    }
+}
