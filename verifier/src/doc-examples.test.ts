@@ -5,9 +5,14 @@
  * quoted block, its lines joined and its `...` elisions read as gaps, must appear in the output (whitespace
  * collapsed, a result's header line matched by its verdict and file name), and the exit code must be the one the
  * page gives.
+ *
+ * So are the `check` and `report` examples README.md and docs/*.md show as a console session (a ```console block whose
+ * first line is `$ npx oidc-guard check|report …`): run with the same arguments in a scratch folder that sees the
+ * repository's fixtures (what they write lands there), the block's lines must be what the command prints, a line
+ * `… (<what is left out>)` standing for a gap.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -100,6 +105,50 @@ describe("the check output each rule page quotes", () => {
             for (const part of collapse(lines.join("\n")).split("...").map((s) => s.trim()).filter((s) => s !== "")) {
                 assert.ok(actual.includes(part), `${e.page} quotes what check no longer prints:\n  ${part}\ncheck prints:\n${out}`);
             }
+        });
+    }
+});
+
+interface Session {
+    file: string;
+    args: string[];
+    lines: string[];
+}
+
+/** The console sessions of `check` and `report` in README.md and docs/*.md. */
+function sessions(): Session[] {
+    const files = [join(ROOT, "README.md"), ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => join(ROOT, "docs", f))];
+    const out: Session[] = [];
+    for (const file of files) {
+        for (const b of blocks(readFileSync(file, "utf8")).filter((x) => x.lang === "console")) {
+            const [first, ...lines] = b.body.replace(/\n$/, "").split("\n");
+            const command = /^\$ npx oidc-guard ((?:check|report) .*)$/.exec(first ?? "");
+            if (command) out.push({ file: basename(file), args: command[1]!.split(/\s+/), lines });
+        }
+    }
+    return out;
+}
+
+describe("the check and report sessions README.md and docs/ show", () => {
+    const all = sessions();
+    const scratch = join(tmp, "session");
+    mkdirSync(scratch);
+    symlinkSync(join(ROOT, "fixtures"), join(scratch, "fixtures"));
+
+    it("are found", () => {
+        assert.ok(all.length >= 3, JSON.stringify(all.map((s) => s.args.join(" "))));
+    });
+
+    for (const s of all) {
+        it(`${s.file}: oidc-guard ${s.args.join(" ")}`, async () => {
+            const io = captureIO({}, { cwd: scratch });
+            await run(s.args, io);
+            const actual = collapse(`${io.out.join("")}\n${io.err.join("")}`);
+            const parts = collapse(s.lines.map((l) => (/^\s*… \(.*\)$/.test(l) ? "\u0000" : l)).join("\n"))
+                .split("\u0000")
+                .map((p) => p.trim())
+                .filter((p) => p !== "");
+            for (const part of parts) assert.ok(actual.includes(part), `${s.file} shows what the command no longer prints:\n  ${part}\nit prints:\n${io.out.join("")}${io.err.join("")}`);
         });
     }
 });
