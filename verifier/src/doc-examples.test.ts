@@ -9,7 +9,9 @@
  * So are the `check` and `report` examples README.md and docs/*.md show as a console session (a ```console block whose
  * first line is `$ npx oidc-guard check|report …`): run with the same arguments in a scratch folder that sees the
  * repository's fixtures (what they write lands there), the block's lines must be what the command prints, a line
- * `… (<what is left out>)` standing for a gap.
+ * `… (<what is left out>)` standing for a gap. And the `verify` session of docs/verify.md is run against the ESC and
+ * STS stand-ins (testing/world.ts), whose environments and roles it names: what differs run to run (the time taken,
+ * the access key id's last characters, STS's request id) is read as a gap.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -17,7 +19,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { run } from "./cli.js";
-import { captureIO } from "./testing/world.js";
+import { captureIO, startWorld } from "./testing/world.js";
 
 const ROOT = join(__dirname, "..", "..");
 const RULES_DIR = join(ROOT, "docs", "rules");
@@ -151,4 +153,32 @@ describe("the check and report sessions README.md and docs/ show", () => {
             for (const part of parts) assert.ok(actual.includes(part), `${s.file} shows what the command no longer prints:\n  ${part}\nit prints:\n${io.out.join("")}${io.err.join("")}`);
         });
     }
+});
+
+/** What differs from run to run in verify's text output, written the same way in the page and in the output. */
+function steady(text: string): string {
+    return collapse(text)
+        .replace(/\((?:\d+(?:\.\d+)?) s\)/g, "(… s)")
+        .replace(/ASIA…[A-Z0-9]{4}/g, "ASIA…")
+        .replace(/request id: (?:[0-9a-f-]{36}|…)/g, "request id: …");
+}
+
+describe("the verify session docs/verify.md shows", () => {
+    it("is what verify prints against the stand-ins, exit 0", async () => {
+        const body = blocks(readFileSync(join(ROOT, "docs", "verify.md"), "utf8")).find((b) => /^\$ oidc-guard verify /m.test(b.body))?.body;
+        assert.ok(body, "docs/verify.md shows a verify session");
+        const lines = body.replace(/\n$/, "").split("\n");
+        const at = lines.findIndex((l) => l.startsWith("$ oidc-guard verify "));
+        const args = lines[at]!.slice("$ oidc-guard ".length).split(/\s+/);
+        const world = await startWorld();
+        try {
+            const io = captureIO(world.env, { cwd: tmp });
+            const code = await run(args, io);
+            const out = io.out.join("");
+            assert.equal(code, 0, `${out}${io.err.join("")}`);
+            assert.equal(steady(out), steady(lines.slice(at + 1).join("\n")), `docs/verify.md shows what verify no longer prints; it prints:\n${out}`);
+        } finally {
+            await world.close();
+        }
+    });
 });
