@@ -1309,9 +1309,11 @@ class Analysis {
                 tokenKind: "v2",
                 tokenDescription: describeToken("v2", t),
             };
-            const why = noComparison(box.subClauses, key) ?? (this.allowedSubLang
-                  ? `its subject "${t.sub}" is not among the allowed subjects (${this.config.allowedSubjects!.join(", ")})`
-                  : `${key} must be pinned to exact subjects (fn::open::oidc audiences are chosen by the environment author, so only sub identifies the caller)`);
+            const why =
+                noComparison(box.subClauses, key) ??
+                (this.allowedSubLang
+                    ? `its subject "${t.sub}" is not among the allowed subjects (${this.config.allowedSubjects!.join(", ")})`
+                    : `${key} must be pinned to exact subjects (fn::open::oidc audiences are chosen by the environment author, so only sub identifies the caller)`);
             const radius = new BlastRadius(new Map([[entry.class, entry]]), []);
             this.report("oidc-trust-sub-pinned", st, box.subClauses, { t, kind: "v2" }, `${this.where(st)} lets in ${entry.tokenDescription}: ${why}`, radius, readings);
             return;
