@@ -9,9 +9,9 @@
  * So are the `check` and `report` examples README.md and docs/*.md show as a console session (a ```console block whose
  * first line is `$ npx oidc-guard check|report …`): run with the same arguments in a scratch folder that sees the
  * repository's fixtures (what they write lands there), the block's lines must be what the command prints, a line
- * `… (<what is left out>)` standing for a gap. And the `verify` session of docs/verify.md is run against the ESC and
- * STS stand-ins (testing/world.ts), whose environments and roles it names: what differs run to run (the time taken,
- * the access key id's last characters, STS's request id) is read as a gap.
+ * `… (<what is left out>)` standing for a gap. And the `verify` sessions of docs/verify.md and the esc-verify rule
+ * pages are run against the ESC and STS stand-ins (testing/world.ts), whose environments and roles they name: what
+ * differs run to run (the time taken, the access key id's last characters, STS's request id) is read as the same.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -163,22 +163,45 @@ function steady(text: string): string {
         .replace(/request id: (?:[0-9a-f-]{36}|…)/g, "request id: …");
 }
 
-describe("the verify session docs/verify.md shows", () => {
-    it("is what verify prints against the stand-ins, exit 0", async () => {
-        const body = blocks(readFileSync(join(ROOT, "docs", "verify.md"), "utf8")).find((b) => /^\$ oidc-guard verify /m.test(b.body))?.body;
-        assert.ok(body, "docs/verify.md shows a verify session");
-        const lines = body.replace(/\n$/, "").split("\n");
-        const at = lines.findIndex((l) => l.startsWith("$ oidc-guard verify "));
-        const args = lines[at]!.slice("$ oidc-guard ".length).split(/\s+/);
-        const world = await startWorld();
-        try {
-            const io = captureIO(world.env, { cwd: tmp });
-            const code = await run(args, io);
-            const out = io.out.join("");
-            assert.equal(code, 0, `${out}${io.err.join("")}`);
-            assert.equal(steady(out), steady(lines.slice(at + 1).join("\n")), `docs/verify.md shows what verify no longer prints; it prints:\n${out}`);
-        } finally {
-            await world.close();
+/** The `verify` sessions of docs/verify.md and the esc-verify rule pages: the arguments and the lines shown. */
+function verifySessions(): Session[] {
+    const dir = join(RULES_DIR, "esc-verify");
+    const files = [join(ROOT, "docs", "verify.md"), ...readdirSync(dir).filter((f) => f.endsWith(".md")).map((f) => join(dir, f))];
+    const out: Session[] = [];
+    for (const file of files) {
+        for (const b of blocks(readFileSync(file, "utf8")).filter((x) => x.lang === "text")) {
+            const lines = b.body.replace(/\n$/, "").split("\n");
+            const at = lines.findIndex((l) => l.startsWith("$ oidc-guard verify "));
+            if (at >= 0) out.push({ file: basename(file), args: lines[at]!.slice("$ oidc-guard ".length).split(/\s+/), lines: lines.slice(at + 1) });
         }
+    }
+    return out;
+}
+
+describe("the verify sessions docs/ show", () => {
+    const all = verifySessions();
+
+    it("are found: a passing one and a failing one", () => {
+        assert.deepEqual(all.map((s) => s.file).sort(), ["expect-denied.md", "verify.md"]);
     });
+
+    for (const s of all) {
+        it(`${s.file}: oidc-guard ${s.args.join(" ")}, against the stand-ins`, async () => {
+            const world = await startWorld();
+            try {
+                const io = captureIO(world.env, { cwd: tmp });
+                const code = await run(s.args, io);
+                const out = io.out.join("");
+                assert.ok(code === 0 || code === 1, `exit ${code}: ${out}${io.err.join("")}`);
+                assert.match(s.lines[0] ?? "", code === 0 ? /: VERIFIED / : /: FAILED /, "the page shows the verdict verify gives");
+                const parts = steady(s.lines.map((l) => (/^\s*… \(.*\)$/.test(l) ? "\u0000" : l)).join("\n"))
+                    .split("\u0000")
+                    .map((p) => p.trim())
+                    .filter((p) => p !== "");
+                for (const part of parts) assert.ok(steady(out).includes(part), `${s.file} shows what verify no longer prints:\n  ${part}\nit prints:\n${out}`);
+            } finally {
+                await world.close();
+            }
+        });
+    }
 });
