@@ -17,7 +17,7 @@ import { join, relative } from "node:path";
 import { after, describe, it } from "node:test";
 import { run } from "../cli.js";
 import { textOf, type OutputChunk } from "../chunks.js";
-import { MARK, generator, mutate, mutateStrings, mutationSeed, type Json } from "../../../policypack/src/testing/mutate.js";
+import { MARK, generator, mutate, mutateStrings, mutationSeed, type Json } from "oidc-guard-policypack/testing/mutate";
 import { assertSafe } from "../testing/safe-output.js";
 
 const ROOT = join(__dirname, "..", "..", "..");

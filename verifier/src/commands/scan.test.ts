@@ -18,7 +18,7 @@ import type { CliIO } from "../io.js";
 import type { CheckReport } from "../results.js";
 import { ensureMoto, MOTO_ACCOUNT, motoScanEnv, startFaultProxy, startMoto, type MotoServer } from "../testing/moto.js";
 import { textOf, type OutputChunk } from "../chunks.js";
-import { generator, mutate, mutationSeed, type Json } from "../../../policypack/src/testing/mutate.js";
+import { generator, mutate, mutationSeed, type Json } from "oidc-guard-policypack/testing/mutate";
 import { mutateXmlReply } from "../testing/rewrite.js";
 import { assertSafe } from "../testing/safe-output.js";
 import { captureIO, withProcessEnv } from "../testing/world.js";

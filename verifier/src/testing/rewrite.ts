@@ -3,7 +3,7 @@
  * in front of moto (IAM, STS): what a rewrite sends instead of the answer the server would have given, and seeded
  * mutations of a Query API (XML) answer.
  */
-import { MARK } from "../../../policypack/src/testing/mutate.js";
+import { MARK } from "oidc-guard-policypack/testing/mutate";
 
 /** A raw response sent in place of the server's own. */
 export interface RawReply {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { XMLValidator } from "fast-xml-parser";
-import { MARK_CONTROLS } from "../../../policypack/src/testing/mutate.js";
+import { MARK_CONTROLS } from "oidc-guard-policypack/testing/mutate";
 
 const hasControl = (s: string): boolean => MARK_CONTROLS.some((c) => s.includes(c));
 

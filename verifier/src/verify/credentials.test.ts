@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { analyzeCredentials, findAwsLogins, valueAt } from "./credentials.js";
 import type { EscEnvironment } from "./esc-types.js";
 import { FIXTURE_CREDENTIALS, STATIC_KEY_ID } from "../../../fixtures/esc/credentials.js";
-import { generator, mutate, mutationSeed, type Json } from "../../../policypack/src/testing/mutate.js";
+import { generator, mutate, mutationSeed, type Json } from "oidc-guard-policypack/testing/mutate";
 
 const dir = join(__dirname, "..", "..", "..", "fixtures", "esc");
 const load = (name: string): EscEnvironment => JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8")) as EscEnvironment;

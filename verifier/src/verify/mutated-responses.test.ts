@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { run } from "../cli.js";
-import { generator, MARK, mutate, mutationSeed, type Json } from "../../../policypack/src/testing/mutate.js";
+import { generator, MARK, mutate, mutationSeed, type Json } from "oidc-guard-policypack/testing/mutate";
 import { mutateXmlReply, type RawReply } from "../testing/rewrite.js";
 import type { EscRoute } from "../testing/openapi.js";
 import { assertSafe } from "../testing/safe-output.js";
