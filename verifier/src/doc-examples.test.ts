@@ -89,7 +89,7 @@ describe("the check output each rule page quotes", () => {
     it("is quoted, with its input, by the pages of the rules check reports on files", () => {
         assert.deepEqual(
             all.map((e) => e.rule),
-            ["oidc-provider-config", "oidc-trust-aud-pinned", "oidc-trust-document-valid", "oidc-trust-sub-pinned", "oidc-trust-unknown-at-preview", "oidc-trust-unreadable"],
+            ["oidc-provider-config", "oidc-trust-aud-pinned", "oidc-trust-document-valid", "oidc-trust-sub-pinned", "oidc-trust-unknown-at-preview", "oidc-trust-unreadable", "oidc-trust-unusable"],
         );
     });
 

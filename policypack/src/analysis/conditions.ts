@@ -159,7 +159,7 @@ export function isAmbiguousOnAbsent(clause: Clause): boolean {
  * reports read ForAnyValue as winning): the reading that lets more in is taken, true in an Allow (over) and
  * false in a Deny (under).
  */
-function onAbsentKey(clause: Clause, mode: Mode): boolean {
+export function onAbsentKey(clause: Clause, mode: Mode): boolean {
     const op = clause.operator;
     if (op.family === "null") return clause.values.some((v) => v.toLowerCase() === "true");
     if (isAmbiguousOnAbsent(clause)) return mode === "over";

@@ -132,7 +132,7 @@ const RULE_LIST = [
             "The role trusts Pulumi's issuer but no token Pulumi issues (each kind with its paired audience) satisfies its conditions, e.g. `aud` `aws:<org>` with a Deployments subject (advisory).",
         severity: "low",
         remediation:
-            "Pair the audience with the token kind: `aws:<org>` for ESC environments and Customer Managed Keys, `<org>` for Deployments and the legacy `default` project.",
+            "Pair the audience with the token kind: `aws:<org>` for ESC environments and Customer Managed Keys, `<org>` for Deployments and the legacy `default` project; and spell each condition key as the claim it tests (`api.pulumi.com/oidc:aud`, `api.pulumi.com/oidc:sub`).",
         url: ruleDocsUrl("oidc-trust-unusable"),
         tags: ["iam", "oidc", "pulumi", "trust-policy", "mistake"],
     },

@@ -282,6 +282,39 @@ describe("analyzeTrustPolicy", () => {
         assert.equal(only(analyzeTrustPolicy(doc(shared), ACME)).ruleId, "oidc-trust-sub-pinned");
     });
 
+    it("says which condition shuts a role to every Pulumi token: a misspelt claim (with the one meant), another issuer's claim", () => {
+        const unusable = (d: object): TrustAnalysis["findings"][number] => {
+            const r = analyzeTrustPolicy(d, ACME);
+            assert.equal(r.usableFromPulumi, false);
+            const f = r.findings.find((x) => x.ruleId === "oidc-trust-unusable");
+            assert.ok(f, JSON.stringify(r.findings));
+            return f;
+        };
+        for (const [written, meant] of [["api.pulumi.com/oidc:sbu", SUB], ["api.pulumi.com/oidc:sub ", SUB], ["API.PULUMI.COM/OIDC:ADU", AUD], ["api.pulumi.com/oidc:subs", SUB]] as const) {
+            const f = unusable(doc(allow({ StringEquals: { [AUD]: "aws:acme", [written]: "pulumi:environments:org:acme:env:payments/prod" } })));
+            assert.equal(f.location?.conditionKey, written);
+            assert.equal(f.location?.statementIndex, 0);
+            assert.ok(f.message.includes(`Statement[0]'s StringEquals on "${written}" tests a claim Pulumi's tokens do not carry, so it is never true for them (did you mean "${meant}"?)`), f.message);
+            assert.doesNotMatch(f.message, /check the audience/);
+        }
+        const far = unusable(doc(allow({ StringEquals: { [AUD]: "aws:acme", "api.pulumi.com/oidc:subject": "x" } })));
+        assert.doesNotMatch(far.message, /did you mean/);
+        // A GitHub key on a statement that trusts only Pulumi's provider.
+        const github = unusable(doc(allow({ StringEquals: { [AUD]: "aws:acme", "token.actions.githubusercontent.com:sub": "repo:acme/app:*" } })));
+        assert.match(github.message, /tests another issuer's claim, which Pulumi's tokens do not carry/);
+        // Under IfExists the absent claim is true: that is not what shuts this role (its audience is another org's).
+        const ifExists = unusable(doc(allow({ StringEquals: { [AUD]: "aws:globex", [SUB]: "pulumi:environments:org:acme:env:payments/prod" }, StringEqualsIfExists: { "api.pulumi.com/oidc:sbu": "x" } })));
+        assert.match(ifExists.message, /check the audience of the token kind/);
+        // One statement shut by a typo, another by its audience: both said.
+        const both = unusable(
+            doc(
+                allow({ StringEquals: { [AUD]: "aws:acme", "api.pulumi.com/oidc:sbu": "x" } }),
+                allow({ StringEquals: { [AUD]: "aws:acme" }, StringLike: { [SUB]: "pulumi:deploy:org:acme:project:core:*" } }),
+            ),
+        );
+        assert.match(both.message, /Statement\[0\]'s StringEquals on "api\.pulumi\.com\/oidc:sbu" .*; for the other statements, check the audience/);
+    });
+
     it("passes roles no Pulumi token can use, with a note", () => {
         const typo = analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: "aws:acme", "api.pulumi.com/oidc:sbu": "x" } })), ACME);
         assert.equal(typo.verdict, "pass");

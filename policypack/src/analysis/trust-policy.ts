@@ -10,7 +10,7 @@
 import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, orOf, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
 import { NO_NAMES, canonicalize, compileReadBack, madeUpSegments, readBack, spellsAName, type Names, type ReadBack } from "./canonical.js";
 import { analysisFromTemplate, learnTemplate } from "./templates.js";
-import { classifyKey, conditionBox, globRx, valuesLang, type Box } from "./conditions.js";
+import { classifyKey, conditionBox, globRx, onAbsentKey, valuesLang, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
 import { PolicyDocumentError, actionMatches, parseDocument, type Clause, type Statement } from "./document.js";
 import {
@@ -526,6 +526,22 @@ function noComparison(clauses: readonly Clause[], key: string): string | null {
     return `its ${clauses.length === 1 ? "condition" : "conditions"} on ${key} (${operators}) ${clauses.length === 1 ? "does" : "do"} not compare its value`;
 }
 
+/** The claim a misspelt one was likely meant to be: the same letters in another order, or one letter off. */
+function nearClaim(written: string): string | undefined {
+    const claim = written.trim().toLowerCase();
+    const sorted = (s: string): string => [...s].sort().join("");
+    return ["aud", "sub"].find((k) => claim === k || sorted(claim) === sorted(k) || oneEditApart(claim, k));
+}
+
+/** Whether one insertion, deletion or substitution turns `a` into `b`. */
+function oneEditApart(a: string, b: string): boolean {
+    if (Math.abs(a.length - b.length) > 1) return false;
+    let i = 0;
+    while (i < a.length && i < b.length && a[i] === b[i]) i++;
+    if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1);
+    return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+}
+
 const CLASS_WHY: Record<BlastClass, string> = {
     "other-organization": "it admits tokens of another organization",
     "other-kind": "it admits another kind of token than its subjects name",
@@ -557,6 +573,8 @@ class Analysis {
     >();
     private usable = false;
     private inScope = false;
+    /** The Allow statements whose principal and action let an issuer in, with that issuer. */
+    private readonly scopedAllows: { st: Statement; issuer: string }[] = [];
     private readonly unresolved: number[] = [];
     private readonly allowedAudLang: Lang | null;
     private readonly allowedSubLang: Lang | null;
@@ -623,7 +641,10 @@ class Analysis {
                 if (st.effect !== "Allow" || !actionCovers(st)) continue;
                 const cov = this.coverage(st, unit);
                 if (cov.unresolved) this.unresolved.push(st.index);
-                if (cov.covers) allows.push({ st, ...(cov.reading ? { reading: cov.reading } : {}) });
+                if (cov.covers) {
+                    allows.push({ st, ...(cov.reading ? { reading: cov.reading } : {}) });
+                    this.scopedAllows.push({ st, issuer });
+                }
             }
             if (allows.length === 0) continue;
             this.inScope = true;
@@ -647,7 +668,7 @@ class Analysis {
             this.notes.push(
                 "No token Pulumi can issue satisfies this trust policy: the role cannot be assumed from Pulumi (pinned to nothing).",
             );
-            this.advise("oidc-trust-unusable", null, "no token Pulumi issues (of any kind, with its paired audience) satisfies this trust policy: the role cannot be assumed from Pulumi; check the audience of the token kind it is meant for (`aws:<org>` for ESC and CMK, `<org>` for Deployments and the legacy default project)");
+            this.adviseUnusable();
         }
         const findings = [...this.findings.values()];
         const mandatory = findings.filter((f) => !f.advisory);
@@ -764,6 +785,41 @@ class Analysis {
             ...(token ? { tokenKind: token.kind, tokenDescription: describeToken(token.kind, token.t) } : {}),
             advisory: true,
         });
+    }
+
+    /**
+     * No token Pulumi issues gets in. Where an Allow statement is shut by a condition on a claim Pulumi's tokens do
+     * not carry (a misspelt key such as `api.pulumi.com/oidc:sbu`, another issuer's key), that is said, with the
+     * statement and the key; otherwise, and where other statements stay shut for another reason, the usual cause:
+     * an audience that is not the one paired with the token kind.
+     */
+    private adviseUnusable(): void {
+        const shut: { st: Statement; clause: Clause; words: string }[] = [];
+        const seen = new Set<Statement>();
+        for (const { st, issuer } of this.scopedAllows) {
+            if (seen.has(st)) continue;
+            const clause = st.clauses.find((c) => classifyKey(c.key, issuer) === "absent" && !onAbsentKey(c, "over"));
+            if (!clause) continue;
+            seen.add(st);
+            const prefix = `${issuer.toLowerCase()}:`;
+            const own = clause.key.toLowerCase().startsWith(prefix);
+            const near = own ? nearClaim(clause.key.slice(prefix.length)) : undefined;
+            shut.push({
+                st,
+                clause,
+                words: `Statement[${st.index}]'s ${clause.operator.written} on "${clause.key}" tests ${own ? "a claim Pulumi's tokens do not carry" : "another issuer's claim, which Pulumi's tokens do not carry"}, so it is never true for them${near ? ` (did you mean "${issuer}:${near}"?)` : ""}`,
+            });
+        }
+        const audiences = "check the audience of the token kind it is meant for (`aws:<org>` for ESC and CMK, `<org>` for Deployments and the legacy default project)";
+        const allShut = this.scopedAllows.every(({ st }) => seen.has(st));
+        const why = shut.length === 0 ? audiences : `${shut.map((s) => s.words).join("; ")}${allShut ? "" : `; for the other statements, ${audiences}`}`;
+        const first = shut[0];
+        this.advise(
+            "oidc-trust-unusable",
+            first?.st ?? null,
+            `no token Pulumi issues (of any kind, with its paired audience) satisfies this trust policy: the role cannot be assumed from Pulumi; ${why}`,
+            first?.clause,
+        );
     }
 
     /** Condition keys that name a Pulumi issuer on a statement whose principal is another provider: a URL typo? */
