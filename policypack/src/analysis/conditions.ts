@@ -122,10 +122,11 @@ export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet, budge
     return leaf(new LazyDfa(r, alphabet.width, OTHER, budget));
 }
 
-/** Longest text of an input (a key, a variable) a reading quotes whole; a longer one is cut, and says so. */
+/** Longest text of an input (a key, a variable) a reading or an explanation quotes whole. */
 const SHOWN_CHARS = 100;
 
-function shown(text: string): string {
+/** `text` as a message quotes it: whole up to {@link SHOWN_CHARS} characters, else cut, saying how long it was. */
+export function shown(text: string): string {
     return text.length <= SHOWN_CHARS ? text : `${text.slice(0, SHOWN_CHARS)}… (${text.length} characters)`;
 }
 

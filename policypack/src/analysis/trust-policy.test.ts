@@ -299,6 +299,11 @@ describe("analyzeTrustPolicy", () => {
         }
         const far = unusable(doc(allow({ StringEquals: { [AUD]: "aws:acme", "api.pulumi.com/oidc:subject": "x" } })));
         assert.doesNotMatch(far.message, /did you mean/);
+        // A key of 5,000 characters is quoted cut (the location keeps it whole).
+        const long = `api.pulumi.com/oidc:${"x".repeat(5000)}`;
+        const cut = unusable(doc(allow({ StringEquals: { [AUD]: "aws:acme", [long]: "x" } })));
+        assert.ok(cut.message.length < 700 && cut.message.includes("… (5020 characters)"), cut.message.slice(0, 300));
+        assert.equal(cut.location?.conditionKey, long);
         // A GitHub key on a statement that trusts only Pulumi's provider.
         const github = unusable(doc(allow({ StringEquals: { [AUD]: "aws:acme", "token.actions.githubusercontent.com:sub": "repo:acme/app:*" } })));
         assert.match(github.message, /tests another issuer's claim, which Pulumi's tokens do not carry/);

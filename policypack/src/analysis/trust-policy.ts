@@ -10,7 +10,7 @@
 import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, orOf, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
 import { NO_NAMES, canonicalize, compileReadBack, madeUpSegments, readBack, spellsAName, type Names, type ReadBack } from "./canonical.js";
 import { analysisFromTemplate, learnTemplate } from "./templates.js";
-import { classifyKey, conditionBox, globRx, onAbsentKey, valuesLang, type Box } from "./conditions.js";
+import { classifyKey, conditionBox, globRx, onAbsentKey, shown, valuesLang, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
 import { PolicyDocumentError, actionMatches, parseDocument, type Clause, type Statement } from "./document.js";
 import {
@@ -807,7 +807,7 @@ class Analysis {
             shut.push({
                 st,
                 clause,
-                words: `Statement[${st.index}]'s ${clause.operator.written} on "${clause.key}" tests ${own ? "a claim Pulumi's tokens do not carry" : "another issuer's claim, which Pulumi's tokens do not carry"}, so it is never true for them${near ? ` (did you mean "${issuer}:${near}"?)` : ""}`,
+                words: `Statement[${st.index}]'s ${clause.operator.written} on "${shown(clause.key)}" tests ${own ? "a claim Pulumi's tokens do not carry" : "another issuer's claim, which Pulumi's tokens do not carry"}, so it is never true for them${near ? ` (did you mean "${issuer}:${near}"?)` : ""}`,
             });
         }
         const audiences = "check the audience of the token kind it is meant for (`aws:<org>` for ESC and CMK, `<org>` for Deployments and the legacy default project)";
