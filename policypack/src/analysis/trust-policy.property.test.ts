@@ -445,12 +445,18 @@ function mapConditions(doc: Doc, edit: (op: string, block: Record<string, unknow
     return out;
 }
 
-/** What a finding decides, without where it points (a reordering moves statements) or how the first token was picked. */
+/**
+ * What a finding decides, without where it points (a reordering moves statements) or how the first token was picked.
+ * `oidc-trust-unusable` is said of the whole document: it names every statement a claim the tokens do not carry
+ * shuts, and points at the first of them in the document's order, so only its presence is compared.
+ */
 function judgement(r: TrustAnalysis, index: (i: number) => number = (i) => i): { verdict: string; usable: boolean | undefined; findings: string[] } {
+    const at = (f: TrustAnalysis["findings"][number]): string =>
+        f.ruleId === "oidc-trust-unusable" || f.location?.statementIndex === undefined ? "-" : String(index(f.location.statementIndex));
     return {
         verdict: r.verdict,
         usable: r.usableFromPulumi,
-        findings: r.findings.map((f) => `${f.ruleId}@${f.location?.statementIndex === undefined ? "-" : index(f.location.statementIndex)}`).sort(),
+        findings: r.findings.map((f) => `${f.ruleId}@${at(f)}`).sort(),
     };
 }
 
