@@ -318,6 +318,15 @@ describe("analyzeTrustPolicy", () => {
             ),
         );
         assert.match(both.message, /Statement\[0\]'s StringEquals on "api\.pulumi\.com\/oidc:sbu" .*; for the other statements, check the audience/);
+        // Every token the Allow lets in is denied: the Deny is named, not the audience.
+        const denyAll = { Effect: "Deny", Principal: "*", Action: "sts:AssumeRoleWithWebIdentity" };
+        const denied = unusable(doc(allow({ StringEquals: { [AUD]: "aws:acme" } }), denyAll));
+        assert.match(denied.message, /; every token Statement\[0\] lets in is denied by Statement\[1\]\.$/);
+        assert.doesNotMatch(denied.message, /check the audience/);
+        // A Deny that leaves some tokens in does not make the role unusable.
+        const some = analyzeTrustPolicy(doc(allow({ StringEquals: { [AUD]: "aws:acme" } }), { ...denyAll, Condition: { StringNotEquals: { [SUB]: "pulumi:environments:org:acme:env:payments/prod" } } }), ACME);
+        assert.equal(some.usableFromPulumi, true);
+        assert.equal(some.findings.filter((f) => f.ruleId === "oidc-trust-unusable").length, 0);
     });
 
     it("passes roles no Pulumi token can use, with a note", () => {

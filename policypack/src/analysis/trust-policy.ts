@@ -589,6 +589,10 @@ class Analysis {
     /** The organizations of a `paired` language built from literal audiences. */
     private readonly pairedOrgs = new Map<Lang, string[]>();
     private denyReadings: string[] = [];
+    /** The Deny statements that apply to the issuer being checked, by index. */
+    private denyIndexes: number[] = [];
+    /** Allow statements that let tokens in but whose every token a Deny takes away, with those Denies' indexes. */
+    private readonly shutByDeny = new Map<Statement, number[]>();
 
     constructor(
         private readonly statements: Statement[],
@@ -649,6 +653,7 @@ class Analysis {
             if (allows.length === 0) continue;
             this.inScope = true;
             this.denyReadings = [];
+            this.denyIndexes = [];
             const denies: Box[] = [];
             for (const st of this.statements) {
                 if (st.effect !== "Deny" || !actionCovers(st)) continue;
@@ -657,7 +662,10 @@ class Analysis {
                 if (!cov.covers) continue;
                 const box = conditionBox(st, issuer, "under", this.alphabet, this.decider.budget);
                 box.readings.forEach((r) => this.denyReadings.push(`Statement[${st.index}] (Deny): ${r}`));
-                if (box.possible) denies.push(box);
+                if (box.possible) {
+                    denies.push(box);
+                    this.denyIndexes.push(st.index);
+                }
             }
             for (const r of this.denyReadings) this.readings.push(r);
             for (const { st, reading } of allows) this.checkStatement(st, unit, denies, reading);
@@ -810,9 +818,17 @@ class Analysis {
                 words: `Statement[${st.index}]'s ${clause.operator.written} on "${shown(clause.key)}" tests ${own ? "a claim Pulumi's tokens do not carry" : "another issuer's claim, which Pulumi's tokens do not carry"}, so it is never true for them${near ? ` (did you mean "${issuer}:${near}"?)` : ""}`,
             });
         }
+        const denied: string[] = [];
+        for (const { st } of this.scopedAllows) {
+            const by = this.shutByDeny.get(st);
+            if (seen.has(st) || !by) continue;
+            seen.add(st);
+            denied.push(`every token Statement[${st.index}] lets in is denied by ${by.map((i) => `Statement[${i}]`).join(", ")}`);
+        }
         const audiences = "check the audience of the token kind it is meant for (`aws:<org>` for ESC and CMK, `<org>` for Deployments and the legacy default project)";
         const allShut = this.scopedAllows.every(({ st }) => seen.has(st));
-        const why = shut.length === 0 ? audiences : `${shut.map((s) => s.words).join("; ")}${allShut ? "" : `; for the other statements, ${audiences}`}`;
+        const said = [...shut.map((s) => s.words), ...denied];
+        const why = said.length === 0 ? audiences : `${said.join("; ")}${allShut ? "" : `; for the other statements, ${audiences}`}`;
         const first = shut[0];
         this.advise(
             "oidc-trust-unusable",
@@ -957,8 +973,14 @@ class Analysis {
     private checkStatement(st: Statement, unit: Unit, denies: Box[], principalReading?: string): void {
         const box = conditionBox(st, unit.issuer, "over", this.alphabet, this.decider.budget);
         if (!box.possible) return;
-        const cells = this.cells(and(box.aud, audienceUniverse(unit.kind)), and(box.sub, subjectUniverse(unit.kind)), denies);
-        if (cells.length === 0) return;
+        const aud = and(box.aud, audienceUniverse(unit.kind));
+        const sub = and(box.sub, subjectUniverse(unit.kind));
+        const cells = this.cells(aud, sub, denies);
+        if (cells.length === 0) {
+            // Said only when no token gets in at all (the unusable advisory): the Denies took every token away.
+            if (denies.length > 0 && this.cells(aud, sub, []).length > 0) this.shutByDeny.set(st, this.denyIndexes);
+            return;
+        }
         const readings = [...(principalReading ? [principalReading] : []), ...box.readings.map((r) => `Statement[${st.index}]: ${r}`), ...this.denyReadings];
         for (const r of readings) this.readings.push(r);
         if (unit.kind === "v2") {
