@@ -39,6 +39,8 @@ export interface Box {
     subClauses: Clause[];
     /** Readings taken where IAM's behaviour is unclear (DOMAIN.md §5, "Readings under ambiguity"), in words. */
     readings: string[];
+    /** The first condition that is false for every token because it tests a claim the token does not carry. */
+    shutBy?: Clause;
 }
 
 /**
@@ -160,7 +162,7 @@ export function isAmbiguousOnAbsent(clause: Clause): boolean {
  * reports read ForAnyValue as winning): the reading that lets more in is taken, true in an Allow (over) and
  * false in a Deny (under).
  */
-export function onAbsentKey(clause: Clause, mode: Mode): boolean {
+function onAbsentKey(clause: Clause, mode: Mode): boolean {
     const op = clause.operator;
     if (op.family === "null") return clause.values.some((v) => v.toLowerCase() === "true");
     if (isAmbiguousOnAbsent(clause)) return mode === "over";
@@ -199,7 +201,10 @@ export function conditionBox(statement: Statement, issuer: string, mode: Mode, a
                         : `${clause.operator.written} on "${clause.key}", a key the token does not carry, is read as false (IAM's reading of ForAnyValue with IfExists on an absent key is unclear; a Deny is assumed not to apply)`,
                 );
             }
-            if (!onAbsentKey(clause, mode)) box.possible = false;
+            if (!onAbsentKey(clause, mode)) {
+                box.possible = false;
+                box.shutBy ??= clause;
+            }
             continue;
         }
         (kind === "aud" ? box.audClauses : box.subClauses).push(clause);

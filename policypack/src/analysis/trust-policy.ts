@@ -10,7 +10,7 @@
 import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, orOf, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
 import { NO_NAMES, canonicalize, compileReadBack, madeUpSegments, readBack, spellsAName, type Names, type ReadBack } from "./canonical.js";
 import { analysisFromTemplate, learnTemplate } from "./templates.js";
-import { classifyKey, conditionBox, globRx, onAbsentKey, shown, valuesLang, type Box } from "./conditions.js";
+import { classifyKey, conditionBox, globRx, shown, valuesLang, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
 import { PolicyDocumentError, actionMatches, parseDocument, type Clause, type Statement } from "./document.js";
 import {
@@ -802,34 +802,31 @@ class Analysis {
      * an audience that is not the one paired with the token kind.
      */
     private adviseUnusable(): void {
-        const shut: { st: Statement; clause: Clause; words: string }[] = [];
+        const said: string[] = [];
+        let first: { st: Statement; clause: Clause } | undefined;
         const seen = new Set<Statement>();
         for (const { st, issuer } of this.scopedAllows) {
             if (seen.has(st)) continue;
-            const clause = st.clauses.find((c) => classifyKey(c.key, issuer) === "absent" && !onAbsentKey(c, "over"));
-            if (!clause) continue;
+            const clause = conditionBox(st, issuer, "over", this.alphabet, this.decider.budget).shutBy;
+            const deniedBy = this.shutByDeny.get(st);
+            if (clause) {
+                const prefix = `${issuer.toLowerCase()}:`;
+                const own = clause.key.toLowerCase().startsWith(prefix);
+                const near = own ? nearClaim(clause.key.slice(prefix.length)) : undefined;
+                said.push(
+                    `Statement[${st.index}]'s ${clause.operator.written} on "${shown(clause.key)}" tests ${own ? "a claim Pulumi's tokens do not carry" : "another issuer's claim, which Pulumi's tokens do not carry"}, so it is never true for them${near ? ` (did you mean "${issuer}:${near}"?)` : ""}`,
+                );
+                first ??= { st, clause };
+            } else if (deniedBy) {
+                said.push(`every token Statement[${st.index}] lets in is denied by ${deniedBy.map((i) => `Statement[${i}]`).join(", ")}`);
+            } else {
+                continue;
+            }
             seen.add(st);
-            const prefix = `${issuer.toLowerCase()}:`;
-            const own = clause.key.toLowerCase().startsWith(prefix);
-            const near = own ? nearClaim(clause.key.slice(prefix.length)) : undefined;
-            shut.push({
-                st,
-                clause,
-                words: `Statement[${st.index}]'s ${clause.operator.written} on "${shown(clause.key)}" tests ${own ? "a claim Pulumi's tokens do not carry" : "another issuer's claim, which Pulumi's tokens do not carry"}, so it is never true for them${near ? ` (did you mean "${issuer}:${near}"?)` : ""}`,
-            });
-        }
-        const denied: string[] = [];
-        for (const { st } of this.scopedAllows) {
-            const by = this.shutByDeny.get(st);
-            if (seen.has(st) || !by) continue;
-            seen.add(st);
-            denied.push(`every token Statement[${st.index}] lets in is denied by ${by.map((i) => `Statement[${i}]`).join(", ")}`);
         }
         const audiences = "check the audience of the token kind it is meant for (`aws:<org>` for ESC and CMK, `<org>` for Deployments and the legacy default project)";
         const allShut = this.scopedAllows.every(({ st }) => seen.has(st));
-        const said = [...shut.map((s) => s.words), ...denied];
         const why = said.length === 0 ? audiences : `${said.join("; ")}${allShut ? "" : `; for the other statements, ${audiences}`}`;
-        const first = shut[0];
         this.advise(
             "oidc-trust-unusable",
             first?.st ?? null,
