@@ -77,6 +77,19 @@ function examples(): Example[] {
 
 const collapse = (s: string): string => s.replace(/\s+/g, " ").trim();
 
+/**
+ * The parts a quote must show, in its own words: its lines joined and `normalize`d, split at each gap (`...` within a
+ * line where `dots` is set, and a line that is only `… (<what is left out>)`).
+ */
+function quotedParts(lines: readonly string[], normalize: (s: string) => string, dots = false): string[] {
+    const gap = "\u0000";
+    const joined = normalize(lines.map((l) => (/^\s*… \(.*\)$/.test(l) ? gap : l)).join("\n"));
+    return (dots ? joined.replaceAll("...", gap) : joined)
+        .split(gap)
+        .map((p) => p.trim())
+        .filter((p) => p !== "");
+}
+
 async function check(input: string): Promise<{ code: number; out: string }> {
     const io = captureIO({}, { cwd: ROOT });
     const code = await run(["check", input, "--org", "acme"], io);
@@ -104,7 +117,7 @@ describe("the check output each rule page quotes", () => {
                 assert.match(out, new RegExp(`^${header[1]} \\S*${basename(header[2]!).replace(/[.]/g, "\\.")}`, "m"), `the result's header: ${lines[0]}`);
                 lines.shift();
             }
-            for (const part of collapse(lines.join("\n")).split("...").map((s) => s.trim()).filter((s) => s !== "")) {
+            for (const part of quotedParts(lines, collapse, true)) {
                 assert.ok(actual.includes(part), `${e.page} quotes what check no longer prints:\n  ${part}\ncheck prints:\n${out}`);
             }
         });
@@ -146,11 +159,7 @@ describe("the check and report sessions README.md and docs/ show", () => {
             const io = captureIO({}, { cwd: scratch });
             await run(s.args, io);
             const actual = collapse(`${io.out.join("")}\n${io.err.join("")}`);
-            const parts = collapse(s.lines.map((l) => (/^\s*… \(.*\)$/.test(l) ? "\u0000" : l)).join("\n"))
-                .split("\u0000")
-                .map((p) => p.trim())
-                .filter((p) => p !== "");
-            for (const part of parts) assert.ok(actual.includes(part), `${s.file} shows what the command no longer prints:\n  ${part}\nit prints:\n${io.out.join("")}${io.err.join("")}`);
+            for (const part of quotedParts(s.lines, collapse)) assert.ok(actual.includes(part), `${s.file} shows what the command no longer prints:\n  ${part}\nit prints:\n${io.out.join("")}${io.err.join("")}`);
         });
     }
 });
@@ -194,11 +203,7 @@ describe("the verify sessions docs/ show", () => {
                 const out = io.out.join("");
                 assert.ok(code === 0 || code === 1, `exit ${code}: ${out}${io.err.join("")}`);
                 assert.match(s.lines[0] ?? "", code === 0 ? /: VERIFIED / : /: FAILED /, "the page shows the verdict verify gives");
-                const parts = steady(s.lines.map((l) => (/^\s*… \(.*\)$/.test(l) ? "\u0000" : l)).join("\n"))
-                    .split("\u0000")
-                    .map((p) => p.trim())
-                    .filter((p) => p !== "");
-                for (const part of parts) assert.ok(steady(out).includes(part), `${s.file} shows what verify no longer prints:\n  ${part}\nit prints:\n${out}`);
+                for (const part of quotedParts(s.lines, steady)) assert.ok(steady(out).includes(part), `${s.file} shows what verify no longer prints:\n  ${part}\nit prints:\n${out}`);
             } finally {
                 await world.close();
             }
