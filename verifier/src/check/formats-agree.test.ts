@@ -11,10 +11,10 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { after, before, describe, it, type TestContext } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { FIXTURE_CREDENTIALS, STATIC_KEY_ID } from "../../../fixtures/esc/credentials.js";
-import { ensureMoto, motoScanEnv, startMoto, type MotoServer } from "../testing/moto.js";
+import { ensureMoto, motoScanEnv, skipOrFail, startMoto, type MotoServer } from "../testing/moto.js";
 import { captureIO, withProcessEnv } from "../testing/world.js";
 import { run } from "../cli.js";
 import type { CheckReport, CheckResult } from "../results.js";
@@ -126,10 +126,6 @@ function judgement(r: CheckResult): string[] {
 /** Long-lived caller keys (AWS's documentation example); moto maps any key it did not issue to its default account. */
 const CALLER = { accessKeyId: STATIC_KEY_ID, secretAccessKey: FIXTURE_CREDENTIALS.secretAccessKey };
 
-function skipOrFail(t: TestContext, why: string): void {
-    if (process.env.CI === "true") assert.fail(`${why} (CI=true: this test may not be skipped)`);
-    t.skip(why);
-}
 
 describe("every form of a trust policy gets the same judgement from check", () => {
     const all = policies();

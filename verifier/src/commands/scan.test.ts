@@ -9,14 +9,14 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it, type TestContext } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { CreateOpenIDConnectProviderCommand, CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { FIXTURE_CREDENTIALS, STATIC_KEY_ID } from "../../../fixtures/esc/credentials.js";
 import { run } from "../cli.js";
 import type { CliIO } from "../io.js";
 import type { CheckReport } from "../results.js";
-import { ensureMoto, MOTO_ACCOUNT, motoScanEnv, startFaultProxy, startMoto, type MotoServer } from "../testing/moto.js";
+import { ensureMoto, MOTO_ACCOUNT, motoScanEnv, skipOrFail, startFaultProxy, startMoto, type MotoServer } from "../testing/moto.js";
 import { textOf, type OutputChunk } from "../chunks.js";
 import { generator, mutate, mutationSeed, type Json } from "oidc-guard-policypack/testing/mutate";
 import { mutateXmlReply } from "../testing/rewrite.js";
@@ -89,10 +89,6 @@ function scan(args: string[], endpoint: string, extraEnv: NodeJS.ProcessEnv = {}
     });
 }
 
-function skipOrFail(t: TestContext, why: string): void {
-    if (process.env.CI === "true") assert.fail(`${why} (CI=true: this test may not be skipped)`);
-    t.skip(why);
-}
 
 describe("scan aws against moto", () => {
     let moto: MotoServer | undefined;

@@ -7,9 +7,11 @@
  * credentials from `sts:AssumeRole` of `arn:aws:iam::<account>:role/<name>` go to `<account>` (moto ≥ 5,
  * "multi-account support"), so a second account is reached exactly as `scan aws --assume-role` reaches it.
  */
+import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
+import type { TestContext } from "node:test";
 import type { RawReply } from "./rewrite.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
@@ -31,6 +33,12 @@ export function ensureMoto(): { server: string } | { problem: string } {
     }
     const why = (r.stderr || r.error?.message || `exit ${String(r.status)}`).trim().split("\n").slice(-3).join(" ");
     return { problem: `moto could not be installed (scripts/ensure-moto.sh): ${why}` };
+}
+
+/** Skips a test whose moto could not be had, except under `CI=true`, where it fails: a test never skips quietly. */
+export function skipOrFail(t: TestContext, why: string): void {
+    if (process.env.CI === "true") assert.fail(`${why} (CI=true: this test may not be skipped)`);
+    t.skip(why);
 }
 
 /** A free TCP port on 127.0.0.1 (closed again before returning). */
