@@ -31,6 +31,20 @@ describe("redactText", () => {
         assert.match(out, /jwt \[redacted JWT, \d+ chars\]/);
     });
 
+    it("finds a shape glued to a word character: a letter, a digit or `_` before or after it", () => {
+        // `\b` missed these: `_`, letters and digits are word characters on both sides of the glue.
+        for (const [before, after] of [["deploy_", ""], ["", "_old"], ["role", "x"], ["1", "2"]]) {
+            const out = redactText(`${before}${ak("AKIA")}${after}`);
+            assert.ok(!out.includes(ak("AKIA")), out);
+            assert.equal(out, `${before}AKIA…[redacted, 20 chars]${after}`);
+            for (const planted of [jwt, pulumiToken]) {
+                const glued = redactText(`${before}${planted}${after}`);
+                assert.ok(!glued.includes(planted.slice(4)), glued);
+                assert.ok(glued.startsWith(before), glued);
+            }
+        }
+    });
+
     it("leaves names, URNs, ARNs, subjects and hex digests alone", () => {
         const keep = [
             "urn:pulumi:prod::aws-oidc::aws:iam/role:Role::deployments-role",
@@ -109,6 +123,24 @@ describe("Redactor (known secrets)", () => {
         assert.equal(r.scrub(`STS said: token ${prefix}... is invalid`), "STS said: token [redacted, 12 chars]... is invalid");
         assert.equal(r.scrub(`[${middle}]`), "[[redacted, 20 chars]]");
         assert.equal(r.scrub(`7 only: ${token.slice(0, 7)}`), `7 only: ${token.slice(0, 7)}`);
+    });
+
+    it("scrubs a secret's digits where they continue its other characters: a token that ends or has a run in digits", () => {
+        // A Pulumi token is 40 hex digits: about one in fifty ends in eight or more decimal digits.
+        const tokens = [`pul-abcdefabcdef${"0123456789".repeat(2)}01234567`, `pul-0123456789abcdef0123456789abcdef0123456${"7"}`, `pul-ab${"1234567890".repeat(2)}cdef${"9".repeat(14)}`];
+        for (const token of tokens) {
+            const r = new Redactor();
+            r.add(token);
+            const out = r.scrub(`HTTP 404 no env for token ${token} end`);
+            assert.equal(out, `HTTP 404 no env for token [redacted, ${token.length} chars] end`);
+            // A response that echoes only its end, digits and a letter before them, is scrubbed too.
+            const tail = token.slice(-12);
+            if (/[^0-9]/.test(tail)) assert.equal(r.scrub(`<${tail}>`), `<[redacted, 12 chars]>`);
+        }
+        // Digits alone, though the secret holds them, stay: what account ids and timestamps are made of.
+        const r = new Redactor();
+        r.add(tokens[0]);
+        assert.equal(r.scrub("account 0123456789012345 at 20123456"), "account 0123456789012345 at 20123456");
     });
 
     it("wraps a sink so every chunk is scrubbed, keeping isTTY", () => {

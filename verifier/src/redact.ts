@@ -21,12 +21,16 @@ export function redactedMarker(n: number): string {
 /** Runs of a known secret at least this long are redacted wherever they appear (and shorter secrets are not registered). */
 export const MIN_FRAGMENT = 8;
 
+/*
+ * The shapes match wherever they start, not at a word boundary only: a name such as `deploy_AKIA…`, `ci_eyJ…` or
+ * `tok_pul-…` holds the credential all the same (`_`, letters and digits are word characters, so `\b` missed them).
+ */
 /** AWS access key ids: `AKIA` (long-lived IAM user keys) and `ASIA` (temporary STS keys), 20 characters. */
-const ACCESS_KEY_ID = /\b(AKIA|ASIA)[A-Z0-9]{16}\b/g;
+const ACCESS_KEY_ID = /(AKIA|ASIA)[A-Z0-9]{16}/g;
 /** Pulumi access tokens (`pul-` and 40 hex digits), also cut short: `pul-` and 6 or more hex digits. */
-const PULUMI_TOKEN = /\bpul-[0-9a-fA-F]{6,}/g;
+const PULUMI_TOKEN = /pul-[0-9a-fA-F]{6,}/g;
 /** JSON Web Tokens (three base64url parts, the first always starting with `{"` = `eyJ`). */
-const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 /** Long base64 runs (session tokens are hundreds of characters). */
 const LONG_BLOB = /[A-Za-z0-9+/]{100,}={0,2}/g;
 /** Exactly 40 base64 characters standing alone: the shape of an AWS secret access key. */
@@ -126,8 +130,11 @@ export function shortenKeyId(keyId: string): string {
 /** The secrets seen in this process, and the scrubber for everything written. */
 export class Redactor {
     private readonly secrets = new Set<string>();
-    /** Every {@link MIN_FRAGMENT}-character substring of every secret. */
-    private readonly grams = new Set<string>();
+    /**
+     * Every {@link MIN_FRAGMENT}-character substring of every secret: true when it is made of decimal digits alone
+     * (such a gram redacts only as part of a run that also holds one that is not).
+     */
+    private readonly grams = new Map<string, boolean>();
 
     /** Registers values (undefined and values shorter than {@link MIN_FRAGMENT} are ignored). */
     add(...values: (string | undefined | null)[]): void {
@@ -136,9 +143,10 @@ export class Redactor {
             this.secrets.add(v);
             for (let i = 0; i + MIN_FRAGMENT <= v.length; i++) {
                 const gram = v.slice(i, i + MIN_FRAGMENT);
-                // Eight decimal digits alone are what account ids, timestamps and counts are made of: such a run
-                // is left alone unless it continues into other characters of the secret.
-                if (!/^[0-9]+$/.test(gram)) this.grams.add(gram);
+                // Eight decimal digits alone are what account ids, timestamps and counts are made of: such a run is
+                // left alone unless it continues into other characters of the secret (a token's digits at its end
+                // or in its middle are its characters all the same).
+                this.grams.set(gram, /^[0-9]+$/.test(gram));
             }
         }
     }
@@ -153,27 +161,34 @@ export class Redactor {
 
     private scrubKnown(text: string): string {
         if (this.grams.size === 0 || text.length < MIN_FRAGMENT) return text;
-        // Mark every position covered by a gram of a secret; overlapping grams join into one run.
+        // Mark every position covered by a gram of a secret; overlapping grams join into one run, which is replaced
+        // when one of its grams is not decimal digits alone.
         let out = "";
         let last = 0;
         let runStart = -1;
         let runEnd = -1;
+        let runHasOther = false;
         for (let i = 0; i + MIN_FRAGMENT <= text.length; i++) {
-            if (!this.grams.has(text.slice(i, i + MIN_FRAGMENT))) continue;
+            const digits = this.grams.get(text.slice(i, i + MIN_FRAGMENT));
+            if (digits === undefined) continue;
             if (runStart >= 0 && i <= runEnd) {
                 runEnd = i + MIN_FRAGMENT;
+                runHasOther ||= !digits;
                 continue;
             }
-            if (runStart >= 0) {
+            if (runStart >= 0 && runHasOther) {
                 out += text.slice(last, runStart) + redactedMarker(runEnd - runStart);
                 last = runEnd;
             }
             runStart = i;
             runEnd = i + MIN_FRAGMENT;
+            runHasOther = !digits;
         }
-        if (runStart < 0) return text;
-        out += text.slice(last, runStart) + redactedMarker(runEnd - runStart);
-        return out + text.slice(runEnd);
+        if (runStart >= 0 && runHasOther) {
+            out += text.slice(last, runStart) + redactedMarker(runEnd - runStart);
+            last = runEnd;
+        }
+        return last === 0 ? text : out + text.slice(last);
     }
 
     get size(): number {
