@@ -27,7 +27,7 @@ const HOSTILE =
 
 /** Raw control characters no output may hold (newline and tab are the outputs' own). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 /** A line GitHub Actions would read as a workflow command. */
 const WORKFLOW_LINE = /^[ \t]*::/m;
 

@@ -25,4 +25,17 @@ describe("control characters", () => {
         assert.deepEqual(shown.map(showControl), ["\\x00", "\\x07", "\\n", "\\r", "\\t", "\\x1b", "\\x7f", "\\x85", "\\x9b", "\\u2028", "\\u2029", "\\u200e", "\\u202e", "\\u2066"]);
         for (const c of [" ", "a", "é", "\u00a0", "日", "\u200b", "%"]) assert.ok(!CONTROL_CHARACTER.test(c), JSON.stringify(c));
     });
+
+    it("include every character Unicode gives the Bidi_Control property (U+061C ARABIC LETTER MARK too)", () => {
+        const bidi = /\p{Bidi_Control}/u;
+        let found = 0;
+        for (let cp = 0; cp <= 0xffff; cp++) {
+            const c = String.fromCharCode(cp);
+            if (!bidi.test(c)) continue;
+            found++;
+            assert.ok(CONTROL_CHARACTER.test(c), `U+${cp.toString(16).padStart(4, "0")}`);
+        }
+        assert.equal(found, 12);
+        assert.equal(showControl("\u061c"), "\\u061c");
+    });
 });

@@ -66,11 +66,11 @@ export function clientIdsProperty(type: string): string | undefined {
 /**
  * One control character, as both the CLI's output escaping (verifier/src/escape.ts) and the pack's messages
  * (policies/support/display.ts) define it: C0 (U+0000–U+001F), DEL, C1 (U+0080–U+009F, NEL included), the line and
- * paragraph separators U+2028/U+2029, and the bidirectional controls (U+200E/F, U+202A–U+202E, U+2066–U+2069) that
+ * paragraph separators U+2028/U+2029, and the bidirectional controls (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069: every Bidi_Control) that
  * can make a terminal or a page show text other than what it holds.
  */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 const NAMED_CONTROLS: ReadonlyMap<string, string> = new Map([
     ["\n", "\\n"],
