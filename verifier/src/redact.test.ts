@@ -33,7 +33,7 @@ describe("redactText", () => {
 
     it("finds a shape glued to a word character: a letter, a digit or `_` before or after it", () => {
         // `\b` missed these: `_`, letters and digits are word characters on both sides of the glue.
-        for (const [before, after] of [["deploy_", ""], ["", "_old"], ["role", "x"], ["1", "2"]]) {
+        for (const [before, after] of [["deploy_", ""], ["", "_old"], ["role", "x"], ["1", "2"]] as const) {
             const out = redactText(`${before}${ak("AKIA")}${after}`);
             assert.ok(!out.includes(ak("AKIA")), out);
             assert.equal(out, `${before}AKIA…[redacted, 20 chars]${after}`);
