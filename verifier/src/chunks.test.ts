@@ -189,8 +189,9 @@ describe("ByteSink", () => {
         // Long strings are tested by a regular expression made from the table and copied natively: the same answer
         // as the loop, character by character.
         for (const [write, allowed] of [
-            [(sink: ByteSink, s: string) => sink.plain(s), (c: number) => c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c],
-            [(sink: ByteSink, s: string) => sink.json(s), (c: number) => c < 0x7f],
+            // `#` takes the escaping way too: output escaping spells the `[` of `##[` otherwise.
+            [(sink: ByteSink, s: string) => sink.plain(s), (c: number) => c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c && c !== 0x23],
+            [(sink: ByteSink, s: string) => sink.json(s), (c: number) => c < 0x7f && c !== 0x23],
         ] as const) {
             for (const c of [...Array(0x100).keys(), 0x2028, 0xd800, 0xdfff, 0xfffd]) {
                 for (const at of [0, 40, 63, 64, 199]) {

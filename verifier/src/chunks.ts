@@ -233,7 +233,7 @@ export class ByteSink {
     }
 
     /**
-     * `s` written as it is, when it is printable ASCII other than `"` and `\` (what a JSON string and the output's
+     * `s` written as it is, when it is printable ASCII other than `"`, `\` and `#` (what a JSON string and the output's
      * escaping leave as it is), and true; else nothing is written, and false.
      */
     plain(s: string): boolean {
@@ -241,7 +241,7 @@ export class ByteSink {
     }
 
     /**
-     * JSON text written as it is when it is ASCII other than DEL (what `encodeJsonOutput` leaves as it is), and true;
+     * JSON text written as it is when it is ASCII other than DEL and `#` (what `encodeJsonOutput` leaves as it is), and true;
      * else nothing is written, and false.
      */
     json(s: string): boolean {
@@ -283,10 +283,13 @@ export class ByteSink {
 
 const UTF8_OUT = new TextEncoder();
 
-/** ASCII a JSON string holds as it is and output escaping leaves: printable, but for `"` and `\`. */
-const PLAIN = Uint8Array.from({ length: 0x80 }, (_, c) => (c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c ? 1 : 0));
-/** ASCII that output escaping leaves in JSON text: all but DEL. */
-const JSON_TEXT = Uint8Array.from({ length: 0x80 }, (_, c) => (c !== 0x7f ? 1 : 0));
+/**
+ * ASCII a JSON string holds as it is and output escaping leaves: printable, but for `"` and `\`, and `#` (output
+ * escaping spells the `[` of `##[` otherwise: a text with `#` takes that way).
+ */
+const PLAIN = Uint8Array.from({ length: 0x80 }, (_, c) => (c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c && c !== 0x23 ? 1 : 0));
+/** ASCII that output escaping leaves in JSON text: all but DEL and `#` (as above). */
+const JSON_TEXT = Uint8Array.from({ length: 0x80 }, (_, c) => (c !== 0x7f && c !== 0x23 ? 1 : 0));
 
 /** From this length on, {@link ByteSink} tests a string with a regular expression and copies it natively. */
 const LONG = 64;

@@ -44,9 +44,10 @@ function usage(): string {
 export async function run(argv: string[], rawIO: CliIO): Promise<number> {
     const redactor = rawIO.redactor ?? new Redactor();
     redactor.add(rawIO.env.PULUMI_ACCESS_TOKEN?.trim());
-    // Every command's stderr shows control characters as escapes and guards `::` lines (escape.ts); the raw
+    // Every command's stderr is scrubbed of credentials (known secrets and their shapes: a file name or a service's
+    // message may hold one), shows control characters as escapes and is guarded for CI logs (escape.ts); the raw
     // stream stays reachable for the tool's own workflow commands.
-    const stderr = { write: (s: string) => rawIO.stderr.write(escapeTextOutput(s)), isTTY: rawIO.stderr.isTTY };
+    const stderr = { write: (s: string) => rawIO.stderr.write(escapeTextOutput(redactor.scrub(s))), isTTY: rawIO.stderr.isTTY };
     const io: CliIO = { ...rawIO, redactor, stderr, rawStderr: rawIO.rawStderr ?? rawIO.stderr };
     // Everything the dispatcher itself writes to stderr (errors, internal errors) is scrubbed and escaped first.
     const fail = (text: string): void => {

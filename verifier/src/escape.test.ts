@@ -18,18 +18,22 @@ import {
     isAscii,
 } from "./escape.js";
 import type { CliIO } from "./io.js";
+import { CONTROL_CHARACTER, showControl } from "oidc-guard-policypack/analysis";
 import { textOf, type OutputChunk } from "./chunks.js";
 
 /** Everything a hostile name can carry: OSC title, CSI clear, BEL, CR, C1 CSI, line separators, workflow commands. */
 const HOSTILE =
     "evil\u001b]0;pwned\u0007\u001b[2J\r::error::forged\u009b31m\u2028::add-mask::x\u0085\u2029\u202e" +
-    "\n::stop-commands::tok\n  ::warning::indented";
+    "\n::stop-commands::tok\n  ::warning::indented\n\u00a0::error::nbsp\n\u3000::notice::ideographic" +
+    " ##[add-mask]gh ##vso[task.setvariable variable=OK]true ##VSO[task.complete]x\u061c";
 
 /** Raw control characters no output may hold (newline and tab are the outputs' own). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-/** A line GitHub Actions would read as a workflow command. */
-const WORKFLOW_LINE = /^[ \t]*::/m;
+/** A line GitHub Actions would read as a workflow command (its runner trims every Unicode space first). */
+const WORKFLOW_LINE = /^\s*::/m;
+/** An in-line command: GitHub Actions' `##[command]` and Azure Pipelines' `##vso[command]`, anywhere in a line. */
+const INLINE_COMMAND = /##(vso)?\[/i;
 
 describe("escaping, one function per medium", () => {
     it("text: every control character is shown, none is left raw", () => {
@@ -44,12 +48,38 @@ describe("escaping, one function per medium", () => {
         assert.doesNotMatch(escapeTextOutput(HOSTILE), WORKFLOW_LINE);
     });
 
+    it("CI log: `##[` and `##vso[` (any case) anywhere in a line are spelt so that no runner reads them, each medium its way", () => {
+        const text = "r ##[add-mask]x a##vso[task.setvariable variable=OK]true ##VSO[x] # [ok] ## [ok] #[ok]";
+        assert.equal(guardCiLog(text), "r ##\\[add-mask]x a##vso\\[task.setvariable variable=OK]true ##VSO\\[x] # [ok] ## [ok] #[ok]");
+        assert.equal(escapeText(text), guardCiLog(text));
+        // JSON: a string escape, so the parsed value is the input's.
+        const json = escapeJsonOutput(JSON.stringify({ name: text }));
+        assert.doesNotMatch(json, INLINE_COMMAND);
+        assert.deepEqual(JSON.parse(json), { name: text });
+        const bytes = Buffer.from(encodeJsonOutput(JSON.stringify([text, "é##[x]"]))).toString("utf8");
+        assert.doesNotMatch(bytes, INLINE_COMMAND);
+        assert.deepEqual(JSON.parse(bytes), [text, "é##[x]"]);
+        // XML and HTML: a character reference, read back as `[`; Markdown: its own escape of `[`.
+        for (const out of [escapeXml(text), escapeHtml(text), escapeMarkdown(text), guardCiLog(text, "xml"), guardCiLog(text, "html")]) assert.doesNotMatch(out, INLINE_COMMAND);
+        assert.ok(escapeXml(text).includes("##&#91;add-mask]") && escapeHtml(text).includes("##vso&#91;task"));
+        assert.ok(escapeMarkdown(text).includes("##\\[add-mask\\]"));
+    });
+
+    it("CI log: a `::` after any Unicode space at a line's start is guarded (GitHub's runner trims them all)", () => {
+        for (const space of ["\u00a0", "\u3000", "\u2003", "\u000b", "\u000c", "\ufeff"]) {
+            assert.equal(guardCiLog(`ok\n${space}::error::x`), `ok\n${space}\\::error::x`, JSON.stringify(space));
+        }
+        assert.doesNotMatch(escapeTextOutput(HOSTILE), WORKFLOW_LINE);
+        assert.doesNotMatch(escapeTextOutput(HOSTILE), INLINE_COMMAND);
+    });
+
     it("CI log: the guard is the multi-line expression it stands for, on any text (the `indexOf` pass only skips work)", () => {
-        const expression = (text: string): string => text.replace(/^([ \t]*)::/gm, "$1\\::");
-        for (const text of [":::", "a:::\n:::", " \t::", "x::\r::", "\u2028 ::", "\u2029::", "\u0085::", "::a::", "a::b\n c::"]) {
+        const expression = (text: string): string =>
+            text.replace(/##(vso)?\[/gi, (_m, vso: string | undefined) => `##${vso ?? ""}\\[`).replace(/^([^\S\n\r\u2028\u2029]*)::/gm, "$1\\::");
+        for (const text of [":::", "a:::\n:::", " \t::", "x::\r::", "\u2028 ::", "\u2029::", "\u0085::", "::a::", "a::b\n c::", "\u00a0::"]) {
             assert.equal(guardCiLog(text), expression(text), JSON.stringify(text));
         }
-        const piece = fc.constantFrom(":", "::", " ", "\t", "\n", "\r", "\u2028", "\u2029", "\u0085", "a", "urn:pulumi:s::p::t::n");
+        const piece = fc.constantFrom(":", "::", " ", "\t", "\n", "\r", "\u2028", "\u2029", "\u0085", "\u00a0", "\u3000", "a", "urn:pulumi:s::p::t::n", "#", "##", "[", "vso", "VsO");
         fc.assert(
             fc.property(fc.array(piece, { maxLength: 40 }), (parts) => {
                 const text = parts.join("");
@@ -73,20 +103,26 @@ describe("escaping, one function per medium", () => {
     });
 
     it("HTML, XML and Markdown: one pass gives what one replacement after another gives (& first), for any text", () => {
-        // The replacements as they were written before round 24, one after another.
+        // The replacements as they were written before round 24, one after another; since round 31 the `[` of an
+        // in-line CI command as a character reference at the end (Markdown escapes every `[` already).
+        const controls = (v: string, keepNewlines: boolean): string =>
+            v.replace(new RegExp(CONTROL_CHARACTER.source, "g"), (c) => (keepNewlines && (c === "\n" || c === "\t") ? c : showControl(c)));
+        const inline = (v: string): string => v.replace(/##(vso)?\[/gi, (_m, vso: string | undefined) => `##${vso ?? ""}&#91;`);
         const html = (v: string, keepNewlines: boolean): string =>
-            escapeText(v, { keepNewlines }).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+            inline(controls(v, keepNewlines).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;"));
         const xml = (v: string, keepNewlines: boolean): string =>
-            escapeText(v, { keepNewlines })
-                .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd")
-                .replace(/[\ufffe\uffff]/g, "\ufffd")
-                .replace(/&/g, "&amp;")
-                .replace(/</g, "&lt;")
-                .replace(/>/g, "&gt;")
-                .replace(/"/g, "&quot;")
-                .replace(/'/g, "&apos;");
-        const md = (v: string): string => escapeText(v).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/([\\`*_[\]~])/g, "\\$1");
-        const unit = fc.constantFrom(..."&<>\"'\\`*_[]~;a #\n\t\r\u0001\u2028\ufffe\uffff\ud800\udc00é", "\ud83d\ude00", "&amp;", "&lt;");
+            inline(
+                controls(v, keepNewlines)
+                    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd")
+                    .replace(/[\ufffe\uffff]/g, "\ufffd")
+                    .replace(/&/g, "&amp;")
+                    .replace(/</g, "&lt;")
+                    .replace(/>/g, "&gt;")
+                    .replace(/"/g, "&quot;")
+                    .replace(/'/g, "&apos;"),
+            );
+        const md = (v: string): string => controls(v, false).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/([\\`*_[\]~])/g, "\\$1");
+        const unit = fc.constantFrom(..."&<>\"'\\`*_[]~;a #\n\t\r\u0001\u2028\ufffe\uffff\ud800\udc00é", "\ud83d\ude00", "&amp;", "&lt;", "##", "##[", "vso[", "VSO");
         const text = fc.array(unit, { maxLength: 30 }).map((u) => u.join(""));
         fc.assert(
             fc.property(text, fc.boolean(), (v, keep) => {
@@ -167,6 +203,7 @@ describe("every output path with hostile values", () => {
     function assertSafe(name: string, text: string): void {
         assert.doesNotMatch(text, RAW_CONTROL, `${name} holds a raw control character`);
         assert.doesNotMatch(text, WORKFLOW_LINE, `${name} has a line starting with '::'`);
+        assert.doesNotMatch(text, INLINE_COMMAND, `${name} holds an in-line CI command`);
     }
 
     it("check (every format, stdout, files, stderr) and report over its result", async () => {
@@ -224,6 +261,40 @@ describe("every output path with hostile values", () => {
         assert.equal(await run(["check", join(tmp, HOSTILE)], missing), 2);
         assertSafe("check error path", missing.err.join(""));
         assert.match(missing.err.join(""), /\\x1b\]0;pwned\\x07/);
+    });
+
+    it("check and report: a hostile file name on stderr starts no line of its own (its line break is shown)", async () => {
+        const dir = join(tmp, "bad-files");
+        mkdirSync(dir);
+        // A file that is not JSON: its problem is named on stderr, with its name.
+        const name = `c\n\u00a0::error::pwned ##[add-mask]x.json`;
+        writeFileSync(join(dir, name), "{bad");
+        const io = capture(tmp);
+        assert.equal(await run(["check", dir, "--org", "acme"], io), 2);
+        const err = io.err.join("");
+        assertSafe("check stderr (a file that is not JSON)", err);
+        assert.match(err, /^oidc-guard check: .*bad-files\/c\\n\u00a0::error::pwned ##\\\[add-mask\]x\.json: /m);
+        // report: a result file naming a checked file that is not there, by a name with a line break.
+        const result = join(tmp, "named.json");
+        writeFileSync(
+            result,
+            JSON.stringify({
+                tool: { name: "oidc-guard", version: "0.1.0" },
+                results: [
+                    {
+                        target: { file: "x.json\noidc-guard report: 0 target(s)\n##vso[task.complete]x\n  ::error::x" },
+                        verdict: "fail",
+                        findings: [{ ruleId: "oidc-trust-sub-pinned", severity: "high", message: "m", path: "", location: {}, remediation: "r", counterexample: null }],
+                    },
+                ],
+                summary: { pass: 0, fail: 1, unknown: 0, error: 0 },
+            }),
+        );
+        const r = capture(tmp);
+        await run(["report", result, "--format", "junit", "--source-root", join(tmp, "elsewhere")], r);
+        assert.match(r.err.join(""), /note: cannot read checked file 'x\.json\\noidc-guard report: 0 target\(s\)\\n##vso\\\[task/);
+        assertSafe("report stderr (a note naming a file)", r.err.join(""));
+        assert.equal(r.err.join("").split("\n").filter((l) => l.startsWith("oidc-guard report: 0 target(s)")).length, 0, r.err.join(""));
     });
 
     it("verify: a hostile environment name and stack-outputs values reach no output raw", async () => {

@@ -6,7 +6,7 @@
  * | medium                     | function                  | what happens                                                  |
  * |----------------------------|---------------------------|---------------------------------------------------------------|
  * | terminal / plain text      | {@link escapeText}        | control characters shown as `\x1b`, `\n`, `\r`, `\u2028`…     |
- * | CI log (whole output)      | {@link guardCiLog}        | a line that would start with `::` gets a `\` in front         |
+ * | CI log (whole output)      | {@link guardCiLog}        | `\` before a line's `::`; `##[`, `##vso[` spelt otherwise      |
  * | JSON                       | {@link escapeJsonOutput}  | C1, DEL, U+2028/9 and bidi controls as `\uXXXX` (C0 is JSON's) |
  * | JSON, as UTF-8 bytes       | {@link encodeJsonOutput}  | the same, then encoded                                        |
  * | Markdown                   | {@link escapeMarkdown}    | controls shown (CR and every line terminator), punctuation    |
@@ -36,9 +36,15 @@ const HAS_CONTROL_BUT_NL_TAB = new RegExp(CONTROL_BUT_NL_TAB.source);
 /**
  * Terminal and plain text: every control character is shown as an escape (`\x1b`, `\n`, `\r`, `\x9b`, `\u2028`),
  * so a value can neither move the cursor, change colours, set the window title, ring the bell, end a line nor
- * start one. `keepNewlines` keeps `\n` and `\t` (for blocks the tool itself spreads over lines).
+ * start one; and `##[`, `##vso[` are written `##\[`, `##vso\[`, so that no CI runner reads a command in it
+ * ({@link guardCiLog}). `keepNewlines` keeps `\n` and `\t` (for blocks the tool itself spreads over lines).
  */
 export function escapeText(value: string, options?: { keepNewlines?: boolean }): string {
+    return guardInlineCommands(showControls(value, options), "text");
+}
+
+/** {@link escapeText}'s controls alone: what the media that spell `[` their own way build on. */
+function showControls(value: string, options?: { keepNewlines?: boolean }): string {
     if (options?.keepNewlines === true) return HAS_CONTROL_BUT_NL_TAB.test(value) ? value.replace(CONTROL_BUT_NL_TAB, showControl) : value;
     return HAS_CONTROL.test(value) ? value.replace(CONTROL, showControl) : value;
 }
@@ -48,25 +54,66 @@ export function escapeTextDeep<T>(value: T): T {
     return mapStringsDeep(value, (s) => escapeText(s));
 }
 
+/** What a CI log guard writes its output in: the form a `[` takes there without changing what the output holds. */
+export type CiLogMedium = "text" | "json" | "xml" | "markdown" | "html";
+
 /**
- * CI logs (GitHub Actions reads `::command::` at the start of a line, also after leading spaces): a line of the
- * output that would start with `::` gets a backslash in front, so no value can issue `::error::`, `::add-mask::`
- * or `::stop-commands::`. The tool's own workflow commands are written past this guard.
+ * `[` in each medium, spelt so that no runner reads `##[`: a backslash in text (as `\::`) and Markdown (its own
+ * escape), `\u005b` in JSON (a string's escape: `##[` can only stand inside a string there), a character reference
+ * in XML and HTML. Every reader of the output gets the same text back.
  */
-export function guardCiLog(text: string): string {
+const OPEN_BRACKET: Readonly<Record<CiLogMedium, string>> = { text: "\\[", json: "\\u005b", xml: "&#91;", markdown: "\\[", html: "&#91;" };
+
+/**
+ * The in-line workflow commands: GitHub Actions' older `##[command]` form, which its runner reads wherever it stands
+ * in a line (`ActionCommand.TryParse` looks for the first `##[`), and Azure Pipelines' `##vso[` (also anywhere in a
+ * line, in any case).
+ */
+const CI_INLINE_COMMAND = /##(vso)?\[/gi;
+
+/**
+ * CI logs: no value can issue a workflow command.
+ * - A line that would start with `::` (GitHub Actions reads `::command::` after leading white space, which its
+ *   runner trims as .NET does: spaces, tabs, no-break spaces and every other Unicode space) gets a backslash in front,
+ *   so no value can issue `::error::`, `::add-mask::` or `::stop-commands::`.
+ * - `##[` and `##vso[`, anywhere, get their `[` in the medium's other spelling ({@link OPEN_BRACKET}).
+ * The tool's own workflow commands are written past this guard.
+ */
+export function guardCiLog(text: string, medium: CiLogMedium = "text"): string {
+    const guarded = guardInlineCommands(text, medium);
     // Reports hold `::` in every URN but almost never at a line's start: find that case with `indexOf` first (the
     // multi-line expression alone tries every position of a 340 MB SARIF log).
-    for (let at = text.indexOf("::"); at >= 0; at = text.indexOf("::", at + 2)) {
+    for (let at = guarded.indexOf("::"); at >= 0; at = guarded.indexOf("::", at + 2)) {
         let i = at - 1;
-        while (i >= 0 && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09)) i--;
+        while (i >= 0 && isLineSpace(guarded.charCodeAt(i))) i--;
         // A line starts where the expression's `^` does: at the start, or after \n, \r, U+2028 or U+2029.
-        const c = i < 0 ? -1 : text.charCodeAt(i);
-        if (c === -1 || c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029) return text.replace(CI_COMMAND_AT_LINE_START, "$1\\::");
+        const c = i < 0 ? -1 : guarded.charCodeAt(i);
+        if (c === -1 || c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029) return guarded.replace(CI_COMMAND_AT_LINE_START, "$1\\::");
     }
-    return text;
+    return guarded;
 }
 
-const CI_COMMAND_AT_LINE_START = /^([ \t]*)::/gm;
+/** `text` with the `[` of every `##[` and `##vso[` in `medium`'s other spelling; `text` itself when it has no `##`. */
+function guardInlineCommands(text: string, medium: CiLogMedium): string {
+    return text.includes("##") ? text.replace(CI_INLINE_COMMAND, (_m, vso: string | undefined) => `##${vso ?? ""}${OPEN_BRACKET[medium]}`) : text;
+}
+
+/** White space within a line: what `\s` matches but the line terminators (`^` starts a line after those). */
+const LINE_SPACE = /[^\S\n\r\u2028\u2029]/;
+
+function isLineSpace(c: number): boolean {
+    return c === 0x20 || c === 0x09 || (c > 0x7f && LINE_SPACE.test(String.fromCharCode(c))) || c === 0x0b || c === 0x0c;
+}
+
+const CI_COMMAND_AT_LINE_START = /^([^\S\n\r\u2028\u2029]*)::/gm;
+
+/**
+ * One line of text that holds values (a file name, a config key, a service message): every control character
+ * shown, its own line breaks too, so that a value cannot start a line of its own; then the line's newline.
+ */
+export function textLine(text: string): string {
+    return `${escapeText(text)}\n`;
+}
 
 /** Plain text output as a whole: nothing but `\n`/`\t` as controls in values, and no line a CI runner obeys. */
 export function escapeTextOutput(text: string): string {
@@ -93,8 +140,8 @@ export function hasDelOrNonAscii(s: string): boolean {
  * unchanged.
  */
 export function escapeJsonOutput(json: string): string {
-    // Every character it rewrites is DEL or outside ASCII: one native count answers for most text.
-    return hasDelOrNonAscii(json) ? escapeJsonControls(json) : json;
+    // Every control it rewrites is DEL or outside ASCII: one native count answers for most text.
+    return guardInlineCommands(hasDelOrNonAscii(json) ? escapeJsonControls(json) : json, "json");
 }
 
 /** What {@link escapeJsonOutput} rewrites, rewritten, without first asking whether there is any. */
@@ -113,9 +160,10 @@ const UTF8 = new TextEncoder();
  */
 export function encodeJsonOutput(json: string): Uint8Array<ArrayBuffer> {
     const bytes = UTF8.encode(json);
-    if (bytes.length === json.length && !json.includes("\u007f")) return bytes;
-    // Not ASCII, or DEL: the encoding already answered what escapeJsonOutput would ask again.
-    return UTF8.encode(escapeJsonControls(json));
+    const ascii = bytes.length === json.length && !json.includes("\u007f");
+    if (ascii && !json.includes("##")) return bytes;
+    // Not ASCII, DEL or `##`: the encoding already answered part of what escapeJsonOutput would ask again.
+    return UTF8.encode(guardInlineCommands(ascii ? json : escapeJsonControls(json), "json"));
 }
 
 const MARKDOWN_SPECIAL = /[&<>\\`*_[\]~]/g;
@@ -134,12 +182,16 @@ const MAY_BE_NOT_XML = /[\ud800-\udfff\ufffe\uffff]/;
  * backslash-escaped.
  */
 export function escapeMarkdown(value: string): string {
-    return replaceEach(escapeText(value), MARKDOWN_SPECIAL, MARKDOWN_REPLACEMENT);
+    // `[` is backslash-escaped with the rest of the punctuation: no `##[` is left for a CI runner.
+    return replaceEach(showControls(value), MARKDOWN_SPECIAL, MARKDOWN_REPLACEMENT);
 }
 
-/** HTML text or attribute value: controls shown (newlines and tabs kept with `keepNewlines`), then entities. */
+/**
+ * HTML text or attribute value: controls shown (newlines and tabs kept with `keepNewlines`), then entities (the `[`
+ * of `##[` and `##vso[` as `&#91;`).
+ */
 export function escapeHtml(value: string, options: { keepNewlines?: boolean } = {}): string {
-    return replaceEach(escapeText(value, options), MARKUP_SPECIAL, HTML_REPLACEMENT);
+    return guardInlineCommands(replaceEach(showControls(value, options), MARKUP_SPECIAL, HTML_REPLACEMENT), "html");
 }
 
 /**
@@ -159,7 +211,7 @@ function replaceEach(value: string, special: RegExp, replacement: Readonly<Recor
  * `\n` and `\t` stay as they are (element text).
  */
 export function escapeXml(value: string, options: { keepNewlines?: boolean } = {}): string {
-    const shown = escapeText(value, options);
+    const shown = showControls(value, options);
     const allowed = MAY_BE_NOT_XML.test(shown) ? shown.replace(NOT_XML, "\ufffd") : shown;
-    return replaceEach(allowed, MARKUP_SPECIAL, XML_REPLACEMENT);
+    return guardInlineCommands(replaceEach(allowed, MARKUP_SPECIAL, XML_REPLACEMENT), "xml");
 }

@@ -57,10 +57,11 @@ function looksLikeSecretKey(run: string): boolean {
  * every string of a report (names, messages, URNs, a quoted statement with its `sts:AssumeRoleWithWebIdentity`) is
  * such text, and a report of 100,000 roles holds millions of them.
  */
-function mayHoldSecret(text: string): boolean {
+export function mayHoldSecret(text: string): boolean {
     if (text.length < 10) return false;
-    if (text.includes("eyJ") || text.includes("pul-") || text.includes("AKIA") || text.includes("ASIA")) return true;
-    return hasBase64Run(text, 40);
+    // A rare letter first (`J`, `IA`): most text has neither, and one search for it costs less than two for the shapes.
+    if ((text.includes("J") && text.includes("eyJ")) || text.includes("pul-") || (text.includes("IA") && (text.includes("AKIA") || text.includes("ASIA")))) return true;
+    return text.length >= 40 && hasBase64Run(text, 40);
 }
 
 function isBase64(c: number): boolean {

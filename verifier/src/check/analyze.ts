@@ -32,7 +32,8 @@ import { describeDuplicateKey, describeJsonProblem, findDuplicateKeys, parseJson
 import { DEFAULT_MAX_INPUT_BYTES, InputReadError, decodeUtf8, readFileBytes } from "../read.js";
 import { errnoMessage } from "./options.js";
 import { revealValue, type Unreadable } from "./values.js";
-import { Templates } from "./prerender.js";
+import { Templates, TemplatedResult } from "./prerender.js";
+import { redactDeep } from "../redact.js";
 
 /** A file that could not be read or parsed as JSON: the command exits 2 for it. */
 export interface FileProblem {
@@ -390,11 +391,11 @@ function* checkFiles<R>(
                       : "Make the file readable, or leave it out.";
             run.fileProblems.push({ file: f.shown, message });
             run.files.push({ file: f.shown, kind: "unreadable" });
-            yield {
+            yield redactDeep({
                 target: { file: f.shown },
                 verdict: "error",
                 findings: [documentFinding(`${f.shown}: ${message}.`, fix)],
-            };
+            });
             continue;
         }
         // Kept for reports that locate findings in their files (SARIF and the others); not for JSON or text alone.
@@ -408,11 +409,11 @@ function* checkFiles<R>(
         if ("problem" in read) {
             run.fileProblems.push({ file: f.shown, message: read.problem });
             run.files.push({ file: f.shown, kind: read.kind });
-            yield {
+            yield redactDeep({
                 target: { file: f.shown },
                 verdict: "error",
                 findings: [documentFinding(`${f.shown} is ${read.problem}.`, read.remediation)],
-            };
+            });
             continue;
         }
         const input = read.input;
@@ -435,7 +436,7 @@ function* checkFiles<R>(
                   : undefined;
         if (notAnInput !== undefined) {
             if (f.explicit) {
-                yield { target: { file: f.shown }, verdict: "error", findings: [documentFinding(notAnInput.message, notAnInput.fix)] };
+                yield redactDeep({ target: { file: f.shown }, verdict: "error", findings: [documentFinding(notAnInput.message, notAnInput.fix)] });
             } else if (notAnInput.skipped !== undefined) {
                 run.skipped.push({ file: f.shown, reason: notAnInput.skipped });
             }
@@ -448,7 +449,7 @@ function* checkFiles<R>(
                 run.validJson.delete(f.shown);
                 continue;
             }
-            yield {
+            yield redactDeep<CheckResult>({
                 target: { file: f.shown },
                 verdict: "error",
                 findings: [
@@ -457,7 +458,7 @@ function* checkFiles<R>(
                         "Pass one of the supported inputs (see `oidc-guard check --help`), or leave this file out.",
                     ),
                 ],
-            };
+            });
             continue;
         }
 
@@ -632,7 +633,7 @@ export function createChecker(
             }
         }
         if (input.notes?.length) result.notes = [...(result.notes ?? []), ...input.notes];
-        return result;
+        return redactDeep(result);
     };
     function* roleResults(input: ExtractedInput, state: InputState, roles: readonly RoleItem[]): Generator<CheckResult, void, undefined> {
         for (const role of roles) {
@@ -684,9 +685,12 @@ export function createChecker(
                     continue;
                 }
                 verdict = adds.verdict;
-                added = adds.findings;
+                added = redactDeep(adds.findings);
             }
-            yield templates!.result({ target: role.target, property: role.property, read: a.fromTemplate, order: a.admitted().order, verdict, added });
+            const made = templates!.result({ target: role.target, property: role.property, read: a.fromTemplate, order: a.admitted().order, verdict, added });
+            // A role written from its kind's pieces holds nothing credential-shaped (prerender.ts); one made in full is
+            // redacted as every other result.
+            yield made instanceof TemplatedResult ? made : redactDeep(made);
         }
     }
     function* results<R>(input: ExtractedInput, file: string, stage?: RoleStage<R>): Generator<CheckResult | R, void, undefined> {

@@ -30,6 +30,7 @@ import {
 } from "oidc-guard-policypack/analysis";
 import { ByteSink, renderItems, type WrittenItem } from "../chunks.js";
 import { encodeJsonOutput } from "../escape.js";
+import { mayHoldSecret } from "../redact.js";
 import type { CheckResult, CheckTarget } from "../results.js";
 
 /** Builds a role's result from an analysis: the one function both a role and its template's marked result use. */
@@ -170,6 +171,34 @@ function dashesOf(names: Names): string | number {
     return [...names.whole, ...names.globs].map((n) => (n.includes("-") ? "1" : "0")).join("");
 }
 
+/**
+ * Whether a value a role of a template's kind writes between its pieces may hold a credential (redact.ts
+ * `mayHoldSecret`). The file and the type are those of the role before, nearly always: each is asked once. A
+ * resource's name ends its URN (Pulumi's URNs do), and what the URN does not hold, no part of it holds.
+ */
+class ValueGate {
+    private file = "";
+    private fileMay = false;
+    private type = "";
+    private typeMay = false;
+
+    mayHoldSecret(role: TemplatedRole, r: NonNullable<CheckTarget["resource"]>): boolean {
+        if (role.target.file !== this.file) {
+            this.file = role.target.file;
+            this.fileMay = mayHoldSecret(this.file);
+        }
+        if (r.type !== this.type) {
+            this.type = r.type;
+            this.typeMay = mayHoldSecret(this.type);
+        }
+        if (this.fileMay || this.typeMay || mayHoldSecret(r.urn) || (!r.urn.endsWith(r.name) && mayHoldSecret(r.name))) return true;
+        const { whole, globs } = role.read.names;
+        for (const n of whole) if (mayHoldSecret(n)) return true;
+        for (const n of globs) if (mayHoldSecret(n)) return true;
+        return false;
+    }
+}
+
 /** Past this many kinds of role, a template's further kinds are made in full. */
 const MAX_VARIANTS = 16;
 
@@ -215,6 +244,7 @@ function fullResult(role: TemplatedRole, resultOf: ResultOf): CheckResult {
  */
 export class Templates {
     private readonly variants = new WeakMap<TemplateOf, Variant[]>();
+    private readonly gate = new ValueGate();
     constructor(
         private readonly depth: number,
         private readonly resultOf: ResultOf,
@@ -224,8 +254,9 @@ export class Templates {
     result(role: TemplatedRole): CheckResult {
         const { target, property, read, order, verdict, added } = role;
         const resource = target.resource;
-        // Every target is `{ file, resource: { urn, type, name } }`; one with a line is made in full.
-        if (resource === undefined || target.line !== undefined) return fullResult(role, this.resultOf);
+        // Every target is `{ file, resource: { urn, type, name } }`; one with a line is made in full, and so is one
+        // with a value that may hold a credential (the caller redacts a full result; pieces are written as they are).
+        if (resource === undefined || target.line !== undefined || this.gate.mayHoldSecret(role, resource)) return fullResult(role, this.resultOf);
         const dashes = dashesOf(read.names);
         let variants = this.variants.get(read.template);
         if (variants === undefined) this.variants.set(read.template, (variants = []));
@@ -248,8 +279,13 @@ export class Templates {
         if (marked === undefined) return null;
         // The findings added after the analysis's, each a mark for its whole item.
         for (let i = 0; i < role.added.length; i++) marked.findings.push(mark("x", i) as unknown as Finding);
+        const json = renderItems([marked], this.depth);
+        // A `#` at a piece's edge and one at a value's would make a `##[` that neither holds alone, which output
+        // escaping spells otherwise in the whole text; and a piece that may hold a credential (a trust policy's own
+        // text) would be written unredacted: such a kind is written in full.
+        if (json.includes("#") || mayHoldSecret(json)) return null;
         // The findings array is two levels inside the result (its object, then the array).
-        const pieces = Pieces.cut(renderItems([marked], this.depth), this.depth + 2);
+        const pieces = Pieces.cut(json, this.depth + 2);
         const sink = new ByteSink();
         pieces.write(role.target.file, resource, role.read.names, role.added, sink);
         return sameBytes(sink.take(), encodeJsonOutput(renderItems([full], this.depth))) ? pieces : null;

@@ -4,6 +4,7 @@ import { encodeJsonOutput, escapeJsonOutput, escapeText, escapeTextDeep, guardCi
 import { MARK_IN_TEXT, markValue, TemplatedResult, templatedItem, type TemplatedRole } from "./prerender.js";
 import { ByteSink, ChunkedArray, joinChunks, jsonChunks, LateValue, type OutputChunk, type RenderedItems } from "../chunks.js";
 import type { CheckReport, CheckResult, CheckTarget, ToolInfo } from "../results.js";
+import { redactDeep } from "../redact.js";
 
 /** Whether to colour: only for a TTY, and never when `NO_COLOR` is set to a non-empty value (no-color.org). */
 export function useColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
@@ -306,7 +307,8 @@ export class TextReport implements TextOut {
     private readonly details: Uint8Array[] = [];
     /** Details not yet in `details`: each line encoded as it is made (a line with a label is two-byte text, the others one-byte). */
     private sink = new ByteSink(DETAIL_BUFFER);
-    readonly line = (s: string): void => this.sink.line(s);
+    /** Each detail line, guarded for CI logs as a whole: a `##[` can span a value and the text beside it. */
+    readonly line = (s: string): void => this.sink.line(guardCiLog(s));
     readonly widths = [HEAD[0].length, HEAD[2].length, HEAD[3].length];
     private readonly colour: boolean;
     private readonly paint: Paint;
@@ -434,7 +436,7 @@ export class TextReport implements TextOut {
         const total = this.count;
         out.line("");
         out.line(`${total} target${total === 1 ? "" : "s"} in ${fileCount} ${unit}${fileCount === 1 ? "" : "s"}: ${summaryText(summary)}`);
-        for (const s of escapeTextDeep(rawSkipped)) out.line(`skipped ${s.file}: ${s.reason}`);
+        for (const s of escapeTextDeep(redactDeep(rawSkipped))) out.line(`skipped ${s.file}: ${s.reason}`);
         yield out.take();
     }
 }

@@ -28,6 +28,7 @@ import { ChunkError, writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, parseReportFlags, writeReports, type ReportInput, type ReportOutput } from "../report/index.js";
 import type { CheckReport, CheckResult } from "../results.js";
 import { toolInfo } from "../version.js";
+import { textLine } from "../escape.js";
 
 /** The help text. */
 export const USAGE = `Usage: oidc-guard check <path>... [options]
@@ -205,7 +206,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     let config: ConfigSettings | undefined;
     if (args.config !== undefined) {
         config = readConfigFile(resolve(io.cwd, args.config), args.config);
-        for (const w of config.warnings) io.stderr.write(`oidc-guard check: warning: ${w}\n`);
+        for (const w of config.warnings) io.stderr.write(textLine(`oidc-guard check: warning: ${w}`));
     }
     const options = buildOptions(config, args);
     const outputs = [...args.reports.map((r) => r.path), ...(args.text?.output !== undefined ? [args.text.output] : [])]
@@ -213,7 +214,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         .map((p) => resolve(io.cwd, p));
     const walkSkipped: SkippedFile[] = [];
     const files = expandPaths(args.paths, io.cwd, outputs, walkSkipped);
-    for (const s of walkSkipped) io.stderr.write(`oidc-guard check: skipped ${s.file}: ${s.reason}\n`);
+    for (const s of walkSkipped) io.stderr.write(textLine(`oidc-guard check: skipped ${s.file}: ${s.reason}`));
     if (files.length === 0) {
         throw new CliError("no input files left to check (report output files are not inputs)", EXIT.usage);
     }
@@ -253,13 +254,13 @@ const NO_INPUTS =
 
 /** Names on stderr the files a run skipped and those it could not read (each also has an `error` result). */
 function reportFiles(run: Pick<CheckRun, "skipped" | "fileProblems">, io: CliIO): void {
-    for (const s of run.skipped) io.stderr.write(`oidc-guard check: skipped ${s.file}: ${s.reason}\n`);
-    for (const p of run.fileProblems) io.stderr.write(`oidc-guard check: ${p.file}: ${p.message}\n`);
+    for (const s of run.skipped) io.stderr.write(textLine(`oidc-guard check: skipped ${s.file}: ${s.reason}`));
+    for (const p of run.fileProblems) io.stderr.write(textLine(`oidc-guard check: ${p.file}: ${p.message}`));
 }
 
 /** The stderr line for a report written to a file: `oidc-guard check: wrote out.json (6 results: 4 pass, ...)`. */
 function wroteLine(command: string, path: string, io: CliIO, results: number, summary: Record<Verdict, number>): string {
-    return `oidc-guard ${command}: wrote ${showPath(resolve(io.cwd, path), io.cwd)} (${results} results: ${summaryText(summary)})\n`;
+    return textLine(`oidc-guard ${command}: wrote ${showPath(resolve(io.cwd, path), io.cwd)} (${results} results: ${summaryText(summary)})`);
 }
 
 /** The exit code of a run: a file that could not be read is a usage error; any verdict but pass fails the run. */

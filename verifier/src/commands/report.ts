@@ -10,6 +10,7 @@ import { CliError, EXIT, type CliIO } from "../io.js";
 import { realPathOf } from "../output.js";
 import { parseMaxInputMib } from "../read.js";
 import { REPORT_FLAG_OPTIONS, REPORT_FORMATS, buildModel, loadResultFiles, parseReportFlags, writeReports } from "../report/index.js";
+import { textLine } from "../escape.js";
 
 const HELP = `Usage: oidc-guard report <result.json>... [options]
 
@@ -73,14 +74,16 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     }
     const maxBytes = values["max-input-mib"] === undefined ? undefined : parseMaxInputMib(values["max-input-mib"]);
     const { input, notes } = loadResultFiles(positionals, io, root === undefined ? io.cwd : resolve(io.cwd, root), maxBytes);
-    for (const n of notes) io.stderr.write(`oidc-guard report: note: ${n}\n`);
+    for (const n of notes) io.stderr.write(textLine(`oidc-guard report: note: ${n}`));
     const model = buildModel(input);
     await writeReports(flags.outputs, model, io, "oidc-guard report");
     const { status } = model.counts;
     const written = flags.outputs.filter((o) => o.path !== "-").map((o) => o.path);
     io.stderr.write(
-        `oidc-guard report: ${model.entries.length} target(s) from ${positionals.length} file(s): ${status.pass} pass, ${status.fail} fail, ${status.unknown} unknown, ${status.error} error` +
-            `${written.length > 0 ? `; wrote ${written.join(", ")}` : ""}\n`,
+        textLine(
+            `oidc-guard report: ${model.entries.length} target(s) from ${positionals.length} file(s): ${status.pass} pass, ${status.fail} fail, ${status.unknown} unknown, ${status.error} error` +
+                `${written.length > 0 ? `; wrote ${written.join(", ")}` : ""}`,
+        ),
     );
     if (model.entries.length === 0) io.stderr.write("oidc-guard report: the inputs hold no role and no environment: nothing was checked\n");
     return model.passed ? EXIT.ok : EXIT.failed;

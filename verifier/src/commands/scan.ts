@@ -19,6 +19,7 @@ import type { CheckReport, CheckResult } from "../results.js";
 import { AccountReadError, ROLE_ARN, mapBounded, scanAccount, type AccountScan, type AwsConnection } from "../scan/aws.js";
 import { toolInfo } from "../version.js";
 import { analysisAndOutputFlags, writeCheckOutputs, type CheckOutputs } from "./check.js";
+import { textLine } from "../escape.js";
 
 export const USAGE = `Usage: oidc-guard scan aws [options]
 
@@ -235,7 +236,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     let config: ConfigSettings | undefined;
     if (args.config !== undefined) {
         config = readConfigFile(resolve(io.cwd, args.config), args.config);
-        for (const w of config.warnings) io.stderr.write(`oidc-guard scan: warning: ${w}\n`);
+        for (const w of config.warnings) io.stderr.write(textLine(`oidc-guard scan: warning: ${w}`));
     }
     const options = buildOptions(config, args);
     const roles = roleTargets(args, io.cwd);
@@ -281,7 +282,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         const label = s.roleArn !== undefined ? `aws://${accountOf(s.roleArn)}` : "aws://caller";
         const via = s.roleArn !== undefined ? ` (through ${s.roleArn})` : " (the caller's account)";
         const message = "error" in s ? (s.error ?? "") : "";
-        io.stderr.write(`oidc-guard scan: ${label}${via}: cannot read: ${message}\n`);
+        io.stderr.write(textLine(`oidc-guard scan: ${label}${via}: cannot read: ${message}`));
         results.push({
             target: { file: label },
             verdict: "error",

@@ -9,7 +9,7 @@ import { checkFormat, parseCommandArgs } from "../args.js";
 import { quietAwsSdkNodeWarning } from "../aws-sdk.js";
 import { docsUrl } from "../docs.js";
 import { CliError, EXIT, type CliIO } from "../io.js";
-import { escapeText } from "../escape.js";
+import { escapeText, textLine } from "../escape.js";
 import { realPathOf, writeOutputFile } from "../output.js";
 import { REPORT_FLAG_OPTIONS, applyMarkdownMaxKib, renderReport, type ReportFormat } from "../report/index.js";
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, verifyEnvironments, type BatchOptions } from "../verify/batch.js";
@@ -272,7 +272,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
                 } catch (e) {
                     throw new CliError(`${i === 0 ? "--output" : `--${out.format}`} ${out.path}: cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, EXIT.usage);
                 }
-                stderr.write(`oidc-guard verify: wrote ${out.path} (${out.format})\n`);
+                stderr.write(textLine(`oidc-guard verify: wrote ${out.path} (${out.format})`));
             }
         }
         return exitCodeFor(result.verdict);

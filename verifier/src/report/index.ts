@@ -24,7 +24,7 @@ import { resolve } from "node:path";
 import { checkFormat } from "../args.js";
 import { CliError, EXIT, writeChunked, type CliIO } from "../io.js";
 import { describeJsonProblem, parseJson } from "../check/json.js";
-import { guardCiLog } from "../escape.js";
+import { guardCiLog, type CiLogMedium } from "../escape.js";
 import { ChunkError, writeOutputFile } from "../output.js";
 import { DEFAULT_MAX_INPUT_BYTES, InputReadError, readTextFile } from "../read.js";
 import type { CheckReport, VerifyBatchReport, VerifyReport } from "../results.js";
@@ -75,8 +75,12 @@ export function renderReport(format: ReportFormat, input: ReportInput | ReportMo
 export function* renderReportChunks(format: ReportFormat, input: ReportInput | ReportModel, options: RenderOptions = {}): Generator<string> {
     const model = "entries" in input ? input : buildModel(input);
     // Values are escaped by each renderer for its medium; no line of any format may start a CI workflow command.
-    for (const chunk of RENDERERS[format](model, options)) yield guardCiLog(chunk);
+    const medium = CI_LOG_MEDIUM[format];
+    for (const chunk of RENDERERS[format](model, options)) yield guardCiLog(chunk, medium);
 }
+
+/** What each format is, for the CI log guard's spelling of a `[` (`guardCiLog`). */
+const CI_LOG_MEDIUM: Readonly<Record<ReportFormat, CiLogMedium>> = { json: "json", sarif: "json", junit: "xml", markdown: "markdown", html: "html" };
 
 /**
  * Applies a `--markdown-max-kib` value (a whole number of KiB from 1 to {@link MARKDOWN_MAX_KIB}, or undefined when

@@ -117,4 +117,25 @@ describe("JUnit", () => {
         assert.equal(c?.["@_name"], `role "<x>" & 'y' ]]> \\x01\\x1b end (urn:x)`);
         assert.match(c?.failure?.["#text"] ?? "", /fix: <\/failure><x>/);
     });
+
+    it("keeps its own line breaks in element text, and shows a value's as \\n: no value starts a line a CI system prints", () => {
+        const forged = "real\n  fix: forged advice\n::error::x";
+        const report: CheckReport = {
+            tool: { name: "oidc-guard", version: "0.1.0" },
+            results: [
+                {
+                    target: { file: "a.json", resource: { urn: "urn:x", type: "aws:iam/role:Role", name: "r" } },
+                    verdict: "fail",
+                    findings: [{ ruleId: "oidc-trust-aud-pinned", severity: "critical", message: forged, path: "", location: {}, remediation: "fix it", counterexample: null }],
+                    notes: [forged],
+                },
+            ],
+            summary: { pass: 0, fail: 1, unknown: 0, error: 0 },
+        };
+        const c = parse(renderJunit(buildModel({ checks: [report] }))).testsuites.testsuite[0]?.testcase[0];
+        const failure = c?.failure?.["#text"] ?? "";
+        assert.deepEqual(failure.split("\n").map((l) => l.trim().split(":")[0]), ["[critical] oidc-trust-aud-pinned", "real\\n  fix", "where", "fix", "see"]);
+        assert.equal(failure.split("\n")[1], "  real\\n  fix: forged advice\\n::error::x");
+        assert.deepEqual(String(c?.["system-out"]).split("\n"), ["note: real\\n  fix: forged advice\\n::error::x"]);
+    });
 });

@@ -13,9 +13,12 @@ export function xmlEscape(value: string): string {
     return escapeXml(value);
 }
 
-/** Escapes element text (newlines kept as they are, for readability). */
-function text(value: string): string {
-    return escapeXml(value, { keepNewlines: true });
+/**
+ * Element text of lines: each line escaped whole (a value's own line break shown as `\n`, so that no value starts a
+ * line of what a CI system prints), then joined by the report's own line breaks.
+ */
+function text(lines: readonly string[]): string {
+    return lines.map((l) => escapeXml(l)).join("\n");
 }
 
 function attrs(values: Record<string, string | number | undefined>): string {
@@ -25,18 +28,19 @@ function attrs(values: Record<string, string | number | undefined>): string {
         .join("");
 }
 
-function details(entry: ReportEntry): string {
-    return entry.findings
-        .map((f) => {
-            const lines = [`[${f.severity}] ${f.rule.id}: ${f.rule.title}`, `  ${f.message}`, `  where: ${whereText(entry, f)}${f.path ? ` ${f.path}` : ""}`];
-            if (f.counterexample) lines.push(`  a token that gets in: ${formatToken(f.counterexample)}`);
-            lines.push(`  fix: ${f.remediation}`, `  see: ${f.rule.url}`);
-            return lines.join("\n");
-        })
-        .join("\n\n");
+/** The findings' lines, an empty line between two findings. */
+function details(entry: ReportEntry): string[] {
+    const lines: string[] = [];
+    for (const f of entry.findings) {
+        if (lines.length > 0) lines.push("");
+        lines.push(`[${f.severity}] ${f.rule.id}: ${f.rule.title}`, `  ${f.message}`, `  where: ${whereText(entry, f)}${f.path ? ` ${f.path}` : ""}`);
+        if (f.counterexample) lines.push(`  a token that gets in: ${formatToken(f.counterexample)}`);
+        lines.push(`  fix: ${f.remediation}`, `  see: ${f.rule.url}`);
+    }
+    return lines;
 }
 
-function evidence(entry: ReportEntry): string {
+function evidence(entry: ReportEntry): string[] {
     const lines: string[] = [];
     for (const set of entry.admitted) {
         const a = formatAdmitted(set);
@@ -45,7 +49,7 @@ function evidence(entry: ReportEntry): string {
     for (const c of entry.checks) lines.push(`${c.status.padEnd(4)} ${c.id}: ${c.detail}`);
     for (const fact of entry.facts) lines.push(`${fact.label.toLowerCase()}: ${fact.value}`);
     for (const n of entry.notes) lines.push(`note: ${n}`);
-    return lines.join("\n");
+    return lines;
 }
 
 function testcase(entry: ReportEntry, classname: string): string {
@@ -62,7 +66,7 @@ function testcase(entry: ReportEntry, classname: string): string {
         body.push(`      <error${attrs({ message: summary, type: "error" })}>${text(details(entry))}</error>`);
     }
     const out = evidence(entry);
-    if (out) body.push(`      <system-out>${text(out)}</system-out>`);
+    if (out.length > 0) body.push(`      <system-out>${text(out)}</system-out>`);
     return body.length === 0 ? `${head}/>` : `${head}>\n${body.join("\n")}\n    </testcase>`;
 }
 

@@ -114,4 +114,15 @@ describe("rendering", () => {
         }
         assert.match(render(r, "text"), /assumed-role\/r\/\\x1b\]0;t\\x07\\r\\n::error::forged\\x9b2J\\u2028/);
     });
+
+    it("junit: a value's line break is shown as \\n in element text, the report's own lines are kept", () => {
+        const withBreaks: VerifyReport = {
+            ...errored,
+            checks: [{ id: "environment-opens", status: "fail", detail: "could not verify: HTTP 400 a\n  hint: forged ##[add-mask]x" }],
+            diagnostics: [{ message: "platform/gone:1:1: bad\nline", hint: "fix\nit" }],
+        };
+        const x = render(withBreaks, "junit");
+        const text = /<error [^>]*>([^<]*)<\/error>/.exec(x)?.[1] ?? "";
+        assert.deepEqual(text.split("\n"), ["could not verify: HTTP 400 a\\n  hint: forged ##&#91;add-mask]x", "platform/gone:1:1: bad\\nline", "hint: fix\\nit"]);
+    });
 });

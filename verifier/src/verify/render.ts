@@ -84,9 +84,14 @@ export function renderJson(r: VerificationResult | BatchVerificationResult): str
     return `${JSON.stringify(r, null, 2)}\n`;
 }
 
-/** XML 1.0 text: escapes markup and drops characters XML cannot carry. */
+/** XML 1.0 text or attribute: escapes markup, shows control characters (line breaks too) and drops what XML cannot carry. */
 function xml(s: string): string {
-    return escapeXml(s, { keepNewlines: true });
+    return escapeXml(s);
+}
+
+/** Element text of lines: each escaped whole ({@link xml}), joined by the report's own line breaks. */
+function xmlLines(lines: readonly string[]): string {
+    return lines.map(xml).join("\n");
 }
 
 function suite(
@@ -109,8 +114,9 @@ function suite(
             const tag = isErrorCheck(c) ? "error" : "failure";
             if (tag === "error") errors++;
             else failures++;
-            const diag = c.id === "environment-opens" ? diagnostics.map((d) => `\n${d.message}${d.hint ? `\nhint: ${d.hint}` : ""}`).join("") : "";
-            return `${head}\n      <${tag} message="${xml(c.detail)}" type="${tag === "error" ? "could-not-verify" : "verification-failed"}">${xml(c.detail + diag)}</${tag}>\n    </testcase>`;
+            const lines = [c.detail];
+            if (c.id === "environment-opens") for (const d of diagnostics) lines.push(d.message, ...(d.hint ? [`hint: ${d.hint}`] : []));
+            return `${head}\n      <${tag} message="${xml(c.detail)}" type="${tag === "error" ? "could-not-verify" : "verification-failed"}">${xmlLines(lines)}</${tag}>\n    </testcase>`;
         }
         return `${head}\n      <system-out>${xml(c.detail)}</system-out>\n    </testcase>`;
     });
@@ -153,7 +159,7 @@ export function render(r: VerificationResult | BatchVerificationResult, format: 
         case "json":
             return escapeJsonOutput(renderJson(r));
         case "junit":
-            return guardCiLog(renderJunit(r));
+            return guardCiLog(renderJunit(r), "xml");
         case "text": {
             // Every value shown as text (environment names, ARNs STS returned, stack outputs, service messages).
             const safe = escapeTextDeep(r);

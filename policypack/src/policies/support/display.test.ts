@@ -18,6 +18,12 @@ describe("forPulumiDisplay", () => {
         assert.equal(forPulumiDisplay("x\ny\r\tz"), "x\\ny\\r\\tz");
     });
 
+    it("shows the `[` of a CI runner's in-line command (`##[`, `##vso[` in any case) as `\\u005b`", () => {
+        assert.equal(forPulumiDisplay("role ##[add-mask]x"), "role ##\\u005badd-mask]x");
+        assert.equal(forPulumiDisplay("a##vso[task.setvariable variable=OK]true ##VSO[x]"), "a##vso\\u005btask.setvariable variable=OK]true ##VSO\\u005bx]");
+        assert.equal(forPulumiDisplay("# [x] ## [y] #[z]"), "# [x] ## [y] #[z]");
+    });
+
     it("leaves ordinary text as it is", () => {
         const text = 'assumeRolePolicy.Statement[0]: aud "aws:acme", sub "pulumi:environments:org:acme:env:a/*" (100% {ok}) <b> ü 日本';
         assert.equal(forPulumiDisplay(text), text);
