@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Alphabet } from "./automata.js";
-import { conditionBox, unknownVariables, type Mode } from "./conditions.js";
+import { classifyKey, conditionBox, unknownVariables, type Mode } from "./conditions.js";
 import { parseDocument } from "./document.js";
 import { analyzeTrustPolicy } from "./index.js";
 
@@ -25,6 +25,45 @@ function readingsOf(mode: Mode, condition: Record<string, Record<string, unknown
     const [st] = parseDocument({ Version: "2012-10-17", Statement: [statement(mode === "over" ? "Allow" : "Deny", condition)] });
     return conditionBox(st!, ISSUER, mode, new Alphabet()).readings;
 }
+
+describe("classifyKey", () => {
+    it("reads a web identity claim by the host before the key's first colon; a service's key by its prefix, whatever its tag key holds", () => {
+        const cases: Array<[string, string]> = [
+            [AUD, "aud"],
+            ["API.pulumi.com/OIDC:SUB", "sub"],
+            [`${ISSUER}:amr`, "context"],
+            [`${ISSUER}:sbu`, "absent"],
+            ["token.actions.githubusercontent.com:sub", "absent"],
+            ["oidc.eks.us-east-1.amazonaws.com/id/ABC:sub", "absent"],
+            ["aws:SourceIp", "context"],
+            ["aws:PrincipalTag/team", "context"],
+            // Tag keys may hold dots and colons: still the service's key, not another issuer's claim.
+            ["iam:ResourceTag/example.com:team", "context"],
+            ["aws:ResourceTag/example.com:env", "context"],
+            ["aws:PrincipalTag/team.x:env", "context"],
+            ["sts:RoleSessionName", "context"],
+            ["nocolon", "context"],
+        ];
+        for (const [key, kind] of cases) assert.equal(classifyKey(key, ISSUER), kind, key);
+    });
+
+    it("a tag key with a dot and a colon neither shuts an Allow nor makes a Deny certain", () => {
+        const allow = (c: Record<string, Record<string, unknown>>): Record<string, unknown> => statement("Allow", c);
+        const tagAllow = analyzeTrustPolicy(
+            { Version: "2012-10-17", Statement: [allow({ StringEquals: { [AUD]: "aws:acme", "iam:ResourceTag/example.com:team": "payroll" } })] },
+            { organizations: ["acme"] },
+        );
+        assert.equal(tagAllow.verdict, "fail");
+        const tagDeny = analyzeTrustPolicy(
+            {
+                Version: "2012-10-17",
+                Statement: [allow({ StringEquals: { [AUD]: "aws:acme" } }), { ...statement("Deny", { StringNotEquals: { "aws:ResourceTag/example.com:env": "prod" } }), Principal: "*" }],
+            },
+            { organizations: ["acme"] },
+        );
+        assert.equal(tagDeny.verdict, "fail");
+    });
+});
 
 describe("unknownVariables", () => {
     it("names each variable once, not the literal characters ${*}, ${?} and ${$}", () => {

@@ -17,17 +17,24 @@ const UNMODELLED_CLAIMS = new Set(["amr", "email", "oaud"]);
 
 export function classifyKey(key: string, issuer: string): KeyKind {
     const lower = key.toLowerCase();
-    const colon = lower.lastIndexOf(":");
-    if (colon < 0) return "context";
-    const prefix = lower.slice(0, colon);
-    const claim = lower.slice(colon + 1);
-    if (prefix === issuer.toLowerCase()) {
+    const own = `${issuer.toLowerCase()}:`;
+    if (lower.startsWith(own)) {
+        const claim = lower.slice(own.length);
         if (claim === "aud") return "aud";
         if (claim === "sub") return "sub";
         return UNMODELLED_CLAIMS.has(claim) ? "context" : "absent";
     }
-    // Keys of web identity providers are `<host>[/<path>]:<claim>`; global and service keys have no dot in the prefix.
-    return prefix.includes(".") ? "absent" : "context";
+    return isWebIdentityKey(lower) ? "absent" : "context";
+}
+
+/**
+ * Whether a condition key is a web identity provider's claim, `<host>[/<path>]:<claim>`: what stands before its
+ * first `:` holds a dot (a host). Global and service keys (`aws:`, `sts:`, `iam:`) have none there, whatever follows:
+ * a tag key may hold dots and colons (`iam:ResourceTag/example.com:team`).
+ */
+export function isWebIdentityKey(key: string): boolean {
+    const colon = key.indexOf(":");
+    return colon > 0 && key.slice(0, colon).includes(".");
 }
 
 export interface Box {

@@ -55,13 +55,14 @@ const DEPLOY: Rx = rx.seq(
     lit(":scope:write"),
 );
 const ATTR: Rx = rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair));
-/** Subjects naming an environment attribute twice: Pulumi names each attribute once. */
-const TWO_ENV_ATTRS = (): Rx => {
-    const envAttr = rx.altOf(ENV_ATTRS.map((a) => lit(`:${a}:`)));
-    return rx.seq(anyRun, envAttr, anyRun, envAttr, anyRun);
-};
+/**
+ * Subjects naming one environment attribute twice: Pulumi appends each key of `subjectAttributes` once. Both
+ * attributes in one subject (`rootEnvironment.name:…:currentEnvironment.name:…`, in either order) are a subject
+ * Pulumi issues when both keys are configured.
+ */
+const ENV_ATTR_TWICE = (): Rx => rx.altOf(ENV_ATTRS.map((a) => rx.seq(anyRun, lit(`:${a}:`), anyRun, lit(`:${a}:`), anyRun)));
 /** The subject-attribute form, each environment attribute at most once. */
-const attrSubjects = (): Lang => and(dfa("sub:attr-raw", () => ATTR), not(dfa("sub:two-env", TWO_ENV_ATTRS)));
+const attrSubjects = (): Lang => and(dfa("sub:attr-raw", () => ATTR), not(dfa("sub:env-attr-twice", ENV_ATTR_TWICE)));
 const CMK: Rx = rx.seq(lit(CMK_PREFIX), org);
 /** `pulumi:` followed by anything outside the known namespaces. */
 const OTHER_SUB: Rx = rx.seq(lit("pulumi:"), anyRun);
@@ -125,15 +126,23 @@ export interface Variant {
     unpinned?: Lang;
 }
 
+/**
+ * The naming levels of a subject-attribute subject. Its environment is `currentEnvironment.name` (where the
+ * `aws-login` is defined) when it names one, else `rootEnvironment.name`: a key is the subject up to the current
+ * environment's project (or environment), or up to the root's where no current one stands before it. A subject that
+ * names the root first and the current one after has both keys, so its root counts too (more in view, never less).
+ */
 const attrLevels = (): Level[] => {
-    const envAttr = rx.altOf(ENV_ATTRS.map((a) => lit(`:${a}:`)));
     const before = rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair));
+    const currentBefore = dfa("attr:current-before", () => rx.seq(anyRun, lit(":currentEnvironment.name:"), anyRun));
+    const key = (id: string, tail: Rx): Lang =>
+        or(
+            dfa(`key:attr:${id}:current`, () => rx.seq(before, lit(":currentEnvironment.name:"), tail)),
+            and(dfa(`key:attr:${id}:root`, () => rx.seq(before, lit(":rootEnvironment.name:"), tail)), not(currentBefore)),
+        );
     return [
-        { cls: "every-project", key: dfa("key:attr:project", () => rx.seq(before, envAttr, name, lit("/"))) },
-        {
-            cls: "every-environment-of-project",
-            key: dfa("key:attr:env", () => rx.seq(before, envAttr, name, lit("/"), name)),
-        },
+        { cls: "every-project", key: key("project", rx.seq(name, lit("/"))) },
+        { cls: "every-environment-of-project", key: key("env", rx.seq(name, lit("/"), name)) },
     ];
 };
 /** Subject-attribute subjects none of whose pairs is an environment attribute: they pin no environment. */

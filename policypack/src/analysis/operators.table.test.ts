@@ -276,13 +276,26 @@ describe("Deny statements (Allow pins only aud)", () => {
         row("NumericNotEquals on sub: not counted", deny({ NumericNotEquals: { [SUB]: "1" } }), "fail"),
         row("StringNotLike org-wide leaves the org open", deny({ StringNotLike: { [SUB]: "pulumi:environments:org:acme:env:*" } }), "fail"),
         row("StringNotEquals on a misspelt key denies everyone", deny({ StringNotEquals: { [`${V1}:sbu`]: "x" } }), "pass", false),
-        row("a Deny on the provider also covers an Allow with Principal *", deny({ StringNotEquals: { [SUB]: ESC } }), "pass", true, allow(
+        // A role can only use its own account's provider, and the document does not say which account the role is
+        // in: a Deny naming one account's provider applies for certain only to Allows that trust that very provider.
+        row("a Deny on one account's provider does not cover an Allow with Principal * (the role's account is not known)", deny({ StringNotEquals: { [SUB]: ESC } }), "fail", true, allow(
             { StringEquals: { [AUD]: "aws:acme" } },
             { Principal: "*" },
         )),
-        row("a Deny on the provider covers the same issuer's provider ARN in another partition", deny({ StringNotEquals: { [SUB]: ESC } }), "pass", true, allow(
+        row("a Deny on the provider does not cover the provider ARN of another partition", deny({ StringNotEquals: { [SUB]: ESC } }), "fail", true, allow(
             { StringEquals: { [AUD]: "aws:acme" } },
             { Principal: { Federated: `arn:aws-us-gov:iam::123456789012:oidc-provider/${V1}` } },
+        )),
+        row("a Deny on another account's provider does not apply", deny({ StringNotEquals: { [SUB]: ESC } }, { Principal: { Federated: `arn:aws:iam::999999999999:oidc-provider/${V1}` } }), "fail", true),
+        row("a Deny on the provider with account * does not apply (no wildcard in a principal ARN)", deny({ StringNotEquals: { [SUB]: ESC } }, { Principal: { Federated: `arn:aws:iam::*:oidc-provider/${V1}` } }), "fail", true),
+        row("a Deny on the provider written with an upper-case host does not apply for certain", deny({ StringNotEquals: { [SUB]: ESC } }, { Principal: { Federated: `arn:aws:iam::123456789012:oidc-provider/API.pulumi.com/oidc` } }), "fail", true),
+        row("a Deny on the providers of both accounts the Allow trusts applies", deny({ StringNotEquals: { [SUB]: ESC } }, { Principal: { Federated: [`arn:aws:iam::999999999999:oidc-provider/${V1}`, PROVIDER] } }), "pass", true, allow(
+            { StringEquals: { [AUD]: "aws:acme" } },
+            { Principal: { Federated: [PROVIDER, `arn:aws:iam::999999999999:oidc-provider/${V1}`] } },
+        )),
+        row("a Deny on one of the two providers the Allow trusts does not cover the other", deny({ StringNotEquals: { [SUB]: ESC } }), "fail", true, allow(
+            { StringEquals: { [AUD]: "aws:acme" } },
+            { Principal: { Federated: [PROVIDER, `arn:aws:iam::999999999999:oidc-provider/${V1}`] } },
         )),
         row("StringNotEquals aud pins aud for an Allow without one", deny({ StringNotEquals: { [AUD]: "aws:acme" } }), "pass", true, allow({ StringEquals: { [SUB]: ESC } })),
     ]);

@@ -139,6 +139,23 @@ describe("token model: one row per scope level", () => {
             usable: true,
         },
         { name: "one environment, subject attributes (rootEnvironment.name)", doc: doc(eq("aws:acme", "pulumi:environments:pulumi.organization.login:acme:rootEnvironment.name:payments/prod")), verdict: ["pass", "pass"], rules: [], usable: true },
+        // Pulumi appends every key of `subjectAttributes`: both environment attributes may stand in one subject.
+        {
+            name: "both environment attributes, both open: every project (rootEnvironment.name:*:currentEnvironment.name:*)",
+            doc: doc(like("aws:acme", "pulumi:environments:pulumi.organization.login:acme:rootEnvironment.name:*:currentEnvironment.name:*")),
+            verdict: ["fail", "fail"],
+            rules: ["oidc-trust-sub-pinned"],
+            usable: true,
+            kind: "esc",
+            worst: "every-project",
+        },
+        {
+            name: "both environment attributes, each pinned exactly",
+            doc: doc(eq("aws:acme", "pulumi:environments:pulumi.organization.login:acme:rootEnvironment.name:payments/prod:currentEnvironment.name:payments/base")),
+            verdict: ["pass", "pass"],
+            rules: [],
+            usable: true,
+        },
         {
             name: "a subject-attribute subject that names only the user pins no environment",
             doc: doc(eq("aws:acme", "pulumi:environments:pulumi.organization.login:acme:pulumi.user.login:alice")),

@@ -10,7 +10,7 @@
 import { Alphabet, BoundedCache, Budget, ComplexityError, Decider, LazyDfa, NONE, OTHER, and, finite, leaf, not, orOf, rx, sharedAlphabetFor, sharedPatternDfa, type Automaton, type Lang, type Rx } from "./automata.js";
 import { NO_NAMES, canonicalize, compileReadBack, madeUpSegments, readBack, spellsAName, type Names, type ReadBack } from "./canonical.js";
 import { analysisFromTemplate, learnTemplate } from "./templates.js";
-import { classifyKey, conditionBox, globRx, shown, valuesLang, type Box } from "./conditions.js";
+import { classifyKey, conditionBox, globRx, isWebIdentityKey, shown, valuesLang, type Box } from "./conditions.js";
 import { DEFAULT_ISSUERS, WEB_IDENTITY_ACTION } from "./constants.js";
 import { PolicyDocumentError, actionMatches, parseDocument, type Clause, type Statement } from "./document.js";
 import {
@@ -559,6 +559,21 @@ interface Coverage {
     reading?: string;
     /** The principal is a placeholder that cannot be told apart from this issuer's provider. */
     unresolved?: boolean;
+    /**
+     * An Allow's providers of the issuer, as `<partition>:<account>` of its well-formed ARNs; null when it admits in
+     * another way (`*`, an issuer URL, a placeholder, an account `*`), which names no account.
+     */
+    providers?: readonly string[] | null;
+}
+
+/**
+ * The `<partition>:<account>` of `value` when it is, exactly as IAM writes it, the ARN of `issuer`'s provider in one
+ * account (`arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc`); else undefined.
+ */
+function canonicalProvider(value: string, issuer: string): string | undefined {
+    const arn = parseProviderArn(value);
+    if (!arn || arn.account === "*" || arn.issuer !== issuer) return undefined;
+    return value === `arn:${arn.partition}:iam::${arn.account}:oidc-provider/${issuer}` ? `${arn.partition}:${arn.account}` : undefined;
 }
 
 class Analysis {
@@ -640,35 +655,55 @@ class Analysis {
             }
             if (kind === "v1") this.adviseOrgCase(issuer);
             const unit: Unit = { issuer, kind };
-            const allows: Array<{ st: Statement; reading?: string }> = [];
+            // Each Allow with the providers it trusts (`<partition>:<account>`; null when it names no account): a Deny
+            // of this issuer applies to it for certain only where it names every one of them (a role can only use its
+            // own account's provider, and the document does not say which account that is).
+            const allows: Array<{ st: Statement; reading?: string; providers: readonly string[] | null }> = [];
             for (const st of this.statements) {
                 if (st.effect !== "Allow" || !actionCovers(st)) continue;
                 const cov = this.coverage(st, unit);
                 if (cov.unresolved) this.unresolved.push(st.index);
                 if (cov.covers) {
-                    allows.push({ st, ...(cov.reading ? { reading: cov.reading } : {}) });
+                    allows.push({ st, providers: cov.providers ?? null, ...(cov.reading ? { reading: cov.reading } : {}) });
                     this.scopedAllows.push({ st, issuer });
                 }
             }
             if (allows.length === 0) continue;
             this.inScope = true;
-            this.denyReadings = [];
-            this.denyIndexes = [];
-            const denies: Box[] = [];
+            const denies: Array<{ st: Statement; box: Box; readings: string[]; providers: ReadonlySet<string> | "all" }> = [];
+            const doubtful: string[] = [];
             for (const st of this.statements) {
                 if (st.effect !== "Deny" || !actionCovers(st)) continue;
                 const cov = this.coverage(st, unit);
-                if (cov.reading) this.denyReadings.push(cov.reading);
-                if (!cov.covers) continue;
+                if (cov.reading) doubtful.push(cov.reading);
+                if (!cov.covers || cov.providers === undefined || cov.providers === null) continue;
                 const box = conditionBox(st, issuer, "under", this.alphabet, this.decider.budget);
-                box.readings.forEach((r) => this.denyReadings.push(`Statement[${st.index}] (Deny): ${r}`));
-                if (box.possible) {
-                    denies.push(box);
-                    this.denyIndexes.push(st.index);
-                }
+                const providers = st.principal.star ? ("all" as const) : new Set(cov.providers);
+                // One whose conditions no token meets (or taken as not applying) takes nothing away, but its readings
+                // are said all the same.
+                denies.push({ st, box, readings: box.readings.map((r) => `Statement[${st.index}] (Deny): ${r}`), providers });
             }
-            for (const r of this.denyReadings) this.readings.push(r);
-            for (const { st, reading } of allows) this.checkStatement(st, unit, denies, reading);
+            for (const { st, reading, providers } of allows) {
+                this.denyReadings = [...doubtful];
+                this.denyIndexes = [];
+                const applying: Box[] = [];
+                for (const d of denies) {
+                    if (d.providers === "all" || (providers !== null && providers.length > 0 && providers.every((p) => (d.providers as ReadonlySet<string>).has(p)))) {
+                        for (const r of d.readings) this.denyReadings.push(r);
+                        if (d.box.possible) {
+                            applying.push(d.box);
+                            this.denyIndexes.push(d.st.index);
+                        }
+                        continue;
+                    }
+                    const trusted = providers === null || providers.length === 0 ? "a principal that names no account" : providers.map((a) => `the provider of ${a.replace(":", " account ")}`).join(", ");
+                    this.denyReadings.push(
+                        `Statement[${d.st.index}] is a Deny on ${[...d.providers].map((a) => `the provider of ${a.replace(":", " account ")}`).join(", ")}, not on every provider Statement[${st.index}] trusts (${trusted}); it is assumed not to apply to Statement[${st.index}] (the reading that lets more in)`,
+                    );
+                }
+                for (const r of this.denyReadings) this.readings.push(r);
+                this.checkStatement(st, unit, applying, reading);
+            }
         }
         if (!this.inScope) {
             this.notes.push("No Allow statement lets a Pulumi OIDC issuer assume this role: out of scope.");
@@ -716,19 +751,31 @@ class Analysis {
 
     // ---- principals
 
+    /**
+     * Whether `st` applies to the issuer's tokens, and through which providers (`<partition>:<account>` of the ARNs
+     * it names exactly as IAM writes them; for an Allow, null when it admits in another way too). A Deny counts only
+     * where it certainly applies: Principal "*", or its providers, which must include every provider an Allow trusts
+     * to count for that Allow (run). A Deny whose principal IAM may not read as the provider (an upper-case host, a
+     * trailing slash, an account `*`) is assumed not to apply, and says so.
+     */
     private coverage(st: Statement, unit: Unit): Coverage {
         const p = st.principal;
         const matches = p.federated.map((f) => ({ f, m: matchFederated(f, unit.issuer) }));
         if (st.effect === "Deny") {
-            // A Deny counts only where it certainly applies: Principal "*" or the issuer's own provider, well formed.
-            const covers = p.kind === "Principal" && (p.star || matches.some((x) => x.m.match === "exact"));
-            if (covers || p.kind !== "Principal") return { covers };
+            if (p.kind !== "Principal") return { covers: false };
+            if (p.star) return { covers: true, providers: [] };
+            // The providers it names exactly as IAM writes their ARNs; which Allows it covers is decided per Allow.
+            const named = [...new Set(p.federated.map((f) => canonicalProvider(f, unit.issuer)).filter((x): x is string => x !== undefined))];
+            if (named.length > 0) return { covers: true, providers: named };
             const doubtful = p.federated.includes("*") ? `Federated "*"` : matches.find((x) => x.m.match !== "no")?.f;
             return doubtful
                 ? { covers: false, reading: `Statement[${st.index}] is a Deny whose principal (${doubtful}) may or may not match ${unit.issuer}; it is assumed not to apply (the reading that lets more in)` }
                 : { covers: false };
         }
         const exact = p.star || p.awsStar || matches.some((x) => x.m.match === "exact");
+        // The accounts it names, when it admits only through well-formed provider ARNs of the issuer.
+        const canonical = matches.filter((x) => x.m.match === "exact").map((x) => canonicalProvider(x.f, unit.issuer));
+        const providers = !p.star && !p.awsStar && canonical.length > 0 && canonical.every((c) => c !== undefined) ? (canonical as string[]) : null;
         let reading: string | undefined;
         let named = exact;
         if (!named && p.federated.includes("*")) {
@@ -751,8 +798,11 @@ class Analysis {
                 return { covers: false, unresolved: true };
             }
         }
-        if (p.kind === "NotPrincipal") return { covers: !named };
-        return reading ? { covers: named, reading } : { covers: named };
+        if (p.kind === "NotPrincipal") return { covers: !named, providers: null };
+        // Admitted also through `*`, an issuer URL or a placeholder: no account is named for all of it.
+        const only = reading === undefined && !matches.some((x) => x.m.match !== "exact" && x.m.match !== "no") && !p.federated.includes("*");
+        const base: Coverage = { covers: named, providers: only ? providers : null };
+        return reading ? { ...base, reading } : base;
     }
 
     private namesIssuerKeys(st: Statement, issuer: string): boolean {
@@ -764,11 +814,7 @@ class Analysis {
 
     /** Whether a condition names another web-identity provider's claim (`<host>[/path]:<claim>`, not a Pulumi issuer). */
     private namesOtherIssuerKeys(st: Statement): boolean {
-        return st.clauses.some((c) => {
-            const colon = c.key.lastIndexOf(":");
-            const prefix = c.key.slice(0, colon).toLowerCase();
-            return colon > 0 && prefix.includes(".") && !this.config.issuers.some((i) => i.toLowerCase() === prefix);
-        });
+        return st.clauses.some((c) => isWebIdentityKey(c.key) && !this.config.issuers.some((i) => c.key.toLowerCase().startsWith(`${i.toLowerCase()}:`)));
     }
 
     // ---- advisories

@@ -12,7 +12,10 @@
  *   claims) and non-string operators on `aud`/`sub` are "unknown": an Allow condition on them is taken as true,
  *   and a Deny statement with such a condition is assumed not to apply;
  * - a policy variable `${...}` other than `${*}`, `${?}`, `${$}` stands for any string in an Allow and for no
- *   string at all in a Deny (over- and under-approximation respectively).
+ *   string at all in a Deny (over- and under-approximation respectively);
+ * - the role's account is not known: a Deny takes away what an Allow lets in only when its principal is "*" or names,
+ *   exactly as IAM writes the ARN, the provider of every account that Allow trusts (a role uses its own account's
+ *   provider only).
  *
  * Not shipped with the pack (policypack/tsconfig.json excludes src/testing).
  */
@@ -355,14 +358,51 @@ function principalNames(st: Statement, value: "*" | Record<string, string[]>, is
     });
 }
 
+/**
+ * `<partition>:<account>` of a Federated value that is, character for character, the ARN IAM writes for `issuer`'s
+ * provider in one account; undefined for anything else.
+ */
+function exactProvider(f: string, issuer: string): string | undefined {
+    const m = /^arn:([a-z][a-z0-9-]*):iam::([0-9]{12}):oidc-provider\/(.+)$/.exec(f);
+    return m && m[3] === issuer.toLowerCase() ? `${m[1]}:${m[2]}` : undefined;
+}
+
+/**
+ * The providers an Allow statement trusts for `issuer`, as `<partition>:<account>`; null when it admits the issuer's
+ * tokens some other way too (`*`, an issuer URL, a placeholder), which names no account. A role can only use its own
+ * account's provider, and the document does not say which account that is.
+ */
+function allowProviders(st: Statement, issuer: string): Set<string> | null {
+    const out = new Set<string>();
+    if (!st.principal) return out;
+    const v = st.principal.value;
+    if (st.principal.kind !== "Principal" || v === "*" || v.AWS?.includes("*")) return null;
+    for (const f of v.Federated ?? []) {
+        if (f === "*") return null;
+        const exact = exactProvider(f, issuer);
+        if (exact !== undefined) out.add(exact);
+        else if (federatedMayBe(f, issuer) !== "no") return null;
+    }
+    return out;
+}
+
+/**
+ * Whether a Deny certainly applies wherever the Allow `allow` lets a token in: Principal "*", or the provider of
+ * every account the Allow trusts, each written exactly as IAM writes its ARN.
+ */
+function denyCovers(deny: Statement, allow: Statement, issuer: string): boolean {
+    if (!deny.principal || deny.principal.kind !== "Principal") return false;
+    const v = deny.principal.value;
+    if (v === "*") return true;
+    const trusted = allowProviders(allow, issuer);
+    if (trusted === null || trusted.size === 0) return false;
+    const named = new Set((v.Federated ?? []).map((f) => exactProvider(f, issuer)));
+    return [...trusted].every((a) => named.has(a));
+}
+
+/** Whether an Allow's principal names a web identity of `issuer` (a Deny's is decided against each Allow). */
 function principalMatches(st: Statement, issuer: string): boolean {
     if (!st.principal) return false;
-    if (st.effect === "Deny") {
-        // A Deny counts only where it certainly applies: Principal "*" or the issuer's own provider, well formed.
-        if (st.principal.kind !== "Principal") return false;
-        const v = st.principal.value;
-        return v === "*" || (v.Federated ?? []).some((f) => isProviderArnOf(f, issuer) && !PLACEHOLDER_RE.test(f));
-    }
     const named = principalNames(st, st.principal.value, issuer);
     return st.principal.kind === "Principal" ? named : !named;
 }
@@ -384,9 +424,10 @@ function classifyKey(key: string, token: PulumiToken): KeyValue {
     if (k === prefix + "aud") return { kind: "present", value: token.aud };
     if (k === prefix + "sub") return { kind: "present", value: token.sub };
     if (k === prefix + "amr" || k === prefix + "email" || k === prefix + "oaud") return { kind: "unknown" };
-    const colon = k.lastIndexOf(":");
-    // `<issuer path>:<claim>` of any other issuer, or a misspelt claim of this one: the token never carries it.
-    if (colon >= 0 && k.slice(0, colon).includes(".")) return { kind: "absent" };
+    // `<issuer path>:<claim>` of any other issuer, or a misspelt claim of this one: the token never carries it. A
+    // service's key (`aws:`, `iam:`) names no host before its first colon, whatever its tag key holds after it.
+    const colon = k.indexOf(":");
+    if (colon > 0 && k.slice(0, colon).includes(".")) return { kind: "absent" };
     return { kind: "unknown" };
 }
 
@@ -437,8 +478,9 @@ function conditionHolds(c: Condition, token: PulumiToken, approx: Approx): boole
     return c.values.some((x) => valueMatches(base, x, kv.value, approx));
 }
 
+/** Whether an Allow lets the token in, or a Deny (its principal left to {@link denyCovers}) takes it away. */
 function statementMatches(st: Statement, token: PulumiToken): boolean {
-    if (!principalMatches(st, token.issuer) || !actionMatches(st)) return false;
+    if ((st.effect === "Allow" && !principalMatches(st, token.issuer)) || !actionMatches(st)) return false;
     const approx: Approx = st.effect === "Allow" ? "over" : "under";
     for (const c of st.conditions) {
         const r = conditionHolds(c, token, approx);
@@ -467,8 +509,12 @@ export function compileEvaluator(doc: unknown, issuers: readonly string[] = DEFA
         if (!issuers.some((i) => sameIssuer(i, token.issuer))) {
             throw new RangeError(`token issuer ${token.issuer} is not among ${issuers.join(", ")}`);
         }
-        if (statements.some((st) => st.effect === "Deny" && statementMatches(st, token))) return "deny";
-        return statements.some((st) => st.effect === "Allow" && statementMatches(st, token)) ? "allow" : "deny";
+        // An explicit Deny wins where it applies: the token is allowed when some Allow lets it in and no Deny that
+        // covers that Allow's providers takes it away.
+        const denying = statements.filter((st) => st.effect === "Deny" && statementMatches(st, token));
+        return statements.some((st) => st.effect === "Allow" && statementMatches(st, token) && !denying.some((d) => denyCovers(d, st, token.issuer)))
+            ? "allow"
+            : "deny";
     };
 }
 
@@ -504,10 +550,10 @@ const V2_SUB = new RegExp(`^pulumi:org:${NAME}:env:${NAME}$`);
 /** The kinds a v1 token can be of (empty: Pulumi cannot issue it). Audience and subject name the same organization. */
 export function kindsOf(token: PulumiToken): ReferenceKind[] {
     const out: ReferenceKind[] = [];
-    // Pulumi names each environment attribute at most once in a subject-attribute subject.
-    const envAttrs = token.sub.match(/:(currentEnvironment|rootEnvironment)\.name:/g)?.length ?? 0;
+    // Pulumi names each environment attribute at most once in a subject-attribute subject (both may be there).
+    const twice = ["currentEnvironment", "rootEnvironment"].some((a) => token.sub.split(`:${a}.name:`).length > 2);
     for (const f of KIND_FORMS) {
-        if (envAttrs > 1 && f.sub.source.includes("login")) continue;
+        if (twice && f.sub.source.includes("login")) continue;
         const m = f.sub.exec(token.sub);
         if (m && f.aud.some((q) => token.aud === `${q}${m[1]}`)) out.push(f.kind);
     }
