@@ -217,3 +217,51 @@ describe("Markdown: line terminators in values", () => {
         }
     });
 });
+
+/** A check result of one failing role named `name`, whose finding's message and remediation are `text`. */
+function oneRole(name: string, text = "m"): CheckReport {
+    return {
+        tool: { name: "oidc-guard", version: "0.1.0" },
+        results: [
+            {
+                target: { file: `${name}.json`, resource: { urn: `urn:pulumi:s::p::aws:iam/role:Role::${name}`, type: "aws:iam/role:Role", name } },
+                verdict: "fail",
+                findings: [{ ruleId: "oidc-trust-sub-pinned", severity: "high", message: text, path: "", location: {}, remediation: text, counterexample: null }],
+            },
+        ],
+        summary: { pass: 0, fail: 1, unknown: 0, error: 0 },
+    };
+}
+
+describe("Markdown: pull-request comments", () => {
+    it("notifies nobody: an @mention in a value gets a zero-width space after its @, outside code", () => {
+        const out = renderMarkdown(buildModel({ checks: [oneRole("deploy@octocat", "ask @octocat or @acme/admins, not `@code`")] }));
+        // GitHub links a mention where `@` is followed by a user or team name: none is left outside code.
+        const prose = out.replace(/(`+)[^`]*?\1/g, "");
+        assert.doesNotMatch(prose, /@[A-Za-z0-9]/, prose);
+        assert.match(out, /\| deploy@&#8203;octocat<br>`urn:pulumi:s::p::aws:iam\/role:Role::deploy@octocat` \|/);
+        assert.match(out, /- What: ask @&#8203;octocat or @&#8203;acme\/admins, not `@code`/);
+        assert.match(out, /<summary>❌ role deploy@&#8203;octocat: 1 finding<\/summary>/);
+        // In code, where GitHub links no mention, the value is as it was.
+        assert.match(out, /`@code`/);
+    });
+
+    it("leaves an @ that starts no mention, and bare URLs, as they are", () => {
+        assert.equal(mdText("a @ b, @-x, @_y https://example.com/a"), "a @ b, @-x, @\\_y https://example.com/a");
+        assert.equal(mdText("@x@y"), "@&#8203;x@&#8203;y");
+    });
+});
+
+describe("Markdown: the <summary> of each finding's details", () => {
+    it("is HTML (GitHub reads no Markdown escape there): the name shows as it is, without stray backslashes", () => {
+        const out = renderMarkdown(buildModel({ checks: [oneRole("u-r-md-a|b`c`*x*_y_[z]~w~\\")] }));
+        assert.match(out, /^<details><summary>❌ role u-r-md-a\|b`c`\*x\*_y_\[z\]~w~\\: 1 finding<\/summary>$/m);
+    });
+
+    it("stays safe: markup is escaped as HTML, and a line break cannot end the HTML block", () => {
+        const name = "<img src=x onerror=alert(1)>\n\n# h\r<b>&amp;'\"##[x]";
+        const out = renderMarkdown(buildModel({ checks: [oneRole(name)] }));
+        const summary = out.split("\n").find((l) => l.startsWith("<details><summary>")) ?? "";
+        assert.equal(summary, "<details><summary>❌ role &lt;img src=x onerror=alert(1)&gt;\\n\\n# h\\r&lt;b&gt;&amp;amp;&#39;&quot;##&#91;x]: 1 finding</summary>");
+    });
+});

@@ -4,7 +4,7 @@
  * `<details>`. Every value is escaped, so names cannot inject markup or break the table.
  */
 import type { Severity } from "oidc-guard-policypack/analysis";
-import { escapeMarkdown, escapeText } from "../escape.js";
+import { escapeHtml, escapeMarkdown, escapeText } from "../escape.js";
 import {
     SEVERITIES,
     formatAdmitted,
@@ -25,9 +25,36 @@ export const MARKDOWN_MAX_KIB = 100 * 1024;
 export const STATUS_ICON: Record<EntryStatus, string> = { pass: "✅", fail: "❌", unknown: "❔", error: "⚠️" };
 const STATUS_LABEL: Record<EntryStatus, string> = { pass: "pass", fail: "fail", unknown: "unknown", error: "error" };
 
-/** Escapes text for Markdown (inline) and for the HTML GitHub allows inside it. Pipes are left to `cell`. */
+/** An `@` that GitHub would read as the start of a mention: a user or team name starts with a letter or digit. */
+const MENTION = /@(?=[A-Za-z0-9])/g;
+
+/**
+ * Escaped text (outside code) with a zero-width space after each `@` that would start a mention, written as the
+ * character reference `&#8203;`: GitHub notifies whoever `@name` or `@org/team` names when a report is posted as a
+ * pull-request comment, and it finds mentions in the rendered text, so an escape (`\@`, `&#64;`) would still notify.
+ * The text reads the same; bots that quote text in comments do the same (Renovate writes `@&#8203;`). Code spans
+ * and fenced blocks need none: GitHub finds no mention in code.
+ */
+export function defuseMentions(escaped: string): string {
+    return escaped.includes("@") ? escaped.replace(MENTION, "@&#8203;") : escaped;
+}
+
+/**
+ * Escapes text for Markdown (inline) and for the HTML GitHub allows inside it, and defuses @mentions
+ * ({@link defuseMentions}). Pipes are left to `cell`. Bare URLs are left to GitHub's autolinks: the link shows where
+ * it goes, and the report's own "Docs:" links are such URLs.
+ */
 export function mdText(value: string): string {
-    return escapeMarkdown(value);
+    return defuseMentions(escapeMarkdown(value));
+}
+
+/**
+ * Text inside an HTML block (the `<summary>` of `<details>`): GitHub reads no Markdown there, backslash escapes
+ * included, so the text is escaped as HTML (controls shown, line breaks too: none can end the block), and @mentions
+ * are defused as in {@link mdText}.
+ */
+function htmlText(value: string): string {
+    return defuseMentions(escapeHtml(value));
 }
 
 /**
@@ -89,7 +116,7 @@ function findingsCell(entry: ReportEntry): string {
 }
 
 function detailsBlock(entry: ReportEntry): string {
-    const summary = `${STATUS_ICON[entry.status]} ${entry.kind} ${mdText(entry.name)}: ${entry.findings.length} finding${entry.findings.length === 1 ? "" : "s"}`;
+    const summary = `${STATUS_ICON[entry.status]} ${entry.kind} ${htmlText(entry.name)}: ${entry.findings.length} finding${entry.findings.length === 1 ? "" : "s"}`;
     const parts: string[] = [`<details><summary>${summary}</summary>`, ""];
     if (entry.urn) parts.push(`Resource ${mdCode(entry.urn)} in ${mdCode(entry.file ?? "")}`, "");
     for (const f of entry.findings) {

@@ -4,7 +4,10 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import Ajv from "ajv-draft-04";
 import addFormats from "ajv-formats";
+import fc from "fast-check";
 import { RULES } from "oidc-guard-policypack/analysis";
+import type { CheckReport } from "../results.js";
+import { VERIFY_RULES } from "../verify/rules.js";
 import { buildModel } from "./model.js";
 import { fileUri, renderSarif } from "./sarif.js";
 import { FIXTURES, lineOf, sampleInput } from "./testdata/load.js";
@@ -23,7 +26,7 @@ interface SarifResult {
 interface SarifLog {
     version: string;
     runs: {
-        tool: { driver: { name: string; rules: { id: string; helpUri: string; help: { text: string }; shortDescription: { text: string }; properties: Record<string, unknown> }[] } };
+        tool: { driver: { name: string; rules: { id: string; helpUri: string; help: { text: string; markdown: string }; shortDescription: { text: string }; properties: Record<string, unknown> }[] } };
         results: SarifResult[];
         properties: { compliant: { target: string; admits?: { audiences: string[] | null; subjects: string[] }[] }[] };
     }[];
@@ -34,6 +37,8 @@ const schema = JSON.parse(readFileSync(join(__dirname, "testdata", "sarif-schema
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats(ajv);
 const validate = ajv.compile(schema);
+/** The schema's format of `artifactLocation.uri`, as ajv-formats checks it. */
+const uriReference = ajv.compile({ type: "string", format: "uri-reference" });
 
 const sarifText = renderSarif(buildModel(sampleInput()));
 const sarif = JSON.parse(sarifText) as SarifLog;
@@ -125,5 +130,100 @@ describe("SARIF", () => {
         const empty = JSON.parse(renderSarif(buildModel({}))) as SarifLog;
         assert.equal(validate(empty), true, ajv.errorsText(validate.errors));
         assert.deepEqual(empty.runs[0]?.results, []);
+    });
+});
+
+/** A check result of one failing target in `file`, with one finding of rule `ruleId`. */
+function oneFinding(file: string, ruleId = "oidc-trust-sub-pinned", remediation = "r"): CheckReport {
+    return {
+        tool: { name: "oidc-guard", version: "0.1.0" },
+        results: [{ target: { file }, verdict: "fail", findings: [{ ruleId, severity: "high", message: "m", path: "", location: {}, remediation, counterexample: null }] }],
+        summary: { pass: 0, fail: 1, unknown: 0, error: 0 },
+    };
+}
+
+function sarifOf(report: CheckReport): SarifLog {
+    const log = JSON.parse(renderSarif(buildModel({ checks: [report] }))) as SarifLog;
+    assert.equal(validate(log), true, ajv.errorsText(validate.errors));
+    return log;
+}
+
+describe("SARIF: file names from input", () => {
+    it("writes a lone surrogate in a file name as U+FFFD, percent-encoded, rather than throw", () => {
+        assert.deepEqual(fileUri("a\ud800.json"), { uri: "a%EF%BF%BD.json", uriBaseId: "%SRCROOT%" });
+        assert.deepEqual(fileUri("\udc00/b\ud83d"), { uri: "%EF%BF%BD/b%EF%BF%BD", uriBaseId: "%SRCROOT%" });
+        // A pair stays the character it encodes.
+        assert.deepEqual(fileUri("\ud83d\ude00.json"), { uri: "%F0%9F%98%80.json", uriBaseId: "%SRCROOT%" });
+        const log = sarifOf(oneFinding("a\ud800.json"));
+        assert.equal(log.runs[0]?.results[0]?.locations[0]?.physicalLocation.artifactLocation.uri, "a%EF%BF%BD.json");
+    });
+
+    it("keeps a target that is a URI (scan aws) and percent-encodes, as a path, one with characters a URI cannot hold", () => {
+        for (const uri of ["aws://123456789012", "aws://caller", "x-y.z+1://user:p%41ss@host-1.example:8443", "a://b!$&'()*+,;=~._-"]) {
+            assert.deepEqual(fileUri(uri), { uri });
+            assert.equal(uriReference(uri), true, uri);
+        }
+        assert.deepEqual(fileUri("xy://a<b>"), { uri: "xy%3A//a%3Cb%3E", uriBaseId: "%SRCROOT%" });
+        assert.deepEqual(fileUri('xy://a"<>{}|^`'), { uri: "xy%3A//a%22%3C%3E%7B%7D%7C%5E%60", uriBaseId: "%SRCROOT%" });
+        // One letter before `:/` reads as a Windows drive.
+        assert.deepEqual(fileUri("x://a<b>"), { uri: "file:///x://a%3Cb%3E" });
+        for (const notUri of ["xy://a<b>", 'xy://a"<>{}|^`', "xy://a%zz", "xy://a%4", "xy://a\\b", "xy://a[b]", "xy://a#b#c", "xy://a:b", "xy://a?b", "xy://é", "xy://a\u0000"]) {
+            const { uri, uriBaseId } = fileUri(notUri);
+            assert.equal(uriBaseId, "%SRCROOT%", notUri);
+            assert.equal(uriReference(uri), true, `${notUri} -> ${uri}`);
+        }
+        // A URI a viewer's link would run is a path too.
+        assert.deepEqual(fileUri("javascript://%0aalert(1)"), { uri: "javascript%3A//%250aalert(1)", uriBaseId: "%SRCROOT%" });
+        assert.deepEqual(fileUri("VBScript://x"), { uri: "VBScript%3A//x", uriBaseId: "%SRCROOT%" });
+        const log = sarifOf(oneFinding('xy://a"<>{}|^`'));
+        assert.equal(log.runs[0]?.results[0]?.locations[0]?.physicalLocation.artifactLocation.uri, "xy%3A//a%22%3C%3E%7B%7D%7C%5E%60");
+        assert.equal(sarifOf(oneFinding("x://a<b>")).runs[0]?.results[0]?.locations[0]?.physicalLocation.artifactLocation.uri, "file:///x://a%3Cb%3E");
+    });
+
+    it("gives every file name, whatever it holds, a URI reference of the schema's format", () => {
+        const uriish = fc
+            .tuple(fc.constantFrom("aws", "x", "file", "a+b.c-d"), fc.string({ unit: fc.constantFrom(..."aZ09-._~!$&'()*+,;=:@%/?#[]<>\"{}|^` \t\u00e9\ud800\udc00") }))
+            .map(([scheme, rest]) => `${scheme}://${rest}`);
+        fc.assert(
+            fc.property(fc.oneof(fc.string({ unit: "binary" }), uriish), (path) => {
+                const { uri } = fileUri(path);
+                assert.equal(uriReference(uri), true, `${JSON.stringify(path)} -> ${uri}`);
+            }),
+            { numRuns: 3000 },
+        );
+    });
+});
+
+describe("SARIF: Markdown help", () => {
+    it("escapes the remediation of a rule this version does not know, as the Markdown report does", () => {
+        const hostile = "see [docs](javascript:alert(1))\n# Owned\n<img src=https://evil.example/t.png>\n<!-- hidden *x* _y_";
+        const log = sarifOf(oneFinding("a.json", "zz-newer-rule", hostile));
+        const rule = log.runs[0]?.tool.driver.rules.find((r) => r.id === "zz-newer-rule");
+        assert.ok(rule);
+        const md = rule.help.markdown;
+        assert.ok(!md.includes("<img") && !md.includes("<!--"), md);
+        assert.ok(!md.includes("[docs]("), md);
+        assert.ok(!/\*x\*|_y_/.test(md.replace(/\\[*_]/g, "")), md);
+        // The value stays on its line: no heading, no HTML block of its own.
+        assert.ok(!md.split("\n").some((l) => l.startsWith("#") || l.startsWith("<")), md);
+        // Shown as the Markdown report shows it: `\n` as a backslash (itself escaped) and an n.
+        assert.match(md, /\*\*Fix:\*\* see \\\[docs\\\]\(javascript:alert\(1\)\)\\\\n# Owned\\\\n&lt;img /);
+        // The plain-text help keeps the value as it is.
+        assert.ok(rule.help.text.includes(hostile));
+    });
+
+    it("escapes a rule id this version does not know wherever help Markdown shows it", () => {
+        const id = "zz-<b>-*x*";
+        const log = sarifOf(oneFinding("a.json", id));
+        const md = log.runs[0]?.tool.driver.rules.find((r) => r.id === id)?.help.markdown ?? "";
+        assert.ok(md.includes("zz-&lt;b&gt;-\\*x\\*"), md);
+        assert.ok(!md.includes("<b>"), md);
+    });
+
+    it("writes the catalog's own Markdown for the rules it knows", () => {
+        for (const meta of [...RULES, ...VERIFY_RULES]) {
+            const r = run.tool.driver.rules.find((x) => x.id === meta.id);
+            assert.equal(r?.help.markdown, `${meta.description}\n\n**Fix:** ${meta.remediation}\n\nSee [the documentation](${meta.url}).`, meta.id);
+        }
     });
 });

@@ -7,7 +7,9 @@
 import { escapeJsonOutput } from "../escape.js";
 import { ChunkedArray, jsonChunks, textChunks } from "../chunks.js";
 import { createHash } from "node:crypto";
-import type { RuleMeta, Severity } from "oidc-guard-policypack/analysis";
+import { RULES, type RuleMeta, type Severity } from "oidc-guard-policypack/analysis";
+import { VERIFY_RULES } from "../verify/rules.js";
+import { mdInline } from "./markdown.js";
 import { formatToken, type ReportEntry, type ReportFinding, type ReportModel } from "./model.js";
 
 export const SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -26,6 +28,23 @@ function ruleName(id: string): string {
         .join("");
 }
 
+/** The rules whose texts are this tool's own: their help Markdown is written as the catalog wrote it. */
+const CATALOG: ReadonlyMap<string, RuleMeta> = new Map([...RULES, ...VERIFY_RULES].map((r) => [r.id, r]));
+
+/**
+ * A rule's help in Markdown (code scanning renders it). A rule of the catalog gets its own text, Markdown as written
+ * there. Any other (a rule id from a result file of another version, with the finding's own remediation; a verify
+ * check the catalog does not know) came, in part, from input: its description and remediation are escaped as the
+ * Markdown report escapes them, their `code` spans kept as code.
+ */
+function helpMarkdown(rule: RuleMeta): string {
+    const own = CATALOG.get(rule.id);
+    const [description, remediation, url] = own
+        ? [own.description, own.remediation, own.url]
+        : [mdInline(rule.description), mdInline(rule.remediation), rule.url];
+    return `${description}\n\n**Fix:** ${remediation}\n\nSee [the documentation](${url}).`;
+}
+
 function descriptor(rule: RuleMeta): Record<string, unknown> {
     return {
         id: rule.id,
@@ -35,7 +54,7 @@ function descriptor(rule: RuleMeta): Record<string, unknown> {
         helpUri: rule.url,
         help: {
             text: `${rule.description}\n\nFix: ${rule.remediation}\n\nSee ${rule.url}`,
-            markdown: `${rule.description}\n\n**Fix:** ${rule.remediation}\n\nSee [the documentation](${rule.url}).`,
+            markdown: helpMarkdown(rule),
         },
         defaultConfiguration: { level: LEVEL[rule.severity] },
         properties: {
@@ -47,13 +66,31 @@ function descriptor(rule: RuleMeta): Record<string, unknown> {
     };
 }
 
+/** RFC 3986's `unreserved` and `sub-delims`, and a `pct-encoded` triplet: what a host name (`reg-name`) is made of. */
+const REG_NAME_CHAR = "(?:[A-Za-z0-9\\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})";
+/**
+ * A URI that is a scheme and an authority and nothing else (`aws://123456789012`, what `scan aws` names its
+ * targets), in RFC 3986's grammar: `scheme "://" [ userinfo "@" ] reg-name [ ":" port ]`. Every character is one a URI
+ * may hold where it stands, so the URI is kept as it is (but for {@link SCRIPT_SCHEME}); anything else (`x://a<b>`,
+ * `x://a:b`, a bare `%`) is a path.
+ */
+const AUTHORITY_URI = new RegExp(`^[A-Za-z][A-Za-z0-9+.-]*://(?:(?:${REG_NAME_CHAR}|:)*@)?${REG_NAME_CHAR}+(?::[0-9]*)?$`);
+/**
+ * Schemes a viewer that makes a link of the URI would run rather than open (`javascript://%0aalert(1)` is a valid
+ * URI): such a target is written as a path, like any name that is not a URI.
+ */
+const SCRIPT_SCHEME = /^(?:javascript|vbscript|data):/i;
+/** A surrogate that is not half of a pair: no character, and `encodeURIComponent` throws on it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
 /**
  * A relative path as a URI reference (each segment percent-encoded); absolute paths become `file://` URIs; a target
- * that already is a URI (`aws://<account>` from `scan aws`) is kept.
+ * that already is a URI ({@link AUTHORITY_URI}) is kept. A lone surrogate in a name (input need not be well-formed
+ * UTF-16) is written as U+FFFD, as the JUnit report writes it.
  */
 export function fileUri(path: string): { uri: string; uriBaseId?: string } {
-    if (/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(path)) return { uri: path };
-    const posix = path.replace(/\\/g, "/");
+    if (AUTHORITY_URI.test(path) && !SCRIPT_SCHEME.test(path)) return { uri: path };
+    const posix = path.replace(LONE_SURROGATE, "\ufffd").replace(/\\/g, "/");
     const encoded = posix
         .split("/")
         .map((s) => encodeURIComponent(s))
