@@ -32,6 +32,18 @@ export function awsSdkErrorText(e: unknown): AwsSdkErrorText {
     return { message, status, unreadable };
 }
 
+/** Does nothing with anything. */
+function ignore(): void {
+    // The SDK's log lines are meant for developers: none reaches a user's stderr.
+}
+
+/**
+ * A logger for AWS SDK clients and their HTTP handler that drops every line. The node HTTP handler logs to `console`
+ * unless given one (for example `@smithy/node-http-handler - [WARN] a request has exceeded the configured … ms
+ * requestTimeout`), which would land raw on stderr, outside the CLI's own escaped and scrubbed output.
+ */
+export const SILENT_AWS_SDK_LOGGER = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore } as const;
+
 /**
  * Turns off the SDK's warning, printed on stderr when a client is made under Node 20, that its releases after early
  * 2027 will need Node 22: this release runs on Node 20.19+ (package.json `engines`), and the eight lines would land in

@@ -12,6 +12,18 @@ describe("retry policy and deadline", () => {
         assert.equal(parseRetryAfter("Wed, 31 Dec 2025 23:59:00 GMT", now), 0);
         assert.equal(parseRetryAfter("soon"), undefined);
         assert.equal(parseRetryAfter(undefined), undefined);
+        // RFC 9110's other two date forms.
+        assert.equal(parseRetryAfter("Thursday, 01-Jan-26 00:00:05 GMT", now), 5000);
+        assert.equal(parseRetryAfter("Thu Jan  1 00:00:05 2026", now), 5000);
+    });
+    it("reads what is neither delta-seconds nor an HTTP-date as no Retry-After at all (so the normal backoff applies)", () => {
+        // Date.parse reads these as dates (the year -5, 1 May 2001, ...), in the past: a wait of 0.
+        const now = Date.UTC(2026, 0, 1, 0, 0, 0);
+        for (const v of ["-5", "1.5", "+5", "1e3", "0x10", "5s", "", " ", "2026-01-01T00:00:05Z", "Thu, 01 Jan 2026", "1 2"]) {
+            assert.equal(parseRetryAfter(v, now), undefined, JSON.stringify(v));
+        }
+        // Digits only, however many: a wait (bounded by the caller), never a date.
+        assert.equal(parseRetryAfter("123456789012345", now), 123456789012345 * 1000);
     });
     it("backs off 1 s, doubling, capped", () => {
         assert.deepEqual([1, 2, 3, 4].map((n) => backoffMs(DEFAULT_RETRY, n)), [1000, 2000, 4000, 8000]);

@@ -81,15 +81,29 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 1000, maxDelayMs: 30_000 };
 
+// RFC 9110 §5.6.7 HTTP-date, in its three forms: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the obsolete RFC 850
+// form (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`).
+const DAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
+const MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
+const TIME = "\\d{2}:\\d{2}:\\d{2}";
+const HTTP_DATE = new RegExp(
+    `^(?:${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT` +
+        `|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} ${TIME} GMT` +
+        `|${DAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4})$`,
+);
+
 /**
- * Parses a `Retry-After` header: delta-seconds or an HTTP-date. Returns milliseconds to wait, or undefined when the
- * header is absent or unreadable.
+ * Parses a `Retry-After` header: delta-seconds (digits only) or an HTTP-date (RFC 9110). Returns milliseconds to
+ * wait, or undefined when the header is absent or is neither, so that the caller falls back to its own backoff.
+ * `Date.parse` alone is not the test: it reads `-5` or `1.5` as dates in the past, which would mean no wait at all.
  */
 export function parseRetryAfter(value: string | undefined | null, now = Date.now()): number | undefined {
     if (value === undefined || value === null) return undefined;
     const v = value.trim();
     if (/^\d+$/.test(v)) return Number(v) * 1000;
-    const date = Date.parse(v);
+    if (!HTTP_DATE.test(v)) return undefined;
+    // asctime has no zone: it is GMT.
+    const date = Date.parse(/GMT$/.test(v) ? v : `${v} GMT`);
     if (!Number.isNaN(date)) return Math.max(0, date - now);
     return undefined;
 }

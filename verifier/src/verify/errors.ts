@@ -22,8 +22,8 @@ export type ServiceErrorKind =
     | "unauthorized" // 401
     | "forbidden" // 403
     | "not-found" // 404
-    | "rate-limited" // 429 after retries
-    | "server" // 5xx after retries
+    | "rate-limited" // 429 (after retries, where the request may be retried)
+    | "server" // 5xx (after retries, where the request may be retried)
     | "http" // any other unexpected status
     | "timeout" // a request or the overall deadline ran out
     | "unreachable" // connection refused, DNS failure, reset
@@ -44,8 +44,19 @@ export class ServiceError extends Error {
     }
 }
 
+/** The service a request went to, which a hint names. */
+export type Service = "pulumi-cloud" | "sts";
+
+/**
+ * A hint for a service error, naming the service that failed and what to check. `retried` says whether the
+ * request was sent more than once: only then does a hint speak of errors that persisted.
+ */
+export function hintFor(service: Service, kind: ServiceErrorKind, retried = false): string | undefined {
+    return service === "sts" ? stsHint(kind, retried) : pulumiCloudHint(kind, retried);
+}
+
 /** A hint for the common statuses of the Pulumi Cloud API. */
-export function hintForStatus(kind: ServiceErrorKind): string | undefined {
+function pulumiCloudHint(kind: ServiceErrorKind, retried: boolean): string | undefined {
     switch (kind) {
         case "unauthorized":
             return "PULUMI_ACCESS_TOKEN is missing, expired or revoked: create a new token in Pulumi Cloud (Personal access tokens) and set it in the environment";
@@ -56,13 +67,39 @@ export function hintForStatus(kind: ServiceErrorKind): string | undefined {
         case "rate-limited":
             return "Pulumi Cloud is rate-limiting this token: retry later or lower --concurrency";
         case "server":
-            return "Pulumi Cloud returned server errors after retries: retry later";
+            return retried
+                ? "Pulumi Cloud kept returning server errors: retry later"
+                : "Pulumi Cloud returned a server error (an open is not sent twice, since the first may have been processed): retry later";
         case "timeout":
-            return "raise --timeout, or check the network path to the service";
+            return "raise --timeout, or check the network path to Pulumi Cloud (PULUMI_BACKEND_URL)";
         case "unreachable":
-            return "check PULUMI_BACKEND_URL / AWS_ENDPOINT_URL_STS and the network (proxy, firewall, DNS)";
+            return "check PULUMI_BACKEND_URL and the network (proxy, firewall, DNS)";
         case "http":
+            return undefined;
         case "bad-response":
+            return "check that PULUMI_BACKEND_URL points at Pulumi Cloud (a proxy or a login page may be answering)";
+        default:
+            return kind satisfies never;
+    }
+}
+
+/** A hint for STS GetCallerIdentity's failures (AWS, not Pulumi Cloud). */
+function stsHint(kind: ServiceErrorKind, retried: boolean): string | undefined {
+    switch (kind) {
+        case "rate-limited":
+            return "AWS STS is throttling GetCallerIdentity calls in this account and Region: retry later or lower --concurrency";
+        case "server":
+            return retried ? "AWS STS kept returning server errors: retry later" : "AWS STS returned a server error: retry later";
+        case "timeout":
+            return "raise --timeout, or check the network path to STS (AWS_ENDPOINT_URL_STS)";
+        case "unreachable":
+            return "check AWS_ENDPOINT_URL_STS / AWS_REGION and the network (proxy, firewall, DNS)";
+        case "bad-response":
+            return "check the STS endpoint (AWS_ENDPOINT_URL_STS): a proxy or another server may be answering";
+        case "unauthorized":
+        case "forbidden":
+        case "not-found":
+        case "http":
             return undefined;
         default:
             return kind satisfies never;

@@ -125,6 +125,127 @@ describe("EscClient over @pulumi/esc-sdk against the ESC stand-in", () => {
         assert.ok(notFound instanceof ServiceError && notFound.kind === "not-found");
     });
 
+    it("refuses a listed environment whose name ESC never gives, at the first one, before any request goes to its path", async () => {
+        // ESC's names are a project and an environment of at most 100 letters, digits, '.', '-' and '_' (and never
+        // '.' or '..', which would address another path): anything else did not come from ESC as it is documented.
+        const listed = (environments: unknown[], nextToken?: string): string => JSON.stringify({ environments, ...(nextToken ? { nextToken } : {}) });
+        const ok = { organization: ORG, project: "platform", name: "prod" };
+        const cases: [string, unknown, RegExp][] = [
+            ["'..' as both", { organization: ORG, project: "..", name: ".." }, /environment 2 of page 1 has project '\.\.', which is not an ESC name/],
+            ["'.' as the name", { organization: ORG, project: "p", name: "." }, /environment 2 of page 1 has name '\.', which is not an ESC name/],
+            ["control characters", { organization: ORG, project: "p", name: "x\u001b[31m\n::error::pwned\u202e" }, /has name 'x\\x1b\[31m\\n::error::pwned\\u202e', which is not an ESC name/],
+            ["101 characters", { organization: ORG, project: "p", name: "a".repeat(101) }, /has name 'a{40}…' \(101 characters\), which is not an ESC name \(letters, digits, '\.', '-' and '_', at most 100\)$/],
+            ["no name", { organization: ORG, project: "p" }, /environment 2 of page 1 has no name$/],
+            ["a number for a project", { organization: ORG, project: 7, name: "e" }, /environment 2 of page 1 has no project$/],
+            ["not an object", "platform/prod", /environment 2 of page 1 is not an object$/],
+            ["another kind of organization name", { organization: "-x-", project: "p", name: "e" }, /has organization '-x-', which is not an ESC name/],
+        ];
+        for (const [what, entry, message] of cases) {
+            world.esc.addFault({ route: "list", rewrite: () => ({ body: listed([ok, entry]) }) });
+            await assert.rejects(client.list(ORG, new Deadline(5000)), (e: unknown) => {
+                assert.ok(e instanceof ServiceError && e.kind === "bad-response", `${what}: ${String(e)}`);
+                assert.match(e.message, /^listing environments of acme: /, what);
+                assert.match(e.message, message, what);
+                assert.match(e.hint ?? "", /PULUMI_BACKEND_URL/, what);
+                return true;
+            });
+        }
+    });
+
+    it("stops reading the list at the first page with a name ESC never gives (memory stays bounded)", async () => {
+        // A server that pages on and on with huge names: the list ends at the first such page, whose name is shown
+        // bounded, instead of keeping every name of a thousand pages.
+        const huge = "A".repeat(8 * 1024 * 1024 - 200);
+        let page = 0;
+        let active = true;
+        world.esc.addFault({
+            route: "list",
+            times: 1000,
+            // Once this test is over, the stand-in's own pages go through unchanged.
+            rewrite: (body) =>
+                active
+                    ? { body: JSON.stringify({ environments: [{ organization: ORG, project: "p", name: page === 0 ? huge : "B".repeat(200) }], nextToken: String(++page) }) }
+                    : { body: JSON.stringify(body) },
+        });
+        const before = world.esc.count("list");
+        try {
+            await assert.rejects(client.list(ORG, new Deadline(20_000)), (e: unknown) => {
+                assert.ok(e instanceof ServiceError && e.kind === "bad-response", String(e));
+                assert.match(e.message, /^listing environments of acme: environment 1 of page 1 has name 'A{40}…' \(8,388,408 characters\), which is not an ESC name/);
+                assert.ok(e.message.length < 400, `a message of ${e.message.length} characters`);
+                return true;
+            });
+            assert.equal(world.esc.count("list") - before, 1, "pages read");
+        } finally {
+            active = false;
+        }
+    });
+
+    it("a 400 from open is ESC's verdict only with ESC's JSON error body; a proxy's page or an empty body is could not verify", async () => {
+        const proxy: [string, string, string][] = [
+            ["an HTML page", "<html>400 Bad Request (proxy)</html>", "text/html"],
+            ["an empty body", "", "text/plain"],
+            ["JSON that is not ESC's error", JSON.stringify({ error: "bad" }), "application/json"],
+            ["a JSON string", JSON.stringify("bad request"), "application/json"],
+        ];
+        for (const [what, body, contentType] of proxy) {
+            world.esc.addFault({ route: "open", env: "platform/prod", rewrite: () => ({ status: 400, body, contentType }) });
+            await assert.rejects(client.open(ref("prod"), undefined, new Deadline(5000)), (e: unknown) => {
+                assert.ok(e instanceof ServiceError && e.kind === "bad-response", `${what}: ${String(e)}`);
+                assert.equal(e.status, 400, what);
+                assert.match(e.message, /^opening acme\/platform\/prod: HTTP 400 with a body that is not ESC's JSON error \(/, what);
+                assert.match(e.hint ?? "", /PULUMI_BACKEND_URL/, what);
+                return true;
+            });
+        }
+        // ESC's own 400: a message, with or without diagnostics, is ESC's answer (a verdict).
+        world.esc.addFault({ route: "open", env: "platform/prod", rewrite: () => ({ status: 400, body: JSON.stringify({ code: 400, message: "invalid duration 'x'" }) }) });
+        const own = await client.open(ref("prod"), undefined, new Deadline(5000));
+        assert.deepEqual(own, { kind: "rejected", status: 400, message: "invalid duration 'x'", diagnostics: [] });
+    });
+
+    it("says 'after retries' only when it retried, and hints at Pulumi Cloud", async () => {
+        // Open is not retried on a 5xx (the server may have processed it): one attempt, and the message says so.
+        world.esc.addFault({ route: "open", env: "platform/prod", status: 500 });
+        const before = world.esc.count("open", "platform/prod");
+        await assert.rejects(client.open(ref("prod"), undefined, new Deadline(5000)), (e: unknown) => {
+            assert.ok(e instanceof ServiceError && e.kind === "server", String(e));
+            assert.doesNotMatch(e.message, /after retries/);
+            assert.doesNotMatch(e.hint ?? "", /after retries/);
+            assert.match(e.hint ?? "", /Pulumi Cloud/);
+            return true;
+        });
+        assert.equal(world.esc.count("open", "platform/prod") - before, 1);
+        // A GET that kept failing was retried: that one says so.
+        world.esc.addFault({ route: "read", env: "platform/static", status: 503, times: 4 });
+        await assert.rejects(client.read(ref("static"), "1000", new Deadline(5000)), (e: unknown) => {
+            assert.ok(e instanceof ServiceError && e.kind === "server", String(e));
+            assert.match(e.message, /HTTP 503 Service Unavailable \(after retries\)$/);
+            assert.match(e.hint ?? "", /^Pulumi Cloud kept returning server errors/);
+            return true;
+        });
+    });
+
+    it("an unreadable Retry-After (-5, 1.5) falls back to the normal backoff, never to no wait at all", async () => {
+        // The first backoff (10 s) is longer than the time left (5 s): with the normal backoff the 429 is reported
+        // at once, without a retry. Read as a date (2001) the header would mean "retry now" and the open would succeed.
+        const slow = new EscClient({ basePath: escBasePath(world.esc.url), token: world.token }, { retry: { maxAttempts: 4, baseDelayMs: 10_000, maxDelayMs: 20_000 } });
+        for (const retryAfter of ["-5", "1.5", "1e1", "+1", "0x1"]) {
+            world.esc.addFault({ route: "open", env: "platform/prod", status: 429, retryAfter });
+            const before = world.esc.count("open", "platform/prod");
+            await assert.rejects(slow.open(ref("prod"), undefined, new Deadline(5000)), (e: unknown) => {
+                assert.ok(e instanceof ServiceError && e.kind === "rate-limited", `${retryAfter}: ${String(e)}`);
+                assert.doesNotMatch(e.message, /after retries/, retryAfter);
+                assert.match(e.message, /no time left to retry before the overall deadline/, retryAfter);
+                return true;
+            });
+            assert.equal(world.esc.count("open", "platform/prod") - before, 1, `Retry-After: ${retryAfter}`);
+        }
+        // A readable one is honoured.
+        world.esc.addFault({ route: "open", env: "platform/prod", status: 429, retryAfter: "0" });
+        assert.equal((await slow.open(ref("prod"), undefined, new Deadline(5000))).kind, "opened");
+    });
+
     it("names a refused connection as unreachable", async () => {
         const s = createServer();
         await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));

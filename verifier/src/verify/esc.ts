@@ -9,9 +9,10 @@ import { Configuration, EscApi, type EscRawApi } from "@pulumi/esc-sdk";
 import { parse as parseYaml } from "yaml";
 import type { EscConnection } from "./config.js";
 import { backoffMs, DEFAULT_RETRY, parseRetryAfter, sleep, type Deadline, type RetryPolicy } from "./deadline.js";
-import { hintForStatus, ServiceError, type ServiceErrorKind } from "./errors.js";
+import { hintFor, ServiceError, type ServiceErrorKind } from "./errors.js";
 import type { EscDiagnostic, EscEnvironment, EscListedEnvironment } from "./esc-types.js";
-import { formatEnvRef, type EnvRef } from "./ref.js";
+import { ENV_NAME_RULE, formatEnvRef, isEnvName, isOrgName, ORG_NAME_RULE, type EnvRef } from "./ref.js";
+import { escapeText } from "../escape.js";
 import { formatBytes } from "../read.js";
 import { oneLine } from "../redact.js";
 
@@ -23,6 +24,13 @@ interface RawResponse {
     status: number;
     data: unknown;
     headers: unknown;
+}
+
+/** A response as `send` returns it: how many times the request was sent, and why it was not sent again. */
+interface SentResponse extends RawResponse {
+    attempts: number;
+    /** Set when a retryable status was not retried because the wait would pass the overall deadline. */
+    noTimeToRetry?: boolean;
 }
 
 /** Result of opening an environment: a session id, or the 400 with diagnostics that a failed provider produces. */
@@ -102,7 +110,17 @@ export class EscClient {
             return { kind: "opened", id };
         }
         if (resp.status === 400) {
-            const body = tryParseJsonObject(resp.data) ?? {};
+            // Only ESC's own JSON error is its verdict on the environment. A proxy's error page, an empty body or
+            // JSON of another shape says nothing about it: could not verify.
+            const body = tryParseJsonObject(resp.data);
+            if (!body || !isEscErrorBody(body)) {
+                throw new ServiceError(
+                    "bad-response",
+                    `${what}: HTTP 400 with a body that is not ESC's JSON error (${describeBody(resp)})`,
+                    400,
+                    hintFor("pulumi-cloud", "bad-response"),
+                );
+            }
             return {
                 kind: "rejected",
                 status: 400,
@@ -147,15 +165,9 @@ export class EscClient {
             if (out.length + envs.length > MAX_LISTED_ENVIRONMENTS) {
                 throw new ServiceError("bad-response", `${what}: more than ${MAX_LISTED_ENVIRONMENTS.toLocaleString("en-US")} environments`, 200);
             }
-            for (const e of envs as unknown[]) {
-                if (isRecord(e) && typeof e.project === "string" && typeof e.name === "string") {
-                    out.push({
-                        organization: typeof e.organization === "string" ? e.organization : org,
-                        project: e.project,
-                        name: e.name,
-                    });
-                }
-            }
+            // Each name goes into the path of later requests, as a name given on the command line does, and is checked
+            // as one: the first that ESC would never give ends the list (nothing more is read or kept).
+            for (const [i, e] of (envs as unknown[]).entries()) out.push(listedEnvironment(e, org, `${what}: environment ${i + 1} of page ${page + 1}`));
             token = typeof body.nextToken === "string" && body.nextToken !== "" ? body.nextToken : undefined;
             if (token === undefined) return out;
             // A token given before would list the same pages again, and again: a server that loops, not a longer list.
@@ -192,7 +204,7 @@ export class EscClient {
         method: "GET" | "POST",
         deadline: Deadline,
         call: (options: RequestOptions) => Promise<RawResponse>,
-    ): Promise<RawResponse> {
+    ): Promise<SentResponse> {
         const idempotent = method === "GET";
         for (let attempt = 1; ; attempt++) {
             if (deadline.expired()) throw deadline.error(what);
@@ -218,7 +230,7 @@ export class EscClient {
                         "bad-response",
                         `${what}: the response is larger than ${formatBytes(this.maxResponseBytes)}`,
                         undefined,
-                        "check that the ESC URL points at Pulumi Cloud (PULUMI_BACKEND_URL)",
+                        hintFor("pulumi-cloud", "bad-response"),
                     );
                 }
                 const { error, refused } = transportError(e, what, this.where, deadline, req.timedOut());
@@ -237,18 +249,19 @@ export class EscClient {
                 const after = parseRetryAfter(headerOf(resp.headers, "retry-after"));
                 const wait = after ?? backoffMs(this.retry, attempt);
                 if (wait > this.retry.maxDelayMs) {
+                    const kind = s === 429 ? "rate-limited" : "server";
                     throw new ServiceError(
-                        s === 429 ? "rate-limited" : "server",
+                        kind,
                         `${what}: HTTP ${s}, and Retry-After asks for ${Math.ceil(wait / 1000)} s`,
                         s,
-                        hintForStatus(s === 429 ? "rate-limited" : "server"),
+                        hintFor("pulumi-cloud", kind, attempt > 1),
                     );
                 }
-                if (wait >= deadline.remainingMs()) throw statusError(what, resp);
+                if (wait >= deadline.remainingMs()) throw statusError(what, { ...resp, attempts: attempt, noTimeToRetry: true });
                 await sleep(wait, deadline, what);
                 continue;
             }
-            return resp;
+            return { ...resp, attempts: attempt };
         }
     }
 }
@@ -319,17 +332,76 @@ function kindForStatus(status: number): ServiceErrorKind {
     return "http";
 }
 
-function statusError(what: string, resp: RawResponse): ServiceError {
+/**
+ * The error for a status that is not the operation's answer. "after retries" is said only when the request was sent
+ * more than once (open is not re-sent on a 5xx), and a retry the deadline left no time for is named as such.
+ */
+function statusError(what: string, resp: SentResponse): ServiceError {
     const kind = kindForStatus(resp.status);
     const body = tryParseJsonObject(resp.data);
     const message = (body && apiMessage(body)) ?? "";
-    const retried = kind === "rate-limited" || kind === "server" ? " (after retries)" : "";
+    const retried = resp.attempts > 1;
+    const notes = [
+        ...(retried ? ["after retries"] : []),
+        ...(resp.noTimeToRetry ? ["no time left to retry before the overall deadline"] : []),
+    ];
     return new ServiceError(
         kind,
-        `${what}: HTTP ${resp.status}${message ? ` ${message}` : ""}${retried}`,
+        `${what}: HTTP ${resp.status}${message ? ` ${message}` : ""}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`,
         resp.status,
-        hintForStatus(kind),
+        hintFor("pulumi-cloud", kind, retried),
     );
+}
+
+/**
+ * ESC's error body: a JSON object with a `message` (`{code, message}`, the Error schema of its OpenAPI description)
+ * or with `diagnostics` (a failed open: `{code, message, diagnostics}`).
+ */
+function isEscErrorBody(body: Record<string, unknown>): boolean {
+    return (typeof body.message === "string" && body.message.trim() !== "") || Array.isArray(body.diagnostics);
+}
+
+/** `text/html, 36 bytes` or `an empty body`: what came instead of ESC's JSON, without any of its text. */
+function describeBody(resp: RawResponse): string {
+    const type = headerOf(resp.headers, "content-type");
+    const shownType = type ? oneLine(type.split(";")[0] ?? "", 60) : "no content type";
+    const size = typeof resp.data === "string" ? Buffer.byteLength(resp.data) : 0;
+    return `${shownType}, ${size === 0 ? "an empty body" : `${size.toLocaleString("en-US")} bytes`}`;
+}
+
+/** Longest part of a listed name shown in a message (a name may be megabytes long). */
+const SHOWN_NAME_CHARACTERS = 40;
+
+/** `'<name>'`, escaped and cut to {@link SHOWN_NAME_CHARACTERS} (with its length when cut). */
+function showName(value: string): string {
+    if (value.length <= SHOWN_NAME_CHARACTERS) return `'${escapeText(value)}'`;
+    // A copy of the head, so that the message does not keep the whole (sliced) string alive.
+    const head = Buffer.from(value.slice(0, SHOWN_NAME_CHARACTERS), "utf8").toString("utf8");
+    return `'${escapeText(head)}…' (${value.length.toLocaleString("en-US")} characters)`;
+}
+
+/**
+ * One entry of the environment list, checked as a reference given on the command line is: a project and a name
+ * ESC accepts (never `.` or `..`, never control characters, at most 100 characters) and, when given, an organization
+ * name. Anything else did not come from ESC as it is documented, and the list is not used (could not verify).
+ */
+function listedEnvironment(e: unknown, org: string, where: string): EscListedEnvironment {
+    const bad = (problem: string): ServiceError => new ServiceError("bad-response", `${where} ${problem}`, 200, hintFor("pulumi-cloud", "bad-response"));
+    if (!isRecord(e)) throw bad("is not an object");
+    const { project, name, organization } = e;
+    if (typeof project !== "string") throw bad("has no project");
+    if (typeof name !== "string") throw bad("has no name");
+    for (const [label, value] of [
+        ["project", project],
+        ["name", name],
+    ] as const) {
+        if (!isEnvName(value)) throw bad(`has ${label} ${showName(value)}, which is not an ESC name (${ENV_NAME_RULE})`);
+    }
+    if (organization !== undefined && (typeof organization !== "string" || !isOrgName(organization))) {
+        const shown = typeof organization === "string" ? showName(organization) : `of type ${organization === null ? "null" : Array.isArray(organization) ? "array" : typeof organization}`;
+        throw bad(`has organization ${shown}, which is not an ESC name (${ORG_NAME_RULE})`);
+    }
+    return { organization: organization ?? org, project, name };
 }
 
 /**
@@ -348,7 +420,7 @@ function transportError(
     if (deadline.expired()) return { error: deadline.error(what), refused: false };
     if (requestTimedOut || code === "ECONNABORTED" || code === "ETIMEDOUT" || code === "ERR_CANCELED") {
         return {
-            error: new ServiceError("timeout", `${what}: no response from ${host} in time`, undefined, hintForStatus("timeout")),
+            error: new ServiceError("timeout", `${what}: no response from ${host} in time`, undefined, hintFor("pulumi-cloud", "timeout")),
             refused: false,
         };
     }
@@ -363,7 +435,7 @@ function transportError(
                   ? `TLS failure (${code})`
                   : `request failed${code ? ` (${code})` : ""}`;
     return {
-        error: new ServiceError("unreachable", `${what}: ${reason} at ${host}`, undefined, hintForStatus("unreachable")),
+        error: new ServiceError("unreachable", `${what}: ${reason} at ${host}`, undefined, hintFor("pulumi-cloud", "unreachable")),
         refused: code === "ECONNREFUSED",
     };
 }

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { VerifyConfigError } from "./errors.js";
-import { formatDuration, looksLikePulumiToken, parseEnvRef, parseGoDuration } from "./ref.js";
+import { formatDuration, isEnvName, isOrgName, looksLikePulumiToken, parseEnvRef, parseGoDuration } from "./ref.js";
 
 describe("parseEnvRef", () => {
     it("parses <org>/<project>/<env>", () => {
@@ -16,6 +16,13 @@ describe("parseEnvRef", () => {
         assert.throws(() => parseEnvRef("acme/p q/e"), /project 'p q' is not a valid name/);
         assert.throws(() => parseEnvRef("acme/p/.."), /environment '\.\.' is not a valid name/);
         assert.throws(() => parseEnvRef("acme//e"), /project '' is not a valid name/);
+    });
+
+    it("checks names from a service (the environment list) by the same rules", () => {
+        for (const ok of ["platform", "aws-prod", "p.q", "e_1", "a".repeat(100), "..x", "x.."]) assert.equal(isEnvName(ok), true, ok);
+        for (const bad of ["", ".", "..", "a".repeat(101), "a/b", "x\u001b[31m", "x\n", "caf\u00e9", "a b"]) assert.equal(isEnvName(bad), false, JSON.stringify(bad));
+        for (const ok of ["acme", "a", "a_b", "A-1"]) assert.equal(isOrgName(ok), true, ok);
+        for (const bad of ["", "-acme", "acme-", "a.b", "a".repeat(41)]) assert.equal(isOrgName(bad), false, bad);
     });
 
     it("never echoes something that looks like a Pulumi token", () => {

@@ -15,6 +15,24 @@ export interface EnvRef {
 const ORG = /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,38}[A-Za-z0-9])?$/;
 // Project and environment names: the ESC OpenAPI ProjectName/EnvName character set.
 const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+
+/** What a valid organization name is, for messages. */
+export const ORG_NAME_RULE = "letters, digits, '-' and '_', at most 40";
+/** What a valid project or environment name is, for messages. */
+export const ENV_NAME_RULE = "letters, digits, '.', '-' and '_', at most 100";
+
+/** True when `value` is an organization name ESC accepts. */
+export function isOrgName(value: string): boolean {
+    return ORG.test(value);
+}
+
+/**
+ * True when `value` is a project or environment name ESC accepts. `.` and `..` are refused too: as a path segment
+ * they would address another resource than the environment.
+ */
+export function isEnvName(value: string): boolean {
+    return NAME.test(value) && value !== "." && value !== "..";
+}
 // A Pulumi access token: `pul-` and 40 hex digits.
 const PULUMI_TOKEN = /\bpul-[0-9a-f]{40}\b/i;
 
@@ -45,19 +63,15 @@ export function parseEnvRef(text: string, what = "environment"): EnvRef {
         );
     }
     const [org, project, name] = parts as [string, string, string];
-    if (!ORG.test(org)) {
-        throw new VerifyConfigError(
-            `${what} '${shown}': organization '${org}' is not a valid name (letters, digits, '-' and '_', at most 40)`,
-        );
+    if (!isOrgName(org)) {
+        throw new VerifyConfigError(`${what} '${shown}': organization '${org}' is not a valid name (${ORG_NAME_RULE})`);
     }
     for (const [label, value] of [
         ["project", project],
         ["environment", name],
     ] as const) {
-        if (!NAME.test(value) || value === "." || value === "..") {
-            throw new VerifyConfigError(
-                `${what} '${shown}': ${label} '${value}' is not a valid name (letters, digits, '.', '-' and '_', at most 100)`,
-            );
+        if (!isEnvName(value)) {
+            throw new VerifyConfigError(`${what} '${shown}': ${label} '${value}' is not a valid name (${ENV_NAME_RULE})`);
         }
     }
     return { org, project, name };

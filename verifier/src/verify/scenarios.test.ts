@@ -357,6 +357,66 @@ describe("oidc-guard verify: scenarios against the ESC and STS stand-ins", () =>
         assert.match(text.stderr, /\[11\/11\] 4 verified, 6 failed, 0 could not be verified, 1 skipped/);
     });
 
+    it("--all with names ESC never gives ('..', control characters): could not verify (exit 3), and no request goes anywhere else", async () => {
+        world.esc.addFault({
+            route: "list",
+            rewrite: () => ({
+                body: JSON.stringify({
+                    environments: [
+                        { organization: ORG, project: "platform", name: "prod" },
+                        { organization: ORG, project: "..", name: ".." },
+                        { organization: ORG, project: "p", name: "x\u001b[31m\n::error::pwned\u202e" },
+                    ],
+                }),
+            }),
+        });
+        const before = world.esc.requests.length;
+        const r = await verify("all-bad-names", ["--all", ORG, "--format", "json"]);
+        assert.equal(r.code, 3, r.stdout);
+        const b = JSON.parse(r.stdout) as VerifyBatchReport;
+        assert.ok(validate(b), JSON.stringify(validate.errors));
+        assert.equal(b.verdict, "error");
+        assert.deepEqual(b.results, []);
+        assert.deepEqual(
+            b.checks.map((c) => [c.id, c.status]),
+            [["environments-listed", "fail"]],
+        );
+        assert.match(b.checks[0]?.detail ?? "", /^could not verify: listing environments of acme: environment 2 of page 1 has project '\.\.', which is not an ESC name \(letters, digits, '\.', '-' and '_', at most 100\) \(hint: check that PULUMI_BACKEND_URL points at Pulumi Cloud/);
+        // The list was read, and nothing else: not the valid first entry either, since the answer is not ESC's.
+        assert.deepEqual(world.esc.requests.slice(before).map((x) => x.route), ["list"]);
+    });
+
+    it("a proxy's answer in place of ESC's or STS's, or an Arn STS never gives: could not verify (exit 3), never a verdict", async () => {
+        const proxyOpen = (env: string, body: string): void =>
+            world.esc.addFault({ route: "open", env, rewrite: () => ({ status: 400, body, contentType: body === "" ? "text/plain" : "text/html" }) });
+        for (const body of ["<html>400 Bad Request (proxy)</html>", ""]) {
+            proxyOpen("platform/prod", body);
+            const r = await verify(`open-400-proxy-${body.length}`, [`${ORG}/platform/prod`, "--format", "json"]);
+            assert.equal(r.code, 3, r.stdout);
+            const v = json(r);
+            assert.equal(v.verdict, "error");
+            assert.match(check(v, "environment-opens").detail, /^could not verify: opening acme\/platform\/prod: HTTP 400 with a body that is not ESC's JSON error \((text\/html, 36 bytes|text\/plain, an empty body)\)/);
+            assert.equal(v.error?.kind, "bad-response");
+        }
+        // An environment that must be denied, refused by a proxy: that proves nothing, and is not a failure either.
+        proxyOpen("platform/dev", "<html>400 Bad Request (proxy)</html>");
+        const denied = await verify("denied-400-proxy", [`${ORG}/platform/prod`, "--expect-denied", `${ORG}/platform/dev`, "--format", "json"]);
+        assert.equal(denied.code, 3, denied.stdout);
+        assert.match(check(json(denied), "expect-denied:acme/platform/dev").detail, /^could not verify: opening acme\/platform\/dev: HTTP 400 with a body that is not ESC's JSON error/);
+
+        world.sts.addRewrite(() => ({ status: 403, body: "<html>Forbidden by proxy</html>", contentType: "text/html" }));
+        const sts403 = await verify("sts-403-proxy", [`${ORG}/platform/prod`, "--format", "json"]);
+        assert.equal(sts403.code, 3, sts403.stdout);
+        assert.match(check(json(sts403), "sts-caller-identity").detail, /^could not verify: calling STS GetCallerIdentity: the response from 127\.0\.0\.1:\d+ is not an answer of STS \(HTTP 403, text\/html, 31 bytes\) \(hint: check the STS endpoint \(AWS_ENDPOINT_URL_STS\)/);
+
+        world.sts.addRewrite((xml) => ({ body: xml.replace(/<Arn>[^<]*<\/Arn>/, "<Arn>arn:aws:sts::123456789012:garbage</Arn>") }));
+        const garbage = await verify("sts-garbage-arn", [`${ORG}/platform/prod`, "--format", "json"]);
+        assert.equal(garbage.code, 3, garbage.stdout);
+        const g = json(garbage);
+        assert.match(check(g, "sts-caller-identity").detail, /^could not verify: calling STS GetCallerIdentity: the response's Arn is not the ARN of a principal in its Account/);
+        assert.equal(g.callerIdentity, null);
+    });
+
     it("several refs with --expect-denied: batch-level check, worst verdict wins", async () => {
         const r = await verify("refs", [`${ORG}/platform/prod`, `${ORG}/platform/missing-session-token`, "--expect-denied", `${ORG}/platform/dev`, "--format", "json"]);
         assert.equal(r.code, 1);

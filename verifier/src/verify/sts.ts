@@ -4,10 +4,10 @@
  * AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL as the AWS SDK does. Errors are rebuilt from name and status only.
  */
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { awsSdkErrorText } from "../aws-sdk.js";
+import { awsSdkErrorText, SILENT_AWS_SDK_LOGGER } from "../aws-sdk.js";
 import type { StsConnection } from "./config.js";
 import type { Deadline } from "./deadline.js";
-import { hintForStatus, ServiceError } from "./errors.js";
+import { hintFor, ServiceError, type ServiceErrorKind } from "./errors.js";
 import { oneLine, redactedMarker } from "../redact.js";
 import { formatBytes } from "../read.js";
 import { Readable, Transform } from "node:stream";
@@ -62,17 +62,38 @@ class ResponseTooLargeError extends Error {
     }
 }
 
-/** A copy of `body` (a Node stream) that fails with ResponseTooLargeError past `limit` bytes. */
-function boundedBody(body: unknown, limit: number): unknown {
+/** What was seen of the raw HTTP response: enough to tell STS's own error from another server's answer. */
+interface SeenResponse {
+    status?: number;
+    contentType?: string;
+    /** Bytes of the body in all. */
+    bytes: number;
+    /** The first {@link HEAD_BYTES} bytes of the body. */
+    head: Buffer[];
+    headBytes: number;
+}
+
+/** How much of a body is kept to look at its root element. */
+const HEAD_BYTES = 1024;
+
+/**
+ * A copy of `body` (a Node stream) that fails with ResponseTooLargeError past `limit` bytes, and keeps the first
+ * {@link HEAD_BYTES} bytes in `seen`.
+ */
+function boundedBody(body: unknown, limit: number, seen: SeenResponse): unknown {
     if (!(body instanceof Readable)) return body;
-    let seen = 0;
     const bounded = new Transform({
         transform(chunk: Buffer, _enc, done) {
-            seen += chunk.length;
-            if (seen > limit) {
+            seen.bytes += chunk.length;
+            if (seen.bytes > limit) {
                 body.destroy();
                 done(new ResponseTooLargeError(limit));
                 return;
+            }
+            if (seen.headBytes < HEAD_BYTES) {
+                const part = chunk.subarray(0, HEAD_BYTES - seen.headBytes);
+                seen.head.push(Buffer.from(part));
+                seen.headBytes += part.length;
             }
             done(null, chunk);
         },
@@ -82,12 +103,40 @@ function boundedBody(body: unknown, limit: number): unknown {
 }
 
 /**
- * An IAM or STS principal's ARN as GetCallerIdentity returns it (a user, a role session, a federated user, the root):
- * printable ASCII, the account in its fifth field.
+ * True when the body begins as STS's error document does: an optional XML declaration, then the `ErrorResponse`
+ * root element (`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>…<Code>…`).
  */
-const IDENTITY_ARN = /^arn:[a-z0-9-]{1,32}:(?:sts|iam)::(\d{12}):[!-~]{1,2048}$/;
+function isErrorResponseDocument(seen: SeenResponse): boolean {
+    const head = Buffer.concat(seen.head).toString("utf8");
+    return /^\ufeff?\s*(?:<\?xml\s[^>]*\?>\s*)?<ErrorResponse[\s>]/.test(head);
+}
 
-const STS_ENDPOINT_HINT = "check the STS endpoint (AWS_ENDPOINT_URL_STS)";
+// IAM's name characters (users, roles, role sessions, federated users): letters, digits and `+=,.@_-`.
+const IAM_NAME = "[\\w+=,.@-]";
+/**
+ * The principal ARNs GetCallerIdentity returns, with the account captured: a role session
+ * (`sts::<account>:assumed-role/<role>/<session>`), an IAM user (`iam::<account>:user/<path/><name>`), the root
+ * (`iam::<account>:root`) or a federated user (`sts::<account>:federated-user/<name>`), in any AWS partition (`aws`,
+ * `aws-cn`, `aws-us-gov`, the isolated `aws-iso`, `aws-iso-b`, … and `aws-eusc`: `aws` and dash-separated words). IAM
+ * paths are `/`-separated runs of printable ASCII.
+ */
+const PRINCIPAL_ARN = new RegExp(
+    "^arn:aws(?:-[a-z]+)*:(?:" +
+        `sts::(\\d{12}):assumed-role/${IAM_NAME}{1,64}/${IAM_NAME}{1,64}` +
+        `|iam::(\\d{12}):user/(?:[!-.0-~]+/){0,64}${IAM_NAME}{1,64}` +
+        "|iam::(\\d{12}):root" +
+        `|sts::(\\d{12}):federated-user/${IAM_NAME}{2,32}` +
+        ")$",
+);
+
+/** True when `arn` is the ARN of a principal (see {@link PRINCIPAL_ARN}) in `account`. */
+export function isPrincipalArn(arn: string, account: string): boolean {
+    if (arn.length > 2048) return false;
+    const m = PRINCIPAL_ARN.exec(arn);
+    return m !== null && (m[1] ?? m[2] ?? m[3] ?? m[4]) === account;
+}
+
+const STS_ENDPOINT_HINT = hintFor("sts", "bad-response");
 
 /** Calls GetCallerIdentity with `credentials`; bounded by `deadline` and `requestTimeoutMs`. */
 export async function getCallerIdentity(
@@ -100,6 +149,7 @@ export async function getCallerIdentity(
     const what = "calling STS GetCallerIdentity";
     if (deadline.expired()) throw deadline.error(what);
     const timeout = Math.max(1, Math.min(requestTimeoutMs, deadline.remainingMs()));
+    const seen: SeenResponse = { bytes: 0, head: [], headBytes: 0 };
     const client = new STSClient({
         region: connection.region,
         ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
@@ -109,47 +159,77 @@ export async function getCallerIdentity(
             ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
         },
         maxAttempts: 3,
-        requestHandler: { requestTimeout: timeout, connectionTimeout: timeout },
+        // Without throwOnRequestTimeout the handler only logs a warning when requestTimeout passes and waits on. Its
+        // logger (console by default) is silenced: nothing of the SDK's reaches stderr.
+        requestHandler: { requestTimeout: timeout, connectionTimeout: timeout, throwOnRequestTimeout: true, logger: SILENT_AWS_SDK_LOGGER },
+        logger: SILENT_AWS_SDK_LOGGER,
     });
     // Inside the deserializer (same step, lower priority): sees the raw HTTP response before its body is read.
     client.middlewareStack.add(
         (next) => async (args) => {
             const result = await next(args);
-            const response = result.response as { body?: unknown } | undefined;
-            if (response) response.body = boundedBody(response.body, maxResponseBytes);
+            const response = result.response as { body?: unknown; statusCode?: unknown; headers?: Record<string, unknown> } | undefined;
+            if (response) {
+                // Each attempt starts afresh: what is seen is the last response's.
+                Object.assign(seen, { status: undefined, contentType: undefined, bytes: 0, head: [], headBytes: 0 });
+                if (typeof response.statusCode === "number") seen.status = response.statusCode;
+                const type = response.headers?.["content-type"];
+                if (typeof type === "string") seen.contentType = type;
+                response.body = boundedBody(response.body, maxResponseBytes, seen);
+            }
             return result;
         },
         { step: "deserialize", priority: "low", name: "oidcGuardResponseBound" },
     );
+    // The whole call (the SDK's retries included) ends at the request timeout, as every request of verify does.
+    const callTimeout = AbortSignal.timeout(timeout);
     try {
-        const out = await client.send(new GetCallerIdentityCommand({}), { abortSignal: deadline.signal });
+        const out = await client.send(new GetCallerIdentityCommand({}), { abortSignal: AbortSignal.any([deadline.signal, callTimeout]) });
         if (!out.Arn || !out.Account) {
             throw new ServiceError("bad-response", `${what}: the response has no Arn or Account`, 200, STS_ENDPOINT_HINT);
         }
         // Fail closed on an answer STS cannot give: an Arn that is not a principal's ARN, or of another account.
-        if (IDENTITY_ARN.exec(out.Arn)?.[1] !== out.Account) {
+        if (!isPrincipalArn(out.Arn, out.Account)) {
             throw new ServiceError("bad-response", `${what}: the response's Arn is not the ARN of a principal in its Account`, 200, STS_ENDPOINT_HINT);
         }
         return { kind: "identity", identity: { arn: out.Arn, account: out.Account, userId: out.UserId ?? "" } };
     } catch (e) {
         if (e instanceof ServiceError) throw e;
-        return classify(e, what, connection, deadline, credentials);
+        return classify(e, { what, connection, deadline, credentials, seen, timeoutMs: timeout, timedOut: callTimeout.aborted });
     } finally {
         client.destroy();
     }
 }
 
-function classify(e: unknown, what: string, connection: StsConnection, deadline: Deadline, credentials: AwsCredentials): StsOutcome {
+/** What `classify` needs besides the error. */
+interface CallContext {
+    what: string;
+    connection: StsConnection;
+    deadline: Deadline;
+    credentials: AwsCredentials;
+    seen: SeenResponse;
+    timeoutMs: number;
+    /** The call's own timeout fired. */
+    timedOut: boolean;
+}
+
+// Error codes with which STS says it is throttling the caller.
+const THROTTLING_ERRORS = new Set(["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"]);
+
+function classify(e: unknown, ctx: CallContext): StsOutcome {
+    const { what, connection, deadline, credentials, seen } = ctx;
     const err = (typeof e === "object" && e !== null ? e : {}) as {
         name?: unknown;
         code?: unknown;
         message?: unknown;
-        $metadata?: { httpStatusCode?: unknown };
+        Code?: unknown;
+        Error?: { Code?: unknown };
+        $metadata?: { httpStatusCode?: unknown; attempts?: unknown };
     };
-    // The error's name is the response's `Code` when the body held one: the server's text, bounded like its message.
     const name = typeof err.name === "string" ? oneLine(err.name, 100) : "";
     const code = typeof err.code === "string" ? err.code : "";
     const status = typeof err.$metadata?.httpStatusCode === "number" ? err.$metadata.httpStatusCode : undefined;
+    const retried = typeof err.$metadata?.attempts === "number" && err.$metadata.attempts > 1;
     const host = connection.endpoint ? safeHost(connection.endpoint) : `sts.${connection.region}.amazonaws.com`;
     if (deadline.expired()) throw deadline.error(what);
     if (e instanceof ResponseTooLargeError || (isObject(e) && e.name === "ResponseTooLargeError") || (isObject(e) && (e as { cause?: unknown }).cause instanceof ResponseTooLargeError)) {
@@ -161,19 +241,25 @@ function classify(e: unknown, what: string, connection: StsConnection, deadline:
         const why = sdk.unreadable ? `: ${oneLine(sdk.message, 200)}` : "";
         throw new ServiceError("bad-response", `${what}: the response from ${host} is not a GetCallerIdentity response (HTTP ${status})${why}`, status, STS_ENDPOINT_HINT);
     }
-    if (CREDENTIAL_ERRORS.has(name) || (status !== undefined && (status === 401 || status === 403))) {
-        return {
-            kind: "rejected",
-            rejection: { code: name || `HTTP ${status}`, status: status ?? 403, message: awsMessage(err.message, credentials) },
-        };
-    }
-    if (name === "TimeoutError" || name === "AbortError" || code === "ETIMEDOUT" || code === "ECONNABORTED") {
-        throw new ServiceError("timeout", `${what}: no response from ${host} in time`, undefined, hintForStatus("timeout"));
-    }
     if (status !== undefined) {
-        const kind = status === 429 || name === "Throttling" ? "rate-limited" : status >= 500 ? "server" : "http";
-        const said = sdk.unreadable ? "(a body that is not STS's XML)" : name;
-        throw new ServiceError(kind, `${what}: HTTP ${status} ${said}`.trim(), status, hintForStatus(kind));
+        // Only STS's own error document (an ErrorResponse with a Code) is STS's answer. A proxy's page, an empty body
+        // or a document of another kind says nothing about the credentials: could not verify, never a refusal.
+        const rawCode = typeof err.Code === "string" ? err.Code : typeof err.Error?.Code === "string" ? err.Error.Code : "";
+        if (sdk.unreadable || rawCode.trim() === "" || seen.status !== status || !isErrorResponseDocument(seen)) {
+            throw new ServiceError("bad-response", `${what}: the response from ${host} is not an answer of STS (${describeSeen(status, seen)})`, status, STS_ENDPOINT_HINT);
+        }
+        // The code is the server's text: one line, bounded like its message.
+        const errorCode = oneLine(rawCode, 100);
+        if (THROTTLING_ERRORS.has(rawCode) || status === 429) {
+            throw stsStatusError("rate-limited", what, status, errorCode, retried);
+        }
+        if (CREDENTIAL_ERRORS.has(rawCode) || status === 401 || status === 403) {
+            return { kind: "rejected", rejection: { code: errorCode, status, message: awsMessage(err.message, credentials) } };
+        }
+        throw stsStatusError(status >= 500 ? "server" : "http", what, status, errorCode, retried);
+    }
+    if (ctx.timedOut || name === "TimeoutError" || name === "AbortError" || code === "ETIMEDOUT" || code === "ECONNABORTED") {
+        throw new ServiceError("timeout", `${what}: no response from ${host} in time (${formatSeconds(ctx.timeoutMs)})`, undefined, hintFor("sts", "timeout"));
     }
     const reason =
         code === "ECONNREFUSED"
@@ -181,7 +267,24 @@ function classify(e: unknown, what: string, connection: StsConnection, deadline:
             : code === "ENOTFOUND" || code === "EAI_AGAIN"
               ? "host name not found"
               : `request failed${code || name ? ` (${code || name})` : ""}`;
-    throw new ServiceError("unreachable", `${what}: ${reason} at ${host}`, undefined, hintForStatus("unreachable"));
+    throw new ServiceError("unreachable", `${what}: ${reason} at ${host}`, undefined, hintFor("sts", "unreachable"));
+}
+
+/** An STS error that is not a verdict on the credentials; "after retries" only when the SDK sent it more than once. */
+function stsStatusError(kind: ServiceErrorKind, what: string, status: number, code: string, retried: boolean): ServiceError {
+    return new ServiceError(kind, `${what}: HTTP ${status} ${code}${retried ? " (after retries)" : ""}`, status, hintFor("sts", kind, retried));
+}
+
+/** `HTTP 403, text/html, 31 bytes`: what came instead of STS's XML, without any of its text. */
+function describeSeen(status: number, seen: SeenResponse): string {
+    const type = seen.status === status && seen.contentType ? oneLine(seen.contentType.split(";")[0] ?? "", 60) : "no content type";
+    const size = seen.status === status ? seen.bytes : 0;
+    return `HTTP ${status}, ${type}, ${size === 0 ? "an empty body" : `${size.toLocaleString("en-US")} bytes`}`;
+}
+
+function formatSeconds(ms: number): string {
+    const s = ms / 1000;
+    return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }
 
 /**
