@@ -61,8 +61,29 @@ const ATTR: Rx = rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair));
  * Pulumi issues when both keys are configured.
  */
 const ENV_ATTR_TWICE = (): Rx => rx.altOf(ENV_ATTRS.map((a) => rx.seq(anyRun, lit(`:${a}:`), anyRun, lit(`:${a}:`), anyRun)));
-/** The subject-attribute form, each environment attribute at most once. */
-const attrSubjects = (): Lang => and(dfa("sub:attr-raw", () => ATTR), not(dfa("sub:env-attr-twice", ENV_ATTR_TWICE)));
+/** A character of an attribute's value: a name's, `@` (a user's login) or `/` (`<project>/<environment>`). */
+const valueChar: Rx = cls(NAME_CHARS + "@/");
+const slash = lit("/");
+/**
+ * Subjects whose environment attribute holds a value Pulumi does not give it: `<project>/<environment>` (one `/`
+ * between two names) in a project, the environment's name alone in the legacy `default` project (Pulumi docs: there
+ * `currentEnvironment.name` "will resolve to only the environment name"). A value runs to the next `:` or the end.
+ */
+const ENV_ATTR_BAD_VALUE = (legacy: boolean): Rx => {
+    const any = rx.star(valueChar);
+    const bad = legacy
+        ? rx.seq(any, rx.set([...asciiClass("@/")]), any)
+        : rx.altOf([rx.seq(any, lit("@"), any), name, rx.seq(any, slash, any, slash, any), rx.seq(slash, any), rx.seq(any, slash)]);
+    const envAttr = rx.altOf(ENV_ATTRS.map((a) => lit(`:${a}:`)));
+    return rx.seq(anyRun, envAttr, bad, rx.alt(rx.eps, rx.seq(lit(":"), anyRun)));
+};
+/** The subject-attribute form, each environment attribute at most once and with a value Pulumi gives it. */
+const attrSubjects = (legacy = false): Lang =>
+    and(
+        dfa("sub:attr-raw", () => ATTR),
+        not(dfa("sub:env-attr-twice", ENV_ATTR_TWICE)),
+        not(dfa(`sub:env-attr-bad-value${legacy ? ":legacy" : ""}`, () => ENV_ATTR_BAD_VALUE(legacy))),
+    );
 const CMK: Rx = rx.seq(lit(CMK_PREFIX), org);
 /** `pulumi:` followed by anything outside the known namespaces. */
 const OTHER_SUB: Rx = rx.seq(lit("pulumi:"), anyRun);
@@ -132,7 +153,7 @@ export interface Variant {
  * environment's project (or environment), or up to the root's where no current one stands before it. A subject that
  * names the root first and the current one after has both keys, so its root counts too (more in view, never less).
  */
-const attrLevels = (): Level[] => {
+const attrLevels = (legacy = false): Level[] => {
     const before = rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair));
     const currentBefore = dfa("attr:current-before", () => rx.seq(anyRun, lit(":currentEnvironment.name:"), anyRun));
     const key = (id: string, tail: Rx): Lang =>
@@ -140,13 +161,15 @@ const attrLevels = (): Level[] => {
             dfa(`key:attr:${id}:current`, () => rx.seq(before, lit(":currentEnvironment.name:"), tail)),
             and(dfa(`key:attr:${id}:root`, () => rx.seq(before, lit(":rootEnvironment.name:"), tail)), not(currentBefore)),
         );
+    // The legacy `default` project has no projects: its environments are one level, named alone.
+    if (legacy) return [{ cls: "every-environment-of-project", key: key("legacy-env", name) }];
     return [
         { cls: "every-project", key: key("project", rx.seq(name, lit("/"))) },
         { cls: "every-environment-of-project", key: key("env", rx.seq(name, lit("/"), name)) },
     ];
 };
 /** Subject-attribute subjects none of whose pairs is an environment attribute: they pin no environment. */
-const attrUnpinned = (): Lang => and(attrSubjects(), not(attrPinnedSubjects()));
+const attrUnpinned = (legacy = false): Lang => and(attrSubjects(legacy), not(attrPinnedSubjects()));
 
 let variants: Variant[] | null = null;
 
@@ -186,9 +209,9 @@ export function tokenVariants(): readonly Variant[] {
             id: "esc-legacy-attr",
             audPrefixes: [""],
             subPrefix: ATTR_PREFIX,
-            sub: attrSubjects(),
-            levels: attrLevels(),
-            unpinned: attrUnpinned(),
+            sub: attrSubjects(true),
+            levels: attrLevels(true),
+            unpinned: attrUnpinned(true),
         },
         {
             kind: "esc-inline",

@@ -307,3 +307,28 @@ describe("advisories for likely mistakes", () => {
         assert.match(r.findings[0]!.message, /did you mean "acme"/);
     });
 });
+
+describe("subject-attribute values are the ones Pulumi gives", () => {
+    /** Every environment attribute value of every token a result prints. */
+    const envValues = (r: ReturnType<typeof analyzeTrustPolicy>): Array<{ aud: string; value: string }> =>
+        r.findings.flatMap((f) => [f.counterexample, ...(f.blastRadius ?? []).map((b) => b.counterexample)]).flatMap((t) =>
+            t ? [...t.sub.matchAll(/:(?:currentEnvironment|rootEnvironment)\.name:([^:]*)/g)].map((m) => ({ aud: t.aud, value: m[1] ?? "" })) : [],
+        );
+
+    it("a pattern open after the environment's name prints `<project>/<environment>` with one `/`", () => {
+        const r = analyzeTrustPolicy(doc(like("aws:acme", "pulumi:environments:pulumi.organization.login:acme:currentEnvironment.name:payroll/prod*")), { organizations: ["acme"] });
+        const values = envValues(r);
+        assert.ok(values.length > 0);
+        for (const { value } of values) assert.match(value, /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/);
+    });
+
+    it("the legacy default project's tokens name the environment alone: never `<project>/<environment>` with the bare audience", () => {
+        const r = analyzeTrustPolicy(doc(eq("acme")), { organizations: ["acme"] });
+        for (const { aud, value } of envValues(r)) if (aud === "acme") assert.doesNotMatch(value, /\//, value);
+        assert.ok(!r.findings.some((f) => (f.blastRadius ?? []).some((b) => /legacy default project of every project/.test(b.description))));
+        // Pinned to one legacy environment through the attribute form: passes.
+        const pinned = analyzeTrustPolicy(doc(eq("acme", "pulumi:environments:pulumi.organization.login:acme:currentEnvironment.name:prod")), { organizations: ["acme"] });
+        assert.equal(pinned.verdict, "pass");
+        assert.equal(pinned.usableFromPulumi, true);
+    });
+});

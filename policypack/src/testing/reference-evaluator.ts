@@ -550,10 +550,13 @@ const V2_SUB = new RegExp(`^pulumi:org:${NAME}:env:${NAME}$`);
 /** The kinds a v1 token can be of (empty: Pulumi cannot issue it). Audience and subject name the same organization. */
 export function kindsOf(token: PulumiToken): ReferenceKind[] {
     const out: ReferenceKind[] = [];
-    // Pulumi names each environment attribute at most once in a subject-attribute subject (both may be there).
+    // Pulumi names each environment attribute at most once in a subject-attribute subject (both may be there), with
+    // the value `<project>/<environment>`, or the environment's name alone in the legacy default project.
     const twice = ["currentEnvironment", "rootEnvironment"].some((a) => token.sub.split(`:${a}.name:`).length > 2);
+    const envValues = [...token.sub.matchAll(/:(?:currentEnvironment|rootEnvironment)\.name:([^:]*)/g)].map((m) => m[1] ?? "");
+    const valuesFit = (legacy: boolean): boolean => envValues.every((v) => new RegExp(legacy ? `^${NAME}$` : `^${NAME}/${NAME}$`).test(v));
     for (const f of KIND_FORMS) {
-        if (twice && f.sub.source.includes("login")) continue;
+        if (f.sub.source.includes("login") && (twice || !valuesFit(f.kind === "esc-legacy"))) continue;
         const m = f.sub.exec(token.sub);
         if (m && f.aud.some((q) => token.aud === `${q}${m[1]}`)) out.push(f.kind);
     }
