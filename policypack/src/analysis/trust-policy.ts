@@ -774,8 +774,15 @@ class Analysis {
         }
         const exact = p.star || p.awsStar || matches.some((x) => x.m.match === "exact");
         // The accounts it names, when it admits only through well-formed provider ARNs of the issuer.
-        const canonical = matches.filter((x) => x.m.match === "exact").map((x) => canonicalProvider(x.f, unit.issuer));
-        const providers = !p.star && !p.awsStar && canonical.length > 0 && canonical.every((c) => c !== undefined) ? (canonical as string[]) : null;
+        const canonical: string[] = [];
+        let allCanonical = true;
+        for (const x of matches) {
+            if (x.m.match !== "exact") continue;
+            const c = canonicalProvider(x.f, unit.issuer);
+            if (c === undefined) allCanonical = false;
+            else canonical.push(c);
+        }
+        const providers = !p.star && !p.awsStar && canonical.length > 0 && allCanonical ? canonical : null;
         let reading: string | undefined;
         let named = exact;
         if (!named && p.federated.includes("*")) {

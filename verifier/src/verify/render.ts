@@ -115,7 +115,12 @@ function suite(
             if (tag === "error") errors++;
             else failures++;
             const lines = [c.detail];
-            if (c.id === "environment-opens") for (const d of diagnostics) lines.push(d.message, ...(d.hint ? [`hint: ${d.hint}`] : []));
+            if (c.id === "environment-opens") {
+                for (const d of diagnostics) {
+                    lines.push(d.message);
+                    if (d.hint) lines.push(`hint: ${d.hint}`);
+                }
+            }
             return `${head}\n      <${tag} message="${xml(c.detail)}" type="${tag === "error" ? "could-not-verify" : "verification-failed"}">${xmlLines(lines)}</${tag}>\n    </testcase>`;
         }
         return `${head}\n      <system-out>${xml(c.detail)}</system-out>\n    </testcase>`;
