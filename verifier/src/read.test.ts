@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { InputReadError, decodeUtf8, readFileBytes, readTextFile } from "./read.js";
+import { InputReadError, decodeUtf8, readFileBytes, readTextFile, utf16Form } from "./read.js";
 
 let tmp: string;
 before(() => {
@@ -61,7 +61,8 @@ describe("decodeUtf8", () => {
                 } catch {
                     want = undefined;
                 }
-                if (want === undefined) assert.throws(() => decodeUtf8(bytes), InputReadError);
+                // What reads as UTF-16 (a NUL in every other byte) is refused as such, though NUL is valid UTF-8.
+                if (want === undefined || utf16Form(raw) !== undefined) assert.throws(() => decodeUtf8(bytes), InputReadError);
                 else assert.equal(decodeUtf8(bytes), want);
             }),
             { numRuns: 2000 },
@@ -70,6 +71,27 @@ describe("decodeUtf8", () => {
         const ascii = Uint8Array.from({ length: 128 }, (_, i) => i);
         assert.equal(decodeUtf8(ascii), String.fromCharCode(...ascii));
         assert.equal(decodeUtf8(Uint8Array.of(0xef, 0xbb, 0xbf, 0x7b, 0x7d)), "\ufeff{}");
+    });
+
+    it("names UTF-16, with or without a byte-order mark, and says to save as UTF-8", () => {
+        const text = '{"Version": "2012-10-17", "Statement": []}';
+        const le = Buffer.from(text, "utf16le");
+        const be = Buffer.from(le).swap16();
+        const cases: [Buffer, RegExp][] = [
+            [Buffer.concat([Buffer.of(0xff, 0xfe), le]), /^not UTF-8 but UTF-16 little-endian \(byte-order mark FF FE\): save it as UTF-8$/],
+            [Buffer.concat([Buffer.of(0xfe, 0xff), be]), /^not UTF-8 but UTF-16 big-endian \(byte-order mark FE FF\): save it as UTF-8$/],
+            [le, /^not UTF-8 but UTF-16 little-endian \(a NUL after each character\): save it as UTF-8$/],
+            [be, /^not UTF-8 but UTF-16 big-endian \(a NUL before each character\): save it as UTF-8$/],
+            // Characters beyond Latin-1 have no NUL byte: most pairs having one is enough.
+            [Buffer.from(`{"k": "\u65e5\u672c", "a": "bcdefghijklmnopqrstu"}`, "utf16le"), /UTF-16 little-endian/],
+        ];
+        for (const [bytes, want] of cases) {
+            assert.throws(() => decodeUtf8(bytes), (e: unknown) => e instanceof InputReadError && e.reason === "invalid-utf8" && want.test(e.message));
+        }
+        // Not UTF-16: all NULs (no side has the characters), and UTF-8 text.
+        assert.equal(utf16Form(new Uint8Array(100)), undefined);
+        assert.equal(utf16Form(Buffer.from(text)), undefined);
+        assert.equal(decodeUtf8(Buffer.from("caf\u00e9")), "caf\u00e9");
     });
 });
 
@@ -106,6 +128,72 @@ describe("readTextFile", () => {
         const writer = spawn(process.execPath, ["-e", `require("fs").writeFileSync(${JSON.stringify(fifo)}, "z".repeat(${text.length}))`]);
         assert.equal(readTextFile(fifo), text);
         await new Promise((resolve) => writer.on("close", resolve));
+    });
+
+    it("a FIFO that does not end is an error once its time is up (as standard input is), never a wait without end", () => {
+        // Each case's writer ends by itself after 5 s, so that a read without a time limit fails the test rather
+        // than hanging it.
+        const cases: [string, string][] = [
+            // `check <(sleep 900)`: a writer that holds the FIFO open and never finishes (here: after some bytes).
+            ["writer-stalls", `const fs = require("fs"); const fd = fs.openSync(process.argv[1], "w"); fs.writeSync(fd, "{"); setTimeout(() => {}, 5000);`],
+            // A FIFO no writer ever opens (the writer here only opens it, and closes it, after 5 s).
+            ["no-writer", `setTimeout(() => require("fs").closeSync(require("fs").openSync(process.argv[1], "w")), 5000);`],
+        ];
+        for (const [name, script] of cases) {
+            const fifo = join(tmp, `never-${name}`);
+            if (spawnSync("mkfifo", [fifo]).status !== 0) assert.fail("mkfifo is needed for this test");
+            const writer = spawn(process.execPath, ["-e", script, fifo], { stdio: "ignore" });
+            try {
+                const t0 = performance.now();
+                assert.throws(
+                    () => readTextFile(fifo, 1024, 300),
+                    (e: unknown) =>
+                        e instanceof InputReadError &&
+                        e.reason === "timeout" &&
+                        e.message === "a pipe (FIFO) that did not end within 0.3 s; write the document to a file and check that",
+                    name,
+                );
+                const took = performance.now() - t0;
+                assert.ok(took >= 290 && took < 3000, `${name}: ${took} ms`);
+            } finally {
+                writer.kill();
+            }
+        }
+    });
+
+    it("a FIFO whose writer comes later is waited for, within the time limit", async () => {
+        const fifo = join(tmp, "late-fifo");
+        if (spawnSync("mkfifo", [fifo]).status !== 0) assert.fail("mkfifo is needed for this test");
+        const writer = spawn(process.execPath, ["-e", `setTimeout(() => require("fs").writeFileSync(process.argv[1], '{"late": true}'), 300)`, fifo]);
+        assert.equal(readTextFile(fifo, 1024, 10_000), '{"late": true}');
+        await new Promise((resolve) => writer.on("close", resolve));
+    });
+
+    it("a pipe handed over by name (`check <(cmd)`, /dev/fd/N) that ends with nothing is read at once, not after the time limit", (t) => {
+        if (spawnSync("bash", ["-c", "true"]).status !== 0) return t.skip("bash is needed for process substitution");
+        // The CLI from source, as a user runs it: `<(true)` is /dev/fd/63, a pipe whose writer has already finished.
+        const cli = join(__dirname, "cli.ts");
+        const t0 = performance.now();
+        const r = spawnSync("bash", ["-c", `exec "${process.execPath}" --conditions=oidc-guard-source --import tsx "${cli}" check <(true)`], {
+            encoding: "utf8",
+            timeout: 60_000,
+        });
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, /\/dev\/fd\/\d+: not valid JSON: Empty input/);
+        // Start-up included; the time limit (10 minutes) is never waited for.
+        assert.ok(performance.now() - t0 < 30_000);
+    });
+
+    it("refuses a terminal rather than waiting for someone to type", (t) => {
+        // /dev/ptmx opens a new pseudo-terminal (its master side): a terminal wherever it exists.
+        let why: string | undefined;
+        try {
+            readFileBytes("/dev/ptmx", 10, Infinity, 100);
+        } catch (e) {
+            if (e instanceof InputReadError && e.reason === "io" && e.code !== undefined) return t.skip(`no pseudo-terminal here (${e.code})`);
+            why = e instanceof Error ? e.message : String(e);
+        }
+        assert.match(why ?? "read", /^a terminal: name a file, or pipe the document into `oidc-guard check -`$/);
     });
 
     it("says which input cannot be opened", () => {

@@ -22,7 +22,7 @@ import { yaml } from "../lazy.js";
 import { PositionTree } from "../report/locate.js";
 import type { CheckTarget } from "../results.js";
 import type { ExtractedInput, ProviderItem, RoleItem } from "./inputs.js";
-import { LineIndex } from "./json.js";
+import { describeDuplicateKey, duplicateKeysOf, keepDuplicateKeys, LineIndex } from "./json.js";
 
 /** The account a provider ARN gets when the template builds it from `${AWS::AccountId}`. */
 export const PLACEHOLDER_ACCOUNT = "123456789012";
@@ -97,21 +97,39 @@ export const CFN_YAML_TAGS: (ScalarTag | CollectionTag)[] = SHORT_TAGS.flatMap((
     return [scalar, seq, map];
 });
 
-/** True for a CloudFormation template (or `cdk synth` output): a `Resources` map of `{Type: "<ns>::…"}` entries. */
-export function isCloudFormationTemplate(doc: unknown): boolean {
-    if (!isRecord(doc) || !isRecord(doc.Resources)) return false;
-    const resources = Object.values(doc.Resources);
-    if (typeof doc.AWSTemplateFormatVersion === "string" && resources.length === 0) return true;
-    return (
-        resources.length > 0 &&
-        resources.every((r) => isRecord(r) && typeof r.Type === "string") &&
-        resources.some((r) => /^[A-Za-z0-9]+::/.test((r as Rec).Type as string))
-    );
+/**
+ * True for an `Fn::ForEach::<name>` entry of `Resources` (the `AWS::LanguageExtensions` transform): a list of the
+ * identifier, the collection and the fragment each item of the collection makes resources from.
+ */
+function isForEachLoop(id: string, entry: unknown): boolean {
+    return id.startsWith("Fn::ForEach::") && Array.isArray(entry);
 }
 
-/** A cheap look at text that is not JSON: could it be a YAML CloudFormation template? */
+/**
+ * True for a CloudFormation template (or `cdk synth` output): a `Resources` map of `{Type: "<ns>::…"}` entries, and
+ * `Fn::ForEach::<name>` loops, which make such entries when the template is processed (or an empty `Resources`
+ * beside an `AWSTemplateFormatVersion`).
+ */
+export function isCloudFormationTemplate(doc: unknown): boolean {
+    if (!isRecord(doc) || !isRecord(doc.Resources)) return false;
+    let entries = 0;
+    let typed = false;
+    let loops = false;
+    for (const [id, r] of Object.entries(doc.Resources)) {
+        entries++;
+        if (isForEachLoop(id, r)) loops = true;
+        else if (!isRecord(r) || typeof r.Type !== "string") return false;
+        else if (/^[A-Za-z0-9]+::/.test(r.Type)) typed = true;
+    }
+    return typed || loops || (entries === 0 && typeof doc.AWSTemplateFormatVersion === "string");
+}
+
+/**
+ * A cheap look at text that is not JSON: could it be a YAML CloudFormation template? A top-level
+ * `AWSTemplateFormatVersion` or `Resources` key, plain or quoted, after a byte-order mark too.
+ */
 export function looksLikeYamlTemplate(text: string): boolean {
-    return /^(?:AWSTemplateFormatVersion|Resources)[ \t]*:/m.test(text);
+    return /^\uFEFF?(["']?)(?:AWSTemplateFormatVersion|Resources)\1[ \t]*:/m.test(text);
 }
 
 /** The result of reading a YAML template: the value and the line of each resource's logical id. */
@@ -280,7 +298,14 @@ class Template {
         }
         if (!isRecord(v)) return v;
         const keys = Object.keys(v);
-        if (keys.length === 1) {
+        // A loop inside a value makes its keys when the template is processed: the object is not known here.
+        const loop = keys.find((k) => k.startsWith("Fn::ForEach::"));
+        if (loop !== undefined) {
+            res.unknowns.add(`${loop} (Fn::ForEach is not expanded here)`);
+            return UNKNOWN;
+        }
+        // An intrinsic written twice in one object (`Fn::Sub` twice) is copied as an object, which keeps the duplicate.
+        if (keys.length === 1 && duplicateKeysOf(v).length === 0) {
             const key = keys[0]!;
             const arg = v[key];
             if (key === "Ref" && typeof arg === "string") return this.ref(arg, res, depth);
@@ -291,6 +316,8 @@ class Template {
             const r = this.resolve(v[k], res, branches, depth + 1);
             if (r !== NO_VALUE) putOwn(out, k, r);
         }
+        // A key the object repeats is as ambiguous in the copy: the analysis reports it (an error, as for a bare policy).
+        keepDuplicateKeys(v, out);
         return out;
     }
 
@@ -412,6 +439,29 @@ function notesOf(res: Resolution): string[] {
     return notes;
 }
 
+/** The transform that `Fn::ForEach` needs. */
+const LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions";
+/** A nested stack: its resources are in the template its `TemplateURL` names. */
+const NESTED_STACK_TYPE = "AWS::CloudFormation::Stack";
+/** The resource types whose trust policies are checked (a loop that makes one has an unknown result). */
+const ROLE_TYPES: ReadonlySet<string> = new Set(["AWS::IAM::Role"]);
+
+/** True when `v` (a loop's fragment, nested loops included) holds a resource `{Type: <one of types>}`. */
+function makesType(v: unknown, types: ReadonlySet<string>, depth = 0): boolean {
+    if (depth > MAX_DEPTH) return true; // fails closed: too deep to tell
+    if (Array.isArray(v)) return v.some((e) => makesType(e, types, depth + 1));
+    if (!isRecord(v)) return false;
+    if (typeof v.Type === "string" && types.has(v.Type)) return true;
+    return Object.values(v).some((e) => makesType(e, types, depth + 1));
+}
+
+/** The file name at the end of a nested stack's `TemplateURL` (no query: a presigned URL carries credentials there). */
+function templateFileName(url: string): string | undefined {
+    const path = url.replace(/[?#].*$/s, "");
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    return name.length > 0 && name.length <= 200 ? name : undefined;
+}
+
 /** Every combination of true/false for `names`. */
 function assignments(names: readonly string[]): Map<string, boolean>[] {
     let out: Map<string, boolean>[] = [new Map<string, boolean>()];
@@ -431,8 +481,24 @@ export function fromTemplate(file: string, doc: Rec, lines: ReadonlyMap<string, 
     const ids = Object.keys(template.resources);
     for (const id of ids) {
         const r = template.resources[id];
-        if (!isRecord(r)) continue;
         const line = lines.get(id);
+        if (isForEachLoop(id, r)) {
+            // A loop that makes roles: they are unknown here (never a pass), named by the loop's logical id. The
+            // loop's other resources are in the template's note.
+            if (makesType(r, ROLE_TYPES)) {
+                roles.push({
+                    target: { file, resource: { urn: id, type: "Fn::ForEach", name: id }, ...(line !== undefined ? { line } : {}) },
+                    trustPolicy: UNKNOWN,
+                    property: "",
+                    notes: [
+                        `${id} makes IAM roles from each item of its collection when the template is processed; Fn::ForEach is not ` +
+                            "expanded here, so their trust policies were not checked",
+                    ],
+                });
+            }
+            continue;
+        }
+        if (!isRecord(r)) continue;
         const target: CheckTarget = {
             file,
             resource: { urn: id, type: typeof r.Type === "string" ? r.Type : "", name: id },
@@ -475,26 +541,63 @@ export function fromTemplate(file: string, doc: Rec, lines: ReadonlyMap<string, 
             });
         }
     }
+    const notes: string[] = [];
     const transforms = (Array.isArray(doc.Transform) ? doc.Transform : doc.Transform !== undefined ? [doc.Transform] : [])
-        .map((t) => (typeof t === "string" ? t : isRecord(t) && typeof t.Name === "string" ? t.Name : "a macro"));
+        .map((t) => (typeof t === "string" ? t : isRecord(t) && typeof t.Name === "string" ? t.Name : "a macro"))
+        // AWS::LanguageExtensions makes resources only through Fn::ForEach, which has a note (and results) of its own.
+        .filter((t) => t !== LANGUAGE_EXTENSIONS);
+    if (transforms.length > 0) {
+        notes.push(
+            `the template uses Transform ${transforms.join(", ")}: resources the transform generates (such as the roles of ` +
+                "AWS::Serverless functions) are not in it and were not checked; check the processed template " +
+                "(`aws cloudformation get-template --template-stage Processed`) or the deployed account (`oidc-guard scan aws`)",
+        );
+    }
+    const loops = ids.filter((id) => isForEachLoop(id, template.resources[id]));
+    if (loops.length > 0) {
+        notes.push(
+            `the template uses ${loops.join(", ")} (transform ${LANGUAGE_EXTENSIONS}): the resources ${loops.length > 1 ? "they make" : "it makes"} ` +
+                "are not expanded here and were not checked (a loop that makes roles is an unknown result of its own); check the processed template " +
+                "(`aws cloudformation get-template --template-stage Processed`) or the deployed account (`oidc-guard scan aws`)",
+        );
+    }
+    const nested = ids.filter((id) => {
+        const r = template.resources[id];
+        return isRecord(r) && r.Type === NESTED_STACK_TYPE;
+    });
+    if (nested.length > 0) {
+        const named = nested.map((id) => {
+            const props = own(template.resources[id] as Rec, "Properties");
+            const url = isRecord(props) ? own(props, "TemplateURL") : undefined;
+            const fileName = typeof url === "string" ? templateFileName(url) : undefined;
+            return fileName !== undefined ? `${id} (${fileName})` : id;
+        });
+        notes.push(
+            `the template creates nested stack${nested.length > 1 ? "s" : ""} ${named.join(", ")} (${NESTED_STACK_TYPE}): ` +
+                `the roles and providers of ${nested.length > 1 ? "their templates" : "its template"} were not checked; ` +
+                "check each nested template itself (`oidc-guard check <nested template>`)",
+        );
+    }
+    const repeated = duplicateKeysOf(template.resources);
+    if (repeated.length > 0) {
+        notes.push(
+            `Resources repeats a logical id (${repeated.map(describeDuplicateKey).join("; ")}): CloudFormation deploys the last ` +
+                "definition, and only that one was checked",
+        );
+    }
     return {
         kind: "cloudformation",
         roles,
         providers,
         stackScoped: true,
         entries: ids.length,
-        ...(transforms.length > 0
-            ? {
-                  notes: [
-                      `the template uses Transform ${transforms.join(", ")}: resources the transform generates (such as the roles of ` +
-                          "AWS::Serverless functions) are not in it and were not checked; check the processed template " +
-                          "(`aws cloudformation get-template --template-stage Processed`) or the deployed account (`oidc-guard scan aws`)",
-                  ],
-              }
-            : {}),
+        ...(notes.length > 0 ? { notes } : {}),
         unknownSource: {
             when: "decided only when the stack is deployed",
             remediation:
+                (loops.length > 0
+                    ? "For roles made by Fn::ForEach, check the processed template (`aws cloudformation get-template --template-stage Processed`). "
+                    : "") +
                 "Give the parameter a Default or reference the provider from the same template; or check the deployed role: " +
                 "`oidc-guard scan aws`, or `aws iam get-role --role-name <name> | oidc-guard check -`.",
         },

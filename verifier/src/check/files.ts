@@ -1,5 +1,5 @@
 /** Turns the command's path arguments into the list of files to read. */
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync, type Dirent, type Stats } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { CliError, EXIT } from "../io.js";
 import { realPathOf } from "../output.js";
@@ -38,7 +38,12 @@ export interface SkippedFile {
 
 /** Files a directory walk leaves out: expected-result files that sit beside fixtures. */
 function skippedByName(name: string): boolean {
-    return name.endsWith(".expected.json");
+    return /\.expected\.json$/i.test(name);
+}
+
+/** Files a directory walk reads: `*.json` (any case, as YAML's extensions are), and the YAML ones below. */
+function wantedByName(name: string): boolean {
+    return (/\.json$/i.test(name) || yamlByName(name)) && !skippedByName(name);
 }
 
 /** Files a directory walk reads only when they turn out to be CloudFormation templates. */
@@ -54,11 +59,15 @@ function isCdkAssetDir(name: string): boolean {
 /**
  * Expands the arguments: a file is taken as is (any extension); `-` is standard input (its `text` is filled in by
  * the caller); a directory is walked recursively for `*.json` files (and `*.yaml`/`*.yml`/`*.template` files that
- * are CloudFormation templates), sorted by path, leaving out `*.expected.json`, `node_modules`, dot-directories,
- * `cdk.out/asset.*` folders and symbolic links.
+ * are CloudFormation templates; extensions in any case), sorted by path, leaving out `*.expected.json`,
+ * `node_modules`, dot-directories and `cdk.out/asset.*` folders. A symbolic link to a file is followed (the file is
+ * read once however many links lead to it; a broken link is read, and fails, as the file it names); a link to a
+ * directory is not (a walk never loops, nor walks a tree it was not given), and a FIFO, a socket or a device is not
+ * read (a FIFO may never end): each of these is listed in `skipped` with why.
  * `outputs` are the files this run writes (absolute): one named on the command line is refused (exit 2), one found
  * by a walk is left out and listed in `skipped`. Paths are compared after following symbolic links.
- * Throws {@link CliError} (exit 2) for a path that does not exist.
+ * Throws {@link CliError} (exit 2) for a path that does not exist, and for a directory with no file to read (naming
+ * what it left out).
  */
 export function expandPaths(
     args: readonly string[],
@@ -102,10 +111,19 @@ export function expandPaths(
             add(abs, true, arg);
             continue;
         }
-        const found = walk(abs, arg);
+        const left: SkippedFile[] = [];
+        const found = walk(abs, arg, cwd, left);
+        left.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
         if (found.length === 0) {
-            throw new CliError(`${arg}: no *.json, *.yaml or *.template files in this directory`, EXIT.usage);
+            const shown = left.slice(0, MAX_LEFT_SHOWN).map((l) => `${l.file} (${l.reason})`);
+            if (left.length > MAX_LEFT_SHOWN) shown.push(`${left.length - MAX_LEFT_SHOWN} more`);
+            throw new CliError(
+                `${arg}: no *.json, *.yaml, *.yml or *.template file to read in this directory` +
+                    (shown.length > 0 ? `; left out: ${shown.join("; ")}` : ""),
+                EXIT.usage,
+            );
         }
+        for (const l of left) skipped.push(l);
         for (const f of found) {
             add(f, false, arg);
             if (yamlByName(f) && out[out.length - 1]?.path === f) out[out.length - 1]!.onlyIfTemplate = true;
@@ -114,7 +132,23 @@ export function expandPaths(
     return out;
 }
 
-function walk(dir: string, shownArg: string): string[] {
+/** How many of the entries left out of an empty directory its error names. */
+const MAX_LEFT_SHOWN = 5;
+
+/** What a directory entry that is not a regular file or a directory is, for a message. */
+function describeOther(st: Stats | Dirent): string {
+    if (st.isFIFO()) return "a FIFO";
+    if (st.isSocket()) return "a socket";
+    if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+    return "not a regular file";
+}
+
+/**
+ * The files under `dir` to read, sorted. Entries left out with a reason the user should see (links to
+ * directories, FIFOs and the like among the wanted names) are added to `left`; what is left out by name or by rule
+ * (other extensions, dot-directories, `node_modules`, asset folders) is not.
+ */
+function walk(dir: string, shownArg: string, cwd: string, left: SkippedFile[]): string[] {
     let entries;
     try {
         entries = readdirSync(dir, { withFileTypes: true });
@@ -122,13 +156,32 @@ function walk(dir: string, shownArg: string): string[] {
         throw new CliError(`${shownArg}: cannot list directory ${dir}: ${errnoMessage(e)}`, EXIT.usage);
     }
     const files: string[] = [];
+    const leave = (p: string, reason: string): void => {
+        left.push({ file: showPath(p, cwd), reason });
+    };
     for (const e of entries) {
         const p = join(dir, e.name);
         if (e.isDirectory()) {
             if (e.name.startsWith(".") || e.name === "node_modules" || isCdkAssetDir(e.name)) continue;
-            for (const f of walk(p, shownArg)) files.push(f);
-        } else if (e.isFile() && (e.name.endsWith(".json") || yamlByName(e.name)) && !skippedByName(e.name)) {
-            files.push(p);
+            for (const f of walk(p, shownArg, cwd, left)) files.push(f);
+        } else if (e.isSymbolicLink()) {
+            let target: Stats;
+            try {
+                target = statSync(p);
+            } catch {
+                // Broken (or a loop of links): read as the file it names, it fails with its reason (exit 2).
+                if (wantedByName(e.name)) files.push(p);
+                continue;
+            }
+            if (target.isDirectory()) {
+                if (e.name.startsWith(".") || e.name === "node_modules" || isCdkAssetDir(e.name)) continue;
+                leave(p, "a symbolic link to a directory, not followed: name the directory itself to check it");
+            } else if (!wantedByName(e.name)) continue;
+            else if (target.isFile()) files.push(p);
+            else leave(p, `a symbolic link to ${describeOther(target)}, not a regular file: name it on the command line to read it`);
+        } else if (wantedByName(e.name)) {
+            if (e.isFile()) files.push(p);
+            else leave(p, `${describeOther(e)}, not a regular file: name it on the command line to read it`);
         }
     }
     // Code-point order, so the result does not depend on the locale.

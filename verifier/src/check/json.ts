@@ -54,6 +54,15 @@ export function duplicateKeysOf(obj: object): readonly DuplicateKey[] {
 }
 
 /**
+ * Gives `copy` the duplicate keys `parseJson` found in `original`, for a copy made of a parsed object (a
+ * CloudFormation trust policy with its intrinsics resolved): the copy is ambiguous where the original was.
+ */
+export function keepDuplicateKeys(original: object, copy: object): void {
+    const list = duplicatesByObject.get(original);
+    if (list !== undefined) duplicatesByObject.set(copy, list);
+}
+
+/**
  * Every duplicate key inside `value` (a value `parseJson` returned, or part of one), in document order. Iterative:
  * the depth of `value` does not matter.
  */

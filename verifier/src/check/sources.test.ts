@@ -245,14 +245,14 @@ describe("cdk synth output", () => {
         assert.match(r.out, /cdk synth metadata/);
     });
 
-    it("leaves YAML files that are not templates out of a directory walk", async () => {
+    it("leaves YAML files that are not templates out of a directory walk, naming each on stderr", async () => {
         const dir = join(tmp, "walk");
         const { mkdirSync } = await import("node:fs");
         mkdirSync(dir);
         writeFileSync(join(dir, "Pulumi.yaml"), "name: x\nruntime: nodejs\n");
         writeFileSync(join(dir, "role.json"), JSON.stringify({ Statement: [] }));
         const { report, err } = await checkJson([dir]);
-        assert.equal(err, "");
+        assert.match(err, /^oidc-guard check: skipped .*walk\/Pulumi\.yaml: YAML that is not a CloudFormation template \(no top-level Resources map of typed resources\)\n$/);
         assert.deepEqual(report.results.map((r) => r.target.file.endsWith("role.json")), [true]);
     });
 });
@@ -394,6 +394,33 @@ describe("standard input", () => {
         const never = new Readable({ read() {} });
         await assert.rejects(readStdin(never, { timeoutMs: 50 }), /did not end within/);
         never.destroy();
+    });
+
+    it("decodes standard input as strictly as a file: not UTF-8 is exit 2 naming the byte, UTF-16 named", async () => {
+        // A Latin-1 policy ("é" as the byte E9): by name it is "not valid UTF-8 (... byte 12)", exit 2; piped, the same.
+        const latin1 = Buffer.concat([Buffer.from('{"Sid": "caf'), Buffer.of(0xe9), Buffer.from('", "Statement": []}')]);
+        const file = join(tmp, "latin1.json");
+        writeFileSync(file, latin1);
+        const named = await check([file]);
+        assert.equal(named.code, 2);
+        assert.match(named.err, /latin1\.json: not valid UTF-8 \(invalid byte sequence at byte 12\)/);
+        await assert.rejects(readStdin(Readable.from([latin1])), (e: Error) => /^-: standard input is not valid UTF-8 \(invalid byte sequence at byte 12\)\nhint: /.test(e.message));
+        let err = "";
+        const io: CliIO = {
+            stdout: { write: () => true, isTTY: false },
+            stderr: { write: (s: string) => (err += s), isTTY: false },
+            env: {},
+            cwd: ROOT,
+            stdin: Readable.from([latin1]),
+        };
+        assert.equal(await run(["check", "-"], io), 2);
+        assert.match(err, /^oidc-guard check: -: standard input is not valid UTF-8 \(invalid byte sequence at byte 12\)\nhint: convert it to UTF-8/);
+        const utf16 = Buffer.concat([Buffer.of(0xff, 0xfe), Buffer.from('{"Statement": []}', "utf16le")]);
+        await assert.rejects(readStdin(Readable.from([utf16])), /-: standard input is not UTF-8 but UTF-16 little-endian \(byte-order mark FF FE\)/);
+        // Split anywhere, UTF-8 is put together before it is decoded.
+        const text = '{"Sid": "caf\u00e9", "Statement": []}';
+        const bytes = Buffer.from(text);
+        assert.equal(await readStdin(Readable.from([bytes.subarray(0, 13), bytes.subarray(13)])), text);
     });
 
     it("the report model locates findings read from <stdin>", async () => {

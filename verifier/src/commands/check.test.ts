@@ -464,7 +464,7 @@ describe("oidc-guard check: files and directories", () => {
         file("nojson/readme.txt", "x");
         const e = await check([join(tmp, "nojson")], { cwd: tmp });
         assert.equal(e.code, 2);
-        assert.match(e.err, /no \*\.json, \*\.yaml or \*\.template files in this directory/);
+        assert.match(e.err, /no \*\.json, \*\.yaml, \*\.yml or \*\.template file to read in this directory\n/);
     });
 
     it("--output writes the report to a file (not stdout) and a later run over the directory skips it", async () => {

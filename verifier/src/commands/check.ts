@@ -231,7 +231,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 
     const run = runCheck(files, options, { ...limits, keepSources: args.reports.some((r) => r.format !== "json") });
     reportFiles(run, io);
-    const skipped = [...walkSkipped, ...run.skipped];
+    const skipped = [...walkSkipped, ...skippedOf(run)];
 
     const summary: Record<Verdict, number> = { pass: 0, fail: 0, unknown: 0, error: 0 };
     for (const r of run.results) summary[r.verdict]++;
@@ -252,9 +252,23 @@ const VERDICTS: readonly Verdict[] = ["pass", "fail", "unknown", "error"];
 const NO_INPUTS =
     "no inputs to check: every file found is an oidc-guard check result, cdk.out metadata or a YAML file that is not a CloudFormation template";
 
+/** Why a YAML file a directory walk found was not checked. */
+const NOT_A_TEMPLATE = "YAML that is not a CloudFormation template (no top-level Resources map of typed resources)";
+
+/**
+ * The files a run skipped: those it names itself (an earlier result file), and the `*.yaml`/`*.yml`/`*.template`
+ * files a directory walk found that are not CloudFormation templates (Pulumi.yaml, CI configuration), which the run
+ * only counts as `skipped`: none is left out without its name.
+ */
+function skippedOf(run: Pick<CheckRun, "skipped" | "files">): SkippedFile[] {
+    const skipped = [...run.skipped];
+    for (const f of run.files) if (f.kind === "skipped") skipped.push({ file: f.file, reason: NOT_A_TEMPLATE });
+    return skipped;
+}
+
 /** Names on stderr the files a run skipped and those it could not read (each also has an `error` result). */
-function reportFiles(run: Pick<CheckRun, "skipped" | "fileProblems">, io: CliIO): void {
-    for (const s of run.skipped) io.stderr.write(textLine(`oidc-guard check: skipped ${s.file}: ${s.reason}`));
+function reportFiles(run: Pick<CheckRun, "skipped" | "files" | "fileProblems">, io: CliIO): void {
+    for (const s of skippedOf(run)) io.stderr.write(textLine(`oidc-guard check: skipped ${s.file}: ${s.reason}`));
     for (const p of run.fileProblems) io.stderr.write(textLine(`oidc-guard check: ${p.file}: ${p.message}`));
 }
 
@@ -295,7 +309,7 @@ async function streamTextReport(
     debugParallel(io, shared, byWorker, report.count);
     // Only earlier check-result files were found: nothing was checked, which must not look like a pass.
     if (report.count === 0) throw new CliError(NO_INPUTS, EXIT.usage);
-    const chunks = report.chunks(run.files.length, [...walkSkipped, ...run.skipped], "file");
+    const chunks = report.chunks(run.files.length, [...walkSkipped, ...skippedOf(run)], "file");
     if (path === undefined) await writeChunked(io.stdout, chunks);
     else {
         writeOwnFile(resolve(io.cwd, path), path, chunks);
