@@ -101,6 +101,20 @@ describe("analyzeStackAudiences", () => {
         assert.deepEqual(project(unknownIds).map((f) => [f.ruleId, f.level]), [["oidc-trust-unknown-at-preview", "advisory"]]);
     });
 
+    it("never passes a role whose provider's client IDs the caller could not read: an advisory unreadable finding", () => {
+        const cipher = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "v1:x" };
+        const unreadable = provider({ clientIds: cipher, clientIdsUnreadable: "are stored as an encrypted secret (ciphertext)" });
+        const findings = analyzeStackAudiences([role(pinned)], [unreadable], options);
+        assert.deepEqual(project(findings), [{ ruleId: "oidc-trust-unreadable", level: "advisory", urn: ROLE_URN, path: "Statement[0].Principal.Federated" }]);
+        assert.equal(
+            findings[0]!.message,
+            `The client IDs of provider ${PROVIDER_URN} are stored as an encrypted secret (ciphertext), so the role's audiences cannot be checked against them.`,
+        );
+        assert.match(findings[0]!.remediation, /pulumi stack export --show-secrets/);
+        // Without the caller's word, a list that is not strings is the provider policy's finding: nothing here.
+        assert.deepEqual(analyzeStackAudiences([role(pinned)], [provider({ clientIds: cipher })], options), []);
+    });
+
     it("checks each role separately and reports them by URN", () => {
         const other = "urn:pulumi:dev::infra::aws:iam/role:Role::deploy";
         const findings = analyzeStackAudiences([role(pinned), role(pinned, other)], [provider({ clientIds: ["acme"] })], options);

@@ -30,6 +30,14 @@ export interface StackProviderInput {
     arn: string | null;
     url: unknown;
     clientIds: unknown;
+    /**
+     * Set by a caller that could not read the client IDs (a stack export's ciphertext, `[secret]` in
+     * `pulumi preview --json`): why, as the rest of a sentence about them ("are stored as an encrypted secret"). Each
+     * role that trusts the provider then gets an advisory finding (ruleId `oidc-trust-unreadable`) instead of the
+     * comparison, as for client IDs unknown at preview: never a silent pass. The pack never sets it (the engine gives
+     * it plaintext).
+     */
+    clientIdsUnreadable?: string;
 }
 
 export interface StackAudienceFinding extends Finding {
@@ -37,7 +45,8 @@ export interface StackAudienceFinding extends Finding {
     urn: string;
     /**
      * "advisory" when the role trusts a provider outside the stack, or when the check cannot be made during
-     * preview (ruleId `oidc-trust-unknown-at-preview`); "mandatory" for an audience the provider does not list.
+     * preview (ruleId `oidc-trust-unknown-at-preview`) or at all (the caller could not read the client IDs: ruleId
+     * `oidc-trust-unreadable`); "mandatory" for an audience the provider does not list.
      */
     level: "advisory" | "mandatory";
 }
@@ -46,15 +55,19 @@ interface PreparedProvider {
     urn: string;
     issuer: string;
     arn: ProviderArn | null;
-    /** The client IDs; "unknown" at preview; "invalid" when not a list of strings (the provider policy reports it). */
-    clientIds: string[] | "unknown" | "invalid";
+    /**
+     * The client IDs; "unknown" at preview; "invalid" when not a list of strings (the provider policy reports it);
+     * `{unreadable}` when the caller could not read them, with why.
+     */
+    clientIds: string[] | "unknown" | "invalid" | { unreadable: string };
 }
 
 /**
  * For each role that admits Pulumi tokens through a `Federated` provider ARN: when the provider is in `providers`
  * (matched by its ARN when known, else by its URL), every admitted audience must be among its client IDs
  * (level `mandatory`); when it is not, an `advisory` finding says so. Values unknown at preview give `advisory`
- * findings with ruleId `oidc-trust-unknown-at-preview`, never a pass. Roles whose trust policy is malformed are
+ * findings with ruleId `oidc-trust-unknown-at-preview`, and client IDs the caller could not read
+ * ({@link StackProviderInput.clientIdsUnreadable}) ones with ruleId `oidc-trust-unreadable`, never a pass. Roles whose trust policy is malformed are
  * skipped here: `analyzeTrustPolicy` fails them closed on its own.
  */
 export function analyzeStackAudiences(
@@ -81,6 +94,7 @@ export function stackAudienceCheck(
     const meta = rule("oidc-provider-audiences-match");
     const outsideMeta = rule("oidc-provider-outside-stack");
     const unknownMeta = rule("oidc-trust-unknown-at-preview");
+    const unreadableMeta = rule("oidc-trust-unreadable");
     const prepared: PreparedProvider[] = [];
     // Providers whose URL is unknown at preview might be the one a role trusts.
     let unresolvedProviders = 0;
@@ -93,11 +107,13 @@ export function stackAudienceCheck(
         const arn = p.arn !== null && findUnknowns(p.arn).length === 0 ? parseProviderArn(p.arn) : null;
         const ids = p.clientIds ?? [];
         const clientIds =
-            findUnknowns(ids).length > 0
-                ? "unknown"
-                : Array.isArray(ids) && ids.every((v): v is string => typeof v === "string")
-                  ? ids
-                  : "invalid";
+            p.clientIdsUnreadable !== undefined
+                ? { unreadable: p.clientIdsUnreadable }
+                : findUnknowns(ids).length > 0
+                  ? "unknown"
+                  : Array.isArray(ids) && ids.every((v): v is string => typeof v === "string")
+                    ? ids
+                    : "invalid";
         prepared.push({ urn: p.urn, issuer: normalizeIssuer(p.url), arn, clientIds });
     }
 
@@ -178,6 +194,20 @@ export function stackAudienceCheck(
                             pathOf(statementIndex),
                         ),
                     );
+                    continue;
+                }
+                if (typeof provider.clientIds === "object" && !Array.isArray(provider.clientIds)) {
+                    findings.push({
+                        ruleId: unreadableMeta.id,
+                        severity: unreadableMeta.severity,
+                        message: `The client IDs of provider ${provider.urn} ${provider.clientIds.unreadable}, so the role's audiences cannot be checked against them.`,
+                        path: pathOf(statementIndex),
+                        location: { statementIndex },
+                        remediation: `Check the stack exported with \`pulumi stack export --show-secrets\` (keep that file private), or compare the role's audiences with the client IDs \`aws iam get-open-id-connect-provider --open-id-connect-provider-arn ${text}\` lists.`,
+                        counterexample: null,
+                        urn: role.urn,
+                        level: "advisory",
+                    });
                     continue;
                 }
                 // A malformed client ID list is the provider policy's finding; nothing can be compared here.

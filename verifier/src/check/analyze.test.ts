@@ -207,6 +207,80 @@ describe("runCheck", () => {
     });
 });
 
+describe("runCheck over Pulumi previews and stack exports that are easy to misread", () => {
+    const ROOT = join(__dirname, "..", "..", "..");
+    const OPTIONS = { organizations: ["acme"] };
+    const check = (name: string, doc: unknown) => {
+        const path = join(dir, name);
+        writeFileSync(path, typeof doc === "string" ? doc : JSON.stringify(doc));
+        return runCheck([{ path, shown: name, explicit: true }], OPTIONS).results;
+    };
+    const fixture = (file: string) => runCheck([{ path: join(ROOT, file), shown: file, explicit: true }], OPTIONS).results;
+    const provider = (clientIdLists: unknown) => ({
+        urn: "urn:pulumi:s::p::aws:iam/openIdConnectProvider:OpenIdConnectProvider::oidc",
+        type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+        inputs: { url: "https://api.pulumi.com/oidc", clientIdLists },
+        outputs: { arn: PROVIDER_ARN, url: "api.pulumi.com/oidc", clientIdLists },
+    });
+    const pinned = policy("pulumi:environments:org:acme:env:infra/prod");
+
+    it("a preview run with --refresh: the role the update would deploy decides, not the one refreshed before it", () => {
+        const results = fixture("fixtures/preview-cases/refresh-aud-only.preview.json");
+        assert.deepEqual(results.map((r) => [r.target.resource?.name, r.verdict]), [["esc-role", "fail"]]);
+        assert.ok(results[0]!.findings.some((f) => f.ruleId === "oidc-trust-sub-pinned"));
+    });
+
+    it("a failed preview is an error of its own, naming the diagnostic; the roles it lists are still checked", () => {
+        const failed = fixture("fixtures/preview-cases/failed-program.preview.json");
+        assert.deepEqual(failed.map((r) => [r.target, r.verdict]), [[{ file: "fixtures/preview-cases/failed-program.preview.json" }, "error"]]);
+        assert.match(failed[0]!.findings[0]!.message, /^fixtures\/preview-cases\/failed-program\.preview\.json is the output of a pulumi preview that failed: .*"Error: resource, variable, or config value \\"missing\\" not found"/);
+        const urn = "urn:pulumi:s::p::aws:iam/role:Role::r";
+        const results = check("failed-late.preview.json", {
+            steps: [{ op: "create", urn, newState: { urn, type: "aws:iam/role:Role", inputs: { assumeRolePolicy: pinned } } }],
+            diagnostics: [{ urn, severity: "error", message: "error: aws:iam/role:Role resource 'x' has a problem: boom\n" }],
+            changeSummary: { create: 1 },
+        });
+        assert.deepEqual(results.map((r) => [r.target.resource?.name, r.verdict]), [[undefined, "error"], ["r", "pass"]]);
+    });
+
+    it("a role of a pending operation is checked, with a note: a stack whose only role is being created does not pass", () => {
+        const urn = "urn:pulumi:s::p::aws:iam/role:Role::esc-new";
+        const results = check("pending.stack.json", {
+            version: 3,
+            deployment: {
+                resources: [{ urn: "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s", type: "pulumi:pulumi:Stack" }],
+                pending_operations: [{ resource: { urn, type: "aws:iam/role:Role", inputs: { assumeRolePolicy: policy(null) } }, type: "creating" }],
+            },
+        });
+        assert.deepEqual(results.map((r) => [r.target.resource?.name, r.verdict]), [["esc-new", "fail"]]);
+        assert.match(results[0]!.notes?.[0] ?? "", /^from a pending operation \(creating\) of an interrupted update/);
+    });
+
+    it("a role whose provider's client IDs cannot be read gets an advisory note, in a stack export as in a preview", () => {
+        const role = { urn: "urn:pulumi:s::p::aws:iam/role:Role::r", type: "aws:iam/role:Role", outputs: { assumeRolePolicy: pinned } };
+        const ciphertext = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "v1:x" };
+        const exported = check("secret-ids.stack.json", { version: 3, deployment: { resources: [role, provider(ciphertext)] } });
+        const stateOf = (urn: string, inputs: unknown) => ({ urn, type: urn.split("::")[2], inputs });
+        const previewed = check("secret-ids.preview.json", {
+            steps: [
+                { op: "create", urn: role.urn, newState: stateOf(role.urn, { assumeRolePolicy: pinned }) },
+                { op: "create", urn: provider(0).urn, newState: stateOf(provider(0).urn, { url: "https://api.pulumi.com/oidc", clientIdLists: "[secret]" }) },
+            ],
+        });
+        for (const [results, why] of [[exported, "are stored as an encrypted secret \\(ciphertext\\)"], [previewed, 'are a secret, which `pulumi preview --json` prints as "\\[secret\\]"']] as const) {
+            assert.deepEqual(results.map((r) => r.verdict), ["pass", "unknown"]);
+            assert.match(
+                results[0]!.notes?.join("\n") ?? "",
+                new RegExp(`^advisory \\(oidc-trust-unreadable\\): The client IDs of provider ${provider(0).urn.replace(/[/:$]/g, ".")} ${why}, so the role's audiences cannot be checked against them\\.$`, "m"),
+            );
+        }
+        // A display-form unknown in the client IDs is an unknown, as the engine's own is.
+        const unknownIds = check("unknown-ids.stack.json", { version: 3, deployment: { resources: [role, provider(["[unknown]"])] } });
+        assert.match(unknownIds[0]!.notes?.join("\n") ?? "", /advisory \(oidc-trust-unknown-at-preview\): The client IDs of provider .* are unknown during preview/);
+        assert.ok(!unknownIds[0]!.findings.some((f) => f.ruleId === "oidc-provider-audiences-match"));
+    });
+});
+
 describe("helpers", () => {
     it("prefixPath joins property and path", () => {
         assert.equal(prefixPath("assumeRolePolicy", "Statement[0]"), "assumeRolePolicy.Statement[0]");

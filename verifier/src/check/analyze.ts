@@ -13,6 +13,7 @@ import {
     principalsOfRead,
     templateReader,
     rule,
+    UNKNOWN_SENTINELS,
     type AdmittedSet,
     type AnalysisOptions,
     type Finding,
@@ -592,7 +593,7 @@ export function createChecker(
         const state: InputState = { providerResults: [], stackProviders: [] };
         for (const provider of input.providers) {
             run.stats.providers++;
-            const { result, url, clientIds } = checkProvider(provider, options);
+            const { result, url, clientIds, unreadableIds } = checkProvider(provider, options);
             state.providerResults.push(result);
             if (input.stackScoped) {
                 const arn = revealValue(provider.arn).value;
@@ -600,7 +601,8 @@ export function createChecker(
                     urn: provider.target.resource?.urn ?? "",
                     arn: typeof arn === "string" ? arn : null,
                     url,
-                    clientIds,
+                    // Client IDs that cannot be read are said so on each role that trusts the provider, never passed.
+                    ...stackClientIds(clientIds, unreadableIds),
                 });
             }
         }
@@ -695,6 +697,11 @@ export function createChecker(
     }
     function* results<R>(input: ExtractedInput, file: string, stage?: RoleStage<R>): Generator<CheckResult | R, void, undefined> {
         const state = newState(input);
+        // An input that says it is incomplete (a failed preview) is an error of its own, before its roles' results.
+        if (input.incomplete !== undefined) {
+            const { message, remediation } = input.incomplete;
+            yield complete(input, state, { target: { file }, verdict: "error", findings: [documentFinding(`${file} is ${message}.`, remediation)] }, NO_AUDIENCE_FINDINGS, "");
+        }
         if (stage === undefined) yield* roleResults(input, state, input.roles);
         else {
             yield* stage(input, {
@@ -704,8 +711,9 @@ export function createChecker(
         }
         for (const result of state.providerResults) yield complete(input, state, result, NO_AUDIENCE_FINDINGS, "");
 
-        // Every role and every provider has a result (a stage gives one for each role): none means an empty input.
-        if (input.roles.length === 0 && input.providers.length === 0) {
+        // Every role and every provider has a result (a stage gives one for each role): none means an empty input
+        // (an incomplete one has said so already).
+        if (input.roles.length === 0 && input.providers.length === 0 && input.incomplete === undefined) {
             const what =
                 input.kind === "preview" ? "steps" : input.kind.startsWith("aws-") ? "entries" : "resources";
             yield complete(
@@ -765,7 +773,9 @@ const JSON_REMEDIATION =
 function readInput(f: InputFile, text: string, counted?: () => number | undefined): ReadInput {
     const parsed = parseJson(text, counted);
     if (parsed.ok) {
-        return { input: extractInput(f.shown, parsed.value, { resourceLines: () => jsonResourceLines(text, true) }), json: text.charCodeAt(0) !== 0xfeff };
+        const input = extractInput(f.shown, parsed.value, { resourceLines: () => jsonResourceLines(text, true) });
+        if (parsed.duplicates.length > 0) keepDuplicates(input);
+        return { input, json: text.charCodeAt(0) !== 0xfeff };
     }
     if (looksLikeYamlTemplate(text)) {
         const yaml = parseYamlTemplate(text);
@@ -788,6 +798,27 @@ function readInput(f: InputFile, text: string, counted?: () => number | undefine
         ? `too deeply nested to read: ${describeJsonProblem(parsed.problem)}`
         : `not valid JSON: ${describeJsonProblem(parsed.problem)}`;
     return { kind: "invalid-json", problem, remediation: JSON_REMEDIATION };
+}
+
+/**
+ * Gives each role whose trust policy is an object the keys it repeats ({@link RoleItem.duplicates}), for a file whose
+ * JSON repeats a key somewhere: they are known only to this thread (json.ts), and a worker thread that checks the
+ * role must find them as this thread does.
+ */
+function keepDuplicates(input: ExtractedInput): void {
+    const repeated = (doc: unknown): readonly DuplicateKey[] | undefined => {
+        if (doc === null || typeof doc !== "object") return undefined;
+        const found = findDuplicateKeys(doc);
+        return found.length > 0 ? found : undefined;
+    };
+    for (const role of input.roles) {
+        const found = repeated(role.trustPolicy);
+        if (found !== undefined) role.duplicates = found;
+        for (const variant of role.variants ?? []) {
+            const inVariant = repeated(variant.trustPolicy);
+            if (inVariant !== undefined) variant.duplicates = inVariant;
+        }
+    }
 }
 
 /** Why a preview can hold no role although the stack has some. */
@@ -827,7 +858,9 @@ function checkVariants(
     let worst: (Made & { assumption: string }) | undefined;
     const byBranch: string[] = [];
     for (const v of variants) {
-        const one = checkRole({ target: role.target, property: role.property, trustPolicy: v.trustPolicy, notes: v.notes }, analyze);
+        const variant: RoleItem = { target: role.target, property: role.property, trustPolicy: v.trustPolicy, notes: v.notes };
+        if (v.duplicates !== undefined) variant.duplicates = v.duplicates;
+        const one = checkRole(variant, analyze);
         byBranch.push(`${v.assumption}: ${one.result.verdict}`);
         if (worst === undefined || VERDICT_RANK[one.result.verdict] > VERDICT_RANK[worst.result.verdict]) {
             worst = { ...one, assumption: v.assumption };
@@ -878,7 +911,7 @@ function checkOne(role: RoleItem, analyze: (doc: unknown) => Analyzed, lazy = fa
             revealed: undefined,
         };
     }
-    const duplicates = [...new Set([...findDuplicateKeys(role.trustPolicy), ...findDuplicateKeys(value)])];
+    const duplicates = [...new Set([...(role.duplicates ?? findDuplicateKeys(role.trustPolicy)), ...findDuplicateKeys(value)])];
     const analyzed = duplicates.length > 0 ? undefined : analyze(value);
     // A template's role: its result is made by the caller, if at all (its analysis read back only then).
     if (lazy && !hadSecret && analyzed instanceof TemplatedAnalyzed) return { revealed: value, analyzed };
@@ -911,11 +944,24 @@ function analysisResult(target: CheckTarget, property: string, analysis: TrustAn
     return result;
 }
 
+/**
+ * A provider's client IDs as the stack audience check takes them: as read; a display-form unknown as the engine's
+ * unknown (decided at update); ciphertext or `[secret]` as client IDs it cannot read, with why.
+ */
+function stackClientIds(clientIds: unknown, unreadable: readonly Unreadable[]): Pick<StackProviderInput, "clientIds" | "clientIdsUnreadable"> {
+    if (unreadable.length === 0) return { clientIds };
+    if (unreadable.some((u) => u.reason === "ciphertext")) return { clientIds, clientIdsUnreadable: "are stored as an encrypted secret (ciphertext)" };
+    if (unreadable.some((u) => u.reason === "redacted-secret")) {
+        return { clientIds, clientIdsUnreadable: 'are a secret, which `pulumi preview --json` prints as "[secret]"' };
+    }
+    return { clientIds: UNKNOWN_SENTINELS[0] };
+}
+
 /** One OIDC provider: reveal secrets, then analyse. */
 function checkProvider(
     provider: ProviderItem,
     options: AnalysisOptions,
-): { result: CheckResult; url: unknown; clientIds: unknown } {
+): { result: CheckResult; url: unknown; clientIds: unknown; unreadableIds: readonly Unreadable[] } {
     const target = provider.target;
     const url = revealValue(provider.url);
     const clientIds = revealValue(provider.clientIds);
@@ -928,6 +974,7 @@ function checkProvider(
             result: { target, verdict: "unknown", findings: unreadableFindings(unreadable, "", "provider setting") },
             url: url.value,
             clientIds: clientIds.value,
+            unreadableIds: clientIds.unreadable,
         };
     }
     let result: CheckResult;
@@ -943,5 +990,5 @@ function checkProvider(
         result = { target, ...internalError("the OIDC provider", e) };
     }
     if (provider.notes?.length) result.notes = [...(result.notes ?? []), ...provider.notes];
-    return { result, url: url.value, clientIds: clientIds.value };
+    return { result, url: url.value, clientIds: clientIds.value, unreadableIds: clientIds.unreadable };
 }

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { decodeAwsPolicyDocument, extractInput, nameFromUrn } from "./inputs.js";
 
+const ROOT = join(__dirname, "..", "..", "..");
 const POLICY = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
 
 describe("extractInput", () => {
@@ -76,6 +79,131 @@ describe("extractInput", () => {
         });
         assert.equal(x.kind, "preview");
         assert.deepEqual(x.roles.map((r) => [r.target.resource?.urn, r.trustPolicy]), [[urn, "new"]]);
+    });
+
+    describe("a preview run with --refresh (a refresh step for every resource, then the planned steps)", () => {
+        const role = "aws:iam/role:Role";
+        const urn = (name: string): string => `urn:pulumi:prod::p::${role}::${name}`;
+        const state = (inputs: unknown, outputs?: unknown) => ({ urn: "", type: role, inputs: { assumeRolePolicy: inputs }, ...(outputs === undefined ? {} : { outputs: { assumeRolePolicy: outputs } }) });
+        const pinned = '{"Version":"2012-10-17","Statement":[]}';
+
+        it("checks the state the planned step leaves, not the refreshed one before it", () => {
+            // What the real CLI prints (fixtures/preview-cases): the refresh step holds the deployed, pinned policy,
+            // the update step after it the aud-only one the update would set.
+            const x = extractInput("pv.json", JSON.parse(readFileSync(join(ROOT, "fixtures/preview-cases/refresh-aud-only.preview.json"), "utf8")) as unknown);
+            assert.deepEqual(x.roles.length, 1);
+            const policy = JSON.parse(x.roles[0]!.trustPolicy as string) as { Statement: { Condition: { StringEquals: Record<string, string> } }[] };
+            assert.deepEqual(Object.keys(policy.Statement[0]!.Condition.StringEquals), ["api.pulumi.com/oidc:aud"]);
+            assert.match(x.roles[0]!.notes?.join("\n") ?? "", /read another trust policy from the cloud than the one this update sets/);
+        });
+
+        it("a refresh step alone, or followed by `same`: the resource stays as refreshed (its outputs first); a refresh then a delete: nothing", () => {
+            const x = extractInput("pv.json", {
+                steps: [
+                    { op: "refresh", urn: urn("kept"), newState: state("as-deployed", "as-aws-holds-it") },
+                    // `same` (shown with --show-sames): the update leaves the role as AWS holds it.
+                    { op: "refresh", urn: urn("left"), newState: state("as-deployed", "drifted") },
+                    { op: "same", urn: urn("left"), newState: state("as-deployed") },
+                    { op: "refresh", urn: urn("gone"), newState: state("old") },
+                    { op: "refresh", urn: urn("same"), newState: state(pinned, pinned) },
+                    { op: "delete", urn: urn("gone"), oldState: state("old") },
+                    // The same document written otherwise: no note.
+                    { op: "update", urn: urn("same"), newState: state('{ "Statement": [], "Version": "2012-10-17" }') },
+                ],
+                changeSummary: { update: 1, delete: 1 },
+            });
+            assert.deepEqual(
+                x.roles.map((r) => [r.target.resource?.name, r.trustPolicy, r.notes]),
+                [
+                    ["kept", "as-aws-holds-it", undefined],
+                    ["left", "drifted", undefined],
+                    ["same", '{ "Statement": [], "Version": "2012-10-17" }', undefined],
+                ],
+            );
+        });
+
+        it("in whatever order the steps come", () => {
+            const x = extractInput("pv.json", {
+                steps: [
+                    { op: "update", urn: urn("r"), newState: state("planned") },
+                    { op: "refresh", urn: urn("r"), newState: state("refreshed", "refreshed") },
+                ],
+            });
+            assert.deepEqual(x.roles.map((r) => r.trustPolicy), ["planned"]);
+        });
+    });
+
+    describe("a failed preview (its diagnostics report an error)", () => {
+        it("is incomplete, naming the first error, its terminal escapes removed and its length bounded", () => {
+            // The real CLI, a Pulumi YAML program that names a resource it does not declare: the error arrives as what
+            // the program wrote on standard error (`info#err`), coloured.
+            const real = extractInput("f.json", JSON.parse(readFileSync(join(ROOT, "fixtures/preview-cases/failed-program.preview.json"), "utf8")) as unknown);
+            assert.equal(real.kind, "preview");
+            assert.match(real.incomplete?.message ?? "", /pulumi preview that failed: its diagnostics report an error, the first "Error: resource, variable, or config value \\"missing\\" not found"/);
+            assert.ok(!real.incomplete!.message.includes("\u001b"));
+            assert.match(real.incomplete!.remediation, /Fix the error/);
+            const long = extractInput("f.json", {
+                steps: [],
+                diagnostics: [
+                    { severity: "error", message: `error: ${"x".repeat(5000)}\n\u001b]8;;http://e\u0007link\u001b]8;;\u0007` },
+                    { severity: "error", message: "error: update failed" },
+                ],
+            });
+            assert.match(long.incomplete?.message ?? "", /report 2 errors, the first "error: x{190,}…"/);
+            assert.ok(long.incomplete!.message.length < 600, `${long.incomplete!.message.length} characters`);
+        });
+
+        it("is complete when the diagnostics hold only warnings, information and standard error that is not an error", () => {
+            const x = extractInput("f.json", {
+                steps: [],
+                diagnostics: [
+                    { severity: "warning", message: "warning: deprecated" },
+                    { severity: "info", message: "error: this is what the program printed on standard output" },
+                    { severity: "info#err", message: "(node:12) [DEP0040] DeprecationWarning: The `punycode` module is deprecated." },
+                ],
+                changeSummary: {},
+            });
+            assert.equal(x.incomplete, undefined);
+            for (const message of ["panic: runtime error", "\u001b[31mError\u001b[0m: x"]) {
+                assert.ok(extractInput("f.json", { steps: [], diagnostics: [{ severity: "info#err", message }] }).incomplete, message);
+            }
+        });
+    });
+
+    describe("the pending operations of an interrupted update", () => {
+        const role = "aws:iam/role:Role";
+        const urn = (name: string): string => `urn:pulumi:prod::p::${role}::${name}`;
+        const resource = (name: string, policy: string, outputs = policy) => ({ urn: urn(name), type: role, inputs: { assumeRolePolicy: policy }, outputs: { assumeRolePolicy: outputs } });
+        const deployment = {
+            resources: [resource("r", "deployed")],
+            pending_operations: [
+                { resource: resource("new", "being-created", "being-created"), type: "creating" },
+                // Deleting the resource the stack lists, in the same state: not checked twice.
+                { resource: resource("r", "deployed"), type: "deleting" },
+                // Updating it: the state being written (its inputs), where its outputs are still the old ones.
+                { resource: resource("r", "being-written", "deployed"), type: "updating" },
+                { resource: resource("odd", "x"), type: "\u001b[31m".repeat(30) },
+            ],
+        };
+
+        it("are checked as the stack's resources, each with a note saying so", () => {
+            for (const doc of [{ version: 3, deployment }, { version: 3, checkpoint: { latest: deployment } }]) {
+                const x = extractInput("s.json", doc);
+                assert.equal(x.entries, 5);
+                const typeOf = (note: string): string | undefined => /^from a pending operation \(([^)]*)\) of an interrupted update: /.exec(note)?.[1];
+                assert.deepEqual(
+                    x.roles.map((r) => [r.target.resource?.name, r.trustPolicy, (r.notes ?? []).map(typeOf)]),
+                    [
+                        ["r", "deployed", ["deleting"]],
+                        ["new", "being-created", ["creating"]],
+                        ["r", "being-written", ["updating"]],
+                        // A type the input makes up is quoted, escaped and bounded.
+                        ["odd", "x", [`"${"\\u001b[31m".repeat(8)}…"`]],
+                    ],
+                );
+                assert.match(x.roles[1]!.notes![0]!, /it may exist in AWS although the stack's resources do not list it/);
+            }
+        });
     });
 
     it("reads AWS CLI outputs with ARN as urn and AWS::IAM::* types", () => {

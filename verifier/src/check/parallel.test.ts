@@ -345,6 +345,31 @@ describe("check with a worker thread", () => {
         }
     });
 
+    it("finds a key an object-form trust policy repeats, whichever thread checks it (check --threads 1 or 2)", () => {
+        // The keys a file repeats are known to the thread that parsed it: a role whose trust policy is an object
+        // (not a text the worker parses again) must carry them to the worker, or its duplicate is lost there.
+        const duplicated = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"${PROVIDER_ARN}"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"api.pulumi.com/oidc:aud":"aws:acme"},"StringEquals":{"api.pulumi.com/oidc:aud":"aws:acme","api.pulumi.com/oidc:sub":"pulumi:environments:org:acme:env:infra/prod"}}}]}`;
+        const base = stackExport(300);
+        // Role 250's policy text is replaced by an object that repeats StringEquals: late in the file, in a block the
+        // worker checks.
+        const marker = `"name":"role-250"},"outputs":{"assumeRolePolicy":`;
+        const at = base.indexOf(marker);
+        assert.ok(at > 0);
+        const start = at + marker.length;
+        const end = base.indexOf(`,"name":"role-250"}`, start);
+        const file: InputFile[] = [{ path: join(dir, "dup-object.json"), shown: "dup-object.json", explicit: true, text: `${base.slice(0, start)}${duplicated}${base.slice(end)}` }];
+        const one = sequential(file);
+        const stats = noStats();
+        const two = parallel(file, SMALL, stats);
+        assert.equal(two.json, one.json);
+        assert.deepEqual(two.summary, one.summary);
+        assert.equal(stats.worker, stats.blocks);
+        assert.equal(parallel(file, { ...SMALL, threads: 1 }).json, one.json);
+        const role = (JSON.parse(two.json) as { results: CheckResult[] }).results.find((r) => r.target.resource?.name === "role-250")!;
+        assert.equal(role.verdict, "error");
+        assert.match(role.findings[0]!.message, /key "StringEquals" appears twice in the same object/);
+    });
+
     describe("counts a large file's member marks on the worker", () => {
         const text = stackExport(300);
         const shared = (t: string): Uint8Array => {
