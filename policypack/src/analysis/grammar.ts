@@ -55,35 +55,45 @@ const DEPLOY: Rx = rx.seq(
     lit(":scope:write"),
 );
 const ATTR: Rx = rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair));
+/** `chars`+ other than `word`: the complement of one word, spelt out (the attribute names other than an environment's). */
+function allBut(chars: string, words: readonly string[]): Rx {
+    const c = cls(chars);
+    // A trie walk: at each node, any character no word continues with, then anything; a node no word ends at; and,
+    // past a word's end, one or more characters.
+    const walk = (prefix: string, ws: readonly string[]): Rx[] => {
+        const alts: Rx[] = [];
+        const next = new Map<string, string[]>();
+        for (const w of ws) if (w.length > prefix.length) next.set(w[prefix.length]!, [...(next.get(w[prefix.length]!) ?? []), w]);
+        const here = prefix === "" ? rx.eps : lit(prefix);
+        const others = [...chars].filter((ch) => !next.has(ch));
+        alts.push(rx.seq(here, rx.set([...asciiClass(others.join("")), OTHER]), rx.star(c)));
+        if (prefix !== "" && !ws.includes(prefix)) alts.push(here);
+        if (prefix !== "" && ws.includes(prefix)) alts.push(rx.seq(here, rx.plus(c)));
+        for (const [ch, group] of next) for (const a of walk(prefix + ch, group)) alts.push(a);
+        return alts;
+    };
+    return rx.altOf(walk("", words));
+}
+
 /**
- * Subjects naming one environment attribute twice: Pulumi appends each key of `subjectAttributes` once. Both
- * attributes in one subject (`rootEnvironment.name:…:currentEnvironment.name:…`, in either order) are a subject
- * Pulumi issues when both keys are configured.
+ * The subject-attribute form exactly, one automaton: `…login:<org>` and `:<attribute>:<value>` pairs, each
+ * environment attribute at most once (Pulumi appends each key of `subjectAttributes` once; both may be there, in
+ * either order) and with a value Pulumi gives it: `<project>/<environment>` in a project, the environment's name
+ * alone in the legacy `default` project (Pulumi docs: there `currentEnvironment.name` "will resolve to only the
+ * environment name"). Values hold no `:`, so the pairs read one way.
  */
-const ENV_ATTR_TWICE = (): Rx => rx.altOf(ENV_ATTRS.map((a) => rx.seq(anyRun, lit(`:${a}:`), anyRun, lit(`:${a}:`), anyRun)));
-/** A character of an attribute's value: a name's, `@` (a user's login) or `/` (`<project>/<environment>`). */
-const valueChar: Rx = cls(NAME_CHARS + "@/");
-const slash = lit("/");
-/**
- * Subjects whose environment attribute holds a value Pulumi does not give it: `<project>/<environment>` (one `/`
- * between two names) in a project, the environment's name alone in the legacy `default` project (Pulumi docs: there
- * `currentEnvironment.name` "will resolve to only the environment name"). A value runs to the next `:` or the end.
- */
-const ENV_ATTR_BAD_VALUE = (legacy: boolean): Rx => {
-    const any = rx.star(valueChar);
-    const bad = legacy
-        ? rx.seq(any, rx.set([...asciiClass("@/")]), any)
-        : rx.altOf([rx.seq(any, lit("@"), any), name, rx.seq(any, slash, any, slash, any), rx.seq(slash, any), rx.seq(any, slash)]);
-    const envAttr = rx.altOf(ENV_ATTRS.map((a) => lit(`:${a}:`)));
-    return rx.seq(anyRun, envAttr, bad, rx.alt(rx.eps, rx.seq(lit(":"), anyRun)));
+/** A `:<attribute>:<value>` pair whose attribute is not an environment's. */
+const otherAttrPair = (): Rx => rx.seq(lit(":"), allBut(ATTR_NAME_CHARS, ENV_ATTRS), lit(":"), rx.plus(cls(NAME_CHARS + "@/")));
+
+const attrExact = (legacy: boolean, env: "any" | "none"): Rx => {
+    const others = rx.star(otherAttrPair());
+    const value = legacy ? name : rx.seq(name, lit("/"), name);
+    const current = rx.seq(lit(":currentEnvironment.name:"), value, others);
+    const root = rx.seq(lit(":rootEnvironment.name:"), value, others);
+    const envPairs = rx.altOf([rx.eps, rx.seq(current, rx.alt(rx.eps, root)), rx.seq(root, rx.alt(rx.eps, current))]);
+    return rx.seq(lit(ATTR_PREFIX), org, others, env === "none" ? rx.eps : envPairs);
 };
-/** The subject-attribute form, each environment attribute at most once and with a value Pulumi gives it. */
-const attrSubjects = (legacy = false): Lang =>
-    and(
-        dfa("sub:attr-raw", () => ATTR),
-        not(dfa("sub:env-attr-twice", ENV_ATTR_TWICE)),
-        not(dfa(`sub:env-attr-bad-value${legacy ? ":legacy" : ""}`, () => ENV_ATTR_BAD_VALUE(legacy))),
-    );
+const attrSubjects = (legacy = false): Lang => dfa(`sub:attr${legacy ? ":legacy" : ""}`, () => attrExact(legacy, "any"));
 const CMK: Rx = rx.seq(lit(CMK_PREFIX), org);
 /** `pulumi:` followed by anything outside the known namespaces. */
 const OTHER_SUB: Rx = rx.seq(lit("pulumi:"), anyRun);
@@ -154,12 +164,18 @@ export interface Variant {
  * names the root first and the current one after has both keys, so its root counts too (more in view, never less).
  */
 const attrLevels = (legacy = false): Level[] => {
-    const before = rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair));
-    const currentBefore = dfa("attr:current-before", () => rx.seq(anyRun, lit(":currentEnvironment.name:"), anyRun));
+    const others = rx.star(otherAttrPair());
+    const value = legacy ? name : rx.seq(name, lit("/"), name);
+    // Up to the current environment (a root one may stand before it), or up to the root one with no environment
+    // attribute before it; each key one automaton, so the confinement questions share one product.
     const key = (id: string, tail: Rx): Lang =>
-        or(
-            dfa(`key:attr:${id}:current`, () => rx.seq(before, lit(":currentEnvironment.name:"), tail)),
-            and(dfa(`key:attr:${id}:root`, () => rx.seq(before, lit(":rootEnvironment.name:"), tail)), not(currentBefore)),
+        dfa(`key:attr:${id}`, () =>
+            rx.seq(
+                lit(ATTR_PREFIX),
+                org,
+                others,
+                rx.alt(rx.seq(rx.alt(rx.eps, rx.seq(lit(":rootEnvironment.name:"), value, others)), lit(":currentEnvironment.name:"), tail), rx.seq(lit(":rootEnvironment.name:"), tail)),
+            ),
         );
     // The legacy `default` project has no projects: its environments are one level, named alone.
     if (legacy) return [{ cls: "every-environment-of-project", key: key("legacy-env", name) }];
@@ -169,7 +185,7 @@ const attrLevels = (legacy = false): Level[] => {
     ];
 };
 /** Subject-attribute subjects none of whose pairs is an environment attribute: they pin no environment. */
-const attrUnpinned = (legacy = false): Lang => and(attrSubjects(legacy), not(attrPinnedSubjects()));
+const attrUnpinned = (): Lang => dfa("sub:attr:unpinned", () => attrExact(false, "none"));
 
 let variants: Variant[] | null = null;
 
@@ -211,7 +227,7 @@ export function tokenVariants(): readonly Variant[] {
             subPrefix: ATTR_PREFIX,
             sub: attrSubjects(true),
             levels: attrLevels(true),
-            unpinned: attrUnpinned(true),
+            unpinned: attrUnpinned(),
         },
         {
             kind: "esc-inline",
