@@ -181,6 +181,9 @@ class ValueGate {
     private fileMay = false;
     private type = "";
     private typeMay = false;
+    /** A URN's text before its name (`urn:pulumi:<stack>::<project>::<type>::`), the same for every role of a stack. */
+    private urnHead = "";
+    private urnHeadMay = false;
 
     mayHoldSecret(role: TemplatedRole, r: NonNullable<CheckTarget["resource"]>): boolean {
         if (role.target.file !== this.file) {
@@ -191,11 +194,25 @@ class ValueGate {
             this.type = r.type;
             this.typeMay = mayHoldSecret(this.type);
         }
-        if (this.fileMay || this.typeMay || mayHoldSecret(r.urn) || (!r.urn.endsWith(r.name) && mayHoldSecret(r.name))) return true;
+        if (this.fileMay || this.typeMay || this.urnMay(r.urn, r.name)) return true;
         const { whole, globs } = role.read.names;
         for (const n of whole) if (mayHoldSecret(n)) return true;
         for (const n of globs) if (mayHoldSecret(n)) return true;
         return false;
+    }
+
+    /**
+     * Whether the URN or the name may hold a credential. A URN that ends in `::<name>` is its head and the name,
+     * and no shape reaches across `::` (none holds a `:`): the head is asked once per stack and type, the name alone.
+     */
+    private urnMay(urn: string, name: string): boolean {
+        const cut = urn.length - name.length;
+        if (cut < 2 || !urn.endsWith(name) || urn.charCodeAt(cut - 1) !== 0x3a || urn.charCodeAt(cut - 2) !== 0x3a) return mayHoldSecret(urn) || mayHoldSecret(name);
+        if (urn.length - name.length !== this.urnHead.length || !urn.startsWith(this.urnHead)) {
+            this.urnHead = urn.slice(0, cut);
+            this.urnHeadMay = mayHoldSecret(this.urnHead);
+        }
+        return this.urnHeadMay || mayHoldSecret(name);
     }
 }
 

@@ -1,6 +1,6 @@
 /** Text and JSON renderings of a {@link CheckReport}. */
 import type { Finding, PulumiToken, Verdict } from "oidc-guard-policypack/analysis";
-import { encodeJsonOutput, escapeJsonOutput, escapeText, escapeTextDeep, guardCiLog } from "../escape.js";
+import { encodeJsonOutput, escapeJsonOutput, escapeText, escapeTextDeep, guardCiLog, guardInlineCommands } from "../escape.js";
 import { MARK_IN_TEXT, markValue, TemplatedResult, templatedItem, type TemplatedRole } from "./prerender.js";
 import { ByteSink, ChunkedArray, joinChunks, jsonChunks, LateValue, type OutputChunk, type RenderedItems } from "../chunks.js";
 import type { CheckReport, CheckResult, CheckTarget, ToolInfo } from "../results.js";
@@ -163,11 +163,16 @@ function resultText(r: CheckResult, paint: Paint, out: TextOut): void {
  * terminal, it is the text that role's own result gives (escaping is character by character).
  */
 export class Cut {
+    /** Whether a piece holds a `#`: then a `##[` could span a piece and a value, and the filled text is guarded whole. */
+    private readonly hash: boolean;
+
     private constructor(
         private readonly pieces: readonly string[],
         private readonly kinds: readonly string[],
         private readonly indexes: readonly number[],
-    ) {}
+    ) {
+        this.hash = pieces.some((p) => p.includes("#"));
+    }
 
     /** `text`, written with the marks kept as they are ({@link escapeAroundMarks}). */
     static of(text: string): Cut {
@@ -189,6 +194,7 @@ export class Cut {
         if (this.kinds.length === 0) return this.pieces[0]!;
         let s = this.pieces[0]!;
         for (let i = 0; i < this.kinds.length; i++) s += escapeText(markValue(this.kinds[i]!, this.indexes[i]!, role)) + this.pieces[i + 1]!;
+        if (this.hash) s = guardInlineCommands(s);
         return s;
     }
 }
@@ -307,8 +313,12 @@ export class TextReport implements TextOut {
     private readonly details: Uint8Array[] = [];
     /** Details not yet in `details`: each line encoded as it is made (a line with a label is two-byte text, the others one-byte). */
     private sink = new ByteSink(DETAIL_BUFFER);
-    /** Each detail line, guarded for CI logs as a whole: a `##[` can span a value and the text beside it. */
-    readonly line = (s: string): void => this.sink.line(guardCiLog(s));
+    /**
+     * Each detail line, as made: the report's own words (no `#` in them) and values each escaped, `##[` and `##vso[`
+     * included, by `escapeText`; names hold no `#`, and a text cut at marks whose pieces do is guarded whole
+     * ({@link Cut.fill}).
+     */
+    readonly line = (s: string): void => this.sink.line(s);
     readonly widths = [HEAD[0].length, HEAD[2].length, HEAD[3].length];
     private readonly colour: boolean;
     private readonly paint: Paint;
