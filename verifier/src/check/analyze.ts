@@ -791,6 +791,22 @@ function readInput(f: InputFile, text: string, counted?: () => number | undefine
         }
     }
     if (f.onlyIfTemplate) return { skip: true };
+    // A YAML file named on the command line that is not a template this tool reads: said as YAML, not as bad JSON.
+    if (/\.ya?ml$/i.test(f.shown) || looksLikeYamlTemplate(text)) {
+        const yaml = parseYamlTemplate(text);
+        return yaml.ok
+            ? {
+                  kind: "invalid-yaml",
+                  problem: "YAML, but not a CloudFormation template: it has no Resources section whose entries name a Type (other inputs are JSON)",
+                  remediation:
+                      "Pass a CloudFormation template (YAML or JSON), or the JSON form of the input: a trust policy, `pulumi stack export`, `pulumi preview --json`, `terraform show -json` or AWS CLI `--output json`.",
+              }
+            : {
+                  kind: "invalid-yaml",
+                  problem: `not valid YAML: ${yaml.message} at line ${yaml.line} column ${yaml.column}`,
+                  remediation: "Fix the YAML at that position, or pass the JSON form of the input.",
+              };
+    }
     if (looksLikeTerraformSource(text)) {
         return { kind: "terraform-source", problem: `Terraform source (HCL), not JSON: ${TF_PLAN_HINT}`, remediation: TF_PLAN_HINT };
     }

@@ -429,6 +429,16 @@ describe("oidc-guard check: files and directories", () => {
         );
     });
 
+    it("a YAML file named on the command line that is no template says so as YAML, not as bad JSON (exit 2)", async () => {
+        const project = file("yaml/Pulumi.yaml", "name: my-project\nruntime: nodejs\n");
+        const broken = file("yaml/bad.yml", "a: [\n");
+        const r = await check([project, broken, "--org", "acme"], { cwd: tmp });
+        assert.equal(r.code, 2);
+        assert.match(r.err, /yaml\/Pulumi\.yaml: YAML, but not a CloudFormation template: it has no Resources section whose entries name a Type/);
+        assert.match(r.err, /yaml\/bad\.yml: not valid YAML: .* at line 2 column 1/);
+        assert.doesNotMatch(r.err, /not valid JSON/);
+    });
+
     it("an empty file exits 2", async () => {
         const r = await check([file("empty/e.json", "")], { cwd: tmp });
         assert.equal(r.code, 2);
