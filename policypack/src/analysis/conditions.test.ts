@@ -65,6 +65,37 @@ describe("classifyKey", () => {
     });
 });
 
+describe("policy variables exist only in a document of version 2012-10-17", () => {
+    const withVersion = (version: string | undefined): Record<string, unknown> => ({
+        ...(version === undefined ? {} : { Version: version }),
+        Statement: [statement("Allow", { StringEquals: { [AUD]: "aws:acme" }, StringLike: { [SUB]: "pulumi:environments:org:acme:env:${aws:username}" } })],
+    });
+
+    it("2012-10-17: the variable stands for any text, and the finding says so", () => {
+        const r = analyzeTrustPolicy(withVersion("2012-10-17"), { organizations: ["acme"] });
+        assert.equal(r.verdict, "fail");
+        assert.ok((r.readings ?? []).some((x) => x.includes("${aws:username}")), JSON.stringify(r.readings));
+    });
+
+    for (const version of ["2008-10-17", undefined]) {
+        it(`${version ?? "no Version"}: the variable is literal text, which no subject Pulumi issues holds: nothing gets in`, () => {
+            const r = analyzeTrustPolicy(withVersion(version), { organizations: ["acme"] });
+            assert.equal(r.verdict, "pass");
+            assert.equal(r.usableFromPulumi, false);
+            assert.equal(r.readings, undefined);
+        });
+    }
+
+    it("2008-10-17: a literal value with `${` still pins what it spells", () => {
+        const doc = { Version: "2008-10-17", Statement: [statement("Allow", { StringEquals: { [AUD]: "aws:acme", [SUB]: ["pulumi:environments:org:acme:env:${x}", ESC] } })] };
+        const r = analyzeTrustPolicy(doc, { organizations: ["acme"] });
+        assert.equal(r.verdict, "pass");
+        // The literal `${x}` is no subject Pulumi issues (`$` is no name character): only the pinned one is admitted.
+        assert.deepEqual(r.admitted[0]?.subjects, [ESC]);
+        assert.equal(r.readings, undefined);
+    });
+});
+
 describe("unknownVariables", () => {
     it("names each variable once, not the literal characters ${*}, ${?} and ${$}", () => {
         assert.deepEqual(unknownVariables(["a${*}b${?}c${$}d"]), []);

@@ -56,7 +56,7 @@ export interface Box {
  * literal characters; any other `${...}` is a policy variable whose value the analysis does not know: any string
  * when over-approximating, and the whole value is dropped (null) when under-approximating.
  */
-export function globRx(value: string, like: boolean, ignoreCase: boolean, mode: Mode, alphabet: Alphabet): Rx | null {
+export function globRx(value: string, like: boolean, ignoreCase: boolean, mode: Mode, alphabet: Alphabet, variables = true): Rx | null {
     const parts: Rx[] = [];
     let literal = "";
     const flush = (): void => {
@@ -66,7 +66,7 @@ export function globRx(value: string, like: boolean, ignoreCase: boolean, mode: 
     const chars = Array.from(value);
     for (let i = 0; i < chars.length; i++) {
         const c = chars[i]!;
-        if (c === "$" && chars[i + 1] === "{") {
+        if (variables && c === "$" && chars[i + 1] === "{") {
             const close = chars.indexOf("}", i + 2);
             if (close > 0) {
                 const inner = chars.slice(i + 2, close).join("");
@@ -102,8 +102,8 @@ export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet, budge
     const like = op === "StringLike" || op === "StringNotLike";
     const ignoreCase = op.endsWith("IgnoreCase");
     // Literal values (no wildcard under StringLike, no policy variable, case-sensitive) stay an explicit set.
-    const special = like ? /[*?]|\$\{/ : /\$\{/;
-    if (!ignoreCase && clause.values.every((v) => !special.test(v))) {
+    const special = like ? (clause.variables ? /[*?]|\$\{/ : /[*?]/) : clause.variables ? /\$\{/ : null;
+    if (!ignoreCase && clause.values.every((v) => special === null || !special.test(v))) {
         for (const v of clause.values) for (const c of v) alphabet.symbol(c);
         return finite(clause.values);
     }
@@ -111,7 +111,7 @@ export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet, budge
         const alts = clause.values
             .map((v) => {
                 budget?.tick();
-                return globRx(v, like, ignoreCase, mode, a);
+                return globRx(v, like, ignoreCase, mode, a, clause.variables);
             })
             .filter((r): r is Rx => r !== null);
         return alts.length === 0 ? null : rx.altOf(alts);
@@ -122,7 +122,7 @@ export function valuesLang(clause: Clause, mode: Mode, alphabet: Alphabet, budge
     const r = build(ascii ?? alphabet);
     if (r === null) return NONE;
     if (ascii) {
-        const key = `${like ? "L" : "E"}${ignoreCase ? "i" : "c"}${mode === "over" ? "o" : "u"}${JSON.stringify(clause.values)}`;
+        const key = `${like ? "L" : "E"}${ignoreCase ? "i" : "c"}${mode === "over" ? "o" : "u"}${clause.variables ? "" : "l"}${JSON.stringify(clause.values)}`;
         const dfa = sharedPatternDfa(key, clause.values, () => r, budget)!;
         // Each value's text before its first wildcard or variable is a literal head of its members (case matters).
         if (!ignoreCase) noteLiteralHeads(dfa, () => clause.values.map((v) => v.replace(/[*?$].*$/s, "")));
@@ -229,7 +229,7 @@ export function conditionBox(statement: Statement, issuer: string, mode: Mode, a
             continue;
         } else {
             const valuesMode: Mode = op.negated ? (mode === "over" ? "under" : "over") : mode;
-            const variables = unknownVariables(clause.values);
+            const variables = clause.variables ? unknownVariables(clause.values) : [];
             if (variables.length > 0) {
                 box.readings.push(
                     `${variables.map((v) => `"${v}"`).join(", ")} in ${op.written} on "${shown(clause.key)}" ${variables.length === 1 ? "is a policy variable" : "are policy variables"} whose value the analysis does not know: ${valuesMode === "over" ? "read as any text" : "the values that hold one are read as matching no token"}, the reading that lets more in`,

@@ -40,6 +40,11 @@ export interface Clause {
     key: string;
     values: string[];
     path: string;
+    /**
+     * Whether `${…}` in its values is a policy variable: only in a document of `Version` `2012-10-17`. In one of
+     * `2008-10-17`, or with no `Version` (which IAM reads as `2008-10-17`), it is literal text.
+     */
+    variables: boolean;
 }
 
 export interface PrincipalSpec {
@@ -170,7 +175,7 @@ function parsePrincipal(kind: "Principal" | "NotPrincipal", v: unknown, path: st
     return spec;
 }
 
-function parseConditions(v: unknown, path: string, index: number): Clause[] {
+function parseConditions(v: unknown, path: string, index: number, variables: boolean): Clause[] {
     if (v === undefined) return [];
     if (!isRecord(v)) throw new PolicyDocumentError(`Condition must be an object, found ${describe(v)}`, path, index);
     const clauses: Clause[] = [];
@@ -207,13 +212,13 @@ function parseConditions(v: unknown, path: string, index: number): Clause[] {
             if (operator.family === "null" && values.some((x) => !/^(true|false)$/i.test(x))) {
                 throw new PolicyDocumentError(`Null condition on "${key}" must be "true" or "false"`, keyPath, index);
             }
-            clauses.push({ operator, key, values, path: keyPath });
+            clauses.push({ operator, key, values, path: keyPath, variables });
         }
     }
     return clauses;
 }
 
-function parseStatement(v: unknown, index: number, path: string): Statement {
+function parseStatement(v: unknown, index: number, path: string, variables: boolean): Statement {
     if (!isRecord(v)) throw new PolicyDocumentError(`a statement must be an object, found ${describe(v)}`, path, index);
     const effect = v.Effect;
     if (effect !== "Allow" && effect !== "Deny") {
@@ -247,7 +252,7 @@ function parseStatement(v: unknown, index: number, path: string): Statement {
     const actions = hasA
         ? stringList(v.Action, `${path}.Action`, index, "Action")
         : stringList(v.NotAction, `${path}.NotAction`, index, "NotAction");
-    const clauses = parseConditions(v.Condition, `${path}.Condition`, index);
+    const clauses = parseConditions(v.Condition, `${path}.Condition`, index, variables);
     return { index, path, effect, principal, actions, notAction: hasNA, clauses };
 }
 
@@ -256,8 +261,11 @@ export function parseDocument(doc: unknown): Statement[] {
     if (!isRecord(doc)) throw new PolicyDocumentError(`a policy document must be a JSON object, found ${describe(doc)}`, "");
     const st = doc.Statement;
     if (st === undefined) throw new PolicyDocumentError("the document has no Statement", "Statement");
-    if (Array.isArray(st)) return st.map((s, i) => parseStatement(s, i, `Statement[${i}]`));
-    if (isRecord(st)) return [parseStatement(st, 0, "Statement")];
+    // IAM reads policy variables only in a document of version 2012-10-17; any other value it refuses, and is read
+    // here as that version's (a variable stands for any text in an Allow: the reading that lets more in).
+    const variables = doc.Version !== undefined && doc.Version !== "2008-10-17";
+    if (Array.isArray(st)) return st.map((s, i) => parseStatement(s, i, `Statement[${i}]`, variables));
+    if (isRecord(st)) return [parseStatement(st, 0, "Statement", variables)];
     throw new PolicyDocumentError(`Statement must be an object or an array, found ${describe(st)}`, "Statement");
 }
 

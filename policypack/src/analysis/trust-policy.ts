@@ -265,7 +265,7 @@ function shapeKey(statements: readonly Statement[], options: AnalysisOptions): s
     for (const st of statements) {
         const p = st.principal;
         parts.push(st.index, st.path, st.effect, p.kind, p.star, p.awsStar, p.federated, st.actions, st.notAction, st.clauses.length);
-        for (const c of st.clauses) parts.push(c.operator.written, c.key, c.path, c.values);
+        for (const c of st.clauses) parts.push(c.operator.written, c.key, c.path, c.values, c.variables);
     }
     return JSON.stringify(parts);
 }

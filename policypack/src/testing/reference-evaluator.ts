@@ -90,14 +90,14 @@ export function globMatch(glob: string, text: string): boolean {
  * are always the literal character; any other `${...}` is an unknown variable, reported in `hasVariable` and
  * parsed as `any` (its over-approximation).
  */
-function parseValue(value: string, like: boolean): { pattern: PatternElement[]; hasVariable: boolean } {
+function parseValue(value: string, like: boolean, variables = true): { pattern: PatternElement[]; hasVariable: boolean } {
     const pattern: PatternElement[] = [];
     let hasVariable = false;
     const chars = Array.from(value);
     let i = 0;
     while (i < chars.length) {
         const c = chars[i]!;
-        if (c === "$" && chars[i + 1] === "{") {
+        if (variables && c === "$" && chars[i + 1] === "{") {
             const close = chars.indexOf("}", i + 2);
             if (close >= 0) {
                 const name = chars.slice(i + 2, close).join("");
@@ -199,6 +199,8 @@ interface Condition {
     operator: ParsedOperator;
     key: string;
     values: string[];
+    /** `${…}` is a policy variable only in a document of version 2012-10-17 (IAM User Guide, "Policy variables"). */
+    variables: boolean;
 }
 
 interface Statement {
@@ -226,7 +228,7 @@ function parsePrincipal(v: unknown, path: string): "*" | Record<string, string[]
     return out;
 }
 
-function parseConditions(v: unknown, path: string): Condition[] {
+function parseConditions(v: unknown, path: string, variables: boolean): Condition[] {
     if (v === undefined) return [];
     if (!isObject(v)) throw new ReferenceDocumentError("must be an object", path);
     const out: Condition[] = [];
@@ -250,13 +252,13 @@ function parseConditions(v: unknown, path: string): Condition[] {
             if (operator.base === "Null" && values.some((x) => x !== "true" && x !== "false")) {
                 throw new ReferenceDocumentError('Null takes "true" or "false"', where);
             }
-            out.push({ operator, key, values });
+            out.push({ operator, key, values, variables });
         }
     }
     return out;
 }
 
-function parseStatement(v: unknown, path: string): Statement {
+function parseStatement(v: unknown, path: string, variables: boolean): Statement {
     if (!isObject(v)) throw new ReferenceDocumentError("statement must be an object", path);
     const effect = v.Effect;
     if (effect !== "Allow" && effect !== "Deny") throw new ReferenceDocumentError('Effect must be "Allow" or "Deny"', `${path}.Effect`);
@@ -268,7 +270,7 @@ function parseStatement(v: unknown, path: string): Statement {
         effect,
         principal: pk ? { kind: pk, value: parsePrincipal(v[pk], `${path}.${pk}`) } : null,
         action: ak ? { kind: ak, patterns: stringList(v[ak], `${path}.${ak}`) } : null,
-        conditions: parseConditions(v.Condition, `${path}.Condition`),
+        conditions: parseConditions(v.Condition, `${path}.Condition`, variables),
     };
 }
 
@@ -287,8 +289,10 @@ export function parseDocument(doc: unknown): Statement[] {
     }
     if (!isObject(d)) throw new ReferenceDocumentError("must be an object", "");
     const s = d.Statement;
-    if (Array.isArray(s)) return s.map((x, i) => parseStatement(x, `Statement[${i}]`));
-    if (isObject(s)) return [parseStatement(s, "Statement[0]")];
+    // No Version is read as 2008-10-17, where `${…}` is text; any other version is read as 2012-10-17's.
+    const variables = d.Version !== undefined && d.Version !== "2008-10-17";
+    if (Array.isArray(s)) return s.map((x, i) => parseStatement(x, `Statement[${i}]`, variables));
+    if (isObject(s)) return [parseStatement(s, "Statement[0]", variables)];
     throw new ReferenceDocumentError("Statement must be an object or an array", "Statement");
 }
 
@@ -436,13 +440,13 @@ type Approx = "over" | "under";
 /** Does one listed value match `v`? A value with a variable matches anything (over) or nothing (under). */
 const parsedValues = new Map<string, { pattern: PatternElement[]; hasVariable: boolean }>();
 
-function valueMatches(base: string, listed: string, v: string, approx: Approx): boolean {
+function valueMatches(base: string, listed: string, v: string, approx: Approx, variables: boolean): boolean {
     const like = base === "StringLike" || base === "StringNotLike";
     const ignoreCase = base === "StringEqualsIgnoreCase" || base === "StringNotEqualsIgnoreCase";
-    const cacheKey = `${like ? "L" : "E"}${ignoreCase ? "i" : "c"}${listed}`;
+    const cacheKey = `${like ? "L" : "E"}${ignoreCase ? "i" : "c"}${variables ? "v" : "l"}${listed}`;
     let parsed = parsedValues.get(cacheKey);
     if (!parsed) {
-        parsed = parseValue(ignoreCase ? listed.toLowerCase() : listed, like);
+        parsed = parseValue(ignoreCase ? listed.toLowerCase() : listed, like, variables);
         if (parsedValues.size > 10_000) parsedValues.clear();
         parsedValues.set(cacheKey, parsed);
     }
@@ -473,9 +477,9 @@ function conditionHolds(c: Condition, token: PulumiToken, approx: Approx): boole
     if (NEGATED.has(base)) {
         // A negated match holds when no listed value matches; approximating the listed values the other way round.
         const inner: Approx = approx === "over" ? "under" : "over";
-        return !c.values.some((x) => valueMatches(base, x, kv.value, inner));
+        return !c.values.some((x) => valueMatches(base, x, kv.value, inner, c.variables));
     }
-    return c.values.some((x) => valueMatches(base, x, kv.value, approx));
+    return c.values.some((x) => valueMatches(base, x, kv.value, approx, c.variables));
 }
 
 /** Whether an Allow lets the token in, or a Deny (its principal left to {@link denyCovers}) takes it away. */
