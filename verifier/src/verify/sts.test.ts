@@ -231,7 +231,7 @@ describe("STS GetCallerIdentity against an endpoint that never answers", () => {
         for (const level of ["warn", "error", "info", "log", "debug"] as const) {
             t.mock.method(console, level, (...args: unknown[]) => void written.push(args.map(String).join(" ")));
         }
-        const creds = { accessKeyId: "ASIAQWERTYUIOPASDFGH", secretAccessKey: "s".repeat(40), sessionToken: "t".repeat(100) };
+        const creds = { accessKeyId: UNISSUED_KEY_ID, secretAccessKey: "s".repeat(40), sessionToken: "t".repeat(100) };
         await assert.rejects(getCallerIdentity(creds, { region: "eu-west-1", endpoint: url }, new Deadline(5000), 300), (e: unknown) => {
             assert.ok(e instanceof ServiceError && e.kind === "timeout", String(e));
             assert.match(e.message, /^calling STS GetCallerIdentity: no response from 127\.0\.0\.1:\d+ in time \(0\.3 s\)$/);
