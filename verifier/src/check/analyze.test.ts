@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { analysisFromTemplate, analyzeTrustPolicy } from "oidc-guard-policypack/analysis";
-import { canonical, createChecker, prefixPath, runCheck, worse } from "./analyze.js";
+import { createChecker, prefixPath, runCheck, worse } from "./analyze.js";
+import { canonical } from "./canonical-json.js";
 import type { ExtractedInput } from "./inputs.js";
 
 const PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc";

@@ -34,6 +34,7 @@ import { DEFAULT_MAX_INPUT_BYTES, InputReadError, decodeUtf8, readFileBytes } fr
 import { errnoMessage } from "./options.js";
 import { revealValue, type Unreadable } from "./values.js";
 import { Templates, TemplatedResult } from "./prerender.js";
+import { canonical } from "./canonical-json.js";
 import { redactDeep } from "../redact.js";
 
 /** A file that could not be read or parsed as JSON: the command exits 2 for it. */
@@ -184,47 +185,6 @@ class TemplatedAnalyzed implements Analyzed {
 const ANALYSIS_CACHE_ENTRIES = 2048;
 /** Texts read from a template once, remembered so that the second reading is kept. */
 const SEEN_ENTRIES = 8192;
-
-/** A piece of canonical JSON text already written out (as opposed to a value still to be written). */
-class Text {
-    constructor(readonly s: string) {}
-}
-
-/**
- * Canonical JSON (keys sorted) so that equal documents written differently share one analysis. Iterative (an
- * explicit stack), so the depth of the document cannot exhaust the call stack.
- */
-export function canonical(root: unknown): string {
-    const out: string[] = [];
-    const stack: unknown[] = [root];
-    while (stack.length > 0) {
-        const v = stack.pop();
-        if (v instanceof Text) {
-            out.push(v.s);
-            continue;
-        }
-        const parts: unknown[] = [];
-        if (Array.isArray(v)) {
-            parts.push(new Text("["));
-            (v as unknown[]).forEach((e, i) => {
-                if (i > 0) parts.push(new Text(","));
-                parts.push(e);
-            });
-            parts.push(new Text("]"));
-        } else if (v !== null && typeof v === "object") {
-            parts.push(new Text("{"));
-            Object.keys(v)
-                .sort()
-                .forEach((k, i) => parts.push(new Text(`${i > 0 ? "," : ""}${JSON.stringify(k)}:`), (v as Record<string, unknown>)[k]));
-            parts.push(new Text("}"));
-        } else {
-            out.push(JSON.stringify(v) ?? "undefined");
-            continue;
-        }
-        for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i]);
-    }
-    return out.join("");
-}
 
 /**
  * A trust policy given as text, read by the CLI's JSON reader: the error analysis when it nests too deep or repeats

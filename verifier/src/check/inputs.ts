@@ -5,6 +5,7 @@
 import { UNKNOWN_SENTINELS, clientIdsProperty, trustPolicyProperty } from "oidc-guard-policypack/analysis";
 import type { CheckTarget } from "../results.js";
 import type { DuplicateKey } from "./json.js";
+import { canonical } from "./canonical-json.js";
 import { fromTemplate, isCloudFormationTemplate } from "./cloudformation.js";
 import { fromTerraformPlan, fromTerraformState, isTerraformJsonConfig, isTerraformPlan, isTerraformState, TF_PLAN_HINT } from "./terraform.js";
 
@@ -432,28 +433,20 @@ function addPending(file: string, kind: InputKind, result: ExtractedInput, opera
 
 /**
  * Whether two property values are the same JSON (a trust policy text is compared as the document it holds, keys in any
- * order). Too deep to compare (or not JSON at all): not the same, so both are checked.
+ * order). Not JSON at all: not the same, so both are checked.
  */
 function sameValue(a: unknown, b: unknown): boolean {
-    if (a === b) return true;
-    try {
-        return sortedJson(a) === sortedJson(b);
-    } catch {
-        return false;
-    }
+    return a === b || canonical(documentOf(a)) === canonical(documentOf(b));
 }
 
-/** JSON of `v` (of the document a policy text holds), every object's keys sorted. */
-function sortedJson(v: unknown): string | undefined {
-    let value = v;
-    if (typeof v === "string" && v.trimStart().startsWith("{")) {
-        try {
-            value = JSON.parse(v) as unknown;
-        } catch {
-            value = v;
-        }
+/** The document a policy text holds (the text itself when it is not JSON), or the value itself. */
+function documentOf(v: unknown): unknown {
+    if (typeof v !== "string" || !v.trimStart().startsWith("{")) return v;
+    try {
+        return JSON.parse(v) as unknown;
+    } catch {
+        return v;
     }
-    return JSON.stringify(value, (_key, x: unknown) => (isRecord(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
 }
 
 /** Step operations whose resource goes away: nothing left to check. */
