@@ -17,7 +17,7 @@
  * paragraph separators U+2028/U+2029, and the bidirectional controls (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069: every Bidi_Control)
  * that can make a terminal or a page show text other than what it holds.
  */
-import { CONTROL_CHARACTER, showControl } from "oidc-guard-policypack/analysis";
+import { CI_INLINE_COMMAND, CONTROL_CHARACTER, showControl } from "oidc-guard-policypack/analysis";
 import { mapStringsDeep } from "./deep.js";
 
 /** Matches one control character (see the module comment; the pack's messages use the same definition). */
@@ -71,13 +71,6 @@ export type CiLogMedium = "text" | "json" | "xml" | "markdown" | "html";
  * in XML and HTML. Every reader of the output gets the same text back.
  */
 const OPEN_BRACKET: Readonly<Record<CiLogMedium, string>> = { text: "\\[", json: "\\u005b", xml: "&#91;", markdown: "\\[", html: "&#91;" };
-
-/**
- * The in-line workflow commands: GitHub Actions' older `##[command]` form, which its runner reads wherever it stands
- * in a line (`ActionCommand.TryParse` looks for the first `##[`), and Azure Pipelines' `##vso[` (also anywhere in a
- * line, in any case).
- */
-const CI_INLINE_COMMAND = /##(vso)?\[/gi;
 
 /**
  * CI logs: no value can issue a workflow command.

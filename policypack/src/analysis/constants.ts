@@ -72,6 +72,14 @@ export function clientIdsProperty(type: string): string | undefined {
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
+/**
+ * The in-line workflow commands of CI runners, as both the CLI's output escaping and the pack's messages break them:
+ * GitHub Actions' older `##[command]` form, which its runner reads wherever it stands in a line
+ * (`ActionCommand.TryParse` looks for the first `##[`), and Azure Pipelines' `##vso[` (also anywhere, in any case).
+ * Group 1 is `vso` when it is there.
+ */
+export const CI_INLINE_COMMAND = /##(vso)?\[/gi;
+
 const NAMED_CONTROLS: ReadonlyMap<string, string> = new Map([
     ["\n", "\\n"],
     ["\r", "\\r"],

@@ -10,7 +10,7 @@
  * control character (`CONTROL_CHARACTER`: C0, DEL, C1, U+2028/9, bidi controls) as `\xNN` or `\uXXXX`, with `\n`,
  * `\r` and `\t` by name. Values in messages are quoted as JSON strings, which read these escapes the same way.
  */
-import { CONTROL_CHARACTER, showControl } from "../../analysis/index.js";
+import { CI_INLINE_COMMAND, CONTROL_CHARACTER, showControl } from "../../analysis/index.js";
 
 const CONTROL = new RegExp(CONTROL_CHARACTER.source, "g");
 const COLOR_DELIMITER = /<\{%|%\}>/g;
@@ -26,4 +26,3 @@ export function forPulumiDisplay(text: string): string {
     return shown.includes("##") ? shown.replace(CI_INLINE_COMMAND, (_m, vso: string | undefined) => `##${vso ?? ""}\\u005b`) : shown;
 }
 
-const CI_INLINE_COMMAND = /##(vso)?\[/gi;
