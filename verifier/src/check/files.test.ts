@@ -8,9 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { run } from "../cli.js";
-import { textOf, type OutputChunk } from "../chunks.js";
-import type { CliIO } from "../io.js";
+import { runCli } from "../testing/cli.js";
 import type { CheckReport } from "../results.js";
 import { expandPaths, type SkippedFile } from "./files.js";
 
@@ -51,17 +49,8 @@ function file(rel: string, text: string): string {
     return p;
 }
 
-async function check(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = "";
-    let err = "";
-    const io: CliIO = {
-        stdout: { write: (s: OutputChunk) => (out += textOf(s)), isTTY: false },
-        stderr: { write: (s: string) => (err += s), isTTY: false },
-        env: {},
-        cwd: tmp,
-    };
-    const code = await run(["check", ...args], io);
-    return { code, out, err };
+function check(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    return runCli(["check", ...args], tmp);
 }
 
 describe("a directory walk and symbolic links", () => {

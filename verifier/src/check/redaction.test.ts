@@ -8,9 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { run } from "../cli.js";
-import { textOf, type OutputChunk } from "../chunks.js";
-import type { CliIO } from "../io.js";
+import { runCli } from "../testing/cli.js";
 
 // Planted values are assembled at run time so that no credential-shaped literal sits in the repository.
 const keyId = `AKIA${"Q7XK2M9P4R8T6W3Z"}`;
@@ -44,12 +42,6 @@ function stack(n: number): string {
     return JSON.stringify({ version: 3, deployment: { resources } });
 }
 
-function capture(cwd: string): CliIO & { out: string[]; err: string[] } {
-    const out: string[] = [];
-    const err: string[] = [];
-    return { out, err, env: {}, cwd, stdout: { write: (s: OutputChunk) => out.push(textOf(s)), isTTY: false }, stderr: { write: (s: string) => err.push(s), isTTY: false } };
-}
-
 describe("check's text and JSON outputs redact credential-shaped values", () => {
     let tmp: string;
     before(() => {
@@ -62,11 +54,9 @@ describe("check's text and JSON outputs redact credential-shaped values", () => 
             const file = join(tmp, `stack-${roles}-${keyId}.json`);
             writeFileSync(file, stack(roles));
             for (const format of ["text", "json"]) {
-                const io = capture(tmp);
-                const code = await run(["check", file, "--org", "acme", "--format", format, "--threads", threads], io);
-                assert.equal(code, 1, io.err.join(""));
-                const out = io.out.join("");
-                for (const p of PLANTED) assert.ok(!out.includes(p) && !io.err.join("").includes(p), `${format}: ${p.slice(0, 4)}… shown`);
+                const { code, out, err } = await runCli(["check", file, "--org", "acme", "--format", format, "--threads", threads], tmp);
+                assert.equal(code, 1, err);
+                for (const p of PLANTED) assert.ok(!out.includes(p) && !err.includes(p), `${format}: ${p.slice(0, 4)}… shown`);
                 assert.ok(out.includes(`deploy_AKIA…[redacted, 20 chars]`), format);
                 assert.ok(out.includes("[redacted, 40 chars]"), format);
                 if (format === "json") {
@@ -85,9 +75,9 @@ describe("check's text and JSON outputs redact credential-shaped values", () => 
         const file = join(tmp, `bad-${keyId}.json`);
         writeFileSync(file, "{bad");
         const out = join(tmp, "out.json");
-        const io = capture(tmp);
-        assert.equal(await run(["check", file, "--org", "acme", "--format", "json", "--output", out], io), 2);
-        const text = `${readFileSync(out, "utf8")}${io.err.join("")}`;
+        const r = await runCli(["check", file, "--org", "acme", "--format", "json", "--output", out], tmp);
+        assert.equal(r.code, 2);
+        const text = `${readFileSync(out, "utf8")}${r.err}`;
         assert.ok(!text.includes(keyId), text);
         assert.match(text, /bad-AKIA…\[redacted, 20 chars\]\.json/);
     });
