@@ -45,6 +45,21 @@ function ignore(): void {
 export const SILENT_AWS_SDK_LOGGER = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore } as const;
 
 /**
+ * The settings every AWS SDK client of the CLI is made with (`verify`'s STS call, `scan`'s STS and IAM clients):
+ * each request bounded by `timeoutMs`, connecting included, and ended when it passes (@smithy/node-http-handler only
+ * logs an exceeded `requestTimeout` unless told to throw); no log line of the SDK's reaches stderr.
+ */
+export function quietBoundedClient(timeoutMs: number): {
+    requestHandler: { requestTimeout: number; connectionTimeout: number; throwOnRequestTimeout: true; logger: typeof SILENT_AWS_SDK_LOGGER };
+    logger: typeof SILENT_AWS_SDK_LOGGER;
+} {
+    return {
+        requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs, throwOnRequestTimeout: true, logger: SILENT_AWS_SDK_LOGGER },
+        logger: SILENT_AWS_SDK_LOGGER,
+    };
+}
+
+/**
  * Turns off the SDK's warning, printed on stderr when a client is made under Node 20, that its releases after early
  * 2027 will need Node 22: this release runs on Node 20.19+ (package.json `engines`), and the eight lines would land in
  * every CI log `verify` and `scan` write to. Set only when the user has not set it; for the commands, not the library.

@@ -14,7 +14,7 @@ import {
     paginateListRoles,
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type STSClientConfig } from "@aws-sdk/client-sts";
-import { awsSdkErrorText } from "../aws-sdk.js";
+import { awsSdkErrorText, quietBoundedClient } from "../aws-sdk.js";
 import { oneLine, redactText } from "../redact.js";
 import { credentialShapeProblem } from "../verify/credentials.js";
 
@@ -92,12 +92,7 @@ function clientConfig(connection: AwsConnection, credentials?: SessionCredential
         region: connection.region,
         maxAttempts: connection.maxAttempts,
         retryMode: "standard",
-        // @smithy/node-http-handler only logs an exceeded requestTimeout unless told to throw.
-        requestHandler: {
-            requestTimeout: connection.requestTimeoutMs,
-            connectionTimeout: connection.requestTimeoutMs,
-            throwOnRequestTimeout: true,
-        },
+        ...quietBoundedClient(connection.requestTimeoutMs),
         ...(credentials
             ? { credentials }
             : connection.profile !== undefined

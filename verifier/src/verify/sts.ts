@@ -4,7 +4,7 @@
  * AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL as the AWS SDK does. Errors are rebuilt from name and status only.
  */
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { awsSdkErrorText, SILENT_AWS_SDK_LOGGER } from "../aws-sdk.js";
+import { awsSdkErrorText, quietBoundedClient } from "../aws-sdk.js";
 import type { StsConnection } from "./config.js";
 import type { Deadline } from "./deadline.js";
 import { hintFor, ServiceError, type ServiceErrorKind } from "./errors.js";
@@ -159,10 +159,7 @@ export async function getCallerIdentity(
             ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
         },
         maxAttempts: 3,
-        // Without throwOnRequestTimeout the handler only logs a warning when requestTimeout passes and waits on. Its
-        // logger (console by default) is silenced: nothing of the SDK's reaches stderr.
-        requestHandler: { requestTimeout: timeout, connectionTimeout: timeout, throwOnRequestTimeout: true, logger: SILENT_AWS_SDK_LOGGER },
-        logger: SILENT_AWS_SDK_LOGGER,
+        ...quietBoundedClient(timeout),
     });
     // Inside the deserializer (same step, lower priority): sees the raw HTTP response before its body is read.
     client.middlewareStack.add(
