@@ -640,14 +640,14 @@ export function createChecker(
             let verdict = view.verdict;
             let added: readonly Finding[] = NO_FINDINGS;
             if (audience.length > 0 || state.audienceError !== undefined || input.unknownSource !== undefined || input.notes?.length) {
-                const adds: CheckResult = { target: role.target, verdict, findings: [] };
-                complete(input, state, adds, audience, role.property);
+                // What completing adds, redacted as `complete` redacts every result.
+                const adds = complete(input, state, { target: role.target, verdict, findings: [] }, audience, role.property);
                 if (adds.notes !== undefined || input.unknownSource !== undefined) {
                     yield complete(input, state, analysisResult(role.target, role.property, a.analysis), audience, role.property);
                     continue;
                 }
                 verdict = adds.verdict;
-                added = redactDeep(adds.findings);
+                added = adds.findings;
             }
             const made = templates!.result({ target: role.target, property: role.property, read: a.fromTemplate, order: a.admitted().order, verdict, added });
             // A role written from its kind's pieces holds nothing credential-shaped (prerender.ts); one made in full is
