@@ -1,9 +1,12 @@
 /**
  * `oidc-guard check` over a `pulumi stack export`: wall time and peak RSS of the compiled CLI run as a child process.
- * - 10,000 roles, policies repeating ("varied"): < 2 s and < 300 MB (issue 2).
+ * - 10,000 roles, policies repeating ("varied") and every policy distinct ("all-distinct"): < 2 s and < 300 MB
+ *   (issue 2, for the repeating case; the all-distinct case since issue 13's ratio at this size was withdrawn).
  * - 10,000 and 100,000 roles, every policy distinct, 10% wildcards ("all-distinct"): at most 3x the wall time and
  *   2.5x the peak RSS of the floor, a child process that only reads the same file and `JSON.parse`s it, measured
  *   in the same run (issue 13). Measured with `--format json`; the wall time also with the text report, the default.
+ *   The wall-time goal at 10,000 roles is withdrawn (docs/performance.md, "Why the 10,000-role time goal is
+ *   withdrawn"): still measured and printed with its verdict, counted apart.
  *   Beside them, without goals: the lower bound any check of the export has, and at 10,000 roles the same check in a
  *   process that has already checked an export of the same shapes (what is left once V8 has warmed up).
  * - The other outputs over the all-distinct exports: `--format text` (the default), SARIF and Markdown (which also
@@ -38,6 +41,8 @@ const GOAL_MS = 2000;
 const GOAL_MB = 300;
 /** Ten times the roles may take at most this many times as long: linear, with room for the garbage collector. */
 const LINEAR_GOAL = 12;
+/** Where the reason the wall-time goal is withdrawn at 10,000 roles is written. */
+const WITHDRAWN_AT_10K = 'below the lower bound with start-up at this size; docs/performance.md, "Why the 10,000-role time goal is withdrawn"';
 
 type Mix = "varied" | "all-distinct";
 
@@ -319,6 +324,7 @@ async function versusFloor(
                 `${median(floors.map((r) => r.cpuMs)).toFixed(0)} ms; each round's ratio ${ratioRange(checks, floors)})`,
             goal: `<= ${RATIO_GOAL_WALL}x the floor`,
             met: wall <= RATIO_GOAL_WALL * floorWall,
+            ...withdrawnAt(roles),
             measured: { value: wall, unit: "ms" },
             floor: { name: "read + JSON.parse", value: floorWall, unit: "ms" },
             ratio: wall / floorWall,
@@ -331,6 +337,7 @@ async function versusFloor(
                 `peak RSS ${Math.max(...texts.map((r) => r.maxRssMb)).toFixed(0)} MB; each round's ratio ${ratioRange(texts, floors)})`,
             goal: `<= ${RATIO_GOAL_WALL}x the floor`,
             met: textWall <= RATIO_GOAL_WALL * floorWall,
+            ...withdrawnAt(roles),
             measured: { value: textWall, unit: "ms" },
             floor: { name: "read + JSON.parse", value: floorWall, unit: "ms" },
             ratio: textWall / floorWall,
@@ -365,8 +372,8 @@ async function versusFloor(
         },
     ];
     if (roles === ROLES) {
-        // No goal: how much of a fresh process's time is V8 warming up (docs/performance.md, "Why 10,000 roles stay
-        // above 3x"). At 100,000 roles the code is warm soon, and a second run in one process would start a second worker.
+        // No goal: how much of a fresh process's time is V8 warming up (docs/performance.md, "Why the 10,000-role time
+        // goal is withdrawn"). At 100,000 roles the code is warm soon, and a second run in one process would start a second worker.
         const warm = warmCheck(dir, file, roles);
         const total = warm + start.node;
         lines.push({
@@ -382,6 +389,11 @@ async function versusFloor(
         });
     }
     return lines;
+}
+
+/** The wall-time goal's withdrawal, at the size where it is withdrawn (10,000 roles; 100,000 keep it). */
+function withdrawnAt(roles: number): { withdrawn?: string } {
+    return roles === ROLES ? { withdrawn: WITHDRAWN_AT_10K } : {};
 }
 
 /** The lowest and highest ratio of a run to the floor's run of the same round: how far the spells of one bench spread. */
@@ -483,20 +495,21 @@ export async function run(): Promise<BenchResult[]> {
                 const cpu = median(runs.map((r) => r.cpuMs));
                 const rss = Math.max(...runs.map((r) => r.maxRssMb));
                 const label = `check ${ROLES} roles (${mix}, ${sizeMb} MB export) --format ${format}`;
-                // The goal is for the issue's case (several distinct texts); all-distinct is the worst case, shown
-                // without a goal: there every role costs a full analysis.
-                const withGoal = mix === "varied";
+                // Issue 2's goal was for its case (several distinct texts). It holds for the worst case too, every text
+                // distinct: at this size it is what stands for a user where issue 13's ratio is withdrawn.
                 results.push({
                     name: `${label}: wall time`,
                     value:
                         `${wall.toFixed(0)} ms (median of ${RUNS}; CPU ${cpu.toFixed(0)} ms; ` +
                         `${(runs[0]!.stdoutBytes / 1024 / 1024).toFixed(1)} MB output)`,
-                    ...(withGoal ? { goal: `< ${GOAL_MS} ms`, met: wall < GOAL_MS } : {}),
+                    goal: `< ${GOAL_MS} ms`,
+                    met: wall < GOAL_MS,
                 });
                 results.push({
                     name: `${label}: peak RSS`,
                     value: `${rss.toFixed(0)} MB (max of ${RUNS})`,
-                    ...(withGoal ? { goal: `< ${GOAL_MB} MB`, met: rss < GOAL_MB } : {}),
+                    goal: `< ${GOAL_MB} MB`,
+                    met: rss < GOAL_MB,
                 });
             }
         }
