@@ -252,6 +252,8 @@ interface OptionState {
     lookups: number;
     templates: BoundedCache<string, Template | null>;
     seen: BoundedCache<string, true>;
+    /** The templates found last, with their keys, newest first ({@link templateOfKey}). */
+    recent: Array<{ key: string; template: Template }>;
 }
 
 const byJson = new BoundedCache<string, OptionState>(OPTION_SETS);
@@ -274,7 +276,13 @@ function stateOf(options: AnalysisOptions): OptionState {
     const json = JSON.stringify(options);
     let state = byJson.get(json);
     if (state === undefined) {
-        state = { literal: new LiteralWords(optionNames(options)), lookups: 0, templates: new BoundedCache(TEMPLATE_ENTRIES), seen: new BoundedCache(SEEN_ENTRIES) };
+        state = {
+            literal: new LiteralWords(optionNames(options)),
+            lookups: 0,
+            templates: new BoundedCache(TEMPLATE_ENTRIES),
+            seen: new BoundedCache(SEEN_ENTRIES),
+            recent: [],
+        };
         byJson.set(json, state);
     }
     return state;
@@ -332,13 +340,36 @@ export function templateReader(options: AnalysisOptions): (text: string) => Temp
     return (text) => readWith(text, state);
 }
 
+/** How many templates {@link templateOfKey} compares a key with before it looks the key up. */
+const RECENT_TEMPLATES = 8;
+
+/**
+ * The template learned for `key`, if any. A scan's key is a new string each time, and looking it up hashes all of it
+ * (as long as the text). Most texts of an export are of its few shapes, so the key is first compared with the keys of
+ * the templates found last: a comparison stops at the length or the first character that differs, and one that
+ * matches costs what one hash would. A template never changes once learned, and one the bounded map has let go stays
+ * true of its texts, so a recent one is as good as the map's.
+ */
+function templateOfKey(state: OptionState, key: string): Template | undefined {
+    const recent = state.recent;
+    for (let i = 0; i < recent.length; i++) {
+        const r = recent[i]!;
+        if (r.key === key) return r.template;
+    }
+    const t = state.templates.get(key);
+    if (t === undefined || t === null) return undefined;
+    recent.unshift({ key, template: t });
+    if (recent.length > RECENT_TEMPLATES) recent.pop();
+    return t;
+}
+
 function readWith(text: string, state: OptionState): TemplateRead | undefined {
     // Templates are kept per set of options: the first text under new options has none to find, nor learns.
     if (state.lookups++ === 0) return undefined;
     const scanned = scanOf(text, state);
     if (scanned === null) return undefined;
-    const t = state.templates.get(scanned.key);
-    if (t === undefined || t === null) return undefined;
+    const t = templateOfKey(state, scanned.key);
+    if (t === undefined) return undefined;
     const values = scanned.values;
     if (values.length !== t.fixed.length) return undefined;
     for (let j = 0; j < values.length; j++) {
