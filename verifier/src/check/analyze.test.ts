@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { analysisFromTemplate, analyzeTrustPolicy } from "oidc-guard-policypack/analysis";
-import { createChecker, prefixPath, runCheck, worse } from "./analyze.js";
+import { createChecker, DISTINCT_RUN, DISTINCT_SAMPLE, prefixPath, runCheck, worse } from "./analyze.js";
 import { canonical } from "./canonical-json.js";
 import type { ExtractedInput } from "./inputs.js";
 
@@ -126,9 +126,9 @@ describe("runCheck", () => {
 
     it("keeps a stack finding for a document seen again after thousands of others, and a template text's analysis from its second sighting", () => {
         // 2,100 distinct documents of one shape, each admitting an audience the provider does not list; then the first
-        // and the sixth again (the sixth twice). The audience check's findings are kept with the analysis. A text read
-        // from its template is kept from its second sighting: the sixth is analysed twice, then found; the first
-        // (analysed the full way, as the first of its shape) is kept at once.
+        // and the sixth again (the sixth twice). The audience check's findings are kept with the analysis. Past the
+        // first DISTINCT_RUN new texts, only a sample of texts is looked up in the caches, and these two are out of it:
+        // each of the three repeats is read from its template again, with the same findings.
         const distinct = 2100;
         const texts = Array.from({ length: distinct }, (_, i) => policy(null, `acme-${i}`));
         texts.push(texts[0]!, texts[5]!, texts[5]!);
@@ -145,7 +145,8 @@ describe("runCheck", () => {
         writeFileSync(path, JSON.stringify({ version: 3, deployment: { resources } }));
         // Options of its own: templates are kept per set of options, and the tests above learned this shape's.
         const run = runCheck([{ path, shown: "many.json", explicit: true }], { organizations: ["acme", "many-test"] });
-        assert.equal(run.stats.analyses, distinct + 1);
+        assert.ok(distinct > DISTINCT_RUN + 2 && texts[0]!.length % DISTINCT_SAMPLE !== 0 && texts[5]!.length % DISTINCT_SAMPLE !== 0);
+        assert.equal(run.stats.analyses, distinct + 3);
         const roles = run.results.filter((r) => r.target.resource !== undefined && r.target.resource.type === "aws:iam/role:Role");
         assert.equal(roles.length, texts.length);
         roles.forEach((r, i) => {
@@ -155,6 +156,46 @@ describe("runCheck", () => {
             assert.match(own[0]!.message, new RegExp(`'acme-${i >= distinct ? [0, 5, 5][i - distinct] : i}'`), `m${i}`);
             assert.equal(r.verdict, "fail", `m${i}`);
         });
+    });
+
+    it("asks the text caches about a sample of texts only after a long run of new ones, and a repeat in the sample ends the run", () => {
+        // One shape, each text new, padded so that the texts' lengths take every value modulo the sample.
+        const n = DISTINCT_RUN + 200;
+        const texts = Array.from({ length: n }, (_, i) => policy(null, `acme${"x".repeat(i % DISTINCT_SAMPLE)}-${i}`));
+        const late = texts.slice(n - 100);
+        // Two texts met after the run began: one out of the sample (so never remembered), one in it (remembered).
+        const out = late.find((t) => t.length % DISTINCT_SAMPLE !== 0)!;
+        const inSample = late.find((t) => t.length % DISTINCT_SAMPLE === 0)!;
+        const sequence = [...texts, out, out, inSample, out, out, out];
+        const resources: unknown[] = [
+            {
+                urn: "urn:pulumi:s::p::aws:iam/openIdConnectProvider:OpenIdConnectProvider::oidc",
+                type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+                inputs: { url: "https://api.pulumi.com/oidc", clientIdLists: ["aws:acme"] },
+                outputs: { arn: PROVIDER_ARN },
+            },
+            ...sequence.map((t, i) => ({ urn: `urn:pulumi:s::p::aws:iam/role:Role::d${i}`, type: "aws:iam/role:Role", outputs: { assumeRolePolicy: t } })),
+        ];
+        const path = join(dir, "distinct.json");
+        writeFileSync(path, JSON.stringify({ version: 3, deployment: { resources } }));
+        const options = { organizations: ["acme", "distinct-test"] };
+        const run = runCheck([{ path, shown: "distinct.json", explicit: true }], options);
+        // Every new text once. Then, in the run: `out` read again twice; `inSample` found seen before, kept, and the run
+        // ends; `out` is then new to the caches (seen, then kept), and found the last time.
+        assert.equal(run.stats.analyses, n + 5);
+        // Whether looked up or read again, each role's result is its own text's, as one checked alone gives it.
+        const roles = run.results.filter((r) => r.target.resource?.type === "aws:iam/role:Role");
+        assert.equal(roles.length, sequence.length);
+        const alone = (text: string) => {
+            const single = join(dir, "single.json");
+            writeFileSync(single, JSON.stringify({ version: 3, deployment: { resources: [resources[0], { urn: "urn:pulumi:s::p::aws:iam/role:Role::one", type: "aws:iam/role:Role", outputs: { assumeRolePolicy: text } }] } }));
+            const r = runCheck([{ path: single, shown: "single.json", explicit: true }], options).results[0]!;
+            return { verdict: r.verdict, findings: r.findings.map((f) => [f.ruleId, f.message, f.path]) };
+        };
+        for (const i of [0, 1, n - 1, n, n + 1, n + 2, n + 3, n + 5]) {
+            const r = roles[i]!;
+            assert.deepEqual({ verdict: r.verdict, findings: r.findings.map((f) => [f.ruleId, f.message, f.path]) }, alone(sequence[i]!), `d${i}`);
+        }
     });
 
     it("gives a stack finding to the role it is about when two roles share a URN", () => {
