@@ -541,7 +541,13 @@ export function createChecker(
     let distinctRun = 0;
     const analyze = (doc: unknown): Analyzed => {
         if (distinctRun >= DISTINCT_RUN && typeof doc === "string" && doc.length % DISTINCT_SAMPLE !== 0) {
-            const templated = templateRead(doc);
+            // Anything the reading throws is met again below, where `analyzeOnce` makes it the role's error.
+            let templated: TemplateRead | undefined;
+            try {
+                templated = templateRead(doc);
+            } catch {
+                templated = undefined;
+            }
             if (templated !== undefined) {
                 stats.analyses++;
                 return new TemplatedAnalyzed(templated, doc);
