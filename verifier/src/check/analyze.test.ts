@@ -26,6 +26,22 @@ function policy(sub: string | null, aud = "aws:acme"): string {
     });
 }
 
+/** A stack export of a Pulumi OIDC provider that lists `aws:acme`, and a role for each text, named `<prefix><index>`. */
+function stackOfRoles(file: string, texts: readonly string[], prefix: string): string {
+    const resources: unknown[] = [
+        {
+            urn: "urn:pulumi:s::p::aws:iam/openIdConnectProvider:OpenIdConnectProvider::oidc",
+            type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+            inputs: { url: "https://api.pulumi.com/oidc", clientIdLists: ["aws:acme"] },
+            outputs: { arn: PROVIDER_ARN },
+        },
+        ...texts.map((t, i) => ({ urn: `urn:pulumi:s::p::aws:iam/role:Role::${prefix}${i}`, type: "aws:iam/role:Role", outputs: { assumeRolePolicy: t } })),
+    ];
+    const path = join(dir, file);
+    writeFileSync(path, JSON.stringify({ version: 3, deployment: { resources } }));
+    return path;
+}
+
 let dir: string;
 before(() => {
     dir = mkdtempSync(join(tmpdir(), "oidc-guard-analyze-"));
@@ -132,17 +148,7 @@ describe("runCheck", () => {
         const distinct = 2100;
         const texts = Array.from({ length: distinct }, (_, i) => policy(null, `acme-${i}`));
         texts.push(texts[0]!, texts[5]!, texts[5]!);
-        const resources: unknown[] = [
-            {
-                urn: "urn:pulumi:s::p::aws:iam/openIdConnectProvider:OpenIdConnectProvider::oidc",
-                type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
-                inputs: { url: "https://api.pulumi.com/oidc", clientIdLists: ["aws:acme"] },
-                outputs: { arn: PROVIDER_ARN },
-            },
-            ...texts.map((t, i) => ({ urn: `urn:pulumi:s::p::aws:iam/role:Role::m${i}`, type: "aws:iam/role:Role", outputs: { assumeRolePolicy: t } })),
-        ];
-        const path = join(dir, "many.json");
-        writeFileSync(path, JSON.stringify({ version: 3, deployment: { resources } }));
+        const path = stackOfRoles("many.json", texts, "m");
         // Options of its own: templates are kept per set of options, and the tests above learned this shape's.
         const run = runCheck([{ path, shown: "many.json", explicit: true }], { organizations: ["acme", "many-test"] });
         assert.ok(distinct > DISTINCT_RUN + 2 && texts[0]!.length % DISTINCT_SAMPLE !== 0 && texts[5]!.length % DISTINCT_SAMPLE !== 0);
@@ -167,17 +173,7 @@ describe("runCheck", () => {
         const out = late.find((t) => t.length % DISTINCT_SAMPLE !== 0)!;
         const inSample = late.find((t) => t.length % DISTINCT_SAMPLE === 0)!;
         const sequence = [...texts, out, out, inSample, out, out, out];
-        const resources: unknown[] = [
-            {
-                urn: "urn:pulumi:s::p::aws:iam/openIdConnectProvider:OpenIdConnectProvider::oidc",
-                type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
-                inputs: { url: "https://api.pulumi.com/oidc", clientIdLists: ["aws:acme"] },
-                outputs: { arn: PROVIDER_ARN },
-            },
-            ...sequence.map((t, i) => ({ urn: `urn:pulumi:s::p::aws:iam/role:Role::d${i}`, type: "aws:iam/role:Role", outputs: { assumeRolePolicy: t } })),
-        ];
-        const path = join(dir, "distinct.json");
-        writeFileSync(path, JSON.stringify({ version: 3, deployment: { resources } }));
+        const path = stackOfRoles("distinct.json", sequence, "d");
         const options = { organizations: ["acme", "distinct-test"] };
         const run = runCheck([{ path, shown: "distinct.json", explicit: true }], options);
         // Every new text once. Then, in the run: `out` read again twice; `inSample` found seen before, kept, and the run
@@ -187,8 +183,7 @@ describe("runCheck", () => {
         const roles = run.results.filter((r) => r.target.resource?.type === "aws:iam/role:Role");
         assert.equal(roles.length, sequence.length);
         const alone = (text: string) => {
-            const single = join(dir, "single.json");
-            writeFileSync(single, JSON.stringify({ version: 3, deployment: { resources: [resources[0], { urn: "urn:pulumi:s::p::aws:iam/role:Role::one", type: "aws:iam/role:Role", outputs: { assumeRolePolicy: text } }] } }));
+            const single = stackOfRoles("single.json", [text], "one");
             const r = runCheck([{ path: single, shown: "single.json", explicit: true }], options).results[0]!;
             return { verdict: r.verdict, findings: r.findings.map((f) => [f.ruleId, f.message, f.path]) };
         };
