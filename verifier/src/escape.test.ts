@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { run } from "./cli.js";
 import {
     encodeJsonOutput,
     escapeHtml,
@@ -17,9 +16,9 @@ import {
     hasDelOrNonAscii,
     isAscii,
 } from "./escape.js";
-import type { CliIO } from "./io.js";
 import { CONTROL_CHARACTER, showControl } from "oidc-guard-policypack/analysis";
-import { textOf, type OutputChunk } from "./chunks.js";
+import { textOf } from "./chunks.js";
+import { runCli } from "./testing/cli.js";
 
 /** Everything a hostile name can carry: OSC title, CSI clear, BEL, CR, C1 CSI, line separators, workflow commands. */
 const HOSTILE =
@@ -187,19 +186,6 @@ describe("every output path with hostile values", () => {
     });
     after(() => rmSync(tmp, { recursive: true, force: true }));
 
-    function capture(cwd: string, env: NodeJS.ProcessEnv = {}): CliIO & { out: string[]; err: string[] } {
-        const out: string[] = [];
-        const err: string[] = [];
-        return {
-            out,
-            err,
-            env,
-            cwd,
-            stdout: { write: (s: OutputChunk) => out.push(textOf(s)), isTTY: false },
-            stderr: { write: (s: string) => err.push(s), isTTY: false },
-        };
-    }
-
     function assertSafe(name: string, text: string): void {
         assert.doesNotMatch(text, RAW_CONTROL, `${name} holds a raw control character`);
         assert.doesNotMatch(text, WORKFLOW_LINE, `${name} has a line starting with '::'`);
@@ -234,33 +220,31 @@ describe("every output path with hostile values", () => {
         const outDir = join(tmp, "out");
         const formats = ["text", "json", "sarif", "junit", "markdown", "html"];
         for (const format of formats) {
-            const io = capture(tmp);
-            const code = await run(["check", dir, "--org", "acme", "--format", format], io);
-            assert.equal(code, 1, `${format}: ${io.err.join("")}`);
-            assert.ok(io.out.join("").includes("pwned"), `${format}: the hostile value is shown (escaped)`);
-            assertSafe(`check --format ${format} (stdout)`, io.out.join(""));
-            assertSafe(`check --format ${format} (stderr)`, io.err.join(""));
+            const r = await runCli(["check", dir, "--org", "acme", "--format", format], tmp);
+            assert.equal(r.code, 1, `${format}: ${r.err}`);
+            assert.ok(r.out.includes("pwned"), `${format}: the hostile value is shown (escaped)`);
+            assertSafe(`check --format ${format} (stdout)`, r.out);
+            assertSafe(`check --format ${format} (stderr)`, r.err);
         }
         const files = formats.filter((f) => f !== "text" && f !== "json").flatMap((f) => [`--${f}`, join(outDir, `r.${f}`)]);
-        const io = capture(tmp);
-        assert.equal(await run(["check", dir, "--org", "acme", "--format", "json", "--output", join(outDir, "check.json"), ...files], io), 1);
-        assertSafe("check stderr (files)", io.err.join(""));
-        assert.equal(await run(["check", dir, "--org", "acme", "--output", join(outDir, "check.txt")], capture(tmp)), 1);
+        const toFiles = await runCli(["check", dir, "--org", "acme", "--format", "json", "--output", join(outDir, "check.json"), ...files], tmp);
+        assert.equal(toFiles.code, 1);
+        assertSafe("check stderr (files)", toFiles.err);
+        assert.equal((await runCli(["check", dir, "--org", "acme", "--output", join(outDir, "check.txt")], tmp)).code, 1);
         for (const f of readdirSync(outDir)) assertSafe(`check file ${f}`, readFileSync(join(outDir, f), "utf8"));
 
         // report over the result, every format to stdout; a missing source named by the result goes to stderr.
         for (const format of ["markdown", "html", "junit", "sarif", "json"]) {
-            const r = capture(tmp);
-            await run(["report", join(outDir, "check.json"), "--format", format, "--source-root", join(tmp, "elsewhere")], r);
-            assertSafe(`report --format ${format} (stdout)`, r.out.join(""));
-            assertSafe(`report --format ${format} (stderr)`, r.err.join(""));
+            const r = await runCli(["report", join(outDir, "check.json"), "--format", format, "--source-root", join(tmp, "elsewhere")], tmp);
+            assertSafe(`report --format ${format} (stdout)`, r.out);
+            assertSafe(`report --format ${format} (stderr)`, r.err);
         }
 
         // A hostile path that does not exist: the error path of the CLI itself.
-        const missing = capture(tmp);
-        assert.equal(await run(["check", join(tmp, HOSTILE)], missing), 2);
-        assertSafe("check error path", missing.err.join(""));
-        assert.match(missing.err.join(""), /\\x1b\]0;pwned\\x07/);
+        const missing = await runCli(["check", join(tmp, HOSTILE)], tmp);
+        assert.equal(missing.code, 2);
+        assertSafe("check error path", missing.err);
+        assert.match(missing.err, /\\x1b\]0;pwned\\x07/);
     });
 
     it("check and report: a hostile file name on stderr starts no line of its own (its line break is shown)", async () => {
@@ -269,9 +253,8 @@ describe("every output path with hostile values", () => {
         // A file that is not JSON: its problem is named on stderr, with its name.
         const name = `c\n\u00a0::error::pwned ##[add-mask]x.json`;
         writeFileSync(join(dir, name), "{bad");
-        const io = capture(tmp);
-        assert.equal(await run(["check", dir, "--org", "acme"], io), 2);
-        const err = io.err.join("");
+        const { code, err } = await runCli(["check", dir, "--org", "acme"], tmp);
+        assert.equal(code, 2);
         assertSafe("check stderr (a file that is not JSON)", err);
         assert.match(err, /^oidc-guard check: .*bad-files\/c\\n\u00a0::error::pwned ##\\\[add-mask\]x\.json: /m);
         // report: a result file naming a checked file that is not there, by a name with a line break.
@@ -290,11 +273,10 @@ describe("every output path with hostile values", () => {
                 summary: { pass: 0, fail: 1, unknown: 0, error: 0 },
             }),
         );
-        const r = capture(tmp);
-        await run(["report", result, "--format", "junit", "--source-root", join(tmp, "elsewhere")], r);
-        assert.match(r.err.join(""), /note: cannot read checked file 'x\.json\\noidc-guard report: 0 target\(s\)\\n##vso\\\[task/);
-        assertSafe("report stderr (a note naming a file)", r.err.join(""));
-        assert.equal(r.err.join("").split("\n").filter((l) => l.startsWith("oidc-guard report: 0 target(s)")).length, 0, r.err.join(""));
+        const r = await runCli(["report", result, "--format", "junit", "--source-root", join(tmp, "elsewhere")], tmp);
+        assert.match(r.err, /note: cannot read checked file 'x\.json\\noidc-guard report: 0 target\(s\)\\n##vso\\\[task/);
+        assertSafe("report stderr (a note naming a file)", r.err);
+        assert.equal(r.err.split("\n").filter((l) => l.startsWith("oidc-guard report: 0 target(s)")).length, 0, r.err);
     });
 
     it("verify: a hostile environment name and stack-outputs values reach no output raw", async () => {
@@ -302,11 +284,10 @@ describe("every output path with hostile values", () => {
         writeFileSync(outputs, JSON.stringify({ roleArn: `arn:aws:iam::123456789012:role/${HOSTILE}`, escEnvironments: [`acme/p/${HOSTILE}`] }));
         const env = { PULUMI_ACCESS_TOKEN: `pul-${"0f".repeat(20)}`, PULUMI_BACKEND_URL: "http://127.0.0.1:1", AWS_REGION: "eu-west-1" };
         for (const argv of [[`acme/platform/${HOSTILE}`], ["--stack-outputs", outputs], ["--stack-outputs", outputs, "--format", "json"], ["--stack-outputs", outputs, "--format", "junit"]]) {
-            const io = capture(tmp, env);
-            await run(["verify", ...argv, "--timeout", "2"], io);
-            assertSafe(`verify ${argv.join(" ")} (stdout)`, io.out.join(""));
-            assertSafe(`verify ${argv.join(" ")} (stderr)`, io.err.join(""));
-            assert.ok(`${io.out.join("")}${io.err.join("")}`.includes("pwned"), `verify ${argv.join(" ")}: the hostile value is shown (escaped)`);
+            const r = await runCli(["verify", ...argv, "--timeout", "2"], tmp, env);
+            assertSafe(`verify ${argv.join(" ")} (stdout)`, r.out);
+            assertSafe(`verify ${argv.join(" ")} (stderr)`, r.err);
+            assert.ok(`${r.out}${r.err}`.includes("pwned"), `verify ${argv.join(" ")}: the hostile value is shown (escaped)`);
         }
     });
 });

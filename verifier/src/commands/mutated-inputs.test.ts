@@ -15,9 +15,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, describe, it } from "node:test";
-import { run } from "../cli.js";
-import { textOf, type OutputChunk } from "../chunks.js";
 import { MARK, generator, mutate, mutateStrings, mutationSeed, type Json } from "oidc-guard-policypack/testing/mutate";
+import { runCli } from "../testing/cli.js";
 import { assertSafe } from "../testing/safe-output.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
@@ -30,18 +29,6 @@ function jsonFiles(dir: string): string[] {
         .filter((e) => e.isFile() && e.name.endsWith(".json") && !e.name.endsWith(".expected.json"))
         .map((e) => join(dir, e.name))
         .sort(); // directory order differs between file systems: a seed's cases must not
-}
-
-async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = "";
-    let err = "";
-    const code = await run(argv, {
-        stdout: { write: (c: OutputChunk) => (out += textOf(c)), isTTY: false },
-        stderr: { write: (c: string) => (err += c), isTTY: false },
-        env: {},
-        cwd: ROOT,
-    });
-    return { code, out, err };
 }
 
 const tmp = mkdtempSync(join(tmpdir(), "oidc-guard-mutated-"));
@@ -75,7 +62,7 @@ async function sweep(
             // One case in eight is cut short: no longer JSON, refused by the reader.
             writeFileSync(path, random() < 0.125 ? text.slice(0, Math.floor(random() * text.length)) : text);
             const format = formats[n % formats.length]!;
-            const r = await runCli(argv(path, format));
+            const r = await runCli(argv(path, format), ROOT);
             try {
                 assertSafe(`seed ${seed}, case ${n} (${relative(ROOT, fixture)} mutated, --format ${format}): ${path}`, format, r);
             } catch (e) {
@@ -144,7 +131,7 @@ describe("mutated fixtures, in-process", () => {
             const path = join(dir, `${n}-pulumi-oidc.yaml`);
             writeFileSync(path, out.join("\n"));
             const format = formats[n % formats.length]!;
-            const r = await runCli(["check", "--format", format, path]);
+            const r = await runCli(["check", "--format", format, path], ROOT);
             try {
                 assertSafe(`seed ${SEED + 2}, case ${n} (fixtures/cloudformation/pulumi-oidc.yaml mutated, --format ${format}): ${path}`, format, r);
             } catch (e) {

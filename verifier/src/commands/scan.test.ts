@@ -22,6 +22,7 @@ import { generator, mutate, mutationSeed, type Json } from "oidc-guard-policypac
 import { mutateXmlReply } from "../testing/rewrite.js";
 import { assertSafe } from "../testing/safe-output.js";
 import { captureIO, withProcessEnv } from "../testing/world.js";
+import { runCli } from "../testing/cli.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const CLI = join(ROOT, "verifier", "src", "cli.ts");
@@ -381,36 +382,23 @@ describe("scan aws against moto", () => {
 });
 
 describe("scan aws arguments", () => {
-    async function runScan(args: string[]): Promise<{ code: number; err: string; out: string }> {
-        let out = "";
-        let err = "";
-        const io: CliIO = {
-            stdout: { write: (s: OutputChunk) => (out += textOf(s)) },
-            stderr: { write: (s: string) => (err += s) },
-            env: {},
-            cwd: tmp,
-        };
-        const code = await run(["scan", ...args], io);
-        return { code, out, err };
-    }
-
     it("refuses what it cannot do with exit 2 and a message naming the input", async () => {
-        assert.match((await runScan(["gcp"])).err, /'gcp' is not a cloud oidc-guard can scan/);
-        assert.equal((await runScan([])).code, 2);
-        const bad = await runScan(["aws", "--assume-role", "arn:aws:iam::12345:role/x"]);
+        assert.match((await runCli(["scan", "gcp"], tmp)).err, /'gcp' is not a cloud oidc-guard can scan/);
+        assert.equal((await runCli(["scan"], tmp)).code, 2);
+        const bad = await runCli(["scan", "aws", "--assume-role", "arn:aws:iam::12345:role/x"], tmp);
         assert.equal(bad.code, 2);
         assert.match(bad.err, /--assume-role: 'arn:aws:iam::12345:role\/x' is not an IAM role ARN/);
         const file = join(tmp, "bad-roles.txt");
         writeFileSync(file, `${AUDIT_ROLE(OTHER_ACCOUNT)}\nnot-an-arn\n`);
-        assert.match((await runScan(["aws", "--assume-role-file", file])).err, /bad-roles\.txt line 2: 'not-an-arn' is not an IAM role ARN/);
-        assert.match((await runScan(["aws", "--assume-role-file", join(tmp, "missing.txt")])).err, /cannot read: no such file or directory/);
-        assert.match((await runScan(["aws", "--concurrency", "0"])).err, /--concurrency must be a whole number from 1 to 32/);
-        assert.match((await runScan(["aws", "--region", "moon"])).err, /--region 'moon' is not an AWS region name/);
-        assert.match((await runScan(["aws", "--access-key", "x"])).err, /unknown option '--access-key'/);
+        assert.match((await runCli(["scan", "aws", "--assume-role-file", file], tmp)).err, /bad-roles\.txt line 2: 'not-an-arn' is not an IAM role ARN/);
+        assert.match((await runCli(["scan", "aws", "--assume-role-file", join(tmp, "missing.txt")], tmp)).err, /cannot read: no such file or directory/);
+        assert.match((await runCli(["scan", "aws", "--concurrency", "0"], tmp)).err, /--concurrency must be a whole number from 1 to 32/);
+        assert.match((await runCli(["scan", "aws", "--region", "moon"], tmp)).err, /--region 'moon' is not an AWS region name/);
+        assert.match((await runCli(["scan", "aws", "--access-key", "x"], tmp)).err, /unknown option '--access-key'/);
     });
 
     it("help names the calls it makes and the exit code of an unreadable account", async () => {
-        const r = await runScan(["aws", "--help"]);
+        const r = await runCli(["scan", "aws", "--help"], tmp);
         assert.equal(r.code, 0);
         assert.match(r.out, /iam:ListRoles, iam:ListOpenIDConnectProviders, iam:GetOpenIDConnectProvider/);
         assert.match(r.out, /3 {2}at least one account could not be read/);
