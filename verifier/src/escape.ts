@@ -17,7 +17,7 @@
  * paragraph separators U+2028/U+2029, and the bidirectional controls (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069: every Bidi_Control)
  * that can make a terminal or a page show text other than what it holds.
  */
-import { CI_INLINE_COMMAND, CONTROL_CHARACTER, showControl } from "oidc-guard-policypack/analysis";
+import { breakInlineCommands, CONTROL_CHARACTER, showControl } from "oidc-guard-policypack/analysis";
 import { mapStringsDeep } from "./deep.js";
 
 /** Matches one control character (see the module comment; the pack's messages use the same definition). */
@@ -99,7 +99,7 @@ export function guardCiLog(text: string, medium: CiLogMedium = "text"): string {
  * {@link guardCiLog} without its line-start pass: for lines that start with the report's own words.
  */
 export function guardInlineCommands(text: string, medium: CiLogMedium = "text"): string {
-    return text.includes("##") ? text.replace(CI_INLINE_COMMAND, (_m, vso: string | undefined) => `##${vso ?? ""}${OPEN_BRACKET[medium]}`) : text;
+    return breakInlineCommands(text, OPEN_BRACKET[medium]);
 }
 
 /** White space within a line: what `\s` matches but the line terminators (`^` starts a line after those). */

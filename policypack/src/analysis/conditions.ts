@@ -52,9 +52,10 @@ export interface Box {
 
 /**
  * THE glob compiler of the analysis, for condition values and for configured `allowedSubjects` alike: one value
- * into a regular expression. Under `like`, `*` is any run and `?` one character; `${*}`, `${?}`, `${$}` are the
- * literal characters; any other `${...}` is a policy variable whose value the analysis does not know: any string
- * when over-approximating, and the whole value is dropped (null) when under-approximating.
+ * into a regular expression. Under `like`, `*` is any run and `?` one character. With `variables` (a document that
+ * reads policy variables), `${*}`, `${?}`, `${$}` are the literal characters and any other `${...}` is a policy
+ * variable whose value the analysis does not know: any string when over-approximating, and the whole value is
+ * dropped (null) when under-approximating. Without `variables`, `${...}` is literal text like any other.
  */
 export function globRx(value: string, like: boolean, ignoreCase: boolean, mode: Mode, alphabet: Alphabet, variables = true): Rx | null {
     const parts: Rx[] = [];

@@ -78,7 +78,15 @@ export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\
  * (`ActionCommand.TryParse` looks for the first `##[`), and Azure Pipelines' `##vso[` (also anywhere, in any case).
  * Group 1 is `vso` when it is there.
  */
-export const CI_INLINE_COMMAND = /##(vso)?\[/gi;
+const CI_INLINE_COMMAND = /##(vso)?\[/gi;
+
+/**
+ * `text` with the `[` of every in-line CI command ({@link CI_INLINE_COMMAND}: `##[`, `##vso[`) written as `bracket`,
+ * the `##` and a `vso` kept as they stand; `text` itself when it has no `##`.
+ */
+export function breakInlineCommands(text: string, bracket: string): string {
+    return text.includes("##") ? text.replace(CI_INLINE_COMMAND, (_m, vso: string | undefined) => `##${vso ?? ""}${bracket}`) : text;
+}
 
 const NAMED_CONTROLS: ReadonlyMap<string, string> = new Map([
     ["\n", "\\n"],

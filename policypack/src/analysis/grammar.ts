@@ -55,7 +55,10 @@ const DEPLOY: Rx = rx.seq(
     lit(":scope:write"),
 );
 const ATTR: Rx = rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair));
-/** `chars`+ other than `word`: the complement of one word, spelt out (the attribute names other than an environment's). */
+/**
+ * `chars`+ other than any of `words`: the complement of a list of words, spelt out (the attribute names other than an
+ * environment's).
+ */
 function allBut(chars: string, words: readonly string[]): Rx {
     const c = cls(chars);
     // A trie walk: at each node, any character no word continues with, then anything; a node no word ends at; and,
@@ -66,7 +69,7 @@ function allBut(chars: string, words: readonly string[]): Rx {
         for (const w of ws) if (w.length > prefix.length) next.set(w[prefix.length]!, [...(next.get(w[prefix.length]!) ?? []), w]);
         const here = prefix === "" ? rx.eps : lit(prefix);
         const others = [...chars].filter((ch) => !next.has(ch));
-        alts.push(rx.seq(here, rx.set([...asciiClass(others.join("")), OTHER]), rx.star(c)));
+        alts.push(rx.seq(here, cls(others.join("")), rx.star(c)));
         if (prefix !== "" && !ws.includes(prefix)) alts.push(here);
         if (prefix !== "" && ws.includes(prefix)) alts.push(rx.seq(here, rx.plus(c)));
         for (const [ch, group] of next) for (const a of walk(prefix + ch, group)) alts.push(a);
@@ -75,6 +78,9 @@ function allBut(chars: string, words: readonly string[]): Rx {
     return rx.altOf(walk("", words));
 }
 
+/** A `:<attribute>:<value>` pair whose attribute is not an environment's. */
+const otherAttrPair = (): Rx => rx.seq(lit(":"), allBut(ATTR_NAME_CHARS, ENV_ATTRS), lit(":"), rx.plus(cls(NAME_CHARS + "@/")));
+
 /**
  * The subject-attribute form exactly, one automaton: `…login:<org>` and `:<attribute>:<value>` pairs, each
  * environment attribute at most once (Pulumi appends each key of `subjectAttributes` once; both may be there, in
@@ -82,9 +88,6 @@ function allBut(chars: string, words: readonly string[]): Rx {
  * alone in the legacy `default` project (Pulumi docs: there `currentEnvironment.name` "will resolve to only the
  * environment name"). Values hold no `:`, so the pairs read one way.
  */
-/** A `:<attribute>:<value>` pair whose attribute is not an environment's. */
-const otherAttrPair = (): Rx => rx.seq(lit(":"), allBut(ATTR_NAME_CHARS, ENV_ATTRS), lit(":"), rx.plus(cls(NAME_CHARS + "@/")));
-
 const attrExact = (legacy: boolean, env: "any" | "none"): Rx => {
     const others = rx.star(otherAttrPair());
     const value = legacy ? name : rx.seq(name, lit("/"), name);
@@ -276,13 +279,6 @@ export function otherKindSubjects(): Lang {
 /** Audiences of any other or future kind: `<org>` or `<platform>:<org>`. */
 export function otherKindAudiences(): Lang {
     return dfa("aud:other", () => rx.alt(org, rx.seq(name, lit(":"), org)));
-}
-
-/** Subject-attribute subjects that carry an environment attribute. */
-export function attrPinnedSubjects(): Lang {
-    return dfa("attr:pinned", () =>
-        rx.seq(lit(ATTR_PREFIX), org, rx.star(attrPair), rx.altOf(ENV_ATTRS.map((a) => lit(`:${a}:`))), rx.plus(cls(NAME_CHARS + "@/")), rx.star(attrPair)),
-    );
 }
 
 /** The audiences an issuer's tokens can carry. */

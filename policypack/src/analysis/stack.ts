@@ -198,14 +198,12 @@ export function stackAudienceCheck(
                 }
                 if (typeof provider.clientIds === "object" && !Array.isArray(provider.clientIds)) {
                     findings.push({
+                        ...baseOf(role.urn, statementIndex),
                         ruleId: unreadableMeta.id,
                         severity: unreadableMeta.severity,
                         message: `The client IDs of provider ${provider.urn} ${provider.clientIds.unreadable}, so the role's audiences cannot be checked against them.`,
-                        path: pathOf(statementIndex),
-                        location: { statementIndex },
                         remediation: `Check the stack exported with \`pulumi stack export --show-secrets\` (keep that file private), or compare the role's audiences with the client IDs \`aws iam get-open-id-connect-provider --open-id-connect-provider-arn ${text}\` lists.`,
                         counterexample: null,
-                        urn: role.urn,
                         level: "advisory",
                     });
                     continue;

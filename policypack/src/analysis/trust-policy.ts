@@ -560,8 +560,9 @@ interface Coverage {
     /** The principal is a placeholder that cannot be told apart from this issuer's provider. */
     unresolved?: boolean;
     /**
-     * An Allow's providers of the issuer, as `<partition>:<account>` of its well-formed ARNs; null when it admits in
-     * another way (`*`, an issuer URL, a placeholder, an account `*`), which names no account.
+     * The issuer's providers the statement names, as `<partition>:<account>` of their well-formed ARNs. An Allow's:
+     * null when it admits in another way too (`*`, an issuer URL, a placeholder, an account `*`), which names no
+     * account. A Deny's, when it applies: the providers it names exactly, or `[]` for Principal "*" (every provider).
      */
     providers?: readonly string[] | null;
 }
@@ -604,7 +605,10 @@ class Analysis {
     /** The organizations of a `paired` language built from literal audiences. */
     private readonly pairedOrgs = new Map<Lang, string[]>();
     private denyReadings: string[] = [];
-    /** The Deny statements that apply to the issuer being checked, by index. */
+    /**
+     * The Deny statements that apply to the Allow being checked, by index: reset for each Allow, then those whose
+     * principal is "*" or names every provider the Allow trusts and whose conditions some token can meet.
+     */
     private denyIndexes: number[] = [];
     /** Allow statements that let tokens in but whose every token a Deny takes away, with those Denies' indexes. */
     private readonly shutByDeny = new Map<Statement, number[]>();

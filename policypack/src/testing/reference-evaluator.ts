@@ -86,9 +86,10 @@ export function globMatch(glob: string, text: string): boolean {
 }
 
 /**
- * A condition value parsed into pattern elements. `*`/`?` are wildcards only when `like`; `${*}`, `${?}`, `${$}`
- * are always the literal character; any other `${...}` is an unknown variable, reported in `hasVariable` and
- * parsed as `any` (its over-approximation).
+ * A condition value parsed into pattern elements. `*`/`?` are wildcards only when `like`. With `variables` (a
+ * document of version 2012-10-17), `${*}`, `${?}`, `${$}` are the literal character and any other `${...}` is an
+ * unknown variable, reported in `hasVariable` and parsed as `any` (its over-approximation); without, `${...}` is
+ * literal text like any other.
  */
 function parseValue(value: string, like: boolean, variables = true): { pattern: PatternElement[]; hasVariable: boolean } {
     const pattern: PatternElement[] = [];

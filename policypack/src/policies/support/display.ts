@@ -10,7 +10,7 @@
  * control character (`CONTROL_CHARACTER`: C0, DEL, C1, U+2028/9, bidi controls) as `\xNN` or `\uXXXX`, with `\n`,
  * `\r` and `\t` by name. Values in messages are quoted as JSON strings, which read these escapes the same way.
  */
-import { CI_INLINE_COMMAND, CONTROL_CHARACTER, showControl } from "../../analysis/index.js";
+import { breakInlineCommands, CONTROL_CHARACTER, showControl } from "../../analysis/index.js";
 
 const CONTROL = new RegExp(CONTROL_CHARACTER.source, "g");
 const COLOR_DELIMITER = /<\{%|%\}>/g;
@@ -23,6 +23,6 @@ export function forPulumiDisplay(text: string): string {
     const shown = text.replace(CONTROL, showControl).replace(COLOR_DELIMITER, (d) => (d === "<{%" ? "<{\\u0025" : "\\u0025}>"));
     // The CLI prints the message into the CI job's log, where GitHub Actions reads `##[command]` and Azure Pipelines
     // `##vso[command]` wherever they stand in a line: their `[` is shown as `\u005b`, as the rest is.
-    return shown.includes("##") ? shown.replace(CI_INLINE_COMMAND, (_m, vso: string | undefined) => `##${vso ?? ""}\\u005b`) : shown;
+    return breakInlineCommands(shown, "\\u005b");
 }
 
