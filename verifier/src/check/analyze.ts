@@ -26,7 +26,7 @@ import {
 } from "oidc-guard-policypack/analysis";
 import type { CheckResult, CheckTarget } from "../results.js";
 import type { InputFile, SkippedFile } from "./files.js";
-import { isCloudFormationTemplate, jsonResourceLines, looksLikeYamlTemplate, parseYamlTemplate } from "./cloudformation.js";
+import { isCloudFormationTemplate, jsonResourceLines, looksLikeYamlTemplate, parseYamlTemplate, type YamlTemplate } from "./cloudformation.js";
 import { extractInput, type ExtractedInput, type InputKind, type ProviderItem, type RoleItem } from "./inputs.js";
 import { looksLikeTerraformSource, TF_PLAN_HINT } from "./terraform.js";
 import { describeDuplicateKey, describeJsonProblem, findDuplicateKeys, parseJson, type DuplicateKey } from "./json.js";
@@ -76,6 +76,11 @@ export function prefixPath(property: string, path: string): string {
 function documentFinding(message: string, remediation: string, path = ""): Finding {
     const meta = rule("oidc-trust-document-valid");
     return { ruleId: meta.id, severity: meta.severity, message, path, location: {}, remediation, counterexample: null };
+}
+
+/** The one `error` result of a file that cannot be checked at all (unreadable, not an input, not parsed). */
+function fileError(file: string, message: string, remediation: string): CheckResult {
+    return redactDeep<CheckResult>({ target: { file }, verdict: "error", findings: [documentFinding(message, remediation)] });
 }
 
 function unknownFinding(
@@ -272,7 +277,7 @@ function unreadableFindings(items: Unreadable[], property: string, what: string)
 export function runCheck(
     files: readonly InputFile[],
     options: AnalysisOptions,
-    limits: { maxInputBytes?: number; keepSources?: boolean } = {},
+    limits: Pick<CheckLimits, "maxInputBytes" | "keepSources" | "streamTimeoutMs"> = {},
 ): CheckRun {
     const { run, results } = streamCheck(files, options, limits);
     // One by one: an export of 130,000 roles spread into push() overflows the call stack.
@@ -283,6 +288,8 @@ export function runCheck(
 /** How `check` reads its inputs and makes its results. */
 export interface CheckLimits {
     maxInputBytes?: number;
+    /** How long a pipe (FIFO) or a device named as an input may take to end (read.ts `STREAM_TIMEOUT_MS` unless told). */
+    streamTimeoutMs?: number;
     /** Keep each file's text in `sources` (default): reports that locate findings need it. */
     keepSources?: boolean;
     /**
@@ -326,6 +333,13 @@ function* closing<T, R>(results: Generator<T, void, undefined>, stage: RoleStage
     }
 }
 
+/** What to do about a file that could not be read for a reason of its own (not an error of the system). */
+const READ_FIX: Record<Exclude<InputReadError["reason"], "io">, string> = {
+    "too-large": "Check that this is the file you meant; raise the limit with --max-input-mib if it is.",
+    "invalid-utf8": "Save the file as UTF-8 (JSON is UTF-8; other encodings are not guessed).",
+    timeout: "Write the document to a file and check that.",
+};
+
 function* checkFiles<R>(
     files: readonly InputFile[],
     options: AnalysisOptions,
@@ -342,27 +356,18 @@ function* checkFiles<R>(
         try {
             if (f.text !== undefined) text = f.text;
             else {
-                const bytes = readFileBytes(f.path, limits.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES, stage?.sharedFrom);
+                const bytes = readFileBytes(f.path, limits.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES, stage?.sharedFrom, limits.streamTimeoutMs);
                 counted = stage?.marksOf?.(bytes);
                 text = decodeUtf8(bytes);
             }
         } catch (e) {
-            // Too large (the limit is enforced while reading) or not UTF-8: the file's own problem, named.
+            // Too large (the limit is enforced while reading), not UTF-8, or a pipe or device that did not end in
+            // time: the file's own problem, named.
             const own = e instanceof InputReadError && e.reason !== "io" ? e.reason : undefined;
             const message = own !== undefined ? (e as Error).message : `cannot read: ${errnoMessage(e)}`;
-            const fix =
-                own === "too-large"
-                    ? "Check that this is the file you meant; raise the limit with --max-input-mib if it is."
-                    : own === "invalid-utf8"
-                      ? "Save the file as UTF-8 (JSON is UTF-8; other encodings are not guessed)."
-                      : "Make the file readable, or leave it out.";
             run.fileProblems.push({ file: f.shown, message });
             run.files.push({ file: f.shown, kind: "unreadable" });
-            yield redactDeep({
-                target: { file: f.shown },
-                verdict: "error",
-                findings: [documentFinding(`${f.shown}: ${message}.`, fix)],
-            });
+            yield fileError(f.shown, `${f.shown}: ${message}.`, own !== undefined ? READ_FIX[own] : "Make the file readable, or leave it out.");
             continue;
         }
         // Kept for reports that locate findings in their files (SARIF and the others); not for JSON or text alone.
@@ -376,11 +381,7 @@ function* checkFiles<R>(
         if ("problem" in read) {
             run.fileProblems.push({ file: f.shown, message: read.problem });
             run.files.push({ file: f.shown, kind: read.kind });
-            yield redactDeep({
-                target: { file: f.shown },
-                verdict: "error",
-                findings: [documentFinding(`${f.shown} is ${read.problem}.`, read.remediation)],
-            });
+            yield fileError(f.shown, `${f.shown} is ${read.problem}.`, read.remediation);
             continue;
         }
         const input = read.input;
@@ -403,7 +404,7 @@ function* checkFiles<R>(
                   : undefined;
         if (notAnInput !== undefined) {
             if (f.explicit) {
-                yield redactDeep({ target: { file: f.shown }, verdict: "error", findings: [documentFinding(notAnInput.message, notAnInput.fix)] });
+                yield fileError(f.shown, notAnInput.message, notAnInput.fix);
             } else if (notAnInput.skipped !== undefined) {
                 run.skipped.push({ file: f.shown, reason: notAnInput.skipped });
             }
@@ -416,16 +417,11 @@ function* checkFiles<R>(
                 run.validJson.delete(f.shown);
                 continue;
             }
-            yield redactDeep<CheckResult>({
-                target: { file: f.shown },
-                verdict: "error",
-                findings: [
-                    documentFinding(
-                        `${f.shown} is JSON but not an input oidc-guard check understands: ${input.problem ?? ""}.`,
-                        "Pass one of the supported inputs (see `oidc-guard check --help`), or leave this file out.",
-                    ),
-                ],
-            });
+            yield fileError(
+                f.shown,
+                `${f.shown} is JSON but not an input oidc-guard check understands: ${input.problem ?? ""}.`,
+                "Pass one of the supported inputs (see `oidc-guard check --help`), or leave this file out.",
+            );
             continue;
         }
 
@@ -770,8 +766,10 @@ function readInput(f: InputFile, text: string, counted?: () => number | undefine
         if (parsed.duplicates.length > 0) keepDuplicates(input);
         return { input, json: text.charCodeAt(0) !== 0xfeff };
     }
+    // Parsed once: a text that looks like a template but is not one is said below to be YAML of another kind.
+    let yaml: YamlTemplate | undefined;
     if (looksLikeYamlTemplate(text)) {
-        const yaml = parseYamlTemplate(text);
+        yaml = parseYamlTemplate(text);
         if (!yaml.ok) {
             return {
                 kind: "invalid-yaml",
@@ -780,13 +778,14 @@ function readInput(f: InputFile, text: string, counted?: () => number | undefine
             };
         }
         if (isCloudFormationTemplate(yaml.value)) {
-            return { input: extractInput(f.shown, yaml.value, { resourceLines: () => yaml.resourceLines }), json: false };
+            const { resourceLines } = yaml;
+            return { input: extractInput(f.shown, yaml.value, { resourceLines: () => resourceLines }), json: false };
         }
     }
     if (f.onlyIfTemplate) return { skip: true };
     // A YAML file named on the command line that is not a template this tool reads: said as YAML, not as bad JSON.
-    if (/\.ya?ml$/i.test(f.shown) || looksLikeYamlTemplate(text)) {
-        const yaml = parseYamlTemplate(text);
+    if (/\.ya?ml$/i.test(f.shown) || yaml !== undefined) {
+        yaml ??= parseYamlTemplate(text);
         return yaml.ok
             ? {
                   kind: "invalid-yaml",

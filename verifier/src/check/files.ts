@@ -56,6 +56,11 @@ function isCdkAssetDir(name: string): boolean {
     return /^asset\.[0-9a-f]{64}$/.test(name);
 }
 
+/** Directories a walk does not enter (nor names, as a link to one): dot-directories, `node_modules`, asset folders. */
+function leftOutDir(name: string): boolean {
+    return name.startsWith(".") || name === "node_modules" || isCdkAssetDir(name);
+}
+
 /**
  * Expands the arguments: a file is taken as is (any extension); `-` is standard input (its `text` is filled in by
  * the caller); a directory is walked recursively for `*.json` files (and `*.yaml`/`*.yml`/`*.template` files that
@@ -162,7 +167,7 @@ function walk(dir: string, shownArg: string, cwd: string, left: SkippedFile[]): 
     for (const e of entries) {
         const p = join(dir, e.name);
         if (e.isDirectory()) {
-            if (e.name.startsWith(".") || e.name === "node_modules" || isCdkAssetDir(e.name)) continue;
+            if (leftOutDir(e.name)) continue;
             for (const f of walk(p, shownArg, cwd, left)) files.push(f);
         } else if (e.isSymbolicLink()) {
             let target: Stats;
@@ -174,7 +179,7 @@ function walk(dir: string, shownArg: string, cwd: string, left: SkippedFile[]): 
                 continue;
             }
             if (target.isDirectory()) {
-                if (e.name.startsWith(".") || e.name === "node_modules" || isCdkAssetDir(e.name)) continue;
+                if (leftOutDir(e.name)) continue;
                 leave(p, "a symbolic link to a directory, not followed: name the directory itself to check it");
             } else if (!wantedByName(e.name)) continue;
             else if (target.isFile()) files.push(p);

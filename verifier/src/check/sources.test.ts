@@ -4,6 +4,7 @@
  * realistic fixtures in fixtures/cloudformation, fixtures/cdk.out and fixtures/terraform.
  */
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import Ajv from "ajv";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import { run } from "../cli.js";
 import type { CliIO } from "../io.js";
 import { buildModel } from "../report/model.js";
 import type { CheckReport, CheckResult } from "../results.js";
+import { runCheck } from "./analyze.js";
 import { jsonResourceLines, parseYamlTemplate } from "./cloudformation.js";
 import { readStdin } from "./stdin.js";
 import { applyUnknown } from "./terraform.js";
@@ -23,7 +25,7 @@ const ROOT = join(__dirname, "..", "..", "..");
 const tmp = mkdtempSync(join(tmpdir(), "oidc-guard-sources-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function check(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
+async function check(args: string[], stdin?: string | Buffer): Promise<{ code: number; out: string; err: string }> {
     let out = "";
     let err = "";
     const io: CliIO = {
@@ -31,7 +33,7 @@ async function check(args: string[], stdin?: string): Promise<{ code: number; ou
         stderr: { write: (s: string) => (err += s), isTTY: false },
         env: {},
         cwd: ROOT,
-        ...(stdin !== undefined ? { stdin: Readable.from([Buffer.from(stdin)]) } : {}),
+        ...(stdin !== undefined ? { stdin: Readable.from([typeof stdin === "string" ? Buffer.from(stdin) : stdin]) } : {}),
     };
     const code = await run(["check", ...args], io);
     return { code, out, err };
@@ -405,22 +407,36 @@ describe("standard input", () => {
         assert.equal(named.code, 2);
         assert.match(named.err, /latin1\.json: not valid UTF-8 \(invalid byte sequence at byte 12\)/);
         await assert.rejects(readStdin(Readable.from([latin1])), (e: Error) => /^-: standard input is not valid UTF-8 \(invalid byte sequence at byte 12\)\nhint: /.test(e.message));
-        let err = "";
-        const io: CliIO = {
-            stdout: { write: () => true, isTTY: false },
-            stderr: { write: (s: string) => (err += s), isTTY: false },
-            env: {},
-            cwd: ROOT,
-            stdin: Readable.from([latin1]),
-        };
-        assert.equal(await run(["check", "-"], io), 2);
-        assert.match(err, /^oidc-guard check: -: standard input is not valid UTF-8 \(invalid byte sequence at byte 12\)\nhint: convert it to UTF-8/);
+        const piped = await check(["-"], latin1);
+        assert.equal(piped.code, 2);
+        assert.match(piped.err, /^oidc-guard check: -: standard input is not valid UTF-8 \(invalid byte sequence at byte 12\)\nhint: convert it to UTF-8/);
         const utf16 = Buffer.concat([Buffer.of(0xff, 0xfe), Buffer.from('{"Statement": []}', "utf16le")]);
         await assert.rejects(readStdin(Readable.from([utf16])), /-: standard input is not UTF-8 but UTF-16 little-endian \(byte-order mark FF FE\)/);
         // Split anywhere, UTF-8 is put together before it is decoded.
         const text = '{"Sid": "caf\u00e9", "Statement": []}';
         const bytes = Buffer.from(text);
         assert.equal(await readStdin(Readable.from([bytes.subarray(0, 13), bytes.subarray(13)])), text);
+    });
+
+    it("a pipe named as an input that does not end is an error of its own, advising to write the document to a file", () => {
+        const fifo = join(tmp, "never.json");
+        if (spawnSync("mkfifo", [fifo]).status !== 0) assert.fail("mkfifo is needed for this test");
+        // No writer opens the FIFO in time (this one opens it after 5 s): a read without a time limit fails the
+        // test rather than hanging it.
+        const writer = spawn(process.execPath, ["-e", `setTimeout(() => require("fs").closeSync(require("fs").openSync(process.argv[1], "w")), 5000);`, fifo], {
+            stdio: "ignore",
+        });
+        try {
+            const checked = runCheck([{ path: fifo, shown: "never.json", explicit: true }], { organizations: ["acme"] }, { streamTimeoutMs: 200 });
+            const message = "a pipe (FIFO) that did not end within 0.2 s; write the document to a file and check that";
+            assert.deepEqual(checked.fileProblems, [{ file: "never.json", message }]);
+            assert.equal(checked.results.length, 1);
+            assert.equal(checked.results[0]!.verdict, "error");
+            assert.equal(checked.results[0]!.findings[0]!.message, `never.json: ${message}.`);
+            assert.equal(checked.results[0]!.findings[0]!.remediation, "Write the document to a file and check that.");
+        } finally {
+            writer.kill();
+        }
     });
 
     it("the report model locates findings read from <stdin>", async () => {
