@@ -219,3 +219,11 @@ export function escapeXml(value: string, options: { keepNewlines?: boolean } = {
     const allowed = MAY_BE_NOT_XML.test(shown) ? shown.replace(NOT_XML, "\ufffd") : shown;
     return guardInlineCommands(replaceEach(allowed, MARKUP_SPECIAL, XML_REPLACEMENT), "xml");
 }
+
+/**
+ * XML element text of lines: each line escaped whole (a value's own line break shown as `\n`, so that no value starts
+ * a line of what a CI system prints), then joined by the report's own line breaks.
+ */
+export function xmlLines(lines: readonly string[]): string {
+    return lines.map((l) => escapeXml(l)).join("\n");
+}

@@ -34,7 +34,10 @@ export const EXIT = {
     failed: 1,
     /** Usage or configuration error, unreadable or unparseable input. */
     usage: 2,
-    /** verify: could not verify (network, timeout, 401/403, 404, 429/5xx after retries); scan: an account could not be read. */
+    /**
+     * verify: could not verify (network, timeout, 401/403, 404, 429, 5xx, an answer that is not the service's);
+     * scan: an account could not be read.
+     */
     couldNotVerify: 3,
     /**
      * An internal error: an exception the command did not expect (a bug). 70 is EX_SOFTWARE of BSD sysexits.h,

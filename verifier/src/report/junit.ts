@@ -5,20 +5,12 @@
  * undecided role is never shown green. Positive evidence goes to `<system-out>`.
  */
 import { batched } from "../chunks.js";
-import { escapeXml } from "../escape.js";
+import { escapeXml, xmlLines } from "../escape.js";
 import { formatAdmitted, formatToken, whereText, worstSeverity, type ReportEntry, type ReportModel } from "./model.js";
 
 /** Removes characters XML 1.0 cannot hold, then escapes markup. */
 export function xmlEscape(value: string): string {
     return escapeXml(value);
-}
-
-/**
- * Element text of lines: each line escaped whole (a value's own line break shown as `\n`, so that no value starts a
- * line of what a CI system prints), then joined by the report's own line breaks.
- */
-function text(lines: readonly string[]): string {
-    return lines.map((l) => escapeXml(l)).join("\n");
 }
 
 function attrs(values: Record<string, string | number | undefined>): string {
@@ -59,14 +51,14 @@ function testcase(entry: ReportEntry, classname: string): string {
     const first = entry.findings[0];
     const summary = first ? `${first.message}${entry.findings.length > 1 ? ` (+${entry.findings.length - 1} more)` : ""}` : entry.verdict;
     if (entry.status === "fail") {
-        body.push(`      <failure${attrs({ message: summary, type: worstSeverity(entry.findings) ?? "fail" })}>${text(details(entry))}</failure>`);
+        body.push(`      <failure${attrs({ message: summary, type: worstSeverity(entry.findings) ?? "fail" })}>${xmlLines(details(entry))}</failure>`);
     } else if (entry.status === "unknown") {
-        body.push(`      <failure${attrs({ message: `unknown at preview: ${summary}`, type: "unknown" })}>${text(details(entry))}</failure>`);
+        body.push(`      <failure${attrs({ message: `unknown at preview: ${summary}`, type: "unknown" })}>${xmlLines(details(entry))}</failure>`);
     } else if (entry.status === "error") {
-        body.push(`      <error${attrs({ message: summary, type: "error" })}>${text(details(entry))}</error>`);
+        body.push(`      <error${attrs({ message: summary, type: "error" })}>${xmlLines(details(entry))}</error>`);
     }
     const out = evidence(entry);
-    if (out.length > 0) body.push(`      <system-out>${text(out)}</system-out>`);
+    if (out.length > 0) body.push(`      <system-out>${xmlLines(out)}</system-out>`);
     return body.length === 0 ? `${head}/>` : `${head}>\n${body.join("\n")}\n    </testcase>`;
 }
 

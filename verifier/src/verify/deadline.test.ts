@@ -25,6 +25,11 @@ describe("retry policy and deadline", () => {
         // Digits only, however many: a wait (bounded by the caller), never a date.
         assert.equal(parseRetryAfter("123456789012345", now), 123456789012345 * 1000);
     });
+    it("names the overall deadline in seconds: whole, or to a tenth", () => {
+        assert.equal(new Deadline(600_000).error("opening x").message, "opening x: the overall deadline of 600 s passed");
+        assert.equal(new Deadline(1500).error("opening x").message, "opening x: the overall deadline of 1.5 s passed");
+        assert.equal(new Deadline(300).error("opening x").message, "opening x: the overall deadline of 0.3 s passed");
+    });
     it("backs off 1 s, doubling, capped", () => {
         assert.deepEqual([1, 2, 3, 4].map((n) => backoffMs(DEFAULT_RETRY, n)), [1000, 2000, 4000, 8000]);
         assert.equal(backoffMs({ ...DEFAULT_RETRY, maxDelayMs: 3000 }, 5), 3000);

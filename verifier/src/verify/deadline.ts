@@ -3,6 +3,7 @@
  * policy (backoff, `Retry-After`). Every wait is bounded by the deadline.
  */
 import { ServiceError } from "./errors.js";
+import { formatSeconds } from "../read.js";
 
 /** The overall deadline of an operation, with an AbortSignal that fires when it passes (or when `parent` aborts). */
 export class Deadline {
@@ -45,11 +46,6 @@ export class Deadline {
         const own = AbortSignal.timeout(timeoutMs);
         return { signal: AbortSignal.any([own, this.signal]), timeoutMs, timedOut: () => own.aborted };
     }
-}
-
-function formatSeconds(ms: number): string {
-    const s = ms / 1000;
-    return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }
 
 /** Resolves after `ms`, or rejects with the deadline error as soon as the deadline passes. */

@@ -1,9 +1,10 @@
 /**
  * The two ways `verifyEnvironment` can end without a verdict of its own making:
  * a configuration problem (bad options, missing token: exit 2) and a failure to reach or use a service
- * (network, timeout, 401/403, 404, 429/5xx after retries: exit 3). Messages are built from known-safe parts only:
+ * (network, timeout, 401/403, 404, 429, 5xx: exit 3). Messages are built from known-safe parts only:
  * never from an SDK error object, whose request config carries the Pulumi token.
  */
+import { oneLine } from "../redact.js";
 
 /** Bad options or environment: nothing was sent anywhere. The CLI exits 2. */
 export class VerifyConfigError extends Error {
@@ -47,16 +48,26 @@ export class ServiceError extends Error {
 /** The service a request went to, which a hint names. */
 export type Service = "pulumi-cloud" | "sts";
 
-/**
- * A hint for a service error, naming the service that failed and what to check. `retried` says whether the
- * request was sent more than once: only then does a hint speak of errors that persisted.
- */
-export function hintFor(service: Service, kind: ServiceErrorKind, retried = false): string | undefined {
-    return service === "sts" ? stsHint(kind, retried) : pulumiCloudHint(kind, retried);
+/** How the failed request was sent, as far as a hint tells. */
+export interface HintContext {
+    /** The request was sent more than once: only then does a hint speak of errors that persisted. */
+    retried?: boolean;
+    /**
+     * The request was an open (a POST), which is not sent again on a 5xx since the first may have been processed:
+     * only then does a hint give that as the reason it was not retried. A GET may go unretried for other reasons
+     * (a Retry-After longer than the longest wait, no time left before the deadline), which its message names.
+     */
+    open?: boolean;
+}
+
+/** A hint for a service error, naming the service that failed and what to check. */
+export function hintFor(service: Service, kind: ServiceErrorKind, context: HintContext = {}): string | undefined {
+    const retried = context.retried ?? false;
+    return service === "sts" ? stsHint(kind, retried) : pulumiCloudHint(kind, retried, context.open ?? false);
 }
 
 /** A hint for the common statuses of the Pulumi Cloud API. */
-function pulumiCloudHint(kind: ServiceErrorKind, retried: boolean): string | undefined {
+function pulumiCloudHint(kind: ServiceErrorKind, retried: boolean, open: boolean): string | undefined {
     switch (kind) {
         case "unauthorized":
             return "PULUMI_ACCESS_TOKEN is missing, expired or revoked: create a new token in Pulumi Cloud (Personal access tokens) and set it in the environment";
@@ -67,9 +78,10 @@ function pulumiCloudHint(kind: ServiceErrorKind, retried: boolean): string | und
         case "rate-limited":
             return "Pulumi Cloud is rate-limiting this token: retry later or lower --concurrency";
         case "server":
-            return retried
-                ? "Pulumi Cloud kept returning server errors: retry later"
-                : "Pulumi Cloud returned a server error (an open is not sent twice, since the first may have been processed): retry later";
+            if (retried) return "Pulumi Cloud kept returning server errors: retry later";
+            return open
+                ? "Pulumi Cloud returned a server error (an open is not sent twice, since the first may have been processed): retry later"
+                : "Pulumi Cloud returned a server error: retry later";
         case "timeout":
             return "raise --timeout, or check the network path to Pulumi Cloud (PULUMI_BACKEND_URL)";
         case "unreachable":
@@ -104,6 +116,15 @@ function stsHint(kind: ServiceErrorKind, retried: boolean): string | undefined {
         default:
             return kind satisfies never;
     }
+}
+
+/**
+ * `text/html, 36 bytes` or `no content type, an empty body`: what came instead of a service's own answer, without any
+ * of its text. `contentType` is the header's value (its parameters are dropped); `bytes` the body's size.
+ */
+export function describeBody(contentType: string | undefined, bytes: number): string {
+    const shownType = contentType ? oneLine(contentType.split(";")[0] ?? "", 60) : "no content type";
+    return `${shownType}, ${bytes === 0 ? "an empty body" : `${bytes.toLocaleString("en-US")} bytes`}`;
 }
 
 /** The prefix of a failed check's detail when the check could not be completed (a service error, not a finding). */

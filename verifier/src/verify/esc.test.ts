@@ -213,6 +213,8 @@ describe("EscClient over @pulumi/esc-sdk against the ESC stand-in", () => {
             assert.doesNotMatch(e.message, /after retries/);
             assert.doesNotMatch(e.hint ?? "", /after retries/);
             assert.match(e.hint ?? "", /Pulumi Cloud/);
+            // An open's hint gives the reason it was not sent again.
+            assert.match(e.hint ?? "", /an open is not sent twice/);
             return true;
         });
         assert.equal(world.esc.count("open", "platform/prod") - before, 1);
@@ -224,6 +226,33 @@ describe("EscClient over @pulumi/esc-sdk against the ESC stand-in", () => {
             assert.match(e.hint ?? "", /^Pulumi Cloud kept returning server errors/);
             return true;
         });
+    });
+
+    it("a read that is not retried (Retry-After too long, no time left) does not get the open's 'not sent twice' hint", async () => {
+        // Retry-After longer than the longest wait (2 s): given up at once, on the first attempt.
+        world.esc.addFault({ route: "read", env: "platform/static", status: 503, retryAfter: "3600" });
+        let before = world.esc.count("read", "platform/static");
+        await assert.rejects(client.read(ref("static"), "1000", new Deadline(5000)), (e: unknown) => {
+            assert.ok(e instanceof ServiceError && e.kind === "server", String(e));
+            assert.match(e.message, /HTTP 503, and Retry-After asks for 3600 s$/);
+            assert.doesNotMatch(e.hint ?? "", /an open is not sent twice/);
+            assert.equal(e.hint, "Pulumi Cloud returned a server error: retry later");
+            return true;
+        });
+        assert.equal(world.esc.count("read", "platform/static") - before, 1);
+        // The first backoff (10 s) is longer than the time left (5 s): not retried, and the message says why.
+        const slow = new EscClient({ basePath: escBasePath(world.esc.url), token: world.token }, { retry: { maxAttempts: 4, baseDelayMs: 10_000, maxDelayMs: 20_000 } });
+        world.esc.addFault({ route: "read", env: "platform/static", status: 503 });
+        before = world.esc.count("read", "platform/static");
+        await assert.rejects(slow.read(ref("static"), "1000", new Deadline(5000)), (e: unknown) => {
+            assert.ok(e instanceof ServiceError && e.kind === "server", String(e));
+            assert.match(e.message, /\(no time left to retry before the overall deadline\)$/);
+            assert.doesNotMatch(e.message, /after retries/);
+            assert.doesNotMatch(e.hint ?? "", /an open is not sent twice/);
+            assert.equal(e.hint, "Pulumi Cloud returned a server error: retry later");
+            return true;
+        });
+        assert.equal(world.esc.count("read", "platform/static") - before, 1);
     });
 
     it("an unreadable Retry-After (-5, 1.5) falls back to the normal backoff, never to no wait at all", async () => {

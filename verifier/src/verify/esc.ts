@@ -9,7 +9,7 @@ import { Configuration, EscApi, type EscRawApi } from "@pulumi/esc-sdk";
 import { parse as parseYaml } from "yaml";
 import type { EscConnection } from "./config.js";
 import { backoffMs, DEFAULT_RETRY, parseRetryAfter, sleep, type Deadline, type RetryPolicy } from "./deadline.js";
-import { hintFor, ServiceError, type ServiceErrorKind } from "./errors.js";
+import { describeBody, hintFor, ServiceError, type ServiceErrorKind } from "./errors.js";
 import type { EscDiagnostic, EscEnvironment, EscListedEnvironment } from "./esc-types.js";
 import { ENV_NAME_RULE, formatEnvRef, isEnvName, isOrgName, ORG_NAME_RULE, type EnvRef } from "./ref.js";
 import { escapeText } from "../escape.js";
@@ -116,7 +116,7 @@ export class EscClient {
             if (!body || !isEscErrorBody(body)) {
                 throw new ServiceError(
                     "bad-response",
-                    `${what}: HTTP 400 with a body that is not ESC's JSON error (${describeBody(resp)})`,
+                    `${what}: HTTP 400 with a body that is not ESC's JSON error (${describeResponseBody(resp)})`,
                     400,
                     hintFor("pulumi-cloud", "bad-response"),
                 );
@@ -128,7 +128,7 @@ export class EscClient {
                 diagnostics: readDiagnostics(body),
             };
         }
-        throw statusError(what, resp);
+        throw statusError(what, resp, { open: true });
     }
 
     /** `GET .../open/{id}`: the evaluated environment. Reads `properties` (never the SDK's lossy `values`). */
@@ -254,10 +254,10 @@ export class EscClient {
                         kind,
                         `${what}: HTTP ${s}, and Retry-After asks for ${Math.ceil(wait / 1000)} s`,
                         s,
-                        hintFor("pulumi-cloud", kind, attempt > 1),
+                        hintFor("pulumi-cloud", kind, { retried: attempt > 1, open: !idempotent }),
                     );
                 }
-                if (wait >= deadline.remainingMs()) throw statusError(what, { ...resp, attempts: attempt, noTimeToRetry: true });
+                if (wait >= deadline.remainingMs()) throw statusError(what, { ...resp, attempts: attempt, noTimeToRetry: true }, { open: !idempotent });
                 await sleep(wait, deadline, what);
                 continue;
             }
@@ -334,9 +334,10 @@ function kindForStatus(status: number): ServiceErrorKind {
 
 /**
  * The error for a status that is not the operation's answer. "after retries" is said only when the request was sent
- * more than once (open is not re-sent on a 5xx), and a retry the deadline left no time for is named as such.
+ * more than once (open is not re-sent on a 5xx), and a retry the deadline left no time for is named as such. `open` says
+ * the request was an open, so that only an open's hint gives "not sent twice" as the reason it was not retried.
  */
-function statusError(what: string, resp: SentResponse): ServiceError {
+function statusError(what: string, resp: SentResponse, { open = false }: { open?: boolean } = {}): ServiceError {
     const kind = kindForStatus(resp.status);
     const body = tryParseJsonObject(resp.data);
     const message = (body && apiMessage(body)) ?? "";
@@ -349,7 +350,7 @@ function statusError(what: string, resp: SentResponse): ServiceError {
         kind,
         `${what}: HTTP ${resp.status}${message ? ` ${message}` : ""}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`,
         resp.status,
-        hintFor("pulumi-cloud", kind, retried),
+        hintFor("pulumi-cloud", kind, { retried, open }),
     );
 }
 
@@ -361,12 +362,9 @@ function isEscErrorBody(body: Record<string, unknown>): boolean {
     return (typeof body.message === "string" && body.message.trim() !== "") || Array.isArray(body.diagnostics);
 }
 
-/** `text/html, 36 bytes` or `an empty body`: what came instead of ESC's JSON, without any of its text. */
-function describeBody(resp: RawResponse): string {
-    const type = headerOf(resp.headers, "content-type");
-    const shownType = type ? oneLine(type.split(";")[0] ?? "", 60) : "no content type";
-    const size = typeof resp.data === "string" ? Buffer.byteLength(resp.data) : 0;
-    return `${shownType}, ${size === 0 ? "an empty body" : `${size.toLocaleString("en-US")} bytes`}`;
+/** `text/html, 36 bytes` or `no content type, an empty body`: what came instead of ESC's JSON, without any of its text. */
+function describeResponseBody(resp: RawResponse): string {
+    return describeBody(headerOf(resp.headers, "content-type"), typeof resp.data === "string" ? Buffer.byteLength(resp.data) : 0);
 }
 
 /** Longest part of a listed name shown in a message (a name may be megabytes long). */

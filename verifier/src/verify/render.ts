@@ -3,7 +3,7 @@
  * `oidc-guard report` reads: verifier/schemas/verify-result.schema.json) and `junit` (one testcase per check).
  * Results carry no secrets by construction; the CLI additionally scrubs everything it writes.
  */
-import { escapeJsonOutput, escapeTextDeep, escapeXml, guardCiLog } from "../escape.js";
+import { escapeJsonOutput, escapeTextDeep, escapeXml, guardCiLog, xmlLines } from "../escape.js";
 import type { VerifyCheck } from "../results.js";
 import { COULD_NOT_VERIFY } from "./errors.js";
 import type { BatchVerificationResult, VerificationResult } from "./types.js";
@@ -89,10 +89,6 @@ function xml(s: string): string {
     return escapeXml(s);
 }
 
-/** Element text of lines: each escaped whole ({@link xml}), joined by the report's own line breaks. */
-function xmlLines(lines: readonly string[]): string {
-    return lines.map(xml).join("\n");
-}
 
 function suite(
     name: string,

@@ -1,15 +1,18 @@
 /**
  * STS GetCallerIdentity signed with exactly the credentials the environment returned: credentials are passed to
  * the client explicitly, so the default chain (the runner's own identity) is never consulted. The endpoint honours
- * AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL as the AWS SDK does. Errors are rebuilt from name and status only.
+ * AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL as the AWS SDK does. Errors are rebuilt from the error's name, code,
+ * status and STS error Code (with the SDK's reason when a body could not be parsed), and from the response's content
+ * type, size and the start of its body, looked at to tell STS's own error document from another server's answer and
+ * never shown.
  */
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { awsSdkErrorText, quietBoundedClient } from "../aws-sdk.js";
 import type { StsConnection } from "./config.js";
 import type { Deadline } from "./deadline.js";
-import { hintFor, ServiceError, type ServiceErrorKind } from "./errors.js";
+import { describeBody, hintFor, ServiceError, type ServiceErrorKind } from "./errors.js";
 import { oneLine, redactedMarker } from "../redact.js";
-import { formatBytes } from "../read.js";
+import { formatBytes, formatSeconds } from "../read.js";
 import { Readable, Transform } from "node:stream";
 
 /** AWS credentials, as the environment returned them. Secret: never formatted into any message. */
@@ -148,7 +151,11 @@ export async function getCallerIdentity(
 ): Promise<StsOutcome> {
     const what = "calling STS GetCallerIdentity";
     if (deadline.expired()) throw deadline.error(what);
-    const timeout = Math.max(1, Math.min(requestTimeoutMs, deadline.remainingMs()));
+    // One request signal for the whole call, the SDK's retries included: it aborts at the request timeout (or the
+    // deadline, if sooner). Unlike ESC's requests, whose every attempt has a timeout of its own, STS's attempts share
+    // this one; each attempt is also bounded by the same timeout in the request handler.
+    const req = deadline.requestSignal(requestTimeoutMs);
+    const timeout = req.timeoutMs;
     const seen: SeenResponse = { bytes: 0, head: [], headBytes: 0 };
     const client = new STSClient({
         region: connection.region,
@@ -178,10 +185,8 @@ export async function getCallerIdentity(
         },
         { step: "deserialize", priority: "low", name: "oidcGuardResponseBound" },
     );
-    // The whole call (the SDK's retries included) ends at the request timeout, as every request of verify does.
-    const callTimeout = AbortSignal.timeout(timeout);
     try {
-        const out = await client.send(new GetCallerIdentityCommand({}), { abortSignal: AbortSignal.any([deadline.signal, callTimeout]) });
+        const out = await client.send(new GetCallerIdentityCommand({}), { abortSignal: req.signal });
         if (!out.Arn || !out.Account) {
             throw new ServiceError("bad-response", `${what}: the response has no Arn or Account`, 200, STS_ENDPOINT_HINT);
         }
@@ -192,7 +197,7 @@ export async function getCallerIdentity(
         return { kind: "identity", identity: { arn: out.Arn, account: out.Account, userId: out.UserId ?? "" } };
     } catch (e) {
         if (e instanceof ServiceError) throw e;
-        return classify(e, { what, connection, deadline, credentials, seen, timeoutMs: timeout, timedOut: callTimeout.aborted });
+        return classify(e, { what, connection, deadline, credentials, seen, timeoutMs: timeout, timedOut: req.timedOut() });
     } finally {
         client.destroy();
     }
@@ -269,19 +274,14 @@ function classify(e: unknown, ctx: CallContext): StsOutcome {
 
 /** An STS error that is not a verdict on the credentials; "after retries" only when the SDK sent it more than once. */
 function stsStatusError(kind: ServiceErrorKind, what: string, status: number, code: string, retried: boolean): ServiceError {
-    return new ServiceError(kind, `${what}: HTTP ${status} ${code}${retried ? " (after retries)" : ""}`, status, hintFor("sts", kind, retried));
+    return new ServiceError(kind, `${what}: HTTP ${status} ${code}${retried ? " (after retries)" : ""}`, status, hintFor("sts", kind, { retried }));
 }
 
 /** `HTTP 403, text/html, 31 bytes`: what came instead of STS's XML, without any of its text. */
 function describeSeen(status: number, seen: SeenResponse): string {
-    const type = seen.status === status && seen.contentType ? oneLine(seen.contentType.split(";")[0] ?? "", 60) : "no content type";
-    const size = seen.status === status ? seen.bytes : 0;
-    return `HTTP ${status}, ${type}, ${size === 0 ? "an empty body" : `${size.toLocaleString("en-US")} bytes`}`;
-}
-
-function formatSeconds(ms: number): string {
-    const s = ms / 1000;
-    return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+    // What was seen belongs to this status only when the last response seen had it.
+    const own = seen.status === status;
+    return `HTTP ${status}, ${describeBody(own ? seen.contentType : undefined, own ? seen.bytes : 0)}`;
 }
 
 /**
